@@ -1,0 +1,69 @@
+# The HPA API. `make run` serves it; `make test` tests it. Both find or
+# start PostgreSQL through scripts/dev-postgres.sh.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TOOLS      := $(CURDIR)/.tools/bin
+SQLC       := $(TOOLS)/sqlc
+STATICCHECK := $(TOOLS)/staticcheck
+SQLC_VERSION := v1.31.1
+STATICCHECK_VERSION := v0.8.2
+REDOCLY    := npx --yes @redocly/cli@2.77.0
+export GOTOOLCHAIN := local
+
+.PHONY: help run test bench lint fmt generate openapi tools ci build clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: ## migrate, seed and serve on http://localhost:8080 (docs at /docs)
+	@export HPA_DATABASE_URL="$$(scripts/dev-postgres.sh url)" && \
+	export HPA_LOG_FORMAT="$${HPA_LOG_FORMAT:-text}" && \
+	echo "HPA API on $${HPA_PUBLIC_BASE_URL:-http://localhost:8080} (docs: /docs), database $${HPA_DATABASE_URL%%\?*}" && \
+	go run ./cmd/hpa serve
+
+test: ## run every test against a real PostgreSQL
+	@export HPA_TEST_DATABASE_URL="$${HPA_TEST_DATABASE_URL:-$$(scripts/dev-postgres.sh url postgres)}" && \
+	go test -count=1 -race ./...
+
+bench: ## run the benchmarks in scripts/bench (see docs/performance.md)
+	scripts/bench/run.sh
+
+build: ## build bin/hpa
+	go build -o bin/hpa ./cmd/hpa
+
+generate: $(SQLC) ## regenerate sqlc code and the OpenAPI contract
+	$(SQLC) generate
+	$(MAKE) openapi
+
+openapi: ## write openapi/openapi.yaml from the code
+	go run ./cmd/hpa openapi -o openapi/openapi.yaml
+
+fmt: ## format the Go code
+	gofmt -w $$(git ls-files '*.go')
+
+lint: $(SQLC) $(STATICCHECK) ## gofmt, go vet, staticcheck, sqlc diff/vet, spec lint
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	go vet ./...
+	$(STATICCHECK) ./...
+	$(SQLC) diff
+	@server="$$(scripts/dev-postgres.sh url postgres)"; server="$${server%/postgres*}"; \
+	  psql -X -q "$$server/postgres?sslmode=disable" -c 'DROP DATABASE IF EXISTS hpa_sqlc_vet' -c 'CREATE DATABASE hpa_sqlc_vet' && \
+	  HPA_DATABASE_URL="$$server/hpa_sqlc_vet?sslmode=disable" go run ./cmd/hpa migrate up >/dev/null && \
+	  SQLC_DATABASE_URL="$$server/hpa_sqlc_vet?sslmode=disable" $(SQLC) vet && echo "sqlc vet: ok"
+	$(REDOCLY) lint --format=summary openapi/openapi.yaml
+
+tools: $(SQLC) $(STATICCHECK) ## install pinned tools into .tools/bin
+
+$(SQLC):
+	GOBIN=$(TOOLS) go install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
+
+$(STATICCHECK):
+	GOBIN=$(TOOLS) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+ci: lint test ## what .ci/run does
+
+clean: ## stop the throwaway database and remove build output
+	scripts/dev-postgres.sh stop
+	rm -rf bin

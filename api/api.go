@@ -1,0 +1,163 @@
+// Package api is the HTTP face of the service: huma operations, their
+// access policies, error translation, middleware and the OpenAPI document.
+// It calls capability packages and never touches SQL or pgx.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/cors"
+	"github.com/go-chi/httprate"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// ContractVersion is the version of the published API contract. Bump it
+// with every change to openapi/openapi.yaml (semantic versioning).
+const ContractVersion = "0.1.0"
+
+// maxBodyBytes caps every request body; operations may set a lower cap.
+const maxBodyBytes = 1 << 20
+
+// Options configure the HTTP layer.
+type Options struct {
+	PublicBaseURL  string
+	CORSOrigins    []string
+	TrustedProxies []netip.Prefix
+	// RateLimit requests per RateWindow are allowed from one client address.
+	RateLimit    int
+	RateWindow   time.Duration
+	MetricsToken string
+	Logger       *slog.Logger
+	// Metrics receives the HTTP metrics and is served at /metrics; nil
+	// disables both.
+	Metrics *prometheus.Registry
+}
+
+// Services are the capabilities the API exposes. Any may be nil when only
+// the OpenAPI document is wanted.
+type Services struct {
+	Site  siteReader
+	Ready readinessChecker
+}
+
+// API is the assembled HTTP handler and its OpenAPI document.
+type API struct {
+	handler http.Handler
+	openapi *huma.OpenAPI
+}
+
+type server struct {
+	logger         *slog.Logger
+	metrics        *httpMetrics
+	trustedProxies []netip.Prefix
+	https          bool
+	maxBodyBytes   int64
+}
+
+// New assembles the API. With zero Options and Services it still describes
+// every operation, which is how `hpa openapi` writes the contract.
+func New(opts Options, svc Services) *API {
+	configureHuma()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	var registerer prometheus.Registerer // stays a nil interface without a registry
+	if opts.Metrics != nil {
+		registerer = opts.Metrics
+	}
+	s := &server{
+		logger:         opts.Logger,
+		metrics:        newHTTPMetrics(registerer),
+		trustedProxies: opts.TrustedProxies,
+		https:          strings.HasPrefix(opts.PublicBaseURL, "https://"),
+		maxBodyBytes:   maxBodyBytes,
+	}
+
+	router := chi.NewRouter()
+	router.NotFound(notFound)
+	router.MethodNotAllowed(methodNotAllowed(router))
+	router.Use(s.requestContext, recoverPanics, s.observe, s.securityHeaders, s.requestLimits, middleware.GetHead)
+	router.Use(cors.Handler(cors.Options{
+		AllowedOrigins:   opts.CORSOrigins,
+		AllowedMethods:   []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"},
+		AllowedHeaders:   []string{"Accept", "Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-API-Key", "X-Request-ID"},
+		ExposedHeaders:   []string{"ETag", "Link", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
+		AllowCredentials: false,
+		MaxAge:           600,
+	}))
+
+	router.Use(s.rateLimit(opts.RateLimit, opts.RateWindow), compress)
+	if opts.Metrics != nil {
+		router.Method(http.MethodGet, "/metrics", metricsHandler(opts.Metrics, opts.MetricsToken))
+	}
+
+	hapi := humachi.New(router, humaConfig())
+	hapi.UseMiddleware(recordOperation, cacheControl)
+	registerHealth(hapi, svc.Ready)
+	registerSite(hapi, svc.Site)
+	registerSpecAndDocs(router, hapi.OpenAPI())
+	return &API{handler: router, openapi: hapi.OpenAPI()}
+}
+
+// Handler returns the root HTTP handler.
+func (a *API) Handler() http.Handler { return a.handler }
+
+// OpenAPI returns the API description.
+func (a *API) OpenAPI() *huma.OpenAPI { return a.openapi }
+
+// recordOperation names the operation serving the request, for metrics and
+// the access log.
+func recordOperation(ctx huma.Context, next func(huma.Context)) {
+	stateOf(ctx.Context()).operation = ctx.Operation().OperationID
+	next(ctx)
+}
+
+// cacheableKey marks, in an operation's metadata, that the operation sets
+// its own Cache-Control (public content); every other response is no-store.
+const cacheableKey = "hpa-cacheable"
+
+func cacheControl(ctx huma.Context, next func(huma.Context)) {
+	if cacheable, _ := ctx.Operation().Metadata[cacheableKey].(bool); !cacheable {
+		ctx.SetHeader("Cache-Control", "no-store")
+	}
+	next(ctx)
+}
+
+// unlimitedPaths are never rate limited: an orchestrator polling its probes
+// or a Prometheus server scraping must never be refused.
+var unlimitedPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// rateLimit allows limit requests per window from each client address and
+// answers the rest with 429 and Retry-After.
+func (s *server) rateLimit(limit int, window time.Duration) func(http.Handler) http.Handler {
+	if limit <= 0 {
+		return func(next http.Handler) http.Handler { return next }
+	}
+	limited := httprate.LimitBy(limit, window,
+		func(r *http.Request) (string, error) { return stateOf(r.Context()).clientIP.String(), nil },
+		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
+			writeProblem(w, r, newProblem(http.StatusTooManyRequests, "", "too many requests from this address; retry after the number of seconds in Retry-After"))
+		}),
+		httprate.WithResponseHeaders(httprate.ResponseHeaders{
+			Limit: "RateLimit-Limit", Remaining: "RateLimit-Remaining", Reset: "RateLimit-Reset", RetryAfter: "Retry-After",
+		}),
+	)
+	return func(next http.Handler) http.Handler {
+		limitedNext := limited(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if unlimitedPaths[r.URL.Path] {
+				next.ServeHTTP(w, r)
+				return
+			}
+			limitedNext.ServeHTTP(w, r)
+		})
+	}
+}

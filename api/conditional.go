@@ -1,0 +1,36 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+func strongETag(version string) string { return `"` + version + `"` }
+
+// checkNotModified returns a 304 (as huma expects it, an error carrying the
+// validator headers) when ifNoneMatch names etag; nil otherwise. Weak
+// comparison applies, as RFC 9110 requires for If-None-Match.
+func checkNotModified(ifNoneMatch, etag, cacheControl string) error {
+	if ifNoneMatch == "" {
+		return nil
+	}
+	for _, candidate := range strings.Split(ifNoneMatch, ",") {
+		candidate = strings.TrimPrefix(strings.TrimSpace(candidate), "W/")
+		if candidate == "*" || candidate == etag {
+			return huma.ErrorWithHeaders(huma.Status304NotModified(), http.Header{
+				"Etag":          {etag},
+				"Cache-Control": {cacheControl},
+			})
+		}
+	}
+	return nil
+}
+
+// notModifiedResponse documents the 304 a conditional GET can return.
+func notModifiedResponse() map[string]*huma.Response {
+	return map[string]*huma.Response{
+		"304": {Description: "Not Modified: the representation matching If-None-Match is still current."},
+	}
+}

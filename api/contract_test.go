@@ -1,0 +1,83 @@
+package api_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/harmedpatients/hpa/internal/apitest"
+)
+
+var kebab = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+func TestEveryOperationIsFullyDescribed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, o := range operations() {
+		op := o.op
+		name := o.method + " " + o.path
+		if !kebab.MatchString(op.OperationID) || seen[op.OperationID] {
+			t.Errorf("%s: operationId %q is not unique kebab-case", name, op.OperationID)
+		}
+		seen[op.OperationID] = true
+		if op.Summary == "" || len(op.Tags) == 0 || op.Description == "" {
+			t.Errorf("%s: needs a summary, a tag and a description", name)
+		}
+		if op.Security == nil {
+			t.Errorf("%s: no security requirement declared", name)
+		}
+		for _, status := range []string{"429", "500"} {
+			if op.Responses[status] == nil {
+				t.Errorf("%s: %s response not documented", name, status)
+			}
+		}
+		for status, resp := range op.Responses {
+			if status[0] == '4' || status[0] == '5' {
+				if resp.Content["application/problem+json"] == nil {
+					t.Errorf("%s: %s response is not a problem document", name, status)
+				}
+			}
+		}
+	}
+}
+
+func TestSpecAndDocsAreServed(t *testing.T) {
+	srv := apitest.Start(t, nil)
+	for path, ct := range map[string]string{
+		"/openapi.json":     "application/json",
+		"/openapi.yaml":     "application/yaml",
+		"/openapi-3.0.json": "application/json",
+	} {
+		r := srv.Do(apitest.Request{Path: path, NoCheck: true})
+		if r.StatusCode != 200 || r.Header.Get("Content-Type") != ct || len(r.Body) < 1000 {
+			t.Errorf("%s: %d %q %d bytes", path, r.StatusCode, r.Header.Get("Content-Type"), len(r.Body))
+		}
+	}
+	docs := srv.Do(apitest.Request{Path: "/docs", NoCheck: true})
+	page := string(docs.Body)
+	if docs.StatusCode != 200 || !strings.HasPrefix(docs.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("/docs: %d %q", docs.StatusCode, docs.Header.Get("Content-Type"))
+	}
+	if csp := docs.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "http") {
+		t.Errorf("docs CSP = %q", csp)
+	}
+	// Self-contained: no scripts, nothing fetched from another host.
+	for _, banned := range []string{"<script", `src="http`, `href="http://`, "cdn", "unpkg", "jsdelivr"} {
+		if strings.Contains(strings.ToLower(page), banned) {
+			t.Errorf("docs page contains %q", banned)
+		}
+	}
+	for _, o := range operations() {
+		if !strings.Contains(page, `id="op-`+o.op.OperationID+`"`) {
+			t.Errorf("docs page lacks operation %s", o.op.OperationID)
+		}
+	}
+	css := srv.Do(apitest.Request{Path: "/docs/docs.css", NoCheck: true})
+	if css.StatusCode != 200 || !strings.HasPrefix(css.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("docs.css: %d", css.StatusCode)
+	}
+	etag := docs.Header.Get("ETag")
+	if r := srv.Do(apitest.Request{Path: "/docs", NoCheck: true, Header: http.Header{"If-None-Match": {etag}}}); r.StatusCode != 304 {
+		t.Errorf("/docs revalidation: %d", r.StatusCode)
+	}
+}

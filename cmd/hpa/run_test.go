@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harmedpatients/hpa/internal/pgtest"
+)
+
+func runCLI(t *testing.T, vars map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(t.Context(), args, func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	out, err := runCLI(t, nil, "version")
+	if err != nil || !strings.HasPrefix(out, "hpa ") || !strings.Contains(out, "contract") {
+		t.Errorf("version: %q %v", out, err)
+	}
+	for _, args := range [][]string{nil, {"frobnicate"}, {"migrate"}, {"migrate", "sideways"}, {"openapi", "--bogus"}} {
+		if _, err := runCLI(t, nil, args...); !errors.Is(err, errUsage) {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+}
+
+// The committed contract is exactly what the code generates; run
+// `make openapi` after changing an operation.
+func TestCommittedOpenAPIMatchesTheCode(t *testing.T) {
+	out, err := runCLI(t, nil, "openapi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := os.ReadFile("../../openapi/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(committed) {
+		t.Fatal("openapi/openapi.yaml is out of date: run `make openapi` and commit the result")
+	}
+}
+
+func TestOpenAPINeedsNoDatabase(t *testing.T) {
+	file := t.TempDir() + "/spec.yaml"
+	vars := map[string]string{"HPA_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
+	if _, err := runCLI(t, vars, "openapi", "-o", file); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil || !bytes.HasPrefix(b, []byte("components:")) && !bytes.Contains(b, []byte("openapi: 3.1")) {
+		t.Errorf("spec file: %v %q", err, b[:min(len(b), 80)])
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	_, err := runCLI(t, map[string]string{"HPA_HTTP_ADDR": "nonsense"}, "migrate", "status")
+	if err == nil || !strings.Contains(err.Error(), "HPA_HTTP_ADDR") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestMigrateDownStatusUpAndSeed(t *testing.T) {
+	vars := map[string]string{"HPA_DATABASE_URL": pgtest.URL(t)}
+	if out, err := runCLI(t, vars, "migrate", "down"); err != nil || !strings.Contains(out, "rolled back") {
+		t.Fatalf("down: %q %v", out, err)
+	}
+	out, err := runCLI(t, vars, "migrate", "status")
+	if err != nil || !strings.Contains(out, "pending") {
+		t.Fatalf("status after down: %q %v", out, err)
+	}
+	if out, err := runCLI(t, vars, "migrate", "up"); err != nil || !strings.Contains(out, "applied 1 migration") {
+		t.Fatalf("up: %q %v", out, err)
+	}
+	if out, err := runCLI(t, vars, "seed"); err != nil || !strings.Contains(out, "1 site profile row(s) added") {
+		t.Fatalf("seed: %q %v", out, err)
+	}
+	if out, err := runCLI(t, vars, "seed"); err != nil || !strings.Contains(out, "0 site profile row(s) added") {
+		t.Fatalf("second seed must add nothing: %q %v", out, err)
+	}
+}
+
+// serve migrates, seeds, answers, and exits cleanly when its context ends
+// (as on SIGTERM).
+func TestServeStartsAndStopsCleanly(t *testing.T) {
+	vars := map[string]string{"HPA_DATABASE_URL": pgtest.URL(t), "HPA_HTTP_ADDR": "127.0.0.1:0"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+	}()
+	addr := ""
+	lines := bufio.NewScanner(pr)
+	for addr == "" && lines.Scan() {
+		var entry struct{ Msg, Addr string }
+		if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "serving" {
+			addr = entry.Addr
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if addr == "" {
+		t.Fatalf("serve never logged its address: %v", <-done)
+	}
+	resp, err := http.Get("http://" + addr + "/v1/site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /v1/site: %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/harmedpatients/hpa/internal/app"
+	"github.com/harmedpatients/hpa/internal/httpserver"
+)
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start-up")
+	noSeed := fs.Bool("no-seed", false, "do not load missing seed content at start-up")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: serve: %v", errUsage, err)
+	}
+	started := time.Now()
+	env, err := openEnv(ctx, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	log := env.logger
+
+	if !*noMigrate {
+		n, err := env.migrator.Up(ctx)
+		if err != nil {
+			return err
+		}
+		log.Info("migrations applied", "count", n)
+	}
+	if !*noSeed {
+		report, err := env.seed(ctx)
+		if err != nil {
+			return err
+		}
+		log.Info("seed content checked", "added", report.String())
+	}
+
+	service := app.New(env.cfg, env.pool, env.migrator, log)
+	background, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	go service.Run(background)
+
+	cfg := env.cfg
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (HPA_HTTP_ADDR): %w", cfg.HTTPAddr, err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(),
+		"docs", "http://"+ln.Addr().String()+"/docs", "startup", time.Since(started).String())
+	err = httpserver.Serve(ctx, httpserver.New(service.Handler()), ln, cfg.ShutdownTimeout)
+	log.Info("stopped", "error", err)
+	return err
+}

@@ -1,0 +1,231 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments the service knows. Production refuses development defaults
+// for secrets.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
+// Config is everything the service reads from its environment.
+type Config struct {
+	Env           string
+	DatabaseURL   Secret
+	DBMaxConns    int32
+	HTTPAddr      string
+	PublicBaseURL *url.URL
+	CORSOrigins   []string
+	// TrustedProxies are the networks whose X-Forwarded-For header is believed.
+	TrustedProxies []netip.Prefix
+	// RateLimit is the number of requests one client IP may make per RateWindow.
+	RateLimit       int
+	RateWindow      time.Duration
+	ShutdownTimeout time.Duration
+	LogLevel        slog.Level
+	LogFormat       string
+	// MetricsToken, when set, must be sent as a bearer token to read /metrics.
+	MetricsToken Secret
+	// ContactEmail is the public contact address a fresh install is seeded with.
+	ContactEmail string
+}
+
+// Load reads the configuration through getenv (os.Getenv in production, a map
+// in tests). It reports every problem at once, each naming its variable.
+func Load(getenv func(string) string) (*Config, error) {
+	r := reader{getenv: getenv}
+	c := &Config{
+		Env:             r.oneOf("HPA_ENV", EnvDevelopment, EnvDevelopment, EnvProduction),
+		DatabaseURL:     r.databaseURL("HPA_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hpa?sslmode=disable"),
+		DBMaxConns:      int32(r.intRange("HPA_DB_MAX_CONNS", 10, 1, 1000)),
+		HTTPAddr:        r.hostPort("HPA_HTTP_ADDR", "127.0.0.1:8080"),
+		PublicBaseURL:   r.httpURL("HPA_PUBLIC_BASE_URL", "http://localhost:8080"),
+		CORSOrigins:     r.origins("HPA_CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"),
+		TrustedProxies:  r.prefixes("HPA_TRUSTED_PROXIES", ""),
+		RateLimit:       r.intRange("HPA_RATE_LIMIT", 300, 1, 10_000_000),
+		RateWindow:      r.duration("HPA_RATE_WINDOW", time.Minute),
+		ShutdownTimeout: r.duration("HPA_SHUTDOWN_TIMEOUT", 20*time.Second),
+		LogLevel:        r.logLevel("HPA_LOG_LEVEL", slog.LevelInfo),
+		LogFormat:       r.oneOf("HPA_LOG_FORMAT", "json", "json", "text"),
+		MetricsToken:    r.secret("HPA_METRICS_TOKEN", ""),
+		ContactEmail:    r.email("HPA_CONTACT_EMAIL", ""),
+	}
+	if c.Env == EnvProduction && c.PublicBaseURL != nil && c.PublicBaseURL.Scheme != "https" {
+		r.fail("HPA_PUBLIC_BASE_URL", "must use https in production")
+	}
+	if len(r.errs) > 0 {
+		return nil, fmt.Errorf("configuration: %w", errors.Join(r.errs...))
+	}
+	return c, nil
+}
+
+// reader collects errors so one run reports every bad variable.
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("%s %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (r *reader) get(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := r.get(name, def)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+	return def
+}
+
+func (r *reader) intRange(name string, def, lo, hi int) int {
+	raw := r.get(name, "")
+	if raw == "" {
+		return def
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, "must be an integer from %d to %d, got %q", lo, hi, raw)
+		return def
+	}
+	return n
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	raw := r.get(name, "")
+	if raw == "" {
+		return def
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d <= 0 {
+		r.fail(name, "must be a positive duration such as 30s or 5m, got %q", raw)
+		return def
+	}
+	return d
+}
+
+func (r *reader) hostPort(name, def string) string {
+	v := r.get(name, def)
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		r.fail(name, "must be host:port (for example 127.0.0.1:8080 or :8080), got %q", v)
+		return def
+	}
+	return v
+}
+
+func (r *reader) httpURL(name, def string) *url.URL {
+	v := r.get(name, def)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, "must be an absolute http(s) URL, got %q", v)
+		u, _ = url.Parse(def)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return u
+}
+
+func (r *reader) origins(name, def string) []string {
+	var out []string
+	for _, o := range splitList(r.get(name, def)) {
+		if o == "*" {
+			r.fail(name, "must list origins explicitly; * is not allowed")
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			r.fail(name, "entry %q is not an origin such as https://example.org", o)
+			continue
+		}
+		out = append(out, u.Scheme+"://"+u.Host)
+	}
+	return out
+}
+
+func (r *reader) prefixes(name, def string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range splitList(r.get(name, def)) {
+		if !strings.Contains(p, "/") {
+			if a, err := netip.ParseAddr(p); err == nil {
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+				continue
+			}
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			r.fail(name, "entry %q is not an IP address or CIDR", p)
+			continue
+		}
+		out = append(out, pfx.Masked())
+	}
+	return out
+}
+
+func (r *reader) logLevel(name string, def slog.Level) slog.Level {
+	raw := r.get(name, "")
+	if raw == "" {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(raw)); err != nil {
+		r.fail(name, "must be debug, info, warn or error, got %q", raw)
+		return def
+	}
+	return l
+}
+
+func (r *reader) email(name, def string) string {
+	v := r.get(name, def)
+	if v == "" {
+		return ""
+	}
+	if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+		r.fail(name, "must be a bare email address such as hello@example.org, got %q", v)
+		return ""
+	}
+	return v
+}
+
+func (r *reader) secret(name, def string) Secret {
+	return Secret(r.get(name, def))
+}
+
+func (r *reader) databaseURL(name, def string) Secret {
+	v := r.get(name, def)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		// The value may hold a password: name the variable, never echo it.
+		r.fail(name, "must be a postgres:// URL")
+	}
+	return Secret(v)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}

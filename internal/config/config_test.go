@@ -1,0 +1,98 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestDefaultsSuitLocalDevelopment(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Env != EnvDevelopment || c.HTTPAddr != "127.0.0.1:8080" || c.PublicBaseURL.String() != "http://localhost:8080" ||
+		c.RateLimit != 300 || c.RateWindow != time.Minute || c.ShutdownTimeout != 20*time.Second || c.LogLevel != slog.LevelInfo {
+		t.Errorf("defaults: %+v", c)
+	}
+	if !strings.HasPrefix(c.DatabaseURL.Reveal(), "postgres://postgres@127.0.0.1:5432/hpa") {
+		t.Errorf("database default = %q", c.DatabaseURL.Reveal())
+	}
+}
+
+func TestEveryBadValueIsReportedByName(t *testing.T) {
+	bad := map[string]string{
+		"HPA_ENV":              "staging",
+		"HPA_DATABASE_URL":     "mysql://root:hunter2@db/hpa",
+		"HPA_DB_MAX_CONNS":     "0",
+		"HPA_HTTP_ADDR":        "8080",
+		"HPA_PUBLIC_BASE_URL":  "not a url",
+		"HPA_CORS_ORIGINS":     "https://ok.example, *",
+		"HPA_TRUSTED_PROXIES":  "10.0.0.0/8, bogus",
+		"HPA_RATE_LIMIT":       "lots",
+		"HPA_RATE_WINDOW":      "-5s",
+		"HPA_SHUTDOWN_TIMEOUT": "soon",
+		"HPA_LOG_LEVEL":        "chatty",
+		"HPA_LOG_FORMAT":       "xml",
+		"HPA_CONTACT_EMAIL":    "Someone <a@b.example>",
+	}
+	_, err := Load(env(bad))
+	if err == nil {
+		t.Fatal("Load accepted bad values")
+	}
+	msg := err.Error()
+	for name := range bad {
+		if !strings.Contains(msg, name) {
+			t.Errorf("error does not name %s:\n%s", name, msg)
+		}
+	}
+	if strings.Contains(msg, "hunter2") {
+		t.Errorf("error leaks the database password:\n%s", msg)
+	}
+}
+
+func TestProductionNeedsHTTPS(t *testing.T) {
+	_, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "http://api.example.org"}))
+	if err == nil || !strings.Contains(err.Error(), "HPA_PUBLIC_BASE_URL") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org"})); err != nil {
+		t.Errorf("valid production config refused: %v", err)
+	}
+}
+
+func TestListsAreParsed(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"HPA_CORS_ORIGINS":    " https://www.example.org/ ,http://localhost:3000",
+		"HPA_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7, ::1",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.CORSOrigins) != "[https://www.example.org http://localhost:3000]" {
+		t.Errorf("origins = %v", c.CORSOrigins)
+	}
+	if fmt.Sprint(c.TrustedProxies) != "[10.0.0.0/8 192.168.1.7/32 ::1/128]" {
+		t.Errorf("proxies = %v", c.TrustedProxies)
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	s := Secret("postgres://u:hunter2@h/db")
+	var logs strings.Builder
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "url", s)
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s", s, s, s, s), logs.String()} {
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("secret leaked: %s", out)
+		}
+	}
+	if s.Reveal() != "postgres://u:hunter2@h/db" {
+		t.Error("Reveal lost the value")
+	}
+}
