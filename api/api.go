@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,7 +90,7 @@ func New(opts Options, svc Services) *API {
 		AllowedOrigins:   opts.CORSOrigins,
 		AllowedMethods:   []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"},
 		AllowedHeaders:   []string{"Accept", "Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-API-Key", "X-Request-ID"},
-		ExposedHeaders:   []string{"ETag", "Link", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
+		ExposedHeaders:   []string{"ETag", "Link", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"},
 		AllowCredentials: false,
 		MaxAge:           600,
 	}))
@@ -141,14 +142,16 @@ func (s *server) rateLimit(limit int, window time.Duration) func(http.Handler) h
 	if limit <= 0 {
 		return func(next http.Handler) http.Handler { return next }
 	}
+	retryAfter := strconv.Itoa(max(1, int(window.Seconds())))
 	limited := httprate.LimitBy(limit, window,
 		func(r *http.Request) (string, error) { return stateOf(r.Context()).clientIP.String(), nil },
 		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", retryAfter)
 			writeProblem(w, r, newProblem(http.StatusTooManyRequests, "", "too many requests from this address; retry after the number of seconds in Retry-After"))
 		}),
-		httprate.WithResponseHeaders(httprate.ResponseHeaders{
-			Limit: "RateLimit-Limit", Remaining: "RateLimit-Remaining", Reset: "RateLimit-Reset", RetryAfter: "Retry-After",
-		}),
+		// Headers only on refusal: three extra headers on every response
+		// cost more than they tell a well-behaved client.
+		httprate.WithResponseHeaders(httprate.ResponseHeaders{}),
 	)
 	return func(next http.Handler) http.Handler {
 		limitedNext := limited(next)

@@ -11,6 +11,8 @@ import (
 	"github.com/andybalholm/brotli"
 )
 
+var valueVaryEncoding = []string{"Accept-Encoding"}
+
 // compressMinSize is the response size below which compression costs more
 // than it saves.
 const compressMinSize = 1024
@@ -32,7 +34,12 @@ type resettableWriter interface {
 // which case applies.
 func compress(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Vary", "Accept-Encoding")
+		h := w.Header()
+		if _, ok := h["Vary"]; ok {
+			h.Add("Vary", "Accept-Encoding")
+		} else {
+			h["Vary"] = valueVaryEncoding
+		}
 		enc := negotiateEncoding(r.Header.Get("Accept-Encoding"))
 		if enc == "" || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +15,19 @@ import (
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// series caches the children per label set: label hashing on every
+	// request is measurable at the request rates public content sees.
+	series sync.Map // seriesKey → *series
+}
+
+type seriesKey struct {
+	operation, method string
+	status            int
+}
+
+type series struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -35,8 +49,17 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 }
 
 func (m *httpMetrics) observe(operation, method string, status int, elapsed time.Duration) {
-	m.requests.WithLabelValues(operation, method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(operation, method).Observe(elapsed.Seconds())
+	key := seriesKey{operation, method, status}
+	v, ok := m.series.Load(key)
+	if !ok {
+		v, _ = m.series.LoadOrStore(key, &series{
+			requests: m.requests.WithLabelValues(operation, method, strconv.Itoa(status)),
+			duration: m.duration.WithLabelValues(operation, method),
+		})
+	}
+	s := v.(*series)
+	s.requests.Inc()
+	s.duration.Observe(elapsed.Seconds())
 }
 
 // metricsHandler serves the Prometheus exposition, behind a bearer token

@@ -53,7 +53,7 @@ func (s *server) requestContext(next http.Handler) http.Handler {
 		if !saneRequestID(id) {
 			id = newRequestID()
 		}
-		w.Header().Set("X-Request-ID", id)
+		w.Header()["X-Request-Id"] = []string{id}
 		state := &requestState{logger: s.logger, clientIP: s.clientIP(r)}
 		ctx := logging.WithRequestID(r.Context(), id)
 		ctx = context.WithValue(ctx, requestStateKey{}, state)
@@ -139,17 +139,29 @@ func (s *server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// Header values shared by every response. They are assigned directly under
+// canonical keys (every request pays for these; canonicalising costs), and
+// each slice has len == cap so an Add elsewhere copies instead of writing
+// into the shared array.
+var (
+	valueNosniff   = []string{"nosniff"}
+	valueDeny      = []string{"DENY"}
+	valueAPICSP    = []string{"default-src 'none'; frame-ancestors 'none'"}
+	valueNoReferer = []string{"no-referrer"}
+	valueHSTS      = []string{"max-age=63072000; includeSubDomains"}
+)
+
 // securityHeaders sets headers suitable for a JSON API. The docs page
 // replaces the CSP; Cache-Control is set per operation (see cacheControl).
 func (s *server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
+		h["X-Content-Type-Options"] = valueNosniff
+		h["X-Frame-Options"] = valueDeny
+		h["Content-Security-Policy"] = valueAPICSP
+		h["Referrer-Policy"] = valueNoReferer
 		if s.https {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h["Strict-Transport-Security"] = valueHSTS
 		}
 		next.ServeHTTP(w, r)
 	})

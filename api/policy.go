@@ -62,6 +62,17 @@ func register[I, O any](hapi huma.API, a access, op huma.Operation, handler func
 		}
 	}
 	huma.Register(hapi, op, handler)
+	// OpenAPI ignores a documented Content-Type response header (the media
+	// type says it); pre-encoded outputs set one, so drop it from the docs.
+	if item := hapi.OpenAPI().Paths[op.Path]; item != nil {
+		for _, registered := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
+			if registered != nil && registered.OperationID == op.OperationID {
+				for _, resp := range registered.Responses {
+					delete(resp.Headers, "Content-Type")
+				}
+			}
+		}
+	}
 }
 
 func hasBody(t reflect.Type) bool {

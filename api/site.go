@@ -34,17 +34,12 @@ type conditionalGetInput struct {
 	IfNoneMatch string `header:"If-None-Match" maxLength:"1024" doc:"An ETag from an earlier response; if it still matches, the answer is 304 with no body."`
 }
 
-type siteOutput struct {
-	ETag         string `header:"ETag" doc:"Strong validator of this representation."`
-	CacheControl string `header:"Cache-Control"`
-	Body         siteProfile
-}
-
 // publicCacheControl lets browsers and CDNs keep public content briefly and
 // revalidate cheaply with If-None-Match.
 const publicCacheControl = "public, max-age=60, stale-while-revalidate=300"
 
 func registerSite(hapi huma.API, site siteReader) {
+	encoded := newEncodedCache()
 	register(hapi, public, huma.Operation{
 		OperationID: "get-site",
 		Method:      http.MethodGet,
@@ -53,9 +48,9 @@ func registerSite(hapi huma.API, site siteReader) {
 		Description: "The name, mission statement and description a home page shows. Send `If-None-Match` with a previous `ETag` to get `304 Not Modified` when nothing changed.",
 		Tags:        []string{"Site"},
 		Errors:      []int{http.StatusNotFound},
-		Responses:   notModifiedResponse(),
+		Responses:   encodedResponses[siteProfile](hapi, "The organisation's public profile."),
 		Metadata:    map[string]any{cacheableKey: true},
-	}, func(ctx context.Context, in *conditionalGetInput) (*siteOutput, error) {
+	}, func(ctx context.Context, in *conditionalGetInput) (*encodedOutput, error) {
 		s, err := site.Site(ctx)
 		if err != nil {
 			return nil, err
@@ -64,15 +59,18 @@ func registerSite(hapi huma.API, site siteReader) {
 		if err := checkNotModified(in.IfNoneMatch, etag, publicCacheControl); err != nil {
 			return nil, err
 		}
-		return &siteOutput{ETag: etag, CacheControl: publicCacheControl, Body: siteProfile{
-			Name:             s.Name,
-			ShortName:        s.ShortName,
-			Tagline:          s.Tagline,
-			MissionStatement: s.MissionStatement,
-			Description:      s.Description,
-			ContactEmail:     s.ContactEmail,
-			Charity:          charity{Number: s.CharityNumber, RegisteredIn: s.RegisteredIn},
-			UpdatedAt:        s.UpdatedAt,
-		}}, nil
+		body := encoded.get(s.Version, func() any {
+			return siteProfile{
+				Name:             s.Name,
+				ShortName:        s.ShortName,
+				Tagline:          s.Tagline,
+				MissionStatement: s.MissionStatement,
+				Description:      s.Description,
+				ContactEmail:     s.ContactEmail,
+				Charity:          charity{Number: s.CharityNumber, RegisteredIn: s.RegisteredIn},
+				UpdatedAt:        s.UpdatedAt,
+			}
+		})
+		return newEncodedOutput(etag, body), nil
 	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/harmedpatients/hpa/internal/app"
 	"github.com/harmedpatients/hpa/internal/httpserver"
+	"github.com/harmedpatients/hpa/internal/logging"
 )
 
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -21,7 +22,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("%w: serve: %v", errUsage, err)
 	}
 	started := time.Now()
-	env, err := openEnv(ctx, getenv, stdout)
+	logs := logging.NewBufferedWriter(stdout, 64<<10, 200*time.Millisecond)
+	defer logs.Close()
+	env, err := openEnv(ctx, getenv, logs)
 	if err != nil {
 		return err
 	}
