@@ -15,14 +15,14 @@ type siteReader interface {
 
 // siteProfile is the organisation's public profile.
 type siteProfile struct {
-	Name             string      `json:"name" example:"Harmed Patients Alliance" doc:"The organisation's name."`
-	ShortName        string      `json:"short_name" example:"HPA" doc:"The short name used in running text."`
-	Tagline          string      `json:"tagline" example:"Restorative Healing after Healthcare Harm" doc:"The line shown under the name."`
-	MissionStatement string      `json:"mission_statement" example:"To work collaboratively towards a future where harmed patients and families are respected and cared for…" doc:"The mission statement, without surrounding quotation marks."`
-	Description      string      `json:"description" example:"We are a group working to increase understanding of the experience of being harmed by healthcare…" doc:"A short description of who HPA is."`
-	ContactEmail     string      `json:"contact_email,omitempty" format:"email" example:"hello@example.org" doc:"Where to write to HPA; absent until configured."`
-	Charity          charity `json:"charity" doc:"Registration details; fields are absent until known."`
-	UpdatedAt        time.Time   `json:"updated_at" doc:"When the profile last changed."`
+	Name             string    `json:"name" example:"Harmed Patients Alliance" doc:"The organisation's name."`
+	ShortName        string    `json:"short_name" example:"HPA" doc:"The short name used in running text."`
+	Tagline          string    `json:"tagline" example:"Restorative Healing after Healthcare Harm" doc:"The line shown under the name."`
+	MissionStatement string    `json:"mission_statement" example:"To work collaboratively towards a future where harmed patients and families are respected and cared for…" doc:"The mission statement, without surrounding quotation marks."`
+	Description      string    `json:"description" example:"We are a group working to increase understanding of the experience of being harmed by healthcare…" doc:"A short description of who HPA is."`
+	ContactEmail     string    `json:"contact_email,omitempty" format:"email" example:"hello@example.org" doc:"Where to write to HPA; absent until configured."`
+	Charity          charity   `json:"charity" doc:"Registration details; fields are absent until known."`
+	UpdatedAt        time.Time `json:"updated_at" doc:"When the profile last changed."`
 }
 
 type charity struct {
