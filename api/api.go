@@ -36,7 +36,9 @@ type Options struct {
 	RateLimit    int
 	RateWindow   time.Duration
 	MetricsToken string
-	Logger       *slog.Logger
+	// LoginRateLimit is login attempts per client address per minute.
+	LoginRateLimit int
+	Logger         *slog.Logger
 	// Metrics receives the HTTP metrics and is served at /metrics; nil
 	// disables both.
 	Metrics *prometheus.Registry
@@ -45,8 +47,10 @@ type Options struct {
 // Services are the capabilities the API exposes. Any may be nil when only
 // the OpenAPI document is wanted.
 type Services struct {
-	Site  siteReader
-	Ready readinessChecker
+	Site     siteReader
+	Ready    readinessChecker
+	Identity identityService
+	Audit    auditReader
 }
 
 // API is the assembled HTTP handler and its OpenAPI document.
@@ -56,6 +60,9 @@ type API struct {
 }
 
 type server struct {
+	hapi           huma.API
+	auth           authenticator
+	keyLimiter     *httprate.RateLimiter
 	logger         *slog.Logger
 	metrics        *httpMetrics
 	trustedProxies []netip.Prefix
@@ -80,6 +87,10 @@ func New(opts Options, svc Services) *API {
 		trustedProxies: opts.TrustedProxies,
 		https:          strings.HasPrefix(opts.PublicBaseURL, "https://"),
 		maxBodyBytes:   maxBodyBytes,
+		keyLimiter:     httprate.NewRateLimiter(600, time.Minute, httprate.WithResponseHeaders(httprate.ResponseHeaders{})),
+	}
+	if svc.Identity != nil {
+		s.auth = svc.Identity
 	}
 
 	router := chi.NewRouter()
@@ -101,9 +112,15 @@ func New(opts Options, svc Services) *API {
 	}
 
 	hapi := humachi.New(router, humaConfig())
-	hapi.UseMiddleware(recordOperation, cacheControl)
+	s.hapi = hapi
+	hapi.UseMiddleware(recordOperation, cacheControl, s.authorize)
 	registerHealth(hapi, svc.Ready)
 	registerSite(hapi, svc.Site)
+	registerAuth(hapi, svc.Identity, opts.LoginRateLimit)
+	registerStaff(hapi, svc.Identity)
+	registerOrganisations(hapi, svc.Identity)
+	registerAPIKeys(hapi, svc.Identity)
+	registerAudit(hapi, svc.Audit)
 	registerSpecAndDocs(router, hapi.OpenAPI())
 	return &API{handler: router, openapi: hapi.OpenAPI()}
 }

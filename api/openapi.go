@@ -30,9 +30,25 @@ to partner organisations and to scripts.
 - Large JSON responses are compressed with br or gzip when ` + "`Accept-Encoding`" + ` allows.
 - Request bodies are capped at 1 MiB; unknown fields are rejected.`
 
+const rolesTable = `
+
+| role | may |
+|---|---|
+| admin | everything, including staff accounts, API keys and the audit log |
+| editor | content: pages, audiences, navigation, opportunities and events |
+| membership | member records, including special-category data; enquiries |
+| treasurer | donations and Gift Aid |
+| analyst | visit statistics and aggregate figures, no personal data |
+
+A staff member may hold several roles.`
+
 // tags describes each capability; operations use these names.
 var tags = []*huma.Tag{
 	{Name: "Site", Description: "The organisation's public profile: name, mission and description."},
+	{Name: "Auth", Description: "Staff sign-in: short-lived access tokens (JWT) and single-use refresh tokens."},
+	{Name: "Staff", Description: "Staff accounts and their roles (admin only). " + rolesTable},
+	{Name: "API keys", Description: "Partner organisations and the API keys they and HPA's scripts use (admin only)."},
+	{Name: "Audit", Description: "The append-only record of who read or changed personal data, content, money or access."},
 	{Name: "Operations", Description: "Probes for orchestrators and monitoring. `/metrics` (Prometheus text format) is served beside them."},
 }
 

@@ -9,33 +9,117 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/harmedpatients/hpa/internal/identity"
 )
 
 // access is an operation's access policy, declared next to its
-// registration and shown in the contract.
+// registration and shown in the contract (security requirements and the
+// description). A caller is allowed if any clause admits it.
 type access struct {
 	public bool
+	// anyStaff admits every signed-in staff member.
+	anyStaff bool
+	// roles admits staff holding any of them; admin holds every role.
+	roles []identity.Role
+	// scopes admits API keys holding any of them.
+	scopes []identity.Scope
+	// member admits a member's self-service token.
+	member bool
 }
 
 // public lets anyone call the operation.
 var public = access{public: true}
 
+// anyStaff lets every signed-in staff member call the operation.
+var anyStaff = access{anyStaff: true}
+
+// staffWith admits staff holding any of roles (and admins).
+func staffWith(roles ...identity.Role) access { return access{roles: roles} }
+
+// keyWith admits API keys holding any of scopes.
+func keyWith(scopes ...identity.Scope) access { return access{scopes: scopes} }
+
 const accessMetadataKey = "hpa-access"
+
+// allows reports whether caller (nil for anonymous) may call the operation.
+func (a access) allows(c *identity.Caller) bool {
+	if a.public {
+		return true
+	}
+	if c == nil {
+		return false
+	}
+	switch c.Kind {
+	case identity.Staff:
+		return a.anyStaff || (len(a.roles) > 0 && c.HasRole(a.roles...))
+	case identity.APIKey:
+		return len(a.scopes) > 0 && c.HasScope(a.scopes...)
+	case identity.Member:
+		return a.member
+	}
+	return false
+}
+
+// staffRoleNames lists the roles admitted, admin first.
+func (a access) staffRoleNames() []string {
+	if a.anyStaff {
+		return []string{}
+	}
+	names := []string{string(identity.RoleAdmin)}
+	for _, r := range a.roles {
+		if r != identity.RoleAdmin {
+			names = append(names, string(r))
+		}
+	}
+	return names
+}
 
 // describe renders the policy for the operation's description.
 func (a access) describe() string {
 	if a.public {
 		return "**Access:** public; no credentials needed."
 	}
-	return "**Access:** denied to everyone."
+	var parts []string
+	switch {
+	case a.anyStaff:
+		parts = append(parts, "any signed-in staff member")
+	case len(a.roles) > 0:
+		parts = append(parts, "staff with role "+strings.Join(a.staffRoleNames(), " or "))
+	}
+	if len(a.scopes) > 0 {
+		names := make([]string, len(a.scopes))
+		for i, sc := range a.scopes {
+			names[i] = "`" + string(sc) + "`"
+		}
+		parts = append(parts, "API keys with scope "+strings.Join(names, " or "))
+	}
+	if a.member {
+		parts = append(parts, "the member themself (member token)")
+	}
+	return "**Access:** " + strings.Join(parts, "; ") + "."
 }
 
-// security is the operation's OpenAPI security requirement.
+// security is the operation's OpenAPI security requirement: one
+// alternative per kind of caller admitted, listing the roles or scopes.
 func (a access) security() []map[string][]string {
+	reqs := []map[string][]string{}
 	if a.public {
-		return []map[string][]string{}
+		return reqs
 	}
-	return nil
+	if a.anyStaff || len(a.roles) > 0 {
+		reqs = append(reqs, map[string][]string{schemeStaff: a.staffRoleNames()})
+	}
+	if len(a.scopes) > 0 {
+		names := make([]string, len(a.scopes))
+		for i, sc := range a.scopes {
+			names[i] = string(sc)
+		}
+		reqs = append(reqs, map[string][]string{schemeAPIKey: names})
+	}
+	if a.member {
+		reqs = append(reqs, map[string][]string{schemeMember: {}})
+	}
+	return reqs
 }
 
 var kebabCase = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
@@ -55,6 +139,9 @@ func register[I, O any](hapi huma.API, a access, op huma.Operation, handler func
 	op.Security = a.security()
 	op.Description = strings.TrimSpace(op.Description + "\n\n" + a.describe())
 	op.Errors = append(op.Errors, http.StatusTooManyRequests, http.StatusInternalServerError)
+	if !a.public {
+		op.Errors = append(op.Errors, http.StatusUnauthorized, http.StatusForbidden)
+	}
 	if hasBody(reflect.TypeFor[I]()) {
 		op.Errors = append(op.Errors, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity)
 		if op.MaxBodyBytes == 0 {

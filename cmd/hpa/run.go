@@ -22,6 +22,10 @@ Usage:
   hpa serve [--no-migrate] [--no-seed]   run the HTTP API (migrates and seeds first)
   hpa migrate up|down|status             manage the database schema
   hpa seed                               load the charity's seed content (idempotent)
+  hpa admin create --email E [--name N] [--role R]... [--password-stdin]
+                                         create a staff account (default role admin);
+                                         the password is generated and printed once
+                                         unless read from stdin
   hpa openapi [-o FILE]                  write the OpenAPI contract (no database needed)
   hpa version                            print the version
 
@@ -46,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdMigrate(ctx, rest, getenv, stdout)
 	case "seed":
 		return cmdSeed(ctx, rest, getenv, stdout)
+	case "admin":
+		return cmdAdmin(ctx, rest, getenv, stdin, stdout)
 	case "openapi":
 		return cmdOpenAPI(rest, stdout)
 	case "version":

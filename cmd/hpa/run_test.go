@@ -132,3 +132,29 @@ func TestServeStartsAndStopsCleanly(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+func TestAdminCreate(t *testing.T) {
+	vars := map[string]string{"HPA_DATABASE_URL": pgtest.URL(t)}
+	out, err := runCLI(t, vars, "admin", "create", "--email", "First.Admin@Example.org")
+	if err != nil || !strings.Contains(out, "created staff account") || !strings.Contains(out, "password (shown once") {
+		t.Fatalf("generated password: %q %v", out, err)
+	}
+	var stdout bytes.Buffer
+	err = run(t.Context(), []string{"admin", "create", "--email", "editor@example.org", "--role", "editor,analyst", "--password-stdin"},
+		func(k string) string { return vars[k] }, strings.NewReader("a chosen password here\n"), &stdout, io.Discard)
+	if err != nil || strings.Contains(stdout.String(), "password (shown once") {
+		t.Fatalf("stdin password: %q %v", stdout.String(), err)
+	}
+	if _, err := runCLI(t, vars, "admin", "create", "--email", "first.admin@example.org"); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("duplicate: %v", err)
+	}
+	for _, args := range [][]string{{"admin"}, {"admin", "create"}, {"admin", "create", "--email", "x@example.org", "--role", "king"}} {
+		if _, err := runCLI(t, vars, args...); !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	if err := run(t.Context(), []string{"admin", "create", "--email", "weak@example.org", "--password-stdin"},
+		func(k string) string { return vars[k] }, strings.NewReader("short\n"), io.Discard, io.Discard); err == nil {
+		t.Error("short password accepted")
+	}
+}

@@ -46,7 +46,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Info("seed content checked", "added", report.String())
 	}
 
-	service := app.New(env.cfg, env.pool, env.migrator, log)
+	service, err := app.New(env.cfg, env.pool, env.migrator, log)
+	if err != nil {
+		return err
+	}
 	background, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go service.Run(background)

@@ -68,7 +68,10 @@ func StartOn(t testing.TB, dbURL string, env map[string]string) *Server {
 	if _, err := app.Seed(ctx, pool, cfg); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	a := app.New(cfg, pool, migrator, logging.Discard())
+	a, err := app.New(cfg, pool, migrator, logging.Discard())
+	if err != nil {
+		t.Fatalf("app: %v", err)
+	}
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()
 	srv := httptest.NewServer(a.Handler())
@@ -126,6 +129,9 @@ type Request struct {
 	Path    string // may include a query string
 	Header  http.Header
 	Body    any // []byte and string are sent as they are; anything else as JSON
+	// Token is sent as a bearer token, APIKey as X-API-Key.
+	Token   string
+	APIKey  string
 	NoCheck bool
 }
 
@@ -156,6 +162,12 @@ func (s *Server) Do(req Request) *Response {
 	}
 	for k, vs := range req.Header {
 		httpReq.Header[k] = vs
+	}
+	if req.Token != "" {
+		httpReq.Header.Set("Authorization", "Bearer "+req.Token)
+	}
+	if req.APIKey != "" {
+		httpReq.Header.Set("X-API-Key", req.APIKey)
 	}
 	if req.Body != nil && httpReq.Header.Get("Content-Type") == "" {
 		httpReq.Header.Set("Content-Type", "application/json")

@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/harmedpatients/hpa/api"
 	"github.com/harmedpatients/hpa/db"
+	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/config"
 	"github.com/harmedpatients/hpa/internal/content"
 	"github.com/harmedpatients/hpa/internal/database"
+	"github.com/harmedpatients/hpa/internal/identity"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,13 +27,24 @@ import (
 type App struct {
 	handler  http.Handler
 	listener *database.Listener
+	// Identity is exposed for the admin command and tests.
+	Identity *identity.Service
 }
 
 // New wires the service over pool. Call Run to start its background work.
-func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, logger *slog.Logger) *App {
+func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, logger *slog.Logger) (*App, error) {
 	listener := database.NewListener(pool, logger)
 	contentService := content.NewService(pool, listener.Listening)
 	listener.Subscribe(content.NotifyChannel, contentService.Cache())
+
+	identityService, err := newIdentity(cfg, pool, listener.Listening)
+	if err != nil {
+		return nil, err
+	}
+	listener.Subscribe(identity.NotifyChannel, identityService.Cache())
+	if cfg.JWTKeysGenerated {
+		logger.Warn("HPA_JWT_KEYS is not set: using a random key, so tokens will not survive a restart")
+	}
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(
@@ -46,13 +60,40 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		RateLimit:      cfg.RateLimit,
 		RateWindow:     cfg.RateWindow,
 		MetricsToken:   cfg.MetricsToken.Reveal(),
+		LoginRateLimit: cfg.LoginRateLimit,
 		Logger:         logger,
 		Metrics:        registry,
 	}, api.Services{
-		Site:  contentService,
-		Ready: database.Readiness{Pool: pool, Migrator: migrator},
+		Site:     contentService,
+		Ready:    database.Readiness{Pool: pool, Migrator: migrator},
+		Identity: identityService,
+		Audit:    audit.Log{DB: pool},
 	}).Handler()
-	return &App{handler: handler, listener: listener}
+	return &App{handler: handler, listener: listener, Identity: identityService}, nil
+}
+
+// NewIdentity builds an identity service without caching, for commands
+// that run once.
+func NewIdentity(cfg *config.Config, pool *pgxpool.Pool) (*identity.Service, error) {
+	return newIdentity(cfg, pool, nil)
+}
+
+// newIdentity builds the identity service from configuration.
+func newIdentity(cfg *config.Config, pool *pgxpool.Pool, live func() bool) (*identity.Service, error) {
+	keys := make([]identity.SigningKey, len(cfg.JWTKeys))
+	for i, k := range cfg.JWTKeys {
+		keys[i] = identity.SigningKey{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
+	}
+	tokens, err := identity.NewTokens(cfg.PublicBaseURL.String(), keys, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	settings := identity.DefaultSettings
+	settings.AccessTTL, settings.RefreshTTL = cfg.AccessTokenTTL, cfg.RefreshTokenTTL
+	if cfg.Env != config.EnvProduction {
+		settings.KeyPrefix = "hpa_test_"
+	}
+	return identity.NewService(pool, tokens, identity.NewHasher(identity.DefaultArgon2), settings, time.Now, live), nil
 }
 
 // Handler is the root HTTP handler.

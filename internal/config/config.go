@@ -1,6 +1,9 @@
 package config
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,6 +43,21 @@ type Config struct {
 	MetricsToken Secret
 	// ContactEmail is the public contact address a fresh install is seeded with.
 	ContactEmail string
+
+	// JWTKeys sign and verify tokens; the first signs. In development a
+	// random key is made when none is configured (JWTKeysGenerated).
+	JWTKeys          []JWTKey
+	JWTKeysGenerated bool
+	AccessTokenTTL   time.Duration
+	RefreshTokenTTL  time.Duration
+	// LoginRateLimit is login attempts per client address per minute.
+	LoginRateLimit int
+}
+
+// JWTKey is one HMAC signing key and its kid.
+type JWTKey struct {
+	ID     string
+	Secret Secret
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a map
@@ -61,6 +79,18 @@ func Load(getenv func(string) string) (*Config, error) {
 		LogFormat:       r.oneOf("HPA_LOG_FORMAT", "json", "json", "text"),
 		MetricsToken:    r.secret("HPA_METRICS_TOKEN", ""),
 		ContactEmail:    r.email("HPA_CONTACT_EMAIL", ""),
+		AccessTokenTTL:  r.duration("HPA_ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL: r.duration("HPA_REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		LoginRateLimit:  r.intRange("HPA_LOGIN_RATE_LIMIT", 10, 1, 100000),
+	}
+	c.JWTKeys = r.jwtKeys("HPA_JWT_KEYS")
+	if len(c.JWTKeys) == 0 {
+		if c.Env == EnvProduction {
+			r.fail("HPA_JWT_KEYS", "is required in production (kid:base64url-secret, secrets of at least 32 bytes)")
+		} else {
+			c.JWTKeys = []JWTKey{{ID: "dev-" + randomHex(4), Secret: Secret(randomBytes(32))}}
+			c.JWTKeysGenerated = true
+		}
 	}
 	if c.Env == EnvProduction && c.PublicBaseURL != nil && c.PublicBaseURL.Scheme != "https" {
 		r.fail("HPA_PUBLIC_BASE_URL", "must use https in production")
@@ -219,6 +249,41 @@ func (r *reader) databaseURL(name, def string) Secret {
 	}
 	return Secret(v)
 }
+
+// jwtKeys parses "kid:secret,kid2:secret2" with base64url (or standard
+// base64) secrets of at least 32 bytes.
+func (r *reader) jwtKeys(name string) []JWTKey {
+	var out []JWTKey
+	seen := map[string]bool{}
+	for _, entry := range splitList(r.get(name, "")) {
+		kid, encoded, ok := strings.Cut(entry, ":")
+		if !ok || kid == "" || seen[kid] {
+			r.fail(name, "entries must be kid:secret with distinct kids")
+			continue
+		}
+		secret, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(encoded, "="))
+		if err != nil {
+			secret, err = base64.StdEncoding.DecodeString(encoded)
+		}
+		if err != nil || len(secret) < 32 {
+			r.fail(name, "key %q must be base64 of at least 32 random bytes (openssl rand -base64 32)", kid)
+			continue
+		}
+		seen[kid] = true
+		out = append(out, JWTKey{ID: kid, Secret: Secret(secret)})
+	}
+	return out
+}
+
+func randomBytes(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func randomHex(n int) string { return hex.EncodeToString([]byte(randomBytes(n))) }
 
 func splitList(s string) []string {
 	var out []string

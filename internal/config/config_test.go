@@ -62,7 +62,7 @@ func TestProductionNeedsHTTPS(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HPA_PUBLIC_BASE_URL") {
 		t.Errorf("err = %v", err)
 	}
-	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org"})); err != nil {
+	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org", "HPA_JWT_KEYS": "k1:" + strings.Repeat("QUJD", 11)})); err != nil {
 		t.Errorf("valid production config refused: %v", err)
 	}
 }
@@ -94,5 +94,27 @@ func TestSecretsNeverPrint(t *testing.T) {
 	}
 	if s.Reveal() != "postgres://u:hunter2@h/db" {
 		t.Error("Reveal lost the value")
+	}
+}
+
+func TestJWTKeys(t *testing.T) {
+	c, err := Load(env(map[string]string{"HPA_JWT_KEYS": "k2:" + strings.Repeat("QUJD", 11) + ",k1:" + strings.Repeat("eHl6", 11)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.JWTKeys) != 2 || c.JWTKeys[0].ID != "k2" || len(c.JWTKeys[0].Secret.Reveal()) != 33 || c.JWTKeysGenerated {
+		t.Errorf("keys = %+v", c.JWTKeys)
+	}
+	for _, bad := range []string{"nocolon", "k:c2hvcnQ", "k:" + strings.Repeat("QUJD", 11) + ",k:" + strings.Repeat("QUJD", 11)} {
+		if _, err := Load(env(map[string]string{"HPA_JWT_KEYS": bad})); err == nil || !strings.Contains(err.Error(), "HPA_JWT_KEYS") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+	dev, err := Load(env(nil))
+	if err != nil || !dev.JWTKeysGenerated || len(dev.JWTKeys[0].Secret.Reveal()) != 32 {
+		t.Errorf("development default: %v %+v", err, dev)
+	}
+	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org"})); err == nil || !strings.Contains(err.Error(), "HPA_JWT_KEYS") {
+		t.Errorf("production without keys: %v", err)
 	}
 }

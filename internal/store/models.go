@@ -6,7 +6,54 @@ package store
 
 import (
 	"time"
+
+	"github.com/google/uuid"
 )
+
+type ApiKey struct {
+	ID                 uuid.UUID
+	OrganisationID     uuid.UUID
+	Name               string
+	LookupID           string
+	KeyHash            []byte
+	Scopes             []string
+	AllowedOrigins     []string
+	RateLimitPerMinute int32
+	ExpiresAt          *time.Time
+	RevokedAt          *time.Time
+	LastUsedAt         *time.Time
+	CreatedBy          *uuid.UUID
+	CreatedAt          time.Time
+}
+
+type AuditEvent struct {
+	ID         int64
+	OccurredAt time.Time
+	ActorType  string
+	ActorID    *uuid.UUID
+	Action     string
+	TargetType *string
+	TargetID   *string
+	RequestID  *string
+	Details    []byte
+}
+
+type Organisation struct {
+	ID        uuid.UUID
+	Name      string
+	Website   *string
+	CreatedAt time.Time
+}
+
+type RefreshToken struct {
+	TokenHash []byte
+	FamilyID  uuid.UUID
+	StaffID   uuid.UUID
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	RevokedAt *time.Time
+}
 
 type SiteProfile struct {
 	ID               bool
@@ -20,4 +67,28 @@ type SiteProfile struct {
 	RegisteredIn     *string
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+}
+
+type Staff struct {
+	ID                uuid.UUID
+	Email             string
+	DisplayName       string
+	PasswordHash      *string
+	Roles             []string
+	Active            bool
+	FailedLogins      int32
+	LockedUntil       *time.Time
+	LastLoginAt       *time.Time
+	PasswordChangedAt *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+type StaffToken struct {
+	TokenHash []byte
+	StaffID   uuid.UUID
+	Purpose   string
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	CreatedAt time.Time
 }

@@ -1,0 +1,199 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/go-chi/httprate"
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/identity"
+)
+
+// identityService is what the identity operations need.
+type identityService interface {
+	authenticator
+	Login(ctx context.Context, email, password string) (*identity.Session, error)
+	Refresh(ctx context.Context, refreshToken string) (*identity.Session, error)
+	Logout(ctx context.Context, refreshToken string) error
+	ChangePassword(ctx context.Context, staffID uuid.UUID, current, next string) error
+	AcceptInvite(ctx context.Context, token, password string) error
+	Get(ctx context.Context, id uuid.UUID) (*identity.StaffMember, error)
+	List(ctx context.Context) ([]*identity.StaffMember, error)
+	Invite(ctx context.Context, email, name string, roles []identity.Role) (*identity.StaffMember, string, time.Time, error)
+	Update(ctx context.Context, id uuid.UUID, u identity.StaffUpdate) (*identity.StaffMember, error)
+	CreateOrganisation(ctx context.Context, name, website string) (*identity.Organisation, error)
+	GetOrganisation(ctx context.Context, id uuid.UUID) (*identity.Organisation, error)
+	ListOrganisations(ctx context.Context) ([]*identity.Organisation, error)
+	CreateAPIKey(ctx context.Context, createdBy uuid.UUID, in identity.NewAPIKey) (*identity.APIKeyInfo, string, error)
+	ListAPIKeys(ctx context.Context, organisationID *uuid.UUID) ([]*identity.APIKeyInfo, error)
+	GetAPIKey(ctx context.Context, id uuid.UUID) (*identity.APIKeyInfo, error)
+	RevokeAPIKey(ctx context.Context, id uuid.UUID) (*identity.APIKeyInfo, error)
+}
+
+type tokenPair struct {
+	AccessToken      string    `json:"access_token" doc:"Send as Authorization: Bearer <access_token>."`
+	TokenType        string    `json:"token_type" enum:"Bearer"`
+	ExpiresIn        int       `json:"expires_in" example:"900" doc:"Seconds until the access token expires."`
+	ExpiresAt        time.Time `json:"expires_at"`
+	RefreshToken     string    `json:"refresh_token" doc:"Single use: each refresh returns a new one. Keep it secret; reusing an old one ends the session."`
+	RefreshExpiresAt time.Time `json:"refresh_expires_at"`
+}
+
+type tokenOutput struct{ Body tokenPair }
+
+func newTokenOutput(s *identity.Session) *tokenOutput {
+	return &tokenOutput{Body: tokenPair{
+		AccessToken: s.AccessToken, TokenType: "Bearer", ExpiresIn: int(time.Until(s.AccessExpiresAt).Round(time.Second).Seconds()),
+		ExpiresAt: s.AccessExpiresAt.UTC(), RefreshToken: s.RefreshToken, RefreshExpiresAt: s.RefreshExpiresAt.UTC(),
+	}}
+}
+
+type loginInput struct {
+	Body struct {
+		Email    string `json:"email" maxLength:"254" example:"editor@example.org"`
+		Password string `json:"password" maxLength:"1024" doc:"The account password."`
+	}
+}
+
+type refreshInput struct {
+	Body struct {
+		RefreshToken string `json:"refresh_token" minLength:"1" maxLength:"200"`
+	}
+}
+
+type changePasswordInput struct {
+	Body struct {
+		CurrentPassword string `json:"current_password" maxLength:"1024"`
+		NewPassword     string `json:"new_password" minLength:"12" maxLength:"256" doc:"At least 12 characters."`
+	}
+}
+
+type acceptInviteInput struct {
+	Body struct {
+		Token    string `json:"token" minLength:"1" maxLength:"200" doc:"The invitation token an admin received when inviting you."`
+		Password string `json:"password" minLength:"12" maxLength:"256" doc:"At least 12 characters."`
+	}
+}
+
+type staffOutput struct{ Body staffMember }
+
+func registerAuth(hapi huma.API, ids identityService, loginPerMinute int) {
+	if loginPerMinute <= 0 {
+		loginPerMinute = 10
+	}
+	// Password guessing is limited per client address on top of the
+	// per-account back-off, which alone would let one address try many
+	// accounts.
+	loginLimiter := httprate.NewRateLimiter(loginPerMinute, time.Minute, httprate.WithResponseHeaders(httprate.ResponseHeaders{}))
+	limitLogins := func(ctx huma.Context, next func(huma.Context)) {
+		r, w := humachi.Unwrap(ctx)
+		if loginLimiter.OnLimit(w, r, stateOf(ctx.Context()).clientIP.String()) {
+			ctx.SetHeader("Retry-After", "60")
+			_ = huma.WriteErr(hapi, ctx, http.StatusTooManyRequests, "too many sign-in attempts from this address; wait a minute")
+			return
+		}
+		next(ctx)
+	}
+
+	register(hapi, public, huma.Operation{
+		OperationID: "login",
+		Method:      http.MethodPost,
+		Path:        "/v1/auth/login",
+		Summary:     "Sign in as staff",
+		Description: "Exchanges a staff email and password for a 15-minute access token and a single-use refresh token. " +
+			"Every failure gives the same 401, whether the account exists or not; after 5 failures in a row an account is locked for 1 minute, doubling up to an hour. " +
+			"Attempts are also limited per client address.",
+		Tags:        []string{"Auth"},
+		Middlewares: huma.Middlewares{limitLogins},
+		Errors:      []int{http.StatusUnauthorized},
+	}, func(ctx context.Context, in *loginInput) (*tokenOutput, error) {
+		s, err := ids.Login(ctx, in.Body.Email, in.Body.Password)
+		if err != nil {
+			return nil, err
+		}
+		return newTokenOutput(s), nil
+	})
+
+	register(hapi, public, huma.Operation{
+		OperationID: "refresh-session",
+		Method:      http.MethodPost,
+		Path:        "/v1/auth/refresh",
+		Summary:     "Renew an access token",
+		Description: "Exchanges a refresh token for a new access token and a new refresh token. The old refresh token stops working; presenting it again ends the whole session.",
+		Tags:        []string{"Auth"},
+		Errors:      []int{http.StatusUnauthorized},
+	}, func(ctx context.Context, in *refreshInput) (*tokenOutput, error) {
+		s, err := ids.Refresh(ctx, in.Body.RefreshToken)
+		if err != nil {
+			return nil, err
+		}
+		return newTokenOutput(s), nil
+	})
+
+	register(hapi, public, huma.Operation{
+		OperationID:   "logout",
+		Method:        http.MethodPost,
+		Path:          "/v1/auth/logout",
+		Summary:       "End a session",
+		Description:   "Revokes the refresh token and every token renewed from it. Access tokens already issued expire on their own within 15 minutes.",
+		Tags:          []string{"Auth"},
+		DefaultStatus: http.StatusNoContent,
+	}, func(ctx context.Context, in *refreshInput) (*struct{}, error) {
+		return nil, ids.Logout(ctx, in.Body.RefreshToken)
+	})
+
+	register(hapi, anyStaff, huma.Operation{
+		OperationID: "get-me",
+		Method:      http.MethodGet,
+		Path:        "/v1/auth/me",
+		Summary:     "Who am I",
+		Description: "The signed-in staff member's account, with current roles.",
+		Tags:        []string{"Auth"},
+	}, func(ctx context.Context, _ *struct{}) (*staffOutput, error) {
+		m, err := ids.Get(ctx, callerFrom(ctx).ID)
+		if err != nil {
+			return nil, err
+		}
+		return &staffOutput{Body: staffMemberBody(m)}, nil
+	})
+
+	register(hapi, anyStaff, huma.Operation{
+		OperationID:   "change-password",
+		Method:        http.MethodPost,
+		Path:          "/v1/auth/password",
+		Summary:       "Change my password",
+		Description:   "Needs the current password. Ends every session, including this one's refresh token: sign in again afterwards.",
+		Tags:          []string{"Auth"},
+		DefaultStatus: http.StatusNoContent,
+	}, func(ctx context.Context, in *changePasswordInput) (*struct{}, error) {
+		return nil, ids.ChangePassword(ctx, callerFrom(ctx).ID, in.Body.CurrentPassword, in.Body.NewPassword)
+	})
+
+	register(hapi, public, huma.Operation{
+		OperationID:   "accept-invitation",
+		Method:        http.MethodPost,
+		Path:          "/v1/auth/invitations/accept",
+		Summary:       "Accept a staff invitation",
+		Description:   "Sets the password of an invited staff account. The invitation works once and expires after 7 days.",
+		Tags:          []string{"Auth"},
+		DefaultStatus: http.StatusNoContent,
+		Middlewares:   huma.Middlewares{limitLogins},
+		Errors:        []int{http.StatusUnauthorized},
+	}, func(ctx context.Context, in *acceptInviteInput) (*struct{}, error) {
+		return nil, ids.AcceptInvite(ctx, in.Body.Token, in.Body.Password)
+	})
+}
+
+// parseID parses a path ID, answering 404 for anything that is not one:
+// no ID that is not a UUID can exist.
+func parseID(raw, what string) (uuid.UUID, error) {
+	id, err := uuid.Parse(raw)
+	if err != nil {
+		return uuid.Nil, hpa.Errorf(hpa.ENOTFOUND, "no %s with that ID", what)
+	}
+	return id, nil
+}

@@ -1,0 +1,169 @@
+package api_test
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/apitest"
+	"github.com/harmedpatients/hpa/internal/identity"
+)
+
+// accessMatrix is the whole access policy, written out once more by hand:
+// every operation in the contract must appear here, and the server must
+// behave as written for every kind of caller. A policy is "public", or
+// alternatives joined by "|": "staff:any", "staff:ROLE,ROLE" (admin is
+// always admitted), "key:SCOPE,SCOPE".
+var accessMatrix = map[string]string{
+	"get-health":          "public",
+	"get-readiness":       "public",
+	"get-site":            "public",
+	"login":               "public",
+	"refresh-session":     "public",
+	"logout":              "public",
+	"accept-invitation":   "public",
+	"get-me":              "staff:any",
+	"change-password":     "staff:any",
+	"get-current-api-key": "key:members:signup,opportunities:write,stats:read,content:read",
+	"list-staff":          "staff:admin",
+	"invite-staff":        "staff:admin",
+	"get-staff":           "staff:admin",
+	"update-staff":        "staff:admin",
+	"list-organisations":  "staff:admin",
+	"create-organisation": "staff:admin",
+	"get-organisation":    "staff:admin",
+	"list-api-keys":       "staff:admin",
+	"create-api-key":      "staff:admin",
+	"get-api-key":         "staff:admin",
+	"revoke-api-key":      "staff:admin",
+	"list-audit-events":   "staff:admin",
+}
+
+type matrixCaller struct {
+	name  string
+	token string
+	key   string
+	role  identity.Role  // for valid staff
+	scope identity.Scope // for valid keys
+	bad   bool           // credentials that must never work
+}
+
+// expectAllowed reads the hand-written policy for one caller.
+func expectAllowed(policy string, c matrixCaller) bool {
+	if policy == "public" {
+		return true
+	}
+	for _, alt := range strings.Split(policy, "|") {
+		kind, list, _ := strings.Cut(alt, ":")
+		switch {
+		case c.bad:
+		case kind == "staff" && c.role != "":
+			if list == "any" || c.role == identity.RoleAdmin || strings.Contains(","+list+",", ","+string(c.role)+",") {
+				return true
+			}
+		case kind == "key" && c.scope != "":
+			if strings.Contains(","+list+",", ","+string(c.scope)+",") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+const matrixKeyB64 = "bWF0cml4LXRlc3Qta2V5LW9mLWF0LWxlYXN0LTMyLWJ5dGVzIQ"
+
+func TestAccessMatrix(t *testing.T) {
+	srv := apitest.Start(t, map[string]string{"HPA_LOGIN_RATE_LIMIT": "100000", "HPA_JWT_KEYS": "matrix:" + matrixKeyB64})
+	secret, _ := base64.RawURLEncoding.DecodeString(matrixKeyB64)
+	forge := func(method jwt.SigningMethod, key any, kid string, mutate func(jwt.MapClaims)) string {
+		claims := jwt.MapClaims{"iss": srv.Config.PublicBaseURL.String(), "aud": identity.AudienceStaff, "sub": uuid.NewString(),
+			"iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix()}
+		if mutate != nil {
+			mutate(claims)
+		}
+		tok := jwt.NewWithClaims(method, claims)
+		tok.Header["kid"] = kid
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	var callers []matrixCaller
+	callers = append(callers, matrixCaller{name: "anonymous"})
+	for _, r := range identity.Roles {
+		callers = append(callers, matrixCaller{name: "staff " + string(r), token: srv.StaffToken(t, r), role: r})
+	}
+	for _, sc := range identity.Scopes {
+		key, _ := srv.NewAPIKey(t, sc)
+		callers = append(callers, matrixCaller{name: "key " + string(sc), key: key, scope: sc})
+	}
+	adminToken := srv.StaffToken(t, identity.RoleAdmin)
+	parts := strings.Split(adminToken, ".")
+	revoked, _ := srv.NewAPIKey(t, identity.Scopes...)
+	expiredAt := time.Now().Add(time.Hour)
+	expiredKey, _ := srv.NewAPIKeyWith(t, identity.NewAPIKey{Scopes: identity.Scopes, ExpiresAt: &expiredAt})
+	disabledEmail, disabledPassword := srv.NewStaff(t, identity.RoleAdmin)
+	disabled := srv.Login(t, disabledEmail, disabledPassword).AccessToken
+	ctx := context.Background()
+	for _, stmt := range []string{
+		`UPDATE api_keys SET revoked_at = now() WHERE lookup_id = '` + revoked[len("hpa_test_"):len("hpa_test_")+12] + `'`,
+		`UPDATE api_keys SET expires_at = now() WHERE lookup_id = '` + expiredKey[len("hpa_test_"):len("hpa_test_")+12] + `'`,
+		`UPDATE staff SET active = false WHERE email = '` + disabledEmail + `'`,
+	} {
+		if _, err := srv.Pool.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	callers = append(callers,
+		matrixCaller{name: "expired token", bad: true, token: forge(jwt.SigningMethodHS256, secret, "matrix", func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() })},
+		matrixCaller{name: "tampered token", bad: true, token: parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"`+uuid.NewString()+`","roles":["admin"]}`)) + "." + parts[2]},
+		matrixCaller{name: "wrong-alg token (HS512)", bad: true, token: forge(jwt.SigningMethodHS512, secret, "matrix", nil)},
+		matrixCaller{name: "none-alg token", bad: true, token: forge(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "matrix", nil)},
+		matrixCaller{name: "wrong-audience token", bad: true, token: forge(jwt.SigningMethodHS256, secret, "matrix", func(c jwt.MapClaims) { c["aud"] = identity.AudienceMember })},
+		matrixCaller{name: "unknown-kid token", bad: true, token: forge(jwt.SigningMethodHS256, secret, "other", nil)},
+		matrixCaller{name: "disabled staff token", bad: true, token: disabled},
+		matrixCaller{name: "revoked key", bad: true, key: revoked},
+		matrixCaller{name: "expired key", bad: true, key: expiredKey},
+	)
+
+	seen := map[string]bool{}
+	for _, o := range operations() {
+		id := o.op.OperationID
+		seen[id] = true
+		policy, ok := accessMatrix[id]
+		if !ok {
+			t.Errorf("operation %s has no entry in the access matrix: add its policy", id)
+			continue
+		}
+		path := pathParam.ReplaceAllString(o.path, uuid.NewString())
+		var body any
+		if o.op.RequestBody != nil {
+			body = map[string]any{}
+		}
+		for _, c := range callers {
+			r := srv.Do(apitest.Request{Method: o.method, Path: path, Body: body, Token: c.token, APIKey: c.key})
+			denied := r.StatusCode == 401 || r.StatusCode == 403
+			switch want := expectAllowed(policy, c); {
+			case want && denied:
+				t.Errorf("%s as %s: denied (%d %s), policy %q allows", id, c.name, r.StatusCode, r.Body, policy)
+			case !want && !denied:
+				t.Errorf("%s as %s: allowed (%d), policy %q denies", id, c.name, r.StatusCode, policy)
+			case !want && (c.bad || (c.token == "" && c.key == "")) && r.StatusCode != 401:
+				t.Errorf("%s as %s: %d, want 401 for missing or invalid credentials", id, c.name, r.StatusCode)
+			case !want && !c.bad && (c.token != "" || c.key != "") && r.StatusCode != 403:
+				t.Errorf("%s as %s: %d, want 403 for valid credentials without permission", id, c.name, r.StatusCode)
+			}
+		}
+	}
+	for id := range accessMatrix {
+		if !seen[id] {
+			t.Errorf("access matrix lists %s, which the contract does not have", id)
+		}
+	}
+}

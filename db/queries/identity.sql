@@ -1,0 +1,103 @@
+-- name: StaffInsert :one
+INSERT INTO staff (email, display_name, password_hash, roles, password_changed_at)
+VALUES (@email, @display_name, sqlc.narg(password_hash), @roles, CASE WHEN sqlc.narg(password_hash)::text IS NULL THEN NULL ELSE now() END)
+RETURNING *;
+
+-- name: StaffGetByID :one
+SELECT * FROM staff WHERE id = @id;
+
+-- name: StaffGetByEmail :one
+SELECT * FROM staff WHERE email = @email;
+
+-- name: StaffList :many
+SELECT * FROM staff ORDER BY lower(display_name), id;
+
+-- name: StaffCountActiveAdmins :one
+SELECT count(*) FROM staff WHERE active AND 'admin' = ANY (roles) AND password_hash IS NOT NULL;
+
+-- name: StaffUpdate :one
+UPDATE staff SET
+    display_name = coalesce(sqlc.narg(display_name), display_name),
+    roles        = coalesce(sqlc.narg(roles)::text[], roles),
+    active       = coalesce(sqlc.narg(active), active),
+    updated_at   = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: StaffRecordLoginFailure :one
+-- Exponential back-off: from the fifth consecutive failure the account is
+-- locked for 1, 2, 4 … minutes, never more than an hour.
+UPDATE staff SET
+    failed_logins = failed_logins + 1,
+    locked_until  = CASE WHEN failed_logins + 1 >= sqlc.arg(threshold)::integer
+                         THEN sqlc.arg(now)::timestamptz + make_interval(mins => least(power(2, failed_logins + 1 - sqlc.arg(threshold)::integer), 60)::integer)
+                         ELSE locked_until END
+WHERE id = sqlc.arg(id)
+RETURNING failed_logins, locked_until;
+
+-- name: StaffRecordLogin :exec
+UPDATE staff SET failed_logins = 0, locked_until = NULL, last_login_at = sqlc.arg(now)::timestamptz,
+    password_hash = coalesce(sqlc.narg(password_hash), password_hash)
+WHERE id = @id;
+
+-- name: StaffSetPassword :exec
+UPDATE staff SET password_hash = sqlc.arg(password_hash)::text, password_changed_at = now(), failed_logins = 0, locked_until = NULL, updated_at = now()
+WHERE id = @id;
+
+-- name: StaffTokenInsert :exec
+INSERT INTO staff_tokens (token_hash, staff_id, purpose, expires_at) VALUES (@token_hash, @staff_id, @purpose, @expires_at);
+
+-- name: StaffTokenUse :one
+-- Marks a one-time token used; returns nothing if it is unknown, used or expired.
+UPDATE staff_tokens SET used_at = sqlc.arg(now)::timestamptz
+WHERE token_hash = sqlc.arg(token_hash) AND purpose = sqlc.arg(purpose) AND used_at IS NULL AND expires_at > sqlc.arg(now)::timestamptz
+RETURNING staff_id;
+
+-- name: RefreshTokenInsert :exec
+INSERT INTO refresh_tokens (token_hash, family_id, staff_id, expires_at) VALUES (@token_hash, @family_id, @staff_id, @expires_at);
+
+-- name: RefreshTokenGetForUpdate :one
+SELECT * FROM refresh_tokens WHERE token_hash = @token_hash FOR UPDATE;
+
+-- name: RefreshTokenMarkUsed :exec
+UPDATE refresh_tokens SET used_at = sqlc.arg(now)::timestamptz WHERE token_hash = @token_hash;
+
+-- name: RefreshTokenRevokeFamily :execrows
+UPDATE refresh_tokens SET revoked_at = sqlc.arg(now)::timestamptz WHERE family_id = @family_id AND revoked_at IS NULL;
+
+-- name: RefreshTokenRevokeStaff :execrows
+UPDATE refresh_tokens SET revoked_at = sqlc.arg(now)::timestamptz WHERE staff_id = @staff_id AND revoked_at IS NULL;
+
+-- name: RefreshTokenDeleteExpired :execrows
+DELETE FROM refresh_tokens WHERE expires_at < @before;
+
+-- name: OrganisationInsert :one
+INSERT INTO organisations (name, website) VALUES (@name, sqlc.narg(website)) RETURNING *;
+
+-- name: OrganisationGet :one
+SELECT * FROM organisations WHERE id = @id;
+
+-- name: OrganisationList :many
+SELECT * FROM organisations ORDER BY lower(name), id;
+
+-- name: APIKeyInsert :one
+INSERT INTO api_keys (organisation_id, name, lookup_id, key_hash, scopes, allowed_origins, rate_limit_per_minute, expires_at, created_by)
+VALUES (@organisation_id, @name, @lookup_id, @key_hash, @scopes, @allowed_origins, @rate_limit_per_minute, sqlc.narg(expires_at), sqlc.narg(created_by))
+RETURNING *;
+
+-- name: APIKeyGetByLookupID :one
+SELECT * FROM api_keys WHERE lookup_id = @lookup_id;
+
+-- name: APIKeyGet :one
+SELECT * FROM api_keys WHERE id = @id;
+
+-- name: APIKeyList :many
+SELECT * FROM api_keys
+WHERE (sqlc.narg(organisation_id)::uuid IS NULL OR organisation_id = sqlc.narg(organisation_id))
+ORDER BY created_at DESC, id;
+
+-- name: APIKeyRevoke :one
+UPDATE api_keys SET revoked_at = coalesce(revoked_at, sqlc.arg(now)::timestamptz) WHERE id = @id RETURNING *;
+
+-- name: APIKeyTouch :exec
+UPDATE api_keys SET last_used_at = sqlc.arg(now)::timestamptz WHERE id = sqlc.arg(id) AND (last_used_at IS NULL OR last_used_at < sqlc.arg(now)::timestamptz - make_interval(mins => 1));

@@ -1,0 +1,75 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/audit"
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// Organisation is a partner organisation that holds API keys.
+type Organisation struct {
+	ID        uuid.UUID
+	Name      string
+	Website   string
+	CreatedAt time.Time
+}
+
+func organisationFromRow(r store.Organisation) *Organisation {
+	o := &Organisation{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt}
+	if r.Website != nil {
+		o.Website = *r.Website
+	}
+	return o
+}
+
+// CreateOrganisation registers a partner organisation.
+func (s *Service) CreateOrganisation(ctx context.Context, name, website string) (*Organisation, error) {
+	var w *string
+	if website != "" {
+		w = &website
+	}
+	var out *Organisation
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		row, err := store.Q.OrganisationInsert(ctx, tx, store.OrganisationInsertParams{Name: name, Website: w})
+		if store.IsUniqueViolation(err, "organisations_name_key") {
+			return hpa.Errorf(hpa.ECONFLICT, "an organisation with that name already exists").WithReason("name-taken")
+		}
+		if err != nil {
+			return fmt.Errorf("create organisation: %w", err)
+		}
+		out = organisationFromRow(row)
+		return audit.Record(ctx, tx, audit.Event{Action: "organisation.create", TargetType: "organisation", TargetID: row.ID.String()})
+	})
+	return out, err
+}
+
+// GetOrganisation returns one organisation.
+func (s *Service) GetOrganisation(ctx context.Context, id uuid.UUID) (*Organisation, error) {
+	row, err := store.Q.OrganisationGet(ctx, s.db, id)
+	if store.IsNotFound(err) {
+		return nil, hpa.Errorf(hpa.ENOTFOUND, "no organisation with that ID")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get organisation: %w", err)
+	}
+	return organisationFromRow(row), nil
+}
+
+// ListOrganisations returns every organisation.
+func (s *Service) ListOrganisations(ctx context.Context) ([]*Organisation, error) {
+	rows, err := store.Q.OrganisationList(ctx, s.db)
+	if err != nil {
+		return nil, fmt.Errorf("list organisations: %w", err)
+	}
+	out := make([]*Organisation, len(rows))
+	for i, r := range rows {
+		out[i] = organisationFromRow(r)
+	}
+	return out, nil
+}

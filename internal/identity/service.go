@@ -1,0 +1,110 @@
+package identity
+
+import (
+	"context"
+	"crypto/sha256"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/harmedpatients/hpa/internal/cache"
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// NotifyChannel announces changes to staff and API keys (see migrations).
+const NotifyChannel = "hpa_identity_changed"
+
+// Settings are identity's tunables.
+type Settings struct {
+	AccessTTL  time.Duration // staff access tokens (15 minutes)
+	RefreshTTL time.Duration // refresh tokens (30 days)
+	InviteTTL  time.Duration // staff invitations (7 days)
+	// LockThreshold failed logins in a row lock an account, for 1 minute
+	// doubling per further failure up to an hour.
+	LockThreshold int
+	// KeyPrefix starts every API key: hpa_live_ in production, hpa_test_
+	// elsewhere, so a leaked key's environment is obvious.
+	KeyPrefix string
+}
+
+// DefaultSettings are the production defaults.
+var DefaultSettings = Settings{AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour, InviteTTL: 7 * 24 * time.Hour, LockThreshold: 5, KeyPrefix: "hpa_live_"}
+
+// DB is what the service needs from the database: queries and transactions.
+type DB interface {
+	store.DBTX
+	store.Beginner
+}
+
+// Service manages staff, sessions, organisations and API keys.
+type Service struct {
+	db       DB
+	tokens   *Tokens
+	hasher   *Hasher
+	settings Settings
+	now      func() time.Time
+	staff    *cache.Cache[*staffEntry]
+	keys     *cache.Cache[*keyEntry]
+	touched  sync.Map // API key ID → when this process last recorded its use
+}
+
+// NewService returns a Service. live reports whether identity change
+// notifications are arriving (see database.Listener); subscribe Cache() to
+// NotifyChannel.
+func NewService(db DB, tokens *Tokens, hasher *Hasher, settings Settings, now func() time.Time, live func() bool) *Service {
+	return &Service{
+		db: db, tokens: tokens, hasher: hasher, settings: settings, now: now,
+		staff: cache.New[*staffEntry](10_000, live),
+		keys:  cache.New[*keyEntry](10_000, live),
+	}
+}
+
+// Cache is what must hear about identity changes.
+func (s *Service) Cache() interface {
+	Notify(string)
+	Reset()
+} {
+	return cacheGroup{s.staff, s.keys}
+}
+
+type cacheGroup []interface {
+	Notify(string)
+	Reset()
+}
+
+func (g cacheGroup) Notify(p string) {
+	for _, c := range g {
+		c.Notify(p)
+	}
+}
+
+func (g cacheGroup) Reset() {
+	for _, c := range g {
+		c.Reset()
+	}
+}
+
+// NormaliseEmail lower-cases and validates an address (RFC 5322 syntax, a
+// bare address without a display name).
+func NormaliseEmail(email string) (string, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@')+1:], ".") {
+		return "", hpa.Invalid("body.email", "must be a valid email address")
+	}
+	return email, nil
+}
+
+// hashSecret hashes a high-entropy secret (token or key). These are random
+// 256-bit values, so a fast hash is enough; passwords use argon2id.
+func hashSecret(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return sum[:]
+}
+
+func (s *Service) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return store.WithTx(ctx, s.db, fn)
+}
