@@ -37,7 +37,9 @@ func TestAuditLogRecordsAccessChanges(t *testing.T) {
 	var o struct{ ID string }
 	org.JSON(t, &o)
 	key := post(srv, "/v1/api-keys", map[string]any{"organisation_id": o.ID, "name": "k", "scopes": []string{"stats:read"}}, admin)
-	var k struct{ APIKey keyBody `json:"api_key"` }
+	var k struct {
+		APIKey keyBody `json:"api_key"`
+	}
 	key.JSON(t, &k)
 	srv.Do(apitest.Request{Method: http.MethodDelete, Path: "/v1/api-keys/" + k.APIKey.ID, Token: admin})
 

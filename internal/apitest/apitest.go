@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,15 +21,18 @@ import (
 	"github.com/harmedpatients/hpa/internal/config"
 	"github.com/harmedpatients/hpa/internal/database"
 	"github.com/harmedpatients/hpa/internal/logging"
+	"github.com/harmedpatients/hpa/internal/mail/mailtest"
 	"github.com/harmedpatients/hpa/internal/pgtest"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 )
 
-// Server is a running service on its own database.
+// Server is a running service on its own database, sending its email to
+// an in-process SMTP server (Mail).
 type Server struct {
 	URL    string
+	Mail   *mailtest.Server
 	DBURL  string
 	Pool   *pgxpool.Pool
 	Config *config.Config
@@ -48,7 +52,12 @@ func Start(t testing.TB, env map[string]string) *Server {
 // as a second API process in production would.
 func StartOn(t testing.TB, dbURL string, env map[string]string) *Server {
 	t.Helper()
-	vars := map[string]string{"HPA_DATABASE_URL": dbURL, "HPA_RATE_LIMIT": "1000000"}
+	mailbox := mailtest.Start(t)
+	vars := map[string]string{
+		"HPA_DATABASE_URL": dbURL, "HPA_RATE_LIMIT": "1000000",
+		"HPA_MAIL_TRANSPORT": "smtp", "HPA_SMTP_HOST": mailbox.Host, "HPA_SMTP_PORT": strconv.Itoa(mailbox.Port),
+		"HPA_MAIL_FROM": "HPA <no-reply@hpa.example>", "HPA_SMTP_TIMEOUT": "2s",
+	}
 	for k, v := range env {
 		vars[k] = v
 	}
@@ -81,7 +90,7 @@ func StartOn(t testing.TB, dbURL string, env map[string]string) *Server {
 		<-done
 		pool.Close()
 	})
-	s := &Server{URL: srv.URL, DBURL: dbURL, Pool: pool, Config: cfg, App: a, t: t, client: srv.Client()}
+	s := &Server{URL: srv.URL, Mail: mailbox, DBURL: dbURL, Pool: pool, Config: cfg, App: a, t: t, client: srv.Client()}
 	Eventually(t, 5*time.Second, "cache invalidation listener connected", a.Listening)
 	return s
 }
@@ -125,10 +134,10 @@ func (r *Response) Problem(t testing.TB) api.Problem {
 
 // Request describes one call.
 type Request struct {
-	Method  string
-	Path    string // may include a query string
-	Header  http.Header
-	Body    any // []byte and string are sent as they are; anything else as JSON
+	Method string
+	Path   string // may include a query string
+	Header http.Header
+	Body   any // []byte and string are sent as they are; anything else as JSON
 	// Token is sent as a bearer token, APIKey as X-API-Key.
 	Token   string
 	APIKey  string

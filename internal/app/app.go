@@ -18,15 +18,20 @@ import (
 	"github.com/harmedpatients/hpa/internal/content"
 	"github.com/harmedpatients/hpa/internal/database"
 	"github.com/harmedpatients/hpa/internal/identity"
+	"github.com/harmedpatients/hpa/internal/jobs"
+	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
 )
 
 // App is the assembled service.
 type App struct {
 	handler  http.Handler
 	listener *database.Listener
+	jobs     *jobs.Client
+	logger   *slog.Logger
 	// Identity is exposed for the admin command and tests.
 	Identity *identity.Service
 }
@@ -45,6 +50,19 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	if cfg.JWTKeysGenerated {
 		logger.Warn("HPA_JWT_KEYS is not set: using a random key, so tokens will not survive a restart")
 	}
+
+	// Background work: River workers are registered on this bundle before
+	// the client starts; services get the client to enqueue through.
+	workers := river.NewWorkers()
+	jobClient, err := jobs.NewClient(pool, workers, nil, logger)
+	if err != nil {
+		return nil, err
+	}
+	renderer, err := mail.NewRenderer()
+	if err != nil {
+		return nil, err
+	}
+	river.AddWorker(workers, mail.NewWorker(renderer, mailTransport(cfg, logger), cfg.MailFrom))
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(
@@ -69,7 +87,16 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		Identity: identityService,
 		Audit:    audit.Log{DB: pool},
 	}).Handler()
-	return &App{handler: handler, listener: listener, Identity: identityService}, nil
+	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, Identity: identityService}, nil
+}
+
+// mailTransport picks SMTP or the development log transport.
+func mailTransport(cfg *config.Config, logger *slog.Logger) mail.Transport {
+	if cfg.MailTransport == "smtp" {
+		return mail.NewSMTP(mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
+			Password: cfg.SMTPPassword.Reveal(), TLS: cfg.SMTPTLS, Timeout: cfg.SMTPTimeout})
+	}
+	return mail.Log{Logger: logger}
 }
 
 // NewIdentity builds an identity service without caching, for commands
@@ -99,9 +126,21 @@ func newIdentity(cfg *config.Config, pool *pgxpool.Pool, live func() bool) (*ide
 // Handler is the root HTTP handler.
 func (a *App) Handler() http.Handler { return a.handler }
 
-// Run does the background work until ctx ends.
+// Run does the background work (change notifications, River jobs) until
+// ctx ends, then lets running jobs finish for up to ten seconds.
 func (a *App) Run(ctx context.Context) {
-	a.listener.Run(ctx)
+	listening := make(chan struct{})
+	go func() { a.listener.Run(ctx); close(listening) }()
+	if err := a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		a.logger.Error("job queue did not start", "error", err)
+	}
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := a.jobs.Stop(stopCtx); err != nil {
+		a.logger.Warn("job queue stopped with jobs still running", "error", err)
+	}
+	<-listening
 }
 
 // Listening reports whether cache invalidations are being received.

@@ -52,6 +52,16 @@ type Config struct {
 	RefreshTokenTTL  time.Duration
 	// LoginRateLimit is login attempts per client address per minute.
 	LoginRateLimit int
+
+	// Mail: "log" prints emails' subjects (development), "smtp" sends.
+	MailTransport string
+	MailFrom      string
+	SMTPHost      string
+	SMTPPort      int
+	SMTPUsername  string
+	SMTPPassword  Secret
+	SMTPTLS       string
+	SMTPTimeout   time.Duration
 }
 
 // JWTKey is one HMAC signing key and its kid.
@@ -82,6 +92,20 @@ func Load(getenv func(string) string) (*Config, error) {
 		AccessTokenTTL:  r.duration("HPA_ACCESS_TOKEN_TTL", 15*time.Minute),
 		RefreshTokenTTL: r.duration("HPA_REFRESH_TOKEN_TTL", 30*24*time.Hour),
 		LoginRateLimit:  r.intRange("HPA_LOGIN_RATE_LIMIT", 10, 1, 100000),
+		MailTransport:   r.oneOf("HPA_MAIL_TRANSPORT", "log", "log", "smtp"),
+		MailFrom:        r.get("HPA_MAIL_FROM", "Harmed Patients Alliance <no-reply@localhost>"),
+		SMTPHost:        r.get("HPA_SMTP_HOST", "127.0.0.1"),
+		SMTPPort:        r.intRange("HPA_SMTP_PORT", 25, 1, 65535),
+		SMTPUsername:    r.get("HPA_SMTP_USERNAME", ""),
+		SMTPPassword:    r.secret("HPA_SMTP_PASSWORD", ""),
+		SMTPTLS:         r.oneOf("HPA_SMTP_TLS", "none", "none", "starttls", "tls"),
+		SMTPTimeout:     r.duration("HPA_SMTP_TIMEOUT", 10*time.Second),
+	}
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		r.fail("HPA_MAIL_FROM", "must be an address such as \"HPA <hello@example.org>\", got %q", c.MailFrom)
+	}
+	if c.Env == EnvProduction && c.MailTransport != "smtp" {
+		r.fail("HPA_MAIL_TRANSPORT", "must be smtp in production (log sends nothing)")
 	}
 	c.JWTKeys = r.jwtKeys("HPA_JWT_KEYS")
 	if len(c.JWTKeys) == 0 {

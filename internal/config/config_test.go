@@ -41,6 +41,11 @@ func TestEveryBadValueIsReportedByName(t *testing.T) {
 		"HPA_LOG_LEVEL":        "chatty",
 		"HPA_LOG_FORMAT":       "xml",
 		"HPA_CONTACT_EMAIL":    "Someone <a@b.example>",
+		"HPA_MAIL_TRANSPORT":   "pigeon",
+		"HPA_MAIL_FROM":        "not an address",
+		"HPA_SMTP_PORT":        "99999",
+		"HPA_SMTP_TLS":         "maybe",
+		"HPA_SMTP_TIMEOUT":     "0s",
 	}
 	_, err := Load(env(bad))
 	if err == nil {
@@ -62,7 +67,7 @@ func TestProductionNeedsHTTPS(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HPA_PUBLIC_BASE_URL") {
 		t.Errorf("err = %v", err)
 	}
-	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org", "HPA_JWT_KEYS": "k1:" + strings.Repeat("QUJD", 11)})); err != nil {
+	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org", "HPA_JWT_KEYS": "k1:" + strings.Repeat("QUJD", 11), "HPA_MAIL_TRANSPORT": "smtp"})); err != nil {
 		t.Errorf("valid production config refused: %v", err)
 	}
 }

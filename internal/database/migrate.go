@@ -2,6 +2,7 @@ package database
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 // Migrator applies the embedded migrations. A Postgres advisory lock makes
@@ -22,20 +25,59 @@ type Migrator struct {
 
 // NewMigrator returns a Migrator working through pool.
 func NewMigrator(pool *pgxpool.Pool) (*Migrator, error) {
-	migrations, err := fs.Sub(db.Migrations, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("migrations: %w", err)
-	}
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return nil, fmt.Errorf("migration lock: %w", err)
 	}
-	provider, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(pool), migrations,
-		goose.WithSessionLocker(locker))
+	provider, err := NewProvider(stdlib.OpenDBFromPool(pool), goose.WithSessionLocker(locker))
+	if err != nil {
+		return nil, err
+	}
+	return &Migrator{provider: provider}, nil
+}
+
+// riverMigrationVersion is the goose version that installs River's job
+// tables, and riverSchemaVersion the River schema it installs. To take a
+// newer River schema, add a goose version that migrates River further.
+const (
+	riverMigrationVersion = 3
+	riverSchemaVersion    = 8
+)
+
+// NewProvider returns the goose provider for every migration: the SQL
+// files in db/migrations plus River's own schema, applied through River's
+// migrator so its SQL stays River's.
+func NewProvider(conn *sql.DB, opts ...goose.ProviderOption) (*goose.Provider, error) {
+	migrations, err := fs.Sub(db.Migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
-	return &Migrator{provider: provider}, nil
+	// River applies each of its versions in its own transaction (one adds
+	// an enum value the next uses, which Postgres forbids in a single one).
+	river := goose.NewGoMigration(riverMigrationVersion,
+		&goose.GoFunc{RunDB: func(ctx context.Context, conn *sql.DB) error {
+			return migrateRiver(ctx, conn, rivermigrate.DirectionUp, riverSchemaVersion)
+		}},
+		&goose.GoFunc{RunDB: func(ctx context.Context, conn *sql.DB) error {
+			return migrateRiver(ctx, conn, rivermigrate.DirectionDown, -1)
+		}})
+	opts = append(opts, goose.WithGoMigrations(river))
+	provider, err := goose.NewProvider(goose.DialectPostgres, conn, migrations, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return provider, nil
+}
+
+func migrateRiver(ctx context.Context, conn *sql.DB, direction rivermigrate.Direction, target int) error {
+	m, err := rivermigrate.New(riverdatabasesql.New(conn), nil)
+	if err != nil {
+		return err
+	}
+	if _, err = m.Migrate(ctx, direction, &rivermigrate.MigrateOpts{TargetVersion: target}); err != nil {
+		return fmt.Errorf("river schema: %w", err)
+	}
+	return nil
 }
 
 // Up applies every pending migration and returns how many it applied.
@@ -71,13 +113,17 @@ func (m *Migrator) WriteStatus(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("migration status: %w", err)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tSTATE\tAPPLIED AT\tFILE")
+	fmt.Fprintln(tw, "VERSION\tSTATE\tAPPLIED AT\tSOURCE")
 	for _, s := range statuses {
 		applied := "-"
 		if !s.AppliedAt.IsZero() {
 			applied = s.AppliedAt.UTC().Format("2006-01-02 15:04:05Z")
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, applied, s.Source.Path)
+		source := s.Source.Path
+		if source == "" {
+			source = "(go) River job queue schema"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, applied, source)
 	}
 	return tw.Flush()
 }

@@ -16,10 +16,10 @@ import (
 	"testing"
 
 	"github.com/harmedpatients/hpa/db"
+	"github.com/harmedpatients/hpa/internal/database"
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver pgtestdb uses
 	"github.com/peterldowns/pgtestdb"
-	"github.com/pressly/goose/v3"
 )
 
 // DefaultURL is the server tests use when HPA_TEST_DATABASE_URL is unset.
@@ -89,6 +89,7 @@ type migrator struct{}
 
 func (migrator) Hash() (string, error) {
 	h := sha256.New()
+	h.Write([]byte("river-schema-8")) // bump with database.riverSchemaVersion
 	names, err := fs.Glob(db.Migrations, "migrations/*.sql")
 	if err != nil {
 		return "", err
@@ -106,11 +107,7 @@ func (migrator) Hash() (string, error) {
 }
 
 func (migrator) Migrate(ctx context.Context, conn *sql.DB, _ pgtestdb.Config) error {
-	migrations, err := fs.Sub(db.Migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	provider, err := goose.NewProvider(goose.DialectPostgres, conn, migrations)
+	provider, err := database.NewProvider(conn)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,49 @@
+// Package jobs runs background work on River, in the same PostgreSQL as
+// everything else, so a job is enqueued in the same transaction as the
+// change that causes it and is never lost or sent for a change that rolled
+// back.
+package jobs
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+)
+
+// Queues. Mail has its own so a slow mail server never holds up other work.
+const (
+	QueueDefault = river.QueueDefault
+	QueueMail    = "mail"
+)
+
+// Client is the River client type used throughout.
+type Client = river.Client[pgx.Tx]
+
+// NewClient returns a River client working the service's queues. Workers
+// may still be added to workers until the client starts.
+func NewClient(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.PeriodicJob, logger *slog.Logger) (*Client, error) {
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues: map[string]river.QueueConfig{
+			QueueDefault: {MaxWorkers: 10},
+			QueueMail:    {MaxWorkers: 5},
+		},
+		Workers:                     workers,
+		PeriodicJobs:                periodic,
+		Logger:                      logger,
+		JobTimeout:                  time.Minute,
+		CompletedJobRetentionPeriod: 24 * time.Hour,
+		// Failed jobs retry with River's exponential back-off; after
+		// MaxAttempts they are discarded and kept a week for staff to see.
+		DiscardedJobRetentionPeriod: 7 * 24 * time.Hour,
+		MaxAttempts:                 12,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return client, nil
+}
