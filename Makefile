@@ -49,9 +49,10 @@ lint: $(SQLC) $(STATICCHECK) ## gofmt, go vet, staticcheck, sqlc diff/vet, spec 
 	$(STATICCHECK) ./...
 	$(SQLC) diff
 	@server="$$(scripts/dev-postgres.sh url postgres)"; server="$${server%/postgres*}"; \
-	  psql -X -q "$$server/postgres?sslmode=disable" -c 'DROP DATABASE IF EXISTS hpa_sqlc_vet' -c 'CREATE DATABASE hpa_sqlc_vet' && \
-	  HPA_DATABASE_URL="$$server/hpa_sqlc_vet?sslmode=disable" go run ./cmd/hpa migrate up >/dev/null && \
-	  SQLC_DATABASE_URL="$$server/hpa_sqlc_vet?sslmode=disable" $(SQLC) vet && echo "sqlc vet: ok"
+	  vetdb="hpa_sqlc_vet_$$(printf '%s' "$(CURDIR)" | cksum | cut -d' ' -f1)"; \
+	  psql -X -q "$$server/postgres?sslmode=disable" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $$vetdb" -c "CREATE DATABASE $$vetdb" && \
+	  HPA_DATABASE_URL="$$server/$$vetdb?sslmode=disable" go run ./cmd/hpa migrate up >/dev/null && \
+	  SQLC_DATABASE_URL="$$server/$$vetdb?sslmode=disable" $(SQLC) vet && echo "sqlc vet: ok"
 	$(REDOCLY) lint --format=summary openapi/openapi.yaml
 
 tools: $(SQLC) $(STATICCHECK) ## install pinned tools into .tools/bin
