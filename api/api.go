@@ -38,7 +38,9 @@ type Options struct {
 	MetricsToken string
 	// LoginRateLimit is login attempts per client address per minute.
 	LoginRateLimit int
-	Logger         *slog.Logger
+	// SignupRateLimit is signups per client address per hour.
+	SignupRateLimit int
+	Logger          *slog.Logger
 	// Metrics receives the HTTP metrics and is served at /metrics; nil
 	// disables both.
 	Metrics *prometheus.Registry
@@ -47,10 +49,13 @@ type Options struct {
 // Services are the capabilities the API exposes. Any may be nil when only
 // the OpenAPI document is wanted.
 type Services struct {
-	Site     siteReader
-	Ready    readinessChecker
-	Identity identityService
-	Audit    auditReader
+	Site        siteReader
+	Ready       readinessChecker
+	Identity    identityService
+	Audit       auditReader
+	Members     membersService
+	Idempotency idempotencyStore
+	Outbox      outboxService
 }
 
 // API is the assembled HTTP handler and its OpenAPI document.
@@ -62,6 +67,7 @@ type API struct {
 type server struct {
 	hapi           huma.API
 	auth           authenticator
+	members        memberAuthenticator
 	keyLimiter     *httprate.RateLimiter
 	logger         *slog.Logger
 	metrics        *httpMetrics
@@ -92,6 +98,9 @@ func New(opts Options, svc Services) *API {
 	if svc.Identity != nil {
 		s.auth = svc.Identity
 	}
+	if svc.Members != nil {
+		s.members = svc.Members
+	}
 
 	router := chi.NewRouter()
 	router.NotFound(notFound)
@@ -121,6 +130,10 @@ func New(opts Options, svc Services) *API {
 	registerOrganisations(hapi, svc.Identity)
 	registerAPIKeys(hapi, svc.Identity)
 	registerAudit(hapi, svc.Audit)
+	registerMembers(hapi, svc.Members, svc.Idempotency, opts.SignupRateLimit)
+	registerMe(hapi, svc.Members)
+	registerMemberAdmin(hapi, svc.Members)
+	registerOutbox(hapi, svc.Outbox)
 	registerSpecAndDocs(router, hapi.OpenAPI())
 	return &API{handler: router, openapi: hapi.OpenAPI()}
 }

@@ -156,7 +156,7 @@ func TestInvitationRolesAndDisablingTakeEffectAtOnce(t *testing.T) {
 	if r := post(srv, "/v1/auth/invitations/accept", map[string]string{"token": inv.Token, "password": "chosen password 123"}, ""); r.StatusCode != 204 {
 		t.Fatalf("accept: %d %s", r.StatusCode, r.Body)
 	}
-	if r := post(srv, "/v1/auth/invitations/accept", map[string]string{"token": inv.Token, "password": "another password 123"}, ""); r.StatusCode != 401 {
+	if r := post(srv, "/v1/auth/invitations/accept", map[string]string{"token": inv.Token, "password": "another password 123"}, ""); r.StatusCode != 422 || r.Problem(t).Code != "invalid-invitation" {
 		t.Errorf("second accept: %d", r.StatusCode)
 	}
 	editor := srv.Login(t, "new.editor@example.org", "chosen password 123").AccessToken

@@ -48,6 +48,10 @@ var tags = []*huma.Tag{
 	{Name: "Auth", Description: "Staff sign-in: short-lived access tokens (JWT) and single-use refresh tokens."},
 	{Name: "Staff", Description: "Staff accounts and their roles (admin only). " + rolesTable},
 	{Name: "API keys", Description: "Partner organisations and the API keys they and HPA's scripts use (admin only)."},
+	{Name: "Members", Description: "Joining HPA: signup from the website and from partners (double opt-in), confirmation, sign-in links, one-click unsubscribe, and the consent texts people agree to. See docs/partners.md."},
+	{Name: "Self-service", Description: "A member managing their own membership with a member token (from a confirmation or sign-in link): details, interests, special-category details, a copy of everything held, erasure."},
+	{Name: "Members admin", Description: "Member records for the membership role: search, records with consent history, notes, consenting-segment exports, imports; aggregate figures for analysts."},
+	{Name: "Outbox", Description: "Email waiting to be sent, retrying, or failed for good (dead letters)."},
 	{Name: "Audit", Description: "The append-only record of who read or changed personal data, content, money or access."},
 	{Name: "Operations", Description: "Probes for orchestrators and monitoring. `/metrics` (Prometheus text format) is served beside them."},
 }

@@ -17,9 +17,12 @@ import (
 	"github.com/harmedpatients/hpa/internal/config"
 	"github.com/harmedpatients/hpa/internal/content"
 	"github.com/harmedpatients/hpa/internal/database"
+	"github.com/harmedpatients/hpa/internal/idempotency"
 	"github.com/harmedpatients/hpa/internal/identity"
 	"github.com/harmedpatients/hpa/internal/jobs"
 	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/members"
+	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -54,15 +57,35 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	// Background work: River workers are registered on this bundle before
 	// the client starts; services get the client to enqueue through.
 	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(pool, workers, nil, logger)
+	jobClient, err := jobs.NewClient(pool, workers, []*river.PeriodicJob{jobs.RetentionJob()}, logger)
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := mail.NewRenderer()
+	renderer, err := mail.NewRenderer(members.Templates)
 	if err != nil {
 		return nil, err
 	}
 	river.AddWorker(workers, mail.NewWorker(renderer, mailTransport(cfg, logger), cfg.MailFrom))
+	outbox := mail.NewOutbox(jobClient, renderer)
+
+	ring, hasher, err := sealing(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.KeysGenerated {
+		logger.Warn("HPA_ENCRYPTION_KEYS or HPA_HASH_KEY is not set: using random keys, so sealed member data will not survive a restart")
+	}
+	idempotencyStore := idempotency.NewStore(pool, hasher, time.Now)
+	membersService := members.NewService(pool, ring, hasher, identityService.Tokens(), outbox, members.Settings{
+		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
+		MemberTokenTTL: cfg.MemberTokenTTL, PendingTTL: cfg.PendingMemberTTL, EmailInterval: cfg.SignupEmailInterval,
+	}, time.Now)
+	river.AddWorker(workers, jobs.NewRetentionWorker(map[string]jobs.Purger{
+		"unconfirmed members":  membersService.PurgeUnconfirmed,
+		"member tokens":        membersService.PurgeTokens,
+		"idempotency keys":     idempotencyStore.Purge,
+		"staff refresh tokens": identityService.PurgeExpired,
+	}, logger))
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(
@@ -72,22 +95,40 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	)
 
 	handler := api.New(api.Options{
-		PublicBaseURL:  cfg.PublicBaseURL.String(),
-		CORSOrigins:    cfg.CORSOrigins,
-		TrustedProxies: cfg.TrustedProxies,
-		RateLimit:      cfg.RateLimit,
-		RateWindow:     cfg.RateWindow,
-		MetricsToken:   cfg.MetricsToken.Reveal(),
-		LoginRateLimit: cfg.LoginRateLimit,
-		Logger:         logger,
-		Metrics:        registry,
+		PublicBaseURL:   cfg.PublicBaseURL.String(),
+		CORSOrigins:     cfg.CORSOrigins,
+		TrustedProxies:  cfg.TrustedProxies,
+		RateLimit:       cfg.RateLimit,
+		RateWindow:      cfg.RateWindow,
+		MetricsToken:    cfg.MetricsToken.Reveal(),
+		LoginRateLimit:  cfg.LoginRateLimit,
+		SignupRateLimit: cfg.SignupRateLimit,
+		Logger:          logger,
+		Metrics:         registry,
 	}, api.Services{
-		Site:     contentService,
-		Ready:    database.Readiness{Pool: pool, Migrator: migrator},
-		Identity: identityService,
-		Audit:    audit.Log{DB: pool},
+		Site:        contentService,
+		Ready:       database.Readiness{Pool: pool, Migrator: migrator},
+		Identity:    identityService,
+		Audit:       audit.Log{DB: pool},
+		Members:     membersService,
+		Idempotency: idempotencyStore,
+		Outbox:      mail.NewAdmin(jobClient, pool),
 	}).Handler()
 	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, Identity: identityService}, nil
+}
+
+// sealing builds the encryption ring and keyed hasher from configuration.
+func sealing(cfg *config.Config) (*sealed.Ring, *sealed.Hasher, error) {
+	keys := make([]sealed.Key, len(cfg.EncryptionKeys))
+	for i, k := range cfg.EncryptionKeys {
+		keys[i] = sealed.Key{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
+	}
+	ring, err := sealed.NewRing(keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	hasher, err := sealed.NewHasher([]byte(cfg.HashKey.Reveal()))
+	return ring, hasher, err
 }
 
 // mailTransport picks SMTP or the development log transport.
@@ -142,6 +183,9 @@ func (a *App) Run(ctx context.Context) {
 	}
 	<-listening
 }
+
+// Jobs is the job queue client, for commands and tests that enqueue work.
+func (a *App) Jobs() *jobs.Client { return a.jobs }
 
 // Listening reports whether cache invalidations are being received.
 func (a *App) Listening() bool { return a.listener.Listening() }

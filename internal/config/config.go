@@ -62,10 +62,27 @@ type Config struct {
 	SMTPPassword  Secret
 	SMTPTLS       string
 	SMTPTimeout   time.Duration
+
+	// SiteURL is the public website (the frontend), for links in emails.
+	SiteURL *url.URL
+	// EncryptionKeys seal special-category fields (AES-256; the first
+	// seals); HashKey keys the hashes used to look up sealed emails. Both
+	// are random per process in development (KeysGenerated).
+	EncryptionKeys []NamedKey
+	HashKey        Secret
+	KeysGenerated  bool
+	// Membership.
+	MemberTokenTTL      time.Duration // member self-service token lifetime
+	PendingMemberTTL    time.Duration // unconfirmed signups are purged after this
+	SignupEmailInterval time.Duration // at most one signup email per address per interval
+	SignupRateLimit     int           // signups per client address per hour
 }
 
 // JWTKey is one HMAC signing key and its kid.
-type JWTKey struct {
+type JWTKey = NamedKey
+
+// NamedKey is a secret key and the ID that names it for rotation.
+type NamedKey struct {
 	ID     string
 	Secret Secret
 }
@@ -107,13 +124,33 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.Env == EnvProduction && c.MailTransport != "smtp" {
 		r.fail("HPA_MAIL_TRANSPORT", "must be smtp in production (log sends nothing)")
 	}
-	c.JWTKeys = r.jwtKeys("HPA_JWT_KEYS")
+	c.JWTKeys = r.namedKeys("HPA_JWT_KEYS", 32, 0)
 	if len(c.JWTKeys) == 0 {
 		if c.Env == EnvProduction {
 			r.fail("HPA_JWT_KEYS", "is required in production (kid:base64url-secret, secrets of at least 32 bytes)")
 		} else {
 			c.JWTKeys = []JWTKey{{ID: "dev-" + randomHex(4), Secret: Secret(randomBytes(32))}}
 			c.JWTKeysGenerated = true
+		}
+	}
+	c.SiteURL = r.httpURL("HPA_SITE_URL", "http://localhost:3000")
+	c.EncryptionKeys = r.namedKeys("HPA_ENCRYPTION_KEYS", 32, 32)
+	c.HashKey = r.base64Secret("HPA_HASH_KEY", 32)
+	c.MemberTokenTTL = r.duration("HPA_MEMBER_TOKEN_TTL", time.Hour)
+	c.PendingMemberTTL = r.duration("HPA_PENDING_MEMBER_TTL", 7*24*time.Hour)
+	c.SignupEmailInterval = r.duration("HPA_SIGNUP_EMAIL_INTERVAL", time.Hour)
+	c.SignupRateLimit = r.intRange("HPA_SIGNUP_RATE_LIMIT", 20, 1, 10_000_000)
+	if len(c.EncryptionKeys) == 0 || !c.HashKey.IsSet() {
+		if c.Env == EnvProduction {
+			r.fail("HPA_ENCRYPTION_KEYS", "and HPA_HASH_KEY are required in production: they protect members' data; losing them loses the data")
+		} else {
+			if len(c.EncryptionKeys) == 0 {
+				c.EncryptionKeys = []NamedKey{{ID: "dev-" + randomHex(4), Secret: Secret(randomBytes(32))}}
+			}
+			if !c.HashKey.IsSet() {
+				c.HashKey = Secret(randomBytes(32))
+			}
+			c.KeysGenerated = true
 		}
 	}
 	if c.Env == EnvProduction && c.PublicBaseURL != nil && c.PublicBaseURL.Scheme != "https" {
@@ -274,10 +311,10 @@ func (r *reader) databaseURL(name, def string) Secret {
 	return Secret(v)
 }
 
-// jwtKeys parses "kid:secret,kid2:secret2" with base64url (or standard
-// base64) secrets of at least 32 bytes.
-func (r *reader) jwtKeys(name string) []JWTKey {
-	var out []JWTKey
+// namedKeys parses "kid:secret,kid2:secret2" with base64url (or standard
+// base64) secrets of at least minLen bytes (exactly maxLen if non-zero).
+func (r *reader) namedKeys(name string, minLen, maxLen int) []NamedKey {
+	var out []NamedKey
 	seen := map[string]bool{}
 	for _, entry := range splitList(r.get(name, "")) {
 		kid, encoded, ok := strings.Cut(entry, ":")
@@ -285,18 +322,44 @@ func (r *reader) jwtKeys(name string) []JWTKey {
 			r.fail(name, "entries must be kid:secret with distinct kids")
 			continue
 		}
-		secret, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(encoded, "="))
-		if err != nil {
-			secret, err = base64.StdEncoding.DecodeString(encoded)
-		}
-		if err != nil || len(secret) < 32 {
-			r.fail(name, "key %q must be base64 of at least 32 random bytes (openssl rand -base64 32)", kid)
+		secret, ok := decodeBase64(encoded)
+		if !ok || len(secret) < minLen || (maxLen > 0 && len(secret) > maxLen) {
+			r.fail(name, "key %q must be base64 of %s random bytes (openssl rand -base64 32)", kid, sizeRule(minLen, maxLen))
 			continue
 		}
 		seen[kid] = true
-		out = append(out, JWTKey{ID: kid, Secret: Secret(secret)})
+		out = append(out, NamedKey{ID: kid, Secret: Secret(secret)})
 	}
 	return out
+}
+
+// base64Secret reads one base64 secret of at least minLen bytes.
+func (r *reader) base64Secret(name string, minLen int) Secret {
+	raw := r.get(name, "")
+	if raw == "" {
+		return ""
+	}
+	secret, ok := decodeBase64(raw)
+	if !ok || len(secret) < minLen {
+		r.fail(name, "must be base64 of at least %d random bytes (openssl rand -base64 32)", minLen)
+		return ""
+	}
+	return Secret(secret)
+}
+
+func decodeBase64(s string) ([]byte, bool) {
+	if b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "=")); err == nil {
+		return b, true
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	return b, err == nil
+}
+
+func sizeRule(minLen, maxLen int) string {
+	if maxLen == minLen {
+		return fmt.Sprintf("exactly %d", minLen)
+	}
+	return fmt.Sprintf("at least %d", minLen)
 }
 
 func randomBytes(n int) string {

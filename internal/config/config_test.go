@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -67,7 +68,8 @@ func TestProductionNeedsHTTPS(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HPA_PUBLIC_BASE_URL") {
 		t.Errorf("err = %v", err)
 	}
-	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org", "HPA_JWT_KEYS": "k1:" + strings.Repeat("QUJD", 11), "HPA_MAIL_TRANSPORT": "smtp"})); err != nil {
+	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org", "HPA_JWT_KEYS": "k1:" + strings.Repeat("QUJD", 11), "HPA_MAIL_TRANSPORT": "smtp",
+		"HPA_ENCRYPTION_KEYS": "e1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 32))), "HPA_HASH_KEY": strings.Repeat("QUJD", 11)})); err != nil {
 		t.Errorf("valid production config refused: %v", err)
 	}
 }
@@ -121,5 +123,23 @@ func TestJWTKeys(t *testing.T) {
 	}
 	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org"})); err == nil || !strings.Contains(err.Error(), "HPA_JWT_KEYS") {
 		t.Errorf("production without keys: %v", err)
+	}
+}
+
+func TestEncryptionKeys(t *testing.T) {
+	key32 := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 32)))
+	c, err := Load(env(map[string]string{"HPA_ENCRYPTION_KEYS": "new:" + key32 + ",old:" + key32, "HPA_HASH_KEY": key32}))
+	if err != nil || len(c.EncryptionKeys) != 2 || c.EncryptionKeys[0].ID != "new" || c.KeysGenerated {
+		t.Fatalf("%v %+v", err, c)
+	}
+	key33 := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 33)))
+	for name, val := range map[string]string{"HPA_ENCRYPTION_KEYS": "k:" + key33, "HPA_HASH_KEY": "c2hvcnQ"} {
+		if _, err := Load(env(map[string]string{name: val})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: %v", name, val, err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://a.example", "HPA_MAIL_TRANSPORT": "smtp",
+		"HPA_JWT_KEYS": "k1:" + key32})); err == nil || !strings.Contains(err.Error(), "HPA_ENCRYPTION_KEYS") {
+		t.Errorf("production without encryption keys: %v", err)
 	}
 }

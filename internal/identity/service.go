@@ -87,6 +87,9 @@ func (g cacheGroup) Reset() {
 	}
 }
 
+// Tokens returns the token issuer, shared with member self-service.
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
 // NormaliseEmail lower-cases and validates an address (RFC 5322 syntax, a
 // bare address without a display name).
 func NormaliseEmail(email string) (string, error) {

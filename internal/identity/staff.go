@@ -116,7 +116,8 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string) erro
 	return s.withTx(ctx, func(tx pgx.Tx) error {
 		staffID, err := store.Q.StaffTokenUse(ctx, tx, store.StaffTokenUseParams{TokenHash: hashSecret(token), Purpose: "invite", Now: s.now()})
 		if store.IsNotFound(err) {
-			return hpa.Errorf(hpa.EUNAUTHORIZED, "the invitation is not valid: it may have expired or been used").WithReason("invalid-token")
+			return &hpa.Error{Code: hpa.EINVALID, Reason: "invalid-invitation", Message: "the invitation is not valid: it may have expired or been used",
+				Fields: []hpa.FieldError{{Location: "body.token", Message: "unknown, used or expired"}}}
 		}
 		if err != nil {
 			return fmt.Errorf("use invitation: %w", err)
