@@ -3,8 +3,10 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,6 +147,10 @@ func TestInvitationRolesAndDisablingTakeEffectAtOnce(t *testing.T) {
 	r.JSON(t, &inv)
 	if r.StatusCode != 201 || inv.Staff.Email != "new.editor@example.org" || !inv.Staff.Invited || inv.Token == "" {
 		t.Fatalf("invite: %d %s", r.StatusCode, r.Body)
+	}
+	invitation := srv.Mail.WaitFor(t, "new.editor@example.org", 10*time.Second, nil)
+	if apitest.TokenFrom(t, invitation) != url.QueryEscape(inv.Token) || !strings.Contains(invitation.Text, "editor") {
+		t.Errorf("invitation email: %s", invitation.Text)
 	}
 	if r := post(srv, "/v1/staff", map[string]any{"email": "new.editor@example.org", "display_name": "Again", "roles": []string{"editor"}}, admin); r.StatusCode != 409 {
 		t.Errorf("duplicate invite: %d", r.StatusCode)

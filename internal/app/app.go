@@ -61,12 +61,13 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := mail.NewRenderer(members.Templates)
+	renderer, err := mail.NewRenderer(members.Templates, identity.Templates)
 	if err != nil {
 		return nil, err
 	}
 	river.AddWorker(workers, mail.NewWorker(renderer, mailTransport(cfg, logger), cfg.MailFrom))
 	outbox := mail.NewOutbox(jobClient, renderer)
+	identityService.SendInvitationsWith(outbox, cfg.SiteURL.String()+"/staff/accept-invitation")
 
 	ring, hasher, err := sealing(cfg)
 	if err != nil {

@@ -49,6 +49,9 @@ type Service struct {
 	staff    *cache.Cache[*staffEntry]
 	keys     *cache.Cache[*keyEntry]
 	touched  sync.Map // API key ID → when this process last recorded its use
+
+	invitations enqueuer // nil: invitations are not emailed
+	acceptPage  string
 }
 
 // NewService returns a Service. live reports whether identity change

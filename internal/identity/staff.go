@@ -75,7 +75,8 @@ func (s *Service) CreateAdmin(ctx context.Context, email, name, password string,
 }
 
 // Invite creates a staff account without a password and returns the
-// one-time invitation token (valid for InviteTTL) to send to the person.
+// one-time invitation token (valid for InviteTTL); the invitation is also
+// emailed when SendInvitationsWith was called.
 func (s *Service) Invite(ctx context.Context, email, name string, roles []Role) (*StaffMember, string, time.Time, error) {
 	email, err := NormaliseEmail(email)
 	if err != nil {
@@ -96,6 +97,9 @@ func (s *Service) Invite(ctx context.Context, email, name string, roles []Role) 
 			return fmt.Errorf("store invitation: %w", err)
 		}
 		out = staffFromRow(row)
+		if err := s.mailInvitation(ctx, tx, out, token); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Event{Action: "staff.invite", TargetType: "staff", TargetID: row.ID.String(), Details: map[string]any{"roles": row.Roles}})
 	})
 	if err != nil {
