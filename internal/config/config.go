@@ -62,7 +62,33 @@ type Config struct {
 	SMTPPassword  Secret
 	SMTPTLS       string
 	SMTPTimeout   time.Duration
+
+	// Donations through Stripe. StripeAPIURL points tests at stripe-mock.
+	StripeSecretKey        Secret
+	StripeAPIURL           string
+	StripeWebhookSecrets   []Secret
+	StripeWebhookTolerance time.Duration
+	// DonationMinPence and DonationMaxPence bound one gift; presets are the
+	// amounts the donate page offers.
+	DonationMinPence    int64
+	DonationMaxPence    int64
+	DonationPresets     []int64
+	DonateURL           *url.URL
+	GiftAidAggregateMax int64
+	// EncryptionKeys seal personal fields at rest (AES-256-GCM); the first
+	// seals, all open. Development uses a fixed, public key when unset.
+	EncryptionKeys          []EncryptionKey
+	EncryptionKeysGenerated bool
 }
+
+// EncryptionKey is one AES-256 key and its ID.
+type EncryptionKey struct {
+	ID     string
+	Secret Secret
+}
+
+// devEncryptionKeyID names the fixed development key, refused in production.
+const devEncryptionKeyID = "dev-insecure"
 
 // JWTKey is one HMAC signing key and its kid.
 type JWTKey struct {
@@ -100,6 +126,42 @@ func Load(getenv func(string) string) (*Config, error) {
 		SMTPPassword:    r.secret("HPA_SMTP_PASSWORD", ""),
 		SMTPTLS:         r.oneOf("HPA_SMTP_TLS", "none", "none", "starttls", "tls"),
 		SMTPTimeout:     r.duration("HPA_SMTP_TIMEOUT", 10*time.Second),
+
+		StripeSecretKey:        r.secret("HPA_STRIPE_SECRET_KEY", ""),
+		StripeAPIURL:           r.httpURL("HPA_STRIPE_API_URL", "https://api.stripe.com").String(),
+		StripeWebhookSecrets:   r.secretList("HPA_STRIPE_WEBHOOK_SECRETS"),
+		StripeWebhookTolerance: r.duration("HPA_STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute),
+		DonationMinPence:       int64(r.intRange("HPA_DONATION_MIN_PENCE", 100, 30, 100_000_000)),
+		DonationMaxPence:       int64(r.intRange("HPA_DONATION_MAX_PENCE", 1_000_000, 30, 100_000_000)),
+		DonationPresets:        r.pence("HPA_DONATION_PRESETS", "500,1000,2500,5000"),
+		DonateURL:              r.httpURL("HPA_DONATE_URL", "http://localhost:3000/donate"),
+		GiftAidAggregateMax:    int64(r.intRange("HPA_GIFT_AID_AGGREGATE_MAX_PENCE", 2000, 0, 100_000)),
+	}
+	if c.DonationMinPence > c.DonationMaxPence {
+		r.fail("HPA_DONATION_MIN_PENCE", "must not exceed HPA_DONATION_MAX_PENCE")
+	}
+	for _, p := range c.DonationPresets {
+		if p < c.DonationMinPence || p > c.DonationMaxPence {
+			r.fail("HPA_DONATION_PRESETS", "amounts must lie between HPA_DONATION_MIN_PENCE and HPA_DONATION_MAX_PENCE, got %d", p)
+		}
+	}
+	c.EncryptionKeys = r.encryptionKeys("HPA_ENCRYPTION_KEYS")
+	if len(c.EncryptionKeys) == 0 {
+		if c.Env == EnvProduction {
+			r.fail("HPA_ENCRYPTION_KEYS", "is required in production (kid:base64 of exactly 32 random bytes)")
+		}
+		c.EncryptionKeys = []EncryptionKey{{ID: devEncryptionKeyID, Secret: Secret("hpa-development-key-not-secret!!")}}
+		c.EncryptionKeysGenerated = true
+	} else if c.Env == EnvProduction && c.EncryptionKeys[0].ID == devEncryptionKeyID {
+		r.fail("HPA_ENCRYPTION_KEYS", "must not seal with the development key in production")
+	}
+	if c.Env == EnvProduction {
+		if !c.StripeSecretKey.IsSet() {
+			r.fail("HPA_STRIPE_SECRET_KEY", "is required in production")
+		}
+		if len(c.StripeWebhookSecrets) == 0 {
+			r.fail("HPA_STRIPE_WEBHOOK_SECRETS", "is required in production (the endpoint's whsec_ signing secret)")
+		}
 	}
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		r.fail("HPA_MAIL_FROM", "must be an address such as \"HPA <hello@example.org>\", got %q", c.MailFrom)
@@ -272,6 +334,53 @@ func (r *reader) databaseURL(name, def string) Secret {
 		r.fail(name, "must be a postgres:// URL")
 	}
 	return Secret(v)
+}
+
+// secretList parses a comma-separated list of secrets.
+func (r *reader) secretList(name string) []Secret {
+	var out []Secret
+	for _, v := range splitList(r.get(name, "")) {
+		out = append(out, Secret(v))
+	}
+	return out
+}
+
+// pence parses a comma-separated list of positive whole pence.
+func (r *reader) pence(name, def string) []int64 {
+	var out []int64
+	for _, v := range splitList(r.get(name, def)) {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			r.fail(name, "must list whole numbers of pence such as 500,1000, got %q", v)
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// encryptionKeys parses "kid:base64,kid2:base64" with keys of exactly 32 bytes.
+func (r *reader) encryptionKeys(name string) []EncryptionKey {
+	var out []EncryptionKey
+	seen := map[string]bool{}
+	for _, entry := range splitList(r.get(name, "")) {
+		kid, encoded, ok := strings.Cut(entry, ":")
+		if !ok || kid == "" || len(kid) > 64 || seen[kid] {
+			r.fail(name, "entries must be kid:base64-key with distinct kids of at most 64 characters")
+			continue
+		}
+		secret, err := base64.StdEncoding.DecodeString(encoded)
+		if err != nil {
+			secret, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(encoded, "="))
+		}
+		if err != nil || len(secret) != 32 {
+			r.fail(name, "key %q must be base64 of exactly 32 random bytes (openssl rand -base64 32)", kid)
+			continue
+		}
+		seen[kid] = true
+		out = append(out, EncryptionKey{ID: kid, Secret: Secret(secret)})
+	}
+	return out
 }
 
 // jwtKeys parses "kid:secret,kid2:secret2" with base64url (or standard
