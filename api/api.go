@@ -17,12 +17,15 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
 	"github.com/go-chi/httprate"
+	"github.com/harmedpatients/hpa/internal/donations"
+	"github.com/harmedpatients/hpa/internal/giftaid"
+	"github.com/harmedpatients/hpa/internal/idempotency"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ContractVersion is the version of the published API contract. Bump it
 // with every change to openapi/openapi.yaml (semantic versioning).
-const ContractVersion = "0.1.0"
+const ContractVersion = "0.2.0"
 
 // maxBodyBytes caps every request body; operations may set a lower cap.
 const maxBodyBytes = 1 << 20
@@ -51,6 +54,10 @@ type Services struct {
 	Ready    readinessChecker
 	Identity identityService
 	Audit    auditReader
+	// Donations, GiftAid and Idempotency serve giving (issue 8).
+	Donations   *donations.Service
+	GiftAid     *giftaid.Service
+	Idempotency *idempotency.Store
 }
 
 // API is the assembled HTTP handler and its OpenAPI document.
@@ -121,6 +128,12 @@ func New(opts Options, svc Services) *API {
 	registerOrganisations(hapi, svc.Identity)
 	registerAPIKeys(hapi, svc.Identity)
 	registerAudit(hapi, svc.Audit)
+	registerCampaigns(hapi, svc.Donations)
+	registerDonations(hapi, svc.Donations, svc.Idempotency)
+	registerDonors(hapi, svc.Donations)
+	registerReconciliation(hapi, svc.Donations)
+	registerWebhooks(hapi, svc.Donations)
+	registerGiftAid(hapi, svc.GiftAid)
 	registerSpecAndDocs(router, hapi.OpenAPI())
 	return &API{handler: router, openapi: hapi.OpenAPI()}
 }

@@ -48,6 +48,8 @@ var tags = []*huma.Tag{
 	{Name: "Auth", Description: "Staff sign-in: short-lived access tokens (JWT) and single-use refresh tokens."},
 	{Name: "Staff", Description: "Staff accounts and their roles (admin only). " + rolesTable},
 	{Name: "API keys", Description: "Partner organisations and the API keys they and HPA's scripts use (admin only)."},
+	{Name: "Donations", Description: "Giving through Stripe: campaigns and their running totals, Checkout for one-off and monthly gifts, the signed Stripe webhook, and the treasurer's ledger, refunds, donors, exports and nightly reconciliation. Money is integer pence in GBP. See docs/donations.md for the donate-page flow."},
+	{Name: "Gift Aid", Description: "Donors' Gift Aid declarations (HMRC's required details, encrypted at rest, kept six years) and claims to HMRC: preview, claim (each gift once) and the Charities Online schedule as CSV."},
 	{Name: "Audit", Description: "The append-only record of who read or changed personal data, content, money or access."},
 	{Name: "Operations", Description: "Probes for orchestrators and monitoring. `/metrics` (Prometheus text format) is served beside them."},
 }

@@ -287,3 +287,6 @@ UPDATE stripe_events SET status = 'deferred', awaiting = @awaiting, payload = @p
 
 -- name: CheckoutGet :one
 SELECT * FROM donation_checkouts WHERE id = @id;
+
+-- name: DonorUpsertMember :execrows
+UPDATE donors SET member_id = COALESCE(member_id, sqlc.narg(member_id)), updated_at = now() WHERE id = @id;

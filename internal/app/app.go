@@ -17,9 +17,13 @@ import (
 	"github.com/harmedpatients/hpa/internal/config"
 	"github.com/harmedpatients/hpa/internal/content"
 	"github.com/harmedpatients/hpa/internal/database"
+	"github.com/harmedpatients/hpa/internal/donations"
+	"github.com/harmedpatients/hpa/internal/giftaid"
+	"github.com/harmedpatients/hpa/internal/idempotency"
 	"github.com/harmedpatients/hpa/internal/identity"
 	"github.com/harmedpatients/hpa/internal/jobs"
 	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -54,15 +58,25 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	// Background work: River workers are registered on this bundle before
 	// the client starts; services get the client to enqueue through.
 	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(pool, workers, nil, logger)
+	periodic := append(donations.PeriodicJobs(), idempotency.PeriodicPurge())
+	jobClient, err := jobs.NewClient(pool, workers, periodic, logger)
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := mail.NewRenderer()
+	renderer, err := mail.NewRenderer(donations.Templates)
 	if err != nil {
 		return nil, err
 	}
 	river.AddWorker(workers, mail.NewWorker(renderer, mailTransport(cfg, logger), cfg.MailFrom))
+	outbox := mail.NewOutbox(jobClient, renderer)
+
+	idempotencyKeys := idempotency.New(pool, time.Now)
+	river.AddWorker(workers, &idempotency.PurgeWorker{Store: idempotencyKeys})
+	giftAidService, donationService, err := newGiving(cfg, pool, outbox, logger)
+	if err != nil {
+		return nil, err
+	}
+	donationService.Workers(workers)
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(
@@ -86,8 +100,42 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		Ready:    database.Readiness{Pool: pool, Migrator: migrator},
 		Identity: identityService,
 		Audit:    audit.Log{DB: pool},
+
+		Donations:   donationService,
+		GiftAid:     giftAidService,
+		Idempotency: idempotencyKeys,
 	}).Handler()
 	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, Identity: identityService}, nil
+}
+
+// newGiving builds Gift Aid and donations from configuration.
+func newGiving(cfg *config.Config, pool *pgxpool.Pool, outbox *mail.Outbox, logger *slog.Logger) (*giftaid.Service, *donations.Service, error) {
+	keys := make([]sealed.Key, len(cfg.EncryptionKeys))
+	for i, k := range cfg.EncryptionKeys {
+		keys[i] = sealed.Key{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
+	}
+	ring, err := sealed.NewKeyring(keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.EncryptionKeysGenerated {
+		logger.Warn("HPA_ENCRYPTION_KEYS is not set: sealing personal fields with the public development key")
+	}
+	giftAidService := giftaid.NewService(pool, ring, cfg.GiftAidAggregateMax, time.Now)
+	secrets := make([]string, len(cfg.StripeWebhookSecrets))
+	for i, s := range cfg.StripeWebhookSecrets {
+		secrets[i] = s.Reveal()
+	}
+	linkKeys := make([]donations.LinkKey, len(cfg.JWTKeys))
+	for i, k := range cfg.JWTKeys {
+		linkKeys[i] = donations.LinkKey{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
+	}
+	donationService := donations.NewService(pool, donations.Settings{
+		StripeKey: cfg.StripeSecretKey.Reveal(), StripeURL: cfg.StripeAPIURL, WebhookSecrets: secrets, WebhookTolerance: cfg.StripeWebhookTolerance,
+		MinPence: cfg.DonationMinPence, MaxPence: cfg.DonationMaxPence, Presets: cfg.DonationPresets, DonateURL: cfg.DonateURL,
+		LinkKeys: linkKeys, PublicBaseURL: cfg.PublicBaseURL.String(),
+	}, giftAidService, outbox, time.Now, logger)
+	return giftAidService, donationService, nil
 }
 
 // mailTransport picks SMTP or the development log transport.

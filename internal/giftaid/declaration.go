@@ -97,7 +97,9 @@ func NormalisePostcode(raw string) (string, bool) {
 // it. prefix locates fields in errors, such as "body" or "body.gift_aid".
 func (n *NewDeclaration) Validate(prefix string) error {
 	var fields []hpa.FieldError
-	bad := func(field, msg string) { fields = append(fields, hpa.FieldError{Location: prefix + "." + field, Message: msg}) }
+	bad := func(field, msg string) {
+		fields = append(fields, hpa.FieldError{Location: prefix + "." + field, Message: msg})
+	}
 	text := func(field string, v *string, required bool, max int) {
 		*v = strings.Join(strings.Fields(*v), " ")
 		switch {

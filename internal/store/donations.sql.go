@@ -1246,6 +1246,23 @@ func (q *Queries) DonorUpsertByEmail(ctx context.Context, db DBTX, arg DonorUpse
 	return i, err
 }
 
+const donorUpsertMember = `-- name: DonorUpsertMember :execrows
+UPDATE donors SET member_id = COALESCE(member_id, $1), updated_at = now() WHERE id = $2
+`
+
+type DonorUpsertMemberParams struct {
+	MemberID *uuid.UUID
+	ID       uuid.UUID
+}
+
+func (q *Queries) DonorUpsertMember(ctx context.Context, db DBTX, arg DonorUpsertMemberParams) (int64, error) {
+	result, err := db.Exec(ctx, donorUpsertMember, arg.MemberID, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const reconciliationGet = `-- name: ReconciliationGet :one
 SELECT id, period_start, period_end, trigger, stripe_count, stripe_total_pence, ledger_count, ledger_total_pence, differences, difference_count, created_at FROM reconciliation_reports WHERE id = $1
 `
