@@ -123,6 +123,7 @@ func (s *Service) Reconcile(ctx context.Context, start, end time.Time, trigger s
 		}
 		matched[i] = true
 		d := ledger[i]
+		pi = firstNonEmpty(pi, deref(d.StripePaymentIntentID))
 		if d.AmountPence != ch.Amount {
 			l, st := d.AmountPence, ch.Amount
 			rep.Differences = append(rep.Differences, Difference{Kind: AmountMismatch, DonationID: d.ID.String(), StripeChargeID: ch.ID, StripePaymentIntentID: pi,

@@ -53,6 +53,10 @@ func (s *Service) fetchCharge(ctx context.Context, p *payment) {
 		return
 	}
 	ch := pi.LatestCharge
+	if ch.PaymentIntent == nil || ch.PaymentIntent.ID != p.PaymentIntentID {
+		s.logger.WarnContext(ctx, "stripe returned a charge of another payment intent; ignoring it", "payment_intent", p.PaymentIntentID)
+		return
+	}
 	p.ChargeID = ch.ID
 	if ch.PaymentMethodDetails != nil {
 		switch t := string(ch.PaymentMethodDetails.Type); t {
@@ -92,7 +96,8 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 		StripeInvoiceID: nonEmpty(p.InvoiceID), StripeChargeID: nonEmpty(p.ChargeID), StripeSessionID: nonEmpty(p.SessionID),
 		SubscriptionID: p.SubscriptionID, CheckoutID: c.id, GiftAidDeclarationID: c.declarationID, PaidAt: p.PaidAt})
 	if store.IsNotFound(err) {
-		return nil // this payment is already in the ledger (announced by another event)
+		s.logger.InfoContext(ctx, "stripe payment already in the ledger", "payment_intent", p.PaymentIntentID, "invoice", p.InvoiceID)
+		return nil // announced by another event
 	}
 	if err != nil {
 		return fmt.Errorf("record donation: %w", err)

@@ -110,12 +110,12 @@ func (s *Store) begin(ctx context.Context, scope, key string, request []byte) ([
 	if err != nil {
 		return nil, fmt.Errorf("idempotency: read key: %w", err)
 	}
+	if row.Response == nil {
+		return nil, hpa.Errorf(hpa.ECONFLICT, "a request with this Idempotency-Key is still being handled; retry shortly").WithReason("idempotency-request-in-progress")
+	}
 	if !bytes.Equal(row.RequestHash, hash[:]) {
 		return nil, (&hpa.Error{Code: hpa.EINVALID, Message: "this Idempotency-Key was already used with a different request body; use a new key for a new request",
 			Fields: []hpa.FieldError{{Location: "header.Idempotency-Key", Message: "already used with a different request"}}}).WithReason("idempotency-key-reused")
-	}
-	if row.Response == nil {
-		return nil, hpa.Errorf(hpa.ECONFLICT, "a request with this Idempotency-Key is still being handled; retry shortly").WithReason("idempotency-request-in-progress")
 	}
 	return row.Response, nil
 }
