@@ -36,7 +36,9 @@ func startGiving(t testing.TB, env map[string]string) *apitest.Server {
 var eventSeq atomic.Int64
 
 // newEventID returns a fresh Stripe-like event ID.
-func newEventID() string { return fmt.Sprintf("evt_test_%d_%d", time.Now().UnixNano(), eventSeq.Add(1)) }
+func newEventID() string {
+	return fmt.Sprintf("evt_test_%d_%d", time.Now().UnixNano(), eventSeq.Add(1))
+}
 
 // deliver posts a signed event as Stripe would.
 func deliver(srv *apitest.Server, payload []byte, signature string) *apitest.Response {

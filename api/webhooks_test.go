@@ -101,9 +101,21 @@ func TestCheckoutRefusesBadGifts(t *testing.T) {
 		{"unknown campaign", func(b map[string]any) { b["campaign"] = "yachts" }, "body.campaign"},
 		{"weekly", func(b map[string]any) { b["frequency"] = "weekly" }, "body.frequency"},
 		{"declaration without a last name", func(b map[string]any) { g := giftAid("Ann", "", "this_gift"); b["gift_aid"] = g }, "body.gift_aid.last_name"},
-		{"declaration without a house", func(b map[string]any) { g := giftAid("Ann", "Lee", "this_gift"); delete(g, "house_name_or_number"); b["gift_aid"] = g }, "body.gift_aid.house_name_or_number"},
-		{"declaration with a bad postcode", func(b map[string]any) { g := giftAid("Ann", "Lee", "this_gift"); g["postcode"] = "NOWHERE"; b["gift_aid"] = g }, "body.gift_aid.postcode"},
-		{"declaration by a non-taxpayer", func(b map[string]any) { g := giftAid("Ann", "Lee", "this_gift"); g["uk_taxpayer"] = false; b["gift_aid"] = g }, "body.gift_aid.uk_taxpayer"},
+		{"declaration without a house", func(b map[string]any) {
+			g := giftAid("Ann", "Lee", "this_gift")
+			delete(g, "house_name_or_number")
+			b["gift_aid"] = g
+		}, "body.gift_aid.house_name_or_number"},
+		{"declaration with a bad postcode", func(b map[string]any) {
+			g := giftAid("Ann", "Lee", "this_gift")
+			g["postcode"] = "NOWHERE"
+			b["gift_aid"] = g
+		}, "body.gift_aid.postcode"},
+		{"declaration by a non-taxpayer", func(b map[string]any) {
+			g := giftAid("Ann", "Lee", "this_gift")
+			g["uk_taxpayer"] = false
+			b["gift_aid"] = g
+		}, "body.gift_aid.uk_taxpayer"},
 		{"monthly gift declared for this gift only", func(b map[string]any) { b["frequency"] = "monthly"; b["gift_aid"] = giftAid("Ann", "Lee", "this_gift") }, "body.gift_aid.scope"},
 		{"member link from the public", func(b map[string]any) { b["member_id"] = "0b4e7a0e-5a3c-4a8e-9d57-2b1c3d4e5f60" }, "body.member_id"},
 	}

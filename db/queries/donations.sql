@@ -290,3 +290,12 @@ SELECT * FROM donation_checkouts WHERE id = @id;
 
 -- name: DonorUpsertMember :execrows
 UPDATE donors SET member_id = COALESCE(member_id, sqlc.narg(member_id)), updated_at = now() WHERE id = @id;
+
+-- name: DonationSetPaymentDetails :exec
+-- Fills in what Stripe told us after the event: charge, fee, method.
+UPDATE donations SET
+    stripe_charge_id = COALESCE(stripe_charge_id, sqlc.narg(charge_id)),
+    fee_pence = COALESCE(sqlc.narg(fee_pence), fee_pence),
+    method = CASE WHEN method = 'stripe' THEN @method ELSE method END,
+    updated_at = now()
+WHERE id = @id;

@@ -72,7 +72,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 
 	idempotencyKeys := idempotency.New(pool, time.Now)
 	river.AddWorker(workers, &idempotency.PurgeWorker{Store: idempotencyKeys})
-	giftAidService, donationService, err := newGiving(cfg, pool, outbox, logger)
+	giftAidService, donationService, err := newGiving(cfg, pool, outbox, jobClient, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 }
 
 // newGiving builds Gift Aid and donations from configuration.
-func newGiving(cfg *config.Config, pool *pgxpool.Pool, outbox *mail.Outbox, logger *slog.Logger) (*giftaid.Service, *donations.Service, error) {
+func newGiving(cfg *config.Config, pool *pgxpool.Pool, outbox *mail.Outbox, jobClient *jobs.Client, logger *slog.Logger) (*giftaid.Service, *donations.Service, error) {
 	keys := make([]sealed.Key, len(cfg.EncryptionKeys))
 	for i, k := range cfg.EncryptionKeys {
 		keys[i] = sealed.Key{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
@@ -134,7 +134,7 @@ func newGiving(cfg *config.Config, pool *pgxpool.Pool, outbox *mail.Outbox, logg
 		StripeKey: cfg.StripeSecretKey.Reveal(), StripeURL: cfg.StripeAPIURL, WebhookSecrets: secrets, WebhookTolerance: cfg.StripeWebhookTolerance,
 		MinPence: cfg.DonationMinPence, MaxPence: cfg.DonationMaxPence, Presets: cfg.DonationPresets, DonateURL: cfg.DonateURL,
 		LinkKeys: linkKeys, PublicBaseURL: cfg.PublicBaseURL.String(),
-	}, giftAidService, outbox, time.Now, logger)
+	}, giftAidService, outbox, jobClient, time.Now, logger)
 	return giftAidService, donationService, nil
 }
 

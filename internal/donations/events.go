@@ -62,7 +62,6 @@ func (s *Service) onCheckoutCompleted(ctx context.Context, ev *stripe.Event) (ef
 		}
 		p := payment{AmountPence: cs.AmountTotal, Currency: string(cs.Currency), PaymentIntentID: cs.PaymentIntent.ID, SessionID: cs.ID,
 			Frequency: OneOff, PaidAt: time.Unix(ev.Created, 0), Donor: donor, CheckoutID: checkoutID, CampaignSlug: cs.Metadata[metaCampaign]}
-		s.fetchCharge(ctx, &p)
 		return func(ctx context.Context, tx pgx.Tx) (string, error) { return "", s.recordPayment(ctx, tx, p) }, nil
 	}
 	return nil, nil
@@ -111,7 +110,6 @@ func (s *Service) onInvoicePaid(ctx context.Context, ev *stripe.Event) (effect, 
 			}
 		}
 	}
-	s.fetchCharge(ctx, &p)
 	subscriptionID := details.Subscription.ID
 	return func(ctx context.Context, tx pgx.Tx) (string, error) {
 		sub, err := store.Q.SubscriptionGetByStripeID(ctx, tx, subscriptionID)

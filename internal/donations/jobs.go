@@ -2,7 +2,12 @@ package donations
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
+
+	"github.com/google/uuid"
+	"github.com/stripe/stripe-go/v82"
 
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/riverqueue/river"
@@ -32,6 +37,56 @@ func Yesterday(now time.Time) (time.Time, time.Time) {
 	y, m, d := now.In(London).Date()
 	end := time.Date(y, m, d, 0, 0, 0, 0, London)
 	return end.AddDate(0, 0, -1), end
+}
+
+// FetchPaymentArgs asks Stripe for a recorded payment's charge, fee and
+// payment method, which its event does not carry.
+type FetchPaymentArgs struct {
+	DonationID      uuid.UUID `json:"donation_id"`
+	PaymentIntentID string    `json:"payment_intent_id"`
+}
+
+// Kind implements river.JobArgs.
+func (FetchPaymentArgs) Kind() string { return "donations.fetch_payment" }
+
+// InsertOpts bounds the retries: the details are a nicety, the gift is recorded.
+func (FetchPaymentArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 6} }
+
+// FetchPaymentWorker fills in payment details.
+type FetchPaymentWorker struct {
+	river.WorkerDefaults[FetchPaymentArgs]
+	Service *Service
+}
+
+// Work re-fetches the payment intent with its latest charge and balance
+// transaction. A charge belonging to another payment intent is ignored.
+func (w *FetchPaymentWorker) Work(ctx context.Context, job *river.Job[FetchPaymentArgs]) error {
+	sc, err := w.Service.stripeClient()
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	params := &stripe.PaymentIntentRetrieveParams{}
+	params.AddExpand("latest_charge.balance_transaction")
+	pi, err := sc.V1PaymentIntents.Retrieve(ctx, job.Args.PaymentIntentID, params)
+	if err != nil {
+		return fmt.Errorf("fetch payment intent: %w", err)
+	}
+	ch := pi.LatestCharge
+	if pi.ID != job.Args.PaymentIntentID || ch == nil || ch.PaymentIntent == nil || ch.PaymentIntent.ID != pi.ID {
+		w.Service.logger.WarnContext(ctx, "stripe returned no charge of this payment intent", "payment_intent", job.Args.PaymentIntentID)
+		return nil
+	}
+	p := store.DonationSetPaymentDetailsParams{ID: job.Args.DonationID, ChargeID: &ch.ID, Method: "stripe"}
+	if ch.PaymentMethodDetails != nil {
+		switch t := string(ch.PaymentMethodDetails.Type); t {
+		case "card", "bacs_debit":
+			p.Method = t
+		}
+	}
+	if bt := ch.BalanceTransaction; bt != nil && strings.EqualFold(string(bt.Currency), "gbp") && bt.Fee >= 0 {
+		p.FeePence = &bt.Fee
+	}
+	return store.Q.DonationSetPaymentDetails(ctx, w.Service.db, p)
 }
 
 // HousekeepingArgs is the nightly tidy-up: checkouts never paid lose
@@ -86,4 +141,5 @@ func PeriodicJobs() []*river.PeriodicJob {
 func (s *Service) Workers(workers *river.Workers) {
 	river.AddWorker(workers, &ReconcileWorker{Service: s})
 	river.AddWorker(workers, &HousekeepingWorker{Service: s})
+	river.AddWorker(workers, &FetchPaymentWorker{Service: s})
 }

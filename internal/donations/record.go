@@ -10,7 +10,6 @@ import (
 	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
-	"github.com/stripe/stripe-go/v82"
 )
 
 // donorDetails is who paid, as Stripe tells it.
@@ -22,52 +21,16 @@ type donorDetails struct {
 type payment struct {
 	AmountPence     int64
 	Currency        string
-	FeePence        *int64
 	PaymentIntentID string
 	ChargeID        string
 	InvoiceID       string
 	SessionID       string
-	Method          string
 	Frequency       string
 	PaidAt          time.Time
 	Donor           donorDetails
 	CheckoutID      *uuid.UUID
 	CampaignSlug    string
 	SubscriptionID  *uuid.UUID
-}
-
-// fetchCharge asks Stripe for what an event does not carry: the charge,
-// its fee and the payment method. A failure leaves them unknown (the
-// nightly reconciliation checks amounts); the payment is recorded anyway.
-func (s *Service) fetchCharge(ctx context.Context, p *payment) {
-	p.Method = "stripe"
-	sc, err := s.stripeClient()
-	if err != nil || p.PaymentIntentID == "" {
-		return
-	}
-	params := &stripe.PaymentIntentRetrieveParams{}
-	params.AddExpand("latest_charge.balance_transaction")
-	pi, err := sc.V1PaymentIntents.Retrieve(ctx, p.PaymentIntentID, params)
-	if err != nil || pi.ID != p.PaymentIntentID || pi.LatestCharge == nil {
-		s.logger.WarnContext(ctx, "could not fetch payment details from stripe", "payment_intent", p.PaymentIntentID, "error", err)
-		return
-	}
-	ch := pi.LatestCharge
-	if ch.PaymentIntent == nil || ch.PaymentIntent.ID != p.PaymentIntentID {
-		s.logger.WarnContext(ctx, "stripe returned a charge of another payment intent; ignoring it", "payment_intent", p.PaymentIntentID)
-		return
-	}
-	p.ChargeID = ch.ID
-	if ch.PaymentMethodDetails != nil {
-		switch t := string(ch.PaymentMethodDetails.Type); t {
-		case "card", "bacs_debit":
-			p.Method = t
-		}
-	}
-	if bt := ch.BalanceTransaction; bt != nil && strings.EqualFold(string(bt.Currency), "gbp") && bt.Fee >= 0 {
-		fee := bt.Fee
-		p.FeePence = &fee
-	}
 }
 
 // recordPayment writes a payment to the ledger once, with its donor, its
@@ -92,7 +55,7 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 		return err
 	}
 	d, err := store.Q.DonationInsertStripe(ctx, tx, store.DonationInsertStripeParams{DonorID: donorID, CampaignID: campaignID, AmountPence: p.AmountPence,
-		FeePence: p.FeePence, Method: p.Method, Frequency: p.Frequency, StripePaymentIntentID: nonEmpty(p.PaymentIntentID),
+		Method: "stripe", Frequency: p.Frequency, StripePaymentIntentID: nonEmpty(p.PaymentIntentID),
 		StripeInvoiceID: nonEmpty(p.InvoiceID), StripeChargeID: nonEmpty(p.ChargeID), StripeSessionID: nonEmpty(p.SessionID),
 		SubscriptionID: p.SubscriptionID, CheckoutID: c.id, GiftAidDeclarationID: c.declarationID, PaidAt: p.PaidAt})
 	if store.IsNotFound(err) {
@@ -108,6 +71,13 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 	}
 	if err := s.sendReceipt(ctx, tx, d); err != nil {
 		return err
+	}
+	if p.PaymentIntentID != "" && s.jobs != nil {
+		// The event does not carry the charge, its fee or the payment
+		// method: fetch them from Stripe after answering, with retries.
+		if _, err := s.jobs.InsertTx(ctx, tx, FetchPaymentArgs{DonationID: d.ID, PaymentIntentID: p.PaymentIntentID}, nil); err != nil {
+			return fmt.Errorf("enqueue payment details: %w", err)
+		}
 	}
 	return s.applyDeferred(ctx, tx, p.PaymentIntentID, p.ChargeID, p.InvoiceID)
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 	"github.com/stripe/stripe-go/v82"
 )
 
@@ -55,13 +57,14 @@ type Service struct {
 	settings Settings
 	giftAid  *giftaid.Service
 	outbox   *mail.Outbox
+	jobs     *river.Client[pgx.Tx]
 	now      func() time.Time
 	logger   *slog.Logger
 }
 
-// NewService returns a Service.
-func NewService(db DB, settings Settings, giftAid *giftaid.Service, outbox *mail.Outbox, now func() time.Time, logger *slog.Logger) *Service {
-	s := &Service{db: db, settings: settings, giftAid: giftAid, outbox: outbox, now: now, logger: logger}
+// NewService returns a Service enqueuing its background work through jobs.
+func NewService(db DB, settings Settings, giftAid *giftaid.Service, outbox *mail.Outbox, jobs *river.Client[pgx.Tx], now func() time.Time, logger *slog.Logger) *Service {
+	s := &Service{db: db, settings: settings, giftAid: giftAid, outbox: outbox, jobs: jobs, now: now, logger: logger}
 	if settings.StripeKey != "" {
 		s.stripe = newStripeClient(settings.StripeKey, settings.StripeURL)
 	}

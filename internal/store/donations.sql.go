@@ -868,6 +868,33 @@ func (q *Queries) DonationSetDisputed(ctx context.Context, db DBTX, arg Donation
 	return err
 }
 
+const donationSetPaymentDetails = `-- name: DonationSetPaymentDetails :exec
+UPDATE donations SET
+    stripe_charge_id = COALESCE(stripe_charge_id, $1),
+    fee_pence = COALESCE($2, fee_pence),
+    method = CASE WHEN method = 'stripe' THEN $3 ELSE method END,
+    updated_at = now()
+WHERE id = $4
+`
+
+type DonationSetPaymentDetailsParams struct {
+	ChargeID *string
+	FeePence *int64
+	Method   string
+	ID       uuid.UUID
+}
+
+// Fills in what Stripe told us after the event: charge, fee, method.
+func (q *Queries) DonationSetPaymentDetails(ctx context.Context, db DBTX, arg DonationSetPaymentDetailsParams) error {
+	_, err := db.Exec(ctx, donationSetPaymentDetails,
+		arg.ChargeID,
+		arg.FeePence,
+		arg.Method,
+		arg.ID,
+	)
+	return err
+}
+
 const donationSetStripeRefunded = `-- name: DonationSetStripeRefunded :one
 UPDATE donations SET
     refunded_pence = GREATEST(refunded_pence, LEAST($1::bigint, amount_pence)),
