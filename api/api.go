@@ -19,7 +19,6 @@ import (
 	"github.com/go-chi/httprate"
 	"github.com/harmedpatients/hpa/internal/donations"
 	"github.com/harmedpatients/hpa/internal/giftaid"
-	"github.com/harmedpatients/hpa/internal/idempotency"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -41,7 +40,9 @@ type Options struct {
 	MetricsToken string
 	// LoginRateLimit is login attempts per client address per minute.
 	LoginRateLimit int
-	Logger         *slog.Logger
+	// SignupRateLimit is signups per client address per hour.
+	SignupRateLimit int
+	Logger          *slog.Logger
 	// Metrics receives the HTTP metrics and is served at /metrics; nil
 	// disables both.
 	Metrics *prometheus.Registry
@@ -50,14 +51,16 @@ type Options struct {
 // Services are the capabilities the API exposes. Any may be nil when only
 // the OpenAPI document is wanted.
 type Services struct {
-	Site     siteReader
-	Ready    readinessChecker
-	Identity identityService
-	Audit    auditReader
-	// Donations, GiftAid and Idempotency serve giving (issue 8).
-	Donations   *donations.Service
-	GiftAid     *giftaid.Service
-	Idempotency *idempotency.Store
+	Site        siteReader
+	Ready       readinessChecker
+	Identity    identityService
+	Audit       auditReader
+	Members     membersService
+	Idempotency idempotencyStore
+	Outbox      outboxService
+	// Donations and GiftAid serve giving (issue 8).
+	Donations *donations.Service
+	GiftAid   *giftaid.Service
 }
 
 // API is the assembled HTTP handler and its OpenAPI document.
@@ -69,6 +72,7 @@ type API struct {
 type server struct {
 	hapi           huma.API
 	auth           authenticator
+	members        memberAuthenticator
 	keyLimiter     *httprate.RateLimiter
 	logger         *slog.Logger
 	metrics        *httpMetrics
@@ -99,6 +103,9 @@ func New(opts Options, svc Services) *API {
 	if svc.Identity != nil {
 		s.auth = svc.Identity
 	}
+	if svc.Members != nil {
+		s.members = svc.Members
+	}
 
 	router := chi.NewRouter()
 	router.NotFound(notFound)
@@ -128,9 +135,14 @@ func New(opts Options, svc Services) *API {
 	registerOrganisations(hapi, svc.Identity)
 	registerAPIKeys(hapi, svc.Identity)
 	registerAudit(hapi, svc.Audit)
+	registerMembers(hapi, svc.Members, svc.Idempotency, opts.SignupRateLimit)
+	registerMe(hapi, svc.Members)
+	registerMemberAdmin(hapi, svc.Members)
+	registerOutbox(hapi, svc.Outbox)
 	registerCampaigns(hapi, svc.Donations)
 	registerDonations(hapi, svc.Donations, svc.Idempotency)
 	registerDonors(hapi, svc.Donations)
+	registerMyGiving(hapi, svc.Donations)
 	registerReconciliation(hapi, svc.Donations)
 	registerWebhooks(hapi, svc.Donations)
 	registerGiftAid(hapi, svc.GiftAid)

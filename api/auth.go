@@ -182,7 +182,6 @@ func registerAuth(hapi huma.API, ids identityService, loginPerMinute int) {
 		Tags:          []string{"Auth"},
 		DefaultStatus: http.StatusNoContent,
 		Middlewares:   huma.Middlewares{limitLogins},
-		Errors:        []int{http.StatusUnauthorized},
 	}, func(ctx context.Context, in *acceptInviteInput) (*struct{}, error) {
 		return nil, ids.AcceptInvite(ctx, in.Body.Token, in.Body.Password)
 	})

@@ -3,8 +3,10 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,6 +148,10 @@ func TestInvitationRolesAndDisablingTakeEffectAtOnce(t *testing.T) {
 	if r.StatusCode != 201 || inv.Staff.Email != "new.editor@example.org" || !inv.Staff.Invited || inv.Token == "" {
 		t.Fatalf("invite: %d %s", r.StatusCode, r.Body)
 	}
+	invitation := srv.Mail.WaitFor(t, "new.editor@example.org", 10*time.Second, nil)
+	if apitest.TokenFrom(t, invitation) != url.QueryEscape(inv.Token) || !strings.Contains(invitation.Text, "editor") {
+		t.Errorf("invitation email: %s", invitation.Text)
+	}
 	if r := post(srv, "/v1/staff", map[string]any{"email": "new.editor@example.org", "display_name": "Again", "roles": []string{"editor"}}, admin); r.StatusCode != 409 {
 		t.Errorf("duplicate invite: %d", r.StatusCode)
 	}
@@ -156,7 +162,7 @@ func TestInvitationRolesAndDisablingTakeEffectAtOnce(t *testing.T) {
 	if r := post(srv, "/v1/auth/invitations/accept", map[string]string{"token": inv.Token, "password": "chosen password 123"}, ""); r.StatusCode != 204 {
 		t.Fatalf("accept: %d %s", r.StatusCode, r.Body)
 	}
-	if r := post(srv, "/v1/auth/invitations/accept", map[string]string{"token": inv.Token, "password": "another password 123"}, ""); r.StatusCode != 401 {
+	if r := post(srv, "/v1/auth/invitations/accept", map[string]string{"token": inv.Token, "password": "another password 123"}, ""); r.StatusCode != 422 || r.Problem(t).Code != "invalid-invitation" {
 		t.Errorf("second accept: %d", r.StatusCode)
 	}
 	editor := srv.Login(t, "new.editor@example.org", "chosen password 123").AccessToken

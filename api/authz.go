@@ -13,6 +13,11 @@ import (
 	"github.com/harmedpatients/hpa/internal/identity"
 )
 
+// memberAuthenticator verifies member self-service tokens.
+type memberAuthenticator interface {
+	AuthenticateMember(ctx context.Context, token string) (*identity.Caller, error)
+}
+
 // authenticator turns credentials into callers; identity.Service is one.
 type authenticator interface {
 	AuthenticateStaff(ctx context.Context, token string) (*identity.Caller, error)
@@ -36,7 +41,7 @@ func (s *server) authorize(ctx huma.Context, next func(huma.Context)) {
 		s.deny(ctx, http.StatusForbidden, hpa.Errorf(hpa.EFORBIDDEN, "this operation has no access policy"))
 		return
 	}
-	caller, use, err := s.authenticate(ctx)
+	caller, use, err := s.authenticate(ctx, policy)
 	if err != nil {
 		if policy.public {
 			next(ctx) // a stale token must not break public pages
@@ -75,7 +80,7 @@ func (s *server) authorize(ctx huma.Context, next func(huma.Context)) {
 
 // authenticate reads the bearer token or API key, if any. A request
 // carrying both is refused: which one speaks would be ambiguous.
-func (s *server) authenticate(ctx huma.Context) (*identity.Caller, identity.KeyUse, error) {
+func (s *server) authenticate(ctx huma.Context, policy access) (*identity.Caller, identity.KeyUse, error) {
 	if s.auth == nil { // only when describing the API, never when serving
 		return nil, identity.KeyUse{}, nil
 	}
@@ -85,8 +90,22 @@ func (s *server) authenticate(ctx huma.Context) (*identity.Caller, identity.KeyU
 	case hasBearer && key != "":
 		return nil, identity.KeyUse{}, hpa.Errorf(hpa.EUNAUTHORIZED, "send either a bearer token or an API key, not both")
 	case hasBearer:
-		c, err := s.auth.AuthenticateStaff(ctx.Context(), strings.TrimSpace(bearer))
-		return c, identity.KeyUse{}, err
+		// Staff and member tokens differ by audience. Whichever this one
+		// is, a valid token identifies its caller, so using it on the
+		// wrong kind of operation is a 403, not a 401.
+		token := strings.TrimSpace(bearer)
+		c, staffErr := s.auth.AuthenticateStaff(ctx.Context(), token)
+		if staffErr == nil || s.members == nil {
+			return c, identity.KeyUse{}, staffErr
+		}
+		c, memberErr := s.members.AuthenticateMember(ctx.Context(), token)
+		if memberErr == nil {
+			return c, identity.KeyUse{}, nil
+		}
+		if policy.member {
+			return nil, identity.KeyUse{}, memberErr
+		}
+		return nil, identity.KeyUse{}, staffErr
 	case key != "":
 		return s.auth.AuthenticateKey(ctx.Context(), key)
 	case ctx.Header("Authorization") != "":

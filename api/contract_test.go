@@ -6,12 +6,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/harmedpatients/hpa/api"
 	"github.com/harmedpatients/hpa/internal/apitest"
 )
 
 var kebab = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 func TestEveryOperationIsFullyDescribed(t *testing.T) {
+	declared := map[string]bool{}
+	for _, tag := range api.New(api.Options{}, api.Services{}).OpenAPI().Tags {
+		declared[tag.Name] = tag.Description != ""
+	}
 	seen := map[string]bool{}
 	for _, o := range operations() {
 		op := o.op
@@ -22,6 +27,11 @@ func TestEveryOperationIsFullyDescribed(t *testing.T) {
 		seen[op.OperationID] = true
 		if op.Summary == "" || len(op.Tags) == 0 || op.Description == "" {
 			t.Errorf("%s: needs a summary, a tag and a description", name)
+		}
+		for _, tag := range op.Tags {
+			if !declared[tag] {
+				t.Errorf("%s: tag %q is not declared with a description in api/openapi.go", name, tag)
+			}
 		}
 		if op.Security == nil {
 			t.Errorf("%s: no security requirement declared", name)

@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/donations"
 	"github.com/harmedpatients/hpa/internal/giftaid"
-	"github.com/harmedpatients/hpa/internal/idempotency"
 	"github.com/harmedpatients/hpa/internal/identity"
 )
 
@@ -48,12 +47,13 @@ type checkoutRequest struct {
 	Campaign    string           `json:"campaign" minLength:"1" maxLength:"60" example:"general" doc:"The slug of an open campaign (GET /v1/campaigns)."`
 	Email       string           `json:"email,omitempty" format:"email" maxLength:"254" doc:"Prefills Stripe's form; the receipt goes to the address entered there."`
 	GiftAid     *checkoutGiftAid `json:"gift_aid,omitempty" doc:"The donor's Gift Aid declaration, if they make one."`
-	MemberID    string           `json:"member_id,omitempty" format:"uuid" doc:"Links the gift to a member record. Only staff with the treasurer role may set it."`
+	MemberID    string           `json:"member_id,omitempty" format:"uuid" doc:"Links the gift to a member record. Only staff with the treasurer role may set it; a member giving with their member token is linked without it."`
 }
 
 type checkoutInput struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Optional. See the operation description."`
-	Body           checkoutRequest
+	IdempotencyKey
+	RawBody []byte
+	Body    checkoutRequest
 }
 
 type checkoutResponse struct {
@@ -61,11 +61,6 @@ type checkoutResponse struct {
 	SessionID  string    `json:"session_id" example:"cs_test_a1b2c3" doc:"Stripe's Checkout Session ID."`
 	URL        string    `json:"url" doc:"Send the donor here (Stripe's hosted payment page)."`
 	ExpiresAt  time.Time `json:"expires_at" doc:"When the session stops accepting payment."`
-}
-
-type checkoutOutput struct {
-	Replayed string `header:"Idempotent-Replayed" doc:"true when this is the stored response to an earlier request with the same Idempotency-Key."`
-	Body     checkoutResponse
 }
 
 type totalsBody struct {
@@ -96,7 +91,7 @@ type portalSession struct {
 	URL string `json:"url" doc:"Stripe's Customer Portal for this donor; send them there."`
 }
 
-func registerDonations(hapi huma.API, svc *donations.Service, keys *idempotency.Store) {
+func registerDonations(hapi huma.API, svc *donations.Service, keys idempotencyStore) {
 	register(hapi, public, huma.Operation{
 		OperationID: "get-donation-options",
 		Method:      http.MethodGet,
@@ -115,17 +110,20 @@ func registerDonations(hapi huma.API, svc *donations.Service, keys *idempotency.
 	})
 
 	register(hapi, public, huma.Operation{
-		OperationID:   "create-donation-checkout",
-		Method:        http.MethodPost,
-		Path:          "/v1/donations/checkout",
-		Summary:       "Start a gift: create a Stripe Checkout session",
-		Description:   "Validates the gift on the server (whole pence within the configured limits, GBP, an open campaign, a complete Gift Aid declaration) and creates a Stripe Checkout Session: a one-off payment (`submit_type=donate`) or a monthly subscription. Redirect the donor to `url`. Nothing here records a gift: the ledger is written only when Stripe confirms payment through the signed webhook.\n\n**Idempotency-Key**: " + idempotencyKeyDoc,
-		Tags:          []string{"Donations"},
-		DefaultStatus: http.StatusCreated,
-		Errors:        []int{http.StatusConflict, http.StatusServiceUnavailable},
-	}, func(ctx context.Context, in *checkoutInput) (*checkoutOutput, error) {
+		OperationID: "create-donation-checkout",
+		Method:      http.MethodPost,
+		Path:        "/v1/donations/checkout",
+		Summary:     "Start a gift: create a Stripe Checkout session",
+		Description: "Validates the gift on the server (whole pence within the configured limits, GBP, an open campaign, a complete Gift Aid declaration) and creates a Stripe Checkout Session: a one-off payment (`submit_type=donate`) or a monthly subscription. Redirect the donor to `url`. Nothing here records a gift: the ledger is written only when Stripe confirms payment through the signed webhook. Send an `Idempotency-Key` so a retried press of the button never starts two payments.",
+		Tags:        []string{"Donations"},
+		Responses:   map[string]*huma.Response{"201": jsonResponse[checkoutResponse](hapi, "The Stripe Checkout Session to send the donor to.")},
+		Errors:      []int{http.StatusConflict, http.StatusServiceUnavailable},
+	}, func(ctx context.Context, in *checkoutInput) (*replayableOutput, error) {
 		req := donations.CheckoutRequest{AmountPence: in.Body.AmountPence, Currency: in.Body.Currency, Frequency: in.Body.Frequency,
 			Campaign: in.Body.Campaign, Email: in.Body.Email, GiftAid: in.Body.GiftAid.declaration()}
+		if c := callerFrom(ctx); c != nil && c.Kind == identity.Member {
+			req.MemberID = &c.ID // a signed-in member's gift is theirs
+		}
 		if in.Body.MemberID != "" {
 			if !callerFrom(ctx).HasRole(identity.RoleTreasurer) {
 				return nil, invalidField("body.member_id", "only treasurers may link a gift to a member; members link gifts through their own sign-in")
@@ -136,17 +134,13 @@ func registerDonations(hapi huma.API, svc *donations.Service, keys *idempotency.
 			}
 			req.MemberID = &id
 		}
-		resp, replayed, err := idempotency.Do(ctx, keys, idempotencyScope(ctx, "create-donation-checkout"), in.IdempotencyKey, in.Body, func() (checkoutResponse, error) {
+		return idempotent(ctx, keys, "create-donation-checkout", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
 			c, err := svc.CreateCheckout(ctx, req)
 			if err != nil {
-				return checkoutResponse{}, err
+				return nil, err
 			}
 			return checkoutResponse{CheckoutID: c.ID.String(), SessionID: c.SessionID, URL: c.URL, ExpiresAt: c.ExpiresAt}, nil
 		})
-		if err != nil {
-			return nil, err
-		}
-		return &checkoutOutput{Replayed: replayedHeader(replayed), Body: resp}, nil
 	})
 
 	register(hapi, public, huma.Operation{

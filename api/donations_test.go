@@ -199,6 +199,38 @@ func TestOneOffGiftWithGiftAidFromCheckoutToClaim(t *testing.T) {
 	}
 }
 
+// A member who gives while signed in sees the gift in their own history;
+// nobody else's.
+func TestMembersSeeTheirOwnGifts(t *testing.T) {
+	srv := startGiving(t, nil)
+	member := srv.MemberToken(t, "giver@example.org")
+	other := srv.MemberToken(t, "other@example.org")
+	r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/donations/checkout", Token: member,
+		Body: map[string]any{"amount_pence": 1200, "currency": "GBP", "frequency": "one_off", "campaign": "website"}})
+	if r.StatusCode != http.StatusCreated {
+		t.Fatalf("member checkout: %d %s", r.StatusCode, r.Body)
+	}
+	var c checkoutResult
+	r.JSON(t, &c)
+	sendEvent(t, srv, stripemock.Event(newEventID(), "checkout.session.completed", time.Now(),
+		checkoutCompleted(c.CheckoutID, "website", 1200, "giver@example.org", "Giver", "cus_giver", "pi_giver")))
+	var mine struct {
+		Donations []struct {
+			AmountPence int64  `json:"amount_pence"`
+			Campaign    string `json:"campaign"`
+		}
+	}
+	r = srv.Do(apitest.Request{Path: "/v1/me/donations", Token: member})
+	r.JSON(t, &mine)
+	if r.StatusCode != http.StatusOK || len(mine.Donations) != 1 || mine.Donations[0].AmountPence != 1200 || mine.Donations[0].Campaign != "website" {
+		t.Fatalf("my donations: %d %s", r.StatusCode, r.Body)
+	}
+	r = srv.Do(apitest.Request{Path: "/v1/me/donations", Token: other})
+	if r.StatusCode != http.StatusOK || strings.Contains(string(r.Body), "website") {
+		t.Fatalf("another member sees the gift: %s", r.Body)
+	}
+}
+
 // A monthly gift paid over three invoices is three gifts, whatever order
 // and however often Stripe delivers the events.
 func TestMonthlyGiftOverThreeInvoices(t *testing.T) {

@@ -145,3 +145,45 @@ func registerDonors(hapi huma.API, svc *donations.Service) {
 		return &struct{ Body statementQueued }{Body: statementQueued{Queued: true}}, nil
 	})
 }
+
+type myGiving struct {
+	Subscriptions []subscription `json:"subscriptions" doc:"Monthly gifts."`
+	Donations     []myDonation   `json:"donations" doc:"Gifts, newest first (at most 500)."`
+}
+
+type myDonation struct {
+	ID            string    `json:"id" format:"uuid"`
+	Campaign      string    `json:"campaign"`
+	AmountPence   int64     `json:"amount_pence"`
+	RefundedPence int64     `json:"refunded_pence"`
+	Frequency     string    `json:"frequency" enum:"one_off,monthly"`
+	Status        string    `json:"status" enum:"paid,partially_refunded,refunded,disputed"`
+	GiftAid       bool      `json:"gift_aid" doc:"Made with a Gift Aid declaration."`
+	PaidAt        time.Time `json:"paid_at"`
+}
+
+func registerMyGiving(hapi huma.API, svc *donations.Service) {
+	register(hapi, memberSelf, huma.Operation{
+		OperationID: "list-my-donations",
+		Method:      http.MethodGet,
+		Path:        "/v1/me/donations",
+		Summary:     "List my gifts",
+		Description: "A member's own gifts and monthly subscriptions: those made while signed in, or linked to their membership by a treasurer.",
+		Tags:        []string{"Self-service"},
+	}, func(ctx context.Context, _ *struct{}) (*struct{ Body myGiving }, error) {
+		subs, gifts, err := svc.MemberGiving(ctx, callerFrom(ctx).ID)
+		if err != nil {
+			return nil, err
+		}
+		out := myGiving{Subscriptions: make([]subscription, len(subs)), Donations: make([]myDonation, len(gifts))}
+		for i, s := range subs {
+			out.Subscriptions[i] = subscription{ID: s.ID.String(), StripeSubscriptionID: s.StripeSubscriptionID, Campaign: s.Campaign, AmountPence: s.AmountPence,
+				Status: s.Status, CancelAtPeriodEnd: s.CancelAtPeriodEnd, CurrentPeriodEnd: s.CurrentPeriodEnd, CanceledAt: s.CanceledAt, CreatedAt: s.CreatedAt.UTC()}
+		}
+		for i, g := range gifts {
+			out.Donations[i] = myDonation{ID: g.ID.String(), Campaign: g.Campaign, AmountPence: g.AmountPence, RefundedPence: g.RefundedPence,
+				Frequency: g.Frequency, Status: g.Status, GiftAid: g.GiftAidDeclarationID != nil, PaidAt: g.PaidAt.UTC()}
+		}
+		return &struct{ Body myGiving }{Body: out}, nil
+	})
+}

@@ -59,11 +59,14 @@ func newEncodedOutput(etag string, body []byte) *encodedOutput {
 // encodedResponses documents a 200 carrying a T (sent pre-encoded) and the
 // 304 a conditional GET can return.
 func encodedResponses[T any](hapi huma.API, description string) map[string]*huma.Response {
-	schema := hapi.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[T](), true, "")
 	responses := notModifiedResponse()
-	responses["200"] = &huma.Response{
-		Description: description,
-		Content:     map[string]*huma.MediaType{"application/json": {Schema: schema}},
-	}
+	responses["200"] = jsonResponse[T](hapi, description)
 	return responses
+}
+
+// jsonResponse documents a response whose JSON body is a T, for operations
+// that write their body as bytes (pre-encoded or replayed).
+func jsonResponse[T any](hapi huma.API, description string) *huma.Response {
+	schema := hapi.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[T](), true, "")
+	return &huma.Response{Description: description, Content: map[string]*huma.MediaType{"application/json": {Schema: schema}}}
 }

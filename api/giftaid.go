@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -373,6 +374,7 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service) {
 		if err := s.WriteCSV(&buf); err != nil {
 			return nil, err
 		}
-		return &csvOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="gift-aid-claim-` + c.ID.String()[:8] + `.csv"`, Body: buf.Bytes()}, nil
+		return &csvOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="gift-aid-claim-` + c.ID.String()[:8] + `.csv"`,
+			Count: strconv.Itoa(len(s.Rows)), Body: buf.Bytes()}, nil
 	})
 }

@@ -25,7 +25,7 @@ func startGiving(t testing.TB, env map[string]string) *apitest.Server {
 		"HPA_STRIPE_SECRET_KEY":      "sk_test_123",
 		"HPA_STRIPE_API_URL":         stripemock.Start(t),
 		"HPA_STRIPE_WEBHOOK_SECRETS": webhookSecret + "," + oldWebhookSecret,
-		"HPA_DONATE_URL":             "https://www.hpa.example/donate",
+		"HPA_SITE_URL":               "https://www.hpa.example",
 	}
 	for k, v := range env {
 		vars[k] = v

@@ -2,37 +2,75 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 
+	"github.com/harmedpatients/hpa/internal/idempotency"
 	"github.com/harmedpatients/hpa/internal/identity"
 )
 
-// idempotencyKeyDoc documents the Idempotency-Key header wherever it is honoured.
-const idempotencyKeyDoc = "A fresh random value (a UUID) per intended request. A retry with the same key and body within 24 hours gets the first response again " +
-	"with `Idempotent-Replayed: true`; the same key with a different body is refused (422 `idempotency-key-reused`); a retry while the first is still running gets 409 `idempotency-request-in-progress`."
-
-// idempotencyScope keeps each caller's keys apart, per operation.
-// Anonymous callers share one scope: their keys must be random.
-func idempotencyScope(ctx context.Context, operation string) string {
-	c := callerFrom(ctx)
-	if c == nil {
-		return operation + ":anonymous"
-	}
-	switch c.Kind {
-	case identity.Staff:
-		return operation + ":staff:" + c.ID.String()
-	case identity.APIKey:
-		return operation + ":key:" + c.ID.String()
-	case identity.Member:
-		return operation + ":member:" + c.ID.String()
-	}
-	return operation + ":anonymous"
+// idempotencyStore runs a request at most once per caller and key.
+type idempotencyStore interface {
+	Do(ctx context.Context, r idempotency.Request, fn func(ctx context.Context) (idempotency.Response, error)) (idempotency.Response, bool, error)
 }
 
-// replayedHeader is the Idempotent-Replayed value: "true" for a replay,
-// absent otherwise.
-func replayedHeader(replayed bool) string {
-	if replayed {
-		return "true"
+// IdempotencyKey is the optional header that makes a POST safe to retry.
+type IdempotencyKey struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" pattern:"^[!-~]+$" doc:"A unique key per logical request (a UUID is ideal). A retry with the same key and body gets the first response again, with Idempotent-Replayed: true; the same key with a different body is a 422; a retry while the first is still running is a 409. Keys are kept 24 hours."`
+}
+
+// replayableOutput is a response that may be a replay.
+type replayableOutput struct {
+	Status      int
+	ContentType string `header:"Content-Type"`
+	Replayed    string `header:"Idempotent-Replayed" enum:"true" doc:"Present, and true, when this response replays an earlier one."`
+	Body        []byte
+}
+
+// idempotent runs fn once per caller, operation and Idempotency-Key (when
+// one is sent) and answers with its JSON result and status.
+func idempotent(ctx context.Context, store idempotencyStore, operation, key string, rawBody []byte, status int, fn func(ctx context.Context) (any, error)) (*replayableOutput, error) {
+	run := func(ctx context.Context) (idempotency.Response, error) {
+		v, err := fn(ctx)
+		if err != nil {
+			return idempotency.Response{}, err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return idempotency.Response{}, err
+		}
+		return idempotency.Response{Status: status, Body: b}, nil
 	}
-	return ""
+	var resp idempotency.Response
+	var replayed bool
+	var err error
+	if key == "" {
+		resp, err = run(ctx)
+	} else {
+		resp, replayed, err = store.Do(ctx, idempotency.Request{Scope: callerScope(ctx), Operation: operation, Key: key, Body: rawBody}, run)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &replayableOutput{Status: resp.Status, ContentType: "application/json", Body: resp.Body}
+	if replayed {
+		out.Replayed = strconv.FormatBool(true)
+	}
+	return out, nil
+}
+
+// callerScope names who is calling, for idempotency keys: keys of
+// different callers never collide.
+func callerScope(ctx context.Context) string {
+	if c := callerFrom(ctx); c != nil {
+		switch c.Kind {
+		case identity.APIKey:
+			return "key:" + c.ID.String()
+		case identity.Staff:
+			return "staff:" + c.ID.String()
+		case identity.Member:
+			return "member:" + c.ID.String()
+		}
+	}
+	return "anon:" + stateOf(ctx).clientIP.String()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -120,12 +121,6 @@ type refundInput struct {
 		Reason      string `json:"reason" enum:"requested_by_customer,duplicate,fraudulent,other"`
 		Note        string `json:"note,omitempty" maxLength:"500"`
 	}
-}
-
-type csvOutput struct {
-	ContentType        string `header:"Content-Type"`
-	ContentDisposition string `header:"Content-Disposition"`
-	Body               []byte
 }
 
 func csvResponses(description string) map[string]*huma.Response {
@@ -288,10 +283,11 @@ func registerLedger(hapi huma.API, svc *donations.Service) {
 			return nil, err
 		}
 		var buf bytes.Buffer
-		if err := svc.ExportCSV(ctx, f, &buf); err != nil {
+		n, err := svc.ExportCSV(ctx, f, &buf)
+		if err != nil {
 			return nil, err
 		}
-		return &csvOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="donations.csv"`, Body: buf.Bytes()}, nil
+		return &csvOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="donations.csv"`, Count: strconv.Itoa(n), Body: buf.Bytes()}, nil
 	})
 
 	register(hapi, treasurers, huma.Operation{

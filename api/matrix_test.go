@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/base64"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 // every operation in the contract must appear here, and the server must
 // behave as written for every kind of caller. A policy is "public", or
 // alternatives joined by "|": "staff:any", "staff:ROLE,ROLE" (admin is
-// always admitted), "key:SCOPE,SCOPE".
+// always admitted), "key:SCOPE,SCOPE", "member" (a member's own token).
 var accessMatrix = map[string]string{
 	"get-health":          "public",
 	"get-readiness":       "public",
@@ -41,6 +42,27 @@ var accessMatrix = map[string]string{
 	"get-api-key":         "staff:admin",
 	"revoke-api-key":      "staff:admin",
 	"list-audit-events":   "staff:admin",
+
+	"list-consent-texts":     "public",
+	"create-member":          "public",
+	"confirm-member":         "public",
+	"request-member-sign-in": "public",
+	"member-sign-in":         "public",
+	"unsubscribe":            "public",
+	"create-partner-member":  "key:members:signup",
+	"get-my-membership":      "member",
+	"update-my-membership":   "member",
+	"export-my-data":         "member",
+	"erase-my-data":          "member",
+	"list-members":           "staff:membership",
+	"get-member":             "staff:membership",
+	"update-member":          "staff:membership",
+	"add-member-note":        "staff:membership",
+	"export-members":         "staff:membership",
+	"import-members":         "staff:membership",
+	"get-member-stats":       "staff:membership,analyst",
+	"list-outbox":            "staff:membership",
+	"retry-outbox-email":     "staff:membership",
 	// Donations and Gift Aid (issue 8).
 	"list-campaigns":              "public",
 	"get-campaign":                "public",
@@ -72,15 +94,17 @@ var accessMatrix = map[string]string{
 	"create-gift-aid-claim":       "staff:treasurer",
 	"list-gift-aid-claims":        "staff:treasurer",
 	"get-gift-aid-claim-schedule": "staff:treasurer",
+	"list-my-donations":           "member",
 }
 
 type matrixCaller struct {
-	name  string
-	token string
-	key   string
-	role  identity.Role  // for valid staff
-	scope identity.Scope // for valid keys
-	bad   bool           // credentials that must never work
+	name   string
+	token  string
+	key    string
+	role   identity.Role  // for valid staff
+	scope  identity.Scope // for valid keys
+	member bool           // a valid member token
+	bad    bool           // credentials that must never work
 }
 
 // expectAllowed reads the hand-written policy for one caller.
@@ -92,6 +116,8 @@ func expectAllowed(policy string, c matrixCaller) bool {
 		kind, list, _ := strings.Cut(alt, ":")
 		switch {
 		case c.bad:
+		case kind == "member" && c.member:
+			return true
 		case kind == "staff" && c.role != "":
 			if list == "any" || c.role == identity.RoleAdmin || strings.Contains(","+list+",", ","+string(c.role)+",") {
 				return true
@@ -134,6 +160,12 @@ func TestAccessMatrix(t *testing.T) {
 		key, _ := srv.NewAPIKey(t, sc)
 		callers = append(callers, matrixCaller{name: "key " + string(sc), key: key, scope: sc})
 	}
+	memberToken := srv.MemberToken(t, "matrix-member@example.org")
+	callers = append(callers, matrixCaller{name: "member", token: memberToken, member: true})
+	erasedToken := srv.MemberToken(t, "erased-member@example.org")
+	if r := srv.Do(apitest.Request{Method: "DELETE", Path: "/v1/me", Token: erasedToken}); r.StatusCode != 204 {
+		t.Fatalf("erase: %d", r.StatusCode)
+	}
 	adminToken := srv.StaffToken(t, identity.RoleAdmin)
 	parts := strings.Split(adminToken, ".")
 	revoked, _ := srv.NewAPIKey(t, identity.Scopes...)
@@ -156,15 +188,21 @@ func TestAccessMatrix(t *testing.T) {
 		matrixCaller{name: "tampered token", bad: true, token: parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"`+uuid.NewString()+`","roles":["admin"]}`)) + "." + parts[2]},
 		matrixCaller{name: "wrong-alg token (HS512)", bad: true, token: forge(jwt.SigningMethodHS512, secret, "matrix", nil)},
 		matrixCaller{name: "none-alg token", bad: true, token: forge(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "matrix", nil)},
-		matrixCaller{name: "wrong-audience token", bad: true, token: forge(jwt.SigningMethodHS256, secret, "matrix", func(c jwt.MapClaims) { c["aud"] = identity.AudienceMember })},
+		matrixCaller{name: "wrong-audience token", bad: true, token: forge(jwt.SigningMethodHS256, secret, "matrix", func(c jwt.MapClaims) { c["aud"] = "someone-else" })},
+		matrixCaller{name: "erased member's token", bad: true, token: erasedToken},
 		matrixCaller{name: "unknown-kid token", bad: true, token: forge(jwt.SigningMethodHS256, secret, "other", nil)},
 		matrixCaller{name: "disabled staff token", bad: true, token: disabled},
 		matrixCaller{name: "revoked key", bad: true, key: revoked},
 		matrixCaller{name: "expired key", bad: true, key: expiredKey},
 	)
 
+	// Erasing the member (DELETE /v1/me) goes last: it ends their token.
+	ops := operations()
+	sort.SliceStable(ops, func(i, j int) bool {
+		return ops[i].op.OperationID != "erase-my-data" && ops[j].op.OperationID == "erase-my-data"
+	})
 	seen := map[string]bool{}
-	for _, o := range operations() {
+	for _, o := range ops {
 		id := o.op.OperationID
 		seen[id] = true
 		policy, ok := accessMatrix[id]

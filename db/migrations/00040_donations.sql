@@ -23,18 +23,20 @@ INSERT INTO campaigns (slug, name, description, position) VALUES
     ('campaigning', 'Campaigning', 'Funds campaigning for restorative healing after healthcare harm.', 3);
 
 -- A donor is whoever paid: found by Stripe customer or email. member_id
--- links a donor to a member record (the foreign key is added with the
--- members table).
+-- links a donor to a member record; erasing a member keeps the financial
+-- record (members are marked erased, never deleted; were one deleted, the
+-- link would go, not the gifts).
 CREATE TABLE donors (
     id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     email              text CHECK (email = lower(email) AND length(email) BETWEEN 3 AND 254),
     name               text NOT NULL DEFAULT '' CHECK (length(name) <= 200),
     stripe_customer_id text UNIQUE CHECK (length(stripe_customer_id) <= 255),
-    member_id          uuid,
+    member_id          uuid REFERENCES members (id) ON DELETE SET NULL,
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE UNIQUE INDEX donors_email_key ON donors (email);
+CREATE INDEX donors_member ON donors (member_id) WHERE member_id IS NOT NULL;
 
 -- One Stripe Checkout Session we created. gift_aid_sealed holds the
 -- donor's Gift Aid declaration (AES-GCM, see internal/sealed) until the
@@ -47,7 +49,7 @@ CREATE TABLE donation_checkouts (
     amount_pence      bigint NOT NULL CHECK (amount_pence > 0),
     currency          text NOT NULL DEFAULT 'GBP' CHECK (currency = 'GBP'),
     campaign_id       uuid NOT NULL REFERENCES campaigns (id),
-    member_id         uuid,
+    member_id         uuid REFERENCES members (id) ON DELETE SET NULL,
     gift_aid_key_id   text,
     gift_aid_sealed   bytea,
     status            text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'completed', 'failed', 'expired')),

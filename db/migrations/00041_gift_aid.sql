@@ -8,7 +8,7 @@
 CREATE TABLE gift_aid_declarations (
     id                   uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     donor_id             uuid REFERENCES donors (id),
-    member_id            uuid,
+    member_id            uuid REFERENCES members (id) ON DELETE SET NULL,
     key_id               text NOT NULL CHECK (length(key_id) BETWEEN 1 AND 64),
     -- title, first and last name, house name or number, postcode (X outside the UK)
     personal_sealed      bytea NOT NULL,

@@ -299,3 +299,16 @@ UPDATE donations SET
     method = CASE WHEN method = 'stripe' THEN @method ELSE method END,
     updated_at = now()
 WHERE id = @id;
+
+-- name: DonationListByMember :many
+-- A member's own gifts, through the donor records linked to them.
+SELECT d.*, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
+WHERE o.member_id = @member_id
+ORDER BY d.paid_at DESC, d.id DESC
+LIMIT 500;
+
+-- name: SubscriptionListByMember :many
+SELECT s.*, c.slug AS campaign_slug FROM donation_subscriptions s
+JOIN campaigns c ON c.id = s.campaign_id JOIN donors o ON o.id = s.donor_id
+WHERE o.member_id = @member_id ORDER BY s.created_at DESC;

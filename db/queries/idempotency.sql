@@ -1,23 +1,25 @@
 -- name: IdempotencyClaim :one
--- Claims a key for a new request: inserts it, or takes over a row that
--- expired or whose first request was abandoned (no response after the
--- in-flight timeout). Returns no row when the key is held.
-INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)
-VALUES (@scope, @key, @request_hash, @expires_at)
-ON CONFLICT (scope, key) DO UPDATE
-    SET request_hash = excluded.request_hash, response = NULL, created_at = now(), expires_at = excluded.expires_at
-    WHERE idempotency_keys.expires_at < now()
-       OR (idempotency_keys.response IS NULL AND idempotency_keys.created_at < @abandoned_before)
-RETURNING scope;
+-- Inserts a started row, or takes over one whose lease ran out or whose
+-- retention expired; returns nothing when another request holds the key.
+INSERT INTO idempotency_keys (scope_hash, operation, key, request_hash, state, lease_expires_at, expires_at)
+VALUES (@scope_hash, @operation, @key, @request_hash, 'started', @lease_expires_at, @expires_at)
+ON CONFLICT (scope_hash, operation, key) DO UPDATE
+    SET request_hash = excluded.request_hash, state = 'started', response_status = NULL, response_body = NULL,
+        lease_expires_at = excluded.lease_expires_at, expires_at = excluded.expires_at, created_at = now()
+    WHERE idempotency_keys.expires_at < sqlc.arg(now)::timestamptz
+       OR (idempotency_keys.state = 'started' AND idempotency_keys.lease_expires_at < sqlc.arg(now)::timestamptz
+           AND idempotency_keys.request_hash = excluded.request_hash)
+RETURNING key;
 
 -- name: IdempotencyGet :one
-SELECT request_hash, response FROM idempotency_keys WHERE scope = @scope AND key = @key;
+SELECT * FROM idempotency_keys WHERE scope_hash = @scope_hash AND operation = @operation AND key = @key;
 
 -- name: IdempotencyComplete :exec
-UPDATE idempotency_keys SET response = @response WHERE scope = @scope AND key = @key;
+UPDATE idempotency_keys SET state = 'completed', response_status = @response_status, response_body = @response_body
+WHERE scope_hash = @scope_hash AND operation = @operation AND key = @key;
 
 -- name: IdempotencyRelease :exec
-DELETE FROM idempotency_keys WHERE scope = @scope AND key = @key AND response IS NULL;
+DELETE FROM idempotency_keys WHERE scope_hash = @scope_hash AND operation = @operation AND key = @key AND state = 'started';
 
 -- name: IdempotencyPurge :execrows
-DELETE FROM idempotency_keys WHERE expires_at < now();
+DELETE FROM idempotency_keys WHERE expires_at < @before;

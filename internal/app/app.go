@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/harmedpatients/hpa/api"
@@ -23,6 +24,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/identity"
 	"github.com/harmedpatients/hpa/internal/jobs"
 	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/members"
 	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,24 +60,38 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	// Background work: River workers are registered on this bundle before
 	// the client starts; services get the client to enqueue through.
 	workers := river.NewWorkers()
-	periodic := append(donations.PeriodicJobs(), idempotency.PeriodicPurge())
+	periodic := append([]*river.PeriodicJob{jobs.RetentionJob()}, donations.PeriodicJobs()...)
 	jobClient, err := jobs.NewClient(pool, workers, periodic, logger)
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := mail.NewRenderer(donations.Templates)
+	renderer, err := mail.NewRenderer(members.Templates, identity.Templates, donations.Templates)
 	if err != nil {
 		return nil, err
 	}
 	river.AddWorker(workers, mail.NewWorker(renderer, mailTransport(cfg, logger), cfg.MailFrom))
 	outbox := mail.NewOutbox(jobClient, renderer)
+	identityService.SendInvitationsWith(outbox, cfg.SiteURL.String()+"/staff/accept-invitation")
 
-	idempotencyKeys := idempotency.New(pool, time.Now)
-	river.AddWorker(workers, &idempotency.PurgeWorker{Store: idempotencyKeys})
-	giftAidService, donationService, err := newGiving(cfg, pool, outbox, jobClient, logger)
+	ring, hasher, err := sealing(cfg)
 	if err != nil {
 		return nil, err
 	}
+	if cfg.KeysGenerated {
+		logger.Warn("HPA_ENCRYPTION_KEYS or HPA_HASH_KEY is not set: using random keys, so sealed member data will not survive a restart")
+	}
+	idempotencyStore := idempotency.NewStore(pool, hasher, time.Now)
+	membersService := members.NewService(pool, ring, hasher, identityService.Tokens(), outbox, members.Settings{
+		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
+		MemberTokenTTL: cfg.MemberTokenTTL, PendingTTL: cfg.PendingMemberTTL, EmailInterval: cfg.SignupEmailInterval,
+	}, time.Now)
+	river.AddWorker(workers, jobs.NewRetentionWorker(map[string]jobs.Purger{
+		"unconfirmed members":  membersService.PurgeUnconfirmed,
+		"member tokens":        membersService.PurgeTokens,
+		"idempotency keys":     idempotencyStore.Purge,
+		"staff refresh tokens": identityService.PurgeExpired,
+	}, logger))
+	giftAidService, donationService := newGiving(cfg, pool, ring, outbox, jobClient, logger)
 	donationService.Workers(workers)
 
 	registry := prometheus.NewRegistry()
@@ -86,41 +102,32 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	)
 
 	handler := api.New(api.Options{
-		PublicBaseURL:  cfg.PublicBaseURL.String(),
-		CORSOrigins:    cfg.CORSOrigins,
-		TrustedProxies: cfg.TrustedProxies,
-		RateLimit:      cfg.RateLimit,
-		RateWindow:     cfg.RateWindow,
-		MetricsToken:   cfg.MetricsToken.Reveal(),
-		LoginRateLimit: cfg.LoginRateLimit,
-		Logger:         logger,
-		Metrics:        registry,
+		PublicBaseURL:   cfg.PublicBaseURL.String(),
+		CORSOrigins:     cfg.CORSOrigins,
+		TrustedProxies:  cfg.TrustedProxies,
+		RateLimit:       cfg.RateLimit,
+		RateWindow:      cfg.RateWindow,
+		MetricsToken:    cfg.MetricsToken.Reveal(),
+		LoginRateLimit:  cfg.LoginRateLimit,
+		SignupRateLimit: cfg.SignupRateLimit,
+		Logger:          logger,
+		Metrics:         registry,
 	}, api.Services{
-		Site:     contentService,
-		Ready:    database.Readiness{Pool: pool, Migrator: migrator},
-		Identity: identityService,
-		Audit:    audit.Log{DB: pool},
-
+		Site:        contentService,
+		Ready:       database.Readiness{Pool: pool, Migrator: migrator},
+		Identity:    identityService,
+		Audit:       audit.Log{DB: pool},
+		Members:     membersService,
+		Idempotency: idempotencyStore,
+		Outbox:      mail.NewAdmin(jobClient, pool),
 		Donations:   donationService,
 		GiftAid:     giftAidService,
-		Idempotency: idempotencyKeys,
 	}).Handler()
 	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, Identity: identityService}, nil
 }
 
 // newGiving builds Gift Aid and donations from configuration.
-func newGiving(cfg *config.Config, pool *pgxpool.Pool, outbox *mail.Outbox, jobClient *jobs.Client, logger *slog.Logger) (*giftaid.Service, *donations.Service, error) {
-	keys := make([]sealed.Key, len(cfg.EncryptionKeys))
-	for i, k := range cfg.EncryptionKeys {
-		keys[i] = sealed.Key{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
-	}
-	ring, err := sealed.NewKeyring(keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	if cfg.EncryptionKeysGenerated {
-		logger.Warn("HPA_ENCRYPTION_KEYS is not set: sealing personal fields with the public development key")
-	}
+func newGiving(cfg *config.Config, pool *pgxpool.Pool, ring *sealed.Ring, outbox *mail.Outbox, jobClient *jobs.Client, logger *slog.Logger) (*giftaid.Service, *donations.Service) {
 	giftAidService := giftaid.NewService(pool, ring, cfg.GiftAidAggregateMax, time.Now)
 	secrets := make([]string, len(cfg.StripeWebhookSecrets))
 	for i, s := range cfg.StripeWebhookSecrets {
@@ -130,12 +137,28 @@ func newGiving(cfg *config.Config, pool *pgxpool.Pool, outbox *mail.Outbox, jobC
 	for i, k := range cfg.JWTKeys {
 		linkKeys[i] = donations.LinkKey{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
 	}
+	donateURL := *cfg.SiteURL
+	donateURL.Path = strings.TrimSuffix(donateURL.Path, "/") + "/donate"
 	donationService := donations.NewService(pool, donations.Settings{
 		StripeKey: cfg.StripeSecretKey.Reveal(), StripeURL: cfg.StripeAPIURL, WebhookSecrets: secrets, WebhookTolerance: cfg.StripeWebhookTolerance,
-		MinPence: cfg.DonationMinPence, MaxPence: cfg.DonationMaxPence, Presets: cfg.DonationPresets, DonateURL: cfg.DonateURL,
+		MinPence: cfg.DonationMinPence, MaxPence: cfg.DonationMaxPence, Presets: cfg.DonationPresets, DonateURL: &donateURL,
 		LinkKeys: linkKeys, PublicBaseURL: cfg.PublicBaseURL.String(),
 	}, giftAidService, outbox, jobClient, time.Now, logger)
-	return giftAidService, donationService, nil
+	return giftAidService, donationService
+}
+
+// sealing builds the encryption ring and keyed hasher from configuration.
+func sealing(cfg *config.Config) (*sealed.Ring, *sealed.Hasher, error) {
+	keys := make([]sealed.Key, len(cfg.EncryptionKeys))
+	for i, k := range cfg.EncryptionKeys {
+		keys[i] = sealed.Key{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
+	}
+	ring, err := sealed.NewRing(keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	hasher, err := sealed.NewHasher([]byte(cfg.HashKey.Reveal()))
+	return ring, hasher, err
 }
 
 // mailTransport picks SMTP or the development log transport.
@@ -190,6 +213,9 @@ func (a *App) Run(ctx context.Context) {
 	}
 	<-listening
 }
+
+// Jobs is the job queue client, for commands and tests that enqueue work.
+func (a *App) Jobs() *jobs.Client { return a.jobs }
 
 // Listening reports whether cache invalidations are being received.
 func (a *App) Listening() bool { return a.listener.Listening() }

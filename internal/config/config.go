@@ -63,6 +63,20 @@ type Config struct {
 	SMTPTLS       string
 	SMTPTimeout   time.Duration
 
+	// SiteURL is the public website (the frontend), for links in emails.
+	SiteURL *url.URL
+	// EncryptionKeys seal special-category fields (AES-256; the first
+	// seals); HashKey keys the hashes used to look up sealed emails. Both
+	// are random per process in development (KeysGenerated).
+	EncryptionKeys []NamedKey
+	HashKey        Secret
+	KeysGenerated  bool
+	// Membership.
+	MemberTokenTTL      time.Duration // member self-service token lifetime
+	PendingMemberTTL    time.Duration // unconfirmed signups are purged after this
+	SignupEmailInterval time.Duration // at most one signup email per address per interval
+	SignupRateLimit     int           // signups per client address per hour
+
 	// Donations through Stripe. StripeAPIURL points tests at stripe-mock.
 	StripeSecretKey        Secret
 	StripeAPIURL           string
@@ -73,25 +87,14 @@ type Config struct {
 	DonationMinPence    int64
 	DonationMaxPence    int64
 	DonationPresets     []int64
-	DonateURL           *url.URL
 	GiftAidAggregateMax int64
-	// EncryptionKeys seal personal fields at rest (AES-256-GCM); the first
-	// seals, all open. Development uses a fixed, public key when unset.
-	EncryptionKeys          []EncryptionKey
-	EncryptionKeysGenerated bool
 }
-
-// EncryptionKey is one AES-256 key and its ID.
-type EncryptionKey struct {
-	ID     string
-	Secret Secret
-}
-
-// devEncryptionKeyID names the fixed development key, refused in production.
-const devEncryptionKeyID = "dev-insecure"
 
 // JWTKey is one HMAC signing key and its kid.
-type JWTKey struct {
+type JWTKey = NamedKey
+
+// NamedKey is a secret key and the ID that names it for rotation.
+type NamedKey struct {
 	ID     string
 	Secret Secret
 }
@@ -126,17 +129,31 @@ func Load(getenv func(string) string) (*Config, error) {
 		SMTPPassword:    r.secret("HPA_SMTP_PASSWORD", ""),
 		SMTPTLS:         r.oneOf("HPA_SMTP_TLS", "none", "none", "starttls", "tls"),
 		SMTPTimeout:     r.duration("HPA_SMTP_TIMEOUT", 10*time.Second),
-
-		StripeSecretKey:        r.secret("HPA_STRIPE_SECRET_KEY", ""),
-		StripeAPIURL:           r.httpURL("HPA_STRIPE_API_URL", "https://api.stripe.com").String(),
-		StripeWebhookSecrets:   r.secretList("HPA_STRIPE_WEBHOOK_SECRETS"),
-		StripeWebhookTolerance: r.duration("HPA_STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute),
-		DonationMinPence:       int64(r.intRange("HPA_DONATION_MIN_PENCE", 100, 30, 100_000_000)),
-		DonationMaxPence:       int64(r.intRange("HPA_DONATION_MAX_PENCE", 1_000_000, 30, 100_000_000)),
-		DonationPresets:        r.pence("HPA_DONATION_PRESETS", "500,1000,2500,5000"),
-		DonateURL:              r.httpURL("HPA_DONATE_URL", "http://localhost:3000/donate"),
-		GiftAidAggregateMax:    int64(r.intRange("HPA_GIFT_AID_AGGREGATE_MAX_PENCE", 2000, 0, 100_000)),
 	}
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		r.fail("HPA_MAIL_FROM", "must be an address such as \"HPA <hello@example.org>\", got %q", c.MailFrom)
+	}
+	if c.Env == EnvProduction && c.MailTransport != "smtp" {
+		r.fail("HPA_MAIL_TRANSPORT", "must be smtp in production (log sends nothing)")
+	}
+	c.JWTKeys = r.namedKeys("HPA_JWT_KEYS", 32, 0)
+	if len(c.JWTKeys) == 0 {
+		if c.Env == EnvProduction {
+			r.fail("HPA_JWT_KEYS", "is required in production (kid:base64url-secret, secrets of at least 32 bytes)")
+		} else {
+			c.JWTKeys = []JWTKey{{ID: "dev-" + randomHex(4), Secret: Secret(randomBytes(32))}}
+			c.JWTKeysGenerated = true
+		}
+	}
+	c.SiteURL = r.httpURL("HPA_SITE_URL", "http://localhost:3000")
+	c.StripeSecretKey = r.secret("HPA_STRIPE_SECRET_KEY", "")
+	c.StripeAPIURL = r.httpURL("HPA_STRIPE_API_URL", "https://api.stripe.com").String()
+	c.StripeWebhookSecrets = r.secretList("HPA_STRIPE_WEBHOOK_SECRETS")
+	c.StripeWebhookTolerance = r.duration("HPA_STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute)
+	c.DonationMinPence = int64(r.intRange("HPA_DONATION_MIN_PENCE", 100, 30, 100_000_000))
+	c.DonationMaxPence = int64(r.intRange("HPA_DONATION_MAX_PENCE", 1_000_000, 30, 100_000_000))
+	c.DonationPresets = r.pence("HPA_DONATION_PRESETS", "500,1000,2500,5000")
+	c.GiftAidAggregateMax = int64(r.intRange("HPA_GIFT_AID_AGGREGATE_MAX_PENCE", 2000, 0, 100_000))
 	if c.DonationMinPence > c.DonationMaxPence {
 		r.fail("HPA_DONATION_MIN_PENCE", "must not exceed HPA_DONATION_MAX_PENCE")
 	}
@@ -144,16 +161,6 @@ func Load(getenv func(string) string) (*Config, error) {
 		if p < c.DonationMinPence || p > c.DonationMaxPence {
 			r.fail("HPA_DONATION_PRESETS", "amounts must lie between HPA_DONATION_MIN_PENCE and HPA_DONATION_MAX_PENCE, got %d", p)
 		}
-	}
-	c.EncryptionKeys = r.encryptionKeys("HPA_ENCRYPTION_KEYS")
-	if len(c.EncryptionKeys) == 0 {
-		if c.Env == EnvProduction {
-			r.fail("HPA_ENCRYPTION_KEYS", "is required in production (kid:base64 of exactly 32 random bytes)")
-		}
-		c.EncryptionKeys = []EncryptionKey{{ID: devEncryptionKeyID, Secret: Secret("hpa-development-key-not-secret!!")}}
-		c.EncryptionKeysGenerated = true
-	} else if c.Env == EnvProduction && c.EncryptionKeys[0].ID == devEncryptionKeyID {
-		r.fail("HPA_ENCRYPTION_KEYS", "must not seal with the development key in production")
 	}
 	if c.Env == EnvProduction {
 		if !c.StripeSecretKey.IsSet() {
@@ -163,19 +170,23 @@ func Load(getenv func(string) string) (*Config, error) {
 			r.fail("HPA_STRIPE_WEBHOOK_SECRETS", "is required in production (the endpoint's whsec_ signing secret)")
 		}
 	}
-	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
-		r.fail("HPA_MAIL_FROM", "must be an address such as \"HPA <hello@example.org>\", got %q", c.MailFrom)
-	}
-	if c.Env == EnvProduction && c.MailTransport != "smtp" {
-		r.fail("HPA_MAIL_TRANSPORT", "must be smtp in production (log sends nothing)")
-	}
-	c.JWTKeys = r.jwtKeys("HPA_JWT_KEYS")
-	if len(c.JWTKeys) == 0 {
+	c.EncryptionKeys = r.namedKeys("HPA_ENCRYPTION_KEYS", 32, 32)
+	c.HashKey = r.base64Secret("HPA_HASH_KEY", 32)
+	c.MemberTokenTTL = r.duration("HPA_MEMBER_TOKEN_TTL", time.Hour)
+	c.PendingMemberTTL = r.duration("HPA_PENDING_MEMBER_TTL", 7*24*time.Hour)
+	c.SignupEmailInterval = r.duration("HPA_SIGNUP_EMAIL_INTERVAL", time.Hour)
+	c.SignupRateLimit = r.intRange("HPA_SIGNUP_RATE_LIMIT", 20, 1, 10_000_000)
+	if len(c.EncryptionKeys) == 0 || !c.HashKey.IsSet() {
 		if c.Env == EnvProduction {
-			r.fail("HPA_JWT_KEYS", "is required in production (kid:base64url-secret, secrets of at least 32 bytes)")
+			r.fail("HPA_ENCRYPTION_KEYS", "and HPA_HASH_KEY are required in production: they protect members' data; losing them loses the data")
 		} else {
-			c.JWTKeys = []JWTKey{{ID: "dev-" + randomHex(4), Secret: Secret(randomBytes(32))}}
-			c.JWTKeysGenerated = true
+			if len(c.EncryptionKeys) == 0 {
+				c.EncryptionKeys = []NamedKey{{ID: "dev-" + randomHex(4), Secret: Secret(randomBytes(32))}}
+			}
+			if !c.HashKey.IsSet() {
+				c.HashKey = Secret(randomBytes(32))
+			}
+			c.KeysGenerated = true
 		}
 	}
 	if c.Env == EnvProduction && c.PublicBaseURL != nil && c.PublicBaseURL.Scheme != "https" {
@@ -359,34 +370,10 @@ func (r *reader) pence(name, def string) []int64 {
 	return out
 }
 
-// encryptionKeys parses "kid:base64,kid2:base64" with keys of exactly 32 bytes.
-func (r *reader) encryptionKeys(name string) []EncryptionKey {
-	var out []EncryptionKey
-	seen := map[string]bool{}
-	for _, entry := range splitList(r.get(name, "")) {
-		kid, encoded, ok := strings.Cut(entry, ":")
-		if !ok || kid == "" || len(kid) > 64 || seen[kid] {
-			r.fail(name, "entries must be kid:base64-key with distinct kids of at most 64 characters")
-			continue
-		}
-		secret, err := base64.StdEncoding.DecodeString(encoded)
-		if err != nil {
-			secret, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(encoded, "="))
-		}
-		if err != nil || len(secret) != 32 {
-			r.fail(name, "key %q must be base64 of exactly 32 random bytes (openssl rand -base64 32)", kid)
-			continue
-		}
-		seen[kid] = true
-		out = append(out, EncryptionKey{ID: kid, Secret: Secret(secret)})
-	}
-	return out
-}
-
-// jwtKeys parses "kid:secret,kid2:secret2" with base64url (or standard
-// base64) secrets of at least 32 bytes.
-func (r *reader) jwtKeys(name string) []JWTKey {
-	var out []JWTKey
+// namedKeys parses "kid:secret,kid2:secret2" with base64url (or standard
+// base64) secrets of at least minLen bytes (exactly maxLen if non-zero).
+func (r *reader) namedKeys(name string, minLen, maxLen int) []NamedKey {
+	var out []NamedKey
 	seen := map[string]bool{}
 	for _, entry := range splitList(r.get(name, "")) {
 		kid, encoded, ok := strings.Cut(entry, ":")
@@ -394,18 +381,44 @@ func (r *reader) jwtKeys(name string) []JWTKey {
 			r.fail(name, "entries must be kid:secret with distinct kids")
 			continue
 		}
-		secret, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(encoded, "="))
-		if err != nil {
-			secret, err = base64.StdEncoding.DecodeString(encoded)
-		}
-		if err != nil || len(secret) < 32 {
-			r.fail(name, "key %q must be base64 of at least 32 random bytes (openssl rand -base64 32)", kid)
+		secret, ok := decodeBase64(encoded)
+		if !ok || len(secret) < minLen || (maxLen > 0 && len(secret) > maxLen) {
+			r.fail(name, "key %q must be base64 of %s random bytes (openssl rand -base64 32)", kid, sizeRule(minLen, maxLen))
 			continue
 		}
 		seen[kid] = true
-		out = append(out, JWTKey{ID: kid, Secret: Secret(secret)})
+		out = append(out, NamedKey{ID: kid, Secret: Secret(secret)})
 	}
 	return out
+}
+
+// base64Secret reads one base64 secret of at least minLen bytes.
+func (r *reader) base64Secret(name string, minLen int) Secret {
+	raw := r.get(name, "")
+	if raw == "" {
+		return ""
+	}
+	secret, ok := decodeBase64(raw)
+	if !ok || len(secret) < minLen {
+		r.fail(name, "must be base64 of at least %d random bytes (openssl rand -base64 32)", minLen)
+		return ""
+	}
+	return Secret(secret)
+}
+
+func decodeBase64(s string) ([]byte, bool) {
+	if b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "=")); err == nil {
+		return b, true
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	return b, err == nil
+}
+
+func sizeRule(minLen, maxLen int) string {
+	if maxLen == minLen {
+		return fmt.Sprintf("exactly %d", minLen)
+	}
+	return fmt.Sprintf("at least %d", minLen)
 }
 
 func randomBytes(n int) string {

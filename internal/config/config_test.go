@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -51,9 +52,7 @@ func TestEveryBadValueIsReportedByName(t *testing.T) {
 		"HPA_DONATION_MIN_PENCE":           "0",
 		"HPA_DONATION_MAX_PENCE":           "-1",
 		"HPA_DONATION_PRESETS":             "5,ten",
-		"HPA_DONATE_URL":                   "donate",
 		"HPA_GIFT_AID_AGGREGATE_MAX_PENCE": "lots",
-		"HPA_ENCRYPTION_KEYS":              "k1:c2hvcnQ=",
 	}
 	_, err := Load(env(bad))
 	if err == nil {
@@ -76,8 +75,18 @@ func TestProductionNeedsHTTPS(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org", "HPA_JWT_KEYS": "k1:" + strings.Repeat("QUJD", 11), "HPA_MAIL_TRANSPORT": "smtp",
-		"HPA_ENCRYPTION_KEYS": "e1:" + strings.Repeat("QUJD", 10) + "QUI=", "HPA_STRIPE_SECRET_KEY": "sk_live_x", "HPA_STRIPE_WEBHOOK_SECRETS": "whsec_x"})); err != nil {
+		"HPA_ENCRYPTION_KEYS": "e1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 32))), "HPA_HASH_KEY": strings.Repeat("QUJD", 11),
+		"HPA_STRIPE_SECRET_KEY": "sk_live_x", "HPA_STRIPE_WEBHOOK_SECRETS": "whsec_x"})); err != nil {
 		t.Errorf("valid production config refused: %v", err)
+	}
+}
+
+func TestProductionNeedsStripe(t *testing.T) {
+	_, err := Load(env(map[string]string{"HPA_ENV": "production"}))
+	for _, name := range []string{"HPA_STRIPE_SECRET_KEY", "HPA_STRIPE_WEBHOOK_SECRETS"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("production without %s: %v", name, err)
+		}
 	}
 }
 
@@ -130,5 +139,23 @@ func TestJWTKeys(t *testing.T) {
 	}
 	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org"})); err == nil || !strings.Contains(err.Error(), "HPA_JWT_KEYS") {
 		t.Errorf("production without keys: %v", err)
+	}
+}
+
+func TestEncryptionKeys(t *testing.T) {
+	key32 := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 32)))
+	c, err := Load(env(map[string]string{"HPA_ENCRYPTION_KEYS": "new:" + key32 + ",old:" + key32, "HPA_HASH_KEY": key32}))
+	if err != nil || len(c.EncryptionKeys) != 2 || c.EncryptionKeys[0].ID != "new" || c.KeysGenerated {
+		t.Fatalf("%v %+v", err, c)
+	}
+	key33 := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 33)))
+	for name, val := range map[string]string{"HPA_ENCRYPTION_KEYS": "k:" + key33, "HPA_HASH_KEY": "c2hvcnQ"} {
+		if _, err := Load(env(map[string]string{name: val})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: %v", name, val, err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://a.example", "HPA_MAIL_TRANSPORT": "smtp",
+		"HPA_JWT_KEYS": "k1:" + key32})); err == nil || !strings.Contains(err.Error(), "HPA_ENCRYPTION_KEYS") {
+		t.Errorf("production without encryption keys: %v", err)
 	}
 }

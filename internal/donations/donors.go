@@ -152,3 +152,26 @@ func (s *Service) SendStatement(ctx context.Context, donorID uuid.UUID, year int
 		return audit.Record(ctx, tx, audit.Event{Action: "donor.statement", TargetType: "donor", TargetID: donorID.String(), Details: map[string]any{"year": year}})
 	})
 }
+
+// MemberGiving returns a member's own gifts (newest first, at most 500)
+// and monthly subscriptions, through the donor records linked to them.
+func (s *Service) MemberGiving(ctx context.Context, memberID uuid.UUID) ([]Subscription, []Donation, error) {
+	subs, err := store.Q.SubscriptionListByMember(ctx, s.db, &memberID)
+	if err != nil {
+		return nil, nil, err
+	}
+	gifts, err := store.Q.DonationListByMember(ctx, s.db, &memberID)
+	if err != nil {
+		return nil, nil, err
+	}
+	outSubs := make([]Subscription, len(subs))
+	for i, sub := range subs {
+		outSubs[i] = Subscription{ID: sub.ID, StripeSubscriptionID: sub.StripeSubscriptionID, Campaign: sub.CampaignSlug, AmountPence: sub.AmountPence,
+			Status: sub.Status, CancelAtPeriodEnd: sub.CancelAtPeriodEnd, CurrentPeriodEnd: sub.CurrentPeriodEnd, CanceledAt: sub.CanceledAt, CreatedAt: sub.CreatedAt}
+	}
+	outGifts := make([]Donation, len(gifts))
+	for i, g := range gifts {
+		outGifts[i] = donationFrom(store.DonationListRow(g))
+	}
+	return outSubs, outGifts, nil
+}

@@ -139,8 +139,8 @@ func (s *Service) claimCheckout(ctx context.Context, tx pgx.Tx, id *uuid.UUID, d
 		return checkoutRef{}, err
 	}
 	ref := checkoutRef{id: &c.ID, campaignID: c.CampaignID, memberID: c.MemberID}
-	if c.GiftAidSealed != nil && c.GiftAidKeyID != nil && donorID != nil {
-		nd, err := s.giftAid.OpenPending(*c.GiftAidKeyID, c.GiftAidSealed, c.ID)
+	if c.GiftAidSealed != nil && donorID != nil {
+		nd, err := s.giftAid.OpenPending(c.GiftAidSealed, c.ID)
 		if err != nil {
 			return checkoutRef{}, err
 		}

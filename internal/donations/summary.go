@@ -61,19 +61,20 @@ var exportHeader = []string{"id", "paid_at", "campaign", "amount", "refunded", "
 	"status", "donor_id", "donor_name", "donor_email", "gift_aid_declaration_id", "gift_aid_claim_id", "stripe_payment_intent",
 	"stripe_charge", "stripe_invoice", "reference"}
 
-// ExportCSV writes every gift matching f (oldest page last) as CSV,
-// audit-logged. Amounts are pounds with two decimals.
-func (s *Service) ExportCSV(ctx context.Context, f Filter, w io.Writer) error {
+// ExportCSV writes every gift matching f (newest first) as CSV,
+// audit-logged, and returns how many rows. Amounts are pounds with two
+// decimals.
+func (s *Service) ExportCSV(ctx context.Context, f Filter, w io.Writer) (int, error) {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(exportHeader); err != nil {
-		return err
+		return 0, err
 	}
 	f.Limit = 1000
 	count := 0
 	for {
 		rows, err := store.Q.DonationList(ctx, s.db, f.params())
 		if err != nil {
-			return err
+			return 0, err
 		}
 		for _, r := range rows {
 			d := donationFrom(r)
@@ -94,7 +95,7 @@ func (s *Service) ExportCSV(ctx context.Context, f Filter, w io.Writer) error {
 				giftaid.FormatPounds(d.RefundedPence), fee, d.Currency, d.Channel, d.Method, d.Frequency, d.Status, donor,
 				spreadsheetSafe(d.DonorName), spreadsheetSafe(d.DonorEmail), decl, claim, d.StripePaymentIntentID, d.StripeChargeID,
 				d.StripeInvoiceID, spreadsheetSafe(d.Reference)}); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		count += len(rows)
@@ -106,9 +107,9 @@ func (s *Service) ExportCSV(ctx context.Context, f Filter, w io.Writer) error {
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		return err
+		return 0, err
 	}
-	return audit.Record(ctx, s.db, audit.Event{Action: "donation.export", TargetType: "donation", Details: map[string]any{"count": count}})
+	return count, audit.Record(ctx, s.db, audit.Event{Action: "donation.export", TargetType: "donation", Details: map[string]any{"count": count}})
 }
 
 // spreadsheetSafe keeps a cell from being read as a formula when the CSV

@@ -121,7 +121,7 @@ func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, er
 	}
 	gifts := make([]Gift, 0, len(rows))
 	for _, r := range rows {
-		g, err := s.gift(r.ID, r.DonorID, r.AmountPence-r.RefundedPence, r.PaidOn, r.DeclarationID, r.KeyID, r.PersonalSealed)
+		g, err := s.gift(r.ID, r.DonorID, r.AmountPence-r.RefundedPence, r.PaidOn, r.DeclarationID, r.PersonalSealed)
 		if err != nil {
 			return nil, Schedule{}, err
 		}
@@ -153,7 +153,7 @@ func (s *Service) eligible(ctx context.Context, db store.DBTX, from, to time.Tim
 	}
 	gifts := make([]Gift, 0, len(rows))
 	for _, r := range rows {
-		g, err := s.gift(r.ID, r.DonorID, r.AmountPence-r.RefundedPence, r.PaidOn, r.DeclarationID, r.KeyID, r.PersonalSealed)
+		g, err := s.gift(r.ID, r.DonorID, r.AmountPence-r.RefundedPence, r.PaidOn, r.DeclarationID, r.PersonalSealed)
 		if err != nil {
 			return nil, err
 		}
@@ -162,8 +162,8 @@ func (s *Service) eligible(ctx context.Context, db store.DBTX, from, to time.Tim
 	return gifts, nil
 }
 
-func (s *Service) gift(id uuid.UUID, donor *uuid.UUID, net int64, on time.Time, declaration uuid.UUID, keyID string, box []byte) (Gift, error) {
-	p, err := s.openPerson(declaration, keyID, box)
+func (s *Service) gift(id uuid.UUID, donor *uuid.UUID, net int64, on time.Time, declaration uuid.UUID, box []byte) (Gift, error) {
+	p, err := s.openPerson(declaration, box)
 	if err != nil {
 		return Gift{}, err
 	}

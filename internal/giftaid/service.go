@@ -23,7 +23,7 @@ type DB interface {
 // Service keeps declarations and makes claims.
 type Service struct {
 	db   DB
-	ring *sealed.Keyring
+	ring *sealed.Ring
 	now  func() time.Time
 	// aggregateMax is the largest gift (pence) HMRC lets a claim aggregate;
 	// 0 turns aggregation off.
@@ -31,7 +31,7 @@ type Service struct {
 }
 
 // NewService returns a Service sealing personal details with ring.
-func NewService(db DB, ring *sealed.Keyring, aggregateMaxPence int64, now func() time.Time) *Service {
+func NewService(db DB, ring *sealed.Ring, aggregateMaxPence int64, now func() time.Time) *Service {
 	return &Service{db: db, ring: ring, aggregateMax: aggregateMaxPence, now: now}
 }
 
@@ -79,10 +79,8 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, nd NewDeclaration) (sto
 	if err != nil {
 		return store.GiftAidDeclaration{}, err
 	}
-	keyID, box, err := s.ring.Seal(personal, id[:])
-	if err != nil {
-		return store.GiftAidDeclaration{}, err
-	}
+	box := s.ring.Seal(personal, declarationContext(id))
+	keyID := sealed.KeyID(box)
 	wording, _ := Wording(nd.WordingVersion, nd.Scope)
 	declared := nd.DeclaredOn
 	if declared.IsZero() {
@@ -101,18 +99,20 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, nd NewDeclaration) (sto
 }
 
 // SealPending seals a declaration made at checkout, before the payment
-// exists, bound to the checkout's ID. OpenPending reverses it.
+// exists, bound to the checkout's ID. It returns the sealing key's ID and
+// the sealed value. OpenPending reverses it.
 func (s *Service) SealPending(nd NewDeclaration, checkoutID uuid.UUID) (keyID string, box []byte, err error) {
 	b, err := json.Marshal(pending{Person: nd.Person, Scope: nd.Scope, Method: nd.Method, WordingVersion: nd.WordingVersion, UKTaxpayer: nd.UKTaxpayer, DeclaredOn: nd.DeclaredOn})
 	if err != nil {
 		return "", nil, err
 	}
-	return s.ring.Seal(b, checkoutID[:])
+	box = s.ring.Seal(b, pendingContext(checkoutID))
+	return sealed.KeyID(box), box, nil
 }
 
 // OpenPending opens what SealPending sealed.
-func (s *Service) OpenPending(keyID string, box []byte, checkoutID uuid.UUID) (NewDeclaration, error) {
-	b, err := s.ring.Open(keyID, box, checkoutID[:])
+func (s *Service) OpenPending(box []byte, checkoutID uuid.UUID) (NewDeclaration, error) {
+	b, err := s.ring.Open(box, pendingContext(checkoutID))
 	if err != nil {
 		return NewDeclaration{}, fmt.Errorf("open checkout %s Gift Aid details: %w", checkoutID, err)
 	}
@@ -208,7 +208,7 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID) (*Declaration, error
 }
 
 func (s *Service) open(r store.GiftAidDeclaration) (*Declaration, error) {
-	person, err := s.openPerson(r.ID, r.KeyID, r.PersonalSealed)
+	person, err := s.openPerson(r.ID, r.PersonalSealed)
 	if err != nil {
 		return nil, err
 	}
@@ -217,8 +217,8 @@ func (s *Service) open(r store.GiftAidDeclaration) (*Declaration, error) {
 		CancelledAt: r.CancelledAt, RetainUntil: r.RetainUntil, CreatedAt: r.CreatedAt}, nil
 }
 
-func (s *Service) openPerson(id uuid.UUID, keyID string, box []byte) (Person, error) {
-	b, err := s.ring.Open(keyID, box, id[:])
+func (s *Service) openPerson(id uuid.UUID, box []byte) (Person, error) {
+	b, err := s.ring.Open(box, declarationContext(id))
 	if err != nil {
 		return Person{}, fmt.Errorf("open Gift Aid declaration %s: %w", id, err)
 	}
@@ -228,6 +228,10 @@ func (s *Service) openPerson(id uuid.UUID, keyID string, box []byte) (Person, er
 	}
 	return p, nil
 }
+
+// Sealing contexts bind sealed values to their rows.
+func declarationContext(id uuid.UUID) string { return "gift_aid_declarations.personal:" + id.String() }
+func pendingContext(id uuid.UUID) string     { return "donation_checkouts.gift_aid:" + id.String() }
 
 // dateOf is t's calendar date in the UK, as a UTC midnight.
 func dateOf(t time.Time) time.Time {

@@ -1,130 +1,120 @@
+// Package idempotency lets clients retry POSTs safely: a request carrying
+// an Idempotency-Key is done once per caller, and a retry with the same key
+// and body gets the first response again. Keys live for a day.
+//
+// The protocol follows Stripe's: the same key with a different body is an
+// error (422), and a retry that arrives while the first request is still
+// running is a conflict (409). A request that fails releases its key, so
+// the client can retry; only successful responses are replayed.
 package idempotency
 
 import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/harmedpatients/hpa/internal/store"
 )
 
-// TTL is how long a key and its response are kept.
-const TTL = 24 * time.Hour
+// Retention is how long a key is remembered; Lease is how long a started
+// request may hold its key before a retry may take it over (its process
+// must have died).
+const (
+	Retention = 24 * time.Hour
+	Lease     = time.Minute
+)
 
-// inFlightTimeout is how long a first request may run before its key is
-// considered abandoned (its process died) and may be claimed again.
-const inFlightTimeout = 2 * time.Minute
-
-// MaxKeyLength is the longest key accepted.
-const MaxKeyLength = 255
-
-// Store keeps keys and responses in PostgreSQL.
+// Store keeps idempotency keys in PostgreSQL.
 type Store struct {
-	db  store.DBTX
-	now func() time.Time
+	db     store.DBTX
+	hasher *sealed.Hasher
+	now    func() time.Time
 }
 
-// New returns a Store over db.
-func New(db store.DBTX, now func() time.Time) *Store { return &Store{db: db, now: now} }
-
-// ValidKey reports whether key can be used: 1 to 255 printable ASCII
-// characters (a UUID is the usual choice).
-func ValidKey(key string) bool {
-	if key == "" || len(key) > MaxKeyLength {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		if key[i] < 0x21 || key[i] > 0x7e {
-			return false
-		}
-	}
-	return true
+// NewStore returns a Store. Caller scopes are stored as keyed hashes.
+func NewStore(db store.DBTX, hasher *sealed.Hasher, now func() time.Time) *Store {
+	return &Store{db: db, hasher: hasher, now: now}
 }
 
-// Do runs fn once per (scope, key). request is what makes two requests the
-// same (usually the decoded body); the result is stored as JSON and a
-// replay decodes it again. With an empty key fn simply runs.
-func Do[T any](ctx context.Context, s *Store, scope, key string, request any, fn func() (T, error)) (result T, replayed bool, err error) {
-	if key == "" {
-		result, err = fn()
-		return result, false, err
-	}
-	if !ValidKey(key) {
-		return result, false, hpa.Invalid("header.Idempotency-Key", "must be 1 to 255 printable ASCII characters, such as a UUID")
-	}
-	reqJSON, err := json.Marshal(request)
-	if err != nil {
-		return result, false, fmt.Errorf("idempotency: encode request: %w", err)
-	}
-	stored, err := s.begin(ctx, scope, key, reqJSON)
-	if err != nil {
-		return result, false, err
-	}
-	if stored != nil {
-		if err := json.Unmarshal(stored, &result); err != nil {
-			return result, false, fmt.Errorf("idempotency: decode stored response: %w", err)
-		}
-		return result, true, nil
-	}
-	result, err = fn()
-	if err != nil {
-		// Let a retry run again; the release must happen even if the
-		// request's context is gone.
-		if rerr := store.Q.IdempotencyRelease(context.WithoutCancel(ctx), s.db, store.IdempotencyReleaseParams{Scope: scope, Key: key}); rerr != nil {
-			return result, false, fmt.Errorf("%w (and releasing the idempotency key failed: %v)", err, rerr)
-		}
-		return result, false, err
-	}
-	respJSON, err := json.Marshal(result)
-	if err != nil {
-		return result, false, fmt.Errorf("idempotency: encode response: %w", err)
-	}
-	if err := store.Q.IdempotencyComplete(context.WithoutCancel(ctx), s.db, store.IdempotencyCompleteParams{Scope: scope, Key: key, Response: respJSON}); err != nil {
-		return result, false, fmt.Errorf("idempotency: store response: %w", err)
-	}
-	return result, false, nil
+// Request identifies one idempotent request.
+type Request struct {
+	// Scope names the caller ("key:<id>", "staff:<id>", "anon:<address>").
+	Scope     string
+	Operation string
+	Key       string
+	Body      []byte
 }
 
-// begin claims the key, or returns the stored response, or the error the
-// rules call for.
-func (s *Store) begin(ctx context.Context, scope, key string, request []byte) ([]byte, error) {
-	hash := sha256.Sum256(request)
+// Response is what is replayed.
+type Response struct {
+	Status int
+	Body   []byte
+}
+
+type claim struct {
+	scope, hash []byte
+	op, key     string
+}
+
+func (s *Store) claimOf(r Request) claim {
+	sum := sha256.Sum256(r.Body)
+	return claim{scope: s.hasher.Hash("idempotency-scope", r.Scope), hash: sum[:], op: r.Operation, key: r.Key}
+}
+
+// Do runs fn once for r: the first request runs it and, if it succeeds,
+// stores its response; retries get that response back with replayed set.
+func (s *Store) Do(ctx context.Context, r Request, fn func(ctx context.Context) (Response, error)) (resp Response, replayed bool, err error) {
+	c := s.claimOf(r)
 	now := s.now()
-	_, err := store.Q.IdempotencyClaim(ctx, s.db, store.IdempotencyClaimParams{
-		Scope: scope, Key: key, RequestHash: hash[:], ExpiresAt: now.Add(TTL), AbandonedBefore: now.Add(-inFlightTimeout),
+	_, err = store.Q.IdempotencyClaim(ctx, s.db, store.IdempotencyClaimParams{
+		ScopeHash: c.scope, Operation: c.op, Key: c.key, RequestHash: c.hash,
+		LeaseExpiresAt: now.Add(Lease), ExpiresAt: now.Add(Retention), Now: now,
 	})
-	if err == nil {
-		return nil, nil
-	}
-	if !store.IsNotFound(err) {
-		return nil, fmt.Errorf("idempotency: claim key: %w", err)
-	}
-	row, err := store.Q.IdempotencyGet(ctx, s.db, store.IdempotencyGetParams{Scope: scope, Key: key})
-	if store.IsNotFound(err) { // released between the two statements: a retry may claim it
-		return nil, hpa.Errorf(hpa.ECONFLICT, "a request with this Idempotency-Key was just abandoned; retry").WithReason("idempotency-request-in-progress")
+	if store.IsNotFound(err) {
+		return s.existing(ctx, c)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("idempotency: read key: %w", err)
+		return Response{}, false, fmt.Errorf("claim idempotency key: %w", err)
 	}
-	if row.Response == nil {
-		return nil, hpa.Errorf(hpa.ECONFLICT, "a request with this Idempotency-Key is still being handled; retry shortly").WithReason("idempotency-request-in-progress")
+	resp, err = fn(ctx)
+	if err != nil {
+		// Release with a context that outlives a cancelled request.
+		_ = store.Q.IdempotencyRelease(context.WithoutCancel(ctx), s.db, store.IdempotencyReleaseParams{ScopeHash: c.scope, Operation: c.op, Key: c.key})
+		return Response{}, false, err
 	}
-	if !bytes.Equal(row.RequestHash, hash[:]) {
-		return nil, (&hpa.Error{Code: hpa.EINVALID, Message: "this Idempotency-Key was already used with a different request body; use a new key for a new request",
-			Fields: []hpa.FieldError{{Location: "header.Idempotency-Key", Message: "already used with a different request"}}}).WithReason("idempotency-key-reused")
+	if err := store.Q.IdempotencyComplete(context.WithoutCancel(ctx), s.db, store.IdempotencyCompleteParams{
+		ScopeHash: c.scope, Operation: c.op, Key: c.key, ResponseStatus: ptr(int32(resp.Status)), ResponseBody: resp.Body,
+	}); err != nil {
+		return Response{}, false, fmt.Errorf("complete idempotency key: %w", err)
 	}
-	return row.Response, nil
+	return resp, false, nil
 }
 
-// Purge deletes expired keys and returns how many.
-func (s *Store) Purge(ctx context.Context) (int64, error) {
-	n, err := store.Q.IdempotencyPurge(ctx, s.db)
-	if err != nil {
-		return 0, fmt.Errorf("idempotency: purge: %w", err)
+func (s *Store) existing(ctx context.Context, c claim) (Response, bool, error) {
+	row, err := store.Q.IdempotencyGet(ctx, s.db, store.IdempotencyGetParams{ScopeHash: c.scope, Operation: c.op, Key: c.key})
+	if store.IsNotFound(err) {
+		// Released between our claim and this read: the client may retry.
+		return Response{}, false, hpa.Errorf(hpa.ECONFLICT, "a request with this Idempotency-Key is being processed; retry shortly").WithReason("idempotency-key-in-use")
 	}
-	return n, nil
+	if err != nil {
+		return Response{}, false, fmt.Errorf("read idempotency key: %w", err)
+	}
+	if !bytes.Equal(row.RequestHash, c.hash) {
+		return Response{}, false, hpa.Errorf(hpa.EINVALID, "this Idempotency-Key was already used with a different request body; use a new key for a new request").WithReason("idempotency-key-reused")
+	}
+	if row.State != "completed" || row.ResponseStatus == nil {
+		return Response{}, false, hpa.Errorf(hpa.ECONFLICT, "a request with this Idempotency-Key is being processed; retry shortly").WithReason("idempotency-key-in-use")
+	}
+	return Response{Status: int(*row.ResponseStatus), Body: row.ResponseBody}, true, nil
 }
+
+// Purge deletes keys past their retention and returns how many.
+func (s *Store) Purge(ctx context.Context) (int64, error) {
+	return store.Q.IdempotencyPurge(ctx, s.db, s.now())
+}
+
+func ptr[T any](v T) *T { return &v }

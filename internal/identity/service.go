@@ -49,6 +49,9 @@ type Service struct {
 	staff    *cache.Cache[*staffEntry]
 	keys     *cache.Cache[*keyEntry]
 	touched  sync.Map // API key ID → when this process last recorded its use
+
+	invitations enqueuer // nil: invitations are not emailed
+	acceptPage  string
 }
 
 // NewService returns a Service. live reports whether identity change
@@ -86,6 +89,9 @@ func (g cacheGroup) Reset() {
 		c.Reset()
 	}
 }
+
+// Tokens returns the token issuer, shared with member self-service.
+func (s *Service) Tokens() *Tokens { return s.tokens }
 
 // NormaliseEmail lower-cases and validates an address (RFC 5322 syntax, a
 // bare address without a display name).

@@ -250,3 +250,13 @@ func (s *Service) AuthenticateStaff(ctx context.Context, token string) (*Caller,
 	}
 	return &Caller{Kind: Staff, ID: id, Roles: entry.roles}, nil
 }
+
+// PurgeExpired deletes refresh tokens past their expiry, for the retention
+// job.
+func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
+	n, err := store.Q.RefreshTokenDeleteExpired(ctx, s.db, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("purge refresh tokens: %w", err)
+	}
+	return n, nil
+}

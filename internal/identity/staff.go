@@ -75,7 +75,8 @@ func (s *Service) CreateAdmin(ctx context.Context, email, name, password string,
 }
 
 // Invite creates a staff account without a password and returns the
-// one-time invitation token (valid for InviteTTL) to send to the person.
+// one-time invitation token (valid for InviteTTL); the invitation is also
+// emailed when SendInvitationsWith was called.
 func (s *Service) Invite(ctx context.Context, email, name string, roles []Role) (*StaffMember, string, time.Time, error) {
 	email, err := NormaliseEmail(email)
 	if err != nil {
@@ -96,6 +97,9 @@ func (s *Service) Invite(ctx context.Context, email, name string, roles []Role) 
 			return fmt.Errorf("store invitation: %w", err)
 		}
 		out = staffFromRow(row)
+		if err := s.mailInvitation(ctx, tx, out, token); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Event{Action: "staff.invite", TargetType: "staff", TargetID: row.ID.String(), Details: map[string]any{"roles": row.Roles}})
 	})
 	if err != nil {
@@ -116,7 +120,8 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string) erro
 	return s.withTx(ctx, func(tx pgx.Tx) error {
 		staffID, err := store.Q.StaffTokenUse(ctx, tx, store.StaffTokenUseParams{TokenHash: hashSecret(token), Purpose: "invite", Now: s.now()})
 		if store.IsNotFound(err) {
-			return hpa.Errorf(hpa.EUNAUTHORIZED, "the invitation is not valid: it may have expired or been used").WithReason("invalid-token")
+			return &hpa.Error{Code: hpa.EINVALID, Reason: "invalid-invitation", Message: "the invitation is not valid: it may have expired or been used",
+				Fields: []hpa.FieldError{{Location: "body.token", Message: "unknown, used or expired"}}}
 		}
 		if err != nil {
 			return fmt.Errorf("use invitation: %w", err)

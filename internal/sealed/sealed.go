@@ -1,92 +1,149 @@
+// Package sealed encrypts special-category and other sensitive fields at
+// the column level with AES-256-GCM, and computes keyed hashes so that an
+// encrypted value (an email address) can still be looked up and kept
+// unique. Keys are named so they can be rotated: the first key in the ring
+// seals, every key opens.
 package sealed
 
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 )
 
-// KeySize is the length of every key: AES-256.
-const KeySize = 32
-
-// Key is one named 256-bit key.
+// Key is one AES-256 key and its ID.
 type Key struct {
 	ID     string
-	Secret []byte
+	Secret []byte // 32 bytes
 }
 
-// Keyring seals with its first key and opens with any of its keys.
-type Keyring struct {
-	current string
-	aeads   map[string]cipher.AEAD
+// Ring seals with its first key and opens with any.
+type Ring struct {
+	sealID string
+	aeads  map[string]cipher.AEAD
 }
 
-// ErrUnknownKey means a value was sealed with a key the ring does not hold.
-var ErrUnknownKey = errors.New("sealed: unknown key ID")
+// format is the version byte that starts every sealed value.
+const format = 1
 
-// ErrOpen means a sealed value is corrupt, was tampered with, or belongs to
-// other associated data.
-var ErrOpen = errors.New("sealed: cannot open value")
-
-// NewKeyring returns a ring whose first key seals. Keys must be 32 bytes
-// with distinct, non-empty IDs.
-func NewKeyring(keys []Key) (*Keyring, error) {
+// NewRing returns a ring over keys; keys[0] seals.
+func NewRing(keys []Key) (*Ring, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("sealed: no keys")
 	}
-	r := &Keyring{current: keys[0].ID, aeads: make(map[string]cipher.AEAD, len(keys))}
+	r := &Ring{sealID: keys[0].ID, aeads: map[string]cipher.AEAD{}}
 	for _, k := range keys {
-		if k.ID == "" || len(k.ID) > 64 {
-			return nil, fmt.Errorf("sealed: key ID %q must be 1 to 64 characters", k.ID)
+		if len(k.Secret) != 32 {
+			return nil, fmt.Errorf("sealed: key %q must be 32 bytes", k.ID)
 		}
-		if _, dup := r.aeads[k.ID]; dup {
-			return nil, fmt.Errorf("sealed: key ID %q appears twice", k.ID)
-		}
-		if len(k.Secret) != KeySize {
-			return nil, fmt.Errorf("sealed: key %q must be %d bytes, got %d", k.ID, KeySize, len(k.Secret))
+		if len(k.ID) == 0 || len(k.ID) > 255 {
+			return nil, fmt.Errorf("sealed: key ID %q must be 1 to 255 bytes", k.ID)
 		}
 		block, err := aes.NewCipher(k.Secret)
 		if err != nil {
-			return nil, fmt.Errorf("sealed: key %q: %w", k.ID, err)
+			return nil, err
 		}
 		aead, err := cipher.NewGCM(block)
 		if err != nil {
-			return nil, fmt.Errorf("sealed: key %q: %w", k.ID, err)
+			return nil, err
 		}
 		r.aeads[k.ID] = aead
 	}
 	return r, nil
 }
 
-// CurrentKeyID is the ID of the key Seal uses.
-func (r *Keyring) CurrentKeyID() string { return r.current }
-
-// Seal encrypts plaintext with the current key, binding it to
-// associatedData. It returns the key ID to store and the sealed value
-// (a random 96-bit nonce followed by the ciphertext and tag).
-func (r *Keyring) Seal(plaintext, associatedData []byte) (keyID string, box []byte, err error) {
-	aead := r.aeads[r.current]
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plaintext)+aead.Overhead())
+// Seal encrypts plaintext. context binds the value to where it is stored
+// (e.g. "members.email:<id>") so a sealed value copied into another row or
+// column does not open there. Output: format byte, key ID length, key ID,
+// nonce, ciphertext.
+func (r *Ring) Seal(plaintext []byte, context string) []byte {
+	aead := r.aeads[r.sealID]
+	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
-		return "", nil, fmt.Errorf("sealed: nonce: %w", err)
+		panic(err)
 	}
-	return r.current, aead.Seal(nonce, nonce, plaintext, associatedData), nil
+	out := make([]byte, 0, 2+len(r.sealID)+len(nonce)+len(plaintext)+aead.Overhead())
+	out = append(out, format, byte(len(r.sealID)))
+	out = append(out, r.sealID...)
+	out = append(out, nonce...)
+	return aead.Seal(out, nonce, plaintext, []byte(context))
 }
 
-// Open decrypts a value sealed with key keyID and the same associated data.
-func (r *Keyring) Open(keyID string, box, associatedData []byte) ([]byte, error) {
-	aead, ok := r.aeads[keyID]
-	if !ok {
-		return nil, ErrUnknownKey
+// SealString is Seal for strings; the empty string seals to nil.
+func (r *Ring) SealString(s, context string) []byte {
+	if s == "" {
+		return nil
 	}
-	if len(box) < aead.NonceSize()+aead.Overhead() {
+	return r.Seal([]byte(s), context)
+}
+
+// ErrOpen reports a value that cannot be opened: corrupt, tampered, moved
+// to another context or sealed with a key no longer in the ring.
+var ErrOpen = errors.New("sealed: cannot open value")
+
+// Open decrypts a value from Seal with the same context.
+func (r *Ring) Open(sealed []byte, context string) ([]byte, error) {
+	if len(sealed) < 2 || sealed[0] != format {
 		return nil, ErrOpen
 	}
-	plain, err := aead.Open(nil, box[:aead.NonceSize()], box[aead.NonceSize():], associatedData)
+	idLen := int(sealed[1])
+	if len(sealed) < 2+idLen {
+		return nil, ErrOpen
+	}
+	aead, ok := r.aeads[string(sealed[2:2+idLen])]
+	if !ok {
+		return nil, ErrOpen
+	}
+	rest := sealed[2+idLen:]
+	if len(rest) < aead.NonceSize() {
+		return nil, ErrOpen
+	}
+	plain, err := aead.Open(nil, rest[:aead.NonceSize()], rest[aead.NonceSize():], []byte(context))
 	if err != nil {
 		return nil, ErrOpen
 	}
 	return plain, nil
+}
+
+// OpenString is Open for strings; nil opens to "".
+func (r *Ring) OpenString(sealed []byte, context string) (string, error) {
+	if sealed == nil {
+		return "", nil
+	}
+	b, err := r.Open(sealed, context)
+	return string(b), err
+}
+
+// KeyID returns the ID of the key a value was sealed with ("" if unreadable),
+// for re-encryption after rotation.
+func KeyID(sealed []byte) string {
+	if len(sealed) < 2 || len(sealed) < 2+int(sealed[1]) {
+		return ""
+	}
+	return string(sealed[2 : 2+int(sealed[1])])
+}
+
+// Hasher computes keyed hashes (HMAC-SHA256) for lookups of sealed values.
+type Hasher struct{ key []byte }
+
+// NewHasher returns a Hasher with a secret key of at least 32 bytes.
+func NewHasher(key []byte) (*Hasher, error) {
+	if len(key) < 32 {
+		return nil, errors.New("sealed: hash key must be at least 32 bytes")
+	}
+	return &Hasher{key: key}, nil
+}
+
+// Hash returns the keyed hash of value within a domain ("email", …), so
+// equal values in different domains hash differently.
+func (h *Hasher) Hash(domain, value string) []byte {
+	m := hmac.New(sha256.New, h.key)
+	m.Write([]byte(domain))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return m.Sum(nil)
 }

@@ -2,65 +2,78 @@ package sealed
 
 import (
 	"bytes"
-	"errors"
+	"strings"
 	"testing"
 )
 
-func key(id string, b byte) Key { return Key{ID: id, Secret: bytes.Repeat([]byte{b}, KeySize)} }
-
-func TestSealOpenAndRotate(t *testing.T) {
-	old, err := NewKeyring([]Key{key("k1", 1)})
+func ring(t *testing.T, keys ...Key) *Ring {
+	t.Helper()
+	r, err := NewRing(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, box, err := old.Seal([]byte("12 Acacia Avenue"), []byte("row-1"))
-	if err != nil || id != "k1" {
-		t.Fatalf("seal: %v %q", err, id)
-	}
-	if bytes.Contains(box, []byte("Acacia")) {
-		t.Fatal("sealed value contains the plaintext")
-	}
-	rotated, _ := NewKeyring([]Key{key("k2", 2), key("k1", 1)})
-	got, err := rotated.Open(id, box, []byte("row-1"))
-	if err != nil || string(got) != "12 Acacia Avenue" {
-		t.Fatalf("open after rotation: %q %v", got, err)
-	}
-	if id2, _, _ := rotated.Seal([]byte("x"), nil); id2 != "k2" {
-		t.Errorf("rotated ring seals with %q, want k2", id2)
-	}
-	_, box2, _ := old.Seal([]byte("12 Acacia Avenue"), []byte("row-1"))
-	if bytes.Equal(box, box2) {
-		t.Error("two seals of the same value are identical: nonce reused")
-	}
+	return r
 }
 
-func TestOpenRefusesTamperingAndOtherRows(t *testing.T) {
-	r, _ := NewKeyring([]Key{key("k1", 1)})
-	id, box, _ := r.Seal([]byte("SW1A 1AA"), []byte("row-1"))
-	if _, err := r.Open(id, box, []byte("row-2")); !errors.Is(err, ErrOpen) {
-		t.Errorf("other row's associated data: %v", err)
-	}
-	box[len(box)-1] ^= 1
-	if _, err := r.Open(id, box, []byte("row-1")); !errors.Is(err, ErrOpen) {
-		t.Errorf("tampered value: %v", err)
-	}
-	if _, err := r.Open("nope", box, nil); !errors.Is(err, ErrUnknownKey) {
-		t.Errorf("unknown key: %v", err)
-	}
-	if _, err := r.Open(id, []byte("short"), nil); !errors.Is(err, ErrOpen) {
-		t.Errorf("short value: %v", err)
-	}
-}
+var (
+	k1 = Key{ID: "k1", Secret: bytes.Repeat([]byte{1}, 32)}
+	k2 = Key{ID: "k2", Secret: bytes.Repeat([]byte{2}, 32)}
+)
 
-func TestKeyringValidatesKeys(t *testing.T) {
-	for name, keys := range map[string][]Key{
-		"none":      nil,
-		"short":     {{ID: "k", Secret: []byte("short")}},
-		"no id":     {{ID: "", Secret: make([]byte, KeySize)}},
-		"duplicate": {key("k", 1), key("k", 2)},
+func TestSealOpenAndRotate(t *testing.T) {
+	old := ring(t, k1)
+	v := old.SealString("I was harmed during surgery", "member_sensitive.experience:42")
+	if bytes.Contains(v, []byte("harmed")) || KeyID(v) != "k1" {
+		t.Fatalf("sealed value: %q", v)
+	}
+	if a, b := old.Seal([]byte("x"), "c"), old.Seal([]byte("x"), "c"); bytes.Equal(a, b) {
+		t.Error("sealing is deterministic: nonces repeat")
+	}
+	// After rotation the new key seals and the old one still opens.
+	rotated := ring(t, k2, k1)
+	if got, err := rotated.OpenString(v, "member_sensitive.experience:42"); err != nil || got != "I was harmed during surgery" {
+		t.Errorf("open after rotation: %q %v", got, err)
+	}
+	if KeyID(rotated.SealString("y", "c")) != "k2" {
+		t.Error("rotated ring does not seal with the new key")
+	}
+	for name, bad := range map[string]func() ([]byte, string){
+		"other context": func() ([]byte, string) { return v, "member_sensitive.experience:43" },
+		"tampered": func() ([]byte, string) {
+			c := bytes.Clone(v)
+			c[len(c)-1] ^= 1
+			return c, "member_sensitive.experience:42"
+		},
+		"truncated":   func() ([]byte, string) { return v[:10], "member_sensitive.experience:42" },
+		"unknown key": func() ([]byte, string) { return ring(t, k2).Seal([]byte("x"), "c"), "c" },
+		"garbage":     func() ([]byte, string) { return []byte("plain text"), "c" },
 	} {
-		if _, err := NewKeyring(keys); err == nil {
-			t.Errorf("%s: accepted", name)
+		val, ctx := bad()
+		if _, err := old.Open(val, ctx); err == nil {
+			t.Errorf("%s: opened", name)
 		}
+	}
+	if empty, err := old.OpenString(old.SealString("", "c"), "c"); empty != "" || err != nil {
+		t.Errorf("empty string round trip: %q %v", empty, err)
+	}
+}
+
+func TestKeysMustBe256Bits(t *testing.T) {
+	if _, err := NewRing([]Key{{ID: "short", Secret: []byte("too short")}}); err == nil {
+		t.Error("short key accepted")
+	}
+	if _, err := NewHasher([]byte(strings.Repeat("k", 16))); err == nil {
+		t.Error("short hash key accepted")
+	}
+}
+
+func TestKeyedHashes(t *testing.T) {
+	h, _ := NewHasher(bytes.Repeat([]byte{7}, 32))
+	other, _ := NewHasher(bytes.Repeat([]byte{8}, 32))
+	if !bytes.Equal(h.Hash("email", "a@example.org"), h.Hash("email", "a@example.org")) {
+		t.Error("hash not stable")
+	}
+	if bytes.Equal(h.Hash("email", "a@example.org"), h.Hash("ip", "a@example.org")) || bytes.Equal(h.Hash("email", "a@example.org"), other.Hash("email", "a@example.org")) {
+		t.Error("domains or keys do not separate hashes")
 	}
 }

@@ -803,6 +803,95 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 	return items, nil
 }
 
+const donationListByMember = `-- name: DonationListByMember :many
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
+WHERE o.member_id = $1
+ORDER BY d.paid_at DESC, d.id DESC
+LIMIT 500
+`
+
+type DonationListByMemberRow struct {
+	ID                    uuid.UUID
+	DonorID               *uuid.UUID
+	CampaignID            uuid.UUID
+	AmountPence           int64
+	Currency              string
+	FeePence              *int64
+	RefundedPence         int64
+	Channel               string
+	Method                string
+	Frequency             string
+	Status                string
+	DisputeStatus         *string
+	StripePaymentIntentID *string
+	StripeInvoiceID       *string
+	StripeChargeID        *string
+	StripeSessionID       *string
+	SubscriptionID        *uuid.UUID
+	CheckoutID            *uuid.UUID
+	GiftAidDeclarationID  *uuid.UUID
+	GiftAidClaimID        *uuid.UUID
+	Reference             string
+	PaidAt                time.Time
+	RecordedBy            *uuid.UUID
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+	CampaignSlug          string
+	DonorEmail            *string
+	DonorName             *string
+}
+
+// A member's own gifts, through the donor records linked to them.
+func (q *Queries) DonationListByMember(ctx context.Context, db DBTX, memberID *uuid.UUID) ([]DonationListByMemberRow, error) {
+	rows, err := db.Query(ctx, donationListByMember, memberID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DonationListByMemberRow{}
+	for rows.Next() {
+		var i DonationListByMemberRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.DonorID,
+			&i.CampaignID,
+			&i.AmountPence,
+			&i.Currency,
+			&i.FeePence,
+			&i.RefundedPence,
+			&i.Channel,
+			&i.Method,
+			&i.Frequency,
+			&i.Status,
+			&i.DisputeStatus,
+			&i.StripePaymentIntentID,
+			&i.StripeInvoiceID,
+			&i.StripeChargeID,
+			&i.StripeSessionID,
+			&i.SubscriptionID,
+			&i.CheckoutID,
+			&i.GiftAidDeclarationID,
+			&i.GiftAidClaimID,
+			&i.Reference,
+			&i.PaidAt,
+			&i.RecordedBy,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.CampaignSlug,
+			&i.DonorEmail,
+			&i.DonorName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const donationListOnlineForPeriod = `-- name: DonationListOnlineForPeriod :many
 SELECT id, amount_pence, refunded_pence, status, stripe_payment_intent_id, stripe_charge_id, stripe_invoice_id, paid_at
 FROM donations WHERE channel = 'online' AND paid_at >= $1 AND paid_at < $2
@@ -1676,6 +1765,64 @@ func (q *Queries) SubscriptionListByDonor(ctx context.Context, db DBTX, donorID 
 	items := []SubscriptionListByDonorRow{}
 	for rows.Next() {
 		var i SubscriptionListByDonorRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.StripeSubscriptionID,
+			&i.DonorID,
+			&i.CheckoutID,
+			&i.CampaignID,
+			&i.AmountPence,
+			&i.Status,
+			&i.CancelAtPeriodEnd,
+			&i.CurrentPeriodEnd,
+			&i.CanceledAt,
+			&i.LastEventAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.CampaignSlug,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const subscriptionListByMember = `-- name: SubscriptionListByMember :many
+SELECT s.id, s.stripe_subscription_id, s.donor_id, s.checkout_id, s.campaign_id, s.amount_pence, s.status, s.cancel_at_period_end, s.current_period_end, s.canceled_at, s.last_event_at, s.created_at, s.updated_at, c.slug AS campaign_slug FROM donation_subscriptions s
+JOIN campaigns c ON c.id = s.campaign_id JOIN donors o ON o.id = s.donor_id
+WHERE o.member_id = $1 ORDER BY s.created_at DESC
+`
+
+type SubscriptionListByMemberRow struct {
+	ID                   uuid.UUID
+	StripeSubscriptionID string
+	DonorID              *uuid.UUID
+	CheckoutID           *uuid.UUID
+	CampaignID           uuid.UUID
+	AmountPence          int64
+	Status               string
+	CancelAtPeriodEnd    bool
+	CurrentPeriodEnd     *time.Time
+	CanceledAt           *time.Time
+	LastEventAt          time.Time
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	CampaignSlug         string
+}
+
+func (q *Queries) SubscriptionListByMember(ctx context.Context, db DBTX, memberID *uuid.UUID) ([]SubscriptionListByMemberRow, error) {
+	rows, err := db.Query(ctx, subscriptionListByMember, memberID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SubscriptionListByMemberRow{}
+	for rows.Next() {
+		var i SubscriptionListByMemberRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.StripeSubscriptionID,

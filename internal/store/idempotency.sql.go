@@ -11,81 +11,102 @@ import (
 )
 
 const idempotencyClaim = `-- name: IdempotencyClaim :one
-INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (scope, key) DO UPDATE
-    SET request_hash = excluded.request_hash, response = NULL, created_at = now(), expires_at = excluded.expires_at
-    WHERE idempotency_keys.expires_at < now()
-       OR (idempotency_keys.response IS NULL AND idempotency_keys.created_at < $5)
-RETURNING scope
+INSERT INTO idempotency_keys (scope_hash, operation, key, request_hash, state, lease_expires_at, expires_at)
+VALUES ($1, $2, $3, $4, 'started', $5, $6)
+ON CONFLICT (scope_hash, operation, key) DO UPDATE
+    SET request_hash = excluded.request_hash, state = 'started', response_status = NULL, response_body = NULL,
+        lease_expires_at = excluded.lease_expires_at, expires_at = excluded.expires_at, created_at = now()
+    WHERE idempotency_keys.expires_at < $7::timestamptz
+       OR (idempotency_keys.state = 'started' AND idempotency_keys.lease_expires_at < $7::timestamptz
+           AND idempotency_keys.request_hash = excluded.request_hash)
+RETURNING key
 `
 
 type IdempotencyClaimParams struct {
-	Scope           string
-	Key             string
-	RequestHash     []byte
-	ExpiresAt       time.Time
-	AbandonedBefore time.Time
+	ScopeHash      []byte
+	Operation      string
+	Key            string
+	RequestHash    []byte
+	LeaseExpiresAt time.Time
+	ExpiresAt      time.Time
+	Now            time.Time
 }
 
-// Claims a key for a new request: inserts it, or takes over a row that
-// expired or whose first request was abandoned (no response after the
-// in-flight timeout). Returns no row when the key is held.
+// Inserts a started row, or takes over one whose lease ran out or whose
+// retention expired; returns nothing when another request holds the key.
 func (q *Queries) IdempotencyClaim(ctx context.Context, db DBTX, arg IdempotencyClaimParams) (string, error) {
 	row := db.QueryRow(ctx, idempotencyClaim,
-		arg.Scope,
+		arg.ScopeHash,
+		arg.Operation,
 		arg.Key,
 		arg.RequestHash,
+		arg.LeaseExpiresAt,
 		arg.ExpiresAt,
-		arg.AbandonedBefore,
+		arg.Now,
 	)
-	var scope string
-	err := row.Scan(&scope)
-	return scope, err
+	var key string
+	err := row.Scan(&key)
+	return key, err
 }
 
 const idempotencyComplete = `-- name: IdempotencyComplete :exec
-UPDATE idempotency_keys SET response = $1 WHERE scope = $2 AND key = $3
+UPDATE idempotency_keys SET state = 'completed', response_status = $1, response_body = $2
+WHERE scope_hash = $3 AND operation = $4 AND key = $5
 `
 
 type IdempotencyCompleteParams struct {
-	Response []byte
-	Scope    string
-	Key      string
+	ResponseStatus *int32
+	ResponseBody   []byte
+	ScopeHash      []byte
+	Operation      string
+	Key            string
 }
 
 func (q *Queries) IdempotencyComplete(ctx context.Context, db DBTX, arg IdempotencyCompleteParams) error {
-	_, err := db.Exec(ctx, idempotencyComplete, arg.Response, arg.Scope, arg.Key)
+	_, err := db.Exec(ctx, idempotencyComplete,
+		arg.ResponseStatus,
+		arg.ResponseBody,
+		arg.ScopeHash,
+		arg.Operation,
+		arg.Key,
+	)
 	return err
 }
 
 const idempotencyGet = `-- name: IdempotencyGet :one
-SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND key = $2
+SELECT scope_hash, operation, key, request_hash, state, response_status, response_body, lease_expires_at, expires_at, created_at FROM idempotency_keys WHERE scope_hash = $1 AND operation = $2 AND key = $3
 `
 
 type IdempotencyGetParams struct {
-	Scope string
-	Key   string
+	ScopeHash []byte
+	Operation string
+	Key       string
 }
 
-type IdempotencyGetRow struct {
-	RequestHash []byte
-	Response    []byte
-}
-
-func (q *Queries) IdempotencyGet(ctx context.Context, db DBTX, arg IdempotencyGetParams) (IdempotencyGetRow, error) {
-	row := db.QueryRow(ctx, idempotencyGet, arg.Scope, arg.Key)
-	var i IdempotencyGetRow
-	err := row.Scan(&i.RequestHash, &i.Response)
+func (q *Queries) IdempotencyGet(ctx context.Context, db DBTX, arg IdempotencyGetParams) (IdempotencyKey, error) {
+	row := db.QueryRow(ctx, idempotencyGet, arg.ScopeHash, arg.Operation, arg.Key)
+	var i IdempotencyKey
+	err := row.Scan(
+		&i.ScopeHash,
+		&i.Operation,
+		&i.Key,
+		&i.RequestHash,
+		&i.State,
+		&i.ResponseStatus,
+		&i.ResponseBody,
+		&i.LeaseExpiresAt,
+		&i.ExpiresAt,
+		&i.CreatedAt,
+	)
 	return i, err
 }
 
 const idempotencyPurge = `-- name: IdempotencyPurge :execrows
-DELETE FROM idempotency_keys WHERE expires_at < now()
+DELETE FROM idempotency_keys WHERE expires_at < $1
 `
 
-func (q *Queries) IdempotencyPurge(ctx context.Context, db DBTX) (int64, error) {
-	result, err := db.Exec(ctx, idempotencyPurge)
+func (q *Queries) IdempotencyPurge(ctx context.Context, db DBTX, before time.Time) (int64, error) {
+	result, err := db.Exec(ctx, idempotencyPurge, before)
 	if err != nil {
 		return 0, err
 	}
@@ -93,15 +114,16 @@ func (q *Queries) IdempotencyPurge(ctx context.Context, db DBTX) (int64, error) 
 }
 
 const idempotencyRelease = `-- name: IdempotencyRelease :exec
-DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND response IS NULL
+DELETE FROM idempotency_keys WHERE scope_hash = $1 AND operation = $2 AND key = $3 AND state = 'started'
 `
 
 type IdempotencyReleaseParams struct {
-	Scope string
-	Key   string
+	ScopeHash []byte
+	Operation string
+	Key       string
 }
 
 func (q *Queries) IdempotencyRelease(ctx context.Context, db DBTX, arg IdempotencyReleaseParams) error {
-	_, err := db.Exec(ctx, idempotencyRelease, arg.Scope, arg.Key)
+	_, err := db.Exec(ctx, idempotencyRelease, arg.ScopeHash, arg.Operation, arg.Key)
 	return err
 }

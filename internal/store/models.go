@@ -50,6 +50,19 @@ type Campaign struct {
 	UpdatedAt   time.Time
 }
 
+type ConsentEvent struct {
+	ID          int64
+	MemberID    uuid.UUID
+	Purpose     string
+	Granted     bool
+	TextVersion string
+	TextHash    []byte
+	Source      string
+	SourceKeyID *uuid.UUID
+	RequestID   *string
+	OccurredAt  time.Time
+}
+
 type Donation struct {
 	ID                    uuid.UUID
 	DonorID               *uuid.UUID
@@ -163,12 +176,69 @@ type GiftAidDeclaration struct {
 }
 
 type IdempotencyKey struct {
-	Scope       string
-	Key         string
-	RequestHash []byte
-	Response    []byte
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
+	ScopeHash      []byte
+	Operation      string
+	Key            string
+	RequestHash    []byte
+	State          string
+	ResponseStatus *int32
+	ResponseBody   []byte
+	LeaseExpiresAt time.Time
+	ExpiresAt      time.Time
+	CreatedAt      time.Time
+}
+
+type Member struct {
+	ID                   uuid.UUID
+	EmailHash            []byte
+	EmailSealed          []byte
+	Name                 *string
+	Organisation         *string
+	RoleTitle            *string
+	Audiences            []string
+	Region               *string
+	Interests            []string
+	EmailFrequency       string
+	Status               string
+	Source               string
+	SourceKeyID          *uuid.UUID
+	SourceOrganisationID *uuid.UUID
+	CreatedAt            time.Time
+	ConfirmedAt          *time.Time
+	UnsubscribedAt       *time.Time
+	ErasedAt             *time.Time
+	UpdatedAt            time.Time
+}
+
+type MemberEmailThrottle struct {
+	EmailHash  []byte
+	Kind       string
+	LastSentAt time.Time
+}
+
+type MemberNote struct {
+	ID        int64
+	MemberID  uuid.UUID
+	AuthorID  uuid.UUID
+	Body      string
+	CreatedAt time.Time
+}
+
+type MemberSensitive struct {
+	MemberID                 uuid.UUID
+	HarmedSealed             []byte
+	ExperienceSealed         []byte
+	AccessibilityNeedsSealed []byte
+	UpdatedAt                time.Time
+}
+
+type MemberToken struct {
+	TokenHash []byte
+	MemberID  uuid.UUID
+	Purpose   string
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	CreatedAt time.Time
 }
 
 type Organisation struct {

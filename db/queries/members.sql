@@ -1,0 +1,191 @@
+-- name: MemberSignupInsert :one
+-- A new member with their consents, special-category data and confirmation
+-- token in one statement. Returns nothing when the address is already
+-- known (the caller then takes the "already a member" path).
+WITH m AS (
+    INSERT INTO members (id, email_hash, email_sealed, name, organisation, role_title, audiences, region, interests,
+                         status, source, source_key_id, source_organisation_id)
+    VALUES (@id, @email_hash, @email_sealed, @name, sqlc.narg(organisation), sqlc.narg(role_title), @audiences, sqlc.narg(region), @interests,
+            @status, @source, sqlc.narg(source_key_id), sqlc.narg(source_organisation_id))
+    ON CONFLICT (email_hash) DO NOTHING
+    RETURNING id
+), consents AS (
+    INSERT INTO consent_events (member_id, purpose, granted, text_version, text_hash, source, source_key_id, request_id)
+    SELECT m.id, (@consent_purposes::text[])[i], true, (@consent_versions::text[])[i], (@consent_hashes::bytea[])[i],
+           @source, sqlc.narg(source_key_id), sqlc.narg(request_id)
+    FROM m, generate_series(1, cardinality(@consent_purposes::text[])) AS i
+), sensitive AS (
+    INSERT INTO member_sensitive (member_id, harmed_sealed, experience_sealed, accessibility_needs_sealed)
+    SELECT m.id, sqlc.narg(harmed_sealed), sqlc.narg(experience_sealed), sqlc.narg(accessibility_needs_sealed)
+    FROM m WHERE @has_sensitive::boolean
+), token AS (
+    INSERT INTO member_tokens (token_hash, member_id, purpose, expires_at)
+    SELECT @token_hash, m.id, 'confirm', @token_expires_at FROM m WHERE @with_token::boolean
+)
+SELECT id FROM m;
+
+-- name: MemberMarkImportedActive :exec
+UPDATE members SET confirmed_at = now() WHERE id = @id AND status = 'active';
+
+-- name: MemberGetByEmailHash :one
+SELECT * FROM members WHERE email_hash = @email_hash;
+
+-- name: MemberGetByID :one
+SELECT * FROM members WHERE id = @id;
+
+-- name: MemberActivate :one
+UPDATE members SET status = 'active', confirmed_at = coalesce(confirmed_at, now()), updated_at = now()
+WHERE id = @id AND status IN ('pending', 'active')
+RETURNING *;
+
+-- name: MemberRestartErased :exec
+-- An erased person who signs up again starts afresh on their tombstone row.
+UPDATE members SET email_sealed = @email_sealed, name = @name, organisation = sqlc.narg(organisation), role_title = sqlc.narg(role_title),
+    audiences = @audiences, region = sqlc.narg(region), interests = @interests, status = 'pending', source = @source,
+    source_key_id = sqlc.narg(source_key_id), source_organisation_id = sqlc.narg(source_organisation_id),
+    created_at = now(), confirmed_at = NULL, unsubscribed_at = NULL, erased_at = NULL, updated_at = now()
+WHERE id = @id AND status = 'erased';
+
+-- name: MemberUpdateProfile :one
+UPDATE members SET
+    name            = coalesce(sqlc.narg(name), name),
+    organisation    = CASE WHEN sqlc.arg(set_organisation)::boolean THEN sqlc.narg(organisation) ELSE organisation END,
+    role_title      = CASE WHEN sqlc.arg(set_role_title)::boolean THEN sqlc.narg(role_title) ELSE role_title END,
+    audiences       = coalesce(sqlc.narg(audiences)::text[], audiences),
+    region          = CASE WHEN sqlc.arg(set_region)::boolean THEN sqlc.narg(region) ELSE region END,
+    interests       = coalesce(sqlc.narg(interests)::text[], interests),
+    email_frequency = coalesce(sqlc.narg(email_frequency), email_frequency),
+    updated_at      = now()
+WHERE id = @id AND status <> 'erased'
+RETURNING *;
+
+-- name: MemberUnsubscribe :one
+UPDATE members SET status = 'unsubscribed', interests = '{}', unsubscribed_at = coalesce(unsubscribed_at, now()), updated_at = now()
+WHERE id = @id AND status IN ('pending', 'active', 'unsubscribed')
+RETURNING *;
+
+-- name: MemberResubscribe :exec
+UPDATE members SET status = 'active', unsubscribed_at = NULL, updated_at = now() WHERE id = @id AND status = 'unsubscribed';
+
+-- name: MemberErase :exec
+-- Keeps the row as an anonymous tombstone: its ID (for the consent history
+-- and records the law requires, such as Gift Aid) and the keyed email hash
+-- (so the person is never mailed again by mistake).
+UPDATE members SET email_sealed = NULL, name = NULL, organisation = NULL, role_title = NULL, audiences = '{}', region = NULL,
+    interests = '{}', status = 'erased', erased_at = now(), updated_at = now()
+WHERE id = @id;
+
+-- name: MemberList :many
+SELECT * FROM members
+WHERE (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+  AND (sqlc.narg(interest)::text IS NULL OR sqlc.narg(interest)::text = ANY (interests))
+  AND (sqlc.narg(audience)::text IS NULL OR sqlc.narg(audience)::text = ANY (audiences))
+  AND (sqlc.narg(source)::text IS NULL OR source = sqlc.narg(source))
+  AND (sqlc.narg(joined_from)::timestamptz IS NULL OR created_at >= sqlc.narg(joined_from))
+  AND (sqlc.narg(joined_to)::timestamptz IS NULL OR created_at < sqlc.narg(joined_to))
+  AND (sqlc.narg(email_hash)::bytea IS NULL OR email_hash = sqlc.narg(email_hash))
+  AND (sqlc.narg(name_like)::text IS NULL OR name ILIKE '%' || sqlc.narg(name_like) || '%')
+  AND (sqlc.narg(after_created)::timestamptz IS NULL OR (created_at, id) < (sqlc.narg(after_created)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @page_size;
+
+-- name: MemberSegment :many
+-- Members whose current consent (their latest event for the purpose)
+-- grants purpose, for exports and alerts.
+SELECT m.* FROM members m
+JOIN LATERAL (
+    SELECT granted FROM consent_events c WHERE c.member_id = m.id AND c.purpose = @purpose ORDER BY c.id DESC LIMIT 1
+) latest ON latest.granted
+WHERE m.status = 'active'
+  AND (sqlc.narg(audience)::text IS NULL OR sqlc.narg(audience)::text = ANY (m.audiences))
+ORDER BY m.created_at, m.id;
+
+-- name: MemberCountsByStatus :many
+SELECT status, count(*)::bigint AS n FROM members GROUP BY status ORDER BY status;
+
+-- name: MemberCountsByInterest :many
+SELECT interest::text AS interest, count(*)::bigint AS n FROM members, unnest(interests) AS interest
+WHERE status = 'active' GROUP BY interest ORDER BY interest;
+
+-- name: MemberCountsByAudience :many
+SELECT audience::text AS audience, count(*)::bigint AS n FROM members, unnest(audiences) AS audience
+WHERE status = 'active' GROUP BY audience ORDER BY audience;
+
+-- name: MemberCountsBySource :many
+SELECT source, count(*)::bigint AS n FROM members WHERE status = 'active' GROUP BY source ORDER BY source;
+
+-- name: MemberJoinsByMonth :many
+SELECT to_char(date_trunc('month', confirmed_at AT TIME ZONE 'Europe/London'), 'YYYY-MM')::text AS month, count(*)::bigint AS n
+FROM members WHERE confirmed_at IS NOT NULL AND status <> 'erased'
+GROUP BY 1 ORDER BY 1;
+
+-- name: MemberPurgePending :many
+-- Unconfirmed signups older than the cut-off, for the retention job.
+SELECT id FROM members WHERE status = 'pending' AND created_at < @before LIMIT 1000;
+
+-- name: MemberDelete :exec
+DELETE FROM members WHERE id = @id AND status = 'pending';
+
+-- name: ConsentInsert :exec
+INSERT INTO consent_events (member_id, purpose, granted, text_version, text_hash, source, source_key_id, request_id)
+SELECT @member_id, (@purposes::text[])[i], (@granted::boolean[])[i], (@versions::text[])[i], (@hashes::bytea[])[i],
+       @source, sqlc.narg(source_key_id), sqlc.narg(request_id)
+FROM generate_series(1, cardinality(@purposes::text[])) AS i;
+
+-- name: ConsentListByMember :many
+SELECT * FROM consent_events WHERE member_id = @member_id ORDER BY id;
+
+-- name: ConsentCurrentByMember :many
+SELECT DISTINCT ON (purpose) purpose, granted, text_version, occurred_at FROM consent_events
+WHERE member_id = @member_id ORDER BY purpose, id DESC;
+
+-- name: ConsentDeleteForPurge :exec
+-- Only the purge of never-confirmed signups deletes consent events, in a
+-- transaction that set hpa.purging_unconfirmed (see the trigger).
+DELETE FROM consent_events WHERE member_id = @member_id;
+
+-- name: SensitiveGet :one
+SELECT * FROM member_sensitive WHERE member_id = @member_id;
+
+-- name: SensitiveUpsert :exec
+INSERT INTO member_sensitive (member_id, harmed_sealed, experience_sealed, accessibility_needs_sealed)
+VALUES (@member_id, sqlc.narg(harmed_sealed), sqlc.narg(experience_sealed), sqlc.narg(accessibility_needs_sealed))
+ON CONFLICT (member_id) DO UPDATE SET harmed_sealed = excluded.harmed_sealed, experience_sealed = excluded.experience_sealed,
+    accessibility_needs_sealed = excluded.accessibility_needs_sealed, updated_at = now();
+
+-- name: SensitiveDelete :exec
+DELETE FROM member_sensitive WHERE member_id = @member_id;
+
+-- name: MemberTokenInsert :exec
+INSERT INTO member_tokens (token_hash, member_id, purpose, expires_at) VALUES (@token_hash, @member_id, @purpose, @expires_at);
+
+-- name: MemberTokenUse :one
+UPDATE member_tokens SET used_at = sqlc.arg(now)::timestamptz
+WHERE token_hash = sqlc.arg(token_hash) AND purpose = sqlc.arg(purpose) AND used_at IS NULL AND expires_at > sqlc.arg(now)::timestamptz
+RETURNING member_id;
+
+-- name: MemberTokenPurge :execrows
+DELETE FROM member_tokens WHERE expires_at < @before;
+
+-- name: MemberTokenDeleteForMember :exec
+DELETE FROM member_tokens WHERE member_id = @member_id;
+
+-- name: MemberNoteInsert :one
+INSERT INTO member_notes (member_id, author_id, body) VALUES (@member_id, @author_id, @body) RETURNING *;
+
+-- name: MemberNoteList :many
+SELECT * FROM member_notes WHERE member_id = @member_id ORDER BY id;
+
+-- name: MemberNotesDelete :exec
+DELETE FROM member_notes WHERE member_id = @member_id;
+
+-- name: MemberThrottleTake :one
+-- Claims the right to send one email of kind to an address: returns a row
+-- only if none was sent within the interval.
+INSERT INTO member_email_throttle (email_hash, kind, last_sent_at) VALUES (@email_hash, @kind, sqlc.arg(now)::timestamptz)
+ON CONFLICT (email_hash, kind) DO UPDATE SET last_sent_at = excluded.last_sent_at
+    WHERE member_email_throttle.last_sent_at < sqlc.arg(now)::timestamptz - sqlc.arg(interval_seconds)::integer * interval '1 second'
+RETURNING kind;
+
+-- name: MemberThrottlePurge :execrows
+DELETE FROM member_email_throttle WHERE last_sent_at < @before;

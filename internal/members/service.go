@@ -1,0 +1,150 @@
+package members
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/identity"
+	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/sealed"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// Settings are membership's tunables.
+type Settings struct {
+	// SiteURL is the website, where confirmation and sign-in links land;
+	// APIURL is this API, for one-click unsubscribe.
+	SiteURL, APIURL string
+	ConfirmTTL      time.Duration // confirmation links (48 h)
+	MagicLinkTTL    time.Duration // sign-in links (15 min)
+	MemberTokenTTL  time.Duration // self-service tokens (1 h)
+	PendingTTL      time.Duration // unconfirmed signups are purged after this
+	// EmailInterval: at most one signup email (confirmation or "already a
+	// member") per address per interval, however often someone signs up.
+	EmailInterval time.Duration
+}
+
+// DB is what the service needs from the database.
+type DB interface {
+	store.DBTX
+	store.Beginner
+}
+
+// Service is membership.
+type Service struct {
+	db       DB
+	ring     *sealed.Ring
+	hasher   *sealed.Hasher
+	tokens   *identity.Tokens
+	outbox   *mail.Outbox
+	settings Settings
+	now      func() time.Time
+}
+
+// NewService returns the membership service.
+func NewService(db DB, ring *sealed.Ring, hasher *sealed.Hasher, tokens *identity.Tokens, outbox *mail.Outbox, settings Settings, now func() time.Time) *Service {
+	return &Service{db: db, ring: ring, hasher: hasher, tokens: tokens, outbox: outbox, settings: settings, now: now}
+}
+
+func (s *Service) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return store.WithTx(ctx, s.db, fn)
+}
+
+// emailHash is the keyed hash members are found and deduplicated by.
+func (s *Service) emailHash(dedupe string) []byte { return s.hasher.Hash("member-email", dedupe) }
+
+// Sealing contexts bind each sealed value to its member and column.
+func emailContext(id uuid.UUID) string { return "members.email:" + id.String() }
+func sensitiveContext(id uuid.UUID, column string) string {
+	return "member_sensitive." + column + ":" + id.String()
+}
+
+func newSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// memberFromRow opens a member row.
+func (s *Service) memberFromRow(r store.Member) (*Member, error) {
+	email, err := s.ring.OpenString(r.EmailSealed, emailContext(r.ID))
+	if err != nil {
+		return nil, fmt.Errorf("open member %s email: %w", r.ID, err)
+	}
+	return &Member{ID: r.ID, Email: email, Name: deref(r.Name), Organisation: deref(r.Organisation), RoleTitle: deref(r.RoleTitle),
+		Audiences: r.Audiences, Region: deref(r.Region), Interests: r.Interests, EmailFrequency: r.EmailFrequency, Status: r.Status,
+		Source: r.Source, SourceOrganisationID: r.SourceOrganisationID, CreatedAt: r.CreatedAt, ConfirmedAt: r.ConfirmedAt, UnsubscribedAt: r.UnsubscribedAt}, nil
+}
+
+func (s *Service) sealSensitive(id uuid.UUID, in *Sensitive) (harmed, experience, access []byte) {
+	return s.ring.SealString(in.Harmed, sensitiveContext(id, "harmed")),
+		s.ring.SealString(in.Experience, sensitiveContext(id, "experience")),
+		s.ring.SealString(in.AccessibilityNeeds, sensitiveContext(id, "accessibility_needs"))
+}
+
+func (s *Service) openSensitive(r store.MemberSensitive) (*Sensitive, error) {
+	var out Sensitive
+	var err error
+	if out.Harmed, err = s.ring.OpenString(r.HarmedSealed, sensitiveContext(r.MemberID, "harmed")); err != nil {
+		return nil, err
+	}
+	if out.Experience, err = s.ring.OpenString(r.ExperienceSealed, sensitiveContext(r.MemberID, "experience")); err != nil {
+		return nil, err
+	}
+	if out.AccessibilityNeeds, err = s.ring.OpenString(r.AccessibilityNeedsSealed, sensitiveContext(r.MemberID, "accessibility_needs")); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (s *Service) get(ctx context.Context, db store.DBTX, id uuid.UUID) (store.Member, error) {
+	row, err := store.Q.MemberGetByID(ctx, db, id)
+	if store.IsNotFound(err) {
+		return row, hpa.Errorf(hpa.ENOTFOUND, "no member with that ID")
+	}
+	if err != nil {
+		return row, fmt.Errorf("get member: %w", err)
+	}
+	return row, nil
+}
+
+// throttle claims the right to send one email of kind to the address
+// behind hash; false means one was sent too recently.
+func (s *Service) throttle(ctx context.Context, tx pgx.Tx, hash []byte, kind string, interval time.Duration) (bool, error) {
+	_, err := store.Q.MemberThrottleTake(ctx, tx, store.MemberThrottleTakeParams{EmailHash: hash, Kind: kind, Now: s.now(), IntervalSeconds: int32(interval.Seconds())})
+	if store.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("email throttle: %w", err)
+	}
+	return true, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

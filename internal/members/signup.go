@@ -1,0 +1,283 @@
+package members
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/audit"
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/identity"
+	"github.com/harmedpatients/hpa/internal/logging"
+	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// Signup is a request to join.
+type Signup struct {
+	Email   string
+	Profile Profile
+	// ConsentVersion is the version of the consent texts the person was
+	// shown; it must be the current one.
+	ConsentVersion string
+	// SpecialCategoryConsent is the separate, explicit consent needed to
+	// hold Sensitive.
+	SpecialCategoryConsent bool
+	Sensitive              *Sensitive
+	// PartnerSharing: the person agreed HPA may tell the signing-up
+	// organisation they joined (partner signups only).
+	PartnerSharing bool
+	Source         string
+	// SourceKeyID and SourceOrganisationID name the partner key and its
+	// organisation for partner signups.
+	SourceKeyID          *uuid.UUID
+	SourceOrganisationID *uuid.UUID
+}
+
+// Email kinds sent to (possible) members.
+const (
+	emailConfirm       = "member-confirm"
+	emailAlreadyMember = "member-already"
+	emailMagicLink     = "member-magic-link"
+	throttleSignup     = "signup"
+	throttleMagicLink  = "magic-link"
+	magicLinkInterval  = 2 * time.Minute
+)
+
+// Signup handles a request to join. Its outcome is the same whether or not
+// the address is already a member: an email is sent (at most one per
+// address per interval) and nothing about the address is revealed or
+// overwritten. An existing member gets an "already a member" email with a
+// sign-in link instead of a confirmation.
+func (s *Service) Signup(ctx context.Context, in Signup) error {
+	if in.ConsentVersion != MembershipConsent.Version {
+		return hpa.Invalid("body.consent_version", "must be the current consent version "+MembershipConsent.Version+" (see GET /v1/consent-texts); show the current wording and send its version").WithReason("consent-version-outdated")
+	}
+	if err := in.Profile.validate(); err != nil {
+		return err
+	}
+	if err := in.Sensitive.validate(); err != nil {
+		return err
+	}
+	if !in.Sensitive.isZero() && !in.SpecialCategoryConsent {
+		return hpa.Invalid("body.special_category_consent", "must be true to send special_category details: health information needs its own explicit consent").WithReason("special-category-consent-required")
+	}
+	send, dedupe, err := NormaliseEmail(in.Email)
+	if err != nil {
+		return err
+	}
+	hash := s.emailHash(dedupe)
+	return s.withTx(ctx, func(tx pgx.Tx) error {
+		id := uuid.New()
+		token := newSecret()
+		created, err := s.insertNew(ctx, tx, id, hash, send, token, in)
+		if err != nil {
+			return err
+		}
+		if !created {
+			return s.signupExisting(ctx, tx, hash, send, in)
+		}
+		if err := s.auditSignup(ctx, tx, id, in); err != nil {
+			return err
+		}
+		return s.sendThrottled(ctx, tx, hash, throttleSignup, s.settings.EmailInterval, s.confirmEmail(id, send, in.Profile.Name, token))
+	})
+}
+
+func (s *Service) consentsFor(in Signup) consentBatch {
+	var b consentBatch
+	b.add(PurposeMembership, true)
+	for _, i := range in.Profile.Interests {
+		b.add(InterestPurpose(i), true)
+	}
+	if in.SpecialCategoryConsent {
+		b.add(PurposeSpecialCategory, true)
+	}
+	if in.PartnerSharing && in.SourceOrganisationID != nil {
+		b.add(PartnerPurpose(in.SourceOrganisationID.String()), true)
+	}
+	return b
+}
+
+// insertNew inserts a member with everything that goes with them in one
+// statement; false means the address is already known.
+func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, id uuid.UUID, hash []byte, email, token string, in Signup) (bool, error) {
+	consents := s.consentsFor(in)
+	p := store.MemberSignupInsertParams{
+		ID: id, EmailHash: hash, EmailSealed: s.ring.SealString(email, emailContext(id)), Name: optional(in.Profile.Name),
+		Organisation: optional(in.Profile.Organisation), RoleTitle: optional(in.Profile.RoleTitle), Audiences: nonNil(in.Profile.Audiences),
+		Region: optional(in.Profile.Region), Interests: nonNil(in.Profile.Interests), Source: in.Source,
+		SourceKeyID: in.SourceKeyID, SourceOrganisationID: in.SourceOrganisationID,
+		ConsentPurposes: consents.purposes, ConsentVersions: consents.versions, ConsentHashes: consents.hashes,
+		RequestID: optional(logging.RequestID(ctx)), HasSensitive: in.SpecialCategoryConsent && !in.Sensitive.isZero(),
+		TokenHash: hashToken(token), TokenExpiresAt: s.now().Add(s.settings.ConfirmTTL), Status: StatusPending, WithToken: true,
+	}
+	if in.Source == SourceImport {
+		p.Status, p.WithToken = StatusActive, false // confirmed in the system they come from
+	}
+	if p.HasSensitive {
+		p.HarmedSealed, p.ExperienceSealed, p.AccessibilityNeedsSealed = s.sealSensitive(id, in.Sensitive)
+	}
+	_, err := store.Q.MemberSignupInsert(ctx, tx, p)
+	if store.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sign up: %w", err)
+	}
+	return true, nil
+}
+
+// signupExisting handles a signup for a known address without changing
+// what is stored: a pending member gets a fresh confirmation, an active or
+// unsubscribed one an "already a member" email with a sign-in link, and an
+// erased one (who asked to be forgotten, and now asks to join again)
+// starts afresh.
+func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, send string, in Signup) error {
+	row, err := store.Q.MemberGetByEmailHash(ctx, tx, hash)
+	if err != nil {
+		return fmt.Errorf("sign up: %w", err)
+	}
+	token := newSecret()
+	var email mail.Email
+	switch row.Status {
+	case StatusErased:
+		if err := s.restartErased(ctx, tx, row.ID, send, in); err != nil {
+			return err
+		}
+		if err := s.insertToken(ctx, tx, row.ID, token, "confirm", s.settings.ConfirmTTL); err != nil {
+			return err
+		}
+		email = s.confirmEmail(row.ID, send, in.Profile.Name, token)
+	case StatusPending:
+		if err := s.insertToken(ctx, tx, row.ID, token, "confirm", s.settings.ConfirmTTL); err != nil {
+			return err
+		}
+		email = s.confirmEmail(row.ID, send, deref(row.Name), token)
+	default:
+		if err := s.insertToken(ctx, tx, row.ID, token, "magic-link", s.settings.ConfirmTTL); err != nil {
+			return err
+		}
+		email = mail.Email{Template: emailAlreadyMember, To: send, UnsubscribeURL: s.UnsubscribeURL(row.ID), Data: map[string]any{
+			"Name": deref(row.Name), "SignInURL": s.settings.SiteURL + "/members/sign-in?token=" + token,
+		}}
+	}
+	return s.sendThrottled(ctx, tx, hash, throttleSignup, s.settings.EmailInterval, email)
+}
+
+func (s *Service) restartErased(ctx context.Context, tx pgx.Tx, id uuid.UUID, email string, in Signup) error {
+	err := store.Q.MemberRestartErased(ctx, tx, store.MemberRestartErasedParams{
+		ID: id, EmailSealed: s.ring.SealString(email, emailContext(id)), Name: optional(in.Profile.Name),
+		Organisation: optional(in.Profile.Organisation), RoleTitle: optional(in.Profile.RoleTitle), Audiences: nonNil(in.Profile.Audiences),
+		Region: optional(in.Profile.Region), Interests: nonNil(in.Profile.Interests), Source: in.Source,
+		SourceKeyID: in.SourceKeyID, SourceOrganisationID: in.SourceOrganisationID,
+	})
+	if err != nil {
+		return fmt.Errorf("sign up again: %w", err)
+	}
+	if in.SpecialCategoryConsent && !in.Sensitive.isZero() {
+		h, e, a := s.sealSensitive(id, in.Sensitive)
+		if err := store.Q.SensitiveUpsert(ctx, tx, store.SensitiveUpsertParams{MemberID: id, HarmedSealed: h, ExperienceSealed: e, AccessibilityNeedsSealed: a}); err != nil {
+			return fmt.Errorf("sign up again: %w", err)
+		}
+	}
+	consents := s.consentsFor(in)
+	return s.recordConsents(ctx, tx, id, consents, in.Source, in.SourceKeyID)
+}
+
+func (s *Service) recordConsents(ctx context.Context, tx pgx.Tx, id uuid.UUID, b consentBatch, source string, keyID *uuid.UUID) error {
+	if b.empty() {
+		return nil
+	}
+	err := store.Q.ConsentInsert(ctx, tx, store.ConsentInsertParams{MemberID: id, Purposes: b.purposes, Granted: b.granted,
+		Versions: b.versions, Hashes: b.hashes, Source: source, SourceKeyID: keyID, RequestID: optional(logging.RequestID(ctx))})
+	if err != nil {
+		return fmt.Errorf("record consent: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) insertToken(ctx context.Context, tx pgx.Tx, id uuid.UUID, token, purpose string, ttl time.Duration) error {
+	err := store.Q.MemberTokenInsert(ctx, tx, store.MemberTokenInsertParams{TokenHash: hashToken(token), MemberID: id, Purpose: purpose, ExpiresAt: s.now().Add(ttl)})
+	if err != nil {
+		return fmt.Errorf("store member token: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) auditSignup(ctx context.Context, tx pgx.Tx, id uuid.UUID, in Signup) error {
+	if in.Source == SourceSite {
+		return nil // the person themself: nothing for the staff audit trail
+	}
+	return audit.Record(ctx, tx, audit.Event{Action: "member.create", TargetType: "member", TargetID: id.String(), Details: map[string]any{"source": in.Source}})
+}
+
+func (s *Service) confirmEmail(id uuid.UUID, to, name, token string) mail.Email {
+	return mail.Email{Template: emailConfirm, To: to, UnsubscribeURL: s.UnsubscribeURL(id), Data: map[string]any{
+		"Name": name, "ConfirmURL": s.settings.SiteURL + "/members/confirm?token=" + token, "ValidHours": int(s.settings.ConfirmTTL.Hours()),
+	}}
+}
+
+// sendThrottled enqueues e unless an email of the same kind went to the
+// address within interval.
+func (s *Service) sendThrottled(ctx context.Context, tx pgx.Tx, hash []byte, kind string, interval time.Duration, e mail.Email) error {
+	ok, err := s.throttle(ctx, tx, hash, kind, interval)
+	if err != nil || !ok {
+		return err
+	}
+	return s.outbox.Enqueue(ctx, tx, e)
+}
+
+// Confirmed is what confirming a membership returns: a self-service
+// token, so the new member can set their preferences straight away.
+type Confirmed struct {
+	MemberID  uuid.UUID
+	Token     string
+	ExpiresAt time.Time
+}
+
+// errBadLink answers a confirmation or sign-in token that is unknown,
+// used or expired. It is a 422 on the token field, not a 401: the request
+// is not unauthenticated, its input is stale.
+var errBadLink = &hpa.Error{Code: hpa.EINVALID, Reason: "invalid-link", Message: "this link is not valid: it may have expired or been used already; ask for a new one",
+	Fields: []hpa.FieldError{{Location: "body.token", Message: "unknown, used or expired"}}}
+
+// Confirm activates the membership a confirmation token belongs to. Each
+// token works once.
+func (s *Service) Confirm(ctx context.Context, token string) (*Confirmed, error) {
+	var out *Confirmed
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		id, err := store.Q.MemberTokenUse(ctx, tx, store.MemberTokenUseParams{TokenHash: hashToken(token), Purpose: "confirm", Now: s.now()})
+		if store.IsNotFound(err) {
+			return errBadLink
+		}
+		if err != nil {
+			return fmt.Errorf("confirm: %w", err)
+		}
+		if _, err := store.Q.MemberActivate(ctx, tx, id); store.IsNotFound(err) {
+			return errBadLink // unsubscribed or erased since
+		} else if err != nil {
+			return fmt.Errorf("confirm: %w", err)
+		}
+		out, err = s.session(id)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) session(id uuid.UUID) (*Confirmed, error) {
+	tok, exp, err := s.tokens.Issue(identity.AudienceMember, id.String(), nil, s.settings.MemberTokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &Confirmed{MemberID: id, Token: tok, ExpiresAt: exp}, nil
+}
+
+func nonNil(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
