@@ -38,7 +38,7 @@ type campaignSlugInput struct {
 	Slug string `path:"slug" maxLength:"60" doc:"The campaign's slug."`
 }
 
-type campaignFields struct {
+type CampaignFields struct {
 	Name        *string `json:"name,omitempty" minLength:"1" maxLength:"120"`
 	Description *string `json:"description,omitempty" maxLength:"2000"`
 	TargetPence *int64  `json:"target_pence,omitempty" minimum:"1" maximum:"10000000000" doc:"Fundraising target in pence."`
@@ -49,19 +49,19 @@ type campaignFields struct {
 type createCampaignInput struct {
 	Body struct {
 		Slug string `json:"slug" minLength:"1" maxLength:"60" pattern:"^[a-z0-9]+(-[a-z0-9]+)*$" example:"winter-appeal"`
-		campaignFields
+		CampaignFields
 	}
 }
 
 type updateCampaignInput struct {
 	Slug string `path:"slug" maxLength:"60" doc:"The campaign's slug."`
 	Body struct {
-		campaignFields
+		CampaignFields
 		ClearTarget bool `json:"clear_target,omitempty" doc:"true removes the target."`
 	}
 }
 
-func (f campaignFields) change() donations.CampaignChange {
+func (f CampaignFields) change() donations.CampaignChange {
 	return donations.CampaignChange{Name: f.Name, Description: f.Description, TargetPence: f.TargetPence, Active: f.Active, Position: f.Position}
 }
 

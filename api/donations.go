@@ -21,7 +21,7 @@ type donationOptions struct {
 	GiftAidWording string   `json:"gift_aid_wording_version" doc:"The declaration wording version to show and send back (see GET /v1/gift-aid/wording)."`
 }
 
-type checkoutGiftAid struct {
+type GiftAidFields struct {
 	Title             string `json:"title,omitempty" maxLength:"4" example:"Ms" doc:"Optional, at most 4 characters (HMRC)."`
 	FirstName         string `json:"first_name" minLength:"1" maxLength:"35" example:"Ann"`
 	LastName          string `json:"last_name" minLength:"1" maxLength:"35" example:"Lee"`
@@ -32,7 +32,7 @@ type checkoutGiftAid struct {
 	UKTaxpayer        bool   `json:"uk_taxpayer" doc:"Must be true: the donor confirms they pay enough UK tax."`
 }
 
-func (g *checkoutGiftAid) declaration() *giftaid.NewDeclaration {
+func (g *GiftAidFields) declaration() *giftaid.NewDeclaration {
 	if g == nil {
 		return nil
 	}
@@ -41,13 +41,13 @@ func (g *checkoutGiftAid) declaration() *giftaid.NewDeclaration {
 }
 
 type checkoutRequest struct {
-	AmountPence int64            `json:"amount_pence" minimum:"1" example:"2500" doc:"Whole pence (2500 is £25.00), between min_pence and max_pence of GET /v1/donations/options."`
-	Currency    string           `json:"currency" enum:"GBP" doc:"Gifts are taken in pounds sterling only."`
-	Frequency   string           `json:"frequency" enum:"one_off,monthly"`
-	Campaign    string           `json:"campaign" minLength:"1" maxLength:"60" example:"general" doc:"The slug of an open campaign (GET /v1/campaigns)."`
-	Email       string           `json:"email,omitempty" format:"email" maxLength:"254" doc:"Prefills Stripe's form; the receipt goes to the address entered there."`
-	GiftAid     *checkoutGiftAid `json:"gift_aid,omitempty" doc:"The donor's Gift Aid declaration, if they make one."`
-	MemberID    string           `json:"member_id,omitempty" format:"uuid" doc:"Links the gift to a member record. Only staff with the treasurer role may set it; a member giving with their member token is linked without it."`
+	AmountPence int64          `json:"amount_pence" minimum:"1" example:"2500" doc:"Whole pence (2500 is £25.00), between min_pence and max_pence of GET /v1/donations/options."`
+	Currency    string         `json:"currency" enum:"GBP" doc:"Gifts are taken in pounds sterling only."`
+	Frequency   string         `json:"frequency" enum:"one_off,monthly"`
+	Campaign    string         `json:"campaign" minLength:"1" maxLength:"60" example:"general" doc:"The slug of an open campaign (GET /v1/campaigns)."`
+	Email       string         `json:"email,omitempty" format:"email" maxLength:"254" doc:"Prefills Stripe's form; the receipt goes to the address entered there."`
+	GiftAid     *GiftAidFields `json:"gift_aid,omitempty" doc:"The donor's Gift Aid declaration, if they make one."`
+	MemberID    string         `json:"member_id,omitempty" format:"uuid" doc:"Links the gift to a member record. Only staff with the treasurer role may set it; a member giving with their member token is linked without it."`
 }
 
 type checkoutInput struct {
@@ -171,7 +171,7 @@ func registerDonations(hapi huma.API, svc *donations.Service, keys idempotencySt
 		Description:   "Exchanges the token in a donor's emailed management link (valid 30 days) for a Stripe Customer Portal session, where they change the amount or card of their monthly gift or cancel it. Stripe's events bring the change back into the ledger.",
 		Tags:          []string{"Donations"},
 		DefaultStatus: http.StatusCreated,
-		Errors:        []int{http.StatusNotFound, http.StatusServiceUnavailable},
+		Errors:        []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusServiceUnavailable},
 	}, func(ctx context.Context, in *portalInput) (*struct{ Body portalSession }, error) {
 		url, err := svc.PortalSession(ctx, in.Body.Token)
 		if err != nil {

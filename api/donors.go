@@ -9,7 +9,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/donations"
 )
 
-type donor struct {
+type DonorSummary struct {
 	ID               string    `json:"id" format:"uuid"`
 	Email            string    `json:"email,omitempty"`
 	Name             string    `json:"name,omitempty"`
@@ -21,8 +21,8 @@ type donor struct {
 	CreatedAt        time.Time `json:"created_at"`
 }
 
-func donorBody(d *donations.Donor) donor {
-	return donor{ID: d.ID.String(), Email: d.Email, Name: d.Name, StripeCustomerID: d.StripeCustomerID, MemberID: idString(d.MemberID),
+func donorBody(d *donations.Donor) DonorSummary {
+	return DonorSummary{ID: d.ID.String(), Email: d.Email, Name: d.Name, StripeCustomerID: d.StripeCustomerID, MemberID: idString(d.MemberID),
 		GiftCount: d.GiftCount, TotalPence: d.TotalPence, Monthly: d.Monthly, CreatedAt: d.CreatedAt.UTC()}
 }
 
@@ -38,15 +38,20 @@ type subscription struct {
 	CreatedAt            time.Time  `json:"created_at"`
 }
 
+func subscriptionBody(s *donations.Subscription) subscription {
+	return subscription{ID: s.ID.String(), StripeSubscriptionID: s.StripeSubscriptionID, Campaign: s.Campaign, AmountPence: s.AmountPence,
+		Status: s.Status, CancelAtPeriodEnd: s.CancelAtPeriodEnd, CurrentPeriodEnd: s.CurrentPeriodEnd, CanceledAt: s.CanceledAt, CreatedAt: s.CreatedAt.UTC()}
+}
+
 type donorDetail struct {
-	donor
+	DonorSummary
 	Subscriptions []subscription `json:"subscriptions"`
 	Donations     []donation     `json:"donations" doc:"The latest 200 gifts, newest first."`
 }
 
 type donorPage struct {
-	Items      []donor `json:"items"`
-	NextCursor string  `json:"next_cursor,omitempty"`
+	Items      []DonorSummary `json:"items"`
+	NextCursor string         `json:"next_cursor,omitempty"`
 }
 
 type donorListInput struct {
@@ -86,7 +91,7 @@ func registerDonors(hapi huma.API, svc *donations.Service) {
 		if err != nil {
 			return nil, err
 		}
-		page := donorPage{Items: make([]donor, len(list))}
+		page := donorPage{Items: make([]DonorSummary, len(list))}
 		for i := range list {
 			page.Items[i] = donorBody(&list[i])
 		}
@@ -114,10 +119,9 @@ func registerDonors(hapi huma.API, svc *donations.Service) {
 		if err != nil {
 			return nil, err
 		}
-		body := donorDetail{donor: donorBody(d), Subscriptions: make([]subscription, len(subs)), Donations: make([]donation, len(gifts))}
-		for i, s := range subs {
-			body.Subscriptions[i] = subscription{ID: s.ID.String(), StripeSubscriptionID: s.StripeSubscriptionID, Campaign: s.Campaign, AmountPence: s.AmountPence,
-				Status: s.Status, CancelAtPeriodEnd: s.CancelAtPeriodEnd, CurrentPeriodEnd: s.CurrentPeriodEnd, CanceledAt: s.CanceledAt, CreatedAt: s.CreatedAt.UTC()}
+		body := donorDetail{DonorSummary: donorBody(d), Subscriptions: make([]subscription, len(subs)), Donations: make([]donation, len(gifts))}
+		for i := range subs {
+			body.Subscriptions[i] = subscriptionBody(&subs[i])
 		}
 		for i := range gifts {
 			body.Donations[i] = donationBody(&gifts[i])
@@ -176,9 +180,8 @@ func registerMyGiving(hapi huma.API, svc *donations.Service) {
 			return nil, err
 		}
 		out := myGiving{Subscriptions: make([]subscription, len(subs)), Donations: make([]myDonation, len(gifts))}
-		for i, s := range subs {
-			out.Subscriptions[i] = subscription{ID: s.ID.String(), StripeSubscriptionID: s.StripeSubscriptionID, Campaign: s.Campaign, AmountPence: s.AmountPence,
-				Status: s.Status, CancelAtPeriodEnd: s.CancelAtPeriodEnd, CurrentPeriodEnd: s.CurrentPeriodEnd, CanceledAt: s.CanceledAt, CreatedAt: s.CreatedAt.UTC()}
+		for i := range subs {
+			out.Subscriptions[i] = subscriptionBody(&subs[i])
 		}
 		for i, g := range gifts {
 			out.Donations[i] = myDonation{ID: g.ID.String(), Campaign: g.Campaign, AmountPence: g.AmountPence, RefundedPence: g.RefundedPence,

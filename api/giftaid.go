@@ -49,7 +49,7 @@ func declarationBody(d *giftaid.Declaration) declaration {
 
 type createDeclarationInput struct {
 	Body struct {
-		checkoutGiftAid
+		GiftAidFields
 		Method             string `json:"method" enum:"online,oral,written" doc:"How the donor made it. Oral declarations need confirmation_sent_on."`
 		DeclaredOn         string `json:"declared_on" format:"date" doc:"The date the donor made it."`
 		ConfirmationSentOn string `json:"confirmation_sent_on,omitempty" format:"date" doc:"For oral declarations: when the written confirmation was sent."`

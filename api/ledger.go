@@ -63,7 +63,7 @@ func donationBody(d *donations.Donation) donation {
 		PaidAt: d.PaidAt.UTC(), CreatedAt: d.CreatedAt.UTC()}
 }
 
-type donationFilterQuery struct {
+type DonationFilterQuery struct {
 	From      string `query:"from" format:"date" doc:"Only gifts paid on or after this UK date (YYYY-MM-DD)."`
 	To        string `query:"to" format:"date" doc:"Only gifts paid on or before this UK date."`
 	Campaign  string `query:"campaign" maxLength:"60"`
@@ -73,7 +73,7 @@ type donationFilterQuery struct {
 	DonorID   string `query:"donor_id" format:"uuid"`
 }
 
-func (q donationFilterQuery) filter() (donations.Filter, error) {
+func (q DonationFilterQuery) filter() (donations.Filter, error) {
 	start, end, err := periodFrom(q.From, q.To, "query")
 	if err != nil {
 		return donations.Filter{}, err
@@ -87,7 +87,7 @@ func (q donationFilterQuery) filter() (donations.Filter, error) {
 
 type donationListInput struct {
 	PageQuery
-	donationFilterQuery
+	DonationFilterQuery
 }
 
 type donationPage struct {
@@ -277,7 +277,7 @@ func registerLedger(hapi huma.API, svc *donations.Service) {
 		Description: "Every gift matching the filters, newest first, as CSV (amounts in pounds with two decimals). Audit-logged.",
 		Tags:        []string{"Donations"},
 		Responses:   csvResponses("The gifts, one per line, with a header line."),
-	}, func(ctx context.Context, in *donationFilterQuery) (*csvOutput, error) {
+	}, func(ctx context.Context, in *DonationFilterQuery) (*csvOutput, error) {
 		f, err := in.filter()
 		if err != nil {
 			return nil, err

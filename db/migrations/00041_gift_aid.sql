@@ -41,9 +41,13 @@ CREATE TABLE gift_aid_claims (
     created_at         timestamptz NOT NULL DEFAULT now()
 );
 
+-- A claimed gift records the claim and the declaration that covered it
+-- (HMRC may ask for it), set together.
 ALTER TABLE donations
+    ADD COLUMN gift_aid_claimed_declaration_id uuid REFERENCES gift_aid_declarations (id),
     ADD CONSTRAINT donations_gift_aid_declaration_fk FOREIGN KEY (gift_aid_declaration_id) REFERENCES gift_aid_declarations (id),
-    ADD CONSTRAINT donations_gift_aid_claim_fk FOREIGN KEY (gift_aid_claim_id) REFERENCES gift_aid_claims (id);
+    ADD CONSTRAINT donations_gift_aid_claim_fk FOREIGN KEY (gift_aid_claim_id) REFERENCES gift_aid_claims (id),
+    ADD CONSTRAINT donations_gift_aid_claimed CHECK ((gift_aid_claim_id IS NULL) = (gift_aid_claimed_declaration_id IS NULL));
 CREATE INDEX donations_unclaimed ON donations (paid_at) WHERE gift_aid_claim_id IS NULL;
 
 -- +goose StatementBegin
@@ -68,7 +72,8 @@ CREATE TRIGGER gift_aid_claims_retained BEFORE DELETE ON gift_aid_claims
 DROP TRIGGER gift_aid_claims_retained ON gift_aid_claims;
 DROP TRIGGER gift_aid_declarations_retained ON gift_aid_declarations;
 DROP FUNCTION refuse_early_gift_aid_delete();
-ALTER TABLE donations DROP CONSTRAINT donations_gift_aid_claim_fk, DROP CONSTRAINT donations_gift_aid_declaration_fk;
+ALTER TABLE donations DROP CONSTRAINT donations_gift_aid_claimed, DROP CONSTRAINT donations_gift_aid_claim_fk,
+    DROP CONSTRAINT donations_gift_aid_declaration_fk, DROP COLUMN gift_aid_claimed_declaration_id;
 DROP INDEX donations_unclaimed;
 DROP TABLE gift_aid_claims;
 DROP TABLE gift_aid_declarations;

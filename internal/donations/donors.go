@@ -38,6 +38,16 @@ type Subscription struct {
 	CreatedAt            time.Time
 }
 
+func subscriptionFrom(s store.SubscriptionListByDonorRow) Subscription {
+	return Subscription{ID: s.ID, StripeSubscriptionID: s.StripeSubscriptionID, Campaign: s.CampaignSlug, AmountPence: s.AmountPence,
+		Status: s.Status, CancelAtPeriodEnd: s.CancelAtPeriodEnd, CurrentPeriodEnd: s.CurrentPeriodEnd, CanceledAt: s.CanceledAt, CreatedAt: s.CreatedAt}
+}
+
+// Live reports whether the subscription still takes (or retries) payments.
+func (s Subscription) Live() bool {
+	return s.Status == "active" || s.Status == "trialing" || s.Status == "past_due"
+}
+
 // DonorCursor is a position in the donor list.
 type DonorCursor struct {
 	CreatedAt time.Time `json:"t"`
@@ -90,11 +100,8 @@ func (s *Service) GetDonor(ctx context.Context, id uuid.UUID) (*Donor, []Subscri
 	d := &Donor{ID: r.ID, Email: deref(r.Email), Name: r.Name, StripeCustomerID: deref(r.StripeCustomerID), MemberID: r.MemberID, CreatedAt: r.CreatedAt}
 	outSubs := make([]Subscription, len(subs))
 	for i, sub := range subs {
-		outSubs[i] = Subscription{ID: sub.ID, StripeSubscriptionID: sub.StripeSubscriptionID, Campaign: sub.CampaignSlug, AmountPence: sub.AmountPence,
-			Status: sub.Status, CancelAtPeriodEnd: sub.CancelAtPeriodEnd, CurrentPeriodEnd: sub.CurrentPeriodEnd, CanceledAt: sub.CanceledAt, CreatedAt: sub.CreatedAt}
-		if sub.Status == "active" || sub.Status == "trialing" || sub.Status == "past_due" {
-			d.Monthly = true
-		}
+		outSubs[i] = subscriptionFrom(sub)
+		d.Monthly = d.Monthly || outSubs[i].Live()
 	}
 	outGifts := make([]Donation, len(gifts))
 	for i, g := range gifts {
@@ -166,8 +173,7 @@ func (s *Service) MemberGiving(ctx context.Context, memberID uuid.UUID) ([]Subsc
 	}
 	outSubs := make([]Subscription, len(subs))
 	for i, sub := range subs {
-		outSubs[i] = Subscription{ID: sub.ID, StripeSubscriptionID: sub.StripeSubscriptionID, Campaign: sub.CampaignSlug, AmountPence: sub.AmountPence,
-			Status: sub.Status, CancelAtPeriodEnd: sub.CancelAtPeriodEnd, CurrentPeriodEnd: sub.CurrentPeriodEnd, CanceledAt: sub.CanceledAt, CreatedAt: sub.CreatedAt}
+		outSubs[i] = subscriptionFrom(store.SubscriptionListByDonorRow(sub))
 	}
 	outGifts := make([]Donation, len(gifts))
 	for i, g := range gifts {

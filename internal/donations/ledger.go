@@ -202,7 +202,7 @@ func (s *Service) RecordOffline(ctx context.Context, g OfflineGift, by uuid.UUID
 		}
 		d, err := store.Q.DonationInsertOffline(ctx, tx, store.DonationInsertOfflineParams{DonorID: donorID, CampaignID: campaign.ID,
 			AmountPence: g.AmountPence, Method: g.Method, GiftAidDeclarationID: g.GiftAidDeclarationID, Reference: g.Reference,
-			PaidAt: time.Date(g.ReceivedOn.Year(), g.ReceivedOn.Month(), g.ReceivedOn.Day(), 12, 0, 0, 0, London), RecordedBy: &by})
+			PaidAt: receivedAt(g.ReceivedOn, s.now()), RecordedBy: &by})
 		if err != nil {
 			return fmt.Errorf("record offline gift: %w", err)
 		}
@@ -221,6 +221,16 @@ func (s *Service) RecordOffline(ctx context.Context, g OfflineGift, by uuid.UUID
 	}
 	d, _, err := s.GetDonation(ctx, id)
 	return d, err
+}
+
+// receivedAt places an offline gift received on a UK date at midday that
+// day, or now if the gift came in today before midday.
+func receivedAt(day, now time.Time) time.Time {
+	noon := time.Date(day.Year(), day.Month(), day.Day(), 12, 0, 0, 0, London)
+	if noon.After(now) {
+		return now
+	}
+	return noon
 }
 
 // stripeRefundReasons are the reasons Stripe itself accepts.

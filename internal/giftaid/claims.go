@@ -88,7 +88,7 @@ func (s *Service) CreateClaim(ctx context.Context, from, to time.Time, by *uuid.
 		for i, g := range gifts {
 			ids[i], declarations[i] = g.DonationID, g.DeclarationID
 		}
-		n, err := store.Q.GiftAidMarkClaimed(ctx, tx, store.GiftAidMarkClaimedParams{ClaimID: &row.ID, DonationIds: ids})
+		n, err := store.Q.GiftAidMarkClaimed(ctx, tx, store.GiftAidMarkClaimedParams{ClaimID: &row.ID, DonationIds: ids, DeclarationIds: declarations})
 		if err != nil {
 			return err
 		}

@@ -327,7 +327,7 @@ UPDATE donations SET
         ELSE 'partially_refunded' END,
     updated_at = now()
 WHERE id = $2 AND refunded_pence + $1::bigint <= amount_pence
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id
 `
 
 type DonationAddRefundParams struct {
@@ -365,6 +365,7 @@ func (q *Queries) DonationAddRefund(ctx context.Context, db DBTX, arg DonationAd
 		&i.RecordedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.GiftAidClaimedDeclarationID,
 	)
 	return i, err
 }
@@ -387,7 +388,7 @@ func (q *Queries) DonationCountByStripeIDs(ctx context.Context, db DBTX, arg Don
 }
 
 const donationFindByStripe = `-- name: DonationFindByStripe :one
-SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at FROM donations
+SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id FROM donations
 WHERE ($1::text IS NOT NULL AND stripe_payment_intent_id = $1)
    OR ($2::text IS NOT NULL AND stripe_charge_id = $2)
    OR ($3::text IS NOT NULL AND stripe_invoice_id = $3)
@@ -431,45 +432,47 @@ func (q *Queries) DonationFindByStripe(ctx context.Context, db DBTX, arg Donatio
 		&i.RecordedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.GiftAidClaimedDeclarationID,
 	)
 	return i, err
 }
 
 const donationGet = `-- name: DonationGet :one
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.id = $1
 `
 
 type DonationGetRow struct {
-	ID                    uuid.UUID
-	DonorID               *uuid.UUID
-	CampaignID            uuid.UUID
-	AmountPence           int64
-	Currency              string
-	FeePence              *int64
-	RefundedPence         int64
-	Channel               string
-	Method                string
-	Frequency             string
-	Status                string
-	DisputeStatus         *string
-	StripePaymentIntentID *string
-	StripeInvoiceID       *string
-	StripeChargeID        *string
-	StripeSessionID       *string
-	SubscriptionID        *uuid.UUID
-	CheckoutID            *uuid.UUID
-	GiftAidDeclarationID  *uuid.UUID
-	GiftAidClaimID        *uuid.UUID
-	Reference             string
-	PaidAt                time.Time
-	RecordedBy            *uuid.UUID
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
-	CampaignSlug          string
-	DonorEmail            *string
-	DonorName             *string
+	ID                          uuid.UUID
+	DonorID                     *uuid.UUID
+	CampaignID                  uuid.UUID
+	AmountPence                 int64
+	Currency                    string
+	FeePence                    *int64
+	RefundedPence               int64
+	Channel                     string
+	Method                      string
+	Frequency                   string
+	Status                      string
+	DisputeStatus               *string
+	StripePaymentIntentID       *string
+	StripeInvoiceID             *string
+	StripeChargeID              *string
+	StripeSessionID             *string
+	SubscriptionID              *uuid.UUID
+	CheckoutID                  *uuid.UUID
+	GiftAidDeclarationID        *uuid.UUID
+	GiftAidClaimID              *uuid.UUID
+	Reference                   string
+	PaidAt                      time.Time
+	RecordedBy                  *uuid.UUID
+	CreatedAt                   time.Time
+	UpdatedAt                   time.Time
+	GiftAidClaimedDeclarationID *uuid.UUID
+	CampaignSlug                string
+	DonorEmail                  *string
+	DonorName                   *string
 }
 
 func (q *Queries) DonationGet(ctx context.Context, db DBTX, id uuid.UUID) (DonationGetRow, error) {
@@ -501,6 +504,7 @@ func (q *Queries) DonationGet(ctx context.Context, db DBTX, id uuid.UUID) (Donat
 		&i.RecordedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.GiftAidClaimedDeclarationID,
 		&i.CampaignSlug,
 		&i.DonorEmail,
 		&i.DonorName,
@@ -509,7 +513,7 @@ func (q *Queries) DonationGet(ctx context.Context, db DBTX, id uuid.UUID) (Donat
 }
 
 const donationGetForUpdate = `-- name: DonationGetForUpdate :one
-SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at FROM donations WHERE id = $1 FOR UPDATE
+SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id FROM donations WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) DonationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (Donation, error) {
@@ -541,6 +545,7 @@ func (q *Queries) DonationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUI
 		&i.RecordedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.GiftAidClaimedDeclarationID,
 	)
 	return i, err
 }
@@ -548,7 +553,7 @@ func (q *Queries) DonationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUI
 const donationInsertOffline = `-- name: DonationInsertOffline :one
 INSERT INTO donations (donor_id, campaign_id, amount_pence, channel, method, frequency, gift_aid_declaration_id, reference, paid_at, recorded_by)
 VALUES ($1, $2, $3, 'offline', $4, 'one_off', $5, $6, $7, $8)
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id
 `
 
 type DonationInsertOfflineParams struct {
@@ -600,6 +605,7 @@ func (q *Queries) DonationInsertOffline(ctx context.Context, db DBTX, arg Donati
 		&i.RecordedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.GiftAidClaimedDeclarationID,
 	)
 	return i, err
 }
@@ -613,7 +619,7 @@ VALUES ($1, $2, $3, $4, 'online', $5, $6,
     $7, $8, $9, $10,
     $11, $12, $13, $14)
 ON CONFLICT DO NOTHING
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id
 `
 
 type DonationInsertStripeParams struct {
@@ -680,12 +686,13 @@ func (q *Queries) DonationInsertStripe(ctx context.Context, db DBTX, arg Donatio
 		&i.RecordedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.GiftAidClaimedDeclarationID,
 	)
 	return i, err
 }
 
 const donationList = `-- name: DonationList :many
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.paid_at >= $1 AND d.paid_at < $2
   AND ($3::text IS NULL OR c.slug = $3)
@@ -712,34 +719,35 @@ type DonationListParams struct {
 }
 
 type DonationListRow struct {
-	ID                    uuid.UUID
-	DonorID               *uuid.UUID
-	CampaignID            uuid.UUID
-	AmountPence           int64
-	Currency              string
-	FeePence              *int64
-	RefundedPence         int64
-	Channel               string
-	Method                string
-	Frequency             string
-	Status                string
-	DisputeStatus         *string
-	StripePaymentIntentID *string
-	StripeInvoiceID       *string
-	StripeChargeID        *string
-	StripeSessionID       *string
-	SubscriptionID        *uuid.UUID
-	CheckoutID            *uuid.UUID
-	GiftAidDeclarationID  *uuid.UUID
-	GiftAidClaimID        *uuid.UUID
-	Reference             string
-	PaidAt                time.Time
-	RecordedBy            *uuid.UUID
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
-	CampaignSlug          string
-	DonorEmail            *string
-	DonorName             *string
+	ID                          uuid.UUID
+	DonorID                     *uuid.UUID
+	CampaignID                  uuid.UUID
+	AmountPence                 int64
+	Currency                    string
+	FeePence                    *int64
+	RefundedPence               int64
+	Channel                     string
+	Method                      string
+	Frequency                   string
+	Status                      string
+	DisputeStatus               *string
+	StripePaymentIntentID       *string
+	StripeInvoiceID             *string
+	StripeChargeID              *string
+	StripeSessionID             *string
+	SubscriptionID              *uuid.UUID
+	CheckoutID                  *uuid.UUID
+	GiftAidDeclarationID        *uuid.UUID
+	GiftAidClaimID              *uuid.UUID
+	Reference                   string
+	PaidAt                      time.Time
+	RecordedBy                  *uuid.UUID
+	CreatedAt                   time.Time
+	UpdatedAt                   time.Time
+	GiftAidClaimedDeclarationID *uuid.UUID
+	CampaignSlug                string
+	DonorEmail                  *string
+	DonorName                   *string
 }
 
 // Newest first; the cursor is the last (paid_at, id) of the previous page.
@@ -789,6 +797,7 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 			&i.RecordedBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.GiftAidClaimedDeclarationID,
 			&i.CampaignSlug,
 			&i.DonorEmail,
 			&i.DonorName,
@@ -804,7 +813,7 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 }
 
 const donationListByMember = `-- name: DonationListByMember :many
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE o.member_id = $1
 ORDER BY d.paid_at DESC, d.id DESC
@@ -812,34 +821,35 @@ LIMIT 500
 `
 
 type DonationListByMemberRow struct {
-	ID                    uuid.UUID
-	DonorID               *uuid.UUID
-	CampaignID            uuid.UUID
-	AmountPence           int64
-	Currency              string
-	FeePence              *int64
-	RefundedPence         int64
-	Channel               string
-	Method                string
-	Frequency             string
-	Status                string
-	DisputeStatus         *string
-	StripePaymentIntentID *string
-	StripeInvoiceID       *string
-	StripeChargeID        *string
-	StripeSessionID       *string
-	SubscriptionID        *uuid.UUID
-	CheckoutID            *uuid.UUID
-	GiftAidDeclarationID  *uuid.UUID
-	GiftAidClaimID        *uuid.UUID
-	Reference             string
-	PaidAt                time.Time
-	RecordedBy            *uuid.UUID
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
-	CampaignSlug          string
-	DonorEmail            *string
-	DonorName             *string
+	ID                          uuid.UUID
+	DonorID                     *uuid.UUID
+	CampaignID                  uuid.UUID
+	AmountPence                 int64
+	Currency                    string
+	FeePence                    *int64
+	RefundedPence               int64
+	Channel                     string
+	Method                      string
+	Frequency                   string
+	Status                      string
+	DisputeStatus               *string
+	StripePaymentIntentID       *string
+	StripeInvoiceID             *string
+	StripeChargeID              *string
+	StripeSessionID             *string
+	SubscriptionID              *uuid.UUID
+	CheckoutID                  *uuid.UUID
+	GiftAidDeclarationID        *uuid.UUID
+	GiftAidClaimID              *uuid.UUID
+	Reference                   string
+	PaidAt                      time.Time
+	RecordedBy                  *uuid.UUID
+	CreatedAt                   time.Time
+	UpdatedAt                   time.Time
+	GiftAidClaimedDeclarationID *uuid.UUID
+	CampaignSlug                string
+	DonorEmail                  *string
+	DonorName                   *string
 }
 
 // A member's own gifts, through the donor records linked to them.
@@ -878,6 +888,7 @@ func (q *Queries) DonationListByMember(ctx context.Context, db DBTX, memberID *u
 			&i.RecordedBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.GiftAidClaimedDeclarationID,
 			&i.CampaignSlug,
 			&i.DonorEmail,
 			&i.DonorName,
@@ -995,7 +1006,7 @@ UPDATE donations SET
         ELSE status END,
     updated_at = now()
 WHERE id = $3
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id
 `
 
 type DonationSetStripeRefundedParams struct {
@@ -1035,6 +1046,7 @@ func (q *Queries) DonationSetStripeRefunded(ctx context.Context, db DBTX, arg Do
 		&i.RecordedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.GiftAidClaimedDeclarationID,
 	)
 	return i, err
 }

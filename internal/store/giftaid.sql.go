@@ -321,17 +321,7 @@ const giftAidClaimedDonations = `-- name: GiftAidClaimedDonations :many
 SELECT d.id, d.donor_id, d.amount_pence, d.refunded_pence, d.paid_at,
     (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on,
     g.id AS declaration_id, g.key_id, g.personal_sealed
-FROM donations d
-JOIN LATERAL (
-    SELECT x.id, x.key_id, x.personal_sealed FROM gift_aid_declarations x
-    WHERE x.id = d.gift_aid_declaration_id
-       OR (d.donor_id IS NOT NULL AND x.donor_id = d.donor_id AND x.scope <> 'this_gift'
-           AND (d.paid_at AT TIME ZONE 'Europe/London')::date >=
-               CASE WHEN x.scope = 'past_four_years_and_future' THEN (x.declared_on - interval '4 years')::date ELSE x.declared_on END
-           AND (x.cancelled_at IS NULL OR d.paid_at < x.cancelled_at))
-    ORDER BY (x.id = d.gift_aid_declaration_id) DESC, x.declared_on DESC, x.id
-    LIMIT 1
-) g ON true
+FROM donations d JOIN gift_aid_declarations g ON g.id = d.gift_aid_claimed_declaration_id
 WHERE d.gift_aid_claim_id = $1
 ORDER BY d.paid_at, d.id
 `
@@ -463,19 +453,21 @@ func (q *Queries) GiftAidLock(ctx context.Context, db DBTX) error {
 }
 
 const giftAidMarkClaimed = `-- name: GiftAidMarkClaimed :execrows
-UPDATE donations SET gift_aid_claim_id = $1, updated_at = now()
-WHERE id = ANY($2::uuid[]) AND gift_aid_claim_id IS NULL
+UPDATE donations d SET gift_aid_claim_id = $1, gift_aid_claimed_declaration_id = v.declaration_id, updated_at = now()
+FROM (SELECT unnest($2::uuid[]) AS donation_id, unnest($3::uuid[]) AS declaration_id) v
+WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL
 `
 
 type GiftAidMarkClaimedParams struct {
-	ClaimID     *uuid.UUID
-	DonationIds []uuid.UUID
+	ClaimID        *uuid.UUID
+	DonationIds    []uuid.UUID
+	DeclarationIds []uuid.UUID
 }
 
 // Marks gifts as claimed; a gift another claim took meanwhile is not
 // taken again (the caller checks the count).
 func (q *Queries) GiftAidMarkClaimed(ctx context.Context, db DBTX, arg GiftAidMarkClaimedParams) (int64, error) {
-	result, err := db.Exec(ctx, giftAidMarkClaimed, arg.ClaimID, arg.DonationIds)
+	result, err := db.Exec(ctx, giftAidMarkClaimed, arg.ClaimID, arg.DonationIds, arg.DeclarationIds)
 	if err != nil {
 		return 0, err
 	}

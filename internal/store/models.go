@@ -64,31 +64,32 @@ type ConsentEvent struct {
 }
 
 type Donation struct {
-	ID                    uuid.UUID
-	DonorID               *uuid.UUID
-	CampaignID            uuid.UUID
-	AmountPence           int64
-	Currency              string
-	FeePence              *int64
-	RefundedPence         int64
-	Channel               string
-	Method                string
-	Frequency             string
-	Status                string
-	DisputeStatus         *string
-	StripePaymentIntentID *string
-	StripeInvoiceID       *string
-	StripeChargeID        *string
-	StripeSessionID       *string
-	SubscriptionID        *uuid.UUID
-	CheckoutID            *uuid.UUID
-	GiftAidDeclarationID  *uuid.UUID
-	GiftAidClaimID        *uuid.UUID
-	Reference             string
-	PaidAt                time.Time
-	RecordedBy            *uuid.UUID
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
+	ID                          uuid.UUID
+	DonorID                     *uuid.UUID
+	CampaignID                  uuid.UUID
+	AmountPence                 int64
+	Currency                    string
+	FeePence                    *int64
+	RefundedPence               int64
+	Channel                     string
+	Method                      string
+	Frequency                   string
+	Status                      string
+	DisputeStatus               *string
+	StripePaymentIntentID       *string
+	StripeInvoiceID             *string
+	StripeChargeID              *string
+	StripeSessionID             *string
+	SubscriptionID              *uuid.UUID
+	CheckoutID                  *uuid.UUID
+	GiftAidDeclarationID        *uuid.UUID
+	GiftAidClaimID              *uuid.UUID
+	Reference                   string
+	PaidAt                      time.Time
+	RecordedBy                  *uuid.UUID
+	CreatedAt                   time.Time
+	UpdatedAt                   time.Time
+	GiftAidClaimedDeclarationID *uuid.UUID
 }
 
 type DonationCheckout struct {
