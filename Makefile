@@ -6,8 +6,10 @@ SHELL := /bin/bash
 TOOLS      := $(CURDIR)/.tools/bin
 SQLC       := $(TOOLS)/sqlc
 STATICCHECK := $(TOOLS)/staticcheck
+STRIPE_MOCK := $(TOOLS)/stripe-mock
 SQLC_VERSION := v1.31.1
 STATICCHECK_VERSION := v0.8.2
+STRIPE_MOCK_VERSION := v0.203.0
 REDOCLY    := npx --yes @redocly/cli@2.77.0
 export GOTOOLCHAIN := local
 
@@ -55,13 +57,17 @@ lint: $(SQLC) $(STATICCHECK) ## gofmt, go vet, staticcheck, sqlc diff/vet, spec 
 	  SQLC_DATABASE_URL="$$server/$$vetdb?sslmode=disable" $(SQLC) vet && echo "sqlc vet: ok"
 	$(REDOCLY) lint --format=summary openapi/openapi.yaml
 
-tools: $(SQLC) $(STATICCHECK) ## install pinned tools into .tools/bin
+tools: $(SQLC) $(STATICCHECK) $(STRIPE_MOCK) ## install pinned tools into .tools/bin
 
 $(SQLC):
 	GOBIN=$(TOOLS) go install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
 
 $(STATICCHECK):
 	GOBIN=$(TOOLS) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+# Stripe's API mock; the donations tests start it (internal/stripemock).
+$(STRIPE_MOCK):
+	GOBIN=$(TOOLS) go install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
 
 ci: lint test ## what .ci/run does
 

@@ -17,12 +17,14 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
 	"github.com/go-chi/httprate"
+	"github.com/harmedpatients/hpa/internal/donations"
+	"github.com/harmedpatients/hpa/internal/giftaid"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ContractVersion is the version of the published API contract. Bump it
 // with every change to openapi/openapi.yaml (semantic versioning).
-const ContractVersion = "0.1.0"
+const ContractVersion = "0.2.0"
 
 // maxBodyBytes caps every request body; operations may set a lower cap.
 const maxBodyBytes = 1 << 20
@@ -56,6 +58,9 @@ type Services struct {
 	Members     membersService
 	Idempotency idempotencyStore
 	Outbox      outboxService
+	// Donations and GiftAid serve giving (issue 8).
+	Donations *donations.Service
+	GiftAid   *giftaid.Service
 }
 
 // API is the assembled HTTP handler and its OpenAPI document.
@@ -134,6 +139,13 @@ func New(opts Options, svc Services) *API {
 	registerMe(hapi, svc.Members)
 	registerMemberAdmin(hapi, svc.Members)
 	registerOutbox(hapi, svc.Outbox)
+	registerCampaigns(hapi, svc.Donations)
+	registerDonations(hapi, svc.Donations, svc.Idempotency)
+	registerDonors(hapi, svc.Donations)
+	registerMyGiving(hapi, svc.Donations)
+	registerReconciliation(hapi, svc.Donations)
+	registerWebhooks(hapi, svc.Donations)
+	registerGiftAid(hapi, svc.GiftAid)
 	registerSpecAndDocs(router, hapi.OpenAPI())
 	return &API{handler: router, openapi: hapi.OpenAPI()}
 }

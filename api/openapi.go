@@ -52,6 +52,8 @@ var tags = []*huma.Tag{
 	{Name: "Self-service", Description: "A member managing their own membership with a member token (from a confirmation or sign-in link): details, interests, special-category details, a copy of everything held, erasure."},
 	{Name: "Members admin", Description: "Member records for the membership role: search, records with consent history, notes, consenting-segment exports, imports; aggregate figures for analysts."},
 	{Name: "Outbox", Description: "Email waiting to be sent, retrying, or failed for good (dead letters)."},
+	{Name: "Donations", Description: "Giving through Stripe: campaigns and their running totals, Checkout for one-off and monthly gifts, the signed Stripe webhook, and the treasurer's ledger, refunds, donors, exports and nightly reconciliation. Money is integer pence in GBP. See docs/donations.md for the donate-page flow."},
+	{Name: "Gift Aid", Description: "Donors' Gift Aid declarations (HMRC's required details, encrypted at rest, kept six years) and claims to HMRC: preview, claim (each gift once) and the Charities Online schedule as CSV."},
 	{Name: "Audit", Description: "The append-only record of who read or changed personal data, content, money or access."},
 	{Name: "Operations", Description: "Probes for orchestrators and monitoring. `/metrics` (Prometheus text format) is served beside them."},
 }

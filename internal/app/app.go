@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/harmedpatients/hpa/api"
@@ -17,6 +18,8 @@ import (
 	"github.com/harmedpatients/hpa/internal/config"
 	"github.com/harmedpatients/hpa/internal/content"
 	"github.com/harmedpatients/hpa/internal/database"
+	"github.com/harmedpatients/hpa/internal/donations"
+	"github.com/harmedpatients/hpa/internal/giftaid"
 	"github.com/harmedpatients/hpa/internal/idempotency"
 	"github.com/harmedpatients/hpa/internal/identity"
 	"github.com/harmedpatients/hpa/internal/jobs"
@@ -57,11 +60,12 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	// Background work: River workers are registered on this bundle before
 	// the client starts; services get the client to enqueue through.
 	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(pool, workers, []*river.PeriodicJob{jobs.RetentionJob()}, logger)
+	periodic := append([]*river.PeriodicJob{jobs.RetentionJob()}, donations.PeriodicJobs()...)
+	jobClient, err := jobs.NewClient(pool, workers, periodic, logger)
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := mail.NewRenderer(members.Templates, identity.Templates)
+	renderer, err := mail.NewRenderer(members.Templates, identity.Templates, donations.Templates)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +91,8 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		"idempotency keys":     idempotencyStore.Purge,
 		"staff refresh tokens": identityService.PurgeExpired,
 	}, logger))
+	giftAidService, donationService := newGiving(cfg, pool, ring, outbox, jobClient, logger)
+	donationService.Workers(workers)
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(
@@ -114,8 +120,31 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		Members:     membersService,
 		Idempotency: idempotencyStore,
 		Outbox:      mail.NewAdmin(jobClient, pool),
+		Donations:   donationService,
+		GiftAid:     giftAidService,
 	}).Handler()
 	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, Identity: identityService}, nil
+}
+
+// newGiving builds Gift Aid and donations from configuration.
+func newGiving(cfg *config.Config, pool *pgxpool.Pool, ring *sealed.Ring, outbox *mail.Outbox, jobClient *jobs.Client, logger *slog.Logger) (*giftaid.Service, *donations.Service) {
+	giftAidService := giftaid.NewService(pool, ring, cfg.GiftAidAggregateMax, time.Now)
+	secrets := make([]string, len(cfg.StripeWebhookSecrets))
+	for i, s := range cfg.StripeWebhookSecrets {
+		secrets[i] = s.Reveal()
+	}
+	linkKeys := make([]donations.LinkKey, len(cfg.JWTKeys))
+	for i, k := range cfg.JWTKeys {
+		linkKeys[i] = donations.LinkKey{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
+	}
+	donateURL := *cfg.SiteURL
+	donateURL.Path = strings.TrimSuffix(donateURL.Path, "/") + "/donate"
+	donationService := donations.NewService(pool, donations.Settings{
+		StripeKey: cfg.StripeSecretKey.Reveal(), StripeURL: cfg.StripeAPIURL, WebhookSecrets: secrets, WebhookTolerance: cfg.StripeWebhookTolerance,
+		MinPence: cfg.DonationMinPence, MaxPence: cfg.DonationMaxPence, Presets: cfg.DonationPresets, DonateURL: &donateURL,
+		LinkKeys: linkKeys, PublicBaseURL: cfg.PublicBaseURL.String(),
+	}, giftAidService, outbox, jobClient, time.Now, logger)
+	return giftAidService, donationService
 }
 
 // sealing builds the encryption ring and keyed hasher from configuration.

@@ -76,6 +76,18 @@ type Config struct {
 	PendingMemberTTL    time.Duration // unconfirmed signups are purged after this
 	SignupEmailInterval time.Duration // at most one signup email per address per interval
 	SignupRateLimit     int           // signups per client address per hour
+
+	// Donations through Stripe. StripeAPIURL points tests at stripe-mock.
+	StripeSecretKey        Secret
+	StripeAPIURL           string
+	StripeWebhookSecrets   []Secret
+	StripeWebhookTolerance time.Duration
+	// DonationMinPence and DonationMaxPence bound one gift; presets are the
+	// amounts the donate page offers.
+	DonationMinPence    int64
+	DonationMaxPence    int64
+	DonationPresets     []int64
+	GiftAidAggregateMax int64
 }
 
 // JWTKey is one HMAC signing key and its kid.
@@ -134,6 +146,30 @@ func Load(getenv func(string) string) (*Config, error) {
 		}
 	}
 	c.SiteURL = r.httpURL("HPA_SITE_URL", "http://localhost:3000")
+	c.StripeSecretKey = r.secret("HPA_STRIPE_SECRET_KEY", "")
+	c.StripeAPIURL = r.httpURL("HPA_STRIPE_API_URL", "https://api.stripe.com").String()
+	c.StripeWebhookSecrets = r.secretList("HPA_STRIPE_WEBHOOK_SECRETS")
+	c.StripeWebhookTolerance = r.duration("HPA_STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute)
+	c.DonationMinPence = int64(r.intRange("HPA_DONATION_MIN_PENCE", 100, 30, 100_000_000))
+	c.DonationMaxPence = int64(r.intRange("HPA_DONATION_MAX_PENCE", 1_000_000, 30, 100_000_000))
+	c.DonationPresets = r.pence("HPA_DONATION_PRESETS", "500,1000,2500,5000")
+	c.GiftAidAggregateMax = int64(r.intRange("HPA_GIFT_AID_AGGREGATE_MAX_PENCE", 2000, 0, 100_000))
+	if c.DonationMinPence > c.DonationMaxPence {
+		r.fail("HPA_DONATION_MIN_PENCE", "must not exceed HPA_DONATION_MAX_PENCE")
+	}
+	for _, p := range c.DonationPresets {
+		if p < c.DonationMinPence || p > c.DonationMaxPence {
+			r.fail("HPA_DONATION_PRESETS", "amounts must lie between HPA_DONATION_MIN_PENCE and HPA_DONATION_MAX_PENCE, got %d", p)
+		}
+	}
+	if c.Env == EnvProduction {
+		if !c.StripeSecretKey.IsSet() {
+			r.fail("HPA_STRIPE_SECRET_KEY", "is required in production")
+		}
+		if len(c.StripeWebhookSecrets) == 0 {
+			r.fail("HPA_STRIPE_WEBHOOK_SECRETS", "is required in production (the endpoint's whsec_ signing secret)")
+		}
+	}
 	c.EncryptionKeys = r.namedKeys("HPA_ENCRYPTION_KEYS", 32, 32)
 	c.HashKey = r.base64Secret("HPA_HASH_KEY", 32)
 	c.MemberTokenTTL = r.duration("HPA_MEMBER_TOKEN_TTL", time.Hour)
@@ -309,6 +345,29 @@ func (r *reader) databaseURL(name, def string) Secret {
 		r.fail(name, "must be a postgres:// URL")
 	}
 	return Secret(v)
+}
+
+// secretList parses a comma-separated list of secrets.
+func (r *reader) secretList(name string) []Secret {
+	var out []Secret
+	for _, v := range splitList(r.get(name, "")) {
+		out = append(out, Secret(v))
+	}
+	return out
+}
+
+// pence parses a comma-separated list of positive whole pence.
+func (r *reader) pence(name, def string) []int64 {
+	var out []int64
+	for _, v := range splitList(r.get(name, def)) {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			r.fail(name, "must list whole numbers of pence such as 500,1000, got %q", v)
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // namedKeys parses "kid:secret,kid2:secret2" with base64url (or standard

@@ -29,24 +29,30 @@ func TestDefaultsSuitLocalDevelopment(t *testing.T) {
 
 func TestEveryBadValueIsReportedByName(t *testing.T) {
 	bad := map[string]string{
-		"HPA_ENV":              "staging",
-		"HPA_DATABASE_URL":     "mysql://root:hunter2@db/hpa",
-		"HPA_DB_MAX_CONNS":     "0",
-		"HPA_HTTP_ADDR":        "8080",
-		"HPA_PUBLIC_BASE_URL":  "not a url",
-		"HPA_CORS_ORIGINS":     "https://ok.example, *",
-		"HPA_TRUSTED_PROXIES":  "10.0.0.0/8, bogus",
-		"HPA_RATE_LIMIT":       "lots",
-		"HPA_RATE_WINDOW":      "-5s",
-		"HPA_SHUTDOWN_TIMEOUT": "soon",
-		"HPA_LOG_LEVEL":        "chatty",
-		"HPA_LOG_FORMAT":       "xml",
-		"HPA_CONTACT_EMAIL":    "Someone <a@b.example>",
-		"HPA_MAIL_TRANSPORT":   "pigeon",
-		"HPA_MAIL_FROM":        "not an address",
-		"HPA_SMTP_PORT":        "99999",
-		"HPA_SMTP_TLS":         "maybe",
-		"HPA_SMTP_TIMEOUT":     "0s",
+		"HPA_ENV":                          "staging",
+		"HPA_DATABASE_URL":                 "mysql://root:hunter2@db/hpa",
+		"HPA_DB_MAX_CONNS":                 "0",
+		"HPA_HTTP_ADDR":                    "8080",
+		"HPA_PUBLIC_BASE_URL":              "not a url",
+		"HPA_CORS_ORIGINS":                 "https://ok.example, *",
+		"HPA_TRUSTED_PROXIES":              "10.0.0.0/8, bogus",
+		"HPA_RATE_LIMIT":                   "lots",
+		"HPA_RATE_WINDOW":                  "-5s",
+		"HPA_SHUTDOWN_TIMEOUT":             "soon",
+		"HPA_LOG_LEVEL":                    "chatty",
+		"HPA_LOG_FORMAT":                   "xml",
+		"HPA_CONTACT_EMAIL":                "Someone <a@b.example>",
+		"HPA_MAIL_TRANSPORT":               "pigeon",
+		"HPA_MAIL_FROM":                    "not an address",
+		"HPA_SMTP_PORT":                    "99999",
+		"HPA_SMTP_TLS":                     "maybe",
+		"HPA_SMTP_TIMEOUT":                 "0s",
+		"HPA_STRIPE_API_URL":               "ftp://stripe",
+		"HPA_STRIPE_WEBHOOK_TOLERANCE":     "never",
+		"HPA_DONATION_MIN_PENCE":           "0",
+		"HPA_DONATION_MAX_PENCE":           "-1",
+		"HPA_DONATION_PRESETS":             "5,ten",
+		"HPA_GIFT_AID_AGGREGATE_MAX_PENCE": "lots",
 	}
 	_, err := Load(env(bad))
 	if err == nil {
@@ -69,8 +75,18 @@ func TestProductionNeedsHTTPS(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org", "HPA_JWT_KEYS": "k1:" + strings.Repeat("QUJD", 11), "HPA_MAIL_TRANSPORT": "smtp",
-		"HPA_ENCRYPTION_KEYS": "e1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 32))), "HPA_HASH_KEY": strings.Repeat("QUJD", 11)})); err != nil {
+		"HPA_ENCRYPTION_KEYS": "e1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 32))), "HPA_HASH_KEY": strings.Repeat("QUJD", 11),
+		"HPA_STRIPE_SECRET_KEY": "sk_live_x", "HPA_STRIPE_WEBHOOK_SECRETS": "whsec_x"})); err != nil {
 		t.Errorf("valid production config refused: %v", err)
+	}
+}
+
+func TestProductionNeedsStripe(t *testing.T) {
+	_, err := Load(env(map[string]string{"HPA_ENV": "production"}))
+	for _, name := range []string{"HPA_STRIPE_SECRET_KEY", "HPA_STRIPE_WEBHOOK_SECRETS"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("production without %s: %v", name, err)
+		}
 	}
 }
 

@@ -38,6 +38,18 @@ type AuditEvent struct {
 	Details    []byte
 }
 
+type Campaign struct {
+	ID          uuid.UUID
+	Slug        string
+	Name        string
+	Description string
+	TargetPence *int64
+	Active      bool
+	Position    int32
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
 type ConsentEvent struct {
 	ID          int64
 	MemberID    uuid.UUID
@@ -49,6 +61,119 @@ type ConsentEvent struct {
 	SourceKeyID *uuid.UUID
 	RequestID   *string
 	OccurredAt  time.Time
+}
+
+type Donation struct {
+	ID                          uuid.UUID
+	DonorID                     *uuid.UUID
+	CampaignID                  uuid.UUID
+	AmountPence                 int64
+	Currency                    string
+	FeePence                    *int64
+	RefundedPence               int64
+	Channel                     string
+	Method                      string
+	Frequency                   string
+	Status                      string
+	DisputeStatus               *string
+	StripePaymentIntentID       *string
+	StripeInvoiceID             *string
+	StripeChargeID              *string
+	StripeSessionID             *string
+	SubscriptionID              *uuid.UUID
+	CheckoutID                  *uuid.UUID
+	GiftAidDeclarationID        *uuid.UUID
+	GiftAidClaimID              *uuid.UUID
+	Reference                   string
+	PaidAt                      time.Time
+	RecordedBy                  *uuid.UUID
+	CreatedAt                   time.Time
+	UpdatedAt                   time.Time
+	GiftAidClaimedDeclarationID *uuid.UUID
+}
+
+type DonationCheckout struct {
+	ID              uuid.UUID
+	StripeSessionID *string
+	Frequency       string
+	AmountPence     int64
+	Currency        string
+	CampaignID      uuid.UUID
+	MemberID        *uuid.UUID
+	GiftAidKeyID    *string
+	GiftAidSealed   []byte
+	Status          string
+	CreatedAt       time.Time
+	CompletedAt     *time.Time
+}
+
+type DonationRefund struct {
+	ID             uuid.UUID
+	DonationID     uuid.UUID
+	StripeRefundID *string
+	AmountPence    int64
+	Reason         string
+	Note           string
+	CreatedBy      *uuid.UUID
+	CreatedAt      time.Time
+}
+
+type DonationSubscription struct {
+	ID                   uuid.UUID
+	StripeSubscriptionID string
+	DonorID              *uuid.UUID
+	CheckoutID           *uuid.UUID
+	CampaignID           uuid.UUID
+	AmountPence          int64
+	Status               string
+	CancelAtPeriodEnd    bool
+	CurrentPeriodEnd     *time.Time
+	CanceledAt           *time.Time
+	LastEventAt          time.Time
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
+type Donor struct {
+	ID               uuid.UUID
+	Email            *string
+	Name             string
+	StripeCustomerID *string
+	MemberID         *uuid.UUID
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+type GiftAidClaim struct {
+	ID                  uuid.UUID
+	PeriodFrom          time.Time
+	PeriodTo            time.Time
+	DonationCount       int32
+	TotalPence          int64
+	GiftAidPence        int64
+	AggregateLimitPence int64
+	CreatedBy           *uuid.UUID
+	RetainUntil         time.Time
+	CreatedAt           time.Time
+}
+
+type GiftAidDeclaration struct {
+	ID                 uuid.UUID
+	DonorID            *uuid.UUID
+	MemberID           *uuid.UUID
+	KeyID              string
+	PersonalSealed     []byte
+	UkPostcode         bool
+	Scope              string
+	Method             string
+	WordingVersion     string
+	Wording            string
+	DeclaredOn         time.Time
+	ConfirmationSentOn *time.Time
+	CancelledAt        *time.Time
+	RecordedBy         *uuid.UUID
+	RetainUntil        time.Time
+	CreatedAt          time.Time
 }
 
 type IdempotencyKey struct {
@@ -124,6 +249,20 @@ type Organisation struct {
 	CreatedAt time.Time
 }
 
+type ReconciliationReport struct {
+	ID               uuid.UUID
+	PeriodStart      time.Time
+	PeriodEnd        time.Time
+	Trigger          string
+	StripeCount      int32
+	StripeTotalPence int64
+	LedgerCount      int32
+	LedgerTotalPence int64
+	Differences      []byte
+	DifferenceCount  int32
+	CreatedAt        time.Time
+}
+
 type RefreshToken struct {
 	TokenHash []byte
 	FamilyID  uuid.UUID
@@ -170,4 +309,14 @@ type StaffToken struct {
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 	CreatedAt time.Time
+}
+
+type StripeEvent struct {
+	ID         string
+	Type       string
+	Created    time.Time
+	ReceivedAt time.Time
+	Status     string
+	Awaiting   *string
+	Payload    []byte
 }

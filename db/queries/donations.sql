@@ -1,0 +1,314 @@
+-- Campaigns ---------------------------------------------------------------
+
+-- name: CampaignList :many
+-- Every campaign with its running total: what was given, less refunds,
+-- excluding disputed payments.
+SELECT c.*, COALESCE(t.total_pence, 0)::bigint AS total_pence, COALESCE(t.gift_count, 0)::bigint AS gift_count
+FROM campaigns c
+LEFT JOIN (
+    SELECT campaign_id, sum(amount_pence - refunded_pence) AS total_pence, count(*) AS gift_count
+    FROM donations WHERE status <> 'disputed' GROUP BY campaign_id
+) t ON t.campaign_id = c.id
+WHERE (NOT @active_only::boolean OR c.active)
+ORDER BY c.position, c.slug;
+
+-- name: CampaignGetBySlug :one
+SELECT * FROM campaigns WHERE slug = @slug;
+
+-- name: CampaignInsert :one
+INSERT INTO campaigns (slug, name, description, target_pence, active, position)
+VALUES (@slug, @name, @description, sqlc.narg(target_pence), @active, @position)
+RETURNING *;
+
+-- name: CampaignUpdate :one
+UPDATE campaigns SET
+    name = COALESCE(sqlc.narg(name), name),
+    description = COALESCE(sqlc.narg(description), description),
+    target_pence = CASE WHEN @clear_target::boolean THEN NULL ELSE COALESCE(sqlc.narg(target_pence), target_pence) END,
+    active = COALESCE(sqlc.narg(active), active),
+    position = COALESCE(sqlc.narg(position), position),
+    updated_at = now()
+WHERE slug = @slug
+RETURNING *;
+
+-- Donors ------------------------------------------------------------------
+
+-- name: DonorGet :one
+SELECT * FROM donors WHERE id = @id;
+
+-- name: DonorGetByStripeCustomer :one
+SELECT * FROM donors WHERE stripe_customer_id = @stripe_customer_id;
+
+-- name: DonorUpsertByEmail :one
+-- Finds or creates the donor with this email, filling in what was missing.
+INSERT INTO donors (email, name, stripe_customer_id, member_id)
+VALUES (@email, @name, sqlc.narg(stripe_customer_id), sqlc.narg(member_id))
+ON CONFLICT (email) DO UPDATE SET
+    name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE donors.name END,
+    stripe_customer_id = COALESCE(donors.stripe_customer_id, excluded.stripe_customer_id),
+    member_id = COALESCE(donors.member_id, excluded.member_id),
+    updated_at = now()
+RETURNING *;
+
+-- name: DonorInsert :one
+INSERT INTO donors (email, name, stripe_customer_id, member_id)
+VALUES (sqlc.narg(email), @name, sqlc.narg(stripe_customer_id), sqlc.narg(member_id))
+RETURNING *;
+
+-- name: DonorList :many
+-- Newest first; the cursor is the last (created_at, id) of the previous page.
+SELECT d.*,
+    (SELECT count(*) FROM donations g WHERE g.donor_id = d.id)::bigint AS gift_count,
+    (SELECT COALESCE(sum(g.amount_pence - g.refunded_pence), 0) FROM donations g WHERE g.donor_id = d.id AND g.status <> 'disputed')::bigint AS total_pence,
+    EXISTS (SELECT 1 FROM donation_subscriptions s WHERE s.donor_id = d.id AND s.status IN ('active', 'trialing', 'past_due')) AS monthly
+FROM donors d
+WHERE (sqlc.narg(email)::text IS NULL OR d.email = sqlc.narg(email))
+  AND (sqlc.narg(before_created)::timestamptz IS NULL OR (d.created_at, d.id) < (sqlc.narg(before_created), sqlc.narg(before_id)::uuid))
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT @page_size;
+
+-- Checkouts ---------------------------------------------------------------
+
+-- name: CheckoutInsert :one
+INSERT INTO donation_checkouts (id, frequency, amount_pence, campaign_id, member_id, gift_aid_key_id, gift_aid_sealed)
+VALUES (@id, @frequency, @amount_pence, @campaign_id, sqlc.narg(member_id), sqlc.narg(gift_aid_key_id), sqlc.narg(gift_aid_sealed))
+RETURNING *;
+
+-- name: CheckoutSetSession :exec
+UPDATE donation_checkouts SET stripe_session_id = @stripe_session_id WHERE id = @id;
+
+-- name: CheckoutGetForUpdate :one
+SELECT * FROM donation_checkouts WHERE id = @id FOR UPDATE;
+
+-- name: CheckoutFinish :exec
+-- Completes or fails a checkout; the sealed Gift Aid details go either way
+-- (a completed one has become a declaration).
+UPDATE donation_checkouts SET status = @status, completed_at = now(), gift_aid_key_id = NULL, gift_aid_sealed = NULL
+WHERE id = @id;
+
+-- name: CheckoutExpireOpen :execrows
+UPDATE donation_checkouts SET status = 'expired', gift_aid_key_id = NULL, gift_aid_sealed = NULL
+WHERE status = 'open' AND created_at < @before;
+
+-- Subscriptions -----------------------------------------------------------
+
+-- name: SubscriptionUpsert :one
+-- Applies a subscription's state unless a newer event already did.
+INSERT INTO donation_subscriptions (stripe_subscription_id, donor_id, checkout_id, campaign_id, amount_pence, status,
+    cancel_at_period_end, current_period_end, canceled_at, last_event_at)
+VALUES (@stripe_subscription_id, sqlc.narg(donor_id), sqlc.narg(checkout_id), @campaign_id, @amount_pence, @status,
+    @cancel_at_period_end, sqlc.narg(current_period_end), sqlc.narg(canceled_at), @last_event_at)
+ON CONFLICT (stripe_subscription_id) DO UPDATE SET
+    donor_id = COALESCE(donation_subscriptions.donor_id, excluded.donor_id),
+    checkout_id = COALESCE(donation_subscriptions.checkout_id, excluded.checkout_id),
+    amount_pence = CASE WHEN donation_subscriptions.last_event_at <= excluded.last_event_at THEN excluded.amount_pence ELSE donation_subscriptions.amount_pence END,
+    status = CASE WHEN donation_subscriptions.last_event_at <= excluded.last_event_at THEN excluded.status ELSE donation_subscriptions.status END,
+    cancel_at_period_end = CASE WHEN donation_subscriptions.last_event_at <= excluded.last_event_at THEN excluded.cancel_at_period_end ELSE donation_subscriptions.cancel_at_period_end END,
+    current_period_end = CASE WHEN donation_subscriptions.last_event_at <= excluded.last_event_at THEN excluded.current_period_end ELSE donation_subscriptions.current_period_end END,
+    canceled_at = CASE WHEN donation_subscriptions.last_event_at <= excluded.last_event_at THEN excluded.canceled_at ELSE donation_subscriptions.canceled_at END,
+    last_event_at = GREATEST(donation_subscriptions.last_event_at, excluded.last_event_at),
+    updated_at = now()
+RETURNING *;
+
+-- name: SubscriptionGetByStripeID :one
+SELECT * FROM donation_subscriptions WHERE stripe_subscription_id = @stripe_subscription_id;
+
+-- name: SubscriptionListByDonor :many
+SELECT s.*, c.slug AS campaign_slug FROM donation_subscriptions s JOIN campaigns c ON c.id = s.campaign_id
+WHERE s.donor_id = @donor_id ORDER BY s.created_at DESC;
+
+-- Donations ---------------------------------------------------------------
+
+-- name: DonationInsertStripe :one
+-- Records a Stripe payment once: a second event for the same payment
+-- intent, invoice or charge inserts nothing.
+INSERT INTO donations (donor_id, campaign_id, amount_pence, fee_pence, channel, method, frequency,
+    stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id,
+    gift_aid_declaration_id, paid_at)
+VALUES (@donor_id, @campaign_id, @amount_pence, sqlc.narg(fee_pence), 'online', @method, @frequency,
+    sqlc.narg(stripe_payment_intent_id), sqlc.narg(stripe_invoice_id), sqlc.narg(stripe_charge_id), sqlc.narg(stripe_session_id),
+    sqlc.narg(subscription_id), sqlc.narg(checkout_id), sqlc.narg(gift_aid_declaration_id), @paid_at)
+ON CONFLICT DO NOTHING
+RETURNING *;
+
+-- name: DonationInsertOffline :one
+INSERT INTO donations (donor_id, campaign_id, amount_pence, channel, method, frequency, gift_aid_declaration_id, reference, paid_at, recorded_by)
+VALUES (sqlc.narg(donor_id), @campaign_id, @amount_pence, 'offline', @method, 'one_off', sqlc.narg(gift_aid_declaration_id), @reference, @paid_at, sqlc.narg(recorded_by))
+RETURNING *;
+
+-- name: DonationGet :one
+SELECT d.*, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
+WHERE d.id = @id;
+
+-- name: DonationGetForUpdate :one
+SELECT * FROM donations WHERE id = @id FOR UPDATE;
+
+-- name: DonationFindByStripe :one
+-- The donation a charge, payment intent or invoice belongs to, locked.
+SELECT * FROM donations
+WHERE (sqlc.narg(payment_intent_id)::text IS NOT NULL AND stripe_payment_intent_id = sqlc.narg(payment_intent_id))
+   OR (sqlc.narg(charge_id)::text IS NOT NULL AND stripe_charge_id = sqlc.narg(charge_id))
+   OR (sqlc.narg(invoice_id)::text IS NOT NULL AND stripe_invoice_id = sqlc.narg(invoice_id))
+LIMIT 1
+FOR UPDATE;
+
+-- name: DonationSetStripeRefunded :one
+-- Stripe's cumulative refunded amount; refunds only grow, so an older
+-- event never lowers it.
+UPDATE donations SET
+    refunded_pence = GREATEST(refunded_pence, LEAST(@refunded_pence::bigint, amount_pence)),
+    stripe_charge_id = COALESCE(stripe_charge_id, sqlc.narg(charge_id)),
+    status = CASE
+        WHEN status = 'disputed' THEN 'disputed'
+        WHEN GREATEST(refunded_pence, LEAST(@refunded_pence::bigint, amount_pence)) = amount_pence THEN 'refunded'
+        WHEN GREATEST(refunded_pence, LEAST(@refunded_pence::bigint, amount_pence)) > 0 THEN 'partially_refunded'
+        ELSE status END,
+    updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: DonationAddRefund :one
+-- A refund staff asked for; refuses to refund more than was given.
+UPDATE donations SET
+    refunded_pence = refunded_pence + @amount_pence::bigint,
+    status = CASE
+        WHEN status = 'disputed' THEN 'disputed'
+        WHEN refunded_pence + @amount_pence::bigint = amount_pence THEN 'refunded'
+        ELSE 'partially_refunded' END,
+    updated_at = now()
+WHERE id = @id AND refunded_pence + @amount_pence::bigint <= amount_pence
+RETURNING *;
+
+-- name: DonationSetDisputed :exec
+UPDATE donations SET status = 'disputed', dispute_status = @dispute_status, updated_at = now() WHERE id = @id;
+
+-- name: DonationList :many
+-- Newest first; the cursor is the last (paid_at, id) of the previous page.
+SELECT d.*, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
+WHERE d.paid_at >= @from_time AND d.paid_at < @to_time
+  AND (sqlc.narg(campaign)::text IS NULL OR c.slug = sqlc.narg(campaign))
+  AND (sqlc.narg(channel)::text IS NULL OR d.channel = sqlc.narg(channel))
+  AND (sqlc.narg(status)::text IS NULL OR d.status = sqlc.narg(status))
+  AND (sqlc.narg(frequency)::text IS NULL OR d.frequency = sqlc.narg(frequency))
+  AND (sqlc.narg(donor_id)::uuid IS NULL OR d.donor_id = sqlc.narg(donor_id))
+  AND (sqlc.narg(before_paid)::timestamptz IS NULL OR (d.paid_at, d.id) < (sqlc.narg(before_paid), sqlc.narg(before_id)::uuid))
+ORDER BY d.paid_at DESC, d.id DESC
+LIMIT @page_size;
+
+-- name: DonationTotalsByCampaign :many
+SELECT c.slug, c.name, COALESCE(sum(d.amount_pence - d.refunded_pence), 0)::bigint AS total_pence, count(d.id)::bigint AS gift_count
+FROM campaigns c
+LEFT JOIN donations d ON d.campaign_id = c.id AND d.status <> 'disputed' AND d.paid_at >= @from_time AND d.paid_at < @to_time
+WHERE c.active OR d.id IS NOT NULL
+GROUP BY c.id ORDER BY c.position, c.slug;
+
+-- name: DonationTotalsByMonth :many
+SELECT to_char(date_trunc('month', d.paid_at AT TIME ZONE 'Europe/London'), 'YYYY-MM')::text AS month,
+    sum(d.amount_pence)::bigint AS gross_pence, sum(d.refunded_pence)::bigint AS refunded_pence,
+    COALESCE(sum(d.fee_pence), 0)::bigint AS fee_pence, count(*)::bigint AS gift_count
+FROM donations d
+WHERE d.status <> 'disputed' AND d.paid_at >= @from_time AND d.paid_at < @to_time
+GROUP BY 1 ORDER BY 1;
+
+-- name: DonationTotalsByChannel :many
+SELECT d.channel, d.frequency, sum(d.amount_pence)::bigint AS gross_pence, sum(d.refunded_pence)::bigint AS refunded_pence,
+    COALESCE(sum(d.fee_pence), 0)::bigint AS fee_pence, count(*)::bigint AS gift_count
+FROM donations d
+WHERE d.status <> 'disputed' AND d.paid_at >= @from_time AND d.paid_at < @to_time
+GROUP BY d.channel, d.frequency ORDER BY d.channel, d.frequency;
+
+-- name: DonationListOnlineForPeriod :many
+SELECT id, amount_pence, refunded_pence, status, stripe_payment_intent_id, stripe_charge_id, stripe_invoice_id, paid_at
+FROM donations WHERE channel = 'online' AND paid_at >= @from_time AND paid_at < @to_time
+ORDER BY paid_at, id;
+
+-- name: DonationCountByStripeIDs :one
+SELECT count(*) FROM donations
+WHERE stripe_payment_intent_id = ANY(@payment_intent_ids::text[]) OR stripe_charge_id = ANY(@charge_ids::text[]);
+
+-- Refunds -----------------------------------------------------------------
+
+-- name: RefundInsert :one
+INSERT INTO donation_refunds (donation_id, stripe_refund_id, amount_pence, reason, note, created_by)
+VALUES (@donation_id, sqlc.narg(stripe_refund_id), @amount_pence, @reason, @note, sqlc.narg(created_by))
+RETURNING *;
+
+-- name: RefundListByDonation :many
+SELECT * FROM donation_refunds WHERE donation_id = @donation_id ORDER BY created_at;
+
+-- Stripe events -----------------------------------------------------------
+
+-- name: StripeEventSeen :one
+SELECT EXISTS (SELECT 1 FROM stripe_events WHERE id = @id AND status <> 'deferred');
+
+-- name: StripeEventInsert :one
+-- Stores an event once; a redelivered event inserts nothing.
+INSERT INTO stripe_events (id, type, created, status, awaiting, payload)
+VALUES (@id, @type, @created, @status, sqlc.narg(awaiting), sqlc.narg(payload))
+ON CONFLICT (id) DO NOTHING
+RETURNING id;
+
+-- name: StripeEventListAwaiting :many
+SELECT * FROM stripe_events WHERE status = 'deferred' AND awaiting = ANY(@keys::text[]) ORDER BY created FOR UPDATE;
+
+-- name: StripeEventMarkProcessed :exec
+UPDATE stripe_events SET status = 'processed', awaiting = NULL, payload = NULL WHERE id = @id;
+
+-- name: StripeEventPurge :execrows
+DELETE FROM stripe_events WHERE status <> 'deferred' AND received_at < @before;
+
+-- Reconciliation ----------------------------------------------------------
+
+-- name: ReconciliationInsert :one
+INSERT INTO reconciliation_reports (period_start, period_end, trigger, stripe_count, stripe_total_pence, ledger_count, ledger_total_pence, differences, difference_count)
+VALUES (@period_start, @period_end, @trigger, @stripe_count, @stripe_total_pence, @ledger_count, @ledger_total_pence, @differences, @difference_count)
+RETURNING *;
+
+-- name: ReconciliationGet :one
+SELECT * FROM reconciliation_reports WHERE id = @id;
+
+-- name: ReconciliationList :many
+SELECT * FROM reconciliation_reports
+WHERE (sqlc.narg(before_created)::timestamptz IS NULL OR (created_at, id) < (sqlc.narg(before_created), sqlc.narg(before_id)::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @page_size;
+
+-- name: StaffTreasurerEmails :many
+-- Where reconciliation reports go: active treasurers, or admins if none.
+SELECT email FROM staff
+WHERE active AND password_hash IS NOT NULL
+  AND ('treasurer' = ANY(roles) OR (NOT EXISTS (SELECT 1 FROM staff t WHERE t.active AND 'treasurer' = ANY(t.roles)) AND 'admin' = ANY(roles)))
+ORDER BY email;
+
+-- name: StripeEventDefer :exec
+UPDATE stripe_events SET status = 'deferred', awaiting = @awaiting, payload = @payload WHERE id = @id;
+
+-- name: CheckoutGet :one
+SELECT * FROM donation_checkouts WHERE id = @id;
+
+-- name: DonorUpsertMember :execrows
+UPDATE donors SET member_id = COALESCE(member_id, sqlc.narg(member_id)), updated_at = now() WHERE id = @id;
+
+-- name: DonationSetPaymentDetails :exec
+-- Fills in what Stripe told us after the event: charge, fee, method.
+UPDATE donations SET
+    stripe_charge_id = COALESCE(stripe_charge_id, sqlc.narg(charge_id)),
+    fee_pence = COALESCE(sqlc.narg(fee_pence), fee_pence),
+    method = CASE WHEN method = 'stripe' THEN @method ELSE method END,
+    updated_at = now()
+WHERE id = @id;
+
+-- name: DonationListByMember :many
+-- A member's own gifts, through the donor records linked to them.
+SELECT d.*, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
+WHERE o.member_id = @member_id
+ORDER BY d.paid_at DESC, d.id DESC
+LIMIT 500;
+
+-- name: SubscriptionListByMember :many
+SELECT s.*, c.slug AS campaign_slug FROM donation_subscriptions s
+JOIN campaigns c ON c.id = s.campaign_id JOIN donors o ON o.id = s.donor_id
+WHERE o.member_id = @member_id ORDER BY s.created_at DESC;

@@ -1,0 +1,84 @@
+-- name: DeclarationInsert :one
+INSERT INTO gift_aid_declarations (id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method,
+    wording_version, wording, declared_on, confirmation_sent_on, recorded_by, retain_until)
+VALUES (@id, sqlc.narg(donor_id), sqlc.narg(member_id), @key_id, @personal_sealed, @uk_postcode, @scope, @method,
+    @wording_version, @wording, @declared_on, sqlc.narg(confirmation_sent_on), sqlc.narg(recorded_by), @retain_until)
+RETURNING *;
+
+-- name: DeclarationGet :one
+SELECT * FROM gift_aid_declarations WHERE id = @id;
+
+-- name: DeclarationList :many
+SELECT * FROM gift_aid_declarations
+WHERE (sqlc.narg(donor_id)::uuid IS NULL OR donor_id = sqlc.narg(donor_id))
+  AND (sqlc.narg(before_created)::timestamptz IS NULL OR (created_at, id) < (sqlc.narg(before_created), sqlc.narg(before_id)::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @page_size;
+
+-- name: DeclarationCancel :one
+-- Cancelling stops the declaration covering gifts made from now on; gifts
+-- already made stay claimable.
+UPDATE gift_aid_declarations SET cancelled_at = @cancelled_at
+WHERE id = @id AND cancelled_at IS NULL
+RETURNING *;
+
+-- name: GiftAidEligible :many
+-- Gifts in the period not yet claimed, not disputed and not wholly
+-- refunded, each with the declaration that covers it: the one made for
+-- that gift, or the donor's standing declaration in force on the day.
+SELECT d.id, d.donor_id, d.amount_pence, d.refunded_pence, d.paid_at,
+    (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on,
+    g.id AS declaration_id, g.key_id, g.personal_sealed
+FROM donations d
+JOIN LATERAL (
+    SELECT x.id, x.key_id, x.personal_sealed FROM gift_aid_declarations x
+    WHERE (x.id = d.gift_aid_declaration_id
+           OR (d.donor_id IS NOT NULL AND x.donor_id = d.donor_id AND x.scope <> 'this_gift'
+               AND (d.paid_at AT TIME ZONE 'Europe/London')::date >=
+                   CASE WHEN x.scope = 'past_four_years_and_future' THEN (x.declared_on - interval '4 years')::date ELSE x.declared_on END))
+      AND (x.cancelled_at IS NULL OR d.paid_at < x.cancelled_at)
+      AND (x.method <> 'oral' OR x.confirmation_sent_on IS NOT NULL)
+    ORDER BY (x.id = d.gift_aid_declaration_id) DESC, x.declared_on DESC, x.id
+    LIMIT 1
+) g ON true
+WHERE d.gift_aid_claim_id IS NULL
+  AND d.status IN ('paid', 'partially_refunded')
+  AND d.amount_pence > d.refunded_pence
+  AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN @from_date AND @to_date
+ORDER BY d.paid_at, d.id;
+
+-- name: GiftAidClaimedDonations :many
+-- The gifts a claim covers, with the declarations that covered them.
+SELECT d.id, d.donor_id, d.amount_pence, d.refunded_pence, d.paid_at,
+    (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on,
+    g.id AS declaration_id, g.key_id, g.personal_sealed
+FROM donations d JOIN gift_aid_declarations g ON g.id = d.gift_aid_claimed_declaration_id
+WHERE d.gift_aid_claim_id = @claim_id
+ORDER BY d.paid_at, d.id;
+
+-- name: GiftAidMarkClaimed :execrows
+-- Marks gifts as claimed; a gift another claim took meanwhile is not
+-- taken again (the caller checks the count).
+UPDATE donations d SET gift_aid_claim_id = @claim_id, gift_aid_claimed_declaration_id = v.declaration_id, updated_at = now()
+FROM (SELECT unnest(@donation_ids::uuid[]) AS donation_id, unnest(@declaration_ids::uuid[]) AS declaration_id) v
+WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL;
+
+-- name: GiftAidClaimInsert :one
+INSERT INTO gift_aid_claims (id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until)
+VALUES (@id, @period_from, @period_to, @donation_count, @total_pence, @gift_aid_pence, @aggregate_limit_pence, sqlc.narg(created_by), @retain_until)
+RETURNING *;
+
+-- name: GiftAidClaimGet :one
+SELECT * FROM gift_aid_claims WHERE id = @id;
+
+-- name: GiftAidClaimList :many
+SELECT * FROM gift_aid_claims ORDER BY created_at DESC, id DESC LIMIT @page_size;
+
+-- name: DeclarationRetainUntil :exec
+-- A declaration is kept six years after the last claim that relied on it.
+UPDATE gift_aid_declarations SET retain_until = GREATEST(retain_until, @retain_until::date)
+WHERE id = ANY(@ids::uuid[]);
+
+-- name: GiftAidLock :exec
+-- Claims are made one at a time.
+SELECT pg_advisory_xact_lock(hashtext('hpa.gift_aid_claim'));

@@ -1,0 +1,183 @@
+package donations
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/audit"
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// Donor is someone who gave.
+type Donor struct {
+	ID               uuid.UUID
+	Email            string
+	Name             string
+	StripeCustomerID string
+	MemberID         *uuid.UUID
+	GiftCount        int64
+	TotalPence       int64
+	Monthly          bool
+	CreatedAt        time.Time
+}
+
+// Subscription is a monthly donor's standing gift.
+type Subscription struct {
+	ID                   uuid.UUID
+	StripeSubscriptionID string
+	Campaign             string
+	AmountPence          int64
+	Status               string
+	CancelAtPeriodEnd    bool
+	CurrentPeriodEnd     *time.Time
+	CanceledAt           *time.Time
+	CreatedAt            time.Time
+}
+
+func subscriptionFrom(s store.SubscriptionListByDonorRow) Subscription {
+	return Subscription{ID: s.ID, StripeSubscriptionID: s.StripeSubscriptionID, Campaign: s.CampaignSlug, AmountPence: s.AmountPence,
+		Status: s.Status, CancelAtPeriodEnd: s.CancelAtPeriodEnd, CurrentPeriodEnd: s.CurrentPeriodEnd, CanceledAt: s.CanceledAt, CreatedAt: s.CreatedAt}
+}
+
+// Live reports whether the subscription still takes (or retries) payments.
+func (s Subscription) Live() bool {
+	return s.Status == "active" || s.Status == "trialing" || s.Status == "past_due"
+}
+
+// DonorCursor is a position in the donor list.
+type DonorCursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        uuid.UUID `json:"i"`
+}
+
+// ListDonors returns donors newest first, optionally the one with an
+// email, audit-logged.
+func (s *Service) ListDonors(ctx context.Context, email string, before *DonorCursor, limit int) ([]Donor, error) {
+	p := store.DonorListParams{Email: nonEmpty(email), PageSize: int32(limit)}
+	if before != nil {
+		p.BeforeCreated, p.BeforeID = &before.CreatedAt, &before.ID
+	}
+	rows, err := store.Q.DonorList(ctx, s.db, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := audit.Record(ctx, s.db, audit.Event{Action: "donor.list", TargetType: "donor", Details: map[string]any{"count": len(rows)}}); err != nil {
+		return nil, err
+	}
+	out := make([]Donor, len(rows))
+	for i, r := range rows {
+		out[i] = Donor{ID: r.ID, Email: deref(r.Email), Name: r.Name, StripeCustomerID: deref(r.StripeCustomerID), MemberID: r.MemberID,
+			GiftCount: r.GiftCount, TotalPence: r.TotalPence, Monthly: r.Monthly, CreatedAt: r.CreatedAt}
+	}
+	return out, nil
+}
+
+// GetDonor returns a donor with their subscriptions and latest gifts,
+// audit-logged.
+func (s *Service) GetDonor(ctx context.Context, id uuid.UUID) (*Donor, []Subscription, []Donation, error) {
+	r, err := store.Q.DonorGet(ctx, s.db, id)
+	if store.IsNotFound(err) {
+		return nil, nil, nil, hpa.Errorf(hpa.ENOTFOUND, "no donor has this ID")
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	subs, err := store.Q.SubscriptionListByDonor(ctx, s.db, &id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	gifts, err := store.Q.DonationList(ctx, s.db, Filter{DonorID: &id, Limit: 200}.params())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := audit.Record(ctx, s.db, audit.Event{Action: "donor.read", TargetType: "donor", TargetID: id.String()}); err != nil {
+		return nil, nil, nil, err
+	}
+	d := &Donor{ID: r.ID, Email: deref(r.Email), Name: r.Name, StripeCustomerID: deref(r.StripeCustomerID), MemberID: r.MemberID, CreatedAt: r.CreatedAt}
+	outSubs := make([]Subscription, len(subs))
+	for i, sub := range subs {
+		outSubs[i] = subscriptionFrom(sub)
+		d.Monthly = d.Monthly || outSubs[i].Live()
+	}
+	outGifts := make([]Donation, len(gifts))
+	for i, g := range gifts {
+		outGifts[i] = donationFrom(g)
+		if g.Status != "disputed" {
+			d.TotalPence += g.AmountPence - g.RefundedPence
+		}
+	}
+	d.GiftCount = int64(len(gifts))
+	return d, outSubs, outGifts, nil
+}
+
+// SendStatement emails a donor the statement of their gifts in a UK
+// calendar year, audit-logged.
+func (s *Service) SendStatement(ctx context.Context, donorID uuid.UUID, year int) error {
+	if year < 2000 || year > s.now().In(London).Year() {
+		return hpa.Invalid("body.year", "must be a year up to this one")
+	}
+	return store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		donor, err := store.Q.DonorGet(ctx, tx, donorID)
+		if store.IsNotFound(err) {
+			return hpa.Errorf(hpa.ENOTFOUND, "no donor has this ID")
+		}
+		if err != nil {
+			return err
+		}
+		if donor.Email == nil {
+			return hpa.Errorf(hpa.ECONFLICT, "this donor has no email address to send a statement to").WithReason("donor-has-no-email")
+		}
+		from := time.Date(year, 1, 1, 0, 0, 0, 0, London)
+		gifts, err := store.Q.DonationList(ctx, tx, Filter{DonorID: &donorID, From: from, To: from.AddDate(1, 0, 0), Limit: 10000}.params())
+		if err != nil {
+			return err
+		}
+		var lines []map[string]any
+		var total int64
+		giftAid := false
+		for i := len(gifts) - 1; i >= 0; i-- { // oldest first
+			g := gifts[i]
+			if g.Status == "disputed" || g.AmountPence == g.RefundedPence {
+				continue
+			}
+			lines = append(lines, statementLine(g))
+			total += g.AmountPence - g.RefundedPence
+			giftAid = giftAid || g.GiftAidDeclarationID != nil || g.GiftAidClaimID != nil
+		}
+		if len(lines) == 0 {
+			return hpa.Errorf(hpa.ECONFLICT, "this donor made no gifts in %d", year).WithReason("no-gifts-in-year")
+		}
+		if err := s.outbox.Enqueue(ctx, tx, mail.Email{Template: "donation-statement", To: *donor.Email, Data: map[string]any{
+			"Name": greetingName(&donor.Name), "Year": year, "Lines": lines, "Total": pounds(total), "GiftAid": giftAid,
+		}}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Action: "donor.statement", TargetType: "donor", TargetID: donorID.String(), Details: map[string]any{"year": year}})
+	})
+}
+
+// MemberGiving returns a member's own gifts (newest first, at most 500)
+// and monthly subscriptions, through the donor records linked to them.
+func (s *Service) MemberGiving(ctx context.Context, memberID uuid.UUID) ([]Subscription, []Donation, error) {
+	subs, err := store.Q.SubscriptionListByMember(ctx, s.db, &memberID)
+	if err != nil {
+		return nil, nil, err
+	}
+	gifts, err := store.Q.DonationListByMember(ctx, s.db, &memberID)
+	if err != nil {
+		return nil, nil, err
+	}
+	outSubs := make([]Subscription, len(subs))
+	for i, sub := range subs {
+		outSubs[i] = subscriptionFrom(store.SubscriptionListByDonorRow(sub))
+	}
+	outGifts := make([]Donation, len(gifts))
+	for i, g := range gifts {
+		outGifts[i] = donationFrom(store.DonationListRow(g))
+	}
+	return outSubs, outGifts, nil
+}

@@ -1,0 +1,301 @@
+package donations
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/audit"
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+	"github.com/stripe/stripe-go/v82"
+)
+
+// Donation is one gift in the ledger.
+type Donation struct {
+	ID                    uuid.UUID
+	DonorID               *uuid.UUID
+	DonorEmail, DonorName string
+	Campaign              string
+	AmountPence           int64
+	RefundedPence         int64
+	FeePence              *int64
+	Currency              string
+	Channel               string
+	Method                string
+	Frequency             string
+	Status                string
+	DisputeStatus         string
+	StripePaymentIntentID string
+	StripeChargeID        string
+	StripeInvoiceID       string
+	SubscriptionID        *uuid.UUID
+	GiftAidDeclarationID  *uuid.UUID
+	GiftAidClaimID        *uuid.UUID
+	Reference             string
+	PaidAt                time.Time
+	CreatedAt             time.Time
+}
+
+func donationFrom(r store.DonationListRow) Donation {
+	return Donation{ID: r.ID, DonorID: r.DonorID, DonorEmail: deref(r.DonorEmail), DonorName: deref(r.DonorName), Campaign: r.CampaignSlug,
+		AmountPence: r.AmountPence, RefundedPence: r.RefundedPence, FeePence: r.FeePence, Currency: r.Currency, Channel: r.Channel, Method: r.Method,
+		Frequency: r.Frequency, Status: r.Status, DisputeStatus: deref(r.DisputeStatus), StripePaymentIntentID: deref(r.StripePaymentIntentID),
+		StripeChargeID: deref(r.StripeChargeID), StripeInvoiceID: deref(r.StripeInvoiceID), SubscriptionID: r.SubscriptionID,
+		GiftAidDeclarationID: r.GiftAidDeclarationID, GiftAidClaimID: r.GiftAidClaimID, Reference: r.Reference, PaidAt: r.PaidAt, CreatedAt: r.CreatedAt}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// Filter narrows a list of donations. From and To bound paid_at.
+type Filter struct {
+	From, To  time.Time
+	Campaign  string
+	Channel   string
+	Status    string
+	Frequency string
+	DonorID   *uuid.UUID
+	// Before is the cursor: the last item of the previous page.
+	Before *Cursor
+	Limit  int
+}
+
+// Cursor is a position in a list ordered newest first.
+type Cursor struct {
+	At time.Time `json:"t"`
+	ID uuid.UUID `json:"i"`
+}
+
+func (f Filter) params() store.DonationListParams {
+	p := store.DonationListParams{FromTime: f.From, ToTime: f.To, Campaign: nonEmpty(f.Campaign), Channel: nonEmpty(f.Channel),
+		Status: nonEmpty(f.Status), Frequency: nonEmpty(f.Frequency), DonorID: f.DonorID, PageSize: int32(f.Limit)}
+	if p.FromTime.IsZero() {
+		p.FromTime = time.Unix(0, 0)
+	}
+	if p.ToTime.IsZero() {
+		p.ToTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if f.Before != nil {
+		p.BeforePaid, p.BeforeID = &f.Before.At, &f.Before.ID
+	}
+	return p
+}
+
+// ListDonations returns gifts newest first, audit-logged.
+func (s *Service) ListDonations(ctx context.Context, f Filter) ([]Donation, error) {
+	rows, err := store.Q.DonationList(ctx, s.db, f.params())
+	if err != nil {
+		return nil, err
+	}
+	if err := audit.Record(ctx, s.db, audit.Event{Action: "donation.list", TargetType: "donation", Details: map[string]any{"count": len(rows)}}); err != nil {
+		return nil, err
+	}
+	out := make([]Donation, len(rows))
+	for i, r := range rows {
+		out[i] = donationFrom(r)
+	}
+	return out, nil
+}
+
+// Refund is one refund of a gift.
+type Refund struct {
+	ID             uuid.UUID
+	StripeRefundID string
+	AmountPence    int64
+	Reason         string
+	Note           string
+	CreatedAt      time.Time
+}
+
+// GetDonation returns one gift and its refunds, audit-logged.
+func (s *Service) GetDonation(ctx context.Context, id uuid.UUID) (*Donation, []Refund, error) {
+	row, err := store.Q.DonationGet(ctx, s.db, id)
+	if store.IsNotFound(err) {
+		return nil, nil, hpa.Errorf(hpa.ENOTFOUND, "no donation has this ID")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	refunds, err := store.Q.RefundListByDonation(ctx, s.db, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := audit.Record(ctx, s.db, audit.Event{Action: "donation.read", TargetType: "donation", TargetID: id.String()}); err != nil {
+		return nil, nil, err
+	}
+	d := donationFrom(store.DonationListRow(row))
+	out := make([]Refund, len(refunds))
+	for i, r := range refunds {
+		out[i] = Refund{ID: r.ID, StripeRefundID: deref(r.StripeRefundID), AmountPence: r.AmountPence, Reason: r.Reason, Note: r.Note, CreatedAt: r.CreatedAt}
+	}
+	return &d, out, nil
+}
+
+// OfflineGift is a gift the treasurer received by cheque, bank transfer
+// or in cash.
+type OfflineGift struct {
+	AmountPence int64
+	Method      string
+	ReceivedOn  time.Time
+	Campaign    string
+	// DonorID names an existing donor; otherwise DonorEmail and DonorName
+	// find or create one (both empty: an anonymous gift).
+	DonorID              *uuid.UUID
+	DonorEmail           string
+	DonorName            string
+	GiftAidDeclarationID *uuid.UUID
+	Reference            string
+	SendReceipt          bool
+}
+
+// RecordOffline enters an offline gift in the ledger, audit-logged.
+func (s *Service) RecordOffline(ctx context.Context, g OfflineGift, by uuid.UUID) (*Donation, error) {
+	if g.AmountPence <= 0 || g.AmountPence > s.settings.MaxPence*100 {
+		return nil, hpa.Invalid("body.amount_pence", "must be a positive whole number of pence")
+	}
+	if g.ReceivedOn.After(s.now()) {
+		return nil, hpa.Invalid("body.received_on", "must not be in the future")
+	}
+	var id uuid.UUID
+	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		campaign, err := store.Q.CampaignGetBySlug(ctx, tx, g.Campaign)
+		if store.IsNotFound(err) {
+			return hpa.Invalid("body.campaign", "is not a campaign").WithReason("unknown-campaign")
+		} else if err != nil {
+			return err
+		}
+		donorID := g.DonorID
+		if donorID != nil {
+			if _, err := store.Q.DonorGet(ctx, tx, *donorID); store.IsNotFound(err) {
+				return hpa.Invalid("body.donor_id", "no donor has this ID")
+			} else if err != nil {
+				return err
+			}
+		} else if g.DonorEmail != "" || g.DonorName != "" {
+			if donorID, err = s.donorFor(ctx, tx, donorDetails{Email: g.DonorEmail, Name: g.DonorName}, nil); err != nil {
+				return err
+			}
+			if donorID == nil {
+				row, err := store.Q.DonorInsert(ctx, tx, store.DonorInsertParams{Name: strings.TrimSpace(g.DonorName)})
+				if err != nil {
+					return err
+				}
+				donorID = &row.ID
+			}
+		}
+		if g.GiftAidDeclarationID != nil {
+			decl, err := store.Q.DeclarationGet(ctx, tx, *g.GiftAidDeclarationID)
+			if store.IsNotFound(err) || (err == nil && (decl.DonorID == nil || donorID == nil || *decl.DonorID != *donorID)) {
+				return hpa.Invalid("body.gift_aid_declaration_id", "must be a declaration made by this gift's donor")
+			} else if err != nil {
+				return err
+			}
+		}
+		d, err := store.Q.DonationInsertOffline(ctx, tx, store.DonationInsertOfflineParams{DonorID: donorID, CampaignID: campaign.ID,
+			AmountPence: g.AmountPence, Method: g.Method, GiftAidDeclarationID: g.GiftAidDeclarationID, Reference: g.Reference,
+			PaidAt: receivedAt(g.ReceivedOn, s.now()), RecordedBy: &by})
+		if err != nil {
+			return fmt.Errorf("record offline gift: %w", err)
+		}
+		id = d.ID
+		if err := audit.Record(ctx, tx, audit.Event{Action: "donation.record_offline", TargetType: "donation", TargetID: d.ID.String(),
+			Details: map[string]any{"amount_pence": d.AmountPence, "method": d.Method}}); err != nil {
+			return err
+		}
+		if g.SendReceipt {
+			return s.sendReceipt(ctx, tx, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d, _, err := s.GetDonation(ctx, id)
+	return d, err
+}
+
+// receivedAt places an offline gift received on a UK date at midday that
+// day, or now if the gift came in today before midday.
+func receivedAt(day, now time.Time) time.Time {
+	noon := time.Date(day.Year(), day.Month(), day.Day(), 12, 0, 0, 0, London)
+	if noon.After(now) {
+		return now
+	}
+	return noon
+}
+
+// stripeRefundReasons are the reasons Stripe itself accepts.
+var stripeRefundReasons = map[string]bool{"requested_by_customer": true, "duplicate": true, "fraudulent": true}
+
+// RefundDonation refunds part or all of a gift: through Stripe for online
+// gifts, as a record for offline ones. It refuses more than is left. The
+// gift stays locked until Stripe answers, so two refunds cannot together
+// exceed it.
+func (s *Service) RefundDonation(ctx context.Context, id uuid.UUID, amount int64, reason, note string, by uuid.UUID) (*Donation, error) {
+	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		d, err := store.Q.DonationGetForUpdate(ctx, tx, id)
+		if store.IsNotFound(err) {
+			return hpa.Errorf(hpa.ENOTFOUND, "no donation has this ID")
+		}
+		if err != nil {
+			return err
+		}
+		if d.Status == "disputed" {
+			return hpa.Errorf(hpa.ECONFLICT, "this gift is disputed: Stripe settles it through the dispute").WithReason("donation-disputed")
+		}
+		if left := d.AmountPence - d.RefundedPence; amount > left {
+			return hpa.Invalid("body.amount_pence", fmt.Sprintf("is more than the %d pence left to refund on this gift", left)).WithReason("refund-exceeds-gift")
+		}
+		refundID := ""
+		if d.Channel == "online" {
+			sc, err := s.stripeClient()
+			if err != nil {
+				return err
+			}
+			params := &stripe.RefundCreateParams{Amount: stripe.Int64(amount), Metadata: map[string]string{"hpa_donation_id": id.String()}}
+			if d.StripePaymentIntentID != nil {
+				params.PaymentIntent = d.StripePaymentIntentID
+			} else if d.StripeChargeID != nil {
+				params.Charge = d.StripeChargeID
+			} else {
+				return hpa.Errorf(hpa.ECONFLICT, "this gift's Stripe payment is not known yet; try again later").WithReason("payment-not-settled")
+			}
+			if stripeRefundReasons[reason] {
+				params.Reason = stripe.String(reason)
+			}
+			params.SetIdempotencyKey(fmt.Sprintf("hpa-refund-%s-%d-%d", id, d.RefundedPence, amount))
+			r, err := sc.V1Refunds.Create(ctx, params)
+			if err != nil {
+				var se *stripe.Error
+				if errors.As(err, &se) && se.HTTPStatusCode >= 400 && se.HTTPStatusCode < 500 {
+					return hpa.Errorf(hpa.ECONFLICT, "Stripe refused the refund: %s", se.Msg).WithReason("stripe-refused-refund")
+				}
+				return s.stripeUnavailable(ctx, "create refund", err)
+			}
+			refundID = r.ID
+		}
+		if _, err := store.Q.DonationAddRefund(ctx, tx, store.DonationAddRefundParams{ID: id, AmountPence: amount}); err != nil {
+			return err
+		}
+		if _, err := store.Q.RefundInsert(ctx, tx, store.RefundInsertParams{DonationID: id, StripeRefundID: nonEmpty(refundID), AmountPence: amount,
+			Reason: reason, Note: note, CreatedBy: &by}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Action: "donation.refund", TargetType: "donation", TargetID: id.String(),
+			Details: map[string]any{"amount_pence": amount, "reason": reason}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	d, _, err := s.GetDonation(ctx, id)
+	return d, err
+}

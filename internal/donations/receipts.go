@@ -1,0 +1,73 @@
+package donations
+
+import (
+	"context"
+	"embed"
+	"fmt"
+
+	"github.com/harmedpatients/hpa/internal/giftaid"
+	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// Templates are the emails this package sends; app passes them to
+// mail.NewRenderer.
+//
+//go:embed templates/*.tmpl
+var Templates embed.FS
+
+// pounds renders pence for people: 2500 → "£25.00".
+func pounds(pence int64) string { return "£" + giftaid.FormatPounds(pence) }
+
+// longDate renders a UK date for people: "6 April 2026".
+const longDate = "2 January 2006"
+
+// sendReceipt queues the receipt for a gift, in the gift's transaction.
+func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation) error {
+	row, err := store.Q.DonationGet(ctx, tx, d.ID)
+	if err != nil {
+		return err
+	}
+	if row.DonorEmail == nil {
+		return nil
+	}
+	campaign, err := store.Q.CampaignGetBySlug(ctx, tx, row.CampaignSlug)
+	if err != nil {
+		return err
+	}
+	manage := ""
+	if d.Frequency == Monthly && d.DonorID != nil {
+		if manage, err = s.manageURL(*d.DonorID); err != nil {
+			return err
+		}
+	}
+	return s.outbox.Enqueue(ctx, tx, mail.Email{Template: "donation-receipt", To: *row.DonorEmail, Data: map[string]any{
+		"Name": greetingName(row.DonorName), "Amount": pounds(d.AmountPence), "Campaign": campaign.Name,
+		"Date": d.PaidAt.In(London).Format(longDate), "Reference": d.ID.String(), "GiftAid": d.GiftAidDeclarationID != nil,
+		"Monthly": d.Frequency == Monthly, "ManageURL": manage,
+	}})
+}
+
+// sendPaymentFailed tells a monthly donor a payment failed.
+func (s *Service) sendPaymentFailed(ctx context.Context, tx pgx.Tx, donor store.Donor, amountPence int64) error {
+	manage, err := s.manageURL(donor.ID)
+	if err != nil {
+		return err
+	}
+	return s.outbox.Enqueue(ctx, tx, mail.Email{Template: "donation-payment-failed", To: *donor.Email, Data: map[string]any{
+		"Name": greetingName(&donor.Name), "Amount": pounds(amountPence), "ManageURL": manage,
+	}})
+}
+
+func greetingName(name *string) string {
+	if name == nil || *name == "" {
+		return "friend"
+	}
+	return *name
+}
+
+func statementLine(d store.DonationListRow) map[string]any {
+	return map[string]any{"Date": d.PaidAt.In(London).Format(longDate), "Amount": pounds(d.AmountPence - d.RefundedPence),
+		"Campaign": d.CampaignSlug, "Reference": fmt.Sprint(d.ID)}
+}

@@ -1,0 +1,185 @@
+package donations
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/audit"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// donorDetails is who paid, as Stripe tells it.
+type donorDetails struct {
+	Email, Name, CustomerID string
+}
+
+// payment is a successful Stripe payment to put in the ledger.
+type payment struct {
+	AmountPence     int64
+	Currency        string
+	PaymentIntentID string
+	ChargeID        string
+	InvoiceID       string
+	SessionID       string
+	Frequency       string
+	PaidAt          time.Time
+	Donor           donorDetails
+	CheckoutID      *uuid.UUID
+	CampaignSlug    string
+	SubscriptionID  *uuid.UUID
+}
+
+// recordPayment writes a payment to the ledger once, with its donor, its
+// campaign and the Gift Aid declaration made at checkout, queues the
+// receipt and applies any event that was waiting for it.
+func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error {
+	if !strings.EqualFold(p.Currency, "gbp") || p.AmountPence <= 0 {
+		// Never created by us: leave it for reconciliation to report.
+		s.logger.WarnContext(ctx, "stripe payment not recorded: not a positive GBP amount", "payment_intent", p.PaymentIntentID, "invoice", p.InvoiceID, "currency", p.Currency)
+		return nil
+	}
+	donorID, err := s.donorFor(ctx, tx, p.Donor, nil)
+	if err != nil {
+		return err
+	}
+	c, err := s.claimCheckout(ctx, tx, p.CheckoutID, donorID)
+	if err != nil {
+		return err
+	}
+	campaignID, err := s.campaignFor(ctx, tx, c, p.CampaignSlug)
+	if err != nil {
+		return err
+	}
+	d, err := store.Q.DonationInsertStripe(ctx, tx, store.DonationInsertStripeParams{DonorID: donorID, CampaignID: campaignID, AmountPence: p.AmountPence,
+		Method: "stripe", Frequency: p.Frequency, StripePaymentIntentID: nonEmpty(p.PaymentIntentID),
+		StripeInvoiceID: nonEmpty(p.InvoiceID), StripeChargeID: nonEmpty(p.ChargeID), StripeSessionID: nonEmpty(p.SessionID),
+		SubscriptionID: p.SubscriptionID, CheckoutID: c.id, GiftAidDeclarationID: c.declarationID, PaidAt: p.PaidAt})
+	if store.IsNotFound(err) {
+		s.logger.InfoContext(ctx, "stripe payment already in the ledger", "payment_intent", p.PaymentIntentID, "invoice", p.InvoiceID)
+		return nil // announced by another event
+	}
+	if err != nil {
+		return fmt.Errorf("record donation: %w", err)
+	}
+	if err := audit.RecordAs(ctx, tx, systemActor, audit.Event{Action: "donation.received", TargetType: "donation", TargetID: d.ID.String(),
+		Details: map[string]any{"amount_pence": d.AmountPence, "frequency": d.Frequency, "gift_aid": c.declarationID != nil}}); err != nil {
+		return err
+	}
+	if err := s.sendReceipt(ctx, tx, d); err != nil {
+		return err
+	}
+	if p.PaymentIntentID != "" && s.jobs != nil {
+		// The event does not carry the charge, its fee or the payment
+		// method: fetch them from Stripe after answering, with retries.
+		if _, err := s.jobs.InsertTx(ctx, tx, FetchPaymentArgs{DonationID: d.ID, PaymentIntentID: p.PaymentIntentID}, nil); err != nil {
+			return fmt.Errorf("enqueue payment details: %w", err)
+		}
+	}
+	return s.applyDeferred(ctx, tx, p.PaymentIntentID, p.ChargeID, p.InvoiceID)
+}
+
+// donorFor finds or creates the donor: by Stripe customer, then by email.
+// A payment with neither has no donor record.
+func (s *Service) donorFor(ctx context.Context, tx pgx.Tx, d donorDetails, memberID *uuid.UUID) (*uuid.UUID, error) {
+	if d.CustomerID != "" {
+		found, err := store.Q.DonorGetByStripeCustomer(ctx, tx, &d.CustomerID)
+		if err == nil {
+			return &found.ID, nil
+		}
+		if !store.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	email := strings.ToLower(strings.TrimSpace(d.Email))
+	name := strings.TrimSpace(d.Name)
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	switch {
+	case email != "" && len(email) <= 254:
+		row, err := store.Q.DonorUpsertByEmail(ctx, tx, store.DonorUpsertByEmailParams{Email: &email, Name: name, StripeCustomerID: nonEmpty(d.CustomerID), MemberID: memberID})
+		if err != nil {
+			return nil, fmt.Errorf("upsert donor: %w", err)
+		}
+		return &row.ID, nil
+	case d.CustomerID != "":
+		row, err := store.Q.DonorInsert(ctx, tx, store.DonorInsertParams{Name: name, StripeCustomerID: &d.CustomerID, MemberID: memberID})
+		if err != nil {
+			return nil, fmt.Errorf("insert donor: %w", err)
+		}
+		return &row.ID, nil
+	}
+	return nil, nil
+}
+
+// checkoutRef is what a completed checkout contributes to a payment.
+type checkoutRef struct {
+	id            *uuid.UUID
+	campaignID    uuid.UUID
+	memberID      *uuid.UUID
+	declarationID *uuid.UUID
+}
+
+// claimCheckout completes our checkout record for a paid session: its
+// sealed Gift Aid details become a declaration for the donor (once; the
+// checkout row is locked), and the member link passes to the donor.
+func (s *Service) claimCheckout(ctx context.Context, tx pgx.Tx, id *uuid.UUID, donorID *uuid.UUID) (checkoutRef, error) {
+	if id == nil {
+		return checkoutRef{}, nil
+	}
+	c, err := store.Q.CheckoutGetForUpdate(ctx, tx, *id)
+	if store.IsNotFound(err) {
+		return checkoutRef{}, nil
+	}
+	if err != nil {
+		return checkoutRef{}, err
+	}
+	ref := checkoutRef{id: &c.ID, campaignID: c.CampaignID, memberID: c.MemberID}
+	if c.GiftAidSealed != nil && donorID != nil {
+		nd, err := s.giftAid.OpenPending(c.GiftAidSealed, c.ID)
+		if err != nil {
+			return checkoutRef{}, err
+		}
+		nd.DonorID, nd.MemberID = donorID, c.MemberID
+		declID, err := s.giftAid.CreateTx(ctx, tx, nd)
+		if err != nil {
+			return checkoutRef{}, err
+		}
+		ref.declarationID = &declID
+	}
+	if c.MemberID != nil && donorID != nil {
+		if _, err := store.Q.DonorUpsertMember(ctx, tx, store.DonorUpsertMemberParams{ID: *donorID, MemberID: c.MemberID}); err != nil {
+			return checkoutRef{}, err
+		}
+	}
+	if c.Status == "open" && donorID != nil {
+		if err := store.Q.CheckoutFinish(ctx, tx, store.CheckoutFinishParams{ID: c.ID, Status: "completed"}); err != nil {
+			return checkoutRef{}, err
+		}
+	}
+	return ref, nil
+}
+
+// campaignFor is the checkout's campaign, else the one named in Stripe
+// metadata, else general: a payment is never dropped for want of one.
+func (s *Service) campaignFor(ctx context.Context, tx pgx.Tx, c checkoutRef, slug string) (uuid.UUID, error) {
+	if c.id != nil {
+		return c.campaignID, nil
+	}
+	if slug != "" {
+		if row, err := store.Q.CampaignGetBySlug(ctx, tx, slug); err == nil {
+			return row.ID, nil
+		} else if !store.IsNotFound(err) {
+			return uuid.Nil, err
+		}
+	}
+	row, err := store.Q.CampaignGetBySlug(ctx, tx, "general")
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("general campaign: %w", err)
+	}
+	return row.ID, nil
+}

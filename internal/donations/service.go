@@ -1,0 +1,104 @@
+package donations
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/harmedpatients/hpa/internal/giftaid"
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/stripe/stripe-go/v82"
+)
+
+// DB is what the service needs from the database.
+type DB interface {
+	store.DBTX
+	store.Beginner
+}
+
+// Settings configure donations.
+type Settings struct {
+	// StripeKey is the secret API key; empty means Stripe is not set up
+	// and operations needing it answer 503.
+	StripeKey string
+	// StripeURL is Stripe's API base URL (stripe-mock in tests).
+	StripeURL string
+	// WebhookSecrets verify webhook signatures; several during rotation.
+	WebhookSecrets   []string
+	WebhookTolerance time.Duration
+	MinPence         int64
+	MaxPence         int64
+	Presets          []int64
+	// DonateURL is the frontend's donate page: Checkout returns there and
+	// emails link to its /manage page.
+	DonateURL *url.URL
+	// LinkKeys sign donors' management links (the JWT keys); the first signs.
+	LinkKeys []LinkKey
+	// PublicBaseURL is the API's own URL, the links' issuer.
+	PublicBaseURL string
+}
+
+// LinkKey is one HMAC key for donor links.
+type LinkKey struct {
+	ID     string
+	Secret []byte
+}
+
+// Service is the donations capability.
+type Service struct {
+	db       DB
+	stripe   *stripe.Client
+	settings Settings
+	giftAid  *giftaid.Service
+	outbox   *mail.Outbox
+	jobs     *river.Client[pgx.Tx]
+	now      func() time.Time
+	logger   *slog.Logger
+}
+
+// NewService returns a Service enqueuing its background work through jobs.
+func NewService(db DB, settings Settings, giftAid *giftaid.Service, outbox *mail.Outbox, jobs *river.Client[pgx.Tx], now func() time.Time, logger *slog.Logger) *Service {
+	s := &Service{db: db, settings: settings, giftAid: giftAid, outbox: outbox, jobs: jobs, now: now, logger: logger}
+	if settings.StripeKey != "" {
+		s.stripe = newStripeClient(settings.StripeKey, settings.StripeURL)
+	}
+	return s
+}
+
+func newStripeClient(key, apiURL string) *stripe.Client {
+	cfg := &stripe.BackendConfig{
+		URL:               stripe.String(apiURL),
+		HTTPClient:        &http.Client{Timeout: 20 * time.Second},
+		MaxNetworkRetries: stripe.Int64(2),
+		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
+	}
+	return stripe.NewClient(key, stripe.WithBackends(stripe.NewBackendsWithConfig(cfg)))
+}
+
+// Settings returns the service's settings (amount limits for the API).
+func (s *Service) Settings() Settings { return s.settings }
+
+// stripeClient returns the client or the error saying Stripe is not set up.
+func (s *Service) stripeClient() (*stripe.Client, error) {
+	if s.stripe == nil {
+		return nil, hpa.Errorf(hpa.EUNAVAILABLE, "online giving is not set up on this server").WithReason("stripe-not-configured")
+	}
+	return s.stripe, nil
+}
+
+// stripeUnavailable reports a failed call to Stripe as 503, logging why.
+func (s *Service) stripeUnavailable(ctx context.Context, what string, err error) error {
+	s.logger.ErrorContext(ctx, "stripe call failed", "call", what, "error", err)
+	e := hpa.Errorf(hpa.EUNAVAILABLE, "the payment provider did not answer; try again shortly").WithReason("stripe-unavailable")
+	e.RetryAfterSeconds = 5
+	return e
+}
+
+// London is the UK time zone: months, years and receipts are UK dates.
+var London = giftaid.London

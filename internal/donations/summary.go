@@ -1,0 +1,122 @@
+package donations
+
+import (
+	"context"
+	"encoding/csv"
+	"io"
+	"time"
+
+	"github.com/harmedpatients/hpa/internal/audit"
+	"github.com/harmedpatients/hpa/internal/giftaid"
+	"github.com/harmedpatients/hpa/internal/store"
+)
+
+// Summary is totals for a period by campaign, UK month and channel.
+type Summary struct {
+	From, To   time.Time
+	ByCampaign []CampaignTotal
+	ByMonth    []PeriodTotal
+	ByChannel  []ChannelTotal
+}
+
+// PeriodTotal is one month's figures.
+type PeriodTotal struct {
+	Month                                      string
+	GrossPence, RefundedPence, FeePence, Gifts int64
+}
+
+// ChannelTotal is one channel and frequency's figures.
+type ChannelTotal struct {
+	Channel, Frequency                         string
+	GrossPence, RefundedPence, FeePence, Gifts int64
+}
+
+// Summarise totals the ledger from..to (disputed gifts excluded).
+func (s *Service) Summarise(ctx context.Context, from, to time.Time) (*Summary, error) {
+	t, err := s.totals(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	months, err := store.Q.DonationTotalsByMonth(ctx, s.db, store.DonationTotalsByMonthParams{FromTime: from, ToTime: to})
+	if err != nil {
+		return nil, err
+	}
+	channels, err := store.Q.DonationTotalsByChannel(ctx, s.db, store.DonationTotalsByChannelParams{FromTime: from, ToTime: to})
+	if err != nil {
+		return nil, err
+	}
+	out := &Summary{From: from, To: to, ByCampaign: t.Items}
+	for _, m := range months {
+		out.ByMonth = append(out.ByMonth, PeriodTotal{Month: m.Month, GrossPence: m.GrossPence, RefundedPence: m.RefundedPence, FeePence: m.FeePence, Gifts: m.GiftCount})
+	}
+	for _, c := range channels {
+		out.ByChannel = append(out.ByChannel, ChannelTotal{Channel: c.Channel, Frequency: c.Frequency, GrossPence: c.GrossPence,
+			RefundedPence: c.RefundedPence, FeePence: c.FeePence, Gifts: c.GiftCount})
+	}
+	return out, nil
+}
+
+// exportHeader is the donations CSV's column row.
+var exportHeader = []string{"id", "paid_at", "campaign", "amount", "refunded", "fee", "currency", "channel", "method", "frequency",
+	"status", "donor_id", "donor_name", "donor_email", "gift_aid_declaration_id", "gift_aid_claim_id", "stripe_payment_intent",
+	"stripe_charge", "stripe_invoice", "reference"}
+
+// ExportCSV writes every gift matching f (newest first) as CSV,
+// audit-logged, and returns how many rows. Amounts are pounds with two
+// decimals.
+func (s *Service) ExportCSV(ctx context.Context, f Filter, w io.Writer) (int, error) {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(exportHeader); err != nil {
+		return 0, err
+	}
+	f.Limit = 1000
+	count := 0
+	for {
+		rows, err := store.Q.DonationList(ctx, s.db, f.params())
+		if err != nil {
+			return 0, err
+		}
+		for _, r := range rows {
+			d := donationFrom(r)
+			fee, donor, decl, claim := "", "", "", ""
+			if d.FeePence != nil {
+				fee = giftaid.FormatPounds(*d.FeePence)
+			}
+			if d.DonorID != nil {
+				donor = d.DonorID.String()
+			}
+			if d.GiftAidDeclarationID != nil {
+				decl = d.GiftAidDeclarationID.String()
+			}
+			if d.GiftAidClaimID != nil {
+				claim = d.GiftAidClaimID.String()
+			}
+			if err := cw.Write([]string{d.ID.String(), d.PaidAt.UTC().Format(time.RFC3339), d.Campaign, giftaid.FormatPounds(d.AmountPence),
+				giftaid.FormatPounds(d.RefundedPence), fee, d.Currency, d.Channel, d.Method, d.Frequency, d.Status, donor,
+				spreadsheetSafe(d.DonorName), spreadsheetSafe(d.DonorEmail), decl, claim, d.StripePaymentIntentID, d.StripeChargeID,
+				d.StripeInvoiceID, spreadsheetSafe(d.Reference)}); err != nil {
+				return 0, err
+			}
+		}
+		count += len(rows)
+		if len(rows) < f.Limit {
+			break
+		}
+		last := rows[len(rows)-1]
+		f.Before = &Cursor{At: last.PaidAt, ID: last.ID}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return 0, err
+	}
+	return count, audit.Record(ctx, s.db, audit.Event{Action: "donation.export", TargetType: "donation", Details: map[string]any{"count": count}})
+}
+
+// spreadsheetSafe keeps a cell from being read as a formula when the CSV
+// is opened in a spreadsheet.
+func spreadsheetSafe(v string) string {
+	if v != "" && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r') {
+		return "'" + v
+	}
+	return v
+}

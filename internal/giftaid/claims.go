@@ -1,0 +1,171 @@
+package giftaid
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/audit"
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// Claim is a batch of gifts claimed from HMRC together.
+type Claim struct {
+	ID           uuid.UUID
+	PeriodFrom   time.Time
+	PeriodTo     time.Time
+	Donations    int
+	TotalPence   int64
+	GiftAidPence int64
+	CreatedBy    *uuid.UUID
+	RetainUntil  time.Time
+	CreatedAt    time.Time
+}
+
+func claimFrom(r store.GiftAidClaim) *Claim {
+	return &Claim{ID: r.ID, PeriodFrom: r.PeriodFrom, PeriodTo: r.PeriodTo, Donations: int(r.DonationCount), TotalPence: r.TotalPence,
+		GiftAidPence: r.GiftAidPence, CreatedBy: r.CreatedBy, RetainUntil: r.RetainUntil, CreatedAt: r.CreatedAt}
+}
+
+func checkPeriod(from, to time.Time) error {
+	if from.IsZero() || to.IsZero() {
+		return hpa.Invalid("query.from", "from and to are required dates (YYYY-MM-DD)")
+	}
+	if to.Before(from) {
+		return hpa.Invalid("query.to", "must not be before from")
+	}
+	return nil
+}
+
+// Preview lays out what a claim for gifts received from..to (UK dates,
+// inclusive) would hold now, without claiming anything.
+func (s *Service) Preview(ctx context.Context, from, to time.Time) (Schedule, error) {
+	if err := checkPeriod(from, to); err != nil {
+		return Schedule{}, err
+	}
+	gifts, err := s.eligible(ctx, s.db, from, to)
+	if err != nil {
+		return Schedule{}, err
+	}
+	sched := BuildSchedule(gifts, s.aggregateMax)
+	err = audit.Record(ctx, s.db, audit.Event{Action: "gift_aid.claim_preview", TargetType: "gift_aid_claim",
+		Details: map[string]any{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "donations": sched.Donations}})
+	return sched, err
+}
+
+// CreateClaim claims every eligible gift from..to: it marks each as
+// claimed in this claim in one transaction (claims run one at a time), so
+// no gift is ever in two claims, and returns the claim and its schedule.
+func (s *Service) CreateClaim(ctx context.Context, from, to time.Time, by *uuid.UUID) (*Claim, Schedule, error) {
+	if err := checkPeriod(from, to); err != nil {
+		return nil, Schedule{}, err
+	}
+	var claim *Claim
+	var sched Schedule
+	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		if err := store.Q.GiftAidLock(ctx, tx); err != nil {
+			return err
+		}
+		gifts, err := s.eligible(ctx, tx, from, to)
+		if err != nil {
+			return err
+		}
+		if len(gifts) == 0 {
+			return hpa.Errorf(hpa.ECONFLICT, "no unclaimed Gift Aid gifts were received in this period").WithReason("nothing-to-claim")
+		}
+		sched = BuildSchedule(gifts, s.aggregateMax)
+		now := s.now()
+		row, err := store.Q.GiftAidClaimInsert(ctx, tx, store.GiftAidClaimInsertParams{ID: uuid.New(), PeriodFrom: from, PeriodTo: to,
+			DonationCount: int32(sched.Donations), TotalPence: sched.TotalPence, GiftAidPence: sched.GiftAidPence,
+			AggregateLimitPence: s.aggregateMax, CreatedBy: by, RetainUntil: retainFrom(now)})
+		if err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, len(gifts))
+		declarations := make([]uuid.UUID, len(gifts))
+		for i, g := range gifts {
+			ids[i], declarations[i] = g.DonationID, g.DeclarationID
+		}
+		n, err := store.Q.GiftAidMarkClaimed(ctx, tx, store.GiftAidMarkClaimedParams{ClaimID: &row.ID, DonationIds: ids, DeclarationIds: declarations})
+		if err != nil {
+			return err
+		}
+		if n != int64(len(ids)) {
+			return hpa.Errorf(hpa.ECONFLICT, "some gifts were claimed by another claim meanwhile; try again").WithReason("claim-race")
+		}
+		if err := store.Q.DeclarationRetainUntil(ctx, tx, store.DeclarationRetainUntilParams{Ids: declarations, RetainUntil: retainFrom(now)}); err != nil {
+			return err
+		}
+		claim = claimFrom(row)
+		return audit.Record(ctx, tx, audit.Event{Action: "gift_aid.claim_create", TargetType: "gift_aid_claim", TargetID: row.ID.String(),
+			Details: map[string]any{"donations": sched.Donations, "total_pence": sched.TotalPence}})
+	})
+	return claim, sched, err
+}
+
+// Claim returns a claim and its schedule, audit-logged (the schedule
+// holds donors' names and addresses).
+func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, error) {
+	row, err := store.Q.GiftAidClaimGet(ctx, s.db, id)
+	if store.IsNotFound(err) {
+		return nil, Schedule{}, hpa.Errorf(hpa.ENOTFOUND, "no Gift Aid claim has this ID")
+	}
+	if err != nil {
+		return nil, Schedule{}, err
+	}
+	rows, err := store.Q.GiftAidClaimedDonations(ctx, s.db, &id)
+	if err != nil {
+		return nil, Schedule{}, err
+	}
+	gifts := make([]Gift, 0, len(rows))
+	for _, r := range rows {
+		g, err := s.gift(r.ID, r.DonorID, r.AmountPence-r.RefundedPence, r.PaidOn, r.DeclarationID, r.PersonalSealed)
+		if err != nil {
+			return nil, Schedule{}, err
+		}
+		gifts = append(gifts, g)
+	}
+	if err := audit.Record(ctx, s.db, audit.Event{Action: "gift_aid.claim_export", TargetType: "gift_aid_claim", TargetID: id.String()}); err != nil {
+		return nil, Schedule{}, err
+	}
+	return claimFrom(row), BuildSchedule(gifts, row.AggregateLimitPence), nil
+}
+
+// ListClaims returns claims newest first.
+func (s *Service) ListClaims(ctx context.Context, limit int) ([]*Claim, error) {
+	rows, err := store.Q.GiftAidClaimList(ctx, s.db, int32(limit))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Claim, len(rows))
+	for i, r := range rows {
+		out[i] = claimFrom(r)
+	}
+	return out, nil
+}
+
+func (s *Service) eligible(ctx context.Context, db store.DBTX, from, to time.Time) ([]Gift, error) {
+	rows, err := store.Q.GiftAidEligible(ctx, db, store.GiftAidEligibleParams{FromDate: from, ToDate: to})
+	if err != nil {
+		return nil, err
+	}
+	gifts := make([]Gift, 0, len(rows))
+	for _, r := range rows {
+		g, err := s.gift(r.ID, r.DonorID, r.AmountPence-r.RefundedPence, r.PaidOn, r.DeclarationID, r.PersonalSealed)
+		if err != nil {
+			return nil, err
+		}
+		gifts = append(gifts, g)
+	}
+	return gifts, nil
+}
+
+func (s *Service) gift(id uuid.UUID, donor *uuid.UUID, net int64, on time.Time, declaration uuid.UUID, box []byte) (Gift, error) {
+	p, err := s.openPerson(declaration, box)
+	if err != nil {
+		return Gift{}, err
+	}
+	return Gift{DonationID: id, DonorID: donor, DeclarationID: declaration, Person: p, AmountPence: net, Date: on}, nil
+}

@@ -1,0 +1,247 @@
+package giftaid
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/audit"
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/sealed"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// DB is what the service needs from the database.
+type DB interface {
+	store.DBTX
+	store.Beginner
+}
+
+// Service keeps declarations and makes claims.
+type Service struct {
+	db   DB
+	ring *sealed.Ring
+	now  func() time.Time
+	// aggregateMax is the largest gift (pence) HMRC lets a claim aggregate;
+	// 0 turns aggregation off.
+	aggregateMax int64
+}
+
+// NewService returns a Service sealing personal details with ring.
+func NewService(db DB, ring *sealed.Ring, aggregateMaxPence int64, now func() time.Time) *Service {
+	return &Service{db: db, ring: ring, aggregateMax: aggregateMaxPence, now: now}
+}
+
+// Create records a declaration staff took (oral or written, or online on
+// the donor's behalf), audit-logged.
+func (s *Service) Create(ctx context.Context, nd NewDeclaration) (*Declaration, error) {
+	if err := nd.Validate("body"); err != nil {
+		return nil, err
+	}
+	var d *Declaration
+	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		if nd.DonorID != nil {
+			if _, err := store.Q.DonorGet(ctx, tx, *nd.DonorID); store.IsNotFound(err) {
+				return hpa.Invalid("body.donor_id", "no donor has this ID")
+			} else if err != nil {
+				return err
+			}
+		}
+		row, err := s.insert(ctx, tx, nd)
+		if err != nil {
+			return err
+		}
+		if d, err = s.open(row); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Action: "gift_aid.declaration_create", TargetType: "gift_aid_declaration", TargetID: row.ID.String(),
+			Details: map[string]any{"scope": string(nd.Scope), "method": string(nd.Method)}})
+	})
+	return d, err
+}
+
+// CreateTx records a validated declaration inside tx (a payment's
+// webhook transaction) and returns its ID.
+func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, nd NewDeclaration) (uuid.UUID, error) {
+	row, err := s.insert(ctx, tx, nd)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return row.ID, nil
+}
+
+func (s *Service) insert(ctx context.Context, tx pgx.Tx, nd NewDeclaration) (store.GiftAidDeclaration, error) {
+	id := uuid.New()
+	personal, err := json.Marshal(nd.Person)
+	if err != nil {
+		return store.GiftAidDeclaration{}, err
+	}
+	box := s.ring.Seal(personal, declarationContext(id))
+	keyID := sealed.KeyID(box)
+	wording, _ := Wording(nd.WordingVersion, nd.Scope)
+	declared := nd.DeclaredOn
+	if declared.IsZero() {
+		declared = s.now()
+	}
+	declaredOn := dateOf(declared)
+	row, err := store.Q.DeclarationInsert(ctx, tx, store.DeclarationInsertParams{
+		ID: id, DonorID: nd.DonorID, MemberID: nd.MemberID, KeyID: keyID, PersonalSealed: box, UkPostcode: nd.Postcode != NonUKPostcode,
+		Scope: string(nd.Scope), Method: string(nd.Method), WordingVersion: nd.WordingVersion, Wording: wording,
+		DeclaredOn: declaredOn, ConfirmationSentOn: nd.ConfirmationSentOn, RecordedBy: nd.RecordedBy, RetainUntil: retainFrom(declaredOn),
+	})
+	if err != nil {
+		return store.GiftAidDeclaration{}, fmt.Errorf("insert Gift Aid declaration: %w", err)
+	}
+	return row, nil
+}
+
+// SealPending seals a declaration made at checkout, before the payment
+// exists, bound to the checkout's ID. It returns the sealing key's ID and
+// the sealed value. OpenPending reverses it.
+func (s *Service) SealPending(nd NewDeclaration, checkoutID uuid.UUID) (keyID string, box []byte, err error) {
+	b, err := json.Marshal(pending{Person: nd.Person, Scope: nd.Scope, Method: nd.Method, WordingVersion: nd.WordingVersion, UKTaxpayer: nd.UKTaxpayer, DeclaredOn: nd.DeclaredOn})
+	if err != nil {
+		return "", nil, err
+	}
+	box = s.ring.Seal(b, pendingContext(checkoutID))
+	return sealed.KeyID(box), box, nil
+}
+
+// OpenPending opens what SealPending sealed.
+func (s *Service) OpenPending(box []byte, checkoutID uuid.UUID) (NewDeclaration, error) {
+	b, err := s.ring.Open(box, pendingContext(checkoutID))
+	if err != nil {
+		return NewDeclaration{}, fmt.Errorf("open checkout %s Gift Aid details: %w", checkoutID, err)
+	}
+	var p pending
+	if err := json.Unmarshal(b, &p); err != nil {
+		return NewDeclaration{}, err
+	}
+	return NewDeclaration{Person: p.Person, Scope: p.Scope, Method: p.Method, WordingVersion: p.WordingVersion, UKTaxpayer: p.UKTaxpayer, DeclaredOn: p.DeclaredOn}, nil
+}
+
+type pending struct {
+	Person
+	Scope          Scope     `json:"scope"`
+	Method         Method    `json:"method"`
+	WordingVersion string    `json:"wording_version"`
+	UKTaxpayer     bool      `json:"uk_taxpayer"`
+	DeclaredOn     time.Time `json:"declared_on"`
+}
+
+// Get returns a declaration, opened, audit-logged.
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (*Declaration, error) {
+	row, err := store.Q.DeclarationGet(ctx, s.db, id)
+	if store.IsNotFound(err) {
+		return nil, hpa.Errorf(hpa.ENOTFOUND, "no Gift Aid declaration has this ID")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := audit.Record(ctx, s.db, audit.Event{Action: "gift_aid.declaration_read", TargetType: "gift_aid_declaration", TargetID: id.String()}); err != nil {
+		return nil, err
+	}
+	return s.open(row)
+}
+
+// List returns declarations newest first, optionally one donor's.
+func (s *Service) List(ctx context.Context, donorID *uuid.UUID, before *Cursor, limit int) ([]*Declaration, error) {
+	p := store.DeclarationListParams{DonorID: donorID, PageSize: int32(limit)}
+	if before != nil {
+		p.BeforeCreated, p.BeforeID = &before.CreatedAt, &before.ID
+	}
+	rows, err := store.Q.DeclarationList(ctx, s.db, p)
+	if err != nil {
+		return nil, err
+	}
+	details := map[string]any{"count": len(rows)}
+	if donorID != nil {
+		details["donor_id"] = donorID.String()
+	}
+	if err := audit.Record(ctx, s.db, audit.Event{Action: "gift_aid.declaration_list", TargetType: "gift_aid_declaration", Details: details}); err != nil {
+		return nil, err
+	}
+	out := make([]*Declaration, len(rows))
+	for i, r := range rows {
+		if out[i], err = s.open(r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Cursor is a position in a list ordered by creation, newest first.
+type Cursor struct {
+	CreatedAt time.Time `json:"c"`
+	ID        uuid.UUID `json:"i"`
+}
+
+// Cancel ends a declaration for gifts made from now on. Gifts made before
+// stay claimable, and the record is kept six years.
+func (s *Service) Cancel(ctx context.Context, id uuid.UUID) (*Declaration, error) {
+	var d *Declaration
+	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		now := s.now()
+		row, err := store.Q.DeclarationCancel(ctx, tx, store.DeclarationCancelParams{ID: id, CancelledAt: &now})
+		if store.IsNotFound(err) {
+			if _, gerr := store.Q.DeclarationGet(ctx, tx, id); store.IsNotFound(gerr) {
+				return hpa.Errorf(hpa.ENOTFOUND, "no Gift Aid declaration has this ID")
+			}
+			return hpa.Errorf(hpa.ECONFLICT, "this declaration is already cancelled").WithReason("declaration-already-cancelled")
+		}
+		if err != nil {
+			return err
+		}
+		if err := store.Q.DeclarationRetainUntil(ctx, tx, store.DeclarationRetainUntilParams{Ids: []uuid.UUID{id}, RetainUntil: retainFrom(now)}); err != nil {
+			return err
+		}
+		row.RetainUntil = maxTime(row.RetainUntil, retainFrom(now))
+		if d, err = s.open(row); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Action: "gift_aid.declaration_cancel", TargetType: "gift_aid_declaration", TargetID: id.String()})
+	})
+	return d, err
+}
+
+func (s *Service) open(r store.GiftAidDeclaration) (*Declaration, error) {
+	person, err := s.openPerson(r.ID, r.PersonalSealed)
+	if err != nil {
+		return nil, err
+	}
+	return &Declaration{ID: r.ID, DonorID: r.DonorID, MemberID: r.MemberID, Person: person, Scope: Scope(r.Scope), Method: Method(r.Method),
+		WordingVersion: r.WordingVersion, Wording: r.Wording, DeclaredOn: r.DeclaredOn, ConfirmationSentOn: r.ConfirmationSentOn,
+		CancelledAt: r.CancelledAt, RetainUntil: r.RetainUntil, CreatedAt: r.CreatedAt}, nil
+}
+
+func (s *Service) openPerson(id uuid.UUID, box []byte) (Person, error) {
+	b, err := s.ring.Open(box, declarationContext(id))
+	if err != nil {
+		return Person{}, fmt.Errorf("open Gift Aid declaration %s: %w", id, err)
+	}
+	var p Person
+	if err := json.Unmarshal(b, &p); err != nil {
+		return Person{}, fmt.Errorf("decode Gift Aid declaration %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// Sealing contexts bind sealed values to their rows.
+func declarationContext(id uuid.UUID) string { return "gift_aid_declarations.personal:" + id.String() }
+func pendingContext(id uuid.UUID) string     { return "donation_checkouts.gift_aid:" + id.String() }
+
+// dateOf is t's calendar date in the UK, as a UTC midnight.
+func dateOf(t time.Time) time.Time {
+	y, m, d := t.In(London).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
