@@ -58,6 +58,7 @@ type Services struct {
 	Members     membersService
 	Idempotency idempotencyStore
 	Outbox      outboxService
+	Engagement  engagementService
 	// Donations and GiftAid serve giving (issue 8).
 	Donations *donations.Service
 	GiftAid   *giftaid.Service
@@ -139,6 +140,7 @@ func New(opts Options, svc Services) *API {
 	registerMe(hapi, svc.Members)
 	registerMemberAdmin(hapi, svc.Members)
 	registerOutbox(hapi, svc.Outbox)
+	registerOpportunities(hapi, svc.Engagement)
 	registerCampaigns(hapi, svc.Donations)
 	registerDonations(hapi, svc.Donations, svc.Idempotency)
 	registerDonors(hapi, svc.Donations)

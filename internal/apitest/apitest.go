@@ -8,8 +8,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,7 +79,11 @@ func StartOn(t testing.TB, dbURL string, env map[string]string) *Server {
 	if _, err := app.Seed(ctx, pool, cfg); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	a, err := app.New(cfg, pool, migrator, logging.Discard())
+	logger := logging.Discard()
+	if os.Getenv("HPA_TEST_LOG") != "" { // see what the server logs while debugging a test
+		logger = logging.New(os.Stderr, "text", slog.LevelDebug)
+	}
+	a, err := app.New(cfg, pool, migrator, logger)
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}

@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/content"
 	"github.com/harmedpatients/hpa/internal/database"
 	"github.com/harmedpatients/hpa/internal/donations"
+	"github.com/harmedpatients/hpa/internal/engagement"
 	"github.com/harmedpatients/hpa/internal/giftaid"
 	"github.com/harmedpatients/hpa/internal/idempotency"
 	"github.com/harmedpatients/hpa/internal/identity"
@@ -60,12 +62,12 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	// Background work: River workers are registered on this bundle before
 	// the client starts; services get the client to enqueue through.
 	workers := river.NewWorkers()
-	periodic := append([]*river.PeriodicJob{jobs.RetentionJob()}, donations.PeriodicJobs()...)
+	periodic := append([]*river.PeriodicJob{jobs.RetentionJob(), engagement.DigestJob()}, donations.PeriodicJobs()...)
 	jobClient, err := jobs.NewClient(pool, workers, periodic, logger)
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := mail.NewRenderer(members.Templates, identity.Templates, donations.Templates)
+	renderer, err := mail.NewRenderer(members.Templates, identity.Templates, donations.Templates, engagement.Templates)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +87,10 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
 		MemberTokenTTL: cfg.MemberTokenTTL, PendingTTL: cfg.PendingMemberTTL, EmailInterval: cfg.SignupEmailInterval,
 	}, time.Now)
+	engagementService := engagement.NewService(pool, jobClient, outbox, ring, hasher, escapedText{}, membersService, engagement.Settings{
+		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), AlertInterval: 7 * 24 * time.Hour,
+	}, time.Now)
+	engagementService.AddWorkers(workers)
 	river.AddWorker(workers, jobs.NewRetentionWorker(map[string]jobs.Purger{
 		"unconfirmed members":  membersService.PurgeUnconfirmed,
 		"member tokens":        membersService.PurgeTokens,
@@ -120,6 +126,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		Members:     membersService,
 		Idempotency: idempotencyStore,
 		Outbox:      mail.NewAdmin(jobClient, pool),
+		Engagement:  engagementService,
 		Donations:   donationService,
 		GiftAid:     giftAidService,
 	}).Handler()
@@ -238,4 +245,18 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config) (SeedRepo
 		return SeedReport{}, err
 	}
 	return SeedReport{SiteProfile: r.SiteProfile}, nil
+}
+
+// escapedText renders Markdown as escaped paragraphs.
+type escapedText struct{}
+
+// RenderMarkdown implements engagement.Renderer.
+func (escapedText) RenderMarkdown(src string) (string, error) {
+	var out strings.Builder
+	for _, p := range strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out.WriteString("<p>" + html.EscapeString(p) + "</p>\n")
+		}
+	}
+	return out.String(), nil
 }

@@ -287,3 +287,63 @@ func (s *Service) Unsubscribe(ctx context.Context, token string) error {
 		return s.recordConsents(ctx, tx, id, consents, "unsubscribe-link", nil)
 	})
 }
+
+// Recipient returns where to email a member about purpose right now, or
+// nil if they may not be emailed about it: not active, or their latest
+// consent for purpose is not a grant. Other capabilities (alerts, digests)
+// call it at the moment of sending.
+func (s *Service) Recipient(ctx context.Context, db store.DBTX, id uuid.UUID, purpose string) (*Recipient, error) {
+	row, err := store.Q.MemberGetByID(ctx, db, id)
+	if store.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("recipient: %w", err)
+	}
+	if row.Status != StatusActive {
+		return nil, nil
+	}
+	current, err := store.Q.ConsentCurrentByMember(ctx, db, id)
+	if err != nil {
+		return nil, fmt.Errorf("recipient: %w", err)
+	}
+	granted := false
+	for _, c := range current {
+		if c.Purpose == purpose {
+			granted = c.Granted
+		}
+	}
+	if !granted {
+		return nil, nil
+	}
+	m, err := s.memberFromRow(row)
+	if err != nil {
+		return nil, err
+	}
+	return &Recipient{Email: m.Email, Name: m.Name}, nil
+}
+
+// Recipient is a member who may be emailed.
+type Recipient struct {
+	Email, Name string
+}
+
+// Contact returns an active or unsubscribed member's name and address, for
+// email they asked for themselves (such as an event registration), or nil.
+func (s *Service) Contact(ctx context.Context, db store.DBTX, id uuid.UUID) (*Recipient, error) {
+	row, err := store.Q.MemberGetByID(ctx, db, id)
+	if store.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("member contact: %w", err)
+	}
+	if row.Status != StatusActive && row.Status != StatusUnsubscribed {
+		return nil, nil
+	}
+	m, err := s.memberFromRow(row)
+	if err != nil {
+		return nil, err
+	}
+	return &Recipient{Email: m.Email, Name: m.Name}, nil
+}

@@ -10,6 +10,14 @@ import (
 	"github.com/google/uuid"
 )
 
+type AlertSend struct {
+	OpportunityID uuid.UUID
+	State         string
+	Matched       int32
+	StartedAt     time.Time
+	UpdatedAt     time.Time
+}
+
 type ApiKey struct {
 	ID                 uuid.UUID
 	OrganisationID     uuid.UUID
@@ -242,6 +250,54 @@ type MemberToken struct {
 	CreatedAt time.Time
 }
 
+type Opportunity struct {
+	ID              uuid.UUID
+	Kind            string
+	Title           string
+	Summary         string
+	Description     string
+	DescriptionHtml string
+	OrganiserName   string
+	OrganisationID  *uuid.UUID
+	Audiences       []string
+	Online          bool
+	Location        *string
+	StartsAt        *time.Time
+	EndsAt          *time.Time
+	ClosesAt        *time.Time
+	TimeZone        string
+	Capacity        *int32
+	ExternalUrl     *string
+	EthicsReference *string
+	ContactName     *string
+	ContactEmail    *string
+	HpaContactID    *uuid.UUID
+	Status          string
+	ReviewNote      *string
+	SubmittedByKey  *uuid.UUID
+	CreatedBy       *uuid.UUID
+	PublishedAt     *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+type OpportunityAlert struct {
+	OpportunityID uuid.UUID
+	MemberID      uuid.UUID
+	State         string
+	CreatedAt     time.Time
+	SentAt        *time.Time
+}
+
+type OpportunityOutcome struct {
+	ID            int64
+	OpportunityID uuid.UUID
+	Summary       string
+	Link          *string
+	PublishedAt   *time.Time
+	CreatedAt     time.Time
+}
+
 type Organisation struct {
 	ID        uuid.UUID
 	Name      string
@@ -271,6 +327,22 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 	RevokedAt *time.Time
+}
+
+type Registration struct {
+	ID                  uuid.UUID
+	OpportunityID       uuid.UUID
+	MemberID            *uuid.UUID
+	EmailHash           []byte
+	EmailSealed         []byte
+	Name                *string
+	Status              string
+	AccessibilitySealed []byte
+	ShareWithOrganiser  bool
+	CreatedAt           time.Time
+	PromotedAt          *time.Time
+	CancelledAt         *time.Time
+	RemindedAt          *time.Time
 }
 
 type SiteProfile struct {

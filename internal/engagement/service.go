@@ -1,0 +1,220 @@
+package engagement
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/audit"
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/jobs"
+	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/sealed"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// Renderer turns an organiser's Markdown into sanitised HTML.
+type Renderer interface {
+	RenderMarkdown(src string) (string, error)
+}
+
+// DB is what the service needs from the database.
+type DB interface {
+	store.DBTX
+	store.Beginner
+}
+
+// Settings are engagement's tunables.
+type Settings struct {
+	SiteURL, APIURL string
+	// AlertInterval: a member gets at most one alert email per interval;
+	// further alerts wait for their digest.
+	AlertInterval time.Duration
+}
+
+// Service is engagement.
+type Service struct {
+	db        DB
+	jobs      *jobs.Client
+	outbox    *mail.Outbox
+	ring      *sealed.Ring
+	hasher    *sealed.Hasher
+	markdown  Renderer
+	directory Directory
+	settings  Settings
+	now       func() time.Time
+}
+
+// NewService returns the engagement service.
+func NewService(db DB, jobClient *jobs.Client, outbox *mail.Outbox, ring *sealed.Ring, hasher *sealed.Hasher, markdown Renderer, directory Directory, settings Settings, now func() time.Time) *Service {
+	return &Service{db: db, jobs: jobClient, outbox: outbox, ring: ring, hasher: hasher, markdown: markdown, directory: directory, settings: settings, now: now}
+}
+
+// Submitter says who creates an opportunity: a partner's key (for its
+// organisation, to be reviewed) or an editor (HPA's own, approved).
+type Submitter struct {
+	KeyID, OrganisationID *uuid.UUID
+	StaffID               *uuid.UUID
+}
+
+// Create records a new opportunity. A partner's starts as submitted for
+// review; an editor's as approved, ready to publish.
+func (s *Service) Create(ctx context.Context, by Submitter, d Details) (*Opportunity, error) {
+	if err := d.validate(s.now()); err != nil {
+		return nil, err
+	}
+	html, err := s.markdown.RenderMarkdown(d.Description)
+	if err != nil {
+		return nil, err
+	}
+	status := StatusApproved
+	if by.OrganisationID != nil {
+		status = StatusSubmitted
+	}
+	var out *Opportunity
+	err = store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		row, err := store.Q.OpportunityInsert(ctx, tx, store.OpportunityInsertParams{
+			Kind: d.Kind, Title: d.Title, Summary: d.Summary, Description: d.Description, DescriptionHtml: html, OrganiserName: d.OrganiserName,
+			OrganisationID: by.OrganisationID, Audiences: nonNil(d.Audiences), Online: d.Online, Location: optional(d.Location),
+			StartsAt: d.StartsAt, EndsAt: d.EndsAt, ClosesAt: d.ClosesAt, Capacity: capacity(d.Capacity), ExternalUrl: optional(d.ExternalURL),
+			EthicsReference: optional(d.EthicsReference), ContactName: optional(d.ContactName), ContactEmail: optional(d.ContactEmail),
+			HpaContactID: d.HPAContactID, Status: status, SubmittedByKey: by.KeyID, CreatedBy: by.StaffID,
+		})
+		if err != nil {
+			return fmt.Errorf("create opportunity: %w", err)
+		}
+		out = fromRow(row)
+		return audit.Record(ctx, tx, audit.Event{Action: "opportunity.create", TargetType: "opportunity", TargetID: row.ID.String(), Details: map[string]any{"status": status}})
+	})
+	return out, err
+}
+
+// Update replaces an opportunity's details. A partner may only change its
+// own, and only while it is under review (after changes were requested it
+// goes back to submitted); editors may change any that is not closed.
+func (s *Service) Update(ctx context.Context, id uuid.UUID, owner *uuid.UUID, d Details) (*Opportunity, error) {
+	if err := d.validate(s.now()); err != nil {
+		return nil, err
+	}
+	html, err := s.markdown.RenderMarkdown(d.Description)
+	if err != nil {
+		return nil, err
+	}
+	var out *Opportunity
+	err = store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		row, err := store.Q.OpportunityGetForUpdate(ctx, tx, id)
+		if store.IsNotFound(err) || (err == nil && owner != nil && !sameOrg(row.OrganisationID, owner)) {
+			return errNotFound // another organisation's opportunity does not exist for this caller
+		}
+		if err != nil {
+			return fmt.Errorf("update opportunity: %w", err)
+		}
+		status := row.Status
+		switch {
+		case owner != nil && status == StatusChangesRequested:
+			status = StatusSubmitted
+		case owner != nil && status != StatusSubmitted:
+			return hpa.Errorf(hpa.ECONFLICT, "this opportunity is %s and can no longer be edited by its organiser; contact HPA", status).WithReason("not-editable")
+		case status == StatusClosed || status == StatusRejected:
+			return hpa.Errorf(hpa.ECONFLICT, "a %s opportunity cannot be edited", status).WithReason("not-editable")
+		}
+		row, err = store.Q.OpportunityUpdate(ctx, tx, store.OpportunityUpdateParams{ID: id,
+			Kind: d.Kind, Title: d.Title, Summary: d.Summary, Description: d.Description, DescriptionHtml: html, OrganiserName: d.OrganiserName,
+			Audiences: nonNil(d.Audiences), Online: d.Online, Location: optional(d.Location), StartsAt: d.StartsAt, EndsAt: d.EndsAt,
+			ClosesAt: d.ClosesAt, Capacity: capacity(d.Capacity), ExternalUrl: optional(d.ExternalURL), EthicsReference: optional(d.EthicsReference),
+			ContactName: optional(d.ContactName), ContactEmail: optional(d.ContactEmail), HpaContactID: d.HPAContactID, Status: status,
+		})
+		if err != nil {
+			return fmt.Errorf("update opportunity: %w", err)
+		}
+		out = fromRow(row)
+		return audit.Record(ctx, tx, audit.Event{Action: "opportunity.update", TargetType: "opportunity", TargetID: id.String()})
+	})
+	return out, err
+}
+
+func sameOrg(a, b *uuid.UUID) bool { return a != nil && b != nil && *a == *b }
+
+// Get returns an opportunity. The public sees published (and closed) ones
+// only; a partner its own; staff any.
+func (s *Service) Get(ctx context.Context, id uuid.UUID, view Viewer) (*Opportunity, error) {
+	row, err := s.get(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	if !view.canSee(row) {
+		return nil, errNotFound
+	}
+	return fromRow(row), nil
+}
+
+// Viewer says who is looking.
+type Viewer struct {
+	Staff          bool
+	OrganisationID *uuid.UUID
+}
+
+func (v Viewer) canSee(r store.Opportunity) bool {
+	switch {
+	case v.Staff:
+		return true
+	case v.OrganisationID != nil:
+		return sameOrg(r.OrganisationID, v.OrganisationID)
+	}
+	return r.Status == StatusPublished || r.Status == StatusClosed
+}
+
+// PublicFilter narrows the public list.
+type PublicFilter struct {
+	Kind, Audience string
+	Upcoming       bool
+	Limit          int
+	AfterPublished time.Time
+	AfterID        uuid.UUID
+}
+
+// ListPublished returns published opportunities, newest first.
+func (s *Service) ListPublished(ctx context.Context, f PublicFilter) ([]*Opportunity, error) {
+	p := store.OpportunityListPublishedParams{Kind: optional(f.Kind), Audience: optional(f.Audience), Upcoming: f.Upcoming, Now: s.now(), PageSize: int32(f.Limit)}
+	if f.AfterID != uuid.Nil {
+		p.AfterPublished, p.AfterID = &f.AfterPublished, &f.AfterID
+	}
+	rows, err := store.Q.OpportunityListPublished(ctx, s.db, p)
+	if err != nil {
+		return nil, fmt.Errorf("list opportunities: %w", err)
+	}
+	return fromRows(rows), nil
+}
+
+// ListForReview returns opportunities by status, oldest first: the review
+// queue is status=submitted.
+func (s *Service) ListForReview(ctx context.Context, status string, limit int, afterCreated time.Time, afterID uuid.UUID) ([]*Opportunity, error) {
+	p := store.OpportunityListForReviewParams{Status: optional(status), PageSize: int32(limit)}
+	if afterID != uuid.Nil {
+		p.AfterCreated, p.AfterID = &afterCreated, &afterID
+	}
+	rows, err := store.Q.OpportunityListForReview(ctx, s.db, p)
+	if err != nil {
+		return nil, fmt.Errorf("review queue: %w", err)
+	}
+	return fromRows(rows), nil
+}
+
+// ListOwn returns an organisation's opportunities.
+func (s *Service) ListOwn(ctx context.Context, organisationID uuid.UUID) ([]*Opportunity, error) {
+	rows, err := store.Q.OpportunityListByOrganisation(ctx, s.db, &organisationID)
+	if err != nil {
+		return nil, fmt.Errorf("list own opportunities: %w", err)
+	}
+	return fromRows(rows), nil
+}
+
+func fromRows(rows []store.Opportunity) []*Opportunity {
+	out := make([]*Opportunity, len(rows))
+	for i, r := range rows {
+		out[i] = fromRow(r)
+	}
+	return out
+}
