@@ -189,3 +189,11 @@ RETURNING kind;
 
 -- name: MemberThrottlePurge :execrows
 DELETE FROM member_email_throttle WHERE last_sent_at < @before;
+
+-- name: MemberCopy :copyfrom
+INSERT INTO members (id, email_hash, email_sealed, name, audiences, interests, status, source, confirmed_at)
+VALUES (@id, @email_hash, @email_sealed, @name, @audiences, @interests, @status, @source, @confirmed_at);
+
+-- name: ConsentCopy :copyfrom
+INSERT INTO consent_events (member_id, purpose, granted, text_version, text_hash, source)
+VALUES (@member_id, @purpose, @granted, @text_version, @text_hash, @source);

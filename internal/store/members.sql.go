@@ -12,6 +12,15 @@ import (
 	"github.com/google/uuid"
 )
 
+type ConsentCopyParams struct {
+	MemberID    uuid.UUID
+	Purpose     string
+	Granted     bool
+	TextVersion string
+	TextHash    []byte
+	Source      string
+}
+
 const consentCurrentByMember = `-- name: ConsentCurrentByMember :many
 SELECT DISTINCT ON (purpose) purpose, granted, text_version, occurred_at FROM consent_events
 WHERE member_id = $1 ORDER BY purpose, id DESC
@@ -158,6 +167,18 @@ func (q *Queries) MemberActivate(ctx context.Context, db DBTX, id uuid.UUID) (Me
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+type MemberCopyParams struct {
+	ID          uuid.UUID
+	EmailHash   []byte
+	EmailSealed []byte
+	Name        *string
+	Audiences   []string
+	Interests   []string
+	Status      string
+	Source      string
+	ConfirmedAt *time.Time
 }
 
 const memberCountsByAudience = `-- name: MemberCountsByAudience :many
