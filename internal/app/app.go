@@ -42,7 +42,7 @@ type App struct {
 // New wires the service over pool. Call Run to start its background work.
 func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, logger *slog.Logger) (*App, error) {
 	listener := database.NewListener(pool, logger)
-	contentService := content.NewService(pool, listener.Listening)
+	contentService := content.NewService(pool, listener.Listening, time.Now)
 	listener.Subscribe(content.NotifyChannel, contentService.Cache())
 
 	identityService, err := newIdentity(cfg, pool, listener.Listening)
@@ -57,11 +57,12 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	// Background work: River workers are registered on this bundle before
 	// the client starts; services get the client to enqueue through.
 	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(pool, workers, []*river.PeriodicJob{jobs.RetentionJob()}, logger)
+	periodic := []*river.PeriodicJob{jobs.RetentionJob(), content.PurgeJob(cfg.EnquiryPurgeInterval)}
+	jobClient, err := jobs.NewClient(pool, workers, periodic, logger)
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := mail.NewRenderer(members.Templates, identity.Templates)
+	renderer, err := mail.NewRenderer(members.Templates, identity.Templates, content.MailTemplates)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +88,8 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		"idempotency keys":     idempotencyStore.Purge,
 		"staff refresh tokens": identityService.PurgeExpired,
 	}, logger))
+	river.AddWorker(workers, content.NewPurgeWorker(pool, cfg.EnquiryRetention, time.Now))
+	enquiries := content.NewEnquiries(pool, contentService, outbox, enquirySettings(cfg), time.Now)
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(
@@ -96,18 +99,21 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	)
 
 	handler := api.New(api.Options{
-		PublicBaseURL:   cfg.PublicBaseURL.String(),
-		CORSOrigins:     cfg.CORSOrigins,
-		TrustedProxies:  cfg.TrustedProxies,
-		RateLimit:       cfg.RateLimit,
-		RateWindow:      cfg.RateWindow,
-		MetricsToken:    cfg.MetricsToken.Reveal(),
-		LoginRateLimit:  cfg.LoginRateLimit,
-		SignupRateLimit: cfg.SignupRateLimit,
-		Logger:          logger,
-		Metrics:         registry,
+		PublicBaseURL:    cfg.PublicBaseURL.String(),
+		CORSOrigins:      cfg.CORSOrigins,
+		TrustedProxies:   cfg.TrustedProxies,
+		RateLimit:        cfg.RateLimit,
+		RateWindow:       cfg.RateWindow,
+		MetricsToken:     cfg.MetricsToken.Reveal(),
+		LoginRateLimit:   cfg.LoginRateLimit,
+		SignupRateLimit:  cfg.SignupRateLimit,
+		EnquiryRateLimit: cfg.EnquiryRateLimit,
+		Logger:           logger,
+		Metrics:          registry,
 	}, api.Services{
 		Site:        contentService,
+		Content:     contentService,
+		Enquiries:   enquiries,
 		Ready:       database.Readiness{Pool: pool, Migrator: migrator},
 		Identity:    identityService,
 		Audit:       audit.Log{DB: pool},
@@ -139,6 +145,17 @@ func mailTransport(cfg *config.Config, logger *slog.Logger) mail.Transport {
 			Password: cfg.SMTPPassword.Reveal(), TLS: cfg.SMTPTLS, Timeout: cfg.SMTPTimeout})
 	}
 	return mail.Log{Logger: logger}
+}
+
+// enquirySettings configures the enquiry form. Form tokens are signed
+// with keys derived from the JWT keys, so rotating those rotates these.
+func enquirySettings(cfg *config.Config) content.EnquirySettings {
+	keys := make([][]byte, len(cfg.JWTKeys))
+	for i, k := range cfg.JWTKeys {
+		keys[i] = content.DeriveFormKey([]byte(k.Secret.Reveal()))
+	}
+	return content.EnquirySettings{NotifyTo: cfg.EnquiryNotify, MinFillTime: cfg.EnquiryMinFillTime,
+		TokenMaxAge: 4 * time.Hour, FormKeys: keys}
 }
 
 // NewIdentity builds an identity service without caching, for commands
@@ -192,10 +209,11 @@ func (a *App) Jobs() *jobs.Client { return a.jobs }
 func (a *App) Listening() bool { return a.listener.Listening() }
 
 // SeedReport says what Seed added.
-type SeedReport struct{ SiteProfile int64 }
+type SeedReport content.SeedReport
 
 func (r SeedReport) String() string {
-	return fmt.Sprintf("%d site profile row(s) added", r.SiteProfile)
+	return fmt.Sprintf("%d site profile row(s), %d page(s), %d audience(s), %d call(s) to action, %d navigation item(s) added",
+		r.SiteProfile, r.Pages, r.Audiences, r.CallsToAction, r.NavigationItems)
 }
 
 // Seed loads the charity's seed content where it is missing.
@@ -205,8 +223,5 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config) (SeedRepo
 		return SeedReport{}, err
 	}
 	r, err := content.Seed(ctx, pool, text, cfg.ContactEmail)
-	if err != nil {
-		return SeedReport{}, err
-	}
-	return SeedReport{SiteProfile: r.SiteProfile}, nil
+	return SeedReport(r), err
 }

@@ -26,6 +26,18 @@ type ApiKey struct {
 	CreatedAt          time.Time
 }
 
+type Audience struct {
+	ID        uuid.UUID
+	Key       string
+	Name      string
+	Message   string
+	PageID    *uuid.UUID
+	Position  int32
+	Version   int32
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type AuditEvent struct {
 	ID         int64
 	OccurredAt time.Time
@@ -36,6 +48,16 @@ type AuditEvent struct {
 	TargetID   *string
 	RequestID  *string
 	Details    []byte
+}
+
+type CallsToAction struct {
+	Key         string
+	Title       string
+	Text        string
+	ButtonLabel string
+	PageID      *uuid.UUID
+	Url         *string
+	Position    int32
 }
 
 type ConsentEvent struct {
@@ -49,6 +71,32 @@ type ConsentEvent struct {
 	SourceKeyID *uuid.UUID
 	RequestID   *string
 	OccurredAt  time.Time
+}
+
+type ContentSeed struct {
+	Key      string
+	SeededAt time.Time
+}
+
+type Enquiry struct {
+	ID           uuid.UUID
+	Name         string
+	Email        string
+	Audience     *string
+	Topic        string
+	Message      string
+	ReplyConsent bool
+	Status       string
+	AssignedTo   *uuid.UUID
+	HandledBy    *uuid.UUID
+	HandledAt    *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+type EnquiryFormTokensUsed struct {
+	Nonce     []byte
+	ExpiresAt time.Time
 }
 
 type IdempotencyKey struct {
@@ -117,11 +165,56 @@ type MemberToken struct {
 	CreatedAt time.Time
 }
 
+type NavigationItem struct {
+	Menu     string
+	Position int32
+	Label    string
+	PageID   *uuid.UUID
+	Url      *string
+}
+
 type Organisation struct {
 	ID        uuid.UUID
 	Name      string
 	Website   *string
 	CreatedAt time.Time
+}
+
+type Page struct {
+	ID              uuid.UUID
+	Slug            string
+	Title           string
+	Summary         string
+	BodyMarkdown    string
+	BodyHtml        string
+	BodyText        string
+	Headings        []byte
+	MetaDescription string
+	SocialImageUrl  *string
+	Status          string
+	PublishAt       *time.Time
+	AuthorID        *uuid.UUID
+	UpdatedBy       *uuid.UUID
+	Version         int32
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+type PageRevision struct {
+	PageID          uuid.UUID
+	Number          int32
+	Slug            string
+	Title           string
+	Summary         string
+	BodyMarkdown    string
+	MetaDescription string
+	SocialImageUrl  *string
+	Status          string
+	PublishAt       *time.Time
+	ChangedFields   []string
+	RestoredFrom    *int32
+	CreatedBy       *uuid.UUID
+	CreatedAt       time.Time
 }
 
 type RefreshToken struct {
@@ -135,17 +228,19 @@ type RefreshToken struct {
 }
 
 type SiteProfile struct {
-	ID               bool
-	Name             string
-	ShortName        string
-	Tagline          string
-	MissionStatement string
-	Description      string
-	ContactEmail     *string
-	CharityNumber    *string
-	RegisteredIn     *string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	ID                   bool
+	Name                 string
+	ShortName            string
+	Tagline              string
+	MissionStatement     string
+	Description          string
+	ContactEmail         *string
+	CharityNumber        *string
+	RegisteredIn         *string
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	RestorativeQuestions []string
+	AudiencesIntro       string
 }
 
 type Staff struct {
