@@ -54,7 +54,9 @@ func editableAudienceOut(a *content.Audience) *editableAudienceOutput {
 		PageSlug: a.PageSlug, PagePublic: a.PagePublic, Position: a.Position, Version: a.Version, UpdatedAt: a.UpdatedAt}}
 }
 
-type audienceKeyPath struct {
+// AudienceKeyPath names an audience in the path (exported so huma sees
+// its field when it is embedded).
+type AudienceKeyPath struct {
 	Key string `path:"key" maxLength:"60" example:"nhs-leader" doc:"The audience's key."`
 }
 
@@ -75,13 +77,13 @@ type audienceCreateInput struct {
 }
 
 type audienceUpdateInput struct {
-	audienceKeyPath
+	AudienceKeyPath
 	IfMatch string `header:"If-Match" maxLength:"1024" doc:"The audience's ETag as you read it. Required."`
 	Body    audienceFieldsBody
 }
 
 type audienceDeleteInput struct {
-	audienceKeyPath
+	AudienceKeyPath
 	IfMatch string `header:"If-Match" maxLength:"1024" doc:"The audience's ETag as you read it. Required."`
 }
 
@@ -97,7 +99,7 @@ func registerAudiences(hapi huma.API, audiences contentService) {
 		Tags:        tags,
 		Responses:   encodedResponses[audienceList](hapi, "The audiences."),
 		Metadata:    map[string]any{cacheableKey: true},
-	}, func(ctx context.Context, in *conditionalGetInput) (*encodedOutput, error) {
+	}, func(ctx context.Context, in *ConditionalGet) (*encodedOutput, error) {
 		list, err := audiences.Audiences(ctx)
 		if err != nil {
 			return nil, err
@@ -126,7 +128,7 @@ func registerAudiences(hapi huma.API, audiences contentService) {
 		Description: "One audience with its page link whatever the page's status, and the ETag an update needs.",
 		Tags:        tags,
 		Errors:      []int{http.StatusNotFound},
-	}, func(ctx context.Context, in *audienceKeyPath) (*editableAudienceOutput, error) {
+	}, func(ctx context.Context, in *AudienceKeyPath) (*editableAudienceOutput, error) {
 		a, err := audiences.AudienceForEditing(ctx, in.Key)
 		if err != nil {
 			return nil, err

@@ -65,10 +65,19 @@ type enquirySummary struct {
 }
 
 type enquiryDetail struct {
-	enquirySummary
-	Message   string    `json:"message"`
-	HandledBy string    `json:"handled_by,omitempty" format:"uuid"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID           string     `json:"id" format:"uuid"`
+	Name         string     `json:"name"`
+	Email        string     `json:"email" format:"email"`
+	Audience     string     `json:"audience,omitempty"`
+	Topic        string     `json:"topic" enum:"general,work-with-us,media,research,other"`
+	Message      string     `json:"message"`
+	ReplyConsent bool       `json:"reply_consent"`
+	Status       string     `json:"status" enum:"new,handled"`
+	AssignedTo   string     `json:"assigned_to,omitempty" format:"uuid"`
+	HandledBy    string     `json:"handled_by,omitempty" format:"uuid"`
+	HandledAt    *time.Time `json:"handled_at,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
 func enquirySummaryBody(e *content.Enquiry) enquirySummary {
@@ -77,7 +86,9 @@ func enquirySummaryBody(e *content.Enquiry) enquirySummary {
 }
 
 func enquiryDetailBody(e *content.Enquiry) enquiryDetail {
-	return enquiryDetail{enquirySummary: enquirySummaryBody(e), Message: e.Message, HandledBy: idString(e.HandledBy), UpdatedAt: e.UpdatedAt}
+	return enquiryDetail{ID: e.ID.String(), Name: e.Name, Email: e.Email, Audience: e.Audience, Topic: e.Topic, Message: e.Message,
+		ReplyConsent: e.ReplyConsent, Status: e.Status, AssignedTo: idString(e.AssignedTo), HandledBy: idString(e.HandledBy),
+		HandledAt: e.HandledAt, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 }
 
 type enquiryList struct {
@@ -91,12 +102,14 @@ type enquiryListInput struct {
 	AssignedTo string `query:"assigned_to" format:"uuid" doc:"Only enquiries assigned to this staff member."`
 }
 
-type enquiryIDPath struct {
+// EnquiryIDPath names an enquiry in the path (exported so huma sees its
+// field when it is embedded).
+type EnquiryIDPath struct {
 	ID string `path:"id" maxLength:"64" doc:"Enquiry ID."`
 }
 
 type enquiryUpdateInput struct {
-	enquiryIDPath
+	EnquiryIDPath
 	Body struct {
 		AssignedTo *string `json:"assigned_to,omitempty" maxLength:"64" doc:"A staff member's ID (admin, editor or membership role) to assign it to; empty unassigns."`
 		Status     string  `json:"status,omitempty" enum:"new,handled" doc:"handled records who handled it and when; new reopens it."`
@@ -204,7 +217,7 @@ func registerEnquiries(hapi huma.API, enquiries enquiryService, perHour int) {
 		Description: "One enquiry with its message. The read is in the audit log.",
 		Tags:        tags,
 		Errors:      []int{http.StatusNotFound},
-	}, func(ctx context.Context, in *enquiryIDPath) (*struct{ Body enquiryDetail }, error) {
+	}, func(ctx context.Context, in *EnquiryIDPath) (*struct{ Body enquiryDetail }, error) {
 		id, err := parseID(in.ID, "enquiry")
 		if err != nil {
 			return nil, err
@@ -254,7 +267,7 @@ func registerEnquiries(hapi huma.API, enquiries enquiryService, perHour int) {
 		Tags:          tags,
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusNotFound},
-	}, func(ctx context.Context, in *enquiryIDPath) (*struct{}, error) {
+	}, func(ctx context.Context, in *EnquiryIDPath) (*struct{}, error) {
 		id, err := parseID(in.ID, "enquiry")
 		if err != nil {
 			return nil, err

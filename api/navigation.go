@@ -20,7 +20,9 @@ type navigation struct {
 	Footer []navEntry `json:"footer" doc:"The footer menu, in order."`
 }
 
-type menuPath struct {
+// MenuPath names a menu in the path (exported so huma sees its field when
+// it is embedded).
+type MenuPath struct {
 	Menu string `path:"menu" enum:"header,footer" doc:"Which menu."`
 }
 
@@ -49,7 +51,7 @@ func menuOut(l *content.Links[content.NavigationItem]) *menuOutput {
 }
 
 type menuReplaceInput struct {
-	menuPath
+	MenuPath
 	IfMatch string `header:"If-Match" maxLength:"1024" doc:"The menu's ETag as you read it. Required."`
 	Body    menuBody
 }
@@ -99,7 +101,7 @@ func registerNavigation(hapi huma.API, site siteReader, links contentService) {
 		Errors:      []int{http.StatusNotFound},
 		Responses:   encodedResponses[navigation](hapi, "The menus."),
 		Metadata:    map[string]any{cacheableKey: true},
-	}, func(ctx context.Context, in *conditionalGetInput) (*encodedOutput, error) {
+	}, func(ctx context.Context, in *ConditionalGet) (*encodedOutput, error) {
 		s, err := site.Site(ctx)
 		if err != nil {
 			return nil, err
@@ -124,7 +126,7 @@ func registerNavigation(hapi huma.API, site siteReader, links contentService) {
 		Summary:     "Get a menu, for editing",
 		Description: "Every entry of the menu, including those leading to pages that are not public yet, and the ETag a replacement needs.",
 		Tags:        []string{"Navigation"},
-	}, func(ctx context.Context, in *menuPath) (*menuOutput, error) {
+	}, func(ctx context.Context, in *MenuPath) (*menuOutput, error) {
 		l, err := links.MenuForEditing(ctx, content.Menu(in.Menu))
 		if err != nil {
 			return nil, err

@@ -24,7 +24,12 @@ func revisionInfoBody(r content.RevisionInfo) revisionInfo {
 }
 
 type revision struct {
-	revisionInfo
+	Number          int32      `json:"number" example:"3"`
+	Status          string     `json:"status" enum:"draft,scheduled,published,archived"`
+	ChangedFields   []string   `json:"changed_fields"`
+	RestoredFrom    *int32     `json:"restored_from,omitempty"`
+	CreatedBy       string     `json:"created_by,omitempty" format:"uuid"`
+	CreatedAt       time.Time  `json:"created_at"`
 	Slug            string     `json:"slug"`
 	Title           string     `json:"title"`
 	Summary         string     `json:"summary"`
@@ -40,17 +45,19 @@ type revisionList struct {
 }
 
 type revisionListInput struct {
-	slugPath
+	PageSlugPath
 	PageQuery
 }
 
-type revisionPath struct {
-	slugPath
+// RevisionPath names a page revision in the path (exported so huma sees
+// its fields when it is embedded).
+type RevisionPath struct {
+	PageSlugPath
 	Number int32 `path:"number" minimum:"1" example:"3" doc:"The revision number."`
 }
 
 type restoreInput struct {
-	revisionPath
+	RevisionPath
 	IfMatch string `header:"If-Match" maxLength:"1024" doc:"The page's current ETag. Required."`
 }
 
@@ -91,12 +98,14 @@ func registerPageRevisions(hapi huma.API, pages contentService) {
 		Description: "The page's fields as that save left them.",
 		Tags:        tags,
 		Errors:      []int{http.StatusNotFound},
-	}, func(ctx context.Context, in *revisionPath) (*struct{ Body revision }, error) {
+	}, func(ctx context.Context, in *RevisionPath) (*struct{ Body revision }, error) {
 		r, err := pages.Revision(ctx, in.Slug, in.Number)
 		if err != nil {
 			return nil, err
 		}
-		return &struct{ Body revision }{Body: revision{revisionInfo: revisionInfoBody(r.RevisionInfo), Slug: r.Slug, Title: r.Title,
+		info := revisionInfoBody(r.RevisionInfo)
+		return &struct{ Body revision }{Body: revision{Number: info.Number, Status: info.Status, ChangedFields: info.ChangedFields,
+			RestoredFrom: info.RestoredFrom, CreatedBy: info.CreatedBy, CreatedAt: info.CreatedAt, Slug: r.Slug, Title: r.Title,
 			Summary: r.Summary, Body: r.BodyMarkdown, MetaDescription: r.MetaDescription, SocialImageURL: r.SocialImageURL, PublishAt: r.PublishAt}}, nil
 	})
 

@@ -85,16 +85,18 @@ type pageList struct {
 
 type pageListInput struct {
 	PageQuery
-	conditionalGetInput
+	ConditionalGet
 }
 
-type slugPath struct {
+// PageSlugPath names a page in the path (exported so huma sees its field
+// when it is embedded).
+type PageSlugPath struct {
 	Slug string `path:"slug" maxLength:"100" example:"about-us" doc:"The page's slug."`
 }
 
 type pageGetInput struct {
-	slugPath
-	conditionalGetInput
+	PageSlugPath
+	ConditionalGet
 }
 
 // requirePrecondition reads an update's If-Match, which is mandatory: an

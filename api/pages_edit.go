@@ -67,7 +67,7 @@ type pageCreateInput struct {
 }
 
 type pageUpdateInput struct {
-	slugPath
+	PageSlugPath
 	IfMatch string `header:"If-Match" maxLength:"1024" doc:"The page's ETag as you read it (from the preview, create or an earlier update). Required."`
 	Body    struct {
 		Slug            *string    `json:"slug,omitempty" minLength:"1" maxLength:"100" pattern:"^[a-z0-9]+(-[a-z0-9]+)*$" doc:"Renaming changes the page's public address."`
@@ -82,7 +82,7 @@ type pageUpdateInput struct {
 }
 
 type pageIfMatchInput struct {
-	slugPath
+	PageSlugPath
 	IfMatch string `header:"If-Match" maxLength:"1024" doc:"The page's ETag as you read it. Required."`
 }
 
@@ -168,7 +168,7 @@ func registerPageEditing(hapi huma.API, pages contentService) {
 		Description: "The page as editors see it, drafts included: its Markdown, the HTML the public will get, its status and the ETag to send when updating it.",
 		Tags:        tags,
 		Errors:      []int{http.StatusNotFound},
-	}, func(ctx context.Context, in *slugPath) (*editablePageOutput, error) {
+	}, func(ctx context.Context, in *PageSlugPath) (*editablePageOutput, error) {
 		p, err := pages.PageForEditing(ctx, in.Slug)
 		if err != nil {
 			return nil, err

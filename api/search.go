@@ -15,7 +15,7 @@ type searchInput struct {
 	Q      string `query:"q" required:"true" minLength:"1" maxLength:"200" example:"restorative culture" doc:"What to look for: words, \"quoted phrases\", -excluded words, or. English stemming applies (harm finds harmed)."`
 	Cursor string `query:"cursor" maxLength:"512" doc:"Opaque cursor from a previous page's next_cursor."`
 	Limit  int    `query:"limit" minimum:"1" maximum:"50" default:"10" doc:"Most results to return."`
-	conditionalGetInput
+	ConditionalGet
 }
 
 type searchHit struct {

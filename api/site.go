@@ -87,7 +87,9 @@ func navigationBody(menus map[content.Menu][]content.NavigationItem) map[string]
 	return out
 }
 
-type conditionalGetInput struct {
+// ConditionalGet is the If-None-Match input of public reads (exported so
+// huma sees its field when it is embedded).
+type ConditionalGet struct {
 	IfNoneMatch string `header:"If-None-Match" maxLength:"1024" doc:"An ETag from an earlier response; if it still matches, the answer is 304 with no body."`
 }
 
@@ -144,7 +146,7 @@ func registerSite(hapi huma.API, site siteReader) {
 		Errors:    []int{http.StatusNotFound},
 		Responses: encodedResponses[siteProfile](hapi, "The public site document."),
 		Metadata:  map[string]any{cacheableKey: true},
-	}, func(ctx context.Context, in *conditionalGetInput) (*encodedOutput, error) {
+	}, func(ctx context.Context, in *ConditionalGet) (*encodedOutput, error) {
 		s, err := site.Site(ctx)
 		if err != nil {
 			return nil, err

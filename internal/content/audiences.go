@@ -79,6 +79,9 @@ func publicAudiences(all []Audience) []Audience {
 // AudienceForEditing returns one audience with its page link whatever the
 // page's status.
 func (s *Service) AudienceForEditing(ctx context.Context, key string) (*Audience, error) {
+	if !validSlug(key) {
+		return nil, audienceNotFound(key)
+	}
 	r, err := store.Q.AudienceGetByKey(ctx, s.db, store.AudienceGetByKeyParams{Key: key, Now: s.now()})
 	if store.IsNotFound(err) {
 		return nil, audienceNotFound(key)
@@ -106,7 +109,7 @@ func (s *Service) CreateAudience(ctx context.Context, f AudienceFields) (*Audien
 	if err := validateAudience(*f.Key, *f.Name, deref(f.Message)); err != nil {
 		return nil, err
 	}
-	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+	err := s.write(ctx, func(tx pgx.Tx) error {
 		pageID, err := resolvePage(ctx, tx, f.PageSlug, "body.page_slug")
 		if err != nil {
 			return err
@@ -139,7 +142,10 @@ func (s *Service) CreateAudience(ctx context.Context, f AudienceFields) (*Audien
 // editor read.
 func (s *Service) UpdateAudience(ctx context.Context, key string, pre Precondition, f AudienceFields) (*Audience, error) {
 	newKey := key
-	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		if !validSlug(key) {
+			return audienceNotFound(key)
+		}
 		current, err := store.Q.AudienceGetByKeyForUpdate(ctx, tx, key)
 		if store.IsNotFound(err) {
 			return audienceNotFound(key)
@@ -191,7 +197,10 @@ func (s *Service) UpdateAudience(ctx context.Context, key string, pre Preconditi
 // DeleteAudience removes an audience if it is still the version the
 // editor read. Enquiries that named it keep its key.
 func (s *Service) DeleteAudience(ctx context.Context, key string, pre Precondition) error {
-	return store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+	return s.write(ctx, func(tx pgx.Tx) error {
+		if !validSlug(key) {
+			return audienceNotFound(key)
+		}
 		current, err := store.Q.AudienceGetByKeyForUpdate(ctx, tx, key)
 		if store.IsNotFound(err) {
 			return audienceNotFound(key)
@@ -229,6 +238,9 @@ func validateAudience(key, name, message string) error {
 func resolvePage(ctx context.Context, db store.DBTX, slug *string, location string) (*uuid.UUID, error) {
 	if slug == nil || *slug == "" {
 		return nil, nil
+	}
+	if !validSlug(*slug) {
+		return nil, hpa.Invalid(location, fmt.Sprintf("there is no page %q", *slug))
 	}
 	row, err := store.Q.PageGetBySlug(ctx, db, *slug)
 	if store.IsNotFound(err) {

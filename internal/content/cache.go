@@ -9,6 +9,7 @@ import (
 
 	"github.com/harmedpatients/hpa/internal/cache"
 	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
 )
 
 // publicCache holds what the public reads: the site document, pages, page
@@ -101,4 +102,15 @@ func (s *Service) NextChange() time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, next)
+}
+
+// write runs fn in a transaction and, once it has committed, drops this
+// process's cached public content at once, so an editor's next read here
+// sees the change; other processes drop theirs when the NOTIFY arrives.
+func (s *Service) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	if err := store.WithTx(ctx, s.db, fn); err != nil {
+		return err
+	}
+	s.public.Reset()
+	return nil
 }

@@ -95,7 +95,7 @@ func (s *Service) MenuForEditing(ctx context.Context, menu Menu) (*Links[Navigat
 // ReplaceMenu makes items the whole menu, in order, if the menu is still
 // the version the editor read.
 func (s *Service) ReplaceMenu(ctx context.Context, menu Menu, pre Precondition, items []NavigationItem) (*Links[NavigationItem], error) {
-	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+	err := s.write(ctx, func(tx pgx.Tx) error {
 		if err := store.Q.ContentLockList(ctx, tx, "hpa.navigation"); err != nil {
 			return fmt.Errorf("lock navigation: %w", err)
 		}
@@ -175,7 +175,7 @@ func (s *Service) CallsToActionForEditing(ctx context.Context) (*Links[CallToAct
 // ReplaceCallsToAction makes items the whole list, in order, if it is
 // still the version the editor read.
 func (s *Service) ReplaceCallsToAction(ctx context.Context, pre Precondition, items []CallToAction) (*Links[CallToAction], error) {
-	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+	err := s.write(ctx, func(tx pgx.Tx) error {
 		if err := store.Q.ContentLockList(ctx, tx, "hpa.calls_to_action"); err != nil {
 			return fmt.Errorf("lock calls to action: %w", err)
 		}

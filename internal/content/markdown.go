@@ -6,6 +6,7 @@ import (
 	"html"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -14,6 +15,7 @@ import (
 	"github.com/yuin/goldmark/parser"
 	goldhtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Heading is one heading of a page body, with the anchor (the id of its
@@ -145,12 +147,19 @@ func (g *headingIDs) Generate(value []byte, _ ast.NodeKind) []byte {
 
 func (g *headingIDs) Put(value []byte) { g.seen[string(value)] = true }
 
-// slugify keeps ASCII letters and digits, lower-cased, and turns every run
-// of anything else into one hyphen.
+// slugify keeps ASCII letters and digits, lower-cased and without their
+// accents (é → e), and turns every run of anything else into one hyphen;
+// it stops at 80 characters.
 func slugify(s string) string {
 	var b strings.Builder
 	hyphen := false
-	for _, r := range strings.ToLower(s) {
+	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+		if unicode.Is(unicode.Mn, r) {
+			continue // a combining accent
+		}
+		if b.Len() >= 80 {
+			break
+		}
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
 			if hyphen && b.Len() > 0 {
 				b.WriteByte('-')

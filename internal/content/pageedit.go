@@ -138,7 +138,7 @@ func (s *Service) CreatePage(ctx context.Context, author uuid.UUID, f PageFields
 		return nil, err
 	}
 	var out *Page
-	err = store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+	err = s.write(ctx, func(tx pgx.Tx) error {
 		row, err := store.Q.PageInsert(ctx, tx, insertParams(st, rendered, optionalID(author)))
 		if store.IsUniqueViolation(err, "pages_slug_key") {
 			return slugTaken(st.slug)
@@ -193,7 +193,7 @@ func (s *Service) RestoreRevision(ctx context.Context, slug string, number int32
 func (s *Service) savePage(ctx context.Context, slug string, pre Precondition, editor uuid.UUID, action string,
 	change func(pgx.Tx, *Page) (PageFields, *int32, error)) (*Page, error) {
 	var out *Page
-	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+	err := s.write(ctx, func(tx pgx.Tx) error {
 		current, err := lockPage(ctx, tx, slug)
 		if err != nil {
 			return err
@@ -253,7 +253,7 @@ func (s *Service) savePage(ctx context.Context, slug string, pre Precondition, e
 // call to action links to cannot be deleted (archive it, or change the
 // link first).
 func (s *Service) DeletePage(ctx context.Context, slug string, pre Precondition) error {
-	return store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+	return s.write(ctx, func(tx pgx.Tx) error {
 		current, err := lockPage(ctx, tx, slug)
 		if err != nil {
 			return err
@@ -273,6 +273,9 @@ func (s *Service) DeletePage(ctx context.Context, slug string, pre Precondition)
 }
 
 func lockPage(ctx context.Context, tx pgx.Tx, slug string) (*Page, error) {
+	if !validSlug(slug) {
+		return nil, pageNotFound(slug)
+	}
 	row, err := store.Q.PageGetBySlugForUpdate(ctx, tx, slug)
 	if store.IsNotFound(err) {
 		return nil, pageNotFound(slug)

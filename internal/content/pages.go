@@ -83,6 +83,9 @@ func pageFromRow(r store.Page) (*Page, error) {
 
 // PublishedPage returns a public page by slug, from memory when fresh.
 func (s *Service) PublishedPage(ctx context.Context, slug string) (*Page, error) {
+	if !validSlug(slug) {
+		return nil, pageNotFound(slug)
+	}
 	s.fresh(ctx)
 	return s.public.pages.Get(ctx, slug, func(ctx context.Context) (*Page, error) {
 		row, err := store.Q.PageGetPublishedBySlug(ctx, s.db, store.PageGetPublishedBySlugParams{Slug: slug, Now: s.now()})
@@ -99,6 +102,9 @@ func (s *Service) PublishedPage(ctx context.Context, slug string) (*Page, error)
 // PageForEditing returns a page in any status, for editors (and their
 // preview of a draft). It is never cached.
 func (s *Service) PageForEditing(ctx context.Context, slug string) (*Page, error) {
+	if !validSlug(slug) {
+		return nil, pageNotFound(slug)
+	}
 	row, err := store.Q.PageGetBySlug(ctx, s.db, slug)
 	if store.IsNotFound(err) {
 		return nil, pageNotFound(slug)
@@ -108,6 +114,11 @@ func (s *Service) PageForEditing(ctx context.Context, slug string) (*Page, error
 	}
 	return pageFromRow(row)
 }
+
+// validSlug says whether slug could name a page (or an audience); other
+// strings (invalid UTF-8, path tricks) are answered "not found" without a
+// query.
+func validSlug(slug string) bool { return len(slug) <= 100 && slugPattern.MatchString(slug) }
 
 func pageNotFound(slug string) error {
 	return hpa.Errorf(hpa.ENOTFOUND, "there is no page %q", slug)

@@ -140,7 +140,7 @@ func (s *Service) UpdateSite(ctx context.Context, pre Precondition, u SiteUpdate
 		return nil, err
 	}
 	var out *Site
-	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+	err := s.write(ctx, func(tx pgx.Tx) error {
 		if _, err := store.Q.SiteProfileGetForUpdate(ctx, tx); store.IsNotFound(err) {
 			return hpa.Errorf(hpa.ENOTFOUND, "the site profile has not been set up yet; run `hpa seed`")
 		} else if err != nil {
