@@ -57,8 +57,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	// Background work: River workers are registered on this bundle before
 	// the client starts; services get the client to enqueue through.
 	workers := river.NewWorkers()
-	periodic := []*river.PeriodicJob{jobs.RetentionJob(), content.PurgeJob(cfg.EnquiryPurgeInterval)}
-	jobClient, err := jobs.NewClient(pool, workers, periodic, logger)
+	jobClient, err := jobs.NewClient(pool, workers, []*river.PeriodicJob{jobs.RetentionJob()}, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +77,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		logger.Warn("HPA_ENCRYPTION_KEYS or HPA_HASH_KEY is not set: using random keys, so sealed member data will not survive a restart")
 	}
 	idempotencyStore := idempotency.NewStore(pool, hasher, time.Now)
+	enquiries := content.NewEnquiries(pool, contentService, outbox, enquirySettings(cfg), time.Now)
 	membersService := members.NewService(pool, ring, hasher, identityService.Tokens(), outbox, members.Settings{
 		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
 		MemberTokenTTL: cfg.MemberTokenTTL, PendingTTL: cfg.PendingMemberTTL, EmailInterval: cfg.SignupEmailInterval,
@@ -87,9 +87,8 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		"member tokens":        membersService.PurgeTokens,
 		"idempotency keys":     idempotencyStore.Purge,
 		"staff refresh tokens": identityService.PurgeExpired,
+		"enquiries":            enquiries.Purge,
 	}, logger))
-	river.AddWorker(workers, content.NewPurgeWorker(pool, cfg.EnquiryRetention, time.Now))
-	enquiries := content.NewEnquiries(pool, contentService, outbox, enquirySettings(cfg), time.Now)
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(
@@ -155,7 +154,7 @@ func enquirySettings(cfg *config.Config) content.EnquirySettings {
 		keys[i] = content.DeriveFormKey([]byte(k.Secret.Reveal()))
 	}
 	return content.EnquirySettings{NotifyTo: cfg.EnquiryNotify, MinFillTime: cfg.EnquiryMinFillTime,
-		TokenMaxAge: 4 * time.Hour, FormKeys: keys}
+		TokenMaxAge: 4 * time.Hour, FormKeys: keys, Retention: cfg.EnquiryRetention}
 }
 
 // NewIdentity builds an identity service without caching, for commands

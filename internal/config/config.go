@@ -78,14 +78,13 @@ type Config struct {
 	SignupRateLimit     int           // signups per client address per hour
 
 	// Enquiries ("get in touch"): who is told about new ones, how long
-	// they are kept and how often the purge runs, how many one client
-	// address may send per hour, and how long after opening the form it
-	// may be sent.
-	EnquiryNotify        []string
-	EnquiryRetention     time.Duration
-	EnquiryPurgeInterval time.Duration
-	EnquiryRateLimit     int
-	EnquiryMinFillTime   time.Duration
+	// they are kept (the hourly retention job deletes older ones), how
+	// many one client address may send per hour, and how long after
+	// opening the form it may be sent.
+	EnquiryNotify      []string
+	EnquiryRetention   time.Duration
+	EnquiryRateLimit   int
+	EnquiryMinFillTime time.Duration
 }
 
 // JWTKey is one HMAC signing key and its kid.
@@ -128,10 +127,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		SMTPTLS:         r.oneOf("HPA_SMTP_TLS", "none", "none", "starttls", "tls"),
 		SMTPTimeout:     r.duration("HPA_SMTP_TIMEOUT", 10*time.Second),
 
-		EnquiryRetention:     r.duration("HPA_ENQUIRY_RETENTION", 365*24*time.Hour),
-		EnquiryPurgeInterval: r.duration("HPA_ENQUIRY_PURGE_INTERVAL", time.Hour),
-		EnquiryRateLimit:     r.intRange("HPA_ENQUIRY_RATE_LIMIT", 5, 1, 100000),
-		EnquiryMinFillTime:   r.durationOrZero("HPA_ENQUIRY_MIN_FILL_TIME", 3*time.Second),
+		EnquiryRetention:   r.duration("HPA_ENQUIRY_RETENTION", 365*24*time.Hour),
+		EnquiryRateLimit:   r.intRange("HPA_ENQUIRY_RATE_LIMIT", 5, 1, 100000),
+		EnquiryMinFillTime: r.durationOrZero("HPA_ENQUIRY_MIN_FILL_TIME", 3*time.Second),
 	}
 	c.EnquiryNotify = r.emails("HPA_ENQUIRY_NOTIFY", c.ContactEmail)
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {

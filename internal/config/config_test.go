@@ -146,11 +146,10 @@ func TestEncryptionKeys(t *testing.T) {
 
 func TestBadEnquirySettingsAreReportedByName(t *testing.T) {
 	bad := map[string]string{
-		"HPA_ENQUIRY_NOTIFY":         "staff@example.org, nonsense",
-		"HPA_ENQUIRY_RETENTION":      "forever",
-		"HPA_ENQUIRY_PURGE_INTERVAL": "-1h",
-		"HPA_ENQUIRY_RATE_LIMIT":     "0",
-		"HPA_ENQUIRY_MIN_FILL_TIME":  "quick",
+		"HPA_ENQUIRY_NOTIFY":        "staff@example.org, nonsense",
+		"HPA_ENQUIRY_RETENTION":     "forever",
+		"HPA_ENQUIRY_RATE_LIMIT":    "0",
+		"HPA_ENQUIRY_MIN_FILL_TIME": "quick",
 	}
 	_, err := Load(env(bad))
 	if err == nil {
@@ -169,9 +168,9 @@ func TestEnquirySettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(c.EnquiryNotify) != "[hello@example.org]" || c.EnquiryRetention != 365*24*time.Hour ||
-		c.EnquiryPurgeInterval != time.Hour || c.EnquiryRateLimit != 5 || c.EnquiryMinFillTime != 3*time.Second {
-		t.Errorf("defaults: notify %v, retention %s, purge every %s, rate %d, min fill %s", c.EnquiryNotify, c.EnquiryRetention,
-			c.EnquiryPurgeInterval, c.EnquiryRateLimit, c.EnquiryMinFillTime)
+		c.EnquiryRateLimit != 5 || c.EnquiryMinFillTime != 3*time.Second {
+		t.Errorf("defaults: notify %v, retention %s, rate %d, min fill %s", c.EnquiryNotify, c.EnquiryRetention,
+			c.EnquiryRateLimit, c.EnquiryMinFillTime)
 	}
 	c, err = Load(env(map[string]string{"HPA_CONTACT_EMAIL": "hello@example.org", "HPA_ENQUIRY_NOTIFY": "a@example.org, b@example.org",
 		"HPA_ENQUIRY_MIN_FILL_TIME": "0"}))

@@ -47,24 +47,27 @@ type EnquirySettings struct {
 	TokenMaxAge time.Duration
 	// FormKeys sign form tokens (the first) and verify them (all).
 	FormKeys [][]byte
+	// Retention is how long enquiries are kept (see Purge).
+	Retention time.Duration
 }
 
 // Enquiries receives "get in touch" messages and lets staff handle them.
 // Enquiries are personal data: every staff read is audited, and they are
-// deleted once the retention period passes (PurgeWorker).
+// deleted once the retention period passes (Purge).
 type Enquiries struct {
-	db       DB
-	content  *Service
-	outbox   Outbox
-	notifyTo []string
-	tokens   *formTokens
-	now      func() time.Time
+	db        DB
+	content   *Service
+	outbox    Outbox
+	notifyTo  []string
+	retention time.Duration
+	tokens    *formTokens
+	now       func() time.Time
 }
 
 // NewEnquiries returns the enquiry service. content supplies the current
 // audiences an enquiry may name.
 func NewEnquiries(db DB, content *Service, outbox Outbox, settings EnquirySettings, now func() time.Time) *Enquiries {
-	return &Enquiries{db: db, content: content, outbox: outbox, notifyTo: settings.NotifyTo, now: now,
+	return &Enquiries{db: db, content: content, outbox: outbox, notifyTo: settings.NotifyTo, retention: settings.Retention, now: now,
 		tokens: &formTokens{keys: settings.FormKeys, minFill: settings.MinFillTime, maxAge: settings.TokenMaxAge, now: now}}
 }
 
