@@ -74,7 +74,7 @@ func TestSearchPagesAndRefusesNonsense(t *testing.T) {
 		t.Fatalf("first page = %+v", first)
 	}
 	var second searchResults
-	srv.Get("/v1/search?q=harm&limit=2&cursor=" + first.NextCursor).JSON(t, &second)
+	srv.Get("/v1/search?q=harm&limit=2&cursor="+first.NextCursor).JSON(t, &second)
 	if len(second.Items) == 0 || second.Items[0].Slug == first.Items[0].Slug || second.Items[0].Slug == first.Items[1].Slug {
 		t.Errorf("second page repeats the first: %+v then %+v", first.Items, second.Items)
 	}
