@@ -104,20 +104,15 @@ func registerAudiences(hapi huma.API, audiences contentService) {
 		if err != nil {
 			return nil, err
 		}
-		etag := strongETag(list.Version)
-		cacheControl := publicCacheControlUntil(audiences.NextChange())
-		if err := checkNotModified(in.IfNoneMatch, etag, cacheControl); err != nil {
-			return nil, err
-		}
-		out := newEncodedOutput(etag, encoded.get(list.Version, func() any {
-			body := audienceList{Items: make([]publicAudience, len(list.Items))}
-			for i, a := range list.Items {
-				body.Items[i] = publicAudienceBody(a)
-			}
-			return body
-		}))
-		out.CacheControl = cacheControl
-		return out, nil
+		return publicDocument(in.IfNoneMatch, list.Version, audiences.NextChange(), func() []byte {
+			return encoded.get(list.Version, func() any {
+				body := audienceList{Items: make([]publicAudience, len(list.Items))}
+				for i, a := range list.Items {
+					body.Items[i] = publicAudienceBody(a)
+				}
+				return body
+			})
+		})
 	})
 
 	register(hapi, editors, huma.Operation{

@@ -106,17 +106,12 @@ func registerNavigation(hapi huma.API, site siteReader, links contentService) {
 		if err != nil {
 			return nil, err
 		}
-		etag := strongETag(s.Version)
-		cacheControl := publicCacheControlUntil(site.NextChange())
-		if err := checkNotModified(in.IfNoneMatch, etag, cacheControl); err != nil {
-			return nil, err
-		}
-		out := newEncodedOutput(etag, encoded.get(s.Version, func() any {
-			menus := navigationBody(s.Navigation)
-			return navigation{Header: menus[string(content.MenuHeader)], Footer: menus[string(content.MenuFooter)]}
-		}))
-		out.CacheControl = cacheControl
-		return out, nil
+		return publicDocument(in.IfNoneMatch, s.Version, site.NextChange(), func() []byte {
+			return encoded.get(s.Version, func() any {
+				menus := navigationBody(s.Navigation)
+				return navigation{Header: menus[string(content.MenuHeader)], Footer: menus[string(content.MenuFooter)]}
+			})
+		})
 	})
 
 	register(hapi, editors, huma.Operation{

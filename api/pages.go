@@ -140,24 +140,19 @@ func registerPages(hapi huma.API, pages contentService) {
 		if err != nil {
 			return nil, err
 		}
-		etag := strongETag(list.Version)
-		cacheControl := publicCacheControlUntil(pages.NextChange())
-		if err := checkNotModified(in.IfNoneMatch, etag, cacheControl); err != nil {
-			return nil, err
-		}
-		out := newEncodedOutput(etag, encoded.get("list:"+list.Version, func() any {
-			body := pageList{Items: make([]pageSummary, len(list.Items))}
-			for i, p := range list.Items {
-				body.Items[i] = pageSummary{Slug: p.Slug, Title: p.Title, Summary: p.Summary, MetaDescription: p.MetaDescription,
-					SocialImageURL: p.SocialImageURL, PublishedAt: p.PublishedAt, UpdatedAt: p.UpdatedAt}
-			}
-			if list.Next != nil {
-				body.NextCursor = encodeCursor(list.Next)
-			}
-			return body
-		}))
-		out.CacheControl = cacheControl
-		return out, nil
+		return publicDocument(in.IfNoneMatch, list.Version, pages.NextChange(), func() []byte {
+			return encoded.get("list:"+list.Version, func() any {
+				body := pageList{Items: make([]pageSummary, len(list.Items))}
+				for i, p := range list.Items {
+					body.Items[i] = pageSummary{Slug: p.Slug, Title: p.Title, Summary: p.Summary, MetaDescription: p.MetaDescription,
+						SocialImageURL: p.SocialImageURL, PublishedAt: p.PublishedAt, UpdatedAt: p.UpdatedAt}
+				}
+				if list.Next != nil {
+					body.NextCursor = encodeCursor(list.Next)
+				}
+				return body
+			})
+		})
 	})
 
 	register(hapi, public, huma.Operation{
@@ -176,14 +171,9 @@ func registerPages(hapi huma.API, pages contentService) {
 		if err != nil {
 			return nil, err
 		}
-		etag := strongETag(p.PublicVersion)
-		cacheControl := publicCacheControlUntil(pages.NextChange())
-		if err := checkNotModified(in.IfNoneMatch, etag, cacheControl); err != nil {
-			return nil, err
-		}
-		out := newEncodedOutput(etag, encoded.get(p.PublicVersion, func() any { return publicPageBody(p) }))
-		out.CacheControl = cacheControl
-		return out, nil
+		return publicDocument(in.IfNoneMatch, p.PublicVersion, pages.NextChange(), func() []byte {
+			return encoded.get(p.PublicVersion, func() any { return publicPageBody(p) })
+		})
 	})
 
 	registerPageEditing(hapi, pages)

@@ -70,15 +70,8 @@ func registerSearch(hapi huma.API, pages contentService) {
 		if len(hits) == in.Limit && cur.Offset+in.Limit < maxSearchOffset {
 			body.NextCursor = encodeCursor(searchCursor{Offset: cur.Offset + in.Limit})
 		}
-		encodedBody := mustJSON(body)
-		etag := strongETag(hashBytes(encodedBody))
-		cacheControl := publicCacheControlUntil(pages.NextChange())
-		if err := checkNotModified(in.IfNoneMatch, etag, cacheControl); err != nil {
-			return nil, err
-		}
-		out := newEncodedOutput(etag, encodedBody)
-		out.CacheControl = cacheControl
-		return out, nil
+		encoded := mustJSON(body)
+		return publicDocument(in.IfNoneMatch, hashBytes(encoded), pages.NextChange(), func() []byte { return encoded })
 	})
 }
 

@@ -110,6 +110,21 @@ func publicCacheControlUntil(next time.Time) string {
 	return "public, max-age=" + strconv.Itoa(max(left, 0)) + ", must-revalidate"
 }
 
+// publicDocument answers a conditional GET of public content whose
+// representation version identifies: 304 when If-None-Match names it,
+// else the encoded body. Caches may keep it no later than the next
+// scheduled publication.
+func publicDocument(ifNoneMatch, version string, nextChange time.Time, body func() []byte) (*encodedOutput, error) {
+	etag := strongETag(version)
+	cacheControl := publicCacheControlUntil(nextChange)
+	if err := checkNotModified(ifNoneMatch, etag, cacheControl); err != nil {
+		return nil, err
+	}
+	out := newEncodedOutput(etag, body())
+	out.CacheControl = cacheControl
+	return out, nil
+}
+
 type siteUpdateInput struct {
 	IfMatch string `header:"If-Match" maxLength:"1024" doc:"The ETag of GET /v1/site as you read it. Required: if the site changed since, the answer is 412."`
 	Body    struct {
@@ -151,14 +166,9 @@ func registerSite(hapi huma.API, site siteReader) {
 		if err != nil {
 			return nil, err
 		}
-		etag := strongETag(s.Version)
-		cacheControl := publicCacheControlUntil(site.NextChange())
-		if err := checkNotModified(in.IfNoneMatch, etag, cacheControl); err != nil {
-			return nil, err
-		}
-		out := newEncodedOutput(etag, encoded.get(s.Version, func() any { return siteBody(s) }))
-		out.CacheControl = cacheControl
-		return out, nil
+		return publicDocument(in.IfNoneMatch, s.Version, site.NextChange(), func() []byte {
+			return encoded.get(s.Version, func() any { return siteBody(s) })
+		})
 	})
 
 	register(hapi, editors, huma.Operation{

@@ -143,17 +143,8 @@ func (s *Service) CreateAudience(ctx context.Context, f AudienceFields) (*Audien
 func (s *Service) UpdateAudience(ctx context.Context, key string, pre Precondition, f AudienceFields) (*Audience, error) {
 	newKey := key
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		if !validSlug(key) {
-			return audienceNotFound(key)
-		}
-		current, err := store.Q.AudienceGetByKeyForUpdate(ctx, tx, key)
-		if store.IsNotFound(err) {
-			return audienceNotFound(key)
-		}
+		current, err := lockAudience(ctx, tx, key, pre)
 		if err != nil {
-			return fmt.Errorf("lock audience: %w", err)
-		}
-		if err := pre.check(recordETag(current.ID, current.Version), "audience"); err != nil {
 			return err
 		}
 		p := store.AudienceUpdateParams{ID: current.ID, Version: current.Version, Key: current.Key, Name: current.Name,
@@ -198,17 +189,8 @@ func (s *Service) UpdateAudience(ctx context.Context, key string, pre Preconditi
 // editor read. Enquiries that named it keep its key.
 func (s *Service) DeleteAudience(ctx context.Context, key string, pre Precondition) error {
 	return s.write(ctx, func(tx pgx.Tx) error {
-		if !validSlug(key) {
-			return audienceNotFound(key)
-		}
-		current, err := store.Q.AudienceGetByKeyForUpdate(ctx, tx, key)
-		if store.IsNotFound(err) {
-			return audienceNotFound(key)
-		}
+		current, err := lockAudience(ctx, tx, key, pre)
 		if err != nil {
-			return fmt.Errorf("lock audience: %w", err)
-		}
-		if err := pre.check(recordETag(current.ID, current.Version), "audience"); err != nil {
 			return err
 		}
 		if _, err := store.Q.AudienceDelete(ctx, tx, store.AudienceDeleteParams{ID: current.ID, Version: current.Version}); err != nil {
@@ -216,6 +198,22 @@ func (s *Service) DeleteAudience(ctx context.Context, key string, pre Preconditi
 		}
 		return recordChange(ctx, tx, "audience.delete", "audience", current.ID.String(), map[string]any{"key": current.Key})
 	})
+}
+
+// lockAudience locks an audience for a change and checks the editor read
+// its current version.
+func lockAudience(ctx context.Context, tx pgx.Tx, key string, pre Precondition) (store.Audience, error) {
+	if !validSlug(key) {
+		return store.Audience{}, audienceNotFound(key)
+	}
+	current, err := store.Q.AudienceGetByKeyForUpdate(ctx, tx, key)
+	if store.IsNotFound(err) {
+		return store.Audience{}, audienceNotFound(key)
+	}
+	if err != nil {
+		return store.Audience{}, fmt.Errorf("lock audience: %w", err)
+	}
+	return current, pre.check(recordETag(current.ID, current.Version), "audience")
 }
 
 func validateAudience(key, name, message string) error {
