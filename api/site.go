@@ -114,11 +114,13 @@ func publicCacheControlUntil(next time.Time) string {
 // representation version identifies: 304 when If-None-Match names it,
 // else the encoded body. Caches may keep it no later than the next
 // scheduled publication.
+//
+// The 304 is an output rather than huma's error: revalidation is the
+// commonest request for hot content and must stay cheap.
 func publicDocument(ifNoneMatch, version string, nextChange time.Time, body func() []byte) (*encodedOutput, error) {
-	etag := strongETag(version)
-	cacheControl := publicCacheControlUntil(nextChange)
-	if err := checkNotModified(ifNoneMatch, etag, cacheControl); err != nil {
-		return nil, err
+	etag, cacheControl := strongETag(version), publicCacheControlUntil(nextChange)
+	if ifNoneMatch != "" && noneMatch(ifNoneMatch, etag) {
+		return &encodedOutput{Status: http.StatusNotModified, ETag: etag, CacheControl: cacheControl}, nil
 	}
 	out := newEncodedOutput(etag, body())
 	out.CacheControl = cacheControl

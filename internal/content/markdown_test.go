@@ -60,3 +60,12 @@ func TestHighlightEscapesAllButTheMarks(t *testing.T) {
 		t.Errorf("highlight = %q", got)
 	}
 }
+
+func TestValidSlugAgreesWithThePattern(t *testing.T) {
+	for _, s := range []string{"", "a", "about-us", "a-b-c", "-a", "a-", "a--b", "About", "a_b", "a b", "é", "1-2", "\xc0\xae", strings.Repeat("a", 100), strings.Repeat("a", 101)} {
+		want := slugPattern.MatchString(s) && len(s) <= 100
+		if got := validSlug(s); got != want {
+			t.Errorf("validSlug(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

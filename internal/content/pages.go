@@ -115,10 +115,25 @@ func (s *Service) PageForEditing(ctx context.Context, slug string) (*Page, error
 	return pageFromRow(row)
 }
 
-// validSlug says whether slug could name a page (or an audience); other
-// strings (invalid UTF-8, path tricks) are answered "not found" without a
-// query.
-func validSlug(slug string) bool { return len(slug) <= 100 && slugPattern.MatchString(slug) }
+// validSlug says whether slug could name a page (or an audience): what
+// slugPattern matches, at most 100 bytes. Other strings (invalid UTF-8,
+// path tricks) are answered "not found" without a query. It runs on every
+// public page request, so it is a loop rather than the regular expression.
+func validSlug(slug string) bool {
+	if slug == "" || len(slug) > 100 || slug[0] == '-' || slug[len(slug)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(slug); i++ {
+		c := slug[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+		case c == '-' && slug[i-1] != '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func pageNotFound(slug string) error {
 	return hpa.Errorf(hpa.ENOTFOUND, "there is no page %q", slug)
