@@ -46,12 +46,16 @@ type Options struct {
 	// Metrics receives the HTTP metrics and is served at /metrics; nil
 	// disables both.
 	Metrics *prometheus.Registry
+	// EnquiryRateLimit is enquiries per client address per hour.
+	EnquiryRateLimit int
 }
 
 // Services are the capabilities the API exposes. Any may be nil when only
 // the OpenAPI document is wanted.
 type Services struct {
 	Site        siteReader
+	Content     contentService
+	Enquiries   enquiryService
 	Ready       readinessChecker
 	Identity    identityService
 	Audit       auditReader
@@ -131,6 +135,11 @@ func New(opts Options, svc Services) *API {
 	hapi.UseMiddleware(recordOperation, cacheControl, s.authorize)
 	registerHealth(hapi, svc.Ready)
 	registerSite(hapi, svc.Site)
+	registerPages(hapi, svc.Content)
+	registerAudiences(hapi, svc.Content)
+	registerNavigation(hapi, svc.Site, svc.Content)
+	registerSearch(hapi, svc.Content)
+	registerEnquiries(hapi, svc.Enquiries, opts.EnquiryRateLimit)
 	registerAuth(hapi, svc.Identity, opts.LoginRateLimit)
 	registerStaff(hapi, svc.Identity)
 	registerOrganisations(hapi, svc.Identity)

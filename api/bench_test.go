@@ -63,3 +63,33 @@ func BenchmarkTokenValidation(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGetPage is a cached published page through the whole chain;
+// scripts/bench/pages.sh measures it over TCP.
+func BenchmarkGetPage(b *testing.B) {
+	benchmarkGet(b, "/v1/pages/about-us", "", http.StatusOK)
+}
+
+// BenchmarkGetPageNotModified is the revalidation of a cached page.
+func BenchmarkGetPageNotModified(b *testing.B) {
+	benchmarkGet(b, "/v1/pages/about-us", "etag", http.StatusNotModified)
+}
+
+func benchmarkGet(b *testing.B, path, ifNoneMatch string, want int) {
+	srv := apitest.Start(b, nil)
+	h := srv.App.Handler()
+	req := httptest.NewRequest("GET", path, nil)
+	req.RemoteAddr = "127.0.0.1:1234"
+	if ifNoneMatch != "" {
+		req.Header.Set("If-None-Match", srv.Get(path).Header.Get("ETag"))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != want {
+			b.Fatal(w.Code)
+		}
+	}
+}

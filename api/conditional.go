@@ -13,19 +13,27 @@ func strongETag(version string) string { return `"` + version + `"` }
 // validator headers) when ifNoneMatch names etag; nil otherwise. Weak
 // comparison applies, as RFC 9110 requires for If-None-Match.
 func checkNotModified(ifNoneMatch, etag, cacheControl string) error {
-	if ifNoneMatch == "" {
+	if !noneMatch(ifNoneMatch, etag) {
 		return nil
 	}
-	for _, candidate := range strings.Split(ifNoneMatch, ",") {
+	return huma.ErrorWithHeaders(huma.Status304NotModified(), http.Header{
+		"Etag":          {etag},
+		"Cache-Control": {cacheControl},
+	})
+}
+
+// noneMatch reports whether an If-None-Match value names etag (or is *),
+// comparing weakly as RFC 9110 requires, without allocating.
+func noneMatch(ifNoneMatch, etag string) bool {
+	for rest := ifNoneMatch; rest != ""; {
+		var candidate string
+		candidate, rest, _ = strings.Cut(rest, ",")
 		candidate = strings.TrimPrefix(strings.TrimSpace(candidate), "W/")
 		if candidate == "*" || candidate == etag {
-			return huma.ErrorWithHeaders(huma.Status304NotModified(), http.Header{
-				"Etag":          {etag},
-				"Cache-Control": {cacheControl},
-			})
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
 // notModifiedResponse documents the 304 a conditional GET can return.

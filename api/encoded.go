@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"net/http"
 	"reflect"
 	"sync"
 
@@ -46,6 +47,8 @@ func (c *encodedCache) get(key string, build func() any) []byte {
 // encodedOutput sends a pre-encoded JSON document with its validators. The
 // operation documents the document's real schema with encodedResponses.
 type encodedOutput struct {
+	// Status is 200, or 304 with no body and no Content-Type.
+	Status       int
 	ContentType  string `header:"Content-Type"`
 	ETag         string `header:"ETag" doc:"Strong validator of this representation."`
 	CacheControl string `header:"Cache-Control"`
@@ -53,7 +56,7 @@ type encodedOutput struct {
 }
 
 func newEncodedOutput(etag string, body []byte) *encodedOutput {
-	return &encodedOutput{ContentType: "application/json", ETag: etag, CacheControl: publicCacheControl, Body: body}
+	return &encodedOutput{Status: http.StatusOK, ContentType: "application/json", ETag: etag, CacheControl: publicCacheControl, Body: body}
 }
 
 // encodedResponses documents a 200 carrying a T (sent pre-encoded) and the

@@ -66,15 +66,16 @@ var problemCodes = map[int]string{
 
 // domainStatus is the one table from domain error codes to HTTP statuses.
 var domainStatus = map[string]int{
-	hpa.EINVALID:      http.StatusUnprocessableEntity,
-	hpa.ENOTFOUND:     http.StatusNotFound,
-	hpa.ECONFLICT:     http.StatusConflict,
-	hpa.EPRECONDITION: http.StatusPreconditionFailed,
-	hpa.EUNAUTHORIZED: http.StatusUnauthorized,
-	hpa.EFORBIDDEN:    http.StatusForbidden,
-	hpa.ERATELIMITED:  http.StatusTooManyRequests,
-	hpa.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	hpa.EINTERNAL:     http.StatusInternalServerError,
+	hpa.EINVALID:              http.StatusUnprocessableEntity,
+	hpa.ENOTFOUND:             http.StatusNotFound,
+	hpa.ECONFLICT:             http.StatusConflict,
+	hpa.EPRECONDITION:         http.StatusPreconditionFailed,
+	hpa.EPRECONDITIONREQUIRED: http.StatusPreconditionRequired,
+	hpa.EUNAUTHORIZED:         http.StatusUnauthorized,
+	hpa.EFORBIDDEN:            http.StatusForbidden,
+	hpa.ERATELIMITED:          http.StatusTooManyRequests,
+	hpa.EUNAVAILABLE:          http.StatusServiceUnavailable,
+	hpa.EINTERNAL:             http.StatusInternalServerError,
 }
 
 const internalDetail = "An unexpected error occurred. It has been logged; quote the request ID if you contact us."

@@ -24,3 +24,11 @@ func isOrigin(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.Path == "" && u.RawQuery == "" && u.User == nil
 }
+
+// idString renders an optional ID, "" when absent.
+func idString[T interface{ String() string }](v *T) string {
+	if v == nil {
+		return ""
+	}
+	return (*v).String()
+}

@@ -47,13 +47,6 @@ type refund struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-func idString[T interface{ String() string }](v *T) string {
-	if v == nil {
-		return ""
-	}
-	return (*v).String()
-}
-
 func donationBody(d *donations.Donation) donation {
 	return donation{ID: d.ID.String(), DonorID: idString(d.DonorID), DonorName: d.DonorName, DonorEmail: d.DonorEmail, Campaign: d.Campaign,
 		AmountPence: d.AmountPence, RefundedPence: d.RefundedPence, FeePence: d.FeePence, Currency: d.Currency, Channel: d.Channel, Method: d.Method,

@@ -337,3 +337,16 @@ func TestSignupSurvivesMailServerOutage(t *testing.T) {
 	}
 	srv.Mail.WaitFor(t, "patient@example.org", 10*time.Second, nil)
 }
+
+func TestAudiencesMustBeTheSitesOwn(t *testing.T) {
+	srv := apitest.Start(t, nil)
+	body := apitest.SignupBody("audience@example.org")
+	body["audiences"] = []string{"harmed-patient-family", "research-team"}
+	if r := post(srv, "/v1/members", body, ""); r.StatusCode != 202 {
+		t.Errorf("known audiences: %d %s", r.StatusCode, r.Body)
+	}
+	body["audiences"] = []string{"martians"}
+	if r := post(srv, "/v1/members", body, ""); r.StatusCode != 422 || !strings.Contains(string(r.Body), "body.audiences") {
+		t.Errorf("unknown audience: %d %s", r.StatusCode, r.Body)
+	}
+}

@@ -44,7 +44,12 @@ A staff member may hold several roles.`
 
 // tags describes each capability; operations use these names.
 var tags = []*huma.Tag{
-	{Name: "Site", Description: "The organisation's public profile: name, mission and description."},
+	{Name: "Site", Description: "Everything a home page shows in one document: the organisation's profile and mission, the restorative questions, audiences, calls to action and menus; and their editing."},
+	{Name: "Pages", Description: "Pages written in Markdown, served as sanitised HTML: drafts, previews, scheduled publishing, revisions with restore, and optimistic concurrency (If-Match) for editors."},
+	{Name: "Audiences", Description: "The people HPA speaks to, each with a short message and optionally a page."},
+	{Name: "Navigation", Description: "The header and footer menus, leading to pages or URLs."},
+	{Name: "Search", Description: "Full-text search over the published pages."},
+	{Name: "Enquiries", Description: "\"Get in touch\": the public form (with anti-abuse checks: a timed single-use form token, a honeypot field, a per-address limit) and the staff inbox. Enquiries are personal data: reads are audited and they are deleted after the retention period."},
 	{Name: "Auth", Description: "Staff sign-in: short-lived access tokens (JWT) and single-use refresh tokens."},
 	{Name: "Staff", Description: "Staff accounts and their roles (admin only). " + rolesTable},
 	{Name: "API keys", Description: "Partner organisations and the API keys they and HPA's scripts use (admin only)."},

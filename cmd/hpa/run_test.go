@@ -82,10 +82,10 @@ func TestMigrateDownStatusUpAndSeed(t *testing.T) {
 	if out, err := runCLI(t, vars, "migrate", "up"); err != nil || !strings.Contains(out, "applied 1 migration") {
 		t.Fatalf("up: %q %v", out, err)
 	}
-	if out, err := runCLI(t, vars, "seed"); err != nil || !strings.Contains(out, "1 site profile row(s) added") {
+	if out, err := runCLI(t, vars, "seed"); err != nil || !strings.Contains(out, "1 site profile row(s), 6 page(s), 11 audience(s), 3 call(s) to action, 8 navigation item(s) added") {
 		t.Fatalf("seed: %q %v", out, err)
 	}
-	if out, err := runCLI(t, vars, "seed"); err != nil || !strings.Contains(out, "0 site profile row(s) added") {
+	if out, err := runCLI(t, vars, "seed"); err != nil || !strings.Contains(out, "0 site profile row(s), 0 page(s), 0 audience(s), 0 call(s) to action, 0 navigation item(s) added") {
 		t.Fatalf("second seed must add nothing: %q %v", out, err)
 	}
 }

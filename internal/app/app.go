@@ -7,7 +7,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"html"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -47,7 +46,7 @@ type App struct {
 // New wires the service over pool. Call Run to start its background work.
 func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, logger *slog.Logger) (*App, error) {
 	listener := database.NewListener(pool, logger)
-	contentService := content.NewService(pool, listener.Listening)
+	contentService := content.NewService(pool, listener.Listening, time.Now)
 	listener.Subscribe(content.NotifyChannel, contentService.Cache())
 
 	identityService, err := newIdentity(cfg, pool, listener.Listening)
@@ -67,7 +66,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := mail.NewRenderer(members.Templates, identity.Templates, donations.Templates, engagement.Templates)
+	renderer, err := mail.NewRenderer(members.Templates, identity.Templates, donations.Templates, engagement.Templates, content.MailTemplates)
 	if err != nil {
 		return nil, err
 	}
@@ -83,11 +82,12 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		logger.Warn("HPA_ENCRYPTION_KEYS or HPA_HASH_KEY is not set: using random keys, so sealed member data will not survive a restart")
 	}
 	idempotencyStore := idempotency.NewStore(pool, hasher, time.Now)
+	enquiries := content.NewEnquiries(pool, contentService, outbox, enquirySettings(cfg), time.Now)
 	membersService := members.NewService(pool, ring, hasher, identityService.Tokens(), outbox, members.Settings{
 		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
 		MemberTokenTTL: cfg.MemberTokenTTL, PendingTTL: cfg.PendingMemberTTL, EmailInterval: cfg.SignupEmailInterval,
 	}, time.Now)
-	engagementService := engagement.NewService(pool, jobClient, outbox, ring, hasher, escapedText{}, membersService, engagement.Settings{
+	engagementService := engagement.NewService(pool, jobClient, outbox, ring, hasher, contentService, membersService, engagement.Settings{
 		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), AlertInterval: 7 * 24 * time.Hour,
 	}, time.Now)
 	engagementService.AddWorkers(workers)
@@ -96,6 +96,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		"member tokens":        membersService.PurgeTokens,
 		"idempotency keys":     idempotencyStore.Purge,
 		"staff refresh tokens": identityService.PurgeExpired,
+		"enquiries":            enquiries.Purge,
 	}, logger))
 	giftAidService, donationService := newGiving(cfg, pool, ring, outbox, jobClient, logger)
 	donationService.Workers(workers)
@@ -108,18 +109,21 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	)
 
 	handler := api.New(api.Options{
-		PublicBaseURL:   cfg.PublicBaseURL.String(),
-		CORSOrigins:     cfg.CORSOrigins,
-		TrustedProxies:  cfg.TrustedProxies,
-		RateLimit:       cfg.RateLimit,
-		RateWindow:      cfg.RateWindow,
-		MetricsToken:    cfg.MetricsToken.Reveal(),
-		LoginRateLimit:  cfg.LoginRateLimit,
-		SignupRateLimit: cfg.SignupRateLimit,
-		Logger:          logger,
-		Metrics:         registry,
+		PublicBaseURL:    cfg.PublicBaseURL.String(),
+		CORSOrigins:      cfg.CORSOrigins,
+		TrustedProxies:   cfg.TrustedProxies,
+		RateLimit:        cfg.RateLimit,
+		RateWindow:       cfg.RateWindow,
+		MetricsToken:     cfg.MetricsToken.Reveal(),
+		LoginRateLimit:   cfg.LoginRateLimit,
+		SignupRateLimit:  cfg.SignupRateLimit,
+		EnquiryRateLimit: cfg.EnquiryRateLimit,
+		Logger:           logger,
+		Metrics:          registry,
 	}, api.Services{
 		Site:        contentService,
+		Content:     contentService,
+		Enquiries:   enquiries,
 		Ready:       database.Readiness{Pool: pool, Migrator: migrator},
 		Identity:    identityService,
 		Audit:       audit.Log{DB: pool},
@@ -177,6 +181,17 @@ func mailTransport(cfg *config.Config, logger *slog.Logger) mail.Transport {
 	return mail.Log{Logger: logger}
 }
 
+// enquirySettings configures the enquiry form. Form tokens are signed
+// with keys derived from the JWT keys, so rotating those rotates these.
+func enquirySettings(cfg *config.Config) content.EnquirySettings {
+	keys := make([][]byte, len(cfg.JWTKeys))
+	for i, k := range cfg.JWTKeys {
+		keys[i] = content.DeriveFormKey([]byte(k.Secret.Reveal()))
+	}
+	return content.EnquirySettings{NotifyTo: cfg.EnquiryNotify, MinFillTime: cfg.EnquiryMinFillTime,
+		TokenMaxAge: 4 * time.Hour, FormKeys: keys, Retention: cfg.EnquiryRetention}
+}
+
 // NewIdentity builds an identity service without caching, for commands
 // that run once.
 func NewIdentity(cfg *config.Config, pool *pgxpool.Pool) (*identity.Service, error) {
@@ -228,10 +243,11 @@ func (a *App) Jobs() *jobs.Client { return a.jobs }
 func (a *App) Listening() bool { return a.listener.Listening() }
 
 // SeedReport says what Seed added.
-type SeedReport struct{ SiteProfile int64 }
+type SeedReport content.SeedReport
 
 func (r SeedReport) String() string {
-	return fmt.Sprintf("%d site profile row(s) added", r.SiteProfile)
+	return fmt.Sprintf("%d site profile row(s), %d page(s), %d audience(s), %d call(s) to action, %d navigation item(s) added",
+		r.SiteProfile, r.Pages, r.Audiences, r.CallsToAction, r.NavigationItems)
 }
 
 // Seed loads the charity's seed content where it is missing.
@@ -241,22 +257,5 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config) (SeedRepo
 		return SeedReport{}, err
 	}
 	r, err := content.Seed(ctx, pool, text, cfg.ContactEmail)
-	if err != nil {
-		return SeedReport{}, err
-	}
-	return SeedReport{SiteProfile: r.SiteProfile}, nil
-}
-
-// escapedText renders Markdown as escaped paragraphs.
-type escapedText struct{}
-
-// RenderMarkdown implements engagement.Renderer.
-func (escapedText) RenderMarkdown(src string) (string, error) {
-	var out strings.Builder
-	for _, p := range strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n\n") {
-		if p = strings.TrimSpace(p); p != "" {
-			out.WriteString("<p>" + html.EscapeString(p) + "</p>\n")
-		}
-	}
-	return out.String(), nil
+	return SeedReport(r), err
 }

@@ -88,6 +88,14 @@ type Config struct {
 	DonationMaxPence    int64
 	DonationPresets     []int64
 	GiftAidAggregateMax int64
+	// Enquiries ("get in touch"): who is told about new ones, how long
+	// they are kept (the hourly retention job deletes older ones), how
+	// many one client address may send per hour, and how long after
+	// opening the form it may be sent.
+	EnquiryNotify      []string
+	EnquiryRetention   time.Duration
+	EnquiryRateLimit   int
+	EnquiryMinFillTime time.Duration
 }
 
 // JWTKey is one HMAC signing key and its kid.
@@ -129,7 +137,12 @@ func Load(getenv func(string) string) (*Config, error) {
 		SMTPPassword:    r.secret("HPA_SMTP_PASSWORD", ""),
 		SMTPTLS:         r.oneOf("HPA_SMTP_TLS", "none", "none", "starttls", "tls"),
 		SMTPTimeout:     r.duration("HPA_SMTP_TIMEOUT", 10*time.Second),
+
+		EnquiryRetention:   r.duration("HPA_ENQUIRY_RETENTION", 365*24*time.Hour),
+		EnquiryRateLimit:   r.intRange("HPA_ENQUIRY_RATE_LIMIT", 5, 1, 100000),
+		EnquiryMinFillTime: r.durationOrZero("HPA_ENQUIRY_MIN_FILL_TIME", 3*time.Second),
 	}
+	c.EnquiryNotify = r.emails("HPA_ENQUIRY_NOTIFY", c.ContactEmail)
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		r.fail("HPA_MAIL_FROM", "must be an address such as \"HPA <hello@example.org>\", got %q", c.MailFrom)
 	}
@@ -252,6 +265,14 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+// durationOrZero is duration that also accepts 0 (to switch a wait off).
+func (r *reader) durationOrZero(name string, def time.Duration) time.Duration {
+	if raw := r.get(name, ""); raw == "0" || raw == "0s" {
+		return 0
+	}
+	return r.duration(name, def)
+}
+
 func (r *reader) hostPort(name, def string) string {
 	v := r.get(name, def)
 	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
@@ -331,6 +352,19 @@ func (r *reader) email(name, def string) string {
 		return ""
 	}
 	return v
+}
+
+// emails reads a comma-separated list of bare addresses.
+func (r *reader) emails(name, def string) []string {
+	var out []string
+	for _, v := range splitList(r.get(name, def)) {
+		if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+			r.fail(name, "entry %q is not a bare email address such as hello@example.org", v)
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 func (r *reader) secret(name, def string) Secret {

@@ -159,3 +159,41 @@ func TestEncryptionKeys(t *testing.T) {
 		t.Errorf("production without encryption keys: %v", err)
 	}
 }
+
+func TestBadEnquirySettingsAreReportedByName(t *testing.T) {
+	bad := map[string]string{
+		"HPA_ENQUIRY_NOTIFY":        "staff@example.org, nonsense",
+		"HPA_ENQUIRY_RETENTION":     "forever",
+		"HPA_ENQUIRY_RATE_LIMIT":    "0",
+		"HPA_ENQUIRY_MIN_FILL_TIME": "quick",
+	}
+	_, err := Load(env(bad))
+	if err == nil {
+		t.Fatal("Load accepted bad values")
+	}
+	for name := range bad {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s:\n%s", name, err)
+		}
+	}
+}
+
+func TestEnquirySettings(t *testing.T) {
+	c, err := Load(env(map[string]string{"HPA_CONTACT_EMAIL": "hello@example.org"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.EnquiryNotify) != "[hello@example.org]" || c.EnquiryRetention != 365*24*time.Hour ||
+		c.EnquiryRateLimit != 5 || c.EnquiryMinFillTime != 3*time.Second {
+		t.Errorf("defaults: notify %v, retention %s, rate %d, min fill %s", c.EnquiryNotify, c.EnquiryRetention,
+			c.EnquiryRateLimit, c.EnquiryMinFillTime)
+	}
+	c, err = Load(env(map[string]string{"HPA_CONTACT_EMAIL": "hello@example.org", "HPA_ENQUIRY_NOTIFY": "a@example.org, b@example.org",
+		"HPA_ENQUIRY_MIN_FILL_TIME": "0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.EnquiryNotify) != "[a@example.org b@example.org]" || c.EnquiryMinFillTime != 0 {
+		t.Errorf("notify %v, min fill %s", c.EnquiryNotify, c.EnquiryMinFillTime)
+	}
+}

@@ -2,6 +2,7 @@ package content
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -17,6 +18,14 @@ type SeedText struct {
 	About []string
 	// Audiences is the paragraph that speaks to each audience in turn.
 	Audiences string
+	// AudienceNames are the audiences that paragraph names, in its order,
+	// ending with "Anyone else".
+	AudienceNames []string
+	// GetInTouch is the sentence of that paragraph inviting contact.
+	GetInTouch string
+	// Questions are the three restorative questions, each as its own
+	// sentence (first letter capitalised).
+	Questions []string
 	// Join and Donate are the calls to action, without their labels.
 	Join   string
 	Donate string
@@ -61,7 +70,48 @@ func ParseSeedText(text string) (*SeedText, error) {
 	if s.Join == "" || s.Donate == "" || s.Audiences == "" || len(s.About) == 0 || s.VisitBaseline == 0 {
 		return nil, fmt.Errorf("seed text: missing one of the about, audiences, join, donate or visit-total sections")
 	}
+	var err error
+	if s.AudienceNames, s.GetInTouch, err = parseAudiences(s.Audiences); err != nil {
+		return nil, err
+	}
+	for _, p := range s.About {
+		if m := questionsPattern.FindStringSubmatch(p); m != nil {
+			for _, q := range m[1:] {
+				s.Questions = append(s.Questions, strings.ToUpper(q[:1])+q[1:])
+			}
+		}
+	}
+	if len(s.Questions) != 3 {
+		return nil, fmt.Errorf("seed text: the three restorative questions were not found")
+	}
 	return s, nil
+}
+
+// questionsPattern finds the restorative questions in the running text
+// ("Who has been affected?, what do they need now?, and who has what
+// obligations in relation to those needs?").
+var questionsPattern = regexp.MustCompile(`(Who has been affected\?),? (what do they need now\?),? and (who has what obligations in relation to those needs\?)`)
+
+// parseAudiences reads the audiences the paragraph names ("Whether you are
+// a A, B, …, or anyone else who …") and its "Get in touch …" sentence.
+func parseAudiences(p string) (names []string, getInTouch string, err error) {
+	list, ok := strings.CutPrefix(p, "Whether you are a ")
+	if ok {
+		list, _, ok = strings.Cut(list, ", or anyone else")
+	}
+	if !ok {
+		return nil, "", fmt.Errorf("seed text: the audiences paragraph no longer lists audiences as expected")
+	}
+	for _, name := range strings.Split(list, ", ") {
+		names = append(names, strings.TrimSpace(name))
+	}
+	names = append(names, "Anyone else")
+	_, rest, ok := strings.Cut(p, "Get in touch ")
+	if !ok {
+		return nil, "", fmt.Errorf("seed text: the audiences paragraph has no \"Get in touch\" sentence")
+	}
+	sentence, _, _ := strings.Cut(rest, ". ")
+	return names, "Get in touch " + strings.TrimSuffix(sentence, ".") + ".", nil
 }
 
 // normaliseSpace joins a paragraph's lines and collapses runs of spaces,

@@ -30,6 +30,18 @@ func TestParseSeedTextKeepsTheCharitysWording(t *testing.T) {
 	if !strings.HasPrefix(s.Join, "By signing up as a member of HPA") || !strings.HasPrefix(s.Donate, "Donations we receive") {
 		t.Errorf("join = %q, donate = %q", s.Join, s.Donate)
 	}
+	wantNames := []string{"Harmed patient/family", "Healthcare professional", "NHS leader", "Policy maker", "Regulator", "Royal College",
+		"Patient advocacy provider", "Charity", "Research Team", "Legal Professional", "Anyone else"}
+	if strings.Join(s.AudienceNames, "|") != strings.Join(wantNames, "|") {
+		t.Errorf("audience names = %q", s.AudienceNames)
+	}
+	wantQuestions := []string{"Who has been affected?", "What do they need now?", "Who has what obligations in relation to those needs?"}
+	if strings.Join(s.Questions, "|") != strings.Join(wantQuestions, "|") {
+		t.Errorf("questions = %q", s.Questions)
+	}
+	if !strings.HasPrefix(s.GetInTouch, "Get in touch if you would like to know more") || !strings.HasSuffix(s.GetInTouch, "initiatives aimed at this goal.") {
+		t.Errorf("get in touch = %q", s.GetInTouch)
+	}
 	if s.VisitBaseline != 58325 {
 		t.Errorf("visit baseline = %d", s.VisitBaseline)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/jobs"
 	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/members"
 	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
@@ -75,6 +76,9 @@ func (s *Service) Create(ctx context.Context, by Submitter, d Details) (*Opportu
 	}
 	var out *Opportunity
 	err = store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		if err := members.CheckAudiences(ctx, tx, d.Audiences, "body.audiences"); err != nil {
+			return err
+		}
 		row, err := store.Q.OpportunityInsert(ctx, tx, store.OpportunityInsertParams{
 			Kind: d.Kind, Title: d.Title, Summary: d.Summary, Description: d.Description, DescriptionHtml: html, OrganiserName: d.OrganiserName,
 			OrganisationID: by.OrganisationID, Audiences: nonNil(d.Audiences), Online: d.Online, Location: optional(d.Location),
@@ -104,6 +108,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, owner *uuid.UUID, d 
 	}
 	var out *Opportunity
 	err = store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		if err := members.CheckAudiences(ctx, tx, d.Audiences, "body.audiences"); err != nil {
+			return err
+		}
 		row, err := store.Q.OpportunityGetForUpdate(ctx, tx, id)
 		if store.IsNotFound(err) || (err == nil && owner != nil && !sameOrg(row.OrganisationID, owner)) {
 			return errNotFound // another organisation's opportunity does not exist for this caller

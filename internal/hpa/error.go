@@ -19,6 +19,10 @@ const (
 	EINTERNAL     = "internal"            // a bug or an unexpected failure
 )
 
+// EPRECONDITIONREQUIRED: an update that must be conditional (If-Match, so
+// it cannot overwrite a colleague's edit unseen) was not.
+const EPRECONDITIONREQUIRED = "precondition-required"
+
 // Error is the one domain error type. Code says what kind of failure it is;
 // Reason, when set, is a more specific stable identifier that clients may
 // switch on (for example "slug-taken" within ECONFLICT). Message is safe to

@@ -1,6 +1,8 @@
 package members
 
 import (
+	"context"
+	"fmt"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/store"
 )
 
 // Interests a member can ask to hear about.
@@ -98,7 +101,7 @@ func (p *Profile) validate() error {
 	}
 	for _, a := range p.Audiences {
 		if !audienceSlug.MatchString(a) {
-			bad("body.audiences", "entries must be audience slugs such as harmed-patients-and-families")
+			bad("body.audiences", "entries must be audience keys such as harmed-patient-family")
 		}
 	}
 	for _, i := range p.Interests {
@@ -171,4 +174,22 @@ func NormaliseEmail(raw string) (send, dedupe string, err error) {
 		key, domain = strings.ReplaceAll(key, ".", ""), "gmail.com"
 	}
 	return send, key + "@" + domain, nil
+}
+
+// CheckAudiences reports any audience key that is not one of the site's
+// audiences (GET /v1/audiences), as a validation error at location.
+func CheckAudiences(ctx context.Context, db store.DBTX, keys []string, location string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	known, err := store.Q.AudienceKeysKnown(ctx, db, keys)
+	if err != nil {
+		return fmt.Errorf("check audiences: %w", err)
+	}
+	for _, k := range keys {
+		if !slices.Contains(known, k) {
+			return hpa.Invalid(location, "unknown audience "+k+"; see GET /v1/audiences")
+		}
+	}
+	return nil
 }

@@ -152,6 +152,9 @@ func (s *Service) UpdateProfile(ctx context.Context, id uuid.UUID, c ProfileChan
 	}
 	var out *Member
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		if err := CheckAudiences(ctx, tx, c.Audiences, "body.audiences"); err != nil {
+			return err
+		}
 		before, err := s.get(ctx, tx, id)
 		if err != nil {
 			return err

@@ -70,6 +70,9 @@ func (s *Service) Signup(ctx context.Context, in Signup) error {
 	}
 	hash := s.emailHash(dedupe)
 	return s.withTx(ctx, func(tx pgx.Tx) error {
+		if err := CheckAudiences(ctx, tx, in.Profile.Audiences, "body.audiences"); err != nil {
+			return err
+		}
 		id := uuid.New()
 		token := newSecret()
 		created, err := s.insertNew(ctx, tx, id, hash, send, token, in)

@@ -34,6 +34,18 @@ type ApiKey struct {
 	CreatedAt          time.Time
 }
 
+type Audience struct {
+	ID        uuid.UUID
+	Key       string
+	Name      string
+	Message   string
+	PageID    *uuid.UUID
+	Position  int32
+	Version   int32
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type AuditEvent struct {
 	ID         int64
 	OccurredAt time.Time
@@ -44,6 +56,16 @@ type AuditEvent struct {
 	TargetID   *string
 	RequestID  *string
 	Details    []byte
+}
+
+type CallsToAction struct {
+	Key         string
+	Title       string
+	Text        string
+	ButtonLabel string
+	PageID      *uuid.UUID
+	Url         *string
+	Position    int32
 }
 
 type Campaign struct {
@@ -69,6 +91,11 @@ type ConsentEvent struct {
 	SourceKeyID *uuid.UUID
 	RequestID   *string
 	OccurredAt  time.Time
+}
+
+type ContentSeed struct {
+	Key      string
+	SeededAt time.Time
 }
 
 type Donation struct {
@@ -150,6 +177,27 @@ type Donor struct {
 	MemberID         *uuid.UUID
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+}
+
+type Enquiry struct {
+	ID           uuid.UUID
+	Name         string
+	Email        string
+	Audience     *string
+	Topic        string
+	Message      string
+	ReplyConsent bool
+	Status       string
+	AssignedTo   *uuid.UUID
+	HandledBy    *uuid.UUID
+	HandledAt    *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+type EnquiryFormTokensUsed struct {
+	Nonce     []byte
+	ExpiresAt time.Time
 }
 
 type GiftAidClaim struct {
@@ -250,6 +298,14 @@ type MemberToken struct {
 	CreatedAt time.Time
 }
 
+type NavigationItem struct {
+	Menu     string
+	Position int32
+	Label    string
+	PageID   *uuid.UUID
+	Url      *string
+}
+
 type Opportunity struct {
 	ID              uuid.UUID
 	Kind            string
@@ -305,6 +361,43 @@ type Organisation struct {
 	CreatedAt time.Time
 }
 
+type Page struct {
+	ID              uuid.UUID
+	Slug            string
+	Title           string
+	Summary         string
+	BodyMarkdown    string
+	BodyHtml        string
+	BodyText        string
+	Headings        []byte
+	MetaDescription string
+	SocialImageUrl  *string
+	Status          string
+	PublishAt       *time.Time
+	AuthorID        *uuid.UUID
+	UpdatedBy       *uuid.UUID
+	Version         int32
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+type PageRevision struct {
+	PageID          uuid.UUID
+	Number          int32
+	Slug            string
+	Title           string
+	Summary         string
+	BodyMarkdown    string
+	MetaDescription string
+	SocialImageUrl  *string
+	Status          string
+	PublishAt       *time.Time
+	ChangedFields   []string
+	RestoredFrom    *int32
+	CreatedBy       *uuid.UUID
+	CreatedAt       time.Time
+}
+
 type ReconciliationReport struct {
 	ID               uuid.UUID
 	PeriodStart      time.Time
@@ -346,17 +439,19 @@ type Registration struct {
 }
 
 type SiteProfile struct {
-	ID               bool
-	Name             string
-	ShortName        string
-	Tagline          string
-	MissionStatement string
-	Description      string
-	ContactEmail     *string
-	CharityNumber    *string
-	RegisteredIn     *string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	ID                   bool
+	Name                 string
+	ShortName            string
+	Tagline              string
+	MissionStatement     string
+	Description          string
+	ContactEmail         *string
+	CharityNumber        *string
+	RegisteredIn         *string
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	RestorativeQuestions []string
+	AudiencesIntro       string
 }
 
 type Staff struct {

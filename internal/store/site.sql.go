@@ -10,7 +10,7 @@ import (
 )
 
 const siteProfileGet = `-- name: SiteProfileGet :one
-SELECT id, name, short_name, tagline, mission_statement, description, contact_email, charity_number, registered_in, created_at, updated_at FROM site_profile WHERE id
+SELECT id, name, short_name, tagline, mission_statement, description, contact_email, charity_number, registered_in, created_at, updated_at, restorative_questions, audiences_intro FROM site_profile WHERE id
 `
 
 func (q *Queries) SiteProfileGet(ctx context.Context, db DBTX) (SiteProfile, error) {
@@ -28,6 +28,33 @@ func (q *Queries) SiteProfileGet(ctx context.Context, db DBTX) (SiteProfile, err
 		&i.RegisteredIn,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RestorativeQuestions,
+		&i.AudiencesIntro,
+	)
+	return i, err
+}
+
+const siteProfileGetForUpdate = `-- name: SiteProfileGetForUpdate :one
+SELECT id, name, short_name, tagline, mission_statement, description, contact_email, charity_number, registered_in, created_at, updated_at, restorative_questions, audiences_intro FROM site_profile WHERE id FOR UPDATE
+`
+
+func (q *Queries) SiteProfileGetForUpdate(ctx context.Context, db DBTX) (SiteProfile, error) {
+	row := db.QueryRow(ctx, siteProfileGetForUpdate)
+	var i SiteProfile
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.ShortName,
+		&i.Tagline,
+		&i.MissionStatement,
+		&i.Description,
+		&i.ContactEmail,
+		&i.CharityNumber,
+		&i.RegisteredIn,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.RestorativeQuestions,
+		&i.AudiencesIntro,
 	)
 	return i, err
 }
@@ -61,4 +88,95 @@ func (q *Queries) SiteProfileInsertIfMissing(ctx context.Context, db DBTX, arg S
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const siteProfileSeedMission = `-- name: SiteProfileSeedMission :execrows
+UPDATE site_profile SET
+    restorative_questions = CASE WHEN cardinality(restorative_questions) = 0 THEN $1::text[] ELSE restorative_questions END,
+    audiences_intro       = CASE WHEN audiences_intro = '' THEN $2 ELSE audiences_intro END
+WHERE id AND (cardinality(restorative_questions) = 0 OR audiences_intro = '')
+`
+
+type SiteProfileSeedMissionParams struct {
+	RestorativeQuestions []string
+	AudiencesIntro       string
+}
+
+// Fills the structured mission fields added after the first release, only
+// where nobody has written them yet.
+func (q *Queries) SiteProfileSeedMission(ctx context.Context, db DBTX, arg SiteProfileSeedMissionParams) (int64, error) {
+	result, err := db.Exec(ctx, siteProfileSeedMission, arg.RestorativeQuestions, arg.AudiencesIntro)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const siteProfileUpdate = `-- name: SiteProfileUpdate :one
+UPDATE site_profile SET
+    name                  = coalesce($1, name),
+    short_name            = coalesce($2, short_name),
+    tagline               = coalesce($3, tagline),
+    mission_statement     = coalesce($4, mission_statement),
+    description           = coalesce($5, description),
+    restorative_questions = coalesce($6::text[], restorative_questions),
+    audiences_intro       = coalesce($7, audiences_intro),
+    contact_email         = CASE WHEN $8::boolean THEN $9 ELSE contact_email END,
+    charity_number        = CASE WHEN $10::boolean THEN $11 ELSE charity_number END,
+    registered_in         = CASE WHEN $12::boolean THEN $13 ELSE registered_in END,
+    updated_at            = now()
+WHERE id
+RETURNING id, name, short_name, tagline, mission_statement, description, contact_email, charity_number, registered_in, created_at, updated_at, restorative_questions, audiences_intro
+`
+
+type SiteProfileUpdateParams struct {
+	Name                 *string
+	ShortName            *string
+	Tagline              *string
+	MissionStatement     *string
+	Description          *string
+	RestorativeQuestions []string
+	AudiencesIntro       *string
+	SetContactEmail      bool
+	ContactEmail         *string
+	SetCharityNumber     bool
+	CharityNumber        *string
+	SetRegisteredIn      bool
+	RegisteredIn         *string
+}
+
+// Only the fields given change.
+func (q *Queries) SiteProfileUpdate(ctx context.Context, db DBTX, arg SiteProfileUpdateParams) (SiteProfile, error) {
+	row := db.QueryRow(ctx, siteProfileUpdate,
+		arg.Name,
+		arg.ShortName,
+		arg.Tagline,
+		arg.MissionStatement,
+		arg.Description,
+		arg.RestorativeQuestions,
+		arg.AudiencesIntro,
+		arg.SetContactEmail,
+		arg.ContactEmail,
+		arg.SetCharityNumber,
+		arg.CharityNumber,
+		arg.SetRegisteredIn,
+		arg.RegisteredIn,
+	)
+	var i SiteProfile
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.ShortName,
+		&i.Tagline,
+		&i.MissionStatement,
+		&i.Description,
+		&i.ContactEmail,
+		&i.CharityNumber,
+		&i.RegisteredIn,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.RestorativeQuestions,
+		&i.AudiencesIntro,
+	)
+	return i, err
 }

@@ -8,6 +8,6 @@ request = function()
   counter = counter + 1
   local body = '{"email":"bench-' .. prefix .. '-' .. counter .. '@example.org","name":"Bench Member",' ..
     '"membership_consent":true,"consent_version":"' .. os.getenv("CONSENT_VERSION") .. '",' ..
-    '"interests":["surveys","webinars"],"audiences":["harmed-patients-and-families"]}'
+    '"interests":["surveys","webinars"],"audiences":["harmed-patient-family"]}'
   return wrk.format(nil, "/v1/members", nil, body)
 end
