@@ -50,4 +50,3 @@ func (s *Service) Generate(ctx context.Context, prefix string, count int, intere
 }
 
 func ptr[T any](v T) *T { return &v }
-
