@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type ApiKey struct {
@@ -91,4 +92,92 @@ type StaffToken struct {
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 	CreatedAt time.Time
+}
+
+type VisitBotCount struct {
+	Day    pgtype.Date
+	Reason string
+	Count  int64
+}
+
+type VisitCounter struct {
+	ID        bool
+	Baseline  int64
+	UpdatedAt time.Time
+}
+
+type VisitEvent struct {
+	Ts          time.Time
+	VisitorID   int64
+	Name        string
+	Hostname    string
+	Pathname    string
+	Referrer    string
+	Source      string
+	UtmSource   string
+	UtmMedium   string
+	UtmCampaign string
+	UtmContent  string
+	UtmTerm     string
+	Country     string
+	Device      string
+	Browser     string
+	Os          string
+	ScreenWidth int32
+	Props       []byte
+}
+
+type VisitEventID struct {
+	IDHash     []byte
+	ReceivedAt time.Time
+}
+
+type VisitRollupDirty struct {
+	Day     pgtype.Date
+	Version int64
+}
+
+type VisitRollupsDaily struct {
+	Day       pgtype.Date
+	Dimension string
+	Value     string
+	Visitors  int64
+	Visits    int64
+	Pageviews int64
+	Events    int64
+	Bounces   int64
+	Duration  int64
+}
+
+type VisitRollupsHourly struct {
+	Hour      time.Time
+	Visitors  int64
+	Visits    int64
+	Pageviews int64
+	Events    int64
+	Bounces   int64
+	Duration  int64
+}
+
+type VisitRollupsMonthly struct {
+	Month     pgtype.Date
+	Dimension string
+	Value     string
+	Visitors  int64
+	Visits    int64
+	Pageviews int64
+	Events    int64
+	Bounces   int64
+	Duration  int64
+}
+
+type VisitSalt struct {
+	Day       pgtype.Date
+	Salt      []byte
+	CreatedAt time.Time
+}
+
+type VisitWriteBatch struct {
+	ID        uuid.UUID
+	WrittenAt time.Time
 }
