@@ -42,6 +42,9 @@ type Options struct {
 	// Metrics receives the HTTP metrics and is served at /metrics; nil
 	// disables both.
 	Metrics *prometheus.Registry
+	// CountryHeader names the header a trusted proxy puts the visitor's
+	// country in, for visit statistics ("" for none).
+	CountryHeader string
 }
 
 // Services are the capabilities the API exposes. Any may be nil when only
@@ -51,6 +54,8 @@ type Services struct {
 	Ready    readinessChecker
 	Identity identityService
 	Audit    auditReader
+	Events   eventCollector
+	Stats    statsReader
 }
 
 // API is the assembled HTTP handler and its OpenAPI document.
@@ -121,6 +126,8 @@ func New(opts Options, svc Services) *API {
 	registerOrganisations(hapi, svc.Identity)
 	registerAPIKeys(hapi, svc.Identity)
 	registerAudit(hapi, svc.Audit)
+	registerEvents(hapi, svc.Events, s, opts.CountryHeader)
+	registerStats(hapi, svc.Stats)
 	registerSpecAndDocs(router, hapi.OpenAPI())
 	return &API{handler: router, openapi: hapi.OpenAPI()}
 }

@@ -49,6 +49,8 @@ var tags = []*huma.Tag{
 	{Name: "Staff", Description: "Staff accounts and their roles (admin only). " + rolesTable},
 	{Name: "API keys", Description: "Partner organisations and the API keys they and HPA's scripts use (admin only)."},
 	{Name: "Audit", Description: "The append-only record of who read or changed personal data, content, money or access."},
+	{Name: "Visits", Description: "Privacy-first collection of page views and events: no cookies, no personal data, visitors unlinkable across days."},
+	{Name: "Statistics", Description: "Visit figures for analysts and scripts (`stats:read` keys): summaries, time series, breakdowns, realtime, CSV; and the public visit counter. See docs/statistics.md for copy-paste examples."},
 	{Name: "Operations", Description: "Probes for orchestrators and monitoring. `/metrics` (Prometheus text format) is served beside them."},
 }
 

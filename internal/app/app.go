@@ -20,6 +20,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/identity"
 	"github.com/harmedpatients/hpa/internal/jobs"
 	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/visits"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -32,6 +33,8 @@ type App struct {
 	listener *database.Listener
 	jobs     *jobs.Client
 	logger   *slog.Logger
+	// Visits is exposed for the dev commands and tests.
+	Visits *visits.Service
 	// Identity is exposed for the admin command and tests.
 	Identity *identity.Service
 }
@@ -51,10 +54,19 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		logger.Warn("HPA_JWT_KEYS is not set: using a random key, so tokens will not survive a restart")
 	}
 
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		database.NewPoolCollector(pool),
+	)
+	visitService := visits.NewService(pool, cfg.Visits, registry, logger, time.Now)
+
 	// Background work: River workers are registered on this bundle before
 	// the client starts; services get the client to enqueue through.
 	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(pool, workers, nil, logger)
+	visitService.AddWorkers(workers)
+	jobClient, err := jobs.NewClient(pool, workers, visitService.PeriodicJobs(), logger)
 	if err != nil {
 		return nil, err
 	}
@@ -63,13 +75,6 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		return nil, err
 	}
 	river.AddWorker(workers, mail.NewWorker(renderer, mailTransport(cfg, logger), cfg.MailFrom))
-
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		database.NewPoolCollector(pool),
-	)
 
 	handler := api.New(api.Options{
 		PublicBaseURL:  cfg.PublicBaseURL.String(),
@@ -81,13 +86,16 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		LoginRateLimit: cfg.LoginRateLimit,
 		Logger:         logger,
 		Metrics:        registry,
+		CountryHeader:  cfg.Visits.CountryHeader,
 	}, api.Services{
 		Site:     contentService,
 		Ready:    database.Readiness{Pool: pool, Migrator: migrator},
 		Identity: identityService,
 		Audit:    audit.Log{DB: pool},
+		Events:   visitService,
+		Stats:    visitService,
 	}).Handler()
-	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, Identity: identityService}, nil
+	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, Identity: identityService, Visits: visitService}, nil
 }
 
 // mailTransport picks SMTP or the development log transport.
@@ -126,11 +134,15 @@ func newIdentity(cfg *config.Config, pool *pgxpool.Pool, live func() bool) (*ide
 // Handler is the root HTTP handler.
 func (a *App) Handler() http.Handler { return a.handler }
 
-// Run does the background work (change notifications, River jobs) until
-// ctx ends, then lets running jobs finish for up to ten seconds.
+// Run does the background work (change notifications, River jobs, the
+// visit writer) until ctx ends, then writes the visit events still
+// buffered and lets running jobs finish for up to ten seconds. Cancel ctx
+// only once the HTTP server has stopped accepting requests, so that every
+// event acknowledged is written.
 func (a *App) Run(ctx context.Context) {
 	listening := make(chan struct{})
 	go func() { a.listener.Run(ctx); close(listening) }()
+	a.Visits.Run(ctx)
 	if err := a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		a.logger.Error("job queue did not start", "error", err)
 	}
@@ -140,6 +152,7 @@ func (a *App) Run(ctx context.Context) {
 	if err := a.jobs.Stop(stopCtx); err != nil {
 		a.logger.Warn("job queue stopped with jobs still running", "error", err)
 	}
+	<-a.Visits.Stopped()
 	<-listening
 }
 
@@ -147,10 +160,13 @@ func (a *App) Run(ctx context.Context) {
 func (a *App) Listening() bool { return a.listener.Listening() }
 
 // SeedReport says what Seed added.
-type SeedReport struct{ SiteProfile int64 }
+type SeedReport struct {
+	SiteProfile  int64
+	VisitCounter int64
+}
 
 func (r SeedReport) String() string {
-	return fmt.Sprintf("%d site profile row(s) added", r.SiteProfile)
+	return fmt.Sprintf("%d site profile row(s) added, %d visit counter baseline(s) added", r.SiteProfile, r.VisitCounter)
 }
 
 // Seed loads the charity's seed content where it is missing.
@@ -163,5 +179,17 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config) (SeedRepo
 	if err != nil {
 		return SeedReport{}, err
 	}
-	return SeedReport{SiteProfile: r.SiteProfile}, nil
+	baseline := text.VisitBaseline
+	if cfg.Visits.Baseline >= 0 {
+		baseline = cfg.Visits.Baseline
+	}
+	added, err := visits.SeedBaseline(ctx, pool, baseline)
+	if err != nil {
+		return SeedReport{}, err
+	}
+	report := SeedReport{SiteProfile: r.SiteProfile}
+	if added {
+		report.VisitCounter = 1
+	}
+	return report, nil
 }
