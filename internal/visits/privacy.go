@@ -47,8 +47,13 @@ func (s *salts) forDay(ctx context.Context, day time.Time) (*sync.Pool, error) {
 		return nil, hpa.Errorf(hpa.EUNAVAILABLE, "visit collection is briefly unavailable; retry shortly").WithReason("salt-unavailable")
 	}
 	s.day = day
-	s.hashers = &sync.Pool{New: func() any { return hmac.New(sha256.New, salt) }}
+	s.hashers = newSaltPool(salt)
 	return s.hashers, nil
+}
+
+// newSaltPool returns a pool of HMAC-SHA256 states keyed with salt.
+func newSaltPool(salt []byte) *sync.Pool {
+	return &sync.Pool{New: func() any { return hmac.New(sha256.New, salt) }}
 }
 
 // loadSalt returns day's salt, creating it if no process has yet.
