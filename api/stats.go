@@ -29,11 +29,11 @@ var statsAccess = staffWith(identity.RoleAnalyst).orKey(identity.ScopeStatsRead)
 type statsQueryInput struct {
 	Accept string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
 	Body   struct {
-		Metrics    []string      `json:"metrics" minItems:"1" maxItems:"7" uniqueItems:"true" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events" doc:"What to count."`
-		DateRange  dateRange     `json:"date_range" doc:"A preset (day, 7d, 30d, month, 12mo, year, all) or [first, last] dates, inclusive, in the site's time zone."`
-		Dimensions []string      `json:"dimensions,omitempty" maxItems:"2" uniqueItems:"true" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name,time:hour,time:day,time:week,time:month" doc:"Group by at most one of these plus one time dimension (time:hour only alone)."`
-		Filters    []statsFilter `json:"filters,omitempty" maxItems:"10" doc:"Keep only rows whose dimension value matches; a filter's dimension must be in dimensions."`
-		OrderBy    []statsOrder  `json:"order_by,omitempty" maxItems:"3" doc:"Default: by time for time dimensions, else the first metric, descending."`
+		Metrics    []string        `json:"metrics" minItems:"1" maxItems:"7" uniqueItems:"true" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events" doc:"What to count."`
+		DateRange  dateRange       `json:"date_range" doc:"A preset (day, 7d, 30d, month, 12mo, year, all) or [first, last] dates, inclusive, in the site's time zone."`
+		Dimensions []string        `json:"dimensions,omitempty" maxItems:"2" uniqueItems:"true" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name,time:hour,time:day,time:week,time:month" doc:"Group by at most one of these plus one time dimension (time:hour only alone)."`
+		Filters    []statsFilter   `json:"filters,omitempty" maxItems:"10" doc:"Keep only rows whose dimension value matches; a filter's dimension must be in dimensions."`
+		OrderBy    []statsOrder    `json:"order_by,omitempty" maxItems:"3" doc:"Default: by time for time dimensions, else the first metric, descending."`
 		Pagination statsPagination `json:"pagination,omitzero" doc:"Which rows to return."`
 		Include    statsInclude    `json:"include,omitzero" doc:"Extra figures."`
 	}

@@ -2,8 +2,8 @@ package visits
 
 import (
 	"context"
-	"net/url"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/hpa"

@@ -8,11 +8,11 @@ import (
 )
 
 type rawEvent struct {
-	ts                                            time.Time
-	visitor                                       int64
-	name, page, referrer, source                  string
-	utm                                           [5]string
-	country, device, browser, os                  string
+	ts                           time.Time
+	visitor                      int64
+	name, page, referrer, source string
+	utm                          [5]string
+	country, device, browser, os string
 }
 
 type rollupKey struct {
