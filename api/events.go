@@ -102,6 +102,9 @@ func registerEvents(hapi huma.API, collector eventCollector, s *server, countryH
 		MaxBodyBytes:  16 << 10,
 		Errors:        []int{http.StatusServiceUnavailable},
 		Middlewares:   huma.Middlewares{captureClient},
+		// The handler parses and validates the body itself: huma knows
+		// neither text/plain JSON nor these limits per event.
+		SkipValidateBody: true,
 	}, func(ctx context.Context, in *rawEventInput) (*struct{}, error) {
 		var b pageEvent
 		if err := decodeEventBody(ctx, in.RawBody, &b); err != nil {
@@ -113,15 +116,16 @@ func registerEvents(hapi huma.API, collector eventCollector, s *server, countryH
 	documentEventBody[pageEvent](hapi, "/v1/events", "A page view or custom event, as JSON (sent as text/plain or application/json).", "application/json", "text/plain")
 
 	register(hapi, public, huma.Operation{
-		OperationID:   "send-events-batch",
-		Method:        http.MethodPost,
-		Path:          "/v1/events/batch",
-		Summary:       "Record up to 500 events at once",
-		Description:   "For server-side senders. Either every event is valid and the batch is accepted (`202`), or nothing is and the problem lists each invalid field (`body.events[3].url`). Give each event an `id` so that sending a batch again after a failure or time-out counts each event once. Relay a browser's visit with its `user_agent` and `ip`; neither is stored.",
-		Tags:          []string{"Visits"},
-		DefaultStatus: http.StatusAccepted,
-		Errors:        []int{http.StatusServiceUnavailable},
-		Middlewares:   huma.Middlewares{captureClient},
+		OperationID:      "send-events-batch",
+		Method:           http.MethodPost,
+		Path:             "/v1/events/batch",
+		Summary:          "Record up to 500 events at once",
+		Description:      "For server-side senders. Either every event is valid and the batch is accepted (`202`), or nothing is and the problem lists each invalid field (`body.events[3].url`). Give each event an `id` so that sending a batch again after a failure or time-out counts each event once. Relay a browser's visit with its `user_agent` and `ip`; neither is stored.",
+		Tags:             []string{"Visits"},
+		DefaultStatus:    http.StatusAccepted,
+		Errors:           []int{http.StatusServiceUnavailable},
+		Middlewares:      huma.Middlewares{captureClient},
+		SkipValidateBody: true,
 	}, func(ctx context.Context, in *rawEventInput) (*struct{ Body batchReceived }, error) {
 		var b eventBatch
 		if err := decodeEventBody(ctx, in.RawBody, &b); err != nil {
@@ -181,7 +185,7 @@ func decodeEventBody(ctx context.Context, body []byte, v any) error {
 	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) && typeErr.Field != "" {
-		return hpa.Invalid("body."+typeErr.Field, "must be "+jsonKind(typeErr.Type))
+		return hpa.Invalid("body."+jsonPath(typeErr.Field), "must be "+jsonKind(typeErr.Type))
 	}
 	var timeErr *time.ParseError
 	if errors.As(err, &timeErr) {
@@ -191,6 +195,18 @@ func decodeEventBody(ctx context.Context, body []byte, v any) error {
 		return hpa.Invalid("body."+strings.Trim(field, `"`), "unknown field")
 	}
 	return requestProblem(ctx, http.StatusBadRequest, "the body is not a valid JSON document: "+err.Error())
+}
+
+// jsonPath drops the Go names of embedded structs from a decoding error's
+// field path (JSON names here are all lower case).
+func jsonPath(field string) string {
+	var parts []string
+	for _, p := range strings.Split(field, ".") {
+		if p != "" && !(p[0] >= 'A' && p[0] <= 'Z') {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ".")
 }
 
 func jsonKind(t reflect.Type) string {

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harmedpatients/hpa/internal/pgtest"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Stopping serve (SIGTERM cancels its context) writes the events still
+// buffered: with an hour between flushes, only shutdown can have written
+// them.
+func TestServeFlushesBufferedVisitsOnShutdown(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	vars := map[string]string{"HPA_DATABASE_URL": dbURL, "HPA_HTTP_ADDR": "127.0.0.1:0",
+		"HPA_VISITS_HOSTNAMES": "www.example.org", "HPA_VISITS_FLUSH_INTERVAL": "1h", "HPA_RATE_LIMIT": "100000"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+	}()
+	addr := ""
+	lines := bufio.NewScanner(pr)
+	for addr == "" && lines.Scan() {
+		var entry struct{ Msg, Addr string }
+		if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "serving" {
+			addr = entry.Addr
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if addr == "" {
+		t.Fatalf("serve never logged its address: %v", <-done)
+	}
+	const sent = 300
+	for i := range sent / 100 {
+		var events []string
+		for j := range 100 {
+			events = append(events, fmt.Sprintf(`{"url":"https://www.example.org/p%d","ip":"192.0.2.%d","user_agent":"Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}`, i, j))
+		}
+		resp, err := http.Post("http://"+addr+"/v1/events/batch", "application/json", bytes.NewBufferString(`{"events":[`+strings.Join(events, ",")+`]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("batch: %d", resp.StatusCode)
+		}
+	}
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var before int
+	_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM visit_events`).Scan(&before)
+	if before != 0 {
+		t.Fatalf("%d events written before shutdown; the test needs them buffered", before)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	var after int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM visit_events`).Scan(&after); err != nil || after != sent {
+		t.Errorf("%d events written at shutdown, want %d (%v)", after, sent, err)
+	}
+}
