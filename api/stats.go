@@ -201,7 +201,7 @@ func nonNil(s []string) []string {
 
 // resolveRange reads the period, from and to query parameters shared by
 // the GET reports.
-func resolveRange(ctx context.Context, stats statsReader, p periodQuery) (visits.DateRange, error) {
+func resolveRange(ctx context.Context, stats statsReader, p PeriodQuery) (visits.DateRange, error) {
 	if p.From == "" && p.To == "" {
 		if p.Period == "custom" {
 			return visits.DateRange{}, hpa.Invalid("query.from", "a custom period needs from and to")
@@ -227,7 +227,9 @@ func resolveRange(ctx context.Context, stats statsReader, p periodQuery) (visits
 	return r, nil
 }
 
-type periodQuery struct {
+// PeriodQuery is the date range of the GET reports (exported so huma sees
+// its fields where it is embedded).
+type PeriodQuery struct {
 	Period string `query:"period" enum:"day,7d,30d,month,12mo,year,all,custom" doc:"A preset range ending today (default 30d), or custom with from and to."`
 	From   string `query:"from" format:"date" doc:"First date (inclusive) of a custom range, in the site's time zone."`
 	To     string `query:"to" format:"date" doc:"Last date (inclusive) of a custom range."`

@@ -28,7 +28,7 @@ func namedMetrics(values []float64) MetricValues {
 }
 
 type summaryInput struct {
-	periodQuery
+	PeriodQuery
 	Compare string `query:"compare" enum:"previous_period" doc:"Add the previous period of the same length."`
 	Accept  string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
 }
@@ -48,7 +48,7 @@ type summaryResult struct {
 }
 
 type timeseriesInput struct {
-	periodQuery
+	PeriodQuery
 	Interval string `query:"interval" enum:"hour,day,week,month" default:"day" doc:"Bucket size; hour needs a range of at most 31 days. Weeks start on Monday."`
 	Accept   string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
 }
@@ -68,7 +68,7 @@ type timeseriesResult struct {
 
 type breakdownInput struct {
 	Dimension string `path:"dimension" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name" doc:"What to break the figures down by."`
-	periodQuery
+	PeriodQuery
 	OrderBy  string `query:"order_by" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events" default:"visitors" doc:"Sort, largest first."`
 	Contains string `query:"contains" maxLength:"200" doc:"Only values containing this text (ignoring case)."`
 	PageQuery
@@ -117,7 +117,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Tags:        []string{"Statistics"},
 		Responses:   csvResponses[summaryResult](hapi, "The period's figures."),
 	}, func(ctx context.Context, in *summaryInput) (*csvOutput, error) {
-		r, err := resolveRange(ctx, stats, in.periodQuery)
+		r, err := resolveRange(ctx, stats, in.PeriodQuery)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +156,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Tags:        []string{"Statistics"},
 		Responses:   csvResponses[timeseriesResult](hapi, "One point per bucket."),
 	}, func(ctx context.Context, in *timeseriesInput) (*csvOutput, error) {
-		r, err := resolveRange(ctx, stats, in.periodQuery)
+		r, err := resolveRange(ctx, stats, in.PeriodQuery)
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +185,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Tags:        []string{"Statistics"},
 		Responses:   csvResponses[breakdownResult](hapi, "One row per value."),
 	}, func(ctx context.Context, in *breakdownInput) (*csvOutput, error) {
-		r, err := resolveRange(ctx, stats, in.periodQuery)
+		r, err := resolveRange(ctx, stats, in.PeriodQuery)
 		if err != nil {
 			return nil, err
 		}
