@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -80,5 +81,18 @@ func TestServeFlushesBufferedVisitsOnShutdown(t *testing.T) {
 	var after int
 	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM visit_events`).Scan(&after); err != nil || after != sent {
 		t.Errorf("%d events written at shutdown, want %d (%v)", after, sent, err)
+	}
+}
+
+func TestDevGenerateVisits(t *testing.T) {
+	vars := map[string]string{"HPA_DATABASE_URL": pgtest.URL(t), "HPA_VISITS_HOSTNAMES": "www.example.org"}
+	out, err := runCLI(t, vars, "dev", "generate-visits", "--pageviews", "5000", "--days", "10")
+	if err != nil || !strings.Contains(out, "generated 5000 page views") || !strings.Contains(out, "www.example.org") {
+		t.Fatalf("generate: %q %v", out, err)
+	}
+	for _, args := range [][]string{{"dev"}, {"dev", "generate-visits", "--days", "0"}, {"dev", "generate-visits", "--bogus"}} {
+		if _, err := runCLI(t, vars, args...); !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v", args, err)
+		}
 	}
 }

@@ -82,10 +82,7 @@ func (s *Service) Generate(ctx context.Context, opts GenerateOptions, progress i
 		}
 		var made int64
 		for made < target {
-			for _, ev := range g.session(day, target-made) {
-				if ev.Ts.After(now) {
-					continue // today's traffic stops at now
-				}
+			for _, ev := range g.session(day, target-made, now) {
 				if ev.Name == pageviewName {
 					made++
 				}
@@ -97,9 +94,6 @@ func (s *Service) Generate(ctx context.Context, opts GenerateOptions, progress i
 				if err := flush(); err != nil {
 					return report, err
 				}
-			}
-			if day.Equal(today) && made < target && g.lastSessionStart.After(now) {
-				break
 			}
 		}
 		report.Pageviews += made
@@ -134,7 +128,6 @@ type generator struct {
 	pages            []string
 	pageZipf         *rand.Zipf
 	busy             map[int]float64
-	lastSessionStart time.Time
 }
 
 func newGenerator(opts GenerateOptions, loc *time.Location) *generator {
@@ -211,13 +204,17 @@ var (
 	genScreens = map[string]int32{"Desktop": 1440, "Mobile": 390, "Tablet": 820}
 )
 
-// session draws one visit on day with at most maxViews page views.
-func (g *generator) session(day time.Time, maxViews int64) []store.VisitEventsCopyParams {
+// session draws one visit on day with at most maxViews page views, all
+// before now.
+func (g *generator) session(day time.Time, maxViews int64, now time.Time) []store.VisitEventsCopyParams {
 	// Hour of day: most visits in the working day, a few at night.
 	hour := math.Mod(14+g.rng.NormFloat64()*4.5+24, 24)
 	y, m, d := day.Date()
-	start := time.Date(y, m, d, 0, 0, 0, 0, g.loc).Add(time.Duration(hour * float64(time.Hour)))
-	g.lastSessionStart = start
+	midnight := time.Date(y, m, d, 0, 0, 0, 0, g.loc)
+	start := midnight.Add(time.Duration(hour * float64(time.Hour)))
+	if start.After(now) { // today: the visit happened earlier
+		start = midnight.Add(time.Duration(g.rng.Float64() * float64(now.Sub(midnight))))
+	}
 	views := int64(1)
 	if g.rng.Float64() > 0.55 { // 55% bounce
 		views = 2 + int64(g.rng.ExpFloat64()*2.5)
@@ -266,6 +263,12 @@ func (g *generator) session(day time.Time, maxViews int64) []store.VisitEventsCo
 			ev := events[len(events)-1]
 			ev.Name, ev.Ts = "signup-started", ts.UTC().Truncate(time.Millisecond)
 			events = append(events, ev)
+		}
+	}
+	// A visit still going on at now is moved back to have just ended.
+	if late := events[len(events)-1].Ts.Sub(now); late > 0 {
+		for i := range events {
+			events[i].Ts = events[i].Ts.Add(-late - time.Second)
 		}
 	}
 	return events
