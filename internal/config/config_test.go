@@ -28,24 +28,35 @@ func TestDefaultsSuitLocalDevelopment(t *testing.T) {
 
 func TestEveryBadValueIsReportedByName(t *testing.T) {
 	bad := map[string]string{
-		"HPA_ENV":              "staging",
-		"HPA_DATABASE_URL":     "mysql://root:hunter2@db/hpa",
-		"HPA_DB_MAX_CONNS":     "0",
-		"HPA_HTTP_ADDR":        "8080",
-		"HPA_PUBLIC_BASE_URL":  "not a url",
-		"HPA_CORS_ORIGINS":     "https://ok.example, *",
-		"HPA_TRUSTED_PROXIES":  "10.0.0.0/8, bogus",
-		"HPA_RATE_LIMIT":       "lots",
-		"HPA_RATE_WINDOW":      "-5s",
-		"HPA_SHUTDOWN_TIMEOUT": "soon",
-		"HPA_LOG_LEVEL":        "chatty",
-		"HPA_LOG_FORMAT":       "xml",
-		"HPA_CONTACT_EMAIL":    "Someone <a@b.example>",
-		"HPA_MAIL_TRANSPORT":   "pigeon",
-		"HPA_MAIL_FROM":        "not an address",
-		"HPA_SMTP_PORT":        "99999",
-		"HPA_SMTP_TLS":         "maybe",
-		"HPA_SMTP_TIMEOUT":     "0s",
+		"HPA_ENV":                       "staging",
+		"HPA_DATABASE_URL":              "mysql://root:hunter2@db/hpa",
+		"HPA_DB_MAX_CONNS":              "0",
+		"HPA_HTTP_ADDR":                 "8080",
+		"HPA_PUBLIC_BASE_URL":           "not a url",
+		"HPA_CORS_ORIGINS":              "https://ok.example, *",
+		"HPA_TRUSTED_PROXIES":           "10.0.0.0/8, bogus",
+		"HPA_RATE_LIMIT":                "lots",
+		"HPA_RATE_WINDOW":               "-5s",
+		"HPA_SHUTDOWN_TIMEOUT":          "soon",
+		"HPA_LOG_LEVEL":                 "chatty",
+		"HPA_LOG_FORMAT":                "xml",
+		"HPA_CONTACT_EMAIL":             "Someone <a@b.example>",
+		"HPA_MAIL_TRANSPORT":            "pigeon",
+		"HPA_MAIL_FROM":                 "not an address",
+		"HPA_SMTP_PORT":                 "99999",
+		"HPA_SMTP_TLS":                  "maybe",
+		"HPA_SMTP_TIMEOUT":              "0s",
+		"HPA_VISITS_HOSTNAMES":          "www.example.org, not a host",
+		"HPA_VISITS_TIMEZONE":           "Mars/Olympus",
+		"HPA_VISITS_HONOUR_DNT":         "perhaps",
+		"HPA_VISITS_BUFFER_SIZE":        "5",
+		"HPA_VISITS_FLUSH_INTERVAL":     "never",
+		"HPA_VISITS_BATCH_SIZE":         "0",
+		"HPA_VISITS_VISITOR_RATE_LIMIT": "-1",
+		"HPA_VISITS_RAW_RETENTION_DAYS": "7",
+		"HPA_VISITS_ROLLUP_INTERVAL":    "0s",
+		"HPA_VISITS_COUNTRY_HEADER":     "bad header!",
+		"HPA_VISITS_BASELINE":           "-3",
 	}
 	_, err := Load(env(bad))
 	if err == nil {
@@ -121,5 +132,26 @@ func TestJWTKeys(t *testing.T) {
 	}
 	if _, err := Load(env(map[string]string{"HPA_ENV": "production", "HPA_PUBLIC_BASE_URL": "https://api.example.org"})); err == nil || !strings.Contains(err.Error(), "HPA_JWT_KEYS") {
 		t.Errorf("production without keys: %v", err)
+	}
+}
+
+func TestVisitsSettings(t *testing.T) {
+	c, err := Load(env(map[string]string{"HPA_CORS_ORIGINS": "https://www.example.org,http://localhost:3000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := c.Visits
+	if fmt.Sprint(v.Hostnames) != "[www.example.org localhost]" || v.TimeZone.String() != "Europe/London" || !v.HonourDNT ||
+		v.FlushInterval != time.Second || v.Baseline != -1 || v.RawRetentionDays != 400 {
+		t.Errorf("defaults: %+v", v)
+	}
+	c, err = Load(env(map[string]string{"HPA_VISITS_HOSTNAMES": "*.Example.org, hpa.example", "HPA_VISITS_TIMEZONE": "UTC",
+		"HPA_VISITS_HONOUR_DNT": "false", "HPA_VISITS_BASELINE": "100", "HPA_VISITS_COUNTRY_HEADER": "CF-IPCountry"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = c.Visits
+	if fmt.Sprint(v.Hostnames) != "[*.example.org hpa.example]" || v.TimeZone.String() != "UTC" || v.HonourDNT || v.Baseline != 100 || v.CountryHeader != "CF-IPCountry" {
+		t.Errorf("set: %+v", v)
 	}
 }
