@@ -21,6 +21,7 @@ import (
 
 // eventCollector accepts visit events; visits.Service is one.
 type eventCollector interface {
+	WaitForRoom() error
 	Collect(ctx context.Context, client visits.Client, events []visits.Event, prefix func(int) string) error
 }
 
@@ -106,6 +107,9 @@ func registerEvents(hapi huma.API, collector eventCollector, s *server, countryH
 		// neither text/plain JSON nor these limits per event.
 		SkipValidateBody: true,
 	}, func(ctx context.Context, in *rawEventInput) (*struct{}, error) {
+		if err := collector.WaitForRoom(); err != nil {
+			return nil, err
+		}
 		var b pageEvent
 		if err := decodeEventBody(ctx, in.RawBody, &b); err != nil {
 			return nil, err
@@ -127,6 +131,9 @@ func registerEvents(hapi huma.API, collector eventCollector, s *server, countryH
 		Middlewares:      huma.Middlewares{captureClient},
 		SkipValidateBody: true,
 	}, func(ctx context.Context, in *rawEventInput) (*struct{ Body batchReceived }, error) {
+		if err := collector.WaitForRoom(); err != nil {
+			return nil, err
+		}
 		var b eventBatch
 		if err := decodeEventBody(ctx, in.RawBody, &b); err != nil {
 			return nil, err

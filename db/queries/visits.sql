@@ -128,3 +128,7 @@ INSERT INTO visit_counter (baseline) VALUES (@baseline) ON CONFLICT (id) DO NOTH
 -- name: VisitCounterGet :one
 SELECT c.baseline, (SELECT coalesce(sum(m.visits), 0) FROM visit_rollups_monthly m WHERE m.dimension = '')::bigint AS counted
 FROM visit_counter c;
+
+-- name: VisitAnalyze :exec
+-- Fresh planner statistics after a bulk load (autovacuum does this in time).
+ANALYZE visit_events, visit_rollups_daily, visit_rollups_monthly, visit_rollups_hourly;

@@ -13,6 +13,16 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const visitAnalyze = `-- name: VisitAnalyze :exec
+ANALYZE visit_events, visit_rollups_daily, visit_rollups_monthly, visit_rollups_hourly
+`
+
+// Fresh planner statistics after a bulk load (autovacuum does this in time).
+func (q *Queries) VisitAnalyze(ctx context.Context, db DBTX) error {
+	_, err := db.Exec(ctx, visitAnalyze)
+	return err
+}
+
 const visitBotCountsAdd = `-- name: VisitBotCountsAdd :exec
 INSERT INTO visit_bot_counts (day, reason, count)
 SELECT unnest($1::date[]), unnest($2::text[]), unnest($3::bigint[])

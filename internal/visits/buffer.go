@@ -25,10 +25,38 @@ type buffer struct {
 	closed   bool
 	// ready is signalled when a batch's worth is waiting.
 	ready chan struct{}
+	// freed is closed (and replaced) whenever written events make room.
+	freed chan struct{}
 }
 
 func newBuffer(limit int) *buffer {
-	return &buffer{limit: limit, ready: make(chan struct{}, 1)}
+	return &buffer{limit: limit, ready: make(chan struct{}, 1), freed: make(chan struct{})}
+}
+
+// waitForRoom waits until n more events fit, for at most until deadline,
+// and reports whether they do. Briefly holding a sender back when the
+// writer is behind turns a burst into latency rather than errors.
+func (b *buffer) waitForRoom(n int, deadline time.Time) bool {
+	for {
+		b.mu.Lock()
+		fits := !b.closed && len(b.events)+b.inFlight+n <= b.limit
+		freed, closed := b.freed, b.closed
+		b.mu.Unlock()
+		if fits {
+			return true
+		}
+		wait := time.Until(deadline)
+		if closed || wait <= 0 || n > b.limit {
+			return false
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-freed:
+			t.Stop()
+		case <-t.C:
+			return false
+		}
+	}
 }
 
 // add queues all of events, or none if they do not fit or the buffer is
@@ -65,7 +93,7 @@ func (b *buffer) take(max int) []pending {
 	batch := b.events[:n:n]
 	b.events = b.events[n:]
 	if len(b.events) == 0 {
-		b.events = nil
+		b.events = make([]pending, 0, min(b.limit, 4096))
 	}
 	b.inFlight += n
 	return batch
@@ -74,6 +102,8 @@ func (b *buffer) take(max int) []pending {
 func (b *buffer) done(n int) {
 	b.mu.Lock()
 	b.inFlight -= n
+	close(b.freed)
+	b.freed = make(chan struct{})
 	b.mu.Unlock()
 }
 

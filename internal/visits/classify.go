@@ -69,33 +69,35 @@ func classifyAgent(s string) agent {
 	return a
 }
 
-// agentCache remembers classifications of recent User-Agents in memory:
-// parsing costs microseconds and a site sees few distinct agents.
-type agentCache struct {
+// memo remembers recent results of a pure function of a string, in
+// memory and bounded: a site sees few distinct User-Agents, pages and
+// referrers, and parsing each costs microseconds.
+type memo[V any] struct {
 	mu      sync.RWMutex
-	entries map[string]agent
+	entries map[string]V
 	max     int
+	compute func(string) V
 }
 
-func newAgentCache(max int) *agentCache {
-	return &agentCache{entries: make(map[string]agent, max), max: max}
+func newMemo[V any](max int, compute func(string) V) *memo[V] {
+	return &memo[V]{entries: make(map[string]V, max), max: max, compute: compute}
 }
 
-func (c *agentCache) classify(s string) agent {
-	c.mu.RLock()
-	a, ok := c.entries[s]
-	c.mu.RUnlock()
+func (m *memo[V]) get(key string) V {
+	m.mu.RLock()
+	v, ok := m.entries[key]
+	m.mu.RUnlock()
 	if ok {
-		return a
+		return v
 	}
-	a = classifyAgent(s)
-	c.mu.Lock()
-	if len(c.entries) >= c.max {
-		clear(c.entries)
+	v = m.compute(key)
+	m.mu.Lock()
+	if len(m.entries) >= m.max {
+		clear(m.entries)
 	}
-	c.entries[strings.Clone(s)] = a
-	c.mu.Unlock()
-	return a
+	m.entries[strings.Clone(key)] = v
+	m.mu.Unlock()
+	return v
 }
 
 // floodGuard counts events per visitor per minute; a visitor over the

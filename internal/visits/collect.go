@@ -65,6 +65,24 @@ type Client struct {
 	Country string
 }
 
+// maxWait is the longest a sender is held back while the writer catches up.
+const maxWait = time.Second
+
+// WaitForRoom holds a sender back (for up to a second) while the buffer is
+// full, before its body is even parsed, and reports whether there is room.
+func (s *Service) WaitForRoom() error {
+	if s.buffer.waitForRoom(1, s.now().Add(maxWait)) {
+		return nil
+	}
+	s.metrics.rejected.Inc()
+	return errBusy()
+}
+
+func errBusy() error {
+	return &hpa.Error{Code: hpa.EUNAVAILABLE, Reason: "collection-busy", RetryAfterSeconds: 1,
+		Message: "too many events are waiting to be written; retry after the number of seconds in Retry-After"}
+}
+
 // Collect validates events and accepts them for writing. Either every event
 // is valid and accepted (bots, opted-out browsers and duplicates are then
 // silently ignored), or nothing is and the error names each invalid field,
@@ -112,7 +130,7 @@ func (s *Service) Collect(ctx context.Context, client Client, events []Event, pr
 		if ev.IP != "" {
 			ip = netip.MustParseAddr(ev.IP) // validated in normalise
 		}
-		a := s.agents.classify(ua)
+		a := s.agents.get(ua)
 		r.row.VisitorID = visitorID(hashers, r.row.Hostname, ip, ua)
 		if a.bot == "" && !s.flood.allow(r.row.VisitorID, now) {
 			a.bot = botFlood
@@ -128,10 +146,9 @@ func (s *Service) Collect(ctx context.Context, client Client, events []Event, pr
 	if len(kept) == 0 {
 		return nil
 	}
-	if !s.buffer.add(kept) {
+	if !s.buffer.add(kept) && !(s.buffer.waitForRoom(len(kept), now.Add(maxWait)) && s.buffer.add(kept)) {
 		s.metrics.rejected.Add(float64(len(kept)))
-		return &hpa.Error{Code: hpa.EUNAVAILABLE, Reason: "collection-busy", RetryAfterSeconds: 1,
-			Message: "too many events are waiting to be written; retry after the number of seconds in Retry-After"}
+		return errBusy()
 	}
 	s.metrics.accepted.Add(float64(len(kept)))
 	return nil
@@ -146,35 +163,27 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 	if name == "" {
 		name = pageviewName
 	}
-	if len(name) > maxEventNameLen || !eventNamePattern.MatchString(name) {
+	if name != pageviewName && (len(name) > maxEventNameLen || !eventNamePattern.MatchString(name)) {
 		bad("name", fmt.Sprintf("must be 1 to %d letters, digits, spaces or _ . : / - and start with a letter or digit", maxEventNameLen))
 	}
-	page, hostname, msg := s.parsePage(ev.URL)
-	if msg != "" {
-		bad("url", msg)
+	pg := s.pages.get(ev.URL)
+	if pg.problem != "" {
+		bad("url", pg.problem)
 	}
-	var ref *url.URL
+	var ref referrer
 	if ev.Referrer != "" {
-		r, err := url.Parse(ev.Referrer)
-		if err != nil || len(ev.Referrer) > maxURL || (r.Scheme != "http" && r.Scheme != "https" && r.Scheme != "android-app") || r.Host == "" {
-			bad("referrer", "must be an absolute http(s) URL of at most 2000 characters")
-		} else if !s.allowedHost(strings.ToLower(r.Hostname())) {
-			ref = r // a link from another site; links within the site are not referrals
+		ref = s.refs.get(ev.Referrer)
+		if ref.problem != "" {
+			bad("referrer", ref.problem)
 		}
 	}
 	if ev.ScreenWidth < 0 || ev.ScreenWidth > 100_000 {
 		bad("screen_width", "must be from 0 to 100000")
 	}
 	utm := [5]string{ev.UTMSource, ev.UTMMedium, ev.UTMCampaign, ev.UTMContent, ev.UTMTerm}
-	if page != nil {
-		q := page.Query()
-		for i, key := range []string{"utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"} {
-			if utm[i] == "" {
-				utm[i] = strings.TrimSpace(q.Get(key))
-			}
-		}
-		if utm[0] == "" {
-			utm[0] = strings.TrimSpace(q.Get("ref"))
+	for i := range utm {
+		if utm[i] == "" {
+			utm[i] = pg.utm[i]
 		}
 	}
 	for i, key := range []string{"utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"} {
@@ -216,20 +225,15 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 	if len(errs) > 0 {
 		return pending{}, errs
 	}
+	source := ref.source
+	if utm[0] != "" || source == "" {
+		source = referrerSource(nil, utm[0])
+	}
 	r := pending{row: store.VisitEventsCopyParams{
-		Ts: ts.UTC().Truncate(time.Millisecond), Name: name, Hostname: hostname, Pathname: page.EscapedPath(),
-		Source: referrerSource(ref, utm[0]), UtmSource: utm[0], UtmMedium: utm[1], UtmCampaign: utm[2],
+		Ts: ts.UTC().Truncate(time.Millisecond), Name: name, Hostname: pg.hostname, Pathname: pg.pathname,
+		Referrer: ref.referrer, Source: source, UtmSource: utm[0], UtmMedium: utm[1], UtmCampaign: utm[2],
 		UtmContent: utm[3], UtmTerm: utm[4], ScreenWidth: int32(ev.ScreenWidth), Props: props,
 	}}
-	if r.row.Pathname == "" {
-		r.row.Pathname = "/"
-	}
-	if len(r.row.Pathname) > maxPath {
-		r.row.Pathname = truncateUTF8(r.row.Pathname, maxPath)
-	}
-	if ref != nil {
-		r.row.Referrer = truncateUTF8(strings.TrimPrefix(strings.ToLower(ref.Host), "www.")+ref.EscapedPath(), maxPath)
-	}
 	if ev.ID != "" {
 		sum := sha256.Sum256([]byte(ev.ID))
 		r.idHash = sum[:16]
@@ -237,20 +241,62 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 	return r, nil
 }
 
+// page is what an event's URL contributes: the site, the path and any
+// campaign parameters, or the problem with it.
+type page struct {
+	hostname, pathname string
+	utm                [5]string
+	problem            string
+}
+
+var utmKeys = [5]string{"utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"}
+
 // parsePage checks an event's URL is one of the site's pages.
-func (s *Service) parsePage(raw string) (*url.URL, string, string) {
+func (s *Service) parsePage(raw string) page {
 	if raw == "" {
-		return nil, "", "is required: the page's absolute URL"
+		return page{problem: "is required: the page's absolute URL"}
 	}
 	u, err := url.Parse(raw)
 	if err != nil || len(raw) > maxURL || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !utf8.ValidString(raw) {
-		return nil, "", "must be an absolute http(s) URL of at most 2000 characters"
+		return page{problem: "must be an absolute http(s) URL of at most 2000 characters"}
 	}
-	host := strings.ToLower(u.Hostname())
-	if !s.allowedHost(host) {
-		return nil, "", "is not a site whose visits are counted here"
+	p := page{hostname: strings.ToLower(u.Hostname()), pathname: truncateUTF8(u.EscapedPath(), maxPath)}
+	if !s.allowedHost(p.hostname) {
+		return page{problem: "is not a site whose visits are counted here"}
 	}
-	return u, host, ""
+	if p.pathname == "" {
+		p.pathname = "/"
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for i, key := range utmKeys {
+			p.utm[i] = truncateUTF8(strings.TrimSpace(q.Get(key)), maxUTM)
+		}
+		if p.utm[0] == "" {
+			p.utm[0] = truncateUTF8(strings.TrimSpace(q.Get("ref")), maxUTM)
+		}
+	}
+	return p
+}
+
+// referrer is what an event's referrer contributes: the referring page
+// and its source ("" for links within the site), or the problem with it.
+type referrer struct {
+	referrer, source, problem string
+}
+
+func (s *Service) parseReferrer(raw string) referrer {
+	r, err := url.Parse(raw)
+	if err != nil || len(raw) > maxURL || (r.Scheme != "http" && r.Scheme != "https" && r.Scheme != "android-app") || r.Host == "" {
+		return referrer{problem: "must be an absolute http(s) URL of at most 2000 characters"}
+	}
+	if s.allowedHost(strings.ToLower(r.Hostname())) {
+		return referrer{} // a link within the site is not a referral
+	}
+	return referrer{
+		referrer: truncateUTF8(strings.TrimPrefix(strings.ToLower(r.Host), "www.")+r.EscapedPath(), maxPath),
+		source:   referrerSource(r, ""),
+	}
 }
 
 func (s *Service) allowedHost(host string) bool {

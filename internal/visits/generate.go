@@ -112,6 +112,9 @@ func (s *Service) Generate(ctx context.Context, opts GenerateOptions, progress i
 		return report, err
 	}
 	report.Rollup = rollup
+	if err := store.Q.VisitAnalyze(ctx, s.pool); err != nil {
+		return report, fmt.Errorf("analyze: %w", err)
+	}
 	report.Took = time.Since(started)
 	return report, nil
 }

@@ -18,7 +18,9 @@ type Service struct {
 	now      func() time.Time
 	metrics  *metrics
 	salts    *salts
-	agents   *agentCache
+	agents   *memo[agent]
+	pages    *memo[page]
+	refs     *memo[referrer]
 	flood    *floodGuard
 	buffer   *buffer
 	bots     *botTally
@@ -42,12 +44,14 @@ func NewService(pool *pgxpool.Pool, settings config.Visits, reg prometheus.Regis
 		now:      now,
 		metrics:  m,
 		salts:    newSalts(pool, settings.TimeZone),
-		agents:   newAgentCache(4096),
+		agents:   newMemo(4096, classifyAgent),
 		flood:    newFloodGuard(settings.VisitorRateLimit, 100_000),
 		buffer:   newBuffer(settings.BufferSize),
 		bots:     newBotTally(),
 		writing:  make(chan struct{}),
 	}
+	s.pages = newMemo(8192, s.parsePage)
+	s.refs = newMemo(4096, s.parseReferrer)
 	m.buffered = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "hpa_visits_buffered_events",
 		Help: "Visit events accepted and not yet written.",
