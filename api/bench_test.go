@@ -3,10 +3,10 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"strconv"
-	"strings"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/harmedpatients/hpa/internal/apitest"

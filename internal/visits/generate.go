@@ -125,12 +125,12 @@ func monthsBetween(a, b time.Time) int {
 
 // generator draws visitors and their sessions.
 type generator struct {
-	rng              *rand.Rand
-	loc              *time.Location
-	host             string
-	pages            []string
-	pageZipf         *rand.Zipf
-	busy             map[int]float64
+	rng      *rand.Rand
+	loc      *time.Location
+	host     string
+	pages    []string
+	pageZipf *rand.Zipf
+	busy     map[int]float64
 }
 
 func newGenerator(opts GenerateOptions, loc *time.Location) *generator {
