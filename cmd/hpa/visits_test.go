@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/harmedpatients/hpa/internal/pgtest"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,28 +18,8 @@ import (
 // them.
 func TestServeFlushesBufferedVisitsOnShutdown(t *testing.T) {
 	dbURL := pgtest.URL(t)
-	vars := map[string]string{"HPA_DATABASE_URL": dbURL, "HPA_HTTP_ADDR": "127.0.0.1:0",
-		"HPA_VISITS_HOSTNAMES": "www.example.org", "HPA_VISITS_FLUSH_INTERVAL": "1h", "HPA_RATE_LIMIT": "100000"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, strings.NewReader(""), pw, io.Discard)
-		pw.Close()
-	}()
-	addr := ""
-	lines := bufio.NewScanner(pr)
-	for addr == "" && lines.Scan() {
-		var entry struct{ Msg, Addr string }
-		if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "serving" {
-			addr = entry.Addr
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	if addr == "" {
-		t.Fatalf("serve never logged its address: %v", <-done)
-	}
+	addr, stop := startServe(t, map[string]string{"HPA_DATABASE_URL": dbURL, "HPA_HTTP_ADDR": "127.0.0.1:0",
+		"HPA_VISITS_HOSTNAMES": "www.example.org", "HPA_VISITS_FLUSH_INTERVAL": "1h", "HPA_RATE_LIMIT": "100000"})
 	const sent = 300
 	for i := range sent / 100 {
 		var events []string
@@ -69,15 +45,7 @@ func TestServeFlushesBufferedVisitsOnShutdown(t *testing.T) {
 	if before != 0 {
 		t.Fatalf("%d events written before shutdown; the test needs them buffered", before)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	stop()
 	var after int
 	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM visit_events`).Scan(&after); err != nil || after != sent {
 		t.Errorf("%d events written at shutdown, want %d (%v)", after, sent, err)
