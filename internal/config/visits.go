@@ -14,7 +14,7 @@ var hostnamePattern = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0
 func (r *reader) visits(corsOrigins []string) Visits {
 	v := Visits{
 		HonourDNT:        r.boolean("HPA_VISITS_HONOUR_DNT", true),
-		BufferSize:       r.intRange("HPA_VISITS_BUFFER_SIZE", 100_000, 100, 10_000_000),
+		BufferSize:       r.intRange("HPA_VISITS_BUFFER_SIZE", 50_000, 100, 10_000_000),
 		FlushInterval:    r.duration("HPA_VISITS_FLUSH_INTERVAL", time.Second),
 		BatchSize:        r.intRange("HPA_VISITS_BATCH_SIZE", 10_000, 1, 1_000_000),
 		VisitorRateLimit: r.intRange("HPA_VISITS_VISITOR_RATE_LIMIT", 120, 1, 1_000_000),
