@@ -10,6 +10,9 @@ SELECT visit_events_ensure_partitions(@from_month::date, @months::integer)::inte
 -- name: VisitPartitionsDropBefore :one
 SELECT visit_events_drop_partitions_before(@cutoff::timestamptz)::integer AS dropped;
 
+-- name: VisitPartitionExists :one
+SELECT (to_regclass(@name::text) IS NOT NULL)::boolean AS present;
+
 -- name: VisitSaltInsert :exec
 INSERT INTO visit_salts (day, salt) VALUES (@day, @salt) ON CONFLICT (day) DO NOTHING;
 

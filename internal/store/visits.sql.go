@@ -156,6 +156,17 @@ func (q *Queries) VisitFirstDay(ctx context.Context, db DBTX) (pgtype.Date, erro
 	return first_day, err
 }
 
+const visitPartitionExists = `-- name: VisitPartitionExists :one
+SELECT (to_regclass($1::text) IS NOT NULL)::boolean AS present
+`
+
+func (q *Queries) VisitPartitionExists(ctx context.Context, db DBTX, name string) (bool, error) {
+	row := db.QueryRow(ctx, visitPartitionExists, name)
+	var present bool
+	err := row.Scan(&present)
+	return present, err
+}
+
 const visitPartitionsDropBefore = `-- name: VisitPartitionsDropBefore :one
 SELECT visit_events_drop_partitions_before($1::timestamptz)::integer AS dropped
 `

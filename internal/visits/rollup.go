@@ -28,6 +28,19 @@ func (s *Service) Rollup(ctx context.Context) (RollupReport, error) {
 		months := map[time.Time]bool{}
 		progress := false
 		for _, d := range dirty {
+			exists, err := store.Q.VisitPartitionExists(ctx, s.pool, "visit_events_"+d.Day.Time.Format("2006_01"))
+			if err != nil {
+				return report, fmt.Errorf("check partition: %w", err)
+			}
+			if !exists {
+				// The month's raw events were dropped: its rollups are
+				// final, and recounting nothing would erase them.
+				if _, err := store.Q.VisitRollupDirtyClear(ctx, s.pool, store.VisitRollupDirtyClearParams{Day: d.Day, Version: d.Version}); err != nil {
+					return report, fmt.Errorf("clear expired dirty day: %w", err)
+				}
+				progress = true
+				continue
+			}
 			done, err := s.rollupDay(ctx, d.Day.Time, d.Version)
 			if err != nil {
 				return report, err
