@@ -35,7 +35,7 @@ func (s *Service) Rollup(ctx context.Context) (RollupReport, error) {
 			if !exists {
 				// The month's raw events were dropped: its rollups are
 				// final, and recounting nothing would erase them.
-				if _, err := store.Q.VisitRollupDirtyClear(ctx, s.pool, store.VisitRollupDirtyClearParams{Day: d.Day, Version: d.Version}); err != nil {
+				if _, err := store.Q.VisitRollupDirtyClear(ctx, s.pool, store.VisitRollupDirtyClearParams(d)); err != nil {
 					return report, fmt.Errorf("clear expired dirty day: %w", err)
 				}
 				progress = true
