@@ -48,6 +48,9 @@ type Options struct {
 	Metrics *prometheus.Registry
 	// EnquiryRateLimit is enquiries per client address per hour.
 	EnquiryRateLimit int
+	// CountryHeader names the header a trusted proxy puts the visitor's
+	// country in, for visit statistics ("" for none).
+	CountryHeader string
 }
 
 // Services are the capabilities the API exposes. Any may be nil when only
@@ -66,6 +69,9 @@ type Services struct {
 	// Donations and GiftAid serve giving (issue 8).
 	Donations *donations.Service
 	GiftAid   *giftaid.Service
+	// Events and Stats serve visit statistics (issue 7).
+	Events eventCollector
+	Stats  statsReader
 }
 
 // API is the assembled HTTP handler and its OpenAPI document.
@@ -157,6 +163,8 @@ func New(opts Options, svc Services) *API {
 	registerReconciliation(hapi, svc.Donations)
 	registerWebhooks(hapi, svc.Donations)
 	registerGiftAid(hapi, svc.GiftAid)
+	registerEvents(hapi, svc.Events, s, opts.CountryHeader)
+	registerStats(hapi, svc.Stats)
 	registerSpecAndDocs(router, hapi.OpenAPI())
 	return &API{handler: router, openapi: hapi.OpenAPI()}
 }

@@ -360,7 +360,7 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service) {
 		Description: "The claim's gifts in the column layout of HMRC's Charities Online Gift Aid schedule: Title, First name, Last name, House name or number, Postcode, Aggregated donations, Sponsored event, Donation date (DD/MM/YY), Amount (pounds, two decimals, no £). Paste it into HMRC's spreadsheet. Audit-logged.",
 		Tags:        []string{"Gift Aid"},
 		Errors:      []int{http.StatusNotFound},
-		Responses:   csvResponses("The schedule, with a header line."),
+		Responses:   csvOnlyResponses("The schedule, with a header line."),
 	}, func(ctx context.Context, in *claimIDInput) (*csvOutput, error) {
 		id, err := parseID(in.ID, "claim")
 		if err != nil {

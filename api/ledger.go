@@ -116,13 +116,13 @@ type refundInput struct {
 	}
 }
 
-func csvResponses(description string) map[string]*huma.Response {
+func csvOnlyResponses(description string) map[string]*huma.Response {
 	return map[string]*huma.Response{"200": {Description: description, Content: map[string]*huma.MediaType{
 		"text/csv": {Schema: &huma.Schema{Type: "string"}},
 	}}}
 }
 
-type summaryInput struct {
+type donationSummaryInput struct {
 	From string `query:"from" format:"date" required:"true" doc:"First UK date of the period."`
 	To   string `query:"to" format:"date" required:"true" doc:"Last UK date of the period."`
 }
@@ -269,7 +269,7 @@ func registerLedger(hapi huma.API, svc *donations.Service) {
 		Summary:     "Export gifts as CSV",
 		Description: "Every gift matching the filters, newest first, as CSV (amounts in pounds with two decimals). Audit-logged.",
 		Tags:        []string{"Donations"},
-		Responses:   csvResponses("The gifts, one per line, with a header line."),
+		Responses:   csvOnlyResponses("The gifts, one per line, with a header line."),
 	}, func(ctx context.Context, in *DonationFilterQuery) (*csvOutput, error) {
 		f, err := in.filter()
 		if err != nil {
@@ -290,7 +290,7 @@ func registerLedger(hapi huma.API, svc *donations.Service) {
 		Summary:     "Get totals by campaign, month and channel",
 		Description: "Gross, refunded and fee totals for a period (UK dates, inclusive), by campaign, by month and by channel and frequency. Disputed gifts are left out.",
 		Tags:        []string{"Donations"},
-	}, func(ctx context.Context, in *summaryInput) (*struct{ Body summaryBody }, error) {
+	}, func(ctx context.Context, in *donationSummaryInput) (*struct{ Body summaryBody }, error) {
 		start, end, err := periodFrom(in.From, in.To, "query")
 		if err != nil {
 			return nil, err

@@ -145,6 +145,14 @@ var accessMatrix = map[string]string{
 	"get-enquiry":                 "staff:editor,membership",
 	"update-enquiry":              "staff:editor,membership",
 	"delete-enquiry":              "staff:membership",
+	"send-event":                  "public",
+	"send-events-batch":           "public",
+	"get-visit-counter":           "public",
+	"query-stats":                 "staff:analyst|key:stats:read",
+	"get-stats-summary":           "staff:analyst|key:stats:read",
+	"get-stats-timeseries":        "staff:analyst|key:stats:read",
+	"get-stats-breakdown":         "staff:analyst|key:stats:read",
+	"get-stats-realtime":          "staff:analyst|key:stats:read",
 }
 
 type matrixCaller struct {

@@ -78,6 +78,8 @@ type exportInput struct {
 	Audience string `query:"audience" maxLength:"60"`
 }
 
+// csvOutput is a CSV file (or, for statistics, JSON unless CSV was asked
+// for).
 type csvOutput struct {
 	ContentType        string `header:"Content-Type"`
 	ContentDisposition string `header:"Content-Disposition"`

@@ -63,6 +63,8 @@ var tags = []*huma.Tag{
 	{Name: "Donations", Description: "Giving through Stripe: campaigns and their running totals, Checkout for one-off and monthly gifts, the signed Stripe webhook, and the treasurer's ledger, refunds, donors, exports and nightly reconciliation. Money is integer pence in GBP. See docs/donations.md for the donate-page flow."},
 	{Name: "Gift Aid", Description: "Donors' Gift Aid declarations (HMRC's required details, encrypted at rest, kept six years) and claims to HMRC: preview, claim (each gift once) and the Charities Online schedule as CSV."},
 	{Name: "Audit", Description: "The append-only record of who read or changed personal data, content, money or access."},
+	{Name: "Visits", Description: "Privacy-first collection of page views and events: no cookies, no personal data, visitors unlinkable across days."},
+	{Name: "Statistics", Description: "Visit figures for analysts and scripts (`stats:read` keys): summaries, time series, breakdowns, realtime, CSV; and the public visit counter. See docs/statistics.md for copy-paste examples."},
 	{Name: "Operations", Description: "Probes for orchestrators and monitoring. `/metrics` (Prometheus text format) is served beside them."},
 }
 

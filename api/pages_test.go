@@ -377,7 +377,7 @@ func TestReseedingKeepsEditorsChanges(t *testing.T) {
 	ed.do("DELETE", "/v1/audiences/regulator", a.Header.Get("ETag"), nil)
 
 	report, err := app.Seed(context.Background(), srv.Pool, srv.Config)
-	if err != nil || report.String() != "0 site profile row(s), 0 page(s), 0 audience(s), 0 call(s) to action, 0 navigation item(s) added" {
+	if err != nil || report.String() != "0 site profile row(s), 0 page(s), 0 audience(s), 0 call(s) to action, 0 navigation item(s), 0 visit counter baseline(s) added" {
 		t.Fatalf("reseed: %q %v", report, err)
 	}
 	if s := publicStatus(srv, "donate"); s != http.StatusNotFound {

@@ -39,6 +39,13 @@ func staffWith(roles ...identity.Role) access { return access{roles: roles} }
 // keyWith admits API keys holding any of scopes.
 func keyWith(scopes ...identity.Scope) access { return access{scopes: scopes} }
 
+// orKey also admits API keys holding any of scopes, so one operation can
+// serve staff (by role) and scripts (by key scope) alike.
+func (a access) orKey(scopes ...identity.Scope) access {
+	a.scopes = append(append([]identity.Scope{}, a.scopes...), scopes...)
+	return a
+}
+
 const accessMetadataKey = "hpa-access"
 
 // allows reports whether caller (nil for anonymous) may call the operation.

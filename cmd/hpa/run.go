@@ -27,6 +27,9 @@ Usage:
                                          the password is generated and printed once
                                          unless read from stdin
   hpa openapi [-o FILE]                  write the OpenAPI contract (no database needed)
+  hpa dev generate-visits [--pageviews N] [--days D] [--hostname H] [--seed S]
+                                         load synthetic visit statistics (COPY), for
+                                         benchmarks and demonstrations
   hpa version                            print the version
 
 Configuration comes from HPA_* environment variables; see README.md.
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdAdmin(ctx, rest, getenv, stdin, stdout)
 	case "openapi":
 		return cmdOpenAPI(rest, stdout)
+	case "dev":
+		return cmdDev(ctx, rest, getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "hpa", buildVersion(), "contract", api.ContractVersion)
 		return nil

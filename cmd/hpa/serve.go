@@ -50,9 +50,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	background, stopBackground := context.WithCancel(ctx)
-	defer stopBackground()
-	go service.Run(background)
+	// Background work outlives the signal: it stops only after the HTTP
+	// server has drained, so visit events accepted by the last requests
+	// are still written before the pool closes.
+	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	backgroundDone := make(chan struct{})
+	go func() { service.Run(background); close(backgroundDone) }()
+	defer func() { stopBackground(); <-backgroundDone }()
 
 	cfg := env.cfg
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

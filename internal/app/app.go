@@ -27,6 +27,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/members"
 	"github.com/harmedpatients/hpa/internal/sealed"
+	"github.com/harmedpatients/hpa/internal/visits"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -39,6 +40,8 @@ type App struct {
 	listener *database.Listener
 	jobs     *jobs.Client
 	logger   *slog.Logger
+	// Visits is exposed for the dev commands and tests.
+	Visits *visits.Service
 	// Identity is exposed for the admin command and tests.
 	Identity *identity.Service
 }
@@ -58,10 +61,20 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		logger.Warn("HPA_JWT_KEYS is not set: using a random key, so tokens will not survive a restart")
 	}
 
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		database.NewPoolCollector(pool),
+	)
+	visitService := visits.NewService(pool, cfg.Visits, registry, logger, time.Now)
+
 	// Background work: River workers are registered on this bundle before
 	// the client starts; services get the client to enqueue through.
 	workers := river.NewWorkers()
+	visitService.AddWorkers(workers)
 	periodic := append([]*river.PeriodicJob{jobs.RetentionJob(), engagement.DigestJob()}, donations.PeriodicJobs()...)
+	periodic = append(periodic, visitService.PeriodicJobs()...)
 	jobClient, err := jobs.NewClient(pool, workers, periodic, logger)
 	if err != nil {
 		return nil, err
@@ -101,13 +114,6 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	giftAidService, donationService := newGiving(cfg, pool, ring, outbox, jobClient, logger)
 	donationService.Workers(workers)
 
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		database.NewPoolCollector(pool),
-	)
-
 	handler := api.New(api.Options{
 		PublicBaseURL:    cfg.PublicBaseURL.String(),
 		CORSOrigins:      cfg.CORSOrigins,
@@ -120,6 +126,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		EnquiryRateLimit: cfg.EnquiryRateLimit,
 		Logger:           logger,
 		Metrics:          registry,
+		CountryHeader:    cfg.Visits.CountryHeader,
 	}, api.Services{
 		Site:        contentService,
 		Content:     contentService,
@@ -133,8 +140,10 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		Engagement:  engagementService,
 		Donations:   donationService,
 		GiftAid:     giftAidService,
+		Events:      visitService,
+		Stats:       visitService,
 	}).Handler()
-	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, Identity: identityService}, nil
+	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, Identity: identityService, Visits: visitService}, nil
 }
 
 // newGiving builds Gift Aid and donations from configuration.
@@ -219,11 +228,15 @@ func newIdentity(cfg *config.Config, pool *pgxpool.Pool, live func() bool) (*ide
 // Handler is the root HTTP handler.
 func (a *App) Handler() http.Handler { return a.handler }
 
-// Run does the background work (change notifications, River jobs) until
-// ctx ends, then lets running jobs finish for up to ten seconds.
+// Run does the background work (change notifications, River jobs, the
+// visit writer) until ctx ends, then writes the visit events still
+// buffered and lets running jobs finish for up to ten seconds. Cancel ctx
+// only once the HTTP server has stopped accepting requests, so that every
+// event acknowledged is written.
 func (a *App) Run(ctx context.Context) {
 	listening := make(chan struct{})
 	go func() { a.listener.Run(ctx); close(listening) }()
+	a.Visits.Run(ctx)
 	if err := a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		a.logger.Error("job queue did not start", "error", err)
 	}
@@ -233,6 +246,7 @@ func (a *App) Run(ctx context.Context) {
 	if err := a.jobs.Stop(stopCtx); err != nil {
 		a.logger.Warn("job queue stopped with jobs still running", "error", err)
 	}
+	<-a.Visits.Stopped()
 	<-listening
 }
 
@@ -243,11 +257,14 @@ func (a *App) Jobs() *jobs.Client { return a.jobs }
 func (a *App) Listening() bool { return a.listener.Listening() }
 
 // SeedReport says what Seed added.
-type SeedReport content.SeedReport
+type SeedReport struct {
+	content.SeedReport
+	VisitCounter int64
+}
 
 func (r SeedReport) String() string {
-	return fmt.Sprintf("%d site profile row(s), %d page(s), %d audience(s), %d call(s) to action, %d navigation item(s) added",
-		r.SiteProfile, r.Pages, r.Audiences, r.CallsToAction, r.NavigationItems)
+	return fmt.Sprintf("%d site profile row(s), %d page(s), %d audience(s), %d call(s) to action, %d navigation item(s), %d visit counter baseline(s) added",
+		r.SiteProfile, r.Pages, r.Audiences, r.CallsToAction, r.NavigationItems, r.VisitCounter)
 }
 
 // Seed loads the charity's seed content where it is missing.
@@ -257,5 +274,20 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, cfg *config.Config) (SeedRepo
 		return SeedReport{}, err
 	}
 	r, err := content.Seed(ctx, pool, text, cfg.ContactEmail)
-	return SeedReport(r), err
+	if err != nil {
+		return SeedReport{}, err
+	}
+	baseline := text.VisitBaseline
+	if cfg.Visits.Baseline >= 0 {
+		baseline = cfg.Visits.Baseline
+	}
+	added, err := visits.SeedBaseline(ctx, pool, baseline)
+	if err != nil {
+		return SeedReport{}, err
+	}
+	report := SeedReport{SeedReport: r}
+	if added {
+		report.VisitCounter = 1
+	}
+	return report, nil
 }

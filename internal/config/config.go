@@ -96,6 +96,39 @@ type Config struct {
 	EnquiryRetention   time.Duration
 	EnquiryRateLimit   int
 	EnquiryMinFillTime time.Duration
+
+	// Visits configures visit statistics (internal/visits).
+	Visits Visits
+}
+
+// Visits configures the collection and rollup of visit statistics.
+type Visits struct {
+	// Hostnames are the sites whose page views are counted ("*.example.org"
+	// matches subdomains). By default, the hosts of CORSOrigins.
+	Hostnames []string
+	// TimeZone is the site's zone: days, months and salts follow it.
+	TimeZone *time.Location
+	// HonourDNT drops events from browsers sending DNT: 1 or Sec-GPC: 1.
+	HonourDNT bool
+	// BufferSize bounds the events accepted but not yet written.
+	BufferSize int
+	// FlushInterval is the longest an accepted event waits to be written.
+	FlushInterval time.Duration
+	// BatchSize is the most events written in one COPY.
+	BatchSize int
+	// VisitorRateLimit is the most events one visitor may send a minute;
+	// beyond it the visitor is treated as a bot.
+	VisitorRateLimit int
+	// RawRetentionDays is how long raw events are kept; rollups are kept.
+	RawRetentionDays int
+	// RollupInterval is how often rollups catch up with new events.
+	RollupInterval time.Duration
+	// CountryHeader, when set, names a header a trusted proxy sets to the
+	// client's ISO country code (such as CF-IPCountry).
+	CountryHeader string
+	// Baseline, when set, replaces the seed text's historic visit total
+	// when the counter is first seeded (-1 when unset).
+	Baseline int64
 }
 
 // JWTKey is one HMAC signing key and its kid.
@@ -143,6 +176,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		EnquiryMinFillTime: r.durationOrZero("HPA_ENQUIRY_MIN_FILL_TIME", 3*time.Second),
 	}
 	c.EnquiryNotify = r.emails("HPA_ENQUIRY_NOTIFY", c.ContactEmail)
+	c.Visits = r.visits(c.CORSOrigins)
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		r.fail("HPA_MAIL_FROM", "must be an address such as \"HPA <hello@example.org>\", got %q", c.MailFrom)
 	}

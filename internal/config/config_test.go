@@ -53,6 +53,17 @@ func TestEveryBadValueIsReportedByName(t *testing.T) {
 		"HPA_DONATION_MAX_PENCE":           "-1",
 		"HPA_DONATION_PRESETS":             "5,ten",
 		"HPA_GIFT_AID_AGGREGATE_MAX_PENCE": "lots",
+		"HPA_VISITS_HOSTNAMES":             "www.example.org, not a host",
+		"HPA_VISITS_TIMEZONE":              "Mars/Olympus",
+		"HPA_VISITS_HONOUR_DNT":            "perhaps",
+		"HPA_VISITS_BUFFER_SIZE":           "5",
+		"HPA_VISITS_FLUSH_INTERVAL":        "never",
+		"HPA_VISITS_BATCH_SIZE":            "0",
+		"HPA_VISITS_VISITOR_RATE_LIMIT":    "-1",
+		"HPA_VISITS_RAW_RETENTION_DAYS":    "7",
+		"HPA_VISITS_ROLLUP_INTERVAL":       "0s",
+		"HPA_VISITS_COUNTRY_HEADER":        "bad header!",
+		"HPA_VISITS_BASELINE":              "-3",
 	}
 	_, err := Load(env(bad))
 	if err == nil {
@@ -195,5 +206,26 @@ func TestEnquirySettings(t *testing.T) {
 	}
 	if fmt.Sprint(c.EnquiryNotify) != "[a@example.org b@example.org]" || c.EnquiryMinFillTime != 0 {
 		t.Errorf("notify %v, min fill %s", c.EnquiryNotify, c.EnquiryMinFillTime)
+	}
+}
+
+func TestVisitsSettings(t *testing.T) {
+	c, err := Load(env(map[string]string{"HPA_CORS_ORIGINS": "https://www.example.org,http://localhost:3000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := c.Visits
+	if fmt.Sprint(v.Hostnames) != "[www.example.org localhost]" || v.TimeZone.String() != "Europe/London" || !v.HonourDNT ||
+		v.FlushInterval != time.Second || v.Baseline != -1 || v.RawRetentionDays != 400 {
+		t.Errorf("defaults: %+v", v)
+	}
+	c, err = Load(env(map[string]string{"HPA_VISITS_HOSTNAMES": "*.Example.org, hpa.example", "HPA_VISITS_TIMEZONE": "UTC",
+		"HPA_VISITS_HONOUR_DNT": "false", "HPA_VISITS_BASELINE": "100", "HPA_VISITS_COUNTRY_HEADER": "CF-IPCountry"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = c.Visits
+	if fmt.Sprint(v.Hostnames) != "[*.example.org hpa.example]" || v.TimeZone.String() != "UTC" || v.HonourDNT || v.Baseline != 100 || v.CountryHeader != "CF-IPCountry" {
+		t.Errorf("set: %+v", v)
 	}
 }

@@ -85,3 +85,52 @@ func (r iteratorForMemberCopy) Err() error {
 func (q *Queries) MemberCopy(ctx context.Context, db DBTX, arg []MemberCopyParams) (int64, error) {
 	return db.CopyFrom(ctx, []string{"members"}, []string{"id", "email_hash", "email_sealed", "name", "audiences", "interests", "status", "source", "confirmed_at"}, &iteratorForMemberCopy{rows: arg})
 }
+
+// iteratorForVisitEventsCopy implements pgx.CopyFromSource.
+type iteratorForVisitEventsCopy struct {
+	rows                 []VisitEventsCopyParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForVisitEventsCopy) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForVisitEventsCopy) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].Ts,
+		r.rows[0].VisitorID,
+		r.rows[0].Name,
+		r.rows[0].Hostname,
+		r.rows[0].Pathname,
+		r.rows[0].Referrer,
+		r.rows[0].Source,
+		r.rows[0].UtmSource,
+		r.rows[0].UtmMedium,
+		r.rows[0].UtmCampaign,
+		r.rows[0].UtmContent,
+		r.rows[0].UtmTerm,
+		r.rows[0].Country,
+		r.rows[0].Device,
+		r.rows[0].Browser,
+		r.rows[0].Os,
+		r.rows[0].ScreenWidth,
+		r.rows[0].Props,
+	}, nil
+}
+
+func (r iteratorForVisitEventsCopy) Err() error {
+	return nil
+}
+
+func (q *Queries) VisitEventsCopy(ctx context.Context, db DBTX, arg []VisitEventsCopyParams) (int64, error) {
+	return db.CopyFrom(ctx, []string{"visit_events"}, []string{"ts", "visitor_id", "name", "hostname", "pathname", "referrer", "source", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "country", "device", "browser", "os", "screen_width", "props"}, &iteratorForVisitEventsCopy{rows: arg})
+}

@@ -487,3 +487,91 @@ type StripeEvent struct {
 	Awaiting   *string
 	Payload    []byte
 }
+
+type VisitBotCount struct {
+	Day    time.Time
+	Reason string
+	Count  int64
+}
+
+type VisitCounter struct {
+	ID        bool
+	Baseline  int64
+	UpdatedAt time.Time
+}
+
+type VisitEvent struct {
+	Ts          time.Time
+	VisitorID   int64
+	Name        string
+	Hostname    string
+	Pathname    string
+	Referrer    string
+	Source      string
+	UtmSource   string
+	UtmMedium   string
+	UtmCampaign string
+	UtmContent  string
+	UtmTerm     string
+	Country     string
+	Device      string
+	Browser     string
+	Os          string
+	ScreenWidth int32
+	Props       []byte
+}
+
+type VisitEventID struct {
+	IDHash     []byte
+	ReceivedAt time.Time
+}
+
+type VisitRollupDirty struct {
+	Day     time.Time
+	Version int64
+}
+
+type VisitRollupsDaily struct {
+	Day       time.Time
+	Dimension string
+	Value     string
+	Visitors  int64
+	Visits    int64
+	Pageviews int64
+	Events    int64
+	Bounces   int64
+	Duration  int64
+}
+
+type VisitRollupsHourly struct {
+	Hour      time.Time
+	Visitors  int64
+	Visits    int64
+	Pageviews int64
+	Events    int64
+	Bounces   int64
+	Duration  int64
+}
+
+type VisitRollupsMonthly struct {
+	Month     time.Time
+	Dimension string
+	Value     string
+	Visitors  int64
+	Visits    int64
+	Pageviews int64
+	Events    int64
+	Bounces   int64
+	Duration  int64
+}
+
+type VisitSalt struct {
+	Day       time.Time
+	Salt      []byte
+	CreatedAt time.Time
+}
+
+type VisitWriteBatch struct {
+	ID        uuid.UUID
+	WrittenAt time.Time
+}

@@ -1,0 +1,236 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/identity"
+	"github.com/harmedpatients/hpa/internal/visits"
+)
+
+// statsReader answers statistics queries; visits.Service is one.
+type statsReader interface {
+	Query(ctx context.Context, q visits.Query) (*visits.Result, error)
+	Resolve(ctx context.Context, r visits.DateRange) (time.Time, time.Time, error)
+	Realtime(ctx context.Context) (*visits.Realtime, error)
+	Counter(ctx context.Context) (visits.Counter, error)
+	Bots(ctx context.Context, from, to time.Time) (int64, error)
+	Location() *time.Location
+}
+
+// statsAccess admits analysts (and admins) and scripts with a stats:read key.
+var statsAccess = staffWith(identity.RoleAnalyst).orKey(identity.ScopeStatsRead)
+
+type statsQueryInput struct {
+	Accept string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
+	Body   struct {
+		Metrics    []string        `json:"metrics" minItems:"1" maxItems:"7" uniqueItems:"true" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events" doc:"What to count."`
+		DateRange  dateRange       `json:"date_range" doc:"A preset (day, 7d, 30d, month, 12mo, year, all) or [first, last] dates, inclusive, in the site's time zone."`
+		Dimensions []string        `json:"dimensions,omitempty" maxItems:"2" uniqueItems:"true" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name,time:hour,time:day,time:week,time:month" doc:"Group by at most one of these plus one time dimension (time:hour only alone)."`
+		Filters    []statsFilter   `json:"filters,omitempty" maxItems:"10" doc:"Keep only rows whose dimension value matches; a filter's dimension must be in dimensions."`
+		OrderBy    []statsOrder    `json:"order_by,omitempty" maxItems:"3" doc:"Default: by time for time dimensions, else the first metric, descending."`
+		Pagination statsPagination `json:"pagination,omitzero" doc:"Which rows to return."`
+		Include    statsInclude    `json:"include,omitzero" doc:"Extra figures."`
+	}
+}
+
+type statsPagination struct {
+	Limit  int `json:"limit,omitempty" minimum:"1" maximum:"10000" default:"100"`
+	Offset int `json:"offset,omitempty" minimum:"0" maximum:"1000000"`
+}
+
+type statsInclude struct {
+	Comparison string `json:"comparison,omitempty" enum:"previous_period" doc:"Add the previous period of the same length, with each metric's change."`
+}
+
+type statsFilter struct {
+	Dimension string   `json:"dimension" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name"`
+	Operator  string   `json:"operator" enum:"is,is_not,contains,contains_not" doc:"contains and contains_not ignore case."`
+	Values    []string `json:"values" minItems:"1" maxItems:"50" doc:"The row matches if it matches any value (is, contains) or none (is_not, contains_not)."`
+}
+
+type statsOrder struct {
+	Field     string `json:"field" maxLength:"40" example:"visitors" doc:"A metric or dimension of the query."`
+	Direction string `json:"direction,omitempty" enum:"asc,desc" default:"desc"`
+}
+
+type statsQueryResult struct {
+	Results []statsRow `json:"results"`
+	Meta    statsMeta  `json:"meta"`
+}
+
+type statsRow struct {
+	Dimensions []string         `json:"dimensions" example:"[\"/about\"]" doc:"One value per requested dimension, in order."`
+	Metrics    []float64        `json:"metrics" example:"[1204,3.2]" doc:"One value per requested metric, in order."`
+	Comparison *statsComparison `json:"comparison,omitempty"`
+}
+
+type statsComparison struct {
+	Metrics []float64     `json:"metrics" doc:"The previous period's values."`
+	Change  []changeValue `json:"change" doc:"Percentage change per metric (null where the previous value was 0); for bounce_rate, the difference in points."`
+}
+
+type statsMeta struct {
+	Metrics             []string   `json:"metrics"`
+	Dimensions          []string   `json:"dimensions"`
+	DateRange           [2]string  `json:"date_range" doc:"First and last date, inclusive."`
+	ComparisonDateRange *[2]string `json:"comparison_date_range,omitempty"`
+	TimeZone            string     `json:"time_zone" example:"Europe/London"`
+	TotalRows           int        `json:"total_rows" doc:"Rows before pagination."`
+}
+
+func registerStats(hapi huma.API, stats statsReader) {
+	register(hapi, statsAccess, huma.Operation{
+		OperationID: "query-stats",
+		Method:      http.MethodPost,
+		Path:        "/v1/stats/query",
+		Summary:     "Query visit statistics",
+		Description: "In the spirit of Plausible's Stats API v2: metrics over a date range, grouped by up to one dimension and one time dimension, filtered, ordered, paginated, optionally compared with the previous period. Answers come from rollups, so a year costs no more than a day. Visitors are unique per day (visitor IDs change daily by design), so over longer ranges they are the sum of daily visitors. Send `Accept: text/csv` for a spreadsheet: one column per dimension and metric.",
+		Tags:        []string{"Statistics"},
+		Responses:   csvResponses[statsQueryResult](hapi, "The matching rows."),
+	}, func(ctx context.Context, in *statsQueryInput) (*csvOutput, error) {
+		b := in.Body
+		q := visits.Query{Metrics: b.Metrics, Dimensions: b.Dimensions, Limit: b.Pagination.Limit, Offset: b.Pagination.Offset,
+			Compare: b.Include.Comparison != "", At: "body.", Range: b.DateRange.visits("body.date_range")}
+		for _, f := range b.Filters {
+			q.Filters = append(q.Filters, visits.Filter{Dimension: f.Dimension, Operator: f.Operator, Values: f.Values})
+		}
+		for _, o := range b.OrderBy {
+			q.OrderBy = append(q.OrderBy, visits.Order{Field: o.Field, Desc: o.Direction != "asc"})
+		}
+		res, err := stats.Query(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if wantsCSV(in.Accept) {
+			return csvQuery(q, res), nil
+		}
+		out := statsQueryResult{Results: make([]statsRow, len(res.Rows)), Meta: statsMeta{
+			Metrics: q.Metrics, Dimensions: nonNil(q.Dimensions), DateRange: dates(res.From, res.To),
+			TimeZone: stats.Location().String(), TotalRows: res.TotalRows,
+		}}
+		if q.Compare {
+			cr := dates(res.CompareFrom, res.CompareTo)
+			out.Meta.ComparisonDateRange = &cr
+		}
+		for i, r := range res.Rows {
+			out.Results[i] = statsRow{Dimensions: r.Dimensions, Metrics: r.Metrics}
+			if q.Compare {
+				c := &statsComparison{Metrics: r.Comparison, Change: make([]changeValue, len(r.Change))}
+				for j, ch := range r.Change {
+					c.Change[j] = changeValue{ch}
+				}
+				out.Results[i].Comparison = c
+			}
+		}
+		return jsonOutput(out), nil
+	})
+	registerStatsReports(hapi, stats)
+}
+
+// dateRange is a preset name or two dates.
+type dateRange struct {
+	preset   string
+	from, to time.Time
+}
+
+// Schema implements huma.SchemaProvider.
+func (dateRange) Schema(huma.Registry) *huma.Schema {
+	presets := make([]any, len(visits.Presets))
+	for i, p := range visits.Presets {
+		presets[i] = p
+	}
+	two := 2
+	return &huma.Schema{
+		Description: "A preset (day, 7d, 30d, month, 12mo, year, all) or [first, last] dates, inclusive.",
+		OneOf: []*huma.Schema{
+			{Type: huma.TypeString, Enum: presets, Examples: []any{"30d"}},
+			{Type: huma.TypeArray, MinItems: &two, MaxItems: &two, Items: &huma.Schema{Type: huma.TypeString, Format: "date"},
+				Examples: []any{[]any{"2026-03-01", "2026-03-31"}}},
+		},
+	}
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *dateRange) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &d.preset); err == nil {
+		return nil
+	}
+	var pair []string
+	if err := json.Unmarshal(b, &pair); err != nil || len(pair) != 2 {
+		return fmt.Errorf("date_range must be a preset or two dates")
+	}
+	var err error
+	if d.from, err = time.Parse(time.DateOnly, pair[0]); err != nil {
+		return err
+	}
+	d.to, err = time.Parse(time.DateOnly, pair[1])
+	return err
+}
+
+func (d dateRange) visits(location string) visits.DateRange {
+	return visits.DateRange{Preset: d.preset, From: d.from, To: d.to, Location: location}
+}
+
+// changeValue is a number or null.
+type changeValue struct{ v *float64 }
+
+// MarshalJSON implements json.Marshaler.
+func (c changeValue) MarshalJSON() ([]byte, error) { return json.Marshal(c.v) }
+
+// Schema implements huma.SchemaProvider.
+func (changeValue) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeNumber, Nullable: true}
+}
+
+func dates(from, to time.Time) [2]string {
+	return [2]string{from.Format(time.DateOnly), to.Format(time.DateOnly)}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// resolveRange reads the period, from and to query parameters shared by
+// the GET reports.
+func resolveRange(ctx context.Context, stats statsReader, p PeriodQuery) (visits.DateRange, error) {
+	if p.From == "" && p.To == "" {
+		if p.Period == "custom" {
+			return visits.DateRange{}, hpa.Invalid("query.from", "a custom period needs from and to")
+		}
+		period := p.Period
+		if period == "" {
+			period = "30d"
+		}
+		return visits.DateRange{Preset: period, Location: "query.period"}, nil
+	}
+	if p.Period != "custom" && p.Period != "" {
+		return visits.DateRange{}, hpa.Invalid("query.period", "give either a preset period or from and to (period=custom)")
+	}
+	from, err1 := time.Parse(time.DateOnly, p.From)
+	to, err2 := time.Parse(time.DateOnly, p.To)
+	if err1 != nil || err2 != nil {
+		return visits.DateRange{}, hpa.Invalid("query.from", "from and to must both be dates such as 2026-03-01")
+	}
+	r := visits.DateRange{From: from, To: to, Location: "query.from"}
+	if _, _, err := stats.Resolve(ctx, r); err != nil {
+		return visits.DateRange{}, err
+	}
+	return r, nil
+}
+
+// PeriodQuery is the date range of the GET reports (exported so huma sees
+// its fields where it is embedded).
+type PeriodQuery struct {
+	Period string `query:"period" enum:"day,7d,30d,month,12mo,year,all,custom" doc:"A preset range ending today (default 30d), or custom with from and to."`
+	From   string `query:"from" format:"date" doc:"First date (inclusive) of a custom range, in the site's time zone."`
+	To     string `query:"to" format:"date" doc:"Last date (inclusive) of a custom range."`
+}

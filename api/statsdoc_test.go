@@ -1,0 +1,56 @@
+package api_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harmedpatients/hpa/internal/identity"
+	"github.com/harmedpatients/hpa/internal/visits"
+)
+
+// shBlock finds the runnable examples in a Markdown document: ```sh blocks
+// (```shell blocks are set-up the reader adapts, and are not run).
+var shBlock = regexp.MustCompile("(?s)```sh\n(.*?)```")
+
+// Every example in docs/statistics.md runs, as written, against a server
+// loaded with synthetic traffic, and prints an answer.
+func TestStatisticsDocExamplesWork(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the documentation examples need %s", tool)
+		}
+	}
+	doc, err := os.ReadFile("../docs/statistics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := shBlock.FindAllStringSubmatch(string(doc), -1)
+	if len(blocks) < 8 {
+		t.Fatalf("found %d examples in docs/statistics.md", len(blocks))
+	}
+	srv := startVisits(t, nil)
+	// Traffic from before the campaign example's March 2026 to today.
+	days := max(60, int(time.Since(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)).Hours()/24))
+	if _, err := srv.App.Visits.Generate(context.Background(), visits.GenerateOptions{
+		Pageviews: 20 * days, Days: days, Hostname: "www.example.org", Seed: 3,
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
+	for i, b := range blocks {
+		script := b[1]
+		cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+		cmd.Dir = t.TempDir()
+		cmd.Env = append(os.Environ(), "HPA="+srv.URL, "KEY="+key)
+		out, err := cmd.CombinedOutput()
+		text := strings.TrimSpace(string(out))
+		if err != nil || text == "" || strings.Contains(text, "null") {
+			t.Errorf("example %d failed (%v):\n%s\noutput:\n%s", i+1, err, script, out)
+		}
+	}
+}

@@ -1,0 +1,270 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/harmedpatients/hpa/internal/visits"
+)
+
+// MetricValues are every metric, named, for the GET reports (exported so
+// huma documents them where they are embedded).
+type MetricValues struct {
+	Visitors      int64   `json:"visitors" example:"1204" doc:"Unique visitors per day, summed over the days."`
+	Visits        int64   `json:"visits" example:"1530" doc:"Sessions: a visitor's events with no gap over 30 minutes."`
+	Pageviews     int64   `json:"pageviews" example:"4321"`
+	ViewsPerVisit float64 `json:"views_per_visit" example:"2.82"`
+	BounceRate    float64 `json:"bounce_rate" example:"54.3" doc:"Percentage of visits with a single page view and nothing else."`
+	VisitDuration float64 `json:"visit_duration" example:"96" doc:"Mean seconds from a visit's first to its last event."`
+	Events        int64   `json:"events" example:"4410" doc:"Page views plus custom events."`
+}
+
+func namedMetrics(values []float64) MetricValues {
+	return MetricValues{Visitors: int64(values[0]), Visits: int64(values[1]), Pageviews: int64(values[2]),
+		ViewsPerVisit: values[3], BounceRate: values[4], VisitDuration: values[5], Events: int64(values[6])}
+}
+
+type summaryInput struct {
+	PeriodQuery
+	Compare string `query:"compare" enum:"previous_period" doc:"Add the previous period of the same length."`
+	Accept  string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
+}
+
+// SummaryPeriod is one period's figures in a summary.
+type SummaryPeriod struct {
+	From string `json:"from" format:"date"`
+	To   string `json:"to" format:"date"`
+	MetricValues
+	Bots int64 `json:"bots" doc:"Requests from bots, crawlers and floods, ignored and not in any other figure."`
+}
+
+type summaryResult struct {
+	SummaryPeriod
+	TimeZone   string         `json:"time_zone" example:"Europe/London"`
+	Comparison *SummaryPeriod `json:"comparison,omitempty" doc:"The previous period, when compare=previous_period."`
+}
+
+type timeseriesInput struct {
+	PeriodQuery
+	Interval string `query:"interval" enum:"hour,day,week,month" default:"day" doc:"Bucket size; hour needs a range of at most 31 days. Weeks start on Monday."`
+	Accept   string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
+}
+
+type timeseriesPoint struct {
+	Date string `json:"date" example:"2026-03-01" doc:"The bucket's first day (or, for hours, its start as RFC 3339 in the site's time zone)."`
+	MetricValues
+}
+
+type timeseriesResult struct {
+	Interval string            `json:"interval"`
+	From     string            `json:"from" format:"date"`
+	To       string            `json:"to" format:"date"`
+	TimeZone string            `json:"time_zone"`
+	Results  []timeseriesPoint `json:"results" doc:"Every bucket of the range, empty ones included, oldest first."`
+}
+
+type breakdownInput struct {
+	Dimension string `path:"dimension" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name" doc:"What to break the figures down by."`
+	PeriodQuery
+	OrderBy  string `query:"order_by" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events" default:"visitors" doc:"Sort, largest first."`
+	Contains string `query:"contains" maxLength:"200" doc:"Only values containing this text (ignoring case)."`
+	PageQuery
+	Accept string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
+}
+
+type breakdownRow struct {
+	Value string `json:"value" example:"/about" doc:"The dimension's value; empty for unknown (such as a country without GeoIP)."`
+	MetricValues
+}
+
+type breakdownResult struct {
+	Dimension  string         `json:"dimension"`
+	From       string         `json:"from" format:"date"`
+	To         string         `json:"to" format:"date"`
+	Results    []breakdownRow `json:"results"`
+	TotalRows  int            `json:"total_rows"`
+	NextCursor string         `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last."`
+}
+
+type realtimeResult struct {
+	Visitors      int64          `json:"visitors" example:"12" doc:"Unique visitors in the last five minutes."`
+	Pageviews     int64          `json:"pageviews" example:"30"`
+	WindowSeconds int            `json:"window_seconds" example:"300"`
+	Pages         []realtimePage `json:"pages" doc:"The ten pages with most visitors right now."`
+}
+
+type realtimePage struct {
+	Page     string `json:"page" example:"/about"`
+	Visitors int64  `json:"visitors"`
+}
+
+type visitCounter struct {
+	TotalVisits      int64 `json:"total_visits" example:"58412" doc:"Visits since records began: the historic baseline plus every visit counted here."`
+	HistoricBaseline int64 `json:"historic_baseline" example:"58325" doc:"Visits counted before this service took over."`
+	Counted          int64 `json:"counted" example:"87" doc:"Visits counted by this service (rolled up every minute or so)."`
+}
+
+func registerStatsReports(hapi huma.API, stats statsReader) {
+	register(hapi, statsAccess, huma.Operation{
+		OperationID: "get-stats-summary",
+		Method:      http.MethodGet,
+		Path:        "/v1/stats/summary",
+		Summary:     "Summarise visits over a period",
+		Description: "Every metric for a period, optionally with the previous period: `curl -H \"X-API-Key: $KEY\" '…/v1/stats/summary?period=30d' | jq .visitors`. `Accept: text/csv` gives one row per period.",
+		Tags:        []string{"Statistics"},
+		Responses:   csvResponses[summaryResult](hapi, "The period's figures."),
+	}, func(ctx context.Context, in *summaryInput) (*csvOutput, error) {
+		r, err := resolveRange(ctx, stats, in.PeriodQuery)
+		if err != nil {
+			return nil, err
+		}
+		res, err := stats.Query(ctx, visits.Query{Metrics: visits.Metrics, Range: r, Compare: in.Compare != "", At: "query."})
+		if err != nil {
+			return nil, err
+		}
+		current, err := summarise(ctx, stats, res.From, res.To, res.Rows[0].Metrics)
+		if err != nil {
+			return nil, err
+		}
+		out := summaryResult{SummaryPeriod: current, TimeZone: stats.Location().String()}
+		if in.Compare != "" {
+			prev, err := summarise(ctx, stats, res.CompareFrom, res.CompareTo, res.Rows[0].Comparison)
+			if err != nil {
+				return nil, err
+			}
+			out.Comparison = &prev
+		}
+		if wantsCSV(in.Accept) {
+			rows := [][]string{append([]string{"from", "to"}, append(visits.Metrics, "bots")...), summaryCSV(current)}
+			if out.Comparison != nil {
+				rows = append(rows, summaryCSV(*out.Comparison))
+			}
+			return csvBody(rows), nil
+		}
+		return jsonOutput(out), nil
+	})
+
+	register(hapi, statsAccess, huma.Operation{
+		OperationID: "get-stats-timeseries",
+		Method:      http.MethodGet,
+		Path:        "/v1/stats/timeseries",
+		Summary:     "Visits over time",
+		Description: "Every metric per hour, day, week or month of a period, empty buckets included, for charts. `Accept: text/csv` gives one row per bucket.",
+		Tags:        []string{"Statistics"},
+		Responses:   csvResponses[timeseriesResult](hapi, "One point per bucket."),
+	}, func(ctx context.Context, in *timeseriesInput) (*csvOutput, error) {
+		r, err := resolveRange(ctx, stats, in.PeriodQuery)
+		if err != nil {
+			return nil, err
+		}
+		res, err := stats.Query(ctx, visits.Query{Metrics: visits.Metrics, Range: r, Dimensions: []string{"time:" + in.Interval},
+			FillTime: true, Limit: 100_000, At: "query."})
+		if err != nil {
+			return nil, err
+		}
+		out := timeseriesResult{Interval: in.Interval, From: res.From.Format(time.DateOnly), To: res.To.Format(time.DateOnly),
+			TimeZone: stats.Location().String(), Results: make([]timeseriesPoint, len(res.Rows))}
+		for i, row := range res.Rows {
+			out.Results[i] = timeseriesPoint{Date: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics)}
+		}
+		if wantsCSV(in.Accept) {
+			return csvQuery(visits.Query{Metrics: visits.Metrics, Dimensions: []string{"date"}}, res), nil
+		}
+		return jsonOutput(out), nil
+	})
+
+	register(hapi, statsAccess, huma.Operation{
+		OperationID: "get-stats-breakdown",
+		Method:      http.MethodGet,
+		Path:        "/v1/stats/breakdown/{dimension}",
+		Summary:     "Break visits down by page, source, campaign…",
+		Description: "Top values of one dimension over a period, largest first, cursor-paginated: top pages this month, sources after a campaign, devices. `Accept: text/csv` gives one row per value.",
+		Tags:        []string{"Statistics"},
+		Responses:   csvResponses[breakdownResult](hapi, "One row per value."),
+	}, func(ctx context.Context, in *breakdownInput) (*csvOutput, error) {
+		r, err := resolveRange(ctx, stats, in.PeriodQuery)
+		if err != nil {
+			return nil, err
+		}
+		var offset int
+		if err := decodeCursor(in.Cursor, &offset); err != nil || offset < 0 {
+			return nil, invalidField("query.cursor", "is not a cursor this API gave out")
+		}
+		q := visits.Query{Metrics: visits.Metrics, Range: r, Dimensions: []string{in.Dimension}, Limit: in.Limit, Offset: offset,
+			OrderBy: []visits.Order{{Field: in.OrderBy, Desc: true}}, At: "query."}
+		if in.Contains != "" {
+			q.Filters = []visits.Filter{{Dimension: in.Dimension, Operator: "contains", Values: []string{in.Contains}}}
+		}
+		res, err := stats.Query(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if wantsCSV(in.Accept) {
+			return csvQuery(q, res), nil
+		}
+		out := breakdownResult{Dimension: in.Dimension, From: res.From.Format(time.DateOnly), To: res.To.Format(time.DateOnly),
+			Results: make([]breakdownRow, len(res.Rows)), TotalRows: res.TotalRows}
+		for i, row := range res.Rows {
+			out.Results[i] = breakdownRow{Value: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics)}
+		}
+		if offset+len(res.Rows) < res.TotalRows {
+			out.NextCursor = encodeCursor(offset + len(res.Rows))
+		}
+		return jsonOutput(out), nil
+	})
+
+	register(hapi, statsAccess, huma.Operation{
+		OperationID: "get-stats-realtime",
+		Method:      http.MethodGet,
+		Path:        "/v1/stats/realtime",
+		Summary:     "Visitors right now",
+		Description: "Unique visitors and page views in the last five minutes, and the pages they are on.",
+		Tags:        []string{"Statistics"},
+	}, func(ctx context.Context, _ *struct{}) (*struct{ Body realtimeResult }, error) {
+		rt, err := stats.Realtime(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := realtimeResult{Visitors: rt.Visitors, Pageviews: rt.Pageviews, WindowSeconds: int(visits.RealtimeWindow.Seconds()),
+			Pages: make([]realtimePage, len(rt.Pages))}
+		for i, p := range rt.Pages {
+			out.Pages[i] = realtimePage{Page: p.Page, Visitors: p.Visitors}
+		}
+		return &struct{ Body realtimeResult }{Body: out}, nil
+	})
+
+	encoded := newEncodedCache()
+	register(hapi, public, huma.Operation{
+		OperationID: "get-visit-counter",
+		Method:      http.MethodGet,
+		Path:        "/v1/stats/counter",
+		Summary:     "Get the public visit counter",
+		Description: "\"Total Website Visits\" for the site's footer: the historic total from before this service (58,325) plus every visit counted since. Cacheable for a minute; send `If-None-Match` to get `304`.",
+		Tags:        []string{"Statistics"},
+		Errors:      []int{http.StatusNotFound},
+		Responses:   encodedResponses[visitCounter](hapi, "The visit counter."),
+		Metadata:    map[string]any{cacheableKey: true},
+	}, func(ctx context.Context, in *ConditionalGet) (*encodedOutput, error) {
+		c, err := stats.Counter(ctx)
+		if err != nil {
+			return nil, err
+		}
+		version := fmt.Sprintf("visits-%d-%d", c.Baseline, c.Counted)
+		return publicDocument(in.IfNoneMatch, version, time.Time{}, func() []byte {
+			return encoded.get(version, func() any {
+				return visitCounter{TotalVisits: c.Total, HistoricBaseline: c.Baseline, Counted: c.Counted}
+			})
+		})
+	})
+}
+
+func summarise(ctx context.Context, stats statsReader, from, to time.Time, values []float64) (SummaryPeriod, error) {
+	bots, err := stats.Bots(ctx, from, to)
+	if err != nil {
+		return SummaryPeriod{}, err
+	}
+	return SummaryPeriod{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), MetricValues: namedMetrics(values), Bots: bots}, nil
+}

@@ -1,0 +1,173 @@
+package visits
+
+import (
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mileusna/useragent"
+)
+
+// agent is what statistics keep of a User-Agent: classes, never the string.
+type agent struct {
+	device, browser, os string
+	// bot names why the agent is not a person ("" for a person).
+	bot string
+}
+
+// Reasons an event is counted as a bot instead of stored.
+const (
+	botUserAgent = "user-agent"
+	botHeadless  = "headless"
+	botNoAgent   = "no-user-agent"
+	botFlood     = "flood"
+)
+
+// headlessMarkers are substrings of automation and HTTP-library agents the
+// parser does not flag.
+var headlessMarkers = []string{
+	"headless", "phantomjs", "puppeteer", "playwright", "selenium", "webdriver", "electron", "lighthouse",
+	"curl/", "wget/", "python-", "python/", "go-http-client", "java/", "okhttp", "axios/", "node-fetch", "libwww",
+	"httpclient", "scrapy", "crawler", "spider", "bot", "preview", "monitor", "uptime", "check", "http_request",
+}
+
+func classifyAgent(s string) agent {
+	if strings.TrimSpace(s) == "" {
+		return agent{bot: botNoAgent}
+	}
+	ua := useragent.Parse(s)
+	if ua.Bot {
+		return agent{bot: botUserAgent}
+	}
+	lower := strings.ToLower(s)
+	for _, m := range headlessMarkers {
+		if strings.Contains(lower, m) {
+			return agent{bot: botHeadless}
+		}
+	}
+	a := agent{device: "Desktop", browser: ua.Name, os: ua.OS}
+	switch {
+	case ua.Tablet:
+		a.device = "Tablet"
+	case ua.Mobile:
+		a.device = "Mobile"
+	case !ua.Desktop:
+		a.device = "Unknown"
+	}
+	if a.browser == "" {
+		a.browser = "Unknown"
+	}
+	if a.os == "" {
+		a.os = "Unknown"
+	}
+	if !strings.HasPrefix(lower, "mozilla/") && !strings.HasPrefix(lower, "opera/") {
+		// Every browser in use sends a Mozilla/ token; anything else is
+		// a script.
+		return agent{bot: botHeadless}
+	}
+	return a
+}
+
+// memo remembers recent results of a pure function of a string, in
+// memory and bounded: a site sees few distinct User-Agents, pages and
+// referrers, and parsing each costs microseconds.
+type memo[V any] struct {
+	mu      sync.RWMutex
+	entries map[string]V
+	max     int
+	compute func(string) V
+}
+
+func newMemo[V any](max int, compute func(string) V) *memo[V] {
+	return &memo[V]{entries: make(map[string]V, max), max: max, compute: compute}
+}
+
+func (m *memo[V]) get(key string) V {
+	m.mu.RLock()
+	v, ok := m.entries[key]
+	m.mu.RUnlock()
+	if ok {
+		return v
+	}
+	v = m.compute(key)
+	m.mu.Lock()
+	if len(m.entries) >= m.max {
+		clear(m.entries)
+	}
+	m.entries[strings.Clone(key)] = v
+	m.mu.Unlock()
+	return v
+}
+
+// floodGuard counts events per visitor per minute; a visitor over the
+// limit is treated as a bot for the rest of the minute. It tracks at most
+// max visitors a minute, so an attack with endless addresses cannot grow
+// memory without bound (untracked visitors pass).
+type floodGuard struct {
+	mu     sync.Mutex
+	limit  int
+	max    int
+	minute int64
+	counts map[int64]int
+}
+
+func newFloodGuard(limit, max int) *floodGuard {
+	return &floodGuard{limit: limit, max: max, counts: map[int64]int{}}
+}
+
+// allow records one event from visitor and reports whether it is within
+// the limit.
+func (g *floodGuard) allow(visitor int64, now time.Time) bool {
+	minute := now.Unix() / 60
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if minute != g.minute {
+		g.minute = minute
+		clear(g.counts)
+	}
+	n, ok := g.counts[visitor]
+	if !ok && len(g.counts) >= g.max {
+		return true
+	}
+	n++
+	g.counts[visitor] = n
+	return n <= g.limit
+}
+
+// sources names the referrers worth grouping by site rather than host.
+var sources = []struct{ match, name string }{
+	{"google.", "Google"}, {"bing.com", "Bing"}, {"duckduckgo.com", "DuckDuckGo"}, {"yahoo.", "Yahoo!"},
+	{"ecosia.org", "Ecosia"}, {"baidu.com", "Baidu"}, {"yandex.", "Yandex"},
+	{"facebook.com", "Facebook"}, {"fb.me", "Facebook"}, {"instagram.com", "Instagram"},
+	{"t.co", "Twitter"}, {"twitter.com", "Twitter"}, {"x.com", "Twitter"}, {"linkedin.com", "LinkedIn"},
+	{"lnkd.in", "LinkedIn"}, {"reddit.com", "Reddit"}, {"youtube.com", "YouTube"}, {"bsky.app", "Bluesky"},
+	{"threads.net", "Threads"}, {"tiktok.com", "TikTok"}, {"whatsapp.com", "WhatsApp"},
+	{"mail.google.com", "Gmail"}, {"outlook.live.com", "Outlook"}, {"wikipedia.org", "Wikipedia"},
+	{"nhs.uk", "NHS"}, {"gov.uk", "GOV.UK"}, {"bbc.co.uk", "BBC"},
+}
+
+// directSource is the source of visits without a referrer or campaign.
+const directSource = "Direct / None"
+
+// referrerSource names where a visit came from: a campaign's utm_source
+// wins, then a known site, then the referring host.
+func referrerSource(ref *url.URL, utmSource string) string {
+	if utmSource != "" {
+		return utmSource
+	}
+	if ref == nil {
+		return directSource
+	}
+	host := strings.TrimPrefix(strings.ToLower(ref.Hostname()), "www.")
+	for _, s := range sources {
+		if host == strings.TrimSuffix(s.match, ".") || strings.HasPrefix(host, s.match) && strings.HasSuffix(s.match, ".") ||
+			strings.HasSuffix(host, "."+s.match) || host == s.match {
+			return s.name
+		}
+	}
+	if strings.Contains(host, ".google.") || strings.HasPrefix(host, "google.") {
+		return "Google"
+	}
+	return host
+}

@@ -1,0 +1,17 @@
+// Package visits counts visits to HPA's sites without tracking anyone.
+//
+// Browsers send page views and named events as beacons; each is turned
+// into a row holding a visitor ID that is a keyed hash of the day's random
+// salt, the site, the client address and the User-Agent. Salts live in the
+// database (so every API process agrees) and are deleted when their day is
+// over, so no visitor can be linked across days; addresses and User-Agent
+// strings never reach the disk or the logs. Bots, headless browsers and
+// floods are counted, never stored.
+//
+// Accepted events wait in a bounded in-memory buffer that a background
+// writer drains with COPY into a table partitioned by month; a full buffer
+// sheds load rather than grow, a failed write is retried, and shutdown
+// flushes. A River job rolls raw events up into daily, monthly and hourly
+// aggregates, which are what the stats queries read, and drops raw
+// partitions older than the retention period.
+package visits

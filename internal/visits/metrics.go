@@ -1,0 +1,47 @@
+package visits
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics account for every event: accepted = written + dropped + waiting.
+type metrics struct {
+	accepted      prometheus.Counter
+	written       prometheus.Counter
+	dropped       *prometheus.CounterVec
+	ignored       *prometheus.CounterVec
+	rejected      prometheus.Counter
+	writeFailures prometheus.Counter
+	buffered      prometheus.GaugeFunc
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		accepted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hpa_visits_events_accepted_total",
+			Help: "Visit events acknowledged to senders and queued for writing.",
+		}),
+		written: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hpa_visits_events_written_total",
+			Help: "Visit events written to the database.",
+		}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hpa_visits_events_dropped_total",
+			Help: "Accepted visit events not written: duplicate (a client event ID seen before) or shutdown (the database stayed unreachable while stopping).",
+		}, []string{"reason"}),
+		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hpa_visits_events_ignored_total",
+			Help: "Visit events ignored on arrival: bot (bots, headless browsers, floods) or opt-out (DNT or Sec-GPC).",
+		}, []string{"reason"}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hpa_visits_events_rejected_total",
+			Help: "Visit events refused with 503 because the write buffer was full.",
+		}),
+		writeFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hpa_visits_write_failures_total",
+			Help: "Failed attempts to write a batch of visit events (each is retried).",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.accepted, m.written, m.dropped, m.ignored, m.rejected, m.writeFailures)
+	}
+	return m
+}

@@ -1,0 +1,458 @@
+package visits
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/store"
+)
+
+// Metrics a query can ask for.
+var Metrics = []string{"visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration", "events"}
+
+// Dimensions a query can group by: one of these plus, optionally, one
+// time dimension.
+var Dimensions = []string{"page", "entry_page", "source", "referrer", "utm_source", "utm_medium", "utm_campaign",
+	"utm_content", "utm_term", "country", "device", "browser", "os", "event_name"}
+
+// TimeDimensions group by period.
+var TimeDimensions = []string{"time:hour", "time:day", "time:week", "time:month"}
+
+// FilterOperators compare a dimension's value with the filter's values.
+var FilterOperators = []string{"is", "is_not", "contains", "contains_not"}
+
+// Filter keeps rows whose dimension value matches.
+type Filter struct {
+	Dimension string
+	Operator  string
+	Values    []string
+}
+
+// Order sorts results by a metric or dimension.
+type Order struct {
+	Field string
+	Desc  bool
+}
+
+// Query asks for metrics over a date range, grouped by dimensions.
+type Query struct {
+	Metrics    []string
+	Range      DateRange
+	Dimensions []string
+	Filters    []Filter
+	OrderBy    []Order
+	Limit      int
+	Offset     int
+	// Compare adds the previous period of the same length.
+	Compare bool
+	// FillTime adds empty rows for periods without visits (only when the
+	// sole dimension is a time dimension).
+	FillTime bool
+	// At prefixes error locations ("body." or "query.").
+	At string
+}
+
+// Row is one result: its dimension values and the metrics in the order
+// asked, with the previous period's when comparing.
+type Row struct {
+	Dimensions []string
+	Metrics    []float64
+	Comparison []float64
+	// Change is the percentage change per metric (nil where the previous
+	// value was zero); for bounce_rate it is the difference in points.
+	Change []*float64
+}
+
+// Result is a query's answer.
+type Result struct {
+	Rows                   []Row
+	TotalRows              int
+	From, To               time.Time
+	CompareFrom, CompareTo time.Time
+}
+
+// sums are additive rollup figures.
+type sums struct{ visitors, visits, pageviews, events, bounces, duration int64 }
+
+func (a *sums) add(b sums) {
+	a.visitors += b.visitors
+	a.visits += b.visits
+	a.pageviews += b.pageviews
+	a.events += b.events
+	a.bounces += b.bounces
+	a.duration += b.duration
+}
+
+func (a sums) metric(name string) float64 {
+	ratio := func(n, d int64) float64 {
+		if d == 0 {
+			return 0
+		}
+		return float64(n) / float64(d)
+	}
+	switch name {
+	case "visitors":
+		return float64(a.visitors)
+	case "visits":
+		return float64(a.visits)
+	case "pageviews":
+		return float64(a.pageviews)
+	case "events":
+		return float64(a.events)
+	case "views_per_visit":
+		return math.Round(ratio(a.pageviews, a.visits)*100) / 100
+	case "bounce_rate":
+		return math.Round(ratio(a.bounces, a.visits)*1000) / 10
+	case "visit_duration":
+		return math.Round(ratio(a.duration, a.visits))
+	}
+	return 0
+}
+
+// keyed is a grouped row before metrics are computed.
+type keyed struct {
+	dims []string
+	// bucket orders time buckets (and matches them across periods).
+	bucket int
+	sums   sums
+}
+
+// Query answers q from the rollups.
+func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
+	if err := q.validate(); err != nil {
+		return nil, err
+	}
+	from, to, err := s.Resolve(ctx, q.Range)
+	if err != nil {
+		return nil, err
+	}
+	timeDim, valueDim := splitDimensions(q.Dimensions)
+	if timeDim == "time:hour" && to.Sub(from) > 31*24*time.Hour {
+		return nil, hpa.Invalid(q.At+"dimensions", "time:hour needs a range of at most 31 days")
+	}
+	rows, err := s.groups(ctx, q, timeDim, valueDim, from, to)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{From: from, To: to}
+	var previous map[string]keyed
+	if q.Compare {
+		res.CompareFrom, res.CompareTo = previousPeriod(from, to)
+		prev, err := s.groups(ctx, q, timeDim, valueDim, res.CompareFrom, res.CompareTo)
+		if err != nil {
+			return nil, err
+		}
+		previous = make(map[string]keyed, len(prev))
+		for _, r := range prev {
+			previous[compareKey(r, timeDim)] = r
+		}
+	}
+	q.sort(rows, timeDim != "")
+	res.TotalRows = len(rows)
+	end := min(len(rows), q.Offset+q.Limit)
+	if q.Offset >= len(rows) {
+		rows = nil
+	} else {
+		rows = rows[q.Offset:end]
+	}
+	res.Rows = make([]Row, len(rows))
+	for i, r := range rows {
+		out := Row{Dimensions: r.dims, Metrics: make([]float64, len(q.Metrics))}
+		for j, m := range q.Metrics {
+			out.Metrics[j] = r.sums.metric(m)
+		}
+		if q.Compare {
+			p := previous[compareKey(r, timeDim)]
+			out.Comparison = make([]float64, len(q.Metrics))
+			out.Change = make([]*float64, len(q.Metrics))
+			for j, m := range q.Metrics {
+				out.Comparison[j] = p.sums.metric(m)
+				out.Change[j] = change(m, out.Metrics[j], out.Comparison[j])
+			}
+		}
+		res.Rows[i] = out
+	}
+	return res, nil
+}
+
+func change(metric string, now, before float64) *float64 {
+	if metric == "bounce_rate" {
+		d := math.Round((now-before)*10) / 10
+		return &d
+	}
+	if before == 0 {
+		return nil
+	}
+	c := math.Round((now-before)/before*1000) / 10
+	return &c
+}
+
+// compareKey matches a row with its counterpart in the previous period:
+// same dimension values, time buckets matched by position.
+func compareKey(r keyed, timeDim string) string {
+	dims := r.dims
+	if timeDim != "" {
+		dims = append([]string{strconv.Itoa(r.bucket)}, dims[1:]...)
+	}
+	return strings.Join(dims, "\x00")
+}
+
+func splitDimensions(dims []string) (timeDim, valueDim string) {
+	for _, d := range dims {
+		if strings.HasPrefix(d, "time:") {
+			timeDim = d
+		} else {
+			valueDim = d
+		}
+	}
+	return timeDim, valueDim
+}
+
+// groups reads the rollups for one range and groups them by the query's
+// dimensions, filters applied.
+func (s *Service) groups(ctx context.Context, q Query, timeDim, valueDim string, from, to time.Time) ([]keyed, error) {
+	only := q.onlyValues(valueDim)
+	end := to.AddDate(0, 0, 1)
+	var rows []keyed
+	switch timeDim {
+	case "":
+		p := split(from, end)
+		p.Dimension, p.OnlyValues = valueDim, only
+		got, err := store.Q.VisitRollupSums(ctx, s.pool, p)
+		if err != nil {
+			return nil, fmt.Errorf("read rollups: %w", err)
+		}
+		for _, g := range got {
+			k := keyed{sums: sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration}}
+			if valueDim != "" {
+				k.dims = []string{g.Value}
+			} else {
+				k.dims = []string{}
+			}
+			rows = append(rows, k)
+		}
+		if valueDim == "" && len(rows) == 0 {
+			rows = append(rows, keyed{dims: []string{}})
+		}
+	case "time:hour":
+		start, _ := dayBounds(from, s.settings.TimeZone)
+		_, stop := dayBounds(to, s.settings.TimeZone)
+		got, err := store.Q.VisitRollupHours(ctx, s.pool, store.VisitRollupHoursParams{HourFrom: start, HourTo: stop})
+		if err != nil {
+			return nil, fmt.Errorf("read hourly rollups: %w", err)
+		}
+		byHour := map[int64]sums{}
+		for _, g := range got {
+			byHour[g.Hour.Unix()] = sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration}
+		}
+		for h, i := start, 0; h.Before(stop); h, i = h.Add(time.Hour), i+1 {
+			if v, ok := byHour[h.Unix()]; ok || q.FillTime {
+				rows = append(rows, keyed{dims: []string{h.In(s.settings.TimeZone).Format(time.RFC3339)}, bucket: i, sums: v})
+			}
+		}
+	default:
+		got, err := store.Q.VisitRollupDays(ctx, s.pool, store.VisitRollupDaysParams{
+			Dimension: valueDim, DayFrom: pgDate(from), DayTo: pgDate(end), OnlyValues: only,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read daily rollups: %w", err)
+		}
+		index := map[string]int{}
+		add := func(bucketStart time.Time, value string, v sums) {
+			dims := []string{bucketStart.Format(time.DateOnly)}
+			if valueDim != "" {
+				dims = append(dims, value)
+			}
+			key := strings.Join(dims, "\x00")
+			if i, ok := index[key]; ok {
+				rows[i].sums.add(v)
+				return
+			}
+			index[key] = len(rows)
+			rows = append(rows, keyed{dims: dims, bucket: bucketIndex(timeDim, from, bucketStart), sums: v})
+		}
+		if q.FillTime && valueDim == "" {
+			for d := bucketOf(timeDim, from); !d.After(to); d = nextBucket(timeDim, d) {
+				add(d, "", sums{})
+			}
+		}
+		for _, g := range got {
+			add(bucketOf(timeDim, g.Day), g.Value, sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration})
+		}
+	}
+	return q.filter(rows, valueDim, timeDim != ""), nil
+}
+
+func bucketOf(timeDim string, day time.Time) time.Time {
+	switch timeDim {
+	case "time:week":
+		return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7)) // Monday
+	case "time:month":
+		return time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, time.UTC)
+	}
+	return day
+}
+
+func nextBucket(timeDim string, d time.Time) time.Time {
+	switch timeDim {
+	case "time:week":
+		return d.AddDate(0, 0, 7)
+	case "time:month":
+		return d.AddDate(0, 1, 0)
+	}
+	return d.AddDate(0, 0, 1)
+}
+
+func bucketIndex(timeDim string, from, bucket time.Time) int {
+	first := bucketOf(timeDim, from)
+	switch timeDim {
+	case "time:week":
+		return int(bucket.Sub(first).Hours() / (24 * 7))
+	case "time:month":
+		return (bucket.Year()-first.Year())*12 + int(bucket.Month()) - int(first.Month())
+	}
+	return int(bucket.Sub(first).Hours() / 24)
+}
+
+// onlyValues lets the database skip values an "is" filter excludes.
+func (q Query) onlyValues(dim string) []string {
+	for _, f := range q.Filters {
+		if f.Dimension == dim && f.Operator == "is" {
+			return f.Values
+		}
+	}
+	return []string{}
+}
+
+func (q Query) filter(rows []keyed, valueDim string, hasTime bool) []keyed {
+	if len(q.Filters) == 0 {
+		return rows
+	}
+	col := 0
+	if hasTime {
+		col = 1
+	}
+	return slices.DeleteFunc(rows, func(r keyed) bool {
+		for _, f := range q.Filters {
+			if f.Dimension == valueDim && !f.matches(r.dims[col]) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func (f Filter) matches(value string) bool {
+	lower := strings.ToLower(value)
+	any := false
+	for _, v := range f.Values {
+		switch f.Operator {
+		case "is", "is_not":
+			any = any || value == v
+		default:
+			any = any || strings.Contains(lower, strings.ToLower(v))
+		}
+	}
+	if f.Operator == "is_not" || f.Operator == "contains_not" {
+		return !any
+	}
+	return any
+}
+
+func (q Query) sort(rows []keyed, hasTime bool) {
+	orders := q.OrderBy
+	if len(orders) == 0 {
+		if hasTime {
+			orders = []Order{{Field: "time"}}
+		} else {
+			orders = []Order{{Field: q.Metrics[0], Desc: true}}
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b keyed) int {
+		for _, o := range orders {
+			var c int
+			switch {
+			case o.Field == "time" || strings.HasPrefix(o.Field, "time:"):
+				c = cmp.Compare(a.bucket, b.bucket)
+			case slices.Contains(Dimensions, o.Field):
+				i := len(a.dims) - 1
+				c = strings.Compare(a.dims[i], b.dims[i])
+			default:
+				c = cmp.Compare(a.sums.metric(o.Field), b.sums.metric(o.Field))
+			}
+			if o.Desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return slices.Compare(a.dims, b.dims)
+	})
+}
+
+// validate checks the parts of a query that huma's schema cannot.
+func (q *Query) validate() error {
+	at := q.At
+	if len(q.Metrics) == 0 {
+		return hpa.Invalid(at+"metrics", "ask for at least one metric")
+	}
+	for i, m := range q.Metrics {
+		if !slices.Contains(Metrics, m) {
+			return hpa.Invalid(fmt.Sprintf("%smetrics[%d]", at, i), "unknown metric; use one of "+strings.Join(Metrics, ", "))
+		}
+		if slices.Index(q.Metrics, m) != i {
+			return hpa.Invalid(fmt.Sprintf("%smetrics[%d]", at, i), "metric listed twice")
+		}
+	}
+	var timeDims, valueDims int
+	for i, d := range q.Dimensions {
+		switch {
+		case slices.Contains(TimeDimensions, d):
+			timeDims++
+		case slices.Contains(Dimensions, d):
+			valueDims++
+		default:
+			return hpa.Invalid(fmt.Sprintf("%sdimensions[%d]", at, i), "unknown dimension; use one of "+strings.Join(append(slices.Clone(Dimensions), TimeDimensions...), ", "))
+		}
+	}
+	if timeDims > 1 || valueDims > 1 {
+		return hpa.Invalid(at+"dimensions", "group by at most one time dimension and one other dimension").WithReason("too-many-dimensions")
+	}
+	timeDim, valueDim := splitDimensions(q.Dimensions)
+	if timeDim == "time:hour" && valueDim != "" {
+		return hpa.Invalid(at+"dimensions", "time:hour cannot be combined with another dimension; use time:day").WithReason("too-many-dimensions")
+	}
+	for i, f := range q.Filters {
+		loc := fmt.Sprintf("%sfilters[%d]", at, i)
+		switch {
+		case !slices.Contains(FilterOperators, f.Operator):
+			return hpa.Invalid(loc+".operator", "use one of "+strings.Join(FilterOperators, ", "))
+		case !slices.Contains(Dimensions, f.Dimension):
+			return hpa.Invalid(loc+".dimension", "unknown dimension; use one of "+strings.Join(Dimensions, ", "))
+		case f.Dimension != valueDim:
+			return hpa.Invalid(loc+".dimension", "filter only on a dimension the query groups by (add it to dimensions)").WithReason("filter-needs-dimension")
+		case len(f.Values) == 0:
+			return hpa.Invalid(loc+".values", "give at least one value")
+		}
+	}
+	for i, o := range q.OrderBy {
+		if !slices.Contains(q.Metrics, o.Field) && !slices.Contains(q.Dimensions, o.Field) {
+			return hpa.Invalid(fmt.Sprintf("%sorder_by[%d].field", at, i), "order by a metric or dimension the query asks for")
+		}
+	}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	if q.Offset < 0 {
+		return hpa.Invalid(at+"offset", "must not be negative")
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package visits
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/harmedpatients/hpa/internal/config"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Service collects events and answers statistics queries.
+type Service struct {
+	pool     *pgxpool.Pool
+	settings config.Visits
+	logger   *slog.Logger
+	now      func() time.Time
+	metrics  *metrics
+	salts    *salts
+	agents   *memo[agent]
+	pages    *memo[page]
+	refs     *memo[referrer]
+	flood    *floodGuard
+	buffer   *buffer
+	bots     *botTally
+	// writing is closed when the writer has stopped.
+	writing   chan struct{}
+	startOnce sync.Once
+	counter   counterCache
+}
+
+// NewService returns a Service over pool. Register its metrics with reg
+// (nil skips them) and start the writer with Run.
+func NewService(pool *pgxpool.Pool, settings config.Visits, reg prometheus.Registerer, logger *slog.Logger, now func() time.Time) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	m := newMetrics(reg)
+	s := &Service{
+		pool:     pool,
+		settings: settings,
+		logger:   logger,
+		now:      now,
+		metrics:  m,
+		salts:    newSalts(pool, settings.TimeZone),
+		agents:   newMemo(4096, classifyAgent),
+		flood:    newFloodGuard(settings.VisitorRateLimit, 100_000),
+		buffer:   newBuffer(settings.BufferSize),
+		bots:     newBotTally(),
+		writing:  make(chan struct{}),
+	}
+	s.pages = newMemo(8192, s.parsePage)
+	s.refs = newMemo(4096, s.parseReferrer)
+	m.buffered = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hpa_visits_buffered_events",
+		Help: "Visit events accepted and not yet written.",
+	}, func() float64 { return float64(s.buffer.len()) })
+	if reg != nil {
+		reg.MustRegister(m.buffered)
+	}
+	return s
+}
+
+// Location is the site's time zone.
+func (s *Service) Location() *time.Location { return s.settings.TimeZone }
+
+// today is the site-local date of now, as midnight UTC of that date.
+func (s *Service) today() time.Time { return localDate(s.now(), s.settings.TimeZone) }
+
+// localDate returns the site-local calendar date of t as midnight UTC.
+func localDate(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// dayBounds returns the instants a site-local day starts and ends.
+func dayBounds(day time.Time, loc *time.Location) (time.Time, time.Time) {
+	y, m, d := day.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc), time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+}

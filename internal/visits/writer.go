@@ -1,0 +1,230 @@
+package visits
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// drainTimeout bounds how long shutdown keeps retrying unwritten events.
+const drainTimeout = 15 * time.Second
+
+// Run writes accepted events until ctx ends, then refuses new ones and
+// writes what is left, retrying for up to drainTimeout. Only events still
+// unwritten after that are lost, and they are counted and logged.
+func (s *Service) Run(ctx context.Context) {
+	s.startOnce.Do(func() { go s.run(ctx) })
+}
+
+// Stopped is closed once Run has flushed and returned.
+func (s *Service) Stopped() <-chan struct{} { return s.writing }
+
+func (s *Service) run(ctx context.Context) {
+	defer close(s.writing)
+	if err := s.EnsurePartitions(ctx, s.today(), 4); err != nil {
+		s.logger.Warn("visit partitions not checked at start-up; the writer will retry", "error", err)
+	}
+	ticker := time.NewTicker(s.settings.FlushInterval)
+	defer ticker.Stop()
+	var carry []pending
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-ticker.C:
+		case <-s.buffer.ready:
+		}
+		carry = s.flush(ctx, carry)
+	}
+	s.buffer.close()
+	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+	defer cancel()
+	carry = s.flush(drain, carry)
+	if n := len(carry) + s.buffer.waiting(); n > 0 {
+		s.metrics.dropped.WithLabelValues("shutdown").Add(float64(n))
+		s.logger.Error("visit events lost at shutdown: the database stayed unreachable", "events", n)
+	}
+}
+
+// flush writes every waiting event (after carry, a batch an earlier flush
+// could not finish) and returns the batch it was writing if ctx ended.
+func (s *Service) flush(ctx context.Context, carry []pending) []pending {
+	for {
+		batch := carry
+		carry = nil
+		if batch == nil {
+			batch = s.buffer.take(s.settings.BatchSize)
+		}
+		bots := s.bots.takeAll()
+		if len(batch) == 0 && len(bots) == 0 {
+			return nil
+		}
+		if !s.writeBatch(ctx, batch, bots) {
+			s.bots.putBack(bots)
+			return batch
+		}
+		s.buffer.done(len(batch))
+		if len(batch) == 0 {
+			return nil
+		}
+	}
+}
+
+// writeBatch writes one batch, retrying with back-off until it is written
+// or ctx ends. The batch's ID makes a retry after an ambiguous failure (the
+// connection lost during COMMIT) find the batch written rather than write
+// it twice.
+func (s *Service) writeBatch(ctx context.Context, batch []pending, bots map[botKey]int64) bool {
+	id := uuid.New()
+	backoff := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		written, duplicates, err := s.writeOnce(ctx, id, batch, bots, attempt > 0)
+		if err == nil {
+			s.metrics.written.Add(float64(written))
+			s.metrics.dropped.WithLabelValues("duplicate").Add(float64(duplicates))
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		s.metrics.writeFailures.Inc()
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23514" && len(batch) > 0 {
+			// No partition for some row: create the months and retry.
+			first := slices.MinFunc(batch, func(a, b pending) int { return a.row.Ts.Compare(b.row.Ts) }).row.Ts
+			last := slices.MaxFunc(batch, func(a, b pending) int { return a.row.Ts.Compare(b.row.Ts) }).row.Ts
+			months := int(last.Year()*12+int(last.Month())-first.Year()*12-int(first.Month())) + 1
+			if perr := s.EnsurePartitions(ctx, first, months); perr == nil {
+				continue
+			}
+		}
+		s.logger.Warn("writing visit events failed; retrying", "events", len(batch), "attempt", attempt+1, "error", err)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+func (s *Service) writeOnce(ctx context.Context, id uuid.UUID, batch []pending, bots map[botKey]int64, retry bool) (written, duplicates int64, err error) {
+	err = store.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		written, duplicates = 0, 0
+		if retry {
+			done, err := store.Q.VisitWriteBatchExists(ctx, tx, id)
+			if err != nil {
+				return fmt.Errorf("check batch: %w", err)
+			}
+			if done {
+				written = int64(len(batch)) // counted as written by the lost attempt's commit
+				return nil
+			}
+		}
+		rows, dupes, err := s.withoutDuplicates(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		duplicates = dupes
+		if len(rows) > 0 {
+			n, err := store.Q.VisitEventsCopy(ctx, tx, rows)
+			if err != nil {
+				return fmt.Errorf("copy visit events: %w", err)
+			}
+			written = n
+			if err := store.Q.VisitRollupMarkDirty(ctx, tx, s.daysOf(rows)); err != nil {
+				return fmt.Errorf("mark rollups dirty: %w", err)
+			}
+		}
+		if len(bots) > 0 {
+			var arg store.VisitBotCountsAddParams
+			for k, n := range bots {
+				arg.Days = append(arg.Days, pgDate(k.day))
+				arg.Reasons = append(arg.Reasons, k.reason)
+				arg.Counts = append(arg.Counts, n)
+			}
+			if err := store.Q.VisitBotCountsAdd(ctx, tx, arg); err != nil {
+				return fmt.Errorf("count bots: %w", err)
+			}
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		return store.Q.VisitWriteBatchInsert(ctx, tx, id)
+	})
+	return written, duplicates, err
+}
+
+// withoutDuplicates drops events whose client ID was written before (or
+// appears earlier in the batch), claiming the new IDs in tx.
+func (s *Service) withoutDuplicates(ctx context.Context, tx pgx.Tx, batch []pending) ([]store.VisitEventsCopyParams, int64, error) {
+	var hashes [][]byte
+	for i := range batch {
+		if batch[i].idHash != nil {
+			hashes = append(hashes, batch[i].idHash)
+		}
+	}
+	var fresh map[string]bool
+	if len(hashes) > 0 {
+		claimed, err := store.Q.VisitEventIDsClaim(ctx, tx, hashes)
+		if err != nil {
+			return nil, 0, fmt.Errorf("claim event IDs: %w", err)
+		}
+		fresh = make(map[string]bool, len(claimed))
+		for _, h := range claimed {
+			fresh[string(h)] = true
+		}
+	}
+	rows := make([]store.VisitEventsCopyParams, 0, len(batch))
+	var dupes int64
+	for i := range batch {
+		if h := batch[i].idHash; h != nil {
+			if !fresh[string(h)] {
+				dupes++
+				continue
+			}
+			delete(fresh, string(h)) // a second copy within the batch is a duplicate too
+		}
+		rows = append(rows, batch[i].row)
+	}
+	return rows, dupes, nil
+}
+
+// daysOf lists the site-local days of rows, sorted, so that concurrent
+// writers lock dirty-day rows in the same order.
+func (s *Service) daysOf(rows []store.VisitEventsCopyParams) []time.Time {
+	seen := map[time.Time]bool{}
+	var days []time.Time
+	for i := range rows {
+		d := localDate(rows[i].Ts, s.settings.TimeZone)
+		if !seen[d] {
+			seen[d] = true
+			days = append(days, d)
+		}
+	}
+	slices.SortFunc(days, func(a, b time.Time) int { return cmp.Compare(a.Unix(), b.Unix()) })
+	out := make([]time.Time, len(days))
+	for i, d := range days {
+		out[i] = pgDate(d)
+	}
+	return out
+}
+
+// EnsurePartitions creates the raw-event partitions for months months
+// from the month of from (those that already exist are left alone).
+func (s *Service) EnsurePartitions(ctx context.Context, from time.Time, months int) error {
+	_, err := store.Q.VisitPartitionsEnsure(ctx, s.pool, store.VisitPartitionsEnsureParams{
+		FromMonth: pgDate(time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)), Months: int32(months),
+	})
+	if err != nil {
+		return fmt.Errorf("ensure visit partitions: %w", err)
+	}
+	return nil
+}
