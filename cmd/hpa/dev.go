@@ -12,8 +12,11 @@ import (
 
 // cmdDev holds tools for development and benchmarks.
 func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "generate-members" {
+		return cmdGenerateMembers(ctx, args[1:], getenv, stdout)
+	}
 	if len(args) == 0 || args[0] != "generate-visits" {
-		return fmt.Errorf("%w: dev needs a tool: generate-visits", errUsage)
+		return fmt.Errorf("%w: dev needs a tool: generate-visits or generate-members", errUsage)
 	}
 	fs := flag.NewFlagSet("generate-visits", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)

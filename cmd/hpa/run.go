@@ -28,6 +28,8 @@ Usage:
                                          unless read from stdin
   hpa openapi [-o FILE]                  write the OpenAPI contract (no database needed)
   hpa dev generate-visits [--pageviews N] [--days D] [--hostname H] [--seed S]
+  hpa dev generate-members --count N [--interests a,b] [--prefix P]
+                                         load consenting members (for load tests)
                                          load synthetic visit statistics (COPY), for
                                          benchmarks and demonstrations
   hpa version                            print the version

@@ -201,6 +201,20 @@ func enquirySettings(cfg *config.Config) content.EnquirySettings {
 		TokenMaxAge: 4 * time.Hour, FormKeys: keys, Retention: cfg.EnquiryRetention}
 }
 
+// NewMembers builds the membership service for commands that run once
+// (it sends no email).
+func NewMembers(cfg *config.Config, pool *pgxpool.Pool) (*members.Service, error) {
+	ring, hasher, err := sealing(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := NewIdentity(cfg, pool)
+	if err != nil {
+		return nil, err
+	}
+	return members.NewService(pool, ring, hasher, ids.Tokens(), nil, members.Settings{}, time.Now), nil
+}
+
 // NewIdentity builds an identity service without caching, for commands
 // that run once.
 func NewIdentity(cfg *config.Config, pool *pgxpool.Pool) (*identity.Service, error) {

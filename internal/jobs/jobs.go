@@ -41,6 +41,9 @@ func NewClient(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.Per
 		// MaxAttempts they are discarded and kept a week for staff to see.
 		DiscardedJobRetentionPeriod: 7 * 24 * time.Hour,
 		MaxAttempts:                 12,
+		// A job left running by a process that died is retried after this
+		// (longer than JobTimeout, so no live job is ever taken over).
+		RescueStuckJobsAfter: 5 * time.Minute,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
