@@ -147,7 +147,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c := &Config{
 		Env:             r.oneOf("HPA_ENV", EnvDevelopment, EnvDevelopment, EnvProduction),
 		DatabaseURL:     r.databaseURL("HPA_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hpa?sslmode=disable"),
-		DBMaxConns:      int32(r.intRange("HPA_DB_MAX_CONNS", 10, 1, 1000)),
+		DBMaxConns:      int32(r.intRange("HPA_DB_MAX_CONNS", 20, 1, 1000)),
 		HTTPAddr:        r.hostPort("HPA_HTTP_ADDR", "127.0.0.1:8080"),
 		PublicBaseURL:   r.httpURL("HPA_PUBLIC_BASE_URL", "http://localhost:8080"),
 		CORSOrigins:     r.origins("HPA_CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"),

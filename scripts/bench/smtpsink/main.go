@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -47,7 +48,7 @@ func main() {
 	go func() { log.Fatal(srv.Serve(sl)) }()
 	log.Printf("smtp %s http %s", sl.Addr(), hl.Addr())
 	// The first line of stdout is what the bench script reads.
-	println(sl.Addr().(*net.TCPAddr).Port, hl.Addr().(*net.TCPAddr).Port)
+	fmt.Println(sl.Addr().(*net.TCPAddr).Port, hl.Addr().(*net.TCPAddr).Port)
 	log.Fatal(http.Serve(hl, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
