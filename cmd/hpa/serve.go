@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/app"
@@ -59,6 +60,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer func() { stopBackground(); <-backgroundDone }()
 
 	cfg := env.cfg
+	// Start-up (migrations, seeding, rendering the contract and the docs)
+	// leaves tens of MB of garbage that the relaxed GC setting would keep
+	// for a while; hand it back before serving.
+	debug.FreeOSMemory()
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (HPA_HTTP_ADDR): %w", cfg.HTTPAddr, err)
