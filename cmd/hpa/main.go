@@ -23,13 +23,13 @@ func main() {
 
 // tuneGC trades a little memory for throughput unless GOGC or GOMEMLIMIT
 // say otherwise: the API's live heap is a few MB, so Go's default (GC at
-// 100% growth) collects dozens of times a second under load. At 400% with
+// 100% growth) collects dozens of times a second under load. At 300% with
 // a 160 MiB soft limit, collections are rare and the heap stays bounded:
 // under a flood of visit events the process stays below 200 MB resident
 // (see docs/performance.md).
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(300)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(160 << 20)

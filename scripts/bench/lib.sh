@@ -42,6 +42,18 @@ start_bare() { # URL to copy
   bare_url="http://$(cat "$bench_tmp/bare.addr")"
 }
 
+# sample_rss PID: record the highest RSS seen from now on (VmHWM also
+# counts start-up, which is not what "under load" means); stop_rss prints it.
+sample_rss() {
+  ( peak=0; while kill -0 "$1" 2>/dev/null; do
+      v=$(awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0)
+      [ "${v:-0}" -gt "$peak" ] && { peak=$v; echo "$peak" >"$bench_tmp/rss.peak"; }
+      sleep 0.2
+    done ) &
+  rss_sampler=$!
+}
+stop_rss() { kill "$rss_sampler" 2>/dev/null || true; awk '{printf "%.1f", $1/1024}' "$bench_tmp/rss.peak"; }
+
 rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 peak_rss_mb() { awk '/^VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 

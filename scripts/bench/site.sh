@@ -17,11 +17,12 @@ sleep 1; idle_rss=$(rss_mb "$hpa_pid")
 start_bare "$hpa_url/v1/site"
 
 wrk -t1 -c64 -d2s "$hpa_url/v1/site" >/dev/null; wrk -t1 -c64 -d2s "$bare_url/" >/dev/null # warm up
+sample_rss "$hpa_pid"
 for _ in $(seq 1 "$rounds"); do
   run_wrk bare "$bare_url/" -t1 -c64 -d"$duration"
   run_wrk site "$hpa_url/v1/site" -t1 -c64 -d"$duration"
 done
-load_rss=$(peak_rss_mb "$hpa_pid")
+load_rss=$(stop_rss)
 bare=$(median bare); site=$(median site)
 cat <<OUT
 
