@@ -13,7 +13,7 @@ STRIPE_MOCK_VERSION := v0.203.0
 REDOCLY    := npx --yes @redocly/cli@2.77.0
 export GOTOOLCHAIN := local
 
-.PHONY: help run test bench lint fmt generate openapi tools ci build clean
+.PHONY: help run test bench lint fmt generate openapi tools ci build clean cli-tools
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,9 +24,14 @@ run: ## migrate, seed and serve on http://localhost:8080 (docs at /docs)
 	echo "HPA API on $${HPA_PUBLIC_BASE_URL:-http://localhost:8080} (docs: /docs), database $${HPA_DATABASE_URL%%\?*}" && \
 	go run ./cmd/hpa serve
 
-test: ## run every test against a real PostgreSQL
+test: $(STRIPE_MOCK) cli-tools ## run every test against a real PostgreSQL (installs stripe-mock first)
 	@export HPA_TEST_DATABASE_URL="$${HPA_TEST_DATABASE_URL:-$$(scripts/dev-postgres.sh url postgres)}" && \
 	go test -count=1 -race ./...
+
+# The documentation tests run their curl and jq examples as written.
+cli-tools:
+	@for tool in curl jq; do command -v $$tool >/dev/null || { echo "installing $$tool"; \
+	  (apt-get install -y -qq $$tool || sudo apt-get install -y -qq $$tool) >/dev/null; }; done
 
 bench: ## run the benchmarks in scripts/bench (see docs/performance.md)
 	scripts/bench/run.sh
