@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humachi"
-	"github.com/go-chi/httprate"
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/identity"
@@ -88,16 +86,7 @@ func registerAuth(hapi huma.API, ids identityService, loginPerMinute int) {
 	// Password guessing is limited per client address on top of the
 	// per-account back-off, which alone would let one address try many
 	// accounts.
-	loginLimiter := httprate.NewRateLimiter(loginPerMinute, time.Minute, httprate.WithResponseHeaders(httprate.ResponseHeaders{}))
-	limitLogins := func(ctx huma.Context, next func(huma.Context)) {
-		r, w := humachi.Unwrap(ctx)
-		if loginLimiter.OnLimit(w, r, stateOf(ctx.Context()).clientIP.String()) {
-			ctx.SetHeader("Retry-After", "60")
-			_ = huma.WriteErr(hapi, ctx, http.StatusTooManyRequests, "too many sign-in attempts from this address; wait a minute")
-			return
-		}
-		next(ctx)
-	}
+	limitLogins := perAddressLimit(hapi, loginPerMinute, time.Minute, "too many sign-in attempts from this address; wait a minute")
 
 	register(hapi, public, huma.Operation{
 		OperationID: "login",

@@ -37,3 +37,16 @@ type PageQuery struct {
 	Cursor string `query:"cursor" maxLength:"512" doc:"Opaque cursor from a previous page's next_cursor."`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50" doc:"Most items to return."`
 }
+
+// pageOf renders a page of items and, when the page is full (so more may
+// follow), the cursor that continues after its last item.
+func pageOf[T, B any](items []T, limit int, body func(T) B, after func(last T) any) ([]B, string) {
+	out := make([]B, len(items))
+	for i, item := range items {
+		out[i] = body(item)
+	}
+	if len(items) == 0 || len(items) < limit {
+		return out, ""
+	}
+	return out, encodeCursor(after(items[len(items)-1]))
+}

@@ -360,3 +360,27 @@ func TestAlertsAreCappedAndDigested(t *testing.T) {
 		t.Errorf("weekly-digest member got %d emails", n)
 	}
 }
+
+func TestRegistrationAfterClosingIsRefused(t *testing.T) {
+	srv := apitest.Start(t, nil)
+	editor := srv.StaffToken(t, identity.RoleEditor)
+	var opp opportunityBody
+	post(srv, "/v1/opportunities", map[string]any{"kind": "listening-event", "title": "Listening event", "summary": "Come and be heard.",
+		"organiser_name": "HPA", "location": "Cardiff", "starts_at": time.Now().Add(72 * time.Hour).UTC().Format(time.RFC3339),
+		"closes_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)}, editor).JSON(t, &opp)
+	srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/opportunities/" + opp.ID + "/review", Token: editor, Body: map[string]string{"action": "publish"}})
+	if _, err := srv.Pool.Exec(context.Background(), `UPDATE opportunities SET closes_at = now() - interval '1 minute'`); err != nil {
+		t.Fatal(err)
+	}
+	r := post(srv, "/v1/opportunities/"+opp.ID+"/registrations", map[string]any{"name": "Late", "email": "late@example.org"}, "")
+	if p := r.Problem(t); r.StatusCode != 409 || p.Code != "registration-closed" {
+		t.Errorf("late registration: %d %+v", r.StatusCode, p)
+	}
+	survey := map[string]any{"kind": "survey", "title": "A survey", "summary": "Tell us.", "organiser_name": "HPA", "external_url": "https://s.example.org"}
+	var s opportunityBody
+	post(srv, "/v1/opportunities", survey, editor).JSON(t, &s)
+	srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/opportunities/" + s.ID + "/review", Token: editor, Body: map[string]string{"action": "publish"}})
+	if r := post(srv, "/v1/opportunities/"+s.ID+"/registrations", map[string]any{"name": "X", "email": "x@example.org"}, ""); r.StatusCode != 409 {
+		t.Errorf("registering for a survey: %d", r.StatusCode)
+	}
+}

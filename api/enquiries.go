@@ -3,12 +3,9 @@ package api
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humachi"
-	"github.com/go-chi/httprate"
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/content"
 	"github.com/harmedpatients/hpa/internal/identity"
@@ -127,16 +124,7 @@ func registerEnquiries(hapi huma.API, enquiries enquiryService, perHour int) {
 	tags := []string{"Enquiries"}
 	// Spam bursts from one address are refused before any work is done;
 	// each process counts on its own, in memory, and stores no address.
-	limiter := httprate.NewRateLimiter(perHour, time.Hour, httprate.WithResponseHeaders(httprate.ResponseHeaders{}))
-	limitSubmissions := func(ctx huma.Context, next func(huma.Context)) {
-		r, w := humachi.Unwrap(ctx)
-		if limiter.OnLimit(w, r, stateOf(ctx.Context()).clientIP.String()) {
-			ctx.SetHeader("Retry-After", strconv.Itoa(int(time.Hour.Seconds())))
-			_ = huma.WriteErr(hapi, ctx, http.StatusTooManyRequests, "too many enquiries from this address; please try again later or write to us by email")
-			return
-		}
-		next(ctx)
-	}
+	limitSubmissions := perAddressLimit(hapi, perHour, time.Hour, "too many enquiries from this address; please try again later or write to us by email")
 
 	register(hapi, public, huma.Operation{
 		OperationID: "get-enquiry-form-token",

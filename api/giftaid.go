@@ -230,14 +230,10 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service) {
 		if err != nil {
 			return nil, err
 		}
-		page := declarationPage{Items: make([]declaration, len(list))}
-		for i, d := range list {
-			page.Items[i] = declarationBody(d)
-		}
-		if len(list) == in.Limit {
-			last := list[len(list)-1]
-			page.NextCursor = encodeCursor(giftaid.Cursor{CreatedAt: last.CreatedAt, ID: last.ID})
-		}
+		var page declarationPage
+		page.Items, page.NextCursor = pageOf(list, in.Limit, declarationBody, func(last *giftaid.Declaration) any {
+			return giftaid.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+		})
 		return &struct{ Body declarationPage }{Body: page}, nil
 	})
 

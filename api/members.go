@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humachi"
-	"github.com/go-chi/httprate"
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/identity"
@@ -147,16 +145,7 @@ func registerMembers(hapi huma.API, svc membersService, idem idempotencyStore, s
 		return out, nil
 	})
 
-	limiter := httprate.NewRateLimiter(signupsPerHour, time.Hour, httprate.WithResponseHeaders(httprate.ResponseHeaders{}))
-	limitSignups := func(ctx huma.Context, next func(huma.Context)) {
-		r, w := humachi.Unwrap(ctx)
-		if limiter.OnLimit(w, r, stateOf(ctx.Context()).clientIP.String()) {
-			ctx.SetHeader("Retry-After", "3600")
-			_ = huma.WriteErr(hapi, ctx, http.StatusTooManyRequests, "too many signups from this address; try again later")
-			return
-		}
-		next(ctx)
-	}
+	limitSignups := perAddressLimit(hapi, signupsPerHour, time.Hour, "too many signups from this address; try again later")
 
 	register(hapi, public, huma.Operation{
 		OperationID: "create-member",

@@ -134,14 +134,10 @@ func registerMemberAdmin(hapi huma.API, svc membersService) {
 		if err != nil {
 			return nil, err
 		}
-		page := memberPage{Items: make([]memberProfile, len(list))}
-		for i, m := range list {
-			page.Items[i] = memberProfileBody(m)
-		}
-		if len(list) == in.Limit {
-			last := list[len(list)-1]
-			page.NextCursor = encodeCursor(memberCursor{Created: last.CreatedAt, ID: last.ID})
-		}
+		var page memberPage
+		page.Items, page.NextCursor = pageOf(list, in.Limit, memberProfileBody, func(last *members.Member) any {
+			return memberCursor{Created: last.CreatedAt, ID: last.ID}
+		})
 		return &struct{ Body memberPage }{Body: page}, nil
 	})
 

@@ -75,6 +75,11 @@ type opportunity struct {
 	Outcomes        []outcome  `json:"outcomes" doc:"What the organiser learned, once HPA publishes it."`
 }
 
+// publicOpportunity and privateOpportunity render for the public, and for
+// staff and the organiser (who also see HPA's review note).
+func publicOpportunity(o *engagement.Opportunity) opportunity  { return opportunityBody(o, false) }
+func privateOpportunity(o *engagement.Opportunity) opportunity { return opportunityBody(o, true) }
+
 func opportunityBody(o *engagement.Opportunity, private bool) opportunity {
 	b := opportunity{ID: o.ID.String(), Kind: o.Kind, Title: o.Title, Summary: o.Summary, Description: o.Description, DescriptionHTML: o.DescriptionHTML,
 		OrganiserName: o.OrganiserName, Audiences: nonNilStrings(o.Audiences), Online: o.Online, Location: o.Location, StartsAt: o.StartsAt,
@@ -187,14 +192,10 @@ func registerOpportunities(hapi huma.API, svc engagementService) {
 		if err != nil {
 			return nil, err
 		}
-		page := opportunityPage{Items: make([]opportunity, len(list))}
-		for i, o := range list {
-			page.Items[i] = opportunityBody(o, false)
-		}
-		if len(list) == in.Limit {
-			last := list[len(list)-1]
-			page.NextCursor = encodeCursor(opportunityCursor{At: *last.PublishedAt, ID: last.ID})
-		}
+		var page opportunityPage
+		page.Items, page.NextCursor = pageOf(list, in.Limit, publicOpportunity, func(last *engagement.Opportunity) any {
+			return opportunityCursor{At: *last.PublishedAt, ID: last.ID}
+		})
 		return &struct{ Body opportunityPage }{Body: page}, nil
 	})
 

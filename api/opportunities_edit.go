@@ -165,14 +165,10 @@ func registerOpportunityEditing(hapi huma.API, svc engagementService) {
 		if err != nil {
 			return nil, err
 		}
-		page := opportunityPage{Items: make([]opportunity, len(list))}
-		for i, o := range list {
-			page.Items[i] = opportunityBody(o, true)
-		}
-		if len(list) == in.Limit {
-			last := list[len(list)-1]
-			page.NextCursor = encodeCursor(opportunityCursor{At: last.CreatedAt, ID: last.ID})
-		}
+		var page opportunityPage
+		page.Items, page.NextCursor = pageOf(list, in.Limit, privateOpportunity, func(last *engagement.Opportunity) any {
+			return opportunityCursor{At: last.CreatedAt, ID: last.ID}
+		})
 		return &struct{ Body opportunityPage }{Body: page}, nil
 	})
 

@@ -74,14 +74,10 @@ func registerReconciliation(hapi huma.API, svc *donations.Service) {
 		if err != nil {
 			return nil, err
 		}
-		page := reportPage{Items: make([]reconciliationReport, len(list))}
-		for i, r := range list {
-			page.Items[i] = reportBody(r)
-		}
-		if len(list) == in.Limit {
-			last := list[len(list)-1]
-			page.NextCursor = encodeCursor(donations.ReportCursor{CreatedAt: last.CreatedAt, ID: last.ID})
-		}
+		var page reportPage
+		page.Items, page.NextCursor = pageOf(list, in.Limit, reportBody, func(last *donations.Report) any {
+			return donations.ReportCursor{CreatedAt: last.CreatedAt, ID: last.ID}
+		})
 		return &struct{ Body reportPage }{Body: page}, nil
 	})
 
