@@ -76,7 +76,9 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	})
 
 	// Tampered and unknown keys are refused.
-	for _, bad := range []string{created.Key + "x", created.Key[:len(created.Key)-1] + "A", "hpa_test_nonexistentkeyaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "garbage"} {
+	last := created.Key[len(created.Key)-1]
+	flipped := created.Key[:len(created.Key)-1] + map[bool]string{true: "B", false: "A"}[last == 'A']
+	for _, bad := range []string{created.Key + "x", flipped, "hpa_test_nonexistentkeyaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "garbage"} {
 		if r := srv.Do(apitest.Request{Path: "/v1/auth/key", APIKey: bad}); r.StatusCode != 401 || r.Problem(t).Code != "invalid-api-key" {
 			t.Errorf("bad key %q: %d", bad, r.StatusCode)
 		}
