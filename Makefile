@@ -20,7 +20,7 @@ help: ## list targets
 
 run: ## migrate, seed and serve on http://localhost:8080 (docs at /docs)
 	@export HPA_DATABASE_URL="$$(scripts/dev-postgres.sh url)" && \
-	export HPA_LOG_FORMAT="$${HPA_LOG_FORMAT:-text}" && \
+	export HPA_LOG_FORMAT="$${HPA_LOG_FORMAT:-text}" HPA_ACCESS_LOG="$${HPA_ACCESS_LOG:-all}" && \
 	echo "HPA API on $${HPA_PUBLIC_BASE_URL:-http://localhost:8080} (docs: /docs), database $${HPA_DATABASE_URL%%\?*}" && \
 	go run ./cmd/hpa serve
 

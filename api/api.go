@@ -38,6 +38,8 @@ type Options struct {
 	RateLimit    int
 	RateWindow   time.Duration
 	MetricsToken string
+	// AccessLogAll logs every request; otherwise only errors and slow ones.
+	AccessLogAll bool
 	// LoginRateLimit is login attempts per client address per minute.
 	LoginRateLimit int
 	// SignupRateLimit is signups per client address per hour.
@@ -86,6 +88,8 @@ type server struct {
 	members        memberAuthenticator
 	keyLimiter     *httprate.RateLimiter
 	logger         *slog.Logger
+	accessLogAll   bool
+	requestIDs     *requestIDs
 	metrics        *httpMetrics
 	trustedProxies []netip.Prefix
 	https          bool
@@ -105,6 +109,8 @@ func New(opts Options, svc Services) *API {
 	}
 	s := &server{
 		logger:         opts.Logger,
+		accessLogAll:   opts.AccessLogAll,
+		requestIDs:     newRequestIDs(),
 		metrics:        newHTTPMetrics(registerer),
 		trustedProxies: opts.TrustedProxies,
 		https:          strings.HasPrefix(opts.PublicBaseURL, "https://"),
@@ -122,14 +128,14 @@ func New(opts Options, svc Services) *API {
 	router.NotFound(notFound)
 	router.MethodNotAllowed(methodNotAllowed(router))
 	router.Use(s.requestContext, recoverPanics, s.observe, s.securityHeaders, s.requestLimits, middleware.GetHead)
-	router.Use(cors.Handler(cors.Options{
+	router.Use(withCORS(cors.Handler(cors.Options{
 		AllowedOrigins:   opts.CORSOrigins,
 		AllowedMethods:   []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"},
 		AllowedHeaders:   []string{"Accept", "Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-API-Key", "X-Request-ID"},
 		ExposedHeaders:   []string{"ETag", "Link", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"},
 		AllowCredentials: false,
 		MaxAge:           600,
-	}))
+	})))
 
 	router.Use(s.rateLimit(opts.RateLimit, opts.RateWindow), compress)
 	if opts.Metrics != nil {

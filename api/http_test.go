@@ -72,16 +72,38 @@ func TestRequestIDs(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	srv := apitest.Start(t, nil)
-	r := srv.Get("/v1/site")
-	for header, want := range map[string]string{
+	security := map[string]string{
 		"X-Content-Type-Options":  "nosniff",
 		"X-Frame-Options":         "DENY",
 		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 		"Referrer-Policy":         "no-referrer",
-	} {
+	}
+	r := srv.Get("/v1/site")
+	stale := srv.Do(apitest.Request{Path: "/v1/site", Header: http.Header{"If-None-Match": {`"stale"`}}})
+	for header, want := range security {
 		if got := r.Header.Get(header); got != want {
 			t.Errorf("%s = %q, want %q", header, got, want)
 		}
+		if got := stale.Header.Get(header); stale.StatusCode != 200 || got != want {
+			t.Errorf("conditional GET answered %d: %s = %q, want %q", stale.StatusCode, header, got, want)
+		}
+	}
+	// A 304 carries only what updates the cached response, which keeps the
+	// security headers it came with.
+	fresh := srv.Do(apitest.Request{Path: "/v1/site", Header: http.Header{"If-None-Match": {r.Header.Get("ETag")}}})
+	if fresh.StatusCode != 304 || fresh.Header.Get("ETag") == "" || fresh.Header.Get("Cache-Control") == "" {
+		t.Fatalf("revalidation: %d %v", fresh.StatusCode, fresh.Header)
+	}
+	for header := range security {
+		if got := fresh.Header.Get(header); got != "" {
+			t.Errorf("304 carries %s: %q", header, got)
+		}
+	}
+	// The docs page keeps its own CSP on a conditional GET.
+	docs := srv.Do(apitest.Request{Path: "/docs", NoCheck: true})
+	docsStale := srv.Do(apitest.Request{Path: "/docs", NoCheck: true, Header: http.Header{"If-None-Match": {`"stale"`}}})
+	if csp := docsStale.Header.Get("Content-Security-Policy"); csp != docs.Header.Get("Content-Security-Policy") || csp == security["Content-Security-Policy"] {
+		t.Errorf("docs CSP on a conditional GET = %q", csp)
 	}
 	if cc := srv.Get("/healthz").Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("default Cache-Control = %q", cc)

@@ -14,7 +14,7 @@ import (
 
 func TestPanicsBecomeLoggedProblemsAndTheServerLivesOn(t *testing.T) {
 	var logs bytes.Buffer
-	s := &server{logger: logging.New(&logs, "json", nil), metrics: newHTTPMetrics(nil)}
+	s := &server{logger: logging.New(&logs, "json", nil), metrics: newHTTPMetrics(nil), requestIDs: newRequestIDs()}
 	calls := 0
 	h := s.requestContext(recoverPanics(s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls++
@@ -95,6 +95,25 @@ func TestNegotiateEncoding(t *testing.T) {
 	} {
 		if got := negotiateEncoding(header); got != want {
 			t.Errorf("negotiateEncoding(%q) = %q, want %q", header, got, want)
+		}
+	}
+}
+
+func TestAccessLogKeepsErrorsUnlessAskedForAll(t *testing.T) {
+	for _, all := range []bool{false, true} {
+		var logs bytes.Buffer
+		s := &server{logger: logging.New(&logs, "json", nil), metrics: newHTTPMetrics(nil), requestIDs: newRequestIDs(), accessLogAll: all}
+		h := s.requestContext(s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/missing" {
+				w.WriteHeader(http.StatusNotFound)
+			}
+		})))
+		for _, path := range []string{"/fine", "/missing"} {
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+		}
+		log := logs.String()
+		if !strings.Contains(log, `"path":"/missing"`) || strings.Contains(log, `"path":"/fine"`) != all {
+			t.Errorf("access log (all=%v):\n%s", all, log)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -49,9 +50,12 @@ func stateOf(ctx context.Context) *requestState {
 // address once, and echoes the ID in the response.
 func (s *server) requestContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
+		var id string
+		if ids := r.Header["X-Request-Id"]; len(ids) > 0 {
+			id = ids[0]
+		}
 		if !saneRequestID(id) {
-			id = newRequestID()
+			id = s.requestIDs.next()
 		}
 		w.Header()["X-Request-Id"] = []string{id}
 		state := &requestState{logger: s.logger, clientIP: s.clientIP(r)}
@@ -76,10 +80,28 @@ func saneRequestID(id string) bool {
 
 var requestIDEncoding = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
 
-func newRequestID() string {
-	var b [15]byte
+// requestIDs makes request IDs from a random prefix and a counter: unique
+// across processes without reading random bytes for every request (they
+// identify requests; they authorise nothing).
+type requestIDs struct {
+	prefix  string
+	counter atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	var b [10]byte
 	_, _ = rand.Read(b[:])
-	return requestIDEncoding.EncodeToString(b[:])
+	return &requestIDs{prefix: requestIDEncoding.EncodeToString(b[:]) + "-"}
+}
+
+func (g *requestIDs) next() string {
+	var digits [13]byte // the most a uint64 takes in base 36
+	n := strconv.AppendUint(digits[:0], g.counter.Add(1), 36)
+	var id strings.Builder
+	id.Grow(len(g.prefix) + len(n))
+	id.WriteString(g.prefix)
+	id.Write(n)
+	return id.String()
 }
 
 // recoverPanics turns a panic into a logged stack trace and a 500 problem,
@@ -102,9 +124,14 @@ func recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// observe records every response in the metrics and the access log. The
-// log has the path but never the query string (it can carry tokens), the
-// client address or the User-Agent.
+// slowRequest is the duration from which a request is always logged.
+const slowRequest = time.Second
+
+// observe records every response in the metrics and, for errors, slow
+// requests or every request when so configured, in the access log: at the
+// rates public content and visit beacons reach, a line per success would
+// cost more than it tells. The log has the path but never the query string
+// (it can carry tokens), the client address or the User-Agent.
 func (s *server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -125,6 +152,9 @@ func (s *server) observe(next http.Handler) http.Handler {
 			status = http.StatusOK
 		}
 		s.metrics.observe(op, r.Method, status, elapsed)
+		if !s.accessLogAll && status < 400 && elapsed < slowRequest {
+			return
+		}
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
@@ -153,19 +183,62 @@ var (
 
 // securityHeaders sets headers suitable for a JSON API. The docs page
 // replaces the CSP; Cache-Control is set per operation (see cacheControl).
+// A conditional GET answered 304 goes without them: a 304 carries only the
+// fields that update the stored response (RFC 9110 §15.4.5), and the cache
+// keeps the security headers that came with that response (RFC 9111 §4.3.4).
 func (s *server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h["X-Content-Type-Options"] = valueNosniff
-		h["X-Frame-Options"] = valueDeny
-		h["Content-Security-Policy"] = valueAPICSP
-		h["Referrer-Policy"] = valueNoReferer
-		if s.https {
-			h["Strict-Transport-Security"] = valueHSTS
+		if _, conditional := r.Header["If-None-Match"]; conditional {
+			next.ServeHTTP(&securityHeaderWriter{ResponseWriter: w, https: s.https}, r)
+			return
 		}
+		setSecurityHeaders(w.Header(), s.https, false)
 		next.ServeHTTP(w, r)
 	})
 }
+
+func setSecurityHeaders(h http.Header, https, keep bool) {
+	set := func(key string, value []string) {
+		if _, ok := h[key]; !keep || !ok {
+			h[key] = value
+		}
+	}
+	set("X-Content-Type-Options", valueNosniff)
+	set("X-Frame-Options", valueDeny)
+	set("Content-Security-Policy", valueAPICSP)
+	set("Referrer-Policy", valueNoReferer)
+	if https {
+		set("Strict-Transport-Security", valueHSTS)
+	}
+}
+
+// securityHeaderWriter adds the security headers when the status turns out
+// not to be 304, keeping any the handler set itself (the docs page's CSP).
+type securityHeaderWriter struct {
+	http.ResponseWriter
+	https       bool
+	wroteHeader bool
+}
+
+func (w *securityHeaderWriter) WriteHeader(status int) {
+	if !w.wroteHeader && status >= 200 {
+		w.wroteHeader = true
+		if status != http.StatusNotModified {
+			setSecurityHeaders(w.Header(), w.https, true)
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *securityHeaderWriter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *securityHeaderWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // requestLimits rejects requests whose URI, headers or declared body are too
 // big, with a problem rather than net/http's plain-text answer.
@@ -191,6 +264,25 @@ func (s *server) requestLimits(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+var valueVaryOrigin = []string{"Origin"}
+
+// withCORS runs the CORS handler only for requests that carry an Origin
+// (browsers' cross-origin requests); others just get Vary: Origin, so a
+// shared cache keeps CORS and plain answers apart.
+func withCORS(corsHandler func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		withHeaders := corsHandler(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, cross := r.Header["Origin"]; cross {
+				withHeaders.ServeHTTP(w, r)
+				return
+			}
+			w.Header()["Vary"] = valueVaryOrigin
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // notFound and methodNotAllowed answer for the router.

@@ -104,32 +104,32 @@ func cmdOpenAPI(args []string, stdout io.Writer) error {
 }
 
 func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return fmt.Errorf("%w: migrate needs one of up, down, status", errUsage)
+	actions := map[string]func(*env) error{
+		"up": func(e *env) error {
+			n, err := e.migrator.Up(ctx)
+			if err == nil {
+				fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+			}
+			return err
+		},
+		"down": func(e *env) error {
+			err := e.migrator.Down(ctx)
+			if err == nil {
+				fmt.Fprintln(stdout, "rolled back one migration")
+			}
+			return err
+		},
+		"status": func(e *env) error { return e.migrator.WriteStatus(ctx, stdout) },
 	}
-	env, err := openEnv(ctx, getenv, io.Discard)
+	if len(args) != 1 || actions[args[0]] == nil {
+		return fmt.Errorf("%w: migrate needs one of up, down, status, not %q", errUsage, strings.Join(args, " "))
+	}
+	e, err := openEnv(ctx, getenv, io.Discard)
 	if err != nil {
 		return err
 	}
-	defer env.close()
-	switch args[0] {
-	case "up":
-		n, err := env.migrator.Up(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
-		return nil
-	case "down":
-		if err := env.migrator.Down(ctx); err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, "rolled back one migration")
-		return nil
-	case "status":
-		return env.migrator.WriteStatus(ctx, stdout)
-	}
-	return fmt.Errorf("%w: migrate needs one of up, down, status, not %q", errUsage, strings.Join(args, " "))
+	defer e.close()
+	return actions[args[0]](e)
 }
 
 func cmdSeed(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {

@@ -121,6 +121,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		RateLimit:        cfg.RateLimit,
 		RateWindow:       cfg.RateWindow,
 		MetricsToken:     cfg.MetricsToken.Reveal(),
+		AccessLogAll:     cfg.AccessLog == "all",
 		LoginRateLimit:   cfg.LoginRateLimit,
 		SignupRateLimit:  cfg.SignupRateLimit,
 		EnquiryRateLimit: cfg.EnquiryRateLimit,

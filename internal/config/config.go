@@ -33,6 +33,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 	LogFormat       string
+	// AccessLog is "all" (a line per request) or "errors" (only requests
+	// answered 4xx or 5xx, or slower than a second; metrics count the rest).
+	AccessLog string
 	// MetricsToken, when set, must be sent as a bearer token to read /metrics.
 	MetricsToken Secret
 	// ContactEmail is the public contact address a fresh install is seeded with.
@@ -151,6 +154,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		ShutdownTimeout: r.duration("HPA_SHUTDOWN_TIMEOUT", 20*time.Second),
 		LogLevel:        r.logLevel("HPA_LOG_LEVEL", slog.LevelInfo),
 		LogFormat:       r.oneOf("HPA_LOG_FORMAT", "json", "json", "text"),
+		AccessLog:       r.oneOf("HPA_ACCESS_LOG", "errors", "errors", "all"),
 		MetricsToken:    r.secret("HPA_METRICS_TOKEN", ""),
 		ContactEmail:    r.email("HPA_CONTACT_EMAIL", ""),
 		AccessTokenTTL:  r.duration("HPA_ACCESS_TOKEN_TTL", 15*time.Minute),

@@ -41,6 +41,7 @@ func TestEveryBadValueIsReportedByName(t *testing.T) {
 		"HPA_SHUTDOWN_TIMEOUT":             "soon",
 		"HPA_LOG_LEVEL":                    "chatty",
 		"HPA_LOG_FORMAT":                   "xml",
+		"HPA_ACCESS_LOG":                   "some",
 		"HPA_CONTACT_EMAIL":                "Someone <a@b.example>",
 		"HPA_MAIL_TRANSPORT":               "pigeon",
 		"HPA_MAIL_FROM":                    "not an address",
