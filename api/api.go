@@ -169,6 +169,7 @@ func New(opts Options, svc Services) *API {
 	registerReconciliation(hapi, svc.Donations)
 	registerWebhooks(hapi, svc.Donations)
 	registerGiftAid(hapi, svc.GiftAid)
+	registerMyGiftAid(hapi, svc.GiftAid)
 	registerEvents(hapi, svc.Events, s, opts.CountryHeader)
 	registerStats(hapi, svc.Stats)
 	registerSpecAndDocs(router, hapi.OpenAPI())

@@ -290,3 +290,73 @@ func TestMonthlyGiftOverThreeInvoices(t *testing.T) {
 		t.Error("the deleted subscription is not cancelled in the ledger")
 	}
 }
+
+// A member who gave with Gift Aid while signed in can see and cancel their
+// declaration and ask for a statement; another member can do neither.
+func TestMembersManageTheirOwnGiftAidAndStatements(t *testing.T) {
+	srv := startGiving(t, nil)
+	member := srv.MemberToken(t, "aidan@example.org")
+	other := srv.MemberToken(t, "nosy@example.org")
+	r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/donations/checkout", Token: member,
+		Body: map[string]any{"amount_pence": 2000, "currency": "GBP", "frequency": "one_off", "campaign": "general", "gift_aid": giftAid("Aidan", "Giver", "this_and_future")}})
+	if r.StatusCode != http.StatusCreated {
+		t.Fatalf("member checkout: %d %s", r.StatusCode, r.Body)
+	}
+	var c checkoutResult
+	r.JSON(t, &c)
+	sendEvent(t, srv, stripemock.Event(newEventID(), "checkout.session.completed", time.Now(),
+		checkoutCompleted(c.CheckoutID, "general", 2000, "aidan@example.org", "Aidan Giver", "cus_aidan", "pi_aidan")))
+
+	var mine []struct {
+		ID          string     `json:"id"`
+		FirstName   string     `json:"first_name"`
+		Scope       string     `json:"scope"`
+		CancelledAt *time.Time `json:"cancelled_at"`
+	}
+	r = srv.Do(apitest.Request{Path: "/v1/me/gift-aid-declarations", Token: member})
+	r.JSON(t, &mine)
+	if r.StatusCode != http.StatusOK || len(mine) != 1 || mine[0].FirstName != "Aidan" || mine[0].Scope != "this_and_future" || mine[0].CancelledAt != nil {
+		t.Fatalf("my declarations: %d %s", r.StatusCode, r.Body)
+	}
+	var theirs []any
+	r = srv.Do(apitest.Request{Path: "/v1/me/gift-aid-declarations", Token: other})
+	if r.JSON(t, &theirs); r.StatusCode != http.StatusOK || len(theirs) != 0 {
+		t.Fatalf("another member's declarations: %d %s", r.StatusCode, r.Body)
+	}
+	cancel := "/v1/me/gift-aid-declarations/" + mine[0].ID + "/cancel"
+	if r := srv.Do(apitest.Request{Method: http.MethodPost, Path: cancel, Token: other}); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("another member cancels: %d %s", r.StatusCode, r.Body)
+	}
+	if r := srv.Do(apitest.Request{Method: http.MethodPost, Path: cancel, Token: member}); r.StatusCode != http.StatusOK || !strings.Contains(string(r.Body), `"cancelled_at"`) {
+		t.Fatalf("cancel: %d %s", r.StatusCode, r.Body)
+	}
+	if r := srv.Do(apitest.Request{Method: http.MethodPost, Path: cancel, Token: member}); r.StatusCode != http.StatusConflict || r.Problem(t).Code != "declaration-already-cancelled" {
+		t.Fatalf("second cancel: %d %s", r.StatusCode, r.Body)
+	}
+	if n := countRows(t, srv, `SELECT count(*) FROM audit_events WHERE action = 'gift_aid.declaration_cancel' AND actor_type = 'member'`); n != 1 {
+		t.Errorf("member cancellations audited: %d", n)
+	}
+	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
+	if p := previewClaim(t, srv, treasurer); p.Donations != 1 {
+		t.Errorf("the gift made before cancelling stays claimable: %+v", p)
+	}
+
+	statement := func(token string, year int) *apitest.Response {
+		return srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/me/donations/statements", Token: token, Body: map[string]any{"year": year}})
+	}
+	if r := statement(member, time.Now().Year()); r.StatusCode != http.StatusAccepted {
+		t.Fatalf("statement: %d %s", r.StatusCode, r.Body)
+	}
+	srv.Mail.WaitFor(t, "aidan@example.org", 10*time.Second, func(m mailtest.Message) bool { return strings.Contains(m.Subject, "in "+time.Now().Format("2006")) })
+	for _, tc := range []struct {
+		token string
+		year  int
+	}{{member, 2001}, {other, time.Now().Year()}} {
+		if r := statement(tc.token, tc.year); r.StatusCode != http.StatusConflict || r.Problem(t).Code != "no-gifts-in-year" {
+			t.Errorf("statement for %d: %d %s", tc.year, r.StatusCode, r.Body)
+		}
+	}
+	if r := statement(member, 1999); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("statement for 1999: %d", r.StatusCode)
+	}
+}

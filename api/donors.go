@@ -189,4 +189,26 @@ func registerMyGiving(hapi huma.API, svc *donations.Service) {
 		}
 		return &struct{ Body myGiving }{Body: out}, nil
 	})
+
+	register(hapi, memberSelf, huma.Operation{
+		OperationID:   "request-my-donation-statement",
+		Method:        http.MethodPost,
+		Path:          "/v1/me/donations/statements",
+		Summary:       "Email me my statement for a year",
+		Description:   "Queues the statement of a calendar year's gifts (UK time) to the email address each of the member's donor records gave with. 409 `no-gifts-in-year` when there were none. Audit-logged.",
+		Tags:          []string{"Self-service"},
+		DefaultStatus: http.StatusAccepted,
+		Errors:        []int{http.StatusConflict},
+	}, func(ctx context.Context, in *myStatementInput) (*struct{ Body statementQueued }, error) {
+		if err := svc.SendMemberStatement(ctx, callerFrom(ctx).ID, in.Body.Year); err != nil {
+			return nil, err
+		}
+		return &struct{ Body statementQueued }{Body: statementQueued{Queued: true}}, nil
+	})
+}
+
+type myStatementInput struct {
+	Body struct {
+		Year int `json:"year" minimum:"2000" maximum:"9999" example:"2026" doc:"The calendar year (UK time) to list."`
+	}
 }

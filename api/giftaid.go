@@ -374,3 +374,44 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service) {
 			Count: strconv.Itoa(len(s.Rows)), Body: buf.Bytes()}, nil
 	})
 }
+
+func registerMyGiftAid(hapi huma.API, svc *giftaid.Service) {
+	register(hapi, memberSelf, huma.Operation{
+		OperationID: "list-my-gift-aid-declarations",
+		Method:      http.MethodGet,
+		Path:        "/v1/me/gift-aid-declarations",
+		Summary:     "List my Gift Aid declarations",
+		Description: "The member's own declarations, newest first (at most 100): those made while signed in and those of donor records linked to their membership, with the wording they agreed to.",
+		Tags:        []string{"Self-service"},
+	}, func(ctx context.Context, _ *struct{}) (*struct{ Body []declaration }, error) {
+		ds, err := svc.MemberDeclarations(ctx, callerFrom(ctx).ID)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]declaration, len(ds))
+		for i, d := range ds {
+			out[i] = declarationBody(d)
+		}
+		return &struct{ Body []declaration }{Body: out}, nil
+	})
+
+	register(hapi, memberSelf, huma.Operation{
+		OperationID: "cancel-my-gift-aid-declaration",
+		Method:      http.MethodPost,
+		Path:        "/v1/me/gift-aid-declarations/{id}/cancel",
+		Summary:     "Cancel my Gift Aid declaration",
+		Description: "A donor may cancel a declaration at any time: it stops covering gifts made from now on, gifts already made stay claimable, and the record is kept six years as HMRC requires. 404 for a declaration that is not the member's; 409 `declaration-already-cancelled` the second time. Audit-logged.",
+		Tags:        []string{"Self-service"},
+		Errors:      []int{http.StatusNotFound, http.StatusConflict},
+	}, func(ctx context.Context, in *declarationIDInput) (*struct{ Body declaration }, error) {
+		id, err := parseID(in.ID, "declaration")
+		if err != nil {
+			return nil, err
+		}
+		d, err := svc.CancelForMember(ctx, callerFrom(ctx).ID, id)
+		if err != nil {
+			return nil, err
+		}
+		return &struct{ Body declaration }{Body: declarationBody(d)}, nil
+	})
+}

@@ -291,6 +291,10 @@ SELECT * FROM donation_checkouts WHERE id = @id;
 -- name: DonorUpsertMember :execrows
 UPDATE donors SET member_id = COALESCE(member_id, sqlc.narg(member_id)), updated_at = now() WHERE id = @id;
 
+-- name: DonorIDsByMember :many
+-- The donor records linked to a member that a statement can be sent to.
+SELECT id FROM donors WHERE member_id = @member_id AND email IS NOT NULL ORDER BY created_at, id;
+
 -- name: DonationSetPaymentDetails :exec
 -- Fills in what Stripe told us after the event: charge, fee, method.
 UPDATE donations SET

@@ -82,3 +82,19 @@ WHERE id = ANY(@ids::uuid[]);
 -- name: GiftAidLock :exec
 -- Claims are made one at a time.
 SELECT pg_advisory_xact_lock(hashtext('hpa.gift_aid_claim'));
+
+-- name: DeclarationListByMember :many
+-- A member's declarations: made while signed in, or by a donor record
+-- linked to their membership.
+SELECT g.* FROM gift_aid_declarations g
+WHERE g.member_id = @member_id
+   OR g.donor_id IN (SELECT o.id FROM donors o WHERE o.member_id = @member_id)
+ORDER BY g.created_at DESC, g.id DESC
+LIMIT 100;
+
+-- name: DeclarationOwnedByMember :one
+SELECT EXISTS (
+    SELECT 1 FROM gift_aid_declarations g
+    WHERE g.id = @id
+      AND (g.member_id = @member_id OR g.donor_id IN (SELECT o.id FROM donors o WHERE o.member_id = @member_id))
+) AS owned;

@@ -160,6 +160,31 @@ func (s *Service) SendStatement(ctx context.Context, donorID uuid.UUID, year int
 	})
 }
 
+// SendMemberStatement emails a member the statement for a year of the
+// gifts made through each donor record linked to their membership (one
+// email per donor address). 409 no-gifts-in-year when none has a gift.
+func (s *Service) SendMemberStatement(ctx context.Context, memberID uuid.UUID, year int) error {
+	donors, err := store.Q.DonorIDsByMember(ctx, s.db, &memberID)
+	if err != nil {
+		return err
+	}
+	sent := 0
+	for _, id := range donors {
+		err := s.SendStatement(ctx, id, year)
+		if hpa.ErrorReason(err) == "no-gifts-in-year" {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		sent++
+	}
+	if sent == 0 {
+		return hpa.Errorf(hpa.ECONFLICT, "you made no gifts in %d that we know of", year).WithReason("no-gifts-in-year")
+	}
+	return nil
+}
+
 // MemberGiving returns a member's own gifts (newest first, at most 500)
 // and monthly subscriptions, through the donor records linked to them.
 func (s *Service) MemberGiving(ctx context.Context, memberID uuid.UUID) ([]Subscription, []Donation, error) {

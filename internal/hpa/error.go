@@ -79,3 +79,12 @@ func ErrorCode(err error) string {
 	}
 	return EINTERNAL
 }
+
+// ErrorReason returns the reason of the first *Error in err's chain, or "".
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}

@@ -1233,6 +1233,31 @@ func (q *Queries) DonorGetByStripeCustomer(ctx context.Context, db DBTX, stripeC
 	return i, err
 }
 
+const donorIDsByMember = `-- name: DonorIDsByMember :many
+SELECT id FROM donors WHERE member_id = $1 AND email IS NOT NULL ORDER BY created_at, id
+`
+
+// The donor records linked to a member that a statement can be sent to.
+func (q *Queries) DonorIDsByMember(ctx context.Context, db DBTX, memberID *uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, donorIDsByMember, memberID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const donorInsert = `-- name: DonorInsert :one
 INSERT INTO donors (email, name, stripe_customer_id, member_id)
 VALUES ($1, $2, $3, $4)

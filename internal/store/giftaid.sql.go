@@ -198,6 +198,73 @@ func (q *Queries) DeclarationList(ctx context.Context, db DBTX, arg DeclarationL
 	return items, nil
 }
 
+const declarationListByMember = `-- name: DeclarationListByMember :many
+SELECT g.id, g.donor_id, g.member_id, g.key_id, g.personal_sealed, g.uk_postcode, g.scope, g.method, g.wording_version, g.wording, g.declared_on, g.confirmation_sent_on, g.cancelled_at, g.recorded_by, g.retain_until, g.created_at FROM gift_aid_declarations g
+WHERE g.member_id = $1
+   OR g.donor_id IN (SELECT o.id FROM donors o WHERE o.member_id = $1)
+ORDER BY g.created_at DESC, g.id DESC
+LIMIT 100
+`
+
+// A member's declarations: made while signed in, or by a donor record
+// linked to their membership.
+func (q *Queries) DeclarationListByMember(ctx context.Context, db DBTX, memberID *uuid.UUID) ([]GiftAidDeclaration, error) {
+	rows, err := db.Query(ctx, declarationListByMember, memberID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []GiftAidDeclaration{}
+	for rows.Next() {
+		var i GiftAidDeclaration
+		if err := rows.Scan(
+			&i.ID,
+			&i.DonorID,
+			&i.MemberID,
+			&i.KeyID,
+			&i.PersonalSealed,
+			&i.UkPostcode,
+			&i.Scope,
+			&i.Method,
+			&i.WordingVersion,
+			&i.Wording,
+			&i.DeclaredOn,
+			&i.ConfirmationSentOn,
+			&i.CancelledAt,
+			&i.RecordedBy,
+			&i.RetainUntil,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const declarationOwnedByMember = `-- name: DeclarationOwnedByMember :one
+SELECT EXISTS (
+    SELECT 1 FROM gift_aid_declarations g
+    WHERE g.id = $1
+      AND (g.member_id = $2 OR g.donor_id IN (SELECT o.id FROM donors o WHERE o.member_id = $2))
+) AS owned
+`
+
+type DeclarationOwnedByMemberParams struct {
+	ID       uuid.UUID
+	MemberID *uuid.UUID
+}
+
+func (q *Queries) DeclarationOwnedByMember(ctx context.Context, db DBTX, arg DeclarationOwnedByMemberParams) (bool, error) {
+	row := db.QueryRow(ctx, declarationOwnedByMember, arg.ID, arg.MemberID)
+	var owned bool
+	err := row.Scan(&owned)
+	return owned, err
+}
+
 const declarationRetainUntil = `-- name: DeclarationRetainUntil :exec
 UPDATE gift_aid_declarations SET retain_until = GREATEST(retain_until, $1::date)
 WHERE id = ANY($2::uuid[])
