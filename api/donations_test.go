@@ -62,8 +62,15 @@ func listDonations(t *testing.T, srv *apitest.Server, token, query string) []don
 }
 
 type previewResult struct {
-	Donations int
-	Rows      []struct {
+	Donations       int
+	AdjustmentPence int64 `json:"adjustment_pence"`
+	Adjustments     []struct {
+		DonationID       string `json:"donation_id"`
+		ClaimedIn        string `json:"claimed_in"`
+		OverclaimedPence int64  `json:"overclaimed_pence"`
+		GiftAidPence     int64  `json:"gift_aid_pence"`
+	}
+	Rows []struct {
 		FirstName    string `json:"first_name"`
 		LastName     string `json:"last_name"`
 		Postcode     string `json:"postcode"`

@@ -95,10 +95,28 @@ type claimPreview struct {
 	GiftAidPence int64         `json:"gift_aid_pence" doc:"What HMRC repays: 25p per £1."`
 	Earliest     string        `json:"earliest_donation_date,omitempty" format:"date"`
 	Rows         []scheduleRow `json:"rows"`
+	// Adjustments are not lines of HMRC's schedule: their total goes in the
+	// claim form's adjustment box.
+
+	AdjustmentPence int64        `json:"adjustment_pence" doc:"Gift Aid claimed before on gifts refunded since, paid back through this claim: enter it as the adjustment in Charities Online."`
+	Adjustments     []adjustment `json:"adjustments"`
+}
+
+type adjustment struct {
+	DonationID       string    `json:"donation_id" format:"uuid"`
+	ClaimedIn        string    `json:"claimed_in" format:"uuid" doc:"The claim the gift was in."`
+	PaidAt           time.Time `json:"paid_at"`
+	OverclaimedPence int64     `json:"overclaimed_pence" doc:"The part of the gift refunded after it was claimed."`
+	GiftAidPence     int64     `json:"gift_aid_pence" doc:"The Gift Aid to pay back on it."`
 }
 
 func previewBody(s giftaid.Schedule) claimPreview {
-	out := claimPreview{Donations: s.Donations, TotalPence: s.TotalPence, GiftAidPence: s.GiftAidPence, Rows: make([]scheduleRow, len(s.Rows))}
+	out := claimPreview{Donations: s.Donations, TotalPence: s.TotalPence, GiftAidPence: s.GiftAidPence, Rows: make([]scheduleRow, len(s.Rows)),
+		AdjustmentPence: s.AdjustmentPence, Adjustments: make([]adjustment, len(s.Adjustments))}
+	for i, a := range s.Adjustments {
+		out.Adjustments[i] = adjustment{DonationID: a.DonationID.String(), ClaimedIn: a.ClaimedIn.String(), PaidAt: a.PaidAt.UTC(),
+			OverclaimedPence: a.OverclaimedPence, GiftAidPence: a.GiftAidPence}
+	}
 	if !s.Earliest.IsZero() {
 		out.Earliest = s.Earliest.Format(time.DateOnly)
 	}
@@ -115,20 +133,21 @@ func previewBody(s giftaid.Schedule) claimPreview {
 }
 
 type claim struct {
-	ID           string    `json:"id" format:"uuid"`
-	PeriodFrom   string    `json:"period_from" format:"date"`
-	PeriodTo     string    `json:"period_to" format:"date"`
-	Donations    int       `json:"donations"`
-	TotalPence   int64     `json:"total_pence"`
-	GiftAidPence int64     `json:"gift_aid_pence"`
-	CreatedBy    string    `json:"created_by,omitempty" format:"uuid"`
-	RetainUntil  string    `json:"retain_until" format:"date"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID              string    `json:"id" format:"uuid"`
+	PeriodFrom      string    `json:"period_from" format:"date"`
+	PeriodTo        string    `json:"period_to" format:"date"`
+	Donations       int       `json:"donations"`
+	TotalPence      int64     `json:"total_pence"`
+	GiftAidPence    int64     `json:"gift_aid_pence"`
+	AdjustmentPence int64     `json:"adjustment_pence" doc:"Gift Aid overclaimed before (gifts refunded after their claim), paid back through this claim."`
+	CreatedBy       string    `json:"created_by,omitempty" format:"uuid"`
+	RetainUntil     string    `json:"retain_until" format:"date"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 func claimBody(c *giftaid.Claim) claim {
 	return claim{ID: c.ID.String(), PeriodFrom: c.PeriodFrom.Format(time.DateOnly), PeriodTo: c.PeriodTo.Format(time.DateOnly), Donations: c.Donations,
-		TotalPence: c.TotalPence, GiftAidPence: c.GiftAidPence, CreatedBy: idString(c.CreatedBy), RetainUntil: c.RetainUntil.Format(time.DateOnly), CreatedAt: c.CreatedAt.UTC()}
+		TotalPence: c.TotalPence, GiftAidPence: c.GiftAidPence, AdjustmentPence: c.AdjustmentPence, CreatedBy: idString(c.CreatedBy), RetainUntil: c.RetainUntil.Format(time.DateOnly), CreatedAt: c.CreatedAt.UTC()}
 }
 
 type createClaimInput struct {
@@ -282,7 +301,7 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service) {
 		Method:      http.MethodGet,
 		Path:        "/v1/gift-aid/claims/preview",
 		Summary:     "Preview a Gift Aid claim",
-		Description: "The schedule a claim for gifts received from..to (UK dates, inclusive) would hold now: unclaimed gifts covered by a valid declaration, not disputed, net of refunds (wholly refunded gifts are left out), small gifts aggregated as HMRC allows. Claims nothing. Audit-logged.",
+		Description: "The schedule a claim for gifts received from..to (UK dates, inclusive) would hold now: unclaimed gifts covered by a valid declaration, not disputed, net of refunds (wholly refunded gifts are left out), small gifts aggregated as HMRC allows. `adjustments` lists gifts claimed before and refunded since, whose Gift Aid the next claim pays back. Claims nothing. Audit-logged.",
 		Tags:        []string{"Gift Aid"},
 	}, func(ctx context.Context, in *claimPeriodQuery) (*struct{ Body claimPreview }, error) {
 		from, to, err := datesOf(in.From, in.To, "query")
@@ -301,7 +320,7 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service) {
 		Method:        http.MethodPost,
 		Path:          "/v1/gift-aid/claims",
 		Summary:       "Make a Gift Aid claim",
-		Description:   "Claims every eligible gift received from..to: each is marked claimed in this claim in one transaction, so no gift is ever claimed twice (409 `nothing-to-claim` when none is left). Download the schedule for HMRC Charities Online from `/v1/gift-aid/claims/{id}/schedule`. Audit-logged.",
+		Description:   "Claims every eligible gift received from..to: each is marked claimed in this claim in one transaction, so no gift is ever claimed twice (409 `nothing-to-claim` when none is left). It carries every adjustment due (Gift Aid on gifts refunded after an earlier claim), each made once. Download the schedule for HMRC Charities Online from `/v1/gift-aid/claims/{id}/schedule`. Audit-logged.",
 		Tags:          []string{"Gift Aid"},
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusConflict},

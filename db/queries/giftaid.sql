@@ -49,7 +49,8 @@ ORDER BY d.paid_at, d.id;
 
 -- name: GiftAidClaimedDonations :many
 -- The gifts a claim covers, with the declarations that covered them.
-SELECT d.id, d.donor_id, d.amount_pence, d.refunded_pence, d.paid_at,
+-- The amounts are those claimed on, whatever was refunded since.
+SELECT d.id, d.donor_id, d.gift_aid_claimed_pence::bigint AS claimed_pence, d.paid_at,
     (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on,
     g.id AS declaration_id, g.key_id, g.personal_sealed
 FROM donations d JOIN gift_aid_declarations g ON g.id = d.gift_aid_claimed_declaration_id
@@ -59,13 +60,15 @@ ORDER BY d.paid_at, d.id;
 -- name: GiftAidMarkClaimed :execrows
 -- Marks gifts as claimed; a gift another claim took meanwhile is not
 -- taken again (the caller checks the count).
-UPDATE donations d SET gift_aid_claim_id = @claim_id, gift_aid_claimed_declaration_id = v.declaration_id, updated_at = now()
-FROM (SELECT unnest(@donation_ids::uuid[]) AS donation_id, unnest(@declaration_ids::uuid[]) AS declaration_id) v
+UPDATE donations d SET gift_aid_claim_id = @claim_id, gift_aid_claimed_declaration_id = v.declaration_id,
+    gift_aid_claimed_pence = v.claimed_pence, updated_at = now()
+FROM (SELECT unnest(@donation_ids::uuid[]) AS donation_id, unnest(@declaration_ids::uuid[]) AS declaration_id,
+             unnest(@claimed_pence::bigint[]) AS claimed_pence) v
 WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL;
 
 -- name: GiftAidClaimInsert :one
-INSERT INTO gift_aid_claims (id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until)
-VALUES (@id, @period_from, @period_to, @donation_count, @total_pence, @gift_aid_pence, @aggregate_limit_pence, sqlc.narg(created_by), @retain_until)
+INSERT INTO gift_aid_claims (id, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence, aggregate_limit_pence, created_by, retain_until)
+VALUES (@id, @period_from, @period_to, @donation_count, @total_pence, @gift_aid_pence, @adjustment_pence, @aggregate_limit_pence, sqlc.narg(created_by), @retain_until)
 RETURNING *;
 
 -- name: GiftAidClaimGet :one
@@ -98,3 +101,26 @@ SELECT EXISTS (
     WHERE g.id = @id
       AND (g.member_id = @member_id OR g.donor_id IN (SELECT o.id FROM donors o WHERE o.member_id = @member_id))
 ) AS owned;
+
+-- name: GiftAidAdjustmentsDue :many
+-- Claimed gifts refunded since by more than earlier adjustments cover:
+-- the part refunded after the claim, not yet paid back.
+SELECT d.id, d.gift_aid_claim_id::uuid AS claimed_in, d.paid_at, v.overclaimed_pence::bigint AS overclaimed_pence
+FROM donations d
+CROSS JOIN LATERAL (
+    SELECT d.gift_aid_claimed_pence - (d.amount_pence - d.refunded_pence)
+           - COALESCE((SELECT sum(a.overclaimed_pence) FROM gift_aid_adjustments a WHERE a.donation_id = d.id), 0) AS overclaimed_pence
+) v
+WHERE d.gift_aid_claim_id IS NOT NULL AND d.refunded_pence > 0 AND v.overclaimed_pence > 0
+ORDER BY d.paid_at, d.id;
+
+-- name: GiftAidAdjustmentsInsert :exec
+INSERT INTO gift_aid_adjustments (donation_id, claim_id, overclaimed_pence, gift_aid_pence)
+SELECT unnest(@donation_ids::uuid[]), @claim_id, unnest(@overclaimed_pence::bigint[]), unnest(@gift_aid_pence::bigint[]);
+
+-- name: GiftAidClaimAdjustments :many
+-- The adjustments a claim carries, with the claim each gift was first in.
+SELECT a.donation_id, d.gift_aid_claim_id::uuid AS claimed_in, d.paid_at, a.overclaimed_pence, a.gift_aid_pence
+FROM gift_aid_adjustments a JOIN donations d ON d.id = a.donation_id
+WHERE a.claim_id = @claim_id
+ORDER BY d.paid_at, d.id;

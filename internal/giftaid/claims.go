@@ -19,14 +19,17 @@ type Claim struct {
 	Donations    int
 	TotalPence   int64
 	GiftAidPence int64
-	CreatedBy    *uuid.UUID
-	RetainUntil  time.Time
-	CreatedAt    time.Time
+	// AdjustmentPence is Gift Aid claimed before on gifts refunded since,
+	// paid back through this claim (Charities Online's "adjustment").
+	AdjustmentPence int64
+	CreatedBy       *uuid.UUID
+	RetainUntil     time.Time
+	CreatedAt       time.Time
 }
 
 func claimFrom(r store.GiftAidClaim) *Claim {
 	return &Claim{ID: r.ID, PeriodFrom: r.PeriodFrom, PeriodTo: r.PeriodTo, Donations: int(r.DonationCount), TotalPence: r.TotalPence,
-		GiftAidPence: r.GiftAidPence, CreatedBy: r.CreatedBy, RetainUntil: r.RetainUntil, CreatedAt: r.CreatedAt}
+		GiftAidPence: r.GiftAidPence, AdjustmentPence: r.AdjustmentPence, CreatedBy: r.CreatedBy, RetainUntil: r.RetainUntil, CreatedAt: r.CreatedAt}
 }
 
 func checkPeriod(from, to time.Time) error {
@@ -50,14 +53,20 @@ func (s *Service) Preview(ctx context.Context, from, to time.Time) (Schedule, er
 		return Schedule{}, err
 	}
 	sched := BuildSchedule(gifts, s.aggregateMax)
+	if sched.Adjustments, err = s.adjustmentsDue(ctx, s.db); err != nil {
+		return Schedule{}, err
+	}
+	sched.AdjustmentPence = sumGiftAid(sched.Adjustments)
 	err = audit.Record(ctx, s.db, audit.Event{Action: "gift_aid.claim_preview", TargetType: "gift_aid_claim",
 		Details: map[string]any{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "donations": sched.Donations}})
 	return sched, err
 }
 
 // CreateClaim claims every eligible gift from..to: it marks each as
-// claimed in this claim in one transaction (claims run one at a time), so
-// no gift is ever in two claims, and returns the claim and its schedule.
+// claimed in this claim, with the amount claimed on, in one transaction
+// (claims run one at a time), so no gift is ever in two claims. It also
+// carries every adjustment due, each recorded so it is made once. It
+// returns the claim and its schedule.
 func (s *Service) CreateClaim(ctx context.Context, from, to time.Time, by *uuid.UUID) (*Claim, Schedule, error) {
 	if err := checkPeriod(from, to); err != nil {
 		return nil, Schedule{}, err
@@ -76,19 +85,27 @@ func (s *Service) CreateClaim(ctx context.Context, from, to time.Time, by *uuid.
 			return hpa.Errorf(hpa.ECONFLICT, "no unclaimed Gift Aid gifts were received in this period").WithReason("nothing-to-claim")
 		}
 		sched = BuildSchedule(gifts, s.aggregateMax)
+		if sched.Adjustments, err = s.adjustmentsDue(ctx, tx); err != nil {
+			return err
+		}
+		sched.AdjustmentPence = sumGiftAid(sched.Adjustments)
 		now := s.now()
 		row, err := store.Q.GiftAidClaimInsert(ctx, tx, store.GiftAidClaimInsertParams{ID: uuid.New(), PeriodFrom: from, PeriodTo: to,
-			DonationCount: int32(sched.Donations), TotalPence: sched.TotalPence, GiftAidPence: sched.GiftAidPence,
+			DonationCount: int32(sched.Donations), TotalPence: sched.TotalPence, GiftAidPence: sched.GiftAidPence, AdjustmentPence: sched.AdjustmentPence,
 			AggregateLimitPence: s.aggregateMax, CreatedBy: by, RetainUntil: retainFrom(now)})
 		if err != nil {
 			return err
 		}
+		if err := recordAdjustments(ctx, tx, row.ID, sched.Adjustments); err != nil {
+			return err
+		}
 		ids := make([]uuid.UUID, len(gifts))
 		declarations := make([]uuid.UUID, len(gifts))
+		claimed := make([]int64, len(gifts))
 		for i, g := range gifts {
-			ids[i], declarations[i] = g.DonationID, g.DeclarationID
+			ids[i], declarations[i], claimed[i] = g.DonationID, g.DeclarationID, g.AmountPence
 		}
-		n, err := store.Q.GiftAidMarkClaimed(ctx, tx, store.GiftAidMarkClaimedParams{ClaimID: &row.ID, DonationIds: ids, DeclarationIds: declarations})
+		n, err := store.Q.GiftAidMarkClaimed(ctx, tx, store.GiftAidMarkClaimedParams{ClaimID: &row.ID, DonationIds: ids, DeclarationIds: declarations, ClaimedPence: claimed})
 		if err != nil {
 			return err
 		}
@@ -100,13 +117,14 @@ func (s *Service) CreateClaim(ctx context.Context, from, to time.Time, by *uuid.
 		}
 		claim = claimFrom(row)
 		return audit.Record(ctx, tx, audit.Event{Action: "gift_aid.claim_create", TargetType: "gift_aid_claim", TargetID: row.ID.String(),
-			Details: map[string]any{"donations": sched.Donations, "total_pence": sched.TotalPence}})
+			Details: map[string]any{"donations": sched.Donations, "total_pence": sched.TotalPence, "adjustment_pence": sched.AdjustmentPence}})
 	})
 	return claim, sched, err
 }
 
-// Claim returns a claim and its schedule, audit-logged (the schedule
-// holds donors' names and addresses).
+// Claim returns a claim and its schedule as made (amounts claimed on,
+// whatever was refunded since, and the adjustments it carried),
+// audit-logged (the schedule holds donors' names and addresses).
 func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, error) {
 	row, err := store.Q.GiftAidClaimGet(ctx, s.db, id)
 	if store.IsNotFound(err) {
@@ -121,16 +139,26 @@ func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, er
 	}
 	gifts := make([]Gift, 0, len(rows))
 	for _, r := range rows {
-		g, err := s.gift(r.ID, r.DonorID, r.AmountPence-r.RefundedPence, r.PaidOn, r.DeclarationID, r.PersonalSealed)
+		g, err := s.gift(r.ID, r.DonorID, r.ClaimedPence, r.PaidOn, r.DeclarationID, r.PersonalSealed)
 		if err != nil {
 			return nil, Schedule{}, err
 		}
 		gifts = append(gifts, g)
 	}
+	adjustments, err := store.Q.GiftAidClaimAdjustments(ctx, s.db, id)
+	if err != nil {
+		return nil, Schedule{}, err
+	}
 	if err := audit.Record(ctx, s.db, audit.Event{Action: "gift_aid.claim_export", TargetType: "gift_aid_claim", TargetID: id.String()}); err != nil {
 		return nil, Schedule{}, err
 	}
-	return claimFrom(row), BuildSchedule(gifts, row.AggregateLimitPence), nil
+	sched := BuildSchedule(gifts, row.AggregateLimitPence)
+	for _, a := range adjustments {
+		sched.Adjustments = append(sched.Adjustments, Adjustment{DonationID: a.DonationID, ClaimedIn: a.ClaimedIn, PaidAt: a.PaidAt,
+			OverclaimedPence: a.OverclaimedPence, GiftAidPence: a.GiftAidPence})
+	}
+	sched.AdjustmentPence = row.AdjustmentPence
+	return claimFrom(row), sched, nil
 }
 
 // ListClaims returns claims newest first.

@@ -49,6 +49,10 @@ type Schedule struct {
 	GiftAidPence int64
 	// Earliest is the date of the earliest gift (HMRC asks for it).
 	Earliest time.Time
+	// Adjustments are gifts claimed before and refunded since; their Gift
+	// Aid, AdjustmentPence in all, is paid back through this claim.
+	Adjustments     []Adjustment
+	AdjustmentPence int64
 }
 
 // GiftAidValue is what HMRC repays on net gifts: basic-rate tax, 25p per £1.

@@ -327,7 +327,7 @@ UPDATE donations SET
         ELSE 'partially_refunded' END,
     updated_at = now()
 WHERE id = $2 AND refunded_pence + $1::bigint <= amount_pence
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence
 `
 
 type DonationAddRefundParams struct {
@@ -366,6 +366,7 @@ func (q *Queries) DonationAddRefund(ctx context.Context, db DBTX, arg DonationAd
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
+		&i.GiftAidClaimedPence,
 	)
 	return i, err
 }
@@ -388,7 +389,7 @@ func (q *Queries) DonationCountByStripeIDs(ctx context.Context, db DBTX, arg Don
 }
 
 const donationFindByStripe = `-- name: DonationFindByStripe :one
-SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id FROM donations
+SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence FROM donations
 WHERE ($1::text IS NOT NULL AND stripe_payment_intent_id = $1)
    OR ($2::text IS NOT NULL AND stripe_charge_id = $2)
    OR ($3::text IS NOT NULL AND stripe_invoice_id = $3)
@@ -433,12 +434,13 @@ func (q *Queries) DonationFindByStripe(ctx context.Context, db DBTX, arg Donatio
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
+		&i.GiftAidClaimedPence,
 	)
 	return i, err
 }
 
 const donationGet = `-- name: DonationGet :one
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.id = $1
 `
@@ -470,6 +472,7 @@ type DonationGetRow struct {
 	CreatedAt                   time.Time
 	UpdatedAt                   time.Time
 	GiftAidClaimedDeclarationID *uuid.UUID
+	GiftAidClaimedPence         *int64
 	CampaignSlug                string
 	DonorEmail                  *string
 	DonorName                   *string
@@ -505,6 +508,7 @@ func (q *Queries) DonationGet(ctx context.Context, db DBTX, id uuid.UUID) (Donat
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
+		&i.GiftAidClaimedPence,
 		&i.CampaignSlug,
 		&i.DonorEmail,
 		&i.DonorName,
@@ -513,7 +517,7 @@ func (q *Queries) DonationGet(ctx context.Context, db DBTX, id uuid.UUID) (Donat
 }
 
 const donationGetForUpdate = `-- name: DonationGetForUpdate :one
-SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id FROM donations WHERE id = $1 FOR UPDATE
+SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence FROM donations WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) DonationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (Donation, error) {
@@ -546,6 +550,7 @@ func (q *Queries) DonationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUI
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
+		&i.GiftAidClaimedPence,
 	)
 	return i, err
 }
@@ -553,7 +558,7 @@ func (q *Queries) DonationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUI
 const donationInsertOffline = `-- name: DonationInsertOffline :one
 INSERT INTO donations (donor_id, campaign_id, amount_pence, channel, method, frequency, gift_aid_declaration_id, reference, paid_at, recorded_by)
 VALUES ($1, $2, $3, 'offline', $4, 'one_off', $5, $6, $7, $8)
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence
 `
 
 type DonationInsertOfflineParams struct {
@@ -606,6 +611,7 @@ func (q *Queries) DonationInsertOffline(ctx context.Context, db DBTX, arg Donati
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
+		&i.GiftAidClaimedPence,
 	)
 	return i, err
 }
@@ -619,7 +625,7 @@ VALUES ($1, $2, $3, $4, 'online', $5, $6,
     $7, $8, $9, $10,
     $11, $12, $13, $14)
 ON CONFLICT DO NOTHING
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence
 `
 
 type DonationInsertStripeParams struct {
@@ -687,12 +693,13 @@ func (q *Queries) DonationInsertStripe(ctx context.Context, db DBTX, arg Donatio
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
+		&i.GiftAidClaimedPence,
 	)
 	return i, err
 }
 
 const donationList = `-- name: DonationList :many
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.paid_at >= $1 AND d.paid_at < $2
   AND ($3::text IS NULL OR c.slug = $3)
@@ -745,6 +752,7 @@ type DonationListRow struct {
 	CreatedAt                   time.Time
 	UpdatedAt                   time.Time
 	GiftAidClaimedDeclarationID *uuid.UUID
+	GiftAidClaimedPence         *int64
 	CampaignSlug                string
 	DonorEmail                  *string
 	DonorName                   *string
@@ -798,6 +806,7 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.GiftAidClaimedDeclarationID,
+			&i.GiftAidClaimedPence,
 			&i.CampaignSlug,
 			&i.DonorEmail,
 			&i.DonorName,
@@ -813,7 +822,7 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 }
 
 const donationListByMember = `-- name: DonationListByMember :many
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE o.member_id = $1
 ORDER BY d.paid_at DESC, d.id DESC
@@ -847,6 +856,7 @@ type DonationListByMemberRow struct {
 	CreatedAt                   time.Time
 	UpdatedAt                   time.Time
 	GiftAidClaimedDeclarationID *uuid.UUID
+	GiftAidClaimedPence         *int64
 	CampaignSlug                string
 	DonorEmail                  *string
 	DonorName                   *string
@@ -889,6 +899,7 @@ func (q *Queries) DonationListByMember(ctx context.Context, db DBTX, memberID *u
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.GiftAidClaimedDeclarationID,
+			&i.GiftAidClaimedPence,
 			&i.CampaignSlug,
 			&i.DonorEmail,
 			&i.DonorName,
@@ -1006,7 +1017,7 @@ UPDATE donations SET
         ELSE status END,
     updated_at = now()
 WHERE id = $3
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence
 `
 
 type DonationSetStripeRefundedParams struct {
@@ -1047,6 +1058,7 @@ func (q *Queries) DonationSetStripeRefunded(ctx context.Context, db DBTX, arg Do
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
+		&i.GiftAidClaimedPence,
 	)
 	return i, err
 }

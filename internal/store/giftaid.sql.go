@@ -281,8 +281,117 @@ func (q *Queries) DeclarationRetainUntil(ctx context.Context, db DBTX, arg Decla
 	return err
 }
 
+const giftAidAdjustmentsDue = `-- name: GiftAidAdjustmentsDue :many
+SELECT d.id, d.gift_aid_claim_id::uuid AS claimed_in, d.paid_at, v.overclaimed_pence::bigint AS overclaimed_pence
+FROM donations d
+CROSS JOIN LATERAL (
+    SELECT d.gift_aid_claimed_pence - (d.amount_pence - d.refunded_pence)
+           - COALESCE((SELECT sum(a.overclaimed_pence) FROM gift_aid_adjustments a WHERE a.donation_id = d.id), 0) AS overclaimed_pence
+) v
+WHERE d.gift_aid_claim_id IS NOT NULL AND d.refunded_pence > 0 AND v.overclaimed_pence > 0
+ORDER BY d.paid_at, d.id
+`
+
+type GiftAidAdjustmentsDueRow struct {
+	ID               uuid.UUID
+	ClaimedIn        uuid.UUID
+	PaidAt           time.Time
+	OverclaimedPence int64
+}
+
+// Claimed gifts refunded since by more than earlier adjustments cover:
+// the part refunded after the claim, not yet paid back.
+func (q *Queries) GiftAidAdjustmentsDue(ctx context.Context, db DBTX) ([]GiftAidAdjustmentsDueRow, error) {
+	rows, err := db.Query(ctx, giftAidAdjustmentsDue)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []GiftAidAdjustmentsDueRow{}
+	for rows.Next() {
+		var i GiftAidAdjustmentsDueRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.ClaimedIn,
+			&i.PaidAt,
+			&i.OverclaimedPence,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const giftAidAdjustmentsInsert = `-- name: GiftAidAdjustmentsInsert :exec
+INSERT INTO gift_aid_adjustments (donation_id, claim_id, overclaimed_pence, gift_aid_pence)
+SELECT unnest($1::uuid[]), $2, unnest($3::bigint[]), unnest($4::bigint[])
+`
+
+type GiftAidAdjustmentsInsertParams struct {
+	DonationIds      []uuid.UUID
+	ClaimID          uuid.UUID
+	OverclaimedPence []int64
+	GiftAidPence     []int64
+}
+
+func (q *Queries) GiftAidAdjustmentsInsert(ctx context.Context, db DBTX, arg GiftAidAdjustmentsInsertParams) error {
+	_, err := db.Exec(ctx, giftAidAdjustmentsInsert,
+		arg.DonationIds,
+		arg.ClaimID,
+		arg.OverclaimedPence,
+		arg.GiftAidPence,
+	)
+	return err
+}
+
+const giftAidClaimAdjustments = `-- name: GiftAidClaimAdjustments :many
+SELECT a.donation_id, d.gift_aid_claim_id::uuid AS claimed_in, d.paid_at, a.overclaimed_pence, a.gift_aid_pence
+FROM gift_aid_adjustments a JOIN donations d ON d.id = a.donation_id
+WHERE a.claim_id = $1
+ORDER BY d.paid_at, d.id
+`
+
+type GiftAidClaimAdjustmentsRow struct {
+	DonationID       uuid.UUID
+	ClaimedIn        uuid.UUID
+	PaidAt           time.Time
+	OverclaimedPence int64
+	GiftAidPence     int64
+}
+
+// The adjustments a claim carries, with the claim each gift was first in.
+func (q *Queries) GiftAidClaimAdjustments(ctx context.Context, db DBTX, claimID uuid.UUID) ([]GiftAidClaimAdjustmentsRow, error) {
+	rows, err := db.Query(ctx, giftAidClaimAdjustments, claimID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []GiftAidClaimAdjustmentsRow{}
+	for rows.Next() {
+		var i GiftAidClaimAdjustmentsRow
+		if err := rows.Scan(
+			&i.DonationID,
+			&i.ClaimedIn,
+			&i.PaidAt,
+			&i.OverclaimedPence,
+			&i.GiftAidPence,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const giftAidClaimGet = `-- name: GiftAidClaimGet :one
-SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at FROM gift_aid_claims WHERE id = $1
+SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence FROM gift_aid_claims WHERE id = $1
 `
 
 func (q *Queries) GiftAidClaimGet(ctx context.Context, db DBTX, id uuid.UUID) (GiftAidClaim, error) {
@@ -299,14 +408,15 @@ func (q *Queries) GiftAidClaimGet(ctx context.Context, db DBTX, id uuid.UUID) (G
 		&i.CreatedBy,
 		&i.RetainUntil,
 		&i.CreatedAt,
+		&i.AdjustmentPence,
 	)
 	return i, err
 }
 
 const giftAidClaimInsert = `-- name: GiftAidClaimInsert :one
-INSERT INTO gift_aid_claims (id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at
+INSERT INTO gift_aid_claims (id, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence, aggregate_limit_pence, created_by, retain_until)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence
 `
 
 type GiftAidClaimInsertParams struct {
@@ -316,6 +426,7 @@ type GiftAidClaimInsertParams struct {
 	DonationCount       int32
 	TotalPence          int64
 	GiftAidPence        int64
+	AdjustmentPence     int64
 	AggregateLimitPence int64
 	CreatedBy           *uuid.UUID
 	RetainUntil         time.Time
@@ -329,6 +440,7 @@ func (q *Queries) GiftAidClaimInsert(ctx context.Context, db DBTX, arg GiftAidCl
 		arg.DonationCount,
 		arg.TotalPence,
 		arg.GiftAidPence,
+		arg.AdjustmentPence,
 		arg.AggregateLimitPence,
 		arg.CreatedBy,
 		arg.RetainUntil,
@@ -345,12 +457,13 @@ func (q *Queries) GiftAidClaimInsert(ctx context.Context, db DBTX, arg GiftAidCl
 		&i.CreatedBy,
 		&i.RetainUntil,
 		&i.CreatedAt,
+		&i.AdjustmentPence,
 	)
 	return i, err
 }
 
 const giftAidClaimList = `-- name: GiftAidClaimList :many
-SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at FROM gift_aid_claims ORDER BY created_at DESC, id DESC LIMIT $1
+SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence FROM gift_aid_claims ORDER BY created_at DESC, id DESC LIMIT $1
 `
 
 func (q *Queries) GiftAidClaimList(ctx context.Context, db DBTX, pageSize int32) ([]GiftAidClaim, error) {
@@ -373,6 +486,7 @@ func (q *Queries) GiftAidClaimList(ctx context.Context, db DBTX, pageSize int32)
 			&i.CreatedBy,
 			&i.RetainUntil,
 			&i.CreatedAt,
+			&i.AdjustmentPence,
 		); err != nil {
 			return nil, err
 		}
@@ -385,7 +499,7 @@ func (q *Queries) GiftAidClaimList(ctx context.Context, db DBTX, pageSize int32)
 }
 
 const giftAidClaimedDonations = `-- name: GiftAidClaimedDonations :many
-SELECT d.id, d.donor_id, d.amount_pence, d.refunded_pence, d.paid_at,
+SELECT d.id, d.donor_id, d.gift_aid_claimed_pence::bigint AS claimed_pence, d.paid_at,
     (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on,
     g.id AS declaration_id, g.key_id, g.personal_sealed
 FROM donations d JOIN gift_aid_declarations g ON g.id = d.gift_aid_claimed_declaration_id
@@ -396,8 +510,7 @@ ORDER BY d.paid_at, d.id
 type GiftAidClaimedDonationsRow struct {
 	ID             uuid.UUID
 	DonorID        *uuid.UUID
-	AmountPence    int64
-	RefundedPence  int64
+	ClaimedPence   int64
 	PaidAt         time.Time
 	PaidOn         time.Time
 	DeclarationID  uuid.UUID
@@ -406,6 +519,7 @@ type GiftAidClaimedDonationsRow struct {
 }
 
 // The gifts a claim covers, with the declarations that covered them.
+// The amounts are those claimed on, whatever was refunded since.
 func (q *Queries) GiftAidClaimedDonations(ctx context.Context, db DBTX, claimID *uuid.UUID) ([]GiftAidClaimedDonationsRow, error) {
 	rows, err := db.Query(ctx, giftAidClaimedDonations, claimID)
 	if err != nil {
@@ -418,8 +532,7 @@ func (q *Queries) GiftAidClaimedDonations(ctx context.Context, db DBTX, claimID 
 		if err := rows.Scan(
 			&i.ID,
 			&i.DonorID,
-			&i.AmountPence,
-			&i.RefundedPence,
+			&i.ClaimedPence,
 			&i.PaidAt,
 			&i.PaidOn,
 			&i.DeclarationID,
@@ -520,8 +633,10 @@ func (q *Queries) GiftAidLock(ctx context.Context, db DBTX) error {
 }
 
 const giftAidMarkClaimed = `-- name: GiftAidMarkClaimed :execrows
-UPDATE donations d SET gift_aid_claim_id = $1, gift_aid_claimed_declaration_id = v.declaration_id, updated_at = now()
-FROM (SELECT unnest($2::uuid[]) AS donation_id, unnest($3::uuid[]) AS declaration_id) v
+UPDATE donations d SET gift_aid_claim_id = $1, gift_aid_claimed_declaration_id = v.declaration_id,
+    gift_aid_claimed_pence = v.claimed_pence, updated_at = now()
+FROM (SELECT unnest($2::uuid[]) AS donation_id, unnest($3::uuid[]) AS declaration_id,
+             unnest($4::bigint[]) AS claimed_pence) v
 WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL
 `
 
@@ -529,12 +644,18 @@ type GiftAidMarkClaimedParams struct {
 	ClaimID        *uuid.UUID
 	DonationIds    []uuid.UUID
 	DeclarationIds []uuid.UUID
+	ClaimedPence   []int64
 }
 
 // Marks gifts as claimed; a gift another claim took meanwhile is not
 // taken again (the caller checks the count).
 func (q *Queries) GiftAidMarkClaimed(ctx context.Context, db DBTX, arg GiftAidMarkClaimedParams) (int64, error) {
-	result, err := db.Exec(ctx, giftAidMarkClaimed, arg.ClaimID, arg.DonationIds, arg.DeclarationIds)
+	result, err := db.Exec(ctx, giftAidMarkClaimed,
+		arg.ClaimID,
+		arg.DonationIds,
+		arg.DeclarationIds,
+		arg.ClaimedPence,
+	)
 	if err != nil {
 		return 0, err
 	}

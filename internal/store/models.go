@@ -125,6 +125,7 @@ type Donation struct {
 	CreatedAt                   time.Time
 	UpdatedAt                   time.Time
 	GiftAidClaimedDeclarationID *uuid.UUID
+	GiftAidClaimedPence         *int64
 }
 
 type DonationCheckout struct {
@@ -200,6 +201,14 @@ type EnquiryFormTokensUsed struct {
 	ExpiresAt time.Time
 }
 
+type GiftAidAdjustment struct {
+	DonationID       uuid.UUID
+	ClaimID          uuid.UUID
+	OverclaimedPence int64
+	GiftAidPence     int64
+	CreatedAt        time.Time
+}
+
 type GiftAidClaim struct {
 	ID                  uuid.UUID
 	PeriodFrom          time.Time
@@ -211,6 +220,7 @@ type GiftAidClaim struct {
 	CreatedBy           *uuid.UUID
 	RetainUntil         time.Time
 	CreatedAt           time.Time
+	AdjustmentPence     int64
 }
 
 type GiftAidDeclaration struct {
