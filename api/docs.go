@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/go-chi/chi/v5"
@@ -34,27 +36,36 @@ const docsCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; bas
 
 // registerSpecAndDocs serves the contract as JSON and YAML (3.1, and 3.0 for
 // older generators) and a self-contained HTML reference rendered from it.
+// They are rendered together on the first request for any of them: most
+// processes never serve them, and together they hold megabytes.
 func registerSpecAndDocs(router chi.Router, oapi *huma.OpenAPI) {
-	specJSON, err := json.MarshalIndent(oapi, "", "  ")
-	if err != nil {
-		panic(fmt.Sprintf("marshal OpenAPI: %v", err))
+	documents := sync.OnceValue(func() map[string]http.HandlerFunc {
+		specJSON, err := json.MarshalIndent(oapi, "", "  ")
+		if err != nil {
+			panic(fmt.Sprintf("marshal OpenAPI: %v", err))
+		}
+		specYAML, err := oapi.YAML()
+		if err != nil {
+			panic(fmt.Sprintf("marshal OpenAPI YAML: %v", err))
+		}
+		spec30, err := oapi.Downgrade()
+		if err != nil {
+			panic(fmt.Sprintf("downgrade OpenAPI: %v", err))
+		}
+		page, err := renderDocs(oapi)
+		if err != nil {
+			panic(fmt.Sprintf("render docs: %v", err))
+		}
+		return map[string]http.HandlerFunc{
+			"/openapi.json":     staticHandler("application/json", specJSON, ""),
+			"/openapi.yaml":     staticHandler("application/yaml", specYAML, ""),
+			"/openapi-3.0.json": staticHandler("application/json", spec30, ""),
+			"/docs":             staticHandler("text/html; charset=utf-8", page, docsCSP),
+		}
+	})
+	for _, path := range []string{"/openapi.json", "/openapi.yaml", "/openapi-3.0.json", "/docs"} {
+		router.Get(path, func(w http.ResponseWriter, r *http.Request) { documents()[path](w, r) })
 	}
-	specYAML, err := oapi.YAML()
-	if err != nil {
-		panic(fmt.Sprintf("marshal OpenAPI YAML: %v", err))
-	}
-	spec30, err := oapi.Downgrade()
-	if err != nil {
-		panic(fmt.Sprintf("downgrade OpenAPI: %v", err))
-	}
-	page, err := renderDocs(oapi)
-	if err != nil {
-		panic(fmt.Sprintf("render docs: %v", err))
-	}
-	router.Get("/openapi.json", staticHandler("application/json", specJSON, ""))
-	router.Get("/openapi.yaml", staticHandler("application/yaml", specYAML, ""))
-	router.Get("/openapi-3.0.json", staticHandler("application/json", spec30, ""))
-	router.Get("/docs", staticHandler("text/html; charset=utf-8", page, docsCSP))
 	router.Get("/docs/docs.css", staticHandler("text/css; charset=utf-8", docsCSS, ""))
 }
 
@@ -145,16 +156,14 @@ func renderDocs(oapi *huma.OpenAPI) ([]byte, error) {
 			for _, p := range op.Parameters {
 				d.Params = append(d.Params, docsParam{Name: p.Name, In: p.In, Description: p.Description, Type: typeHTML(p.Schema), Required: p.Required})
 			}
-			if op.RequestBody != nil {
-				for ct, mt := range op.RequestBody.Content {
-					d.Body = &docsContent{ContentType: ct, Type: typeHTML(mt.Schema), Example: exampleJSON(reg, mt.Schema)}
-				}
+			sort.Strings(d.Security)
+			if op.RequestBody != nil && len(op.RequestBody.Content) > 0 {
+				d.Body = &docsContent{}
+				describeContent(d.Body, reg, op.RequestBody.Content)
 			}
 			for status, resp := range op.Responses {
 				c := docsContent{Status: status, Description: resp.Description}
-				for ct, mt := range resp.Content {
-					c.ContentType, c.Type, c.Example = ct, typeHTML(mt.Schema), exampleJSON(reg, mt.Schema)
-				}
+				describeContent(&c, reg, resp.Content)
 				d.Responses = append(d.Responses, c)
 			}
 			sort.Slice(d.Responses, func(i, j int) bool { return d.Responses[i].Status < d.Responses[j].Status })
@@ -313,4 +322,19 @@ func exampleOf(reg huma.Registry, s *huma.Schema, depth int) any {
 		return "string"
 	}
 	return nil
+}
+
+// describeContent lists a body's media types and shows the JSON one's
+// schema and example (or the first type's, when none is JSON).
+func describeContent(c *docsContent, reg huma.Registry, content map[string]*huma.MediaType) {
+	if len(content) == 0 {
+		return
+	}
+	types := slices.Sorted(maps.Keys(content))
+	primary := types[0]
+	if _, ok := content["application/json"]; ok {
+		primary = "application/json"
+	}
+	c.ContentType = strings.Join(types, ", ")
+	c.Type, c.Example = typeHTML(content[primary].Schema), exampleJSON(reg, content[primary].Schema)
 }

@@ -117,3 +117,25 @@ func TestAccessLogKeepsErrorsUnlessAskedForAll(t *testing.T) {
 		}
 	}
 }
+
+// The docs page is the same bytes every time (its ETag must not change
+// between processes), and lists every media type a body may have.
+func TestDocsPageIsDeterministic(t *testing.T) {
+	oapi := New(Options{}, Services{}).OpenAPI()
+	first, err := renderDocs(oapi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		again, err := renderDocs(oapi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(first, again) {
+			t.Fatal("two renderings of the docs page differ")
+		}
+	}
+	if !bytes.Contains(first, []byte("application/json, text/csv")) {
+		t.Error("a response with JSON and CSV bodies does not list both")
+	}
+}

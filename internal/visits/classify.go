@@ -80,7 +80,7 @@ type memo[V any] struct {
 }
 
 func newMemo[V any](max int, compute func(string) V) *memo[V] {
-	return &memo[V]{entries: make(map[string]V, max), max: max, compute: compute}
+	return &memo[V]{entries: make(map[string]V), max: max, compute: compute}
 }
 
 func (m *memo[V]) get(key string) V {
