@@ -21,13 +21,7 @@ func (s *Service) MemberDeclarations(ctx context.Context, memberID uuid.UUID) ([
 		Details: map[string]any{"count": len(rows), "own": true}}); err != nil {
 		return nil, err
 	}
-	out := make([]*Declaration, len(rows))
-	for i, r := range rows {
-		if out[i], err = s.open(r); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return s.openAll(rows)
 }
 
 // CancelForMember cancels one of the member's own declarations, as HMRC

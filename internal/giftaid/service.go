@@ -164,8 +164,13 @@ func (s *Service) List(ctx context.Context, donorID *uuid.UUID, before *Cursor, 
 	if err := audit.Record(ctx, s.db, audit.Event{Action: "gift_aid.declaration_list", TargetType: "gift_aid_declaration", Details: details}); err != nil {
 		return nil, err
 	}
+	return s.openAll(rows)
+}
+
+func (s *Service) openAll(rows []store.GiftAidDeclaration) ([]*Declaration, error) {
 	out := make([]*Declaration, len(rows))
 	for i, r := range rows {
+		var err error
 		if out[i], err = s.open(r); err != nil {
 			return nil, err
 		}
