@@ -3,7 +3,10 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +15,8 @@ import (
 
 	"github.com/harmedpatients/hpa/internal/apitest"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
 )
 
 const (
@@ -326,4 +331,77 @@ func TestConnectionLossDuringIngestLosesNothingAcknowledged(t *testing.T) {
 		t.Errorf("no write failure was recorded, so the test proved nothing (%d connections killed)", kills.Load())
 	}
 	t.Logf("%d connections killed, %d events acknowledged and written", kills.Load(), acknowledged.Load())
+}
+
+// writeCountryDB writes a MaxMind-format country database holding
+// networks (CIDR → ISO code) and returns its path.
+func writeCountryDB(t *testing.T, networks map[string]string) string {
+	t.Helper()
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoLite2-Country", RecordSize: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cidr, code := range networks {
+		_, network, err := net.ParseCIDR(cidr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		record := mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String(code)}}
+		if err := tree.Insert(network, record); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "countries.mmdb")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// With a GeoIP database configured, a visitor's country comes from their
+// address; a trusted proxy's country header still wins, and a relayed
+// event is placed by the visitor's address, not the sender's header.
+func TestCountryFromTheGeoIPDatabase(t *testing.T) {
+	db := writeCountryDB(t, map[string]string{"8.8.8.0/24": "US", "81.2.69.0/24": "GB", "193.0.0.0/24": "FR"})
+	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1", "HPA_VISITS_COUNTRY_HEADER": "CF-IPCountry", "HPA_VISITS_GEOIP_DB": db})
+	send := func(path, forwardedFor, country string) {
+		t.Helper()
+		h := http.Header{"User-Agent": {browserUA}, "Content-Type": {"application/json"}, "X-Forwarded-For": {forwardedFor}}
+		if country != "" {
+			h.Set("CF-IPCountry", country)
+		}
+		if r := beacon(srv, `{"url":"https://www.example.org`+path+`"}`, h); r.StatusCode != http.StatusAccepted {
+			t.Fatalf("beacon %s: %d %s", path, r.StatusCode, r.Body)
+		}
+	}
+	send("/from-gb", "81.2.69.160", "")
+	send("/from-header", "81.2.69.161", "IE")
+	send("/unknown", "198.51.100.7", "")
+	r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/events/batch", Header: http.Header{"CF-IPCountry": {"DE"}},
+		Body: map[string]any{"events": []map[string]any{{"url": "https://www.example.org/relayed", "ip": "193.0.0.9", "user_agent": browserUA}}}})
+	if r.StatusCode != http.StatusAccepted {
+		t.Fatalf("batch: %d %s", r.StatusCode, r.Body)
+	}
+	apitest.Eventually(t, 5*time.Second, "four events written", func() bool { return rawEvents(t, srv) == 4 })
+	rows, err := srv.Pool.Query(context.Background(), `SELECT pathname, country FROM visit_events ORDER BY pathname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for rows.Next() {
+		var path, country string
+		if err := rows.Scan(&path, &country); err != nil {
+			t.Fatal(err)
+		}
+		got[path] = country
+	}
+	want := map[string]string{"/from-gb": "GB", "/from-header": "IE", "/unknown": "", "/relayed": "FR"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("countries: %v, want %v", got, want)
+	}
 }

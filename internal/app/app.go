@@ -40,6 +40,7 @@ type App struct {
 	listener *database.Listener
 	jobs     *jobs.Client
 	logger   *slog.Logger
+	geo      *visits.GeoIP
 	// Visits is exposed for the dev commands and tests.
 	Visits *visits.Service
 	// Identity is exposed for the admin command and tests.
@@ -144,7 +145,15 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		Events:      visitService,
 		Stats:       visitService,
 	}).Handler()
-	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, Identity: identityService, Visits: visitService}, nil
+	// Opened last, so that no earlier failure leaves it open.
+	var geo *visits.GeoIP
+	if cfg.Visits.GeoIPPath != "" {
+		if geo, err = visits.OpenGeoIP(cfg.Visits.GeoIPPath); err != nil {
+			return nil, fmt.Errorf("HPA_VISITS_GEOIP_DB: %w", err)
+		}
+		visitService.UseGeoIP(geo)
+	}
+	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, geo: geo, Identity: identityService, Visits: visitService}, nil
 }
 
 // newGiving builds Gift Aid and donations from configuration.
@@ -262,6 +271,9 @@ func (a *App) Run(ctx context.Context) {
 		a.logger.Warn("job queue stopped with jobs still running", "error", err)
 	}
 	<-a.Visits.Stopped()
+	if err := a.geo.Close(); err != nil {
+		a.logger.Warn("closing the GeoIP database", "error", err)
+	}
 	<-listening
 }
 

@@ -123,6 +123,9 @@ type Visits struct {
 	// CountryHeader, when set, names a header a trusted proxy sets to the
 	// client's ISO country code (such as CF-IPCountry).
 	CountryHeader string
+	// GeoIPPath, when set, is a MaxMind-format country database that
+	// gives the country of visitors no proxy header names one for.
+	GeoIPPath string
 	// Baseline, when set, replaces the seed text's historic visit total
 	// when the counter is first seeded (-1 when unset).
 	Baseline int64

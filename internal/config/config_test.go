@@ -64,6 +64,7 @@ func TestEveryBadValueIsReportedByName(t *testing.T) {
 		"HPA_VISITS_RAW_RETENTION_DAYS":    "7",
 		"HPA_VISITS_ROLLUP_INTERVAL":       "0s",
 		"HPA_VISITS_COUNTRY_HEADER":        "bad header!",
+		"HPA_VISITS_GEOIP_DB":              "/nonexistent/countries.mmdb",
 		"HPA_VISITS_BASELINE":              "-3",
 	}
 	_, err := Load(env(bad))

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ func (r *reader) visits(corsOrigins []string) Visits {
 		RawRetentionDays: r.intRange("HPA_VISITS_RAW_RETENTION_DAYS", 400, 32, 100_000),
 		RollupInterval:   r.duration("HPA_VISITS_ROLLUP_INTERVAL", time.Minute),
 		CountryHeader:    r.get("HPA_VISITS_COUNTRY_HEADER", ""),
+		GeoIPPath:        r.get("HPA_VISITS_GEOIP_DB", ""),
 		Baseline:         int64(r.intRange("HPA_VISITS_BASELINE", -1, 0, 1<<62)),
 	}
 	zone := r.get("HPA_VISITS_TIMEZONE", "Europe/London")
@@ -33,6 +35,12 @@ func (r *reader) visits(corsOrigins []string) Visits {
 	if v.CountryHeader != "" && !regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`).MatchString(v.CountryHeader) {
 		r.fail("HPA_VISITS_COUNTRY_HEADER", "must be a header name such as CF-IPCountry, got %q", v.CountryHeader)
 		v.CountryHeader = ""
+	}
+	if v.GeoIPPath != "" {
+		if info, err := os.Stat(v.GeoIPPath); err != nil || !info.Mode().IsRegular() {
+			r.fail("HPA_VISITS_GEOIP_DB", "must be the path of a readable .mmdb file, got %q", v.GeoIPPath)
+			v.GeoIPPath = ""
+		}
 	}
 	raw := r.get("HPA_VISITS_HOSTNAMES", "")
 	if raw == "" {

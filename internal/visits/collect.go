@@ -61,7 +61,8 @@ type Client struct {
 	UserAgent string
 	// OptOut is true when the browser sent DNT: 1 or Sec-GPC: 1.
 	OptOut bool
-	// Country is an ISO 3166 code from a trusted proxy, if any.
+	// Country is an ISO 3166 code from a trusted proxy, if any; otherwise
+	// the GeoIP database, when configured, gives it.
 	Country string
 }
 
@@ -141,6 +142,9 @@ func (s *Service) Collect(ctx context.Context, client Client, events []Event, pr
 			continue
 		}
 		r.row.Device, r.row.Browser, r.row.Os, r.row.Country = a.device, a.browser, a.os, client.Country
+		if r.row.Country == "" || ev.IP != "" {
+			r.row.Country = s.geo.Country(ip)
+		}
 		kept = append(kept, *r)
 	}
 	if len(kept) == 0 {

@@ -24,6 +24,7 @@ type Service struct {
 	flood    *floodGuard
 	buffer   *buffer
 	bots     *botTally
+	geo      *GeoIP
 	// writing is closed when the writer has stopped.
 	writing   chan struct{}
 	startOnce sync.Once
@@ -61,6 +62,10 @@ func NewService(pool *pgxpool.Pool, settings config.Visits, reg prometheus.Regis
 	}
 	return s
 }
+
+// UseGeoIP makes the service find visitors' countries in g, for events
+// no trusted proxy named a country for. Call it before collecting.
+func (s *Service) UseGeoIP(g *GeoIP) { s.geo = g }
 
 // Location is the site's time zone.
 func (s *Service) Location() *time.Location { return s.settings.TimeZone }
