@@ -32,7 +32,7 @@ type statsQueryInput struct {
 		Metrics    []string        `json:"metrics" minItems:"1" maxItems:"7" uniqueItems:"true" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events" doc:"What to count."`
 		DateRange  dateRange       `json:"date_range" doc:"A preset (day, 7d, 30d, month, 12mo, year, all) or [first, last] dates, inclusive, in the site's time zone."`
 		Dimensions []string        `json:"dimensions,omitempty" maxItems:"2" uniqueItems:"true" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name,time:hour,time:day,time:week,time:month" doc:"Group by at most one of these plus one time dimension (time:hour only alone)."`
-		Filters    []statsFilter   `json:"filters,omitempty" maxItems:"10" doc:"Keep only rows whose dimension value matches; a filter's dimension must be in dimensions."`
+		Filters    []statsFilter   `json:"filters,omitempty" maxItems:"10" doc:"A filter on the dimension the query groups by keeps the rows whose value matches. A filter on any other dimension keeps whole visits: those whose value matches (for page and event_name, those that include a matching page or event; with is_not and contains_not, those that include none); such queries are counted from raw events, so their range must lie within the raw events kept."`
 		OrderBy    []statsOrder    `json:"order_by,omitempty" maxItems:"3" doc:"Default: by time for time dimensions, else the first metric, descending."`
 		Pagination statsPagination `json:"pagination,omitzero" doc:"Which rows to return."`
 		Include    statsInclude    `json:"include,omitzero" doc:"Extra figures."`
@@ -90,7 +90,7 @@ func registerStats(hapi huma.API, stats statsReader) {
 		Method:      http.MethodPost,
 		Path:        "/v1/stats/query",
 		Summary:     "Query visit statistics",
-		Description: "In the spirit of Plausible's Stats API v2: metrics over a date range, grouped by up to one dimension and one time dimension, filtered, ordered, paginated, optionally compared with the previous period. Answers come from rollups, so a year costs no more than a day. Visitors are unique per day (visitor IDs change daily by design), so over longer ranges they are the sum of daily visitors. Send `Accept: text/csv` for a spreadsheet: one column per dimension and metric.",
+		Description: "In the spirit of Plausible's Stats API v2: metrics over a date range, grouped by up to one dimension and one time dimension, filtered, ordered, paginated, optionally compared with the previous period. Answers come from rollups, so a year costs no more than a day, except when a filter names a dimension the query does not group by: those are counted from raw events (422 `range-beyond-raw-events` before the raw events kept, `filtered-range-too-long` when counting takes over 20 s). Visitors are unique per day (visitor IDs change daily by design), so over longer ranges they are the sum of daily visitors. Send `Accept: text/csv` for a spreadsheet: one column per dimension and metric.",
 		Tags:        []string{"Statistics"},
 		Responses:   csvResponses[statsQueryResult](hapi, "The matching rows."),
 	}, func(ctx context.Context, in *statsQueryInput) (*csvOutput, error) {

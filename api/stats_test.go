@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -189,8 +190,11 @@ func TestStatsQueriesAreValidated(t *testing.T) {
 		{"two dimensions", map[string]any{"metrics": []string{"visitors"}, "date_range": "7d", "dimensions": []string{"page", "source"}}, "too-many-dimensions", "body.dimensions"},
 		{"hour with page", map[string]any{"metrics": []string{"visitors"}, "date_range": "7d", "dimensions": []string{"time:hour", "page"}}, "too-many-dimensions", "body.dimensions"},
 		{"hours of a year", map[string]any{"metrics": []string{"visitors"}, "date_range": "12mo", "dimensions": []string{"time:hour"}}, "validation-failed", "body.dimensions"},
-		{"filter elsewhere", map[string]any{"metrics": []string{"visitors"}, "date_range": "7d", "dimensions": []string{"page"},
-			"filters": []map[string]any{{"dimension": "source", "operator": "is", "values": []string{"Google"}}}}, "filter-needs-dimension", "body.filters[0].dimension"},
+		{"filter elsewhere before the raw events kept", map[string]any{"metrics": []string{"visitors"}, "dimensions": []string{"page"},
+			"date_range": []string{time.Now().AddDate(-2, 0, 0).Format(time.DateOnly), time.Now().AddDate(-2, 0, 7).Format(time.DateOnly)},
+			"filters":    []map[string]any{{"dimension": "source", "operator": "is", "values": []string{"Google"}}}}, "range-beyond-raw-events", "body.date_range"},
+		{"hours with a filter", map[string]any{"metrics": []string{"visitors"}, "date_range": "day", "dimensions": []string{"time:hour"},
+			"filters": []map[string]any{{"dimension": "source", "operator": "is", "values": []string{"Google"}}}}, "too-many-dimensions", "body.filters[0].dimension"},
 		{"bad operator", map[string]any{"metrics": []string{"visitors"}, "date_range": "7d", "dimensions": []string{"page"},
 			"filters": []map[string]any{{"dimension": "page", "operator": "like", "values": []string{"/"}}}}, "validation-failed", ""},
 		{"order by absent metric", map[string]any{"metrics": []string{"visitors"}, "date_range": "7d",
@@ -218,6 +222,52 @@ func TestStatsQueriesAreValidated(t *testing.T) {
 		r := srv.Do(apitest.Request{Path: path, APIKey: key})
 		if p := r.Problem(t); r.StatusCode != 422 || len(p.Errors) == 0 || p.Errors[0].Location != location {
 			t.Errorf("%s: %d %+v, want 422 at %s", path, r.StatusCode, p, location)
+		}
+	}
+}
+
+// Filters on a dimension the query does not group by keep whole visits:
+// the pages of the campaign's visits, the devices of visits that reached
+// /join, the visits that never did.
+func TestStatsFiltersAcrossDimensions(t *testing.T) {
+	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
+	twoVisitors(t, srv)
+	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
+	query := func(dims []string, filter map[string]any) string {
+		t.Helper()
+		r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/stats/query", APIKey: key, Body: map[string]any{
+			"metrics": []string{"visitors", "visits", "pageviews"}, "date_range": "7d", "dimensions": dims,
+			"filters": []map[string]any{filter}}})
+		var out struct {
+			Results []struct {
+				Dimensions []string
+				Metrics    []float64
+			}
+		}
+		r.JSON(t, &out)
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("%v %v: %d %s", dims, filter, r.StatusCode, r.Body)
+		}
+		var rows []string
+		for _, row := range out.Results {
+			rows = append(rows, strings.Join(row.Dimensions, "|")+fmt.Sprint(row.Metrics))
+		}
+		return strings.Join(rows, " ")
+	}
+	for _, c := range []struct {
+		dims   []string
+		filter map[string]any
+		want   string
+	}{
+		{[]string{"page"}, map[string]any{"dimension": "utm_campaign", "operator": "is", "values": []string{"spring"}}, "/about[1 1 1]"},
+		{[]string{"page"}, map[string]any{"dimension": "utm_campaign", "operator": "is", "values": []string{""}}, "/[1 1 1] /about[1 1 1] /join[1 1 1]"},
+		{[]string{"device"}, map[string]any{"dimension": "page", "operator": "is", "values": []string{"/join"}}, "Desktop[1 1 3]"},
+		{[]string{"device"}, map[string]any{"dimension": "page", "operator": "is_not", "values": []string{"/join"}}, "Mobile[1 1 1]"},
+		{[]string{}, map[string]any{"dimension": "page", "operator": "contains", "values": []string{"ABOUT"}}, "[2 2 4]"},
+		{[]string{"source"}, map[string]any{"dimension": "entry_page", "operator": "contains_not", "values": []string{"about"}}, "Direct / None[1 1 3]"},
+	} {
+		if got := query(c.dims, c.filter); got != c.want {
+			t.Errorf("%v filtered by %v: %s, want %s", c.dims, c.filter, got, c.want)
 		}
 	}
 }

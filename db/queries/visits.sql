@@ -135,3 +135,88 @@ FROM visit_counter c;
 -- name: VisitAnalyze :exec
 -- Fresh planner statistics after a bulk load (autovacuum does this in time).
 ANALYZE visit_events, visit_rollups_daily, visit_rollups_monthly, visit_rollups_hourly;
+
+-- name: VisitQueryFiltered :many
+-- Figures per site-local day and value of one dimension ('' for none),
+-- counted from raw events, for queries that filter on dimensions other
+-- than the one they group by. Sessions are those of visit_rollup_day. A
+-- filter keeps the sessions whose value matches; for page and event_name,
+-- those that include a matching page or event (is_not and contains_not:
+-- that include none). Rows for page and event_name are, as in the
+-- rollups, the sessions that include each value. Sessions are cut at
+-- site-local midnight, as the rollups count a day at a time.
+WITH ev AS (
+    SELECT e.ts, e.visitor_id, e.name, e.pathname, e.referrer, e.source, e.utm_source, e.utm_medium, e.utm_campaign,
+        e.utm_content, e.utm_term, e.country, e.device, e.browser, e.os,
+        (e.ts AT TIME ZONE @time_zone::text)::date AS day,
+        CASE WHEN e.ts - lag(e.ts) OVER (PARTITION BY e.visitor_id, (e.ts AT TIME ZONE @time_zone::text)::date ORDER BY e.ts)
+            <= interval '30 minutes' THEN 0 ELSE 1 END AS starts
+    FROM visit_events e
+    WHERE e.ts >= @range_start AND e.ts < @range_end
+), numbered AS (
+    SELECT ev.*, sum(ev.starts) OVER (PARTITION BY ev.visitor_id, ev.day ORDER BY ev.ts ROWS UNBOUNDED PRECEDING) AS session
+    FROM ev
+), sessions AS (
+    SELECT n.visitor_id, n.day, n.session,
+        coalesce((array_agg(n.pathname ORDER BY n.ts) FILTER (WHERE n.name = 'pageview'))[1], '') AS entry_page,
+        (array_agg(n.referrer ORDER BY n.ts))[1] AS referrer,
+        (array_agg(n.source ORDER BY n.ts))[1] AS source,
+        (array_agg(n.utm_source ORDER BY n.ts))[1] AS utm_source,
+        (array_agg(n.utm_medium ORDER BY n.ts))[1] AS utm_medium,
+        (array_agg(n.utm_campaign ORDER BY n.ts))[1] AS utm_campaign,
+        (array_agg(n.utm_content ORDER BY n.ts))[1] AS utm_content,
+        (array_agg(n.utm_term ORDER BY n.ts))[1] AS utm_term,
+        (array_agg(n.country ORDER BY n.ts))[1] AS country,
+        (array_agg(n.device ORDER BY n.ts))[1] AS device,
+        (array_agg(n.browser ORDER BY n.ts))[1] AS browser,
+        (array_agg(n.os ORDER BY n.ts))[1] AS os,
+        coalesce(array_agg(DISTINCT n.pathname) FILTER (WHERE n.name = 'pageview'), '{}') AS pages,
+        array_agg(DISTINCT n.name) AS names,
+        count(*) FILTER (WHERE n.name = 'pageview') AS pageviews,
+        count(*) AS events,
+        extract(epoch FROM max(n.ts) - min(n.ts))::bigint AS duration
+    FROM numbered n
+    GROUP BY n.visitor_id, n.day, n.session
+), valued AS (
+    SELECT s.*, CASE @dimension::text
+            WHEN 'entry_page' THEN s.entry_page WHEN 'source' THEN s.source WHEN 'referrer' THEN s.referrer
+            WHEN 'utm_source' THEN s.utm_source WHEN 'utm_medium' THEN s.utm_medium WHEN 'utm_campaign' THEN s.utm_campaign
+            WHEN 'utm_content' THEN s.utm_content WHEN 'utm_term' THEN s.utm_term WHEN 'country' THEN s.country
+            WHEN 'device' THEN s.device WHEN 'browser' THEN s.browser WHEN 'os' THEN s.os ELSE '' END AS value
+    FROM sessions s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM jsonb_array_elements(@filters::jsonb) f
+        CROSS JOIN LATERAL (SELECT CASE f->>'dimension'
+                WHEN 'page' THEN s.pages WHEN 'event_name' THEN s.names
+                WHEN 'entry_page' THEN ARRAY[s.entry_page] WHEN 'source' THEN ARRAY[s.source] WHEN 'referrer' THEN ARRAY[s.referrer]
+                WHEN 'utm_source' THEN ARRAY[s.utm_source] WHEN 'utm_medium' THEN ARRAY[s.utm_medium]
+                WHEN 'utm_campaign' THEN ARRAY[s.utm_campaign] WHEN 'utm_content' THEN ARRAY[s.utm_content]
+                WHEN 'utm_term' THEN ARRAY[s.utm_term] WHEN 'country' THEN ARRAY[s.country] WHEN 'device' THEN ARRAY[s.device]
+                WHEN 'browser' THEN ARRAY[s.browser] WHEN 'os' THEN ARRAY[s.os] END AS vals) v
+        -- A filter fails a session when a match is what its operator rules out.
+        WHERE (f->>'operator' IN ('is_not', 'contains_not')) = EXISTS (
+            SELECT 1 FROM unnest(v.vals) AS got (val), jsonb_array_elements_text(f->'values') AS want (val)
+            WHERE CASE WHEN f->>'operator' IN ('is', 'is_not') THEN got.val = want.val
+                       ELSE strpos(lower(got.val), lower(want.val)) > 0 END)
+    )
+), event_values AS (
+    SELECT k.day, k.visitor_id, k.session,
+        CASE WHEN @dimension::text = 'page' THEN CASE WHEN n.name = 'pageview' THEN n.pathname END ELSE n.name END AS value,
+        count(*) FILTER (WHERE n.name = 'pageview') AS pageviews, count(*) AS events
+    FROM numbered n JOIN valued k ON k.visitor_id = n.visitor_id AND k.day = n.day AND k.session = n.session
+    WHERE @dimension::text IN ('page', 'event_name')
+    GROUP BY 1, 2, 3, 4
+)
+SELECT k.day::date AS day, k.value::text AS value, count(DISTINCT k.visitor_id)::bigint AS visitors, count(*)::bigint AS visits,
+    sum(k.pageviews)::bigint AS pageviews, sum(k.events)::bigint AS events,
+    count(*) FILTER (WHERE k.events = 1 AND k.pageviews = 1)::bigint AS bounces, sum(k.duration)::bigint AS duration
+FROM valued k
+WHERE @dimension::text NOT IN ('page', 'event_name')
+GROUP BY k.day, k.value
+UNION ALL
+SELECT e.day::date, e.value::text, count(DISTINCT e.visitor_id)::bigint, count(*)::bigint, sum(e.pageviews)::bigint, sum(e.events)::bigint,
+    count(*) FILTER (WHERE k.events = 1 AND k.pageviews = 1)::bigint, sum(k.duration)::bigint
+FROM event_values e JOIN valued k ON k.visitor_id = e.visitor_id AND k.day = e.day AND k.session = e.session
+WHERE e.value IS NOT NULL
+GROUP BY e.day, e.value
+ORDER BY 1, 2;

@@ -54,3 +54,10 @@ func IsUniqueViolation(err error, constraint string) bool {
 	}
 	return constraint == "" || pgErr.ConstraintName == constraint
 }
+
+// IsQueryCanceled reports whether err is a statement cancelled by a
+// timeout (statement_timeout or a context deadline).
+func IsQueryCanceled(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &pgErr) && pgErr.Code == "57014"
+}

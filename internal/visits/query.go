@@ -124,7 +124,8 @@ type keyed struct {
 	sums   sums
 }
 
-// Query answers q from the rollups.
+// Query answers q from the rollups, or from raw events when it filters on
+// a dimension it does not group by.
 func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 	if err := q.validate(); err != nil {
 		return nil, err
@@ -137,14 +138,25 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 	if timeDim == "time:hour" && to.Sub(from) > 31*24*time.Hour {
 		return nil, hpa.Invalid(q.At+"dimensions", "time:hour needs a range of at most 31 days")
 	}
+	res := &Result{From: from, To: to}
+	if q.Compare {
+		res.CompareFrom, res.CompareTo = previousPeriod(from, to)
+	}
+	if q.crossFiltered(valueDim) {
+		earliest := from
+		if q.Compare {
+			earliest = res.CompareFrom
+		}
+		if err := s.checkRawRange(q, earliest); err != nil {
+			return nil, err
+		}
+	}
 	rows, err := s.groups(ctx, q, timeDim, valueDim, from, to)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{From: from, To: to}
 	var previous map[string]keyed
 	if q.Compare {
-		res.CompareFrom, res.CompareTo = previousPeriod(from, to)
 		prev, err := s.groups(ctx, q, timeDim, valueDim, res.CompareFrom, res.CompareTo)
 		if err != nil {
 			return nil, err
@@ -216,8 +228,12 @@ func splitDimensions(dims []string) (timeDim, valueDim string) {
 }
 
 // groups reads the rollups for one range and groups them by the query's
-// dimensions, filters applied.
+// dimensions, filters applied. A query filtering on a dimension it does not
+// group by is counted from raw events instead.
 func (s *Service) groups(ctx context.Context, q Query, timeDim, valueDim string, from, to time.Time) ([]keyed, error) {
+	if q.crossFiltered(valueDim) {
+		return s.filteredGroups(ctx, q, timeDim, valueDim, from, to)
+	}
 	only := q.onlyValues(valueDim)
 	end := to.AddDate(0, 0, 1)
 	var rows []keyed
@@ -264,30 +280,59 @@ func (s *Service) groups(ctx context.Context, q Query, timeDim, valueDim string,
 		if err != nil {
 			return nil, fmt.Errorf("read daily rollups: %w", err)
 		}
-		index := map[string]int{}
-		add := func(bucketStart time.Time, value string, v sums) {
-			dims := []string{bucketStart.Format(time.DateOnly)}
-			if valueDim != "" {
-				dims = append(dims, value)
-			}
-			key := strings.Join(dims, "\x00")
-			if i, ok := index[key]; ok {
-				rows[i].sums.add(v)
-				return
-			}
-			index[key] = len(rows)
-			rows = append(rows, keyed{dims: dims, bucket: bucketIndex(timeDim, from, bucketStart), sums: v})
+		days := make([]dayFigures, len(got))
+		for i, g := range got {
+			days[i] = dayFigures{g.Day, g.Value, sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration}}
 		}
-		if q.FillTime && valueDim == "" {
-			for d := bucketOf(timeDim, from); !d.After(to); d = nextBucket(timeDim, d) {
-				add(d, "", sums{})
-			}
-		}
-		for _, g := range got {
-			add(bucketOf(timeDim, g.Day), g.Value, sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration})
-		}
+		rows = q.groupDays(days, timeDim, valueDim, from, to)
 	}
 	return q.filter(rows, valueDim, timeDim != ""), nil
+}
+
+// dayFigures are one day's figures for one value of a dimension.
+type dayFigures struct {
+	day   time.Time
+	value string
+	sums  sums
+}
+
+// groupDays adds days up into the query's time buckets (or one bucket for
+// the whole range when it has no time dimension), per value.
+func (q Query) groupDays(days []dayFigures, timeDim, valueDim string, from, to time.Time) []keyed {
+	var rows []keyed
+	index := map[string]int{}
+	add := func(bucketStart time.Time, value string, v sums) {
+		dims := []string{}
+		if timeDim != "" {
+			dims = append(dims, bucketStart.Format(time.DateOnly))
+		}
+		if valueDim != "" {
+			dims = append(dims, value)
+		}
+		key := strings.Join(dims, "\x00")
+		if i, ok := index[key]; ok {
+			rows[i].sums.add(v)
+			return
+		}
+		index[key] = len(rows)
+		k := keyed{dims: dims, sums: v}
+		if timeDim != "" {
+			k.bucket = bucketIndex(timeDim, from, bucketStart)
+		}
+		rows = append(rows, k)
+	}
+	if q.FillTime && valueDim == "" && timeDim != "" {
+		for d := bucketOf(timeDim, from); !d.After(to); d = nextBucket(timeDim, d) {
+			add(d, "", sums{})
+		}
+	}
+	for _, d := range days {
+		add(bucketOf(timeDim, d.day), d.value, d.sums)
+	}
+	if timeDim == "" && valueDim == "" && len(rows) == 0 {
+		rows = append(rows, keyed{dims: []string{}})
+	}
+	return rows
 }
 
 func bucketOf(timeDim string, day time.Time) time.Time {
@@ -437,8 +482,8 @@ func (q *Query) validate() error {
 			return hpa.Invalid(loc+".operator", "use one of "+strings.Join(FilterOperators, ", "))
 		case !slices.Contains(Dimensions, f.Dimension):
 			return hpa.Invalid(loc+".dimension", "unknown dimension; use one of "+strings.Join(Dimensions, ", "))
-		case f.Dimension != valueDim:
-			return hpa.Invalid(loc+".dimension", "filter only on a dimension the query groups by (add it to dimensions)").WithReason("filter-needs-dimension")
+		case f.Dimension != valueDim && timeDim == "time:hour":
+			return hpa.Invalid(loc+".dimension", "time:hour cannot be combined with filters; use time:day").WithReason("too-many-dimensions")
 		case len(f.Values) == 0:
 			return hpa.Invalid(loc+".values", "give at least one value")
 		}

@@ -25,6 +25,8 @@ type Service struct {
 	buffer   *buffer
 	bots     *botTally
 	geo      *GeoIP
+	// rawQueryTimeout bounds queries counted from raw events.
+	rawQueryTimeout time.Duration
 	// writing is closed when the writer has stopped.
 	writing   chan struct{}
 	startOnce sync.Once
@@ -50,6 +52,8 @@ func NewService(pool *pgxpool.Pool, settings config.Visits, reg prometheus.Regis
 		buffer:   newBuffer(settings.BufferSize),
 		bots:     newBotTally(),
 		writing:  make(chan struct{}),
+
+		rawQueryTimeout: defaultRawQueryTimeout,
 	}
 	s.pages = newMemo(8192, s.parsePage)
 	s.refs = newMemo(4096, s.parseReferrer)
