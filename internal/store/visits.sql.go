@@ -205,29 +205,27 @@ WITH ev AS (
 ), numbered AS (
     SELECT ev.ts, ev.visitor_id, ev.name, ev.pathname, ev.referrer, ev.source, ev.utm_source, ev.utm_medium, ev.utm_campaign, ev.utm_content, ev.utm_term, ev.country, ev.device, ev.browser, ev.os, ev.day, ev.starts, sum(ev.starts) OVER (PARTITION BY ev.visitor_id, ev.day ORDER BY ev.ts ROWS UNBOUNDED PRECEDING) AS session
     FROM ev
-), sessions AS (
-    SELECT n.visitor_id, n.day, n.session,
-        coalesce((array_agg(n.pathname ORDER BY n.ts) FILTER (WHERE n.name = 'pageview'))[1], '') AS entry_page,
-        (array_agg(n.referrer ORDER BY n.ts))[1] AS referrer,
-        (array_agg(n.source ORDER BY n.ts))[1] AS source,
-        (array_agg(n.utm_source ORDER BY n.ts))[1] AS utm_source,
-        (array_agg(n.utm_medium ORDER BY n.ts))[1] AS utm_medium,
-        (array_agg(n.utm_campaign ORDER BY n.ts))[1] AS utm_campaign,
-        (array_agg(n.utm_content ORDER BY n.ts))[1] AS utm_content,
-        (array_agg(n.utm_term ORDER BY n.ts))[1] AS utm_term,
-        (array_agg(n.country ORDER BY n.ts))[1] AS country,
-        (array_agg(n.device ORDER BY n.ts))[1] AS device,
-        (array_agg(n.browser ORDER BY n.ts))[1] AS browser,
-        (array_agg(n.os ORDER BY n.ts))[1] AS os,
-        coalesce(array_agg(DISTINCT n.pathname) FILTER (WHERE n.name = 'pageview'), '{}') AS pages,
-        array_agg(DISTINCT n.name) AS names,
-        count(*) FILTER (WHERE n.name = 'pageview') AS pageviews,
-        count(*) AS events,
-        extract(epoch FROM max(n.ts) - min(n.ts))::bigint AS duration
+), firsts AS (
+    -- Each visit's first event, whose values are the visit's.
+    SELECT DISTINCT ON (n.visitor_id, n.day, n.session) n.visitor_id, n.day, n.session, n.referrer, n.source, n.utm_source,
+        n.utm_medium, n.utm_campaign, n.utm_content, n.utm_term, n.country, n.device, n.browser, n.os
     FROM numbered n
-    GROUP BY n.visitor_id, n.day, n.session
+    ORDER BY n.visitor_id, n.day, n.session, n.ts
+), sessions AS (
+    SELECT f.visitor_id, f.day, f.session, f.referrer, f.source, f.utm_source, f.utm_medium, f.utm_campaign, f.utm_content, f.utm_term, f.country, f.device, f.browser, f.os, a.entry_page, a.pages, a.names, a.pageviews, a.events, a.duration
+    FROM firsts f JOIN (
+        SELECT n.visitor_id, n.day, n.session,
+            coalesce((array_agg(n.pathname ORDER BY n.ts) FILTER (WHERE n.name = 'pageview'))[1], '') AS entry_page,
+            coalesce(array_agg(DISTINCT n.pathname) FILTER (WHERE n.name = 'pageview'), '{}') AS pages,
+            array_agg(DISTINCT n.name) AS names,
+            count(*) FILTER (WHERE n.name = 'pageview') AS pageviews,
+            count(*) AS events,
+            extract(epoch FROM max(n.ts) - min(n.ts))::bigint AS duration
+        FROM numbered n
+        GROUP BY n.visitor_id, n.day, n.session
+    ) a ON a.visitor_id = f.visitor_id AND a.day = f.day AND a.session = f.session
 ), valued AS (
-    SELECT s.visitor_id, s.day, s.session, s.entry_page, s.referrer, s.source, s.utm_source, s.utm_medium, s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.pages, s.names, s.pageviews, s.events, s.duration, CASE $4::text
+    SELECT s.visitor_id, s.day, s.session, s.referrer, s.source, s.utm_source, s.utm_medium, s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.entry_page, s.pages, s.names, s.pageviews, s.events, s.duration, CASE $4::text
             WHEN 'entry_page' THEN s.entry_page WHEN 'source' THEN s.source WHEN 'referrer' THEN s.referrer
             WHEN 'utm_source' THEN s.utm_source WHEN 'utm_medium' THEN s.utm_medium WHEN 'utm_campaign' THEN s.utm_campaign
             WHEN 'utm_content' THEN s.utm_content WHEN 'utm_term' THEN s.utm_term WHEN 'country' THEN s.country
@@ -251,7 +249,9 @@ WITH ev AS (
 ), event_values AS (
     SELECT k.day, k.visitor_id, k.session,
         CASE WHEN $4::text = 'page' THEN CASE WHEN n.name = 'pageview' THEN n.pathname END ELSE n.name END AS value,
-        count(*) FILTER (WHERE n.name = 'pageview') AS pageviews, count(*) AS events
+        count(*) FILTER (WHERE n.name = 'pageview') AS pageviews, count(*) AS events,
+        -- the visit's own figures, for its bounce and duration
+        min(k.pageviews) AS visit_pageviews, min(k.events) AS visit_events, min(k.duration) AS visit_duration
     FROM numbered n JOIN valued k ON k.visitor_id = n.visitor_id AND k.day = n.day AND k.session = n.session
     WHERE $4::text IN ('page', 'event_name')
     GROUP BY 1, 2, 3, 4
@@ -264,8 +264,8 @@ WHERE $4::text NOT IN ('page', 'event_name')
 GROUP BY k.day, k.value
 UNION ALL
 SELECT e.day::date, e.value::text, count(DISTINCT e.visitor_id)::bigint, count(*)::bigint, sum(e.pageviews)::bigint, sum(e.events)::bigint,
-    count(*) FILTER (WHERE k.events = 1 AND k.pageviews = 1)::bigint, sum(k.duration)::bigint
-FROM event_values e JOIN valued k ON k.visitor_id = e.visitor_id AND k.day = e.day AND k.session = e.session
+    count(*) FILTER (WHERE e.visit_events = 1 AND e.visit_pageviews = 1)::bigint, sum(e.visit_duration)::bigint
+FROM event_values e
 WHERE e.value IS NOT NULL
 GROUP BY e.day, e.value
 ORDER BY 1, 2
