@@ -206,28 +206,35 @@ func TestOneOffGiftWithGiftAidFromCheckoutToClaim(t *testing.T) {
 	}
 }
 
-// A member who gives while signed in sees the gift in their own history;
-// nobody else's.
-func TestMembersSeeTheirOwnGifts(t *testing.T) {
-	srv := startGiving(t, nil)
-	member := srv.MemberToken(t, "giver@example.org")
-	other := srv.MemberToken(t, "other@example.org")
-	r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/donations/checkout", Token: member,
-		Body: map[string]any{"amount_pence": 1200, "currency": "GBP", "frequency": "one_off", "campaign": "website"}})
+// memberGives checks out body with a member token and has Stripe confirm
+// the payment (customer cus_<ref>, payment pi_<ref>).
+func memberGives(t *testing.T, srv *apitest.Server, token string, body map[string]any, email, name, ref string) {
+	t.Helper()
+	r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/donations/checkout", Token: token, Body: body})
 	if r.StatusCode != http.StatusCreated {
 		t.Fatalf("member checkout: %d %s", r.StatusCode, r.Body)
 	}
 	var c checkoutResult
 	r.JSON(t, &c)
 	sendEvent(t, srv, stripemock.Event(newEventID(), "checkout.session.completed", time.Now(),
-		checkoutCompleted(c.CheckoutID, "website", 1200, "giver@example.org", "Giver", "cus_giver", "pi_giver")))
+		checkoutCompleted(c.CheckoutID, body["campaign"].(string), int64(body["amount_pence"].(int)), email, name, "cus_"+ref, "pi_"+ref)))
+}
+
+// A member who gives while signed in sees the gift in their own history;
+// nobody else's.
+func TestMembersSeeTheirOwnGifts(t *testing.T) {
+	srv := startGiving(t, nil)
+	member := srv.MemberToken(t, "giver@example.org")
+	other := srv.MemberToken(t, "other@example.org")
+	memberGives(t, srv, member, map[string]any{"amount_pence": 1200, "currency": "GBP", "frequency": "one_off", "campaign": "website"},
+		"giver@example.org", "Giver", "giver")
 	var mine struct {
 		Donations []struct {
 			AmountPence int64  `json:"amount_pence"`
 			Campaign    string `json:"campaign"`
 		}
 	}
-	r = srv.Do(apitest.Request{Path: "/v1/me/donations", Token: member})
+	r := srv.Do(apitest.Request{Path: "/v1/me/donations", Token: member})
 	r.JSON(t, &mine)
 	if r.StatusCode != http.StatusOK || len(mine.Donations) != 1 || mine.Donations[0].AmountPence != 1200 || mine.Donations[0].Campaign != "website" {
 		t.Fatalf("my donations: %d %s", r.StatusCode, r.Body)
@@ -304,15 +311,8 @@ func TestMembersManageTheirOwnGiftAidAndStatements(t *testing.T) {
 	srv := startGiving(t, nil)
 	member := srv.MemberToken(t, "aidan@example.org")
 	other := srv.MemberToken(t, "nosy@example.org")
-	r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/donations/checkout", Token: member,
-		Body: map[string]any{"amount_pence": 2000, "currency": "GBP", "frequency": "one_off", "campaign": "general", "gift_aid": giftAid("Aidan", "Giver", "this_and_future")}})
-	if r.StatusCode != http.StatusCreated {
-		t.Fatalf("member checkout: %d %s", r.StatusCode, r.Body)
-	}
-	var c checkoutResult
-	r.JSON(t, &c)
-	sendEvent(t, srv, stripemock.Event(newEventID(), "checkout.session.completed", time.Now(),
-		checkoutCompleted(c.CheckoutID, "general", 2000, "aidan@example.org", "Aidan Giver", "cus_aidan", "pi_aidan")))
+	memberGives(t, srv, member, map[string]any{"amount_pence": 2000, "currency": "GBP", "frequency": "one_off", "campaign": "general",
+		"gift_aid": giftAid("Aidan", "Giver", "this_and_future")}, "aidan@example.org", "Aidan Giver", "aidan")
 
 	var mine []struct {
 		ID          string     `json:"id"`
@@ -320,7 +320,7 @@ func TestMembersManageTheirOwnGiftAidAndStatements(t *testing.T) {
 		Scope       string     `json:"scope"`
 		CancelledAt *time.Time `json:"cancelled_at"`
 	}
-	r = srv.Do(apitest.Request{Path: "/v1/me/gift-aid-declarations", Token: member})
+	r := srv.Do(apitest.Request{Path: "/v1/me/gift-aid-declarations", Token: member})
 	r.JSON(t, &mine)
 	if r.StatusCode != http.StatusOK || len(mine) != 1 || mine[0].FirstName != "Aidan" || mine[0].Scope != "this_and_future" || mine[0].CancelledAt != nil {
 		t.Fatalf("my declarations: %d %s", r.StatusCode, r.Body)
