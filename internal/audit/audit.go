@@ -77,9 +77,9 @@ func RecordAs(ctx context.Context, db store.DBTX, actor Actor, e Event) error {
 		ActorType:  actor.Type,
 		ActorID:    actorID,
 		Action:     e.Action,
-		TargetType: optional(e.TargetType),
-		TargetID:   optional(e.TargetID),
-		RequestID:  optional(logging.RequestID(ctx)),
+		TargetType: store.NullText(e.TargetType),
+		TargetID:   store.NullText(e.TargetID),
+		RequestID:  store.NullText(logging.RequestID(ctx)),
 		Details:    details,
 	})
 	if err != nil {
@@ -124,7 +124,7 @@ func List(ctx context.Context, db store.DBTX, f Filter) ([]Entry, error) {
 	if f.ActorID != uuid.Nil {
 		p.ActorID = &f.ActorID
 	}
-	p.Action, p.TargetType, p.TargetID = optional(f.Action), optional(f.TargetType), optional(f.TargetID)
+	p.Action, p.TargetType, p.TargetID = store.NullText(f.Action), store.NullText(f.TargetType), store.NullText(f.TargetID)
 	if !f.Since.IsZero() {
 		p.Since = &f.Since
 	}
@@ -138,7 +138,7 @@ func List(ctx context.Context, db store.DBTX, f Filter) ([]Entry, error) {
 	out := make([]Entry, 0, len(rows))
 	for _, r := range rows {
 		e := Entry{ID: r.ID, OccurredAt: r.OccurredAt, Actor: Actor{Type: r.ActorType}, Action: r.Action,
-			TargetType: deref(r.TargetType), TargetID: deref(r.TargetID), RequestID: deref(r.RequestID)}
+			TargetType: store.Text(r.TargetType), TargetID: store.Text(r.TargetID), RequestID: store.Text(r.RequestID)}
 		if r.ActorID != nil {
 			e.Actor.ID = *r.ActorID
 		}
@@ -148,20 +148,6 @@ func List(ctx context.Context, db store.DBTX, f Filter) ([]Entry, error) {
 		out = append(out, e)
 	}
 	return out, nil
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // Log reads the audit log through db.

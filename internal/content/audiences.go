@@ -59,7 +59,7 @@ func (s *Service) listAudiences(ctx context.Context, db store.DBTX, now time.Tim
 	}
 	out := make([]Audience, len(rows))
 	for i, r := range rows {
-		out[i] = Audience{ID: r.ID, Key: r.Key, Name: r.Name, Message: r.Message, PageSlug: deref(r.PageSlug),
+		out[i] = Audience{ID: r.ID, Key: r.Key, Name: r.Name, Message: r.Message, PageSlug: store.Text(r.PageSlug),
 			PagePublic: r.PagePublic, Position: r.Position, Version: r.Version, UpdatedAt: r.UpdatedAt.UTC()}
 	}
 	return out, nil
@@ -89,7 +89,7 @@ func (s *Service) AudienceForEditing(ctx context.Context, key string) (*Audience
 	if err != nil {
 		return nil, fmt.Errorf("load audience: %w", err)
 	}
-	return &Audience{ID: r.ID, Key: r.Key, Name: r.Name, Message: r.Message, PageSlug: deref(r.PageSlug),
+	return &Audience{ID: r.ID, Key: r.Key, Name: r.Name, Message: r.Message, PageSlug: store.Text(r.PageSlug),
 		PagePublic: r.PagePublic, Position: r.Position, Version: r.Version, UpdatedAt: r.UpdatedAt.UTC()}, nil
 }
 
@@ -106,7 +106,7 @@ func (s *Service) CreateAudience(ctx context.Context, f AudienceFields) (*Audien
 	if f.Key == nil || f.Name == nil {
 		return nil, hpa.Invalid("body", "key and name are required")
 	}
-	if err := validateAudience(*f.Key, *f.Name, deref(f.Message)); err != nil {
+	if err := validateAudience(*f.Key, *f.Name, store.Text(f.Message)); err != nil {
 		return nil, err
 	}
 	err := s.write(ctx, func(tx pgx.Tx) error {
@@ -123,7 +123,7 @@ func (s *Service) CreateAudience(ctx context.Context, f AudienceFields) (*Audien
 			position = &next
 		}
 		row, err := store.Q.AudienceInsert(ctx, tx, store.AudienceInsertParams{Key: *f.Key, Name: *f.Name,
-			Message: deref(f.Message), PageID: pageID, Position: *position})
+			Message: store.Text(f.Message), PageID: pageID, Position: *position})
 		if store.IsUniqueViolation(err, "audiences_key_key") {
 			return audienceKeyTaken(*f.Key)
 		}

@@ -183,7 +183,7 @@ type Enquiry struct {
 }
 
 func enquiryFromRow(r store.Enquiry) *Enquiry {
-	return &Enquiry{ID: r.ID, Name: r.Name, Email: r.Email, Audience: deref(r.Audience), Topic: r.Topic, Message: r.Message,
+	return &Enquiry{ID: r.ID, Name: r.Name, Email: r.Email, Audience: store.Text(r.Audience), Topic: r.Topic, Message: r.Message,
 		ReplyConsent: r.ReplyConsent, Status: r.Status, AssignedTo: r.AssignedTo, HandledBy: r.HandledBy, HandledAt: utc(r.HandledAt),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 }

@@ -52,7 +52,7 @@ func (e *Enquiries) List(ctx context.Context, f EnquiryFilter) ([]Enquiry, *Enqu
 				next = &EnquiryCursor{CreatedAt: rows[i-1].CreatedAt, ID: rows[i-1].ID}
 				break
 			}
-			out = append(out, Enquiry{ID: r.ID, Name: r.Name, Email: r.Email, Audience: deref(r.Audience), Topic: r.Topic,
+			out = append(out, Enquiry{ID: r.ID, Name: r.Name, Email: r.Email, Audience: store.Text(r.Audience), Topic: r.Topic,
 				ReplyConsent: r.ReplyConsent, Status: r.Status, AssignedTo: r.AssignedTo, HandledAt: utc(r.HandledAt), CreatedAt: r.CreatedAt.UTC()})
 		}
 		return audit.Record(ctx, tx, audit.Event{Action: "enquiry.list", TargetType: "enquiry",

@@ -61,8 +61,8 @@ func (s *Service) listMenus(ctx context.Context, db store.DBTX, now time.Time) (
 		menus[m] = []NavigationItem{}
 	}
 	for _, r := range rows {
-		menus[Menu(r.Menu)] = append(menus[Menu(r.Menu)], NavigationItem{Label: r.Label, PageSlug: deref(r.PageSlug),
-			URL: deref(r.Url), PagePublic: r.PagePublic})
+		menus[Menu(r.Menu)] = append(menus[Menu(r.Menu)], NavigationItem{Label: r.Label, PageSlug: store.Text(r.PageSlug),
+			URL: store.Text(r.Url), PagePublic: r.PagePublic})
 	}
 	return menus, nil
 }
@@ -145,7 +145,7 @@ func (s *Service) listCallsToAction(ctx context.Context, db store.DBTX, now time
 	out := make([]CallToAction, len(rows))
 	for i, r := range rows {
 		out[i] = CallToAction{Key: r.Key, Title: r.Title, Text: r.Text, ButtonLabel: r.ButtonLabel,
-			PageSlug: deref(r.PageSlug), URL: deref(r.Url), PagePublic: r.PagePublic}
+			PageSlug: store.Text(r.PageSlug), URL: store.Text(r.Url), PagePublic: r.PagePublic}
 	}
 	return out, nil
 }

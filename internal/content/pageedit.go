@@ -182,7 +182,7 @@ func (s *Service) RestoreRevision(ctx context.Context, slug string, number int32
 		if err != nil {
 			return PageFields{}, nil, fmt.Errorf("load revision: %w", err)
 		}
-		image := deref(rev.SocialImageUrl)
+		image := store.Text(rev.SocialImageUrl)
 		return PageFields{Title: &rev.Title, Summary: &rev.Summary, Body: &rev.BodyMarkdown,
 			MetaDescription: &rev.MetaDescription, SocialImageURL: &image}, &number, nil
 	})

@@ -73,7 +73,7 @@ func pageFromRow(r store.Page) (*Page, error) {
 	}
 	p := &Page{
 		ID: r.ID, Slug: r.Slug, Title: r.Title, Summary: r.Summary, BodyMarkdown: r.BodyMarkdown, BodyHTML: r.BodyHtml,
-		Headings: headings, MetaDescription: r.MetaDescription, SocialImageURL: deref(r.SocialImageUrl),
+		Headings: headings, MetaDescription: r.MetaDescription, SocialImageURL: store.Text(r.SocialImageUrl),
 		Status: Status(r.Status), PublishAt: utc(r.PublishAt), AuthorID: r.AuthorID, UpdatedBy: r.UpdatedBy,
 		Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), bodyText: r.BodyText,
 	}
@@ -190,7 +190,7 @@ func (s *Service) PublishedPages(ctx context.Context, after *PageCursor, limit i
 				break
 			}
 			list.Items = append(list.Items, PageSummary{ID: r.ID, Slug: r.Slug, Title: r.Title, Summary: r.Summary,
-				MetaDescription: r.MetaDescription, SocialImageURL: deref(r.SocialImageUrl), PublishedAt: r.PublishAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()})
+				MetaDescription: r.MetaDescription, SocialImageURL: store.Text(r.SocialImageUrl), PublishedAt: r.PublishAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()})
 		}
 		list.Version = versionOf(list)
 		return list, nil

@@ -73,7 +73,7 @@ func (s *Service) Revision(ctx context.Context, slug string, number int32) (*Rev
 		RevisionInfo: RevisionInfo{Number: r.Number, Status: Status(r.Status), ChangedFields: r.ChangedFields,
 			RestoredFrom: r.RestoredFrom, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC()},
 		Slug: r.Slug, Title: r.Title, Summary: r.Summary, BodyMarkdown: r.BodyMarkdown, MetaDescription: r.MetaDescription,
-		SocialImageURL: deref(r.SocialImageUrl), PublishAt: utc(r.PublishAt),
+		SocialImageURL: store.Text(r.SocialImageUrl), PublishAt: utc(r.PublishAt),
 	}, nil
 }
 

@@ -111,9 +111,9 @@ func (s *Service) loadSite(ctx context.Context, db store.DBTX) (*Site, error) {
 		Description:          row.Description,
 		RestorativeQuestions: row.RestorativeQuestions,
 		AudiencesIntro:       row.AudiencesIntro,
-		ContactEmail:         deref(row.ContactEmail),
-		CharityNumber:        deref(row.CharityNumber),
-		RegisteredIn:         deref(row.RegisteredIn),
+		ContactEmail:         store.Text(row.ContactEmail),
+		CharityNumber:        store.Text(row.CharityNumber),
+		RegisteredIn:         store.Text(row.RegisteredIn),
 		Audiences:            publicAudiences(audiences),
 		CallsToAction:        publicCallsToAction(ctas),
 		Navigation:           publicMenus(menus),
@@ -210,13 +210,6 @@ func versionOf(v any) string {
 	}
 	sum := sha256.Sum256(b)
 	return base64.RawURLEncoding.EncodeToString(sum[:12])
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 func emptyAsNil(s *string) *string {

@@ -57,7 +57,7 @@ type DonorCursor struct {
 // ListDonors returns donors newest first, optionally the one with an
 // email, audit-logged.
 func (s *Service) ListDonors(ctx context.Context, email string, before *DonorCursor, limit int) ([]Donor, error) {
-	p := store.DonorListParams{Email: nonEmpty(email), PageSize: int32(limit)}
+	p := store.DonorListParams{Email: store.NullText(email), PageSize: int32(limit)}
 	if before != nil {
 		p.BeforeCreated, p.BeforeID = &before.CreatedAt, &before.ID
 	}
@@ -70,7 +70,7 @@ func (s *Service) ListDonors(ctx context.Context, email string, before *DonorCur
 	}
 	out := make([]Donor, len(rows))
 	for i, r := range rows {
-		out[i] = Donor{ID: r.ID, Email: deref(r.Email), Name: r.Name, StripeCustomerID: deref(r.StripeCustomerID), MemberID: r.MemberID,
+		out[i] = Donor{ID: r.ID, Email: store.Text(r.Email), Name: r.Name, StripeCustomerID: store.Text(r.StripeCustomerID), MemberID: r.MemberID,
 			GiftCount: r.GiftCount, TotalPence: r.TotalPence, Monthly: r.Monthly, CreatedAt: r.CreatedAt}
 	}
 	return out, nil
@@ -97,7 +97,7 @@ func (s *Service) GetDonor(ctx context.Context, id uuid.UUID) (*Donor, []Subscri
 	if err := audit.Record(ctx, s.db, audit.Event{Action: "donor.read", TargetType: "donor", TargetID: id.String()}); err != nil {
 		return nil, nil, nil, err
 	}
-	d := &Donor{ID: r.ID, Email: deref(r.Email), Name: r.Name, StripeCustomerID: deref(r.StripeCustomerID), MemberID: r.MemberID, CreatedAt: r.CreatedAt}
+	d := &Donor{ID: r.ID, Email: store.Text(r.Email), Name: r.Name, StripeCustomerID: store.Text(r.StripeCustomerID), MemberID: r.MemberID, CreatedAt: r.CreatedAt}
 	outSubs := make([]Subscription, len(subs))
 	for i, sub := range subs {
 		outSubs[i] = subscriptionFrom(sub)

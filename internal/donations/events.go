@@ -225,14 +225,14 @@ func (s *Service) onChargeRefunded(ctx context.Context, ev *stripe.Event) (effec
 	}
 	pi := idOf(ch.PaymentIntent)
 	return func(ctx context.Context, tx pgx.Tx) (string, error) {
-		d, err := store.Q.DonationFindByStripe(ctx, tx, store.DonationFindByStripeParams{PaymentIntentID: nonEmpty(pi), ChargeID: nonEmpty(ch.ID)})
+		d, err := store.Q.DonationFindByStripe(ctx, tx, store.DonationFindByStripeParams{PaymentIntentID: store.NullText(pi), ChargeID: store.NullText(ch.ID)})
 		if store.IsNotFound(err) {
 			return firstNonEmpty(pi, ch.ID), nil
 		}
 		if err != nil {
 			return "", err
 		}
-		updated, err := store.Q.DonationSetStripeRefunded(ctx, tx, store.DonationSetStripeRefundedParams{ID: d.ID, RefundedPence: ch.AmountRefunded, ChargeID: nonEmpty(ch.ID)})
+		updated, err := store.Q.DonationSetStripeRefunded(ctx, tx, store.DonationSetStripeRefundedParams{ID: d.ID, RefundedPence: ch.AmountRefunded, ChargeID: store.NullText(ch.ID)})
 		if err != nil {
 			return "", err
 		}
@@ -249,7 +249,7 @@ func (s *Service) onDisputeCreated(ctx context.Context, ev *stripe.Event) (effec
 	}
 	pi, charge := idOf(dispute.PaymentIntent), idOf(dispute.Charge)
 	return func(ctx context.Context, tx pgx.Tx) (string, error) {
-		d, err := store.Q.DonationFindByStripe(ctx, tx, store.DonationFindByStripeParams{PaymentIntentID: nonEmpty(pi), ChargeID: nonEmpty(charge)})
+		d, err := store.Q.DonationFindByStripe(ctx, tx, store.DonationFindByStripeParams{PaymentIntentID: store.NullText(pi), ChargeID: store.NullText(charge)})
 		if store.IsNotFound(err) {
 			return firstNonEmpty(pi, charge), nil
 		}

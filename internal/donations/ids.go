@@ -27,13 +27,6 @@ func parseMetaID(raw string) *uuid.UUID {
 	return &id
 }
 
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 func firstNonEmpty(values ...string) string {
 	for _, v := range values {
 		if v != "" {

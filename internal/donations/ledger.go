@@ -42,18 +42,11 @@ type Donation struct {
 }
 
 func donationFrom(r store.DonationListRow) Donation {
-	return Donation{ID: r.ID, DonorID: r.DonorID, DonorEmail: deref(r.DonorEmail), DonorName: deref(r.DonorName), Campaign: r.CampaignSlug,
+	return Donation{ID: r.ID, DonorID: r.DonorID, DonorEmail: store.Text(r.DonorEmail), DonorName: store.Text(r.DonorName), Campaign: r.CampaignSlug,
 		AmountPence: r.AmountPence, RefundedPence: r.RefundedPence, FeePence: r.FeePence, Currency: r.Currency, Channel: r.Channel, Method: r.Method,
-		Frequency: r.Frequency, Status: r.Status, DisputeStatus: deref(r.DisputeStatus), StripePaymentIntentID: deref(r.StripePaymentIntentID),
-		StripeChargeID: deref(r.StripeChargeID), StripeInvoiceID: deref(r.StripeInvoiceID), SubscriptionID: r.SubscriptionID,
+		Frequency: r.Frequency, Status: r.Status, DisputeStatus: store.Text(r.DisputeStatus), StripePaymentIntentID: store.Text(r.StripePaymentIntentID),
+		StripeChargeID: store.Text(r.StripeChargeID), StripeInvoiceID: store.Text(r.StripeInvoiceID), SubscriptionID: r.SubscriptionID,
 		GiftAidDeclarationID: r.GiftAidDeclarationID, GiftAidClaimID: r.GiftAidClaimID, Reference: r.Reference, PaidAt: r.PaidAt, CreatedAt: r.CreatedAt}
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // Filter narrows a list of donations. From and To bound paid_at.
@@ -76,8 +69,8 @@ type Cursor struct {
 }
 
 func (f Filter) params() store.DonationListParams {
-	p := store.DonationListParams{FromTime: f.From, ToTime: f.To, Campaign: nonEmpty(f.Campaign), Channel: nonEmpty(f.Channel),
-		Status: nonEmpty(f.Status), Frequency: nonEmpty(f.Frequency), DonorID: f.DonorID, PageSize: int32(f.Limit)}
+	p := store.DonationListParams{FromTime: f.From, ToTime: f.To, Campaign: store.NullText(f.Campaign), Channel: store.NullText(f.Channel),
+		Status: store.NullText(f.Status), Frequency: store.NullText(f.Frequency), DonorID: f.DonorID, PageSize: int32(f.Limit)}
 	if p.FromTime.IsZero() {
 		p.FromTime = time.Unix(0, 0)
 	}
@@ -135,7 +128,7 @@ func (s *Service) GetDonation(ctx context.Context, id uuid.UUID) (*Donation, []R
 	d := donationFrom(store.DonationListRow(row))
 	out := make([]Refund, len(refunds))
 	for i, r := range refunds {
-		out[i] = Refund{ID: r.ID, StripeRefundID: deref(r.StripeRefundID), AmountPence: r.AmountPence, Reason: r.Reason, Note: r.Note, CreatedAt: r.CreatedAt}
+		out[i] = Refund{ID: r.ID, StripeRefundID: store.Text(r.StripeRefundID), AmountPence: r.AmountPence, Reason: r.Reason, Note: r.Note, CreatedAt: r.CreatedAt}
 	}
 	return &d, out, nil
 }
@@ -286,7 +279,7 @@ func (s *Service) RefundDonation(ctx context.Context, id uuid.UUID, amount int64
 		if _, err := store.Q.DonationAddRefund(ctx, tx, store.DonationAddRefundParams{ID: id, AmountPence: amount}); err != nil {
 			return err
 		}
-		if _, err := store.Q.RefundInsert(ctx, tx, store.RefundInsertParams{DonationID: id, StripeRefundID: nonEmpty(refundID), AmountPence: amount,
+		if _, err := store.Q.RefundInsert(ctx, tx, store.RefundInsertParams{DonationID: id, StripeRefundID: store.NullText(refundID), AmountPence: amount,
 			Reason: reason, Note: note, CreatedBy: &by}); err != nil {
 			return err
 		}

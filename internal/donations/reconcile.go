@@ -123,7 +123,7 @@ func (s *Service) Reconcile(ctx context.Context, start, end time.Time, trigger s
 		}
 		matched[i] = true
 		d := ledger[i]
-		pi = firstNonEmpty(pi, deref(d.StripePaymentIntentID))
+		pi = firstNonEmpty(pi, store.Text(d.StripePaymentIntentID))
 		if d.AmountPence != ch.Amount {
 			l, st := d.AmountPence, ch.Amount
 			rep.Differences = append(rep.Differences, Difference{Kind: AmountMismatch, DonationID: d.ID.String(), StripeChargeID: ch.ID, StripePaymentIntentID: pi,
@@ -143,8 +143,8 @@ func (s *Service) Reconcile(ctx context.Context, start, end time.Time, trigger s
 			continue // Stripe created the charge just outside the period
 		}
 		amount := d.AmountPence
-		rep.Differences = append(rep.Differences, Difference{Kind: MissingInStripe, DonationID: d.ID.String(), StripeChargeID: deref(d.StripeChargeID),
-			StripePaymentIntentID: deref(d.StripePaymentIntentID), LedgerPence: &amount,
+		rep.Differences = append(rep.Differences, Difference{Kind: MissingInStripe, DonationID: d.ID.String(), StripeChargeID: store.Text(d.StripeChargeID),
+			StripePaymentIntentID: store.Text(d.StripePaymentIntentID), LedgerPence: &amount,
 			Detail: fmt.Sprintf("the ledger's gift %s for %d pence has no succeeded Stripe payment", d.ID, amount)})
 	}
 	if err := s.storeReport(ctx, rep); err != nil {

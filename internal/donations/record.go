@@ -55,8 +55,8 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 		return err
 	}
 	d, err := store.Q.DonationInsertStripe(ctx, tx, store.DonationInsertStripeParams{DonorID: donorID, CampaignID: campaignID, AmountPence: p.AmountPence,
-		Method: "stripe", Frequency: p.Frequency, StripePaymentIntentID: nonEmpty(p.PaymentIntentID),
-		StripeInvoiceID: nonEmpty(p.InvoiceID), StripeChargeID: nonEmpty(p.ChargeID), StripeSessionID: nonEmpty(p.SessionID),
+		Method: "stripe", Frequency: p.Frequency, StripePaymentIntentID: store.NullText(p.PaymentIntentID),
+		StripeInvoiceID: store.NullText(p.InvoiceID), StripeChargeID: store.NullText(p.ChargeID), StripeSessionID: store.NullText(p.SessionID),
 		SubscriptionID: p.SubscriptionID, CheckoutID: c.id, GiftAidDeclarationID: c.declarationID, PaidAt: p.PaidAt})
 	if store.IsNotFound(err) {
 		s.logger.InfoContext(ctx, "stripe payment already in the ledger", "payment_intent", p.PaymentIntentID, "invoice", p.InvoiceID)
@@ -101,7 +101,7 @@ func (s *Service) donorFor(ctx context.Context, tx pgx.Tx, d donorDetails, membe
 	}
 	switch {
 	case email != "" && len(email) <= 254:
-		row, err := store.Q.DonorUpsertByEmail(ctx, tx, store.DonorUpsertByEmailParams{Email: &email, Name: name, StripeCustomerID: nonEmpty(d.CustomerID), MemberID: memberID})
+		row, err := store.Q.DonorUpsertByEmail(ctx, tx, store.DonorUpsertByEmailParams{Email: &email, Name: name, StripeCustomerID: store.NullText(d.CustomerID), MemberID: memberID})
 		if err != nil {
 			return nil, fmt.Errorf("upsert donor: %w", err)
 		}

@@ -143,10 +143,10 @@ func (d *Details) validate(now time.Time) error {
 
 func fromRow(r store.Opportunity) *Opportunity {
 	o := &Opportunity{ID: r.ID, Kind: r.Kind, Title: r.Title, Summary: r.Summary, Description: r.Description, DescriptionHTML: r.DescriptionHtml,
-		OrganiserName: r.OrganiserName, OrganisationID: r.OrganisationID, Audiences: r.Audiences, Online: r.Online, Location: deref(r.Location),
-		StartsAt: r.StartsAt, EndsAt: r.EndsAt, ClosesAt: r.ClosesAt, TimeZone: r.TimeZone, ExternalURL: deref(r.ExternalUrl),
-		EthicsReference: deref(r.EthicsReference), ContactName: deref(r.ContactName), ContactEmail: deref(r.ContactEmail),
-		HPAContactID: r.HpaContactID, Status: r.Status, ReviewNote: deref(r.ReviewNote), PublishedAt: r.PublishedAt,
+		OrganiserName: r.OrganiserName, OrganisationID: r.OrganisationID, Audiences: r.Audiences, Online: r.Online, Location: store.Text(r.Location),
+		StartsAt: r.StartsAt, EndsAt: r.EndsAt, ClosesAt: r.ClosesAt, TimeZone: r.TimeZone, ExternalURL: store.Text(r.ExternalUrl),
+		EthicsReference: store.Text(r.EthicsReference), ContactName: store.Text(r.ContactName), ContactEmail: store.Text(r.ContactEmail),
+		HPAContactID: r.HpaContactID, Status: r.Status, ReviewNote: store.Text(r.ReviewNote), PublishedAt: r.PublishedAt,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if r.Capacity != nil {
 		c := int(*r.Capacity)
@@ -167,20 +167,6 @@ func (s *Service) get(ctx context.Context, db store.DBTX, id uuid.UUID) (store.O
 }
 
 var errNotFound = hpa.Errorf(hpa.ENOTFOUND, "no opportunity with that ID")
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
 
 func capacity(c *int) *int32 {
 	if c == nil {

@@ -25,7 +25,7 @@ type Outcome struct {
 }
 
 func outcomeFromRow(r store.OpportunityOutcome) Outcome {
-	return Outcome{ID: r.ID, OpportunityID: r.OpportunityID, Summary: r.Summary, Link: deref(r.Link), PublishedAt: r.PublishedAt, CreatedAt: r.CreatedAt}
+	return Outcome{ID: r.ID, OpportunityID: r.OpportunityID, Summary: r.Summary, Link: store.Text(r.Link), PublishedAt: r.PublishedAt, CreatedAt: r.CreatedAt}
 }
 
 // ReportOutcome records an outcome for an opportunity: by its organiser
@@ -49,7 +49,7 @@ func (s *Service) ReportOutcome(ctx context.Context, id uuid.UUID, owner *uuid.U
 		if row.Status != StatusPublished && row.Status != StatusClosed {
 			return hpa.Errorf(hpa.ECONFLICT, "outcomes are for opportunities that ran").WithReason("not-published")
 		}
-		oc, err := store.Q.OutcomeInsert(ctx, tx, store.OutcomeInsertParams{OpportunityID: id, Summary: summary, Link: optional(link)})
+		oc, err := store.Q.OutcomeInsert(ctx, tx, store.OutcomeInsertParams{OpportunityID: id, Summary: summary, Link: store.NullText(link)})
 		if err != nil {
 			return fmt.Errorf("report outcome: %w", err)
 		}

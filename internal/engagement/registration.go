@@ -316,7 +316,7 @@ func (s *Service) openRegistration(r store.Registration, withAccess bool) (*Regi
 	if err != nil {
 		return nil, err
 	}
-	out := &Registration{ID: r.ID, OpportunityID: r.OpportunityID, MemberID: r.MemberID, Name: deref(r.Name), Email: email, Status: r.Status,
+	out := &Registration{ID: r.ID, OpportunityID: r.OpportunityID, MemberID: r.MemberID, Name: store.Text(r.Name), Email: email, Status: r.Status,
 		ShareWithOrganiser: r.ShareWithOrganiser, CreatedAt: r.CreatedAt}
 	if withAccess {
 		if out.AccessibilityNeeds, err = s.ring.OpenString(r.AccessibilitySealed, accessibilityContext(r.ID)); err != nil {

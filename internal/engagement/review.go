@@ -59,7 +59,7 @@ func (s *Service) Review(ctx context.Context, id uuid.UUID, action, note string)
 		if action == ActionPublish && row.ClosesAt != nil && !row.ClosesAt.After(s.now()) {
 			return hpa.Errorf(hpa.ECONFLICT, "it closed already; change its dates first").WithReason("already-closed")
 		}
-		row, err = store.Q.OpportunitySetStatus(ctx, tx, store.OpportunitySetStatusParams{ID: id, Status: t.to, ReviewNote: optional(note)})
+		row, err = store.Q.OpportunitySetStatus(ctx, tx, store.OpportunitySetStatusParams{ID: id, Status: t.to, ReviewNote: store.NullText(note)})
 		if err != nil {
 			return fmt.Errorf("review: %w", err)
 		}

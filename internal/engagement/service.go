@@ -81,9 +81,9 @@ func (s *Service) Create(ctx context.Context, by Submitter, d Details) (*Opportu
 		}
 		row, err := store.Q.OpportunityInsert(ctx, tx, store.OpportunityInsertParams{
 			Kind: d.Kind, Title: d.Title, Summary: d.Summary, Description: d.Description, DescriptionHtml: html, OrganiserName: d.OrganiserName,
-			OrganisationID: by.OrganisationID, Audiences: nonNil(d.Audiences), Online: d.Online, Location: optional(d.Location),
-			StartsAt: d.StartsAt, EndsAt: d.EndsAt, ClosesAt: d.ClosesAt, Capacity: capacity(d.Capacity), ExternalUrl: optional(d.ExternalURL),
-			EthicsReference: optional(d.EthicsReference), ContactName: optional(d.ContactName), ContactEmail: optional(d.ContactEmail),
+			OrganisationID: by.OrganisationID, Audiences: nonNil(d.Audiences), Online: d.Online, Location: store.NullText(d.Location),
+			StartsAt: d.StartsAt, EndsAt: d.EndsAt, ClosesAt: d.ClosesAt, Capacity: capacity(d.Capacity), ExternalUrl: store.NullText(d.ExternalURL),
+			EthicsReference: store.NullText(d.EthicsReference), ContactName: store.NullText(d.ContactName), ContactEmail: store.NullText(d.ContactEmail),
 			HpaContactID: d.HPAContactID, Status: status, SubmittedByKey: by.KeyID, CreatedBy: by.StaffID,
 		})
 		if err != nil {
@@ -129,9 +129,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, owner *uuid.UUID, d 
 		}
 		row, err = store.Q.OpportunityUpdate(ctx, tx, store.OpportunityUpdateParams{ID: id,
 			Kind: d.Kind, Title: d.Title, Summary: d.Summary, Description: d.Description, DescriptionHtml: html, OrganiserName: d.OrganiserName,
-			Audiences: nonNil(d.Audiences), Online: d.Online, Location: optional(d.Location), StartsAt: d.StartsAt, EndsAt: d.EndsAt,
-			ClosesAt: d.ClosesAt, Capacity: capacity(d.Capacity), ExternalUrl: optional(d.ExternalURL), EthicsReference: optional(d.EthicsReference),
-			ContactName: optional(d.ContactName), ContactEmail: optional(d.ContactEmail), HpaContactID: d.HPAContactID, Status: status,
+			Audiences: nonNil(d.Audiences), Online: d.Online, Location: store.NullText(d.Location), StartsAt: d.StartsAt, EndsAt: d.EndsAt,
+			ClosesAt: d.ClosesAt, Capacity: capacity(d.Capacity), ExternalUrl: store.NullText(d.ExternalURL), EthicsReference: store.NullText(d.EthicsReference),
+			ContactName: store.NullText(d.ContactName), ContactEmail: store.NullText(d.ContactEmail), HpaContactID: d.HPAContactID, Status: status,
 		})
 		if err != nil {
 			return fmt.Errorf("update opportunity: %w", err)
@@ -184,7 +184,7 @@ type PublicFilter struct {
 
 // ListPublished returns published opportunities, newest first.
 func (s *Service) ListPublished(ctx context.Context, f PublicFilter) ([]*Opportunity, error) {
-	p := store.OpportunityListPublishedParams{Kind: optional(f.Kind), Audience: optional(f.Audience), Upcoming: f.Upcoming, Now: s.now(), PageSize: int32(f.Limit)}
+	p := store.OpportunityListPublishedParams{Kind: store.NullText(f.Kind), Audience: store.NullText(f.Audience), Upcoming: f.Upcoming, Now: s.now(), PageSize: int32(f.Limit)}
 	if f.AfterID != uuid.Nil {
 		p.AfterPublished, p.AfterID = &f.AfterPublished, &f.AfterID
 	}
@@ -198,7 +198,7 @@ func (s *Service) ListPublished(ctx context.Context, f PublicFilter) ([]*Opportu
 // ListForReview returns opportunities by status, oldest first: the review
 // queue is status=submitted.
 func (s *Service) ListForReview(ctx context.Context, status string, limit int, afterCreated time.Time, afterID uuid.UUID) ([]*Opportunity, error) {
-	p := store.OpportunityListForReviewParams{Status: optional(status), PageSize: int32(limit)}
+	p := store.OpportunityListForReviewParams{Status: store.NullText(status), PageSize: int32(limit)}
 	if afterID != uuid.Nil {
 		p.AfterCreated, p.AfterID = &afterCreated, &afterID
 	}

@@ -22,7 +22,7 @@ func (s *Service) ExportSegment(ctx context.Context, purpose, audience string) (
 	if !validPurpose(purpose) {
 		return nil, 0, hpa.Invalid("query.purpose", "must be membership or interest:<interest>")
 	}
-	rows, err := store.Q.MemberSegment(ctx, s.db, store.MemberSegmentParams{Purpose: purpose, Audience: optional(audience)})
+	rows, err := store.Q.MemberSegment(ctx, s.db, store.MemberSegmentParams{Purpose: purpose, Audience: store.NullText(audience)})
 	if err != nil {
 		return nil, 0, fmt.Errorf("export segment: %w", err)
 	}

@@ -59,7 +59,7 @@ func (s *Service) record(ctx context.Context, db store.DBTX, id uuid.UUID, withS
 	}
 	for _, e := range events {
 		rec.Consents = append(rec.Consents, ConsentEvent{Purpose: e.Purpose, Granted: e.Granted, TextVersion: e.TextVersion,
-			TextHash: e.TextHash, Source: e.Source, RequestID: deref(e.RequestID), OccurredAt: e.OccurredAt})
+			TextHash: e.TextHash, Source: e.Source, RequestID: store.Text(e.RequestID), OccurredAt: e.OccurredAt})
 	}
 	notes, err := store.Q.MemberNoteList(ctx, db, id)
 	if err != nil {

@@ -134,7 +134,7 @@ type ProfileChange struct {
 // recording a consent event for every interest turned on or off and for
 // special-category consent given or withdrawn.
 func (s *Service) UpdateProfile(ctx context.Context, id uuid.UUID, c ProfileChange, source string) (*Member, error) {
-	probe := Profile{Audiences: c.Audiences, Interests: c.Interests, Region: deref(c.Region), EmailFrequency: deref(c.EmailFrequency)}
+	probe := Profile{Audiences: c.Audiences, Interests: c.Interests, Region: store.Text(c.Region), EmailFrequency: store.Text(c.EmailFrequency)}
 	if err := probe.validate(); err != nil {
 		return nil, err
 	}

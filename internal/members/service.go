@@ -85,8 +85,8 @@ func (s *Service) memberFromRow(r store.Member) (*Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open member %s email: %w", r.ID, err)
 	}
-	return &Member{ID: r.ID, Email: email, Name: deref(r.Name), Organisation: deref(r.Organisation), RoleTitle: deref(r.RoleTitle),
-		Audiences: r.Audiences, Region: deref(r.Region), Interests: r.Interests, EmailFrequency: r.EmailFrequency, Status: r.Status,
+	return &Member{ID: r.ID, Email: email, Name: store.Text(r.Name), Organisation: store.Text(r.Organisation), RoleTitle: store.Text(r.RoleTitle),
+		Audiences: r.Audiences, Region: store.Text(r.Region), Interests: r.Interests, EmailFrequency: r.EmailFrequency, Status: r.Status,
 		Source: r.Source, SourceOrganisationID: r.SourceOrganisationID, CreatedAt: r.CreatedAt, ConfirmedAt: r.ConfirmedAt, UnsubscribedAt: r.UnsubscribedAt}, nil
 }
 
@@ -133,18 +133,4 @@ func (s *Service) throttle(ctx context.Context, tx pgx.Tx, hash []byte, kind str
 		return false, fmt.Errorf("email throttle: %w", err)
 	}
 	return true, nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

@@ -109,12 +109,12 @@ func (s *Service) consentsFor(in Signup) consentBatch {
 func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, id uuid.UUID, hash []byte, email, token string, in Signup) (bool, error) {
 	consents := s.consentsFor(in)
 	p := store.MemberSignupInsertParams{
-		ID: id, EmailHash: hash, EmailSealed: s.ring.SealString(email, emailContext(id)), Name: optional(in.Profile.Name),
-		Organisation: optional(in.Profile.Organisation), RoleTitle: optional(in.Profile.RoleTitle), Audiences: nonNil(in.Profile.Audiences),
-		Region: optional(in.Profile.Region), Interests: nonNil(in.Profile.Interests), Source: in.Source,
+		ID: id, EmailHash: hash, EmailSealed: s.ring.SealString(email, emailContext(id)), Name: store.NullText(in.Profile.Name),
+		Organisation: store.NullText(in.Profile.Organisation), RoleTitle: store.NullText(in.Profile.RoleTitle), Audiences: nonNil(in.Profile.Audiences),
+		Region: store.NullText(in.Profile.Region), Interests: nonNil(in.Profile.Interests), Source: in.Source,
 		SourceKeyID: in.SourceKeyID, SourceOrganisationID: in.SourceOrganisationID,
 		ConsentPurposes: consents.purposes, ConsentVersions: consents.versions, ConsentHashes: consents.hashes,
-		RequestID: optional(logging.RequestID(ctx)), HasSensitive: in.SpecialCategoryConsent && !in.Sensitive.isZero(),
+		RequestID: store.NullText(logging.RequestID(ctx)), HasSensitive: in.SpecialCategoryConsent && !in.Sensitive.isZero(),
 		TokenHash: hashToken(token), TokenExpiresAt: s.now().Add(s.settings.ConfirmTTL), Status: StatusPending, WithToken: true,
 	}
 	if in.Source == SourceImport {
@@ -158,13 +158,13 @@ func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, se
 		if err := s.insertToken(ctx, tx, row.ID, token, "confirm", s.settings.ConfirmTTL); err != nil {
 			return err
 		}
-		email = s.confirmEmail(row.ID, send, deref(row.Name), token)
+		email = s.confirmEmail(row.ID, send, store.Text(row.Name), token)
 	default:
 		if err := s.insertToken(ctx, tx, row.ID, token, "magic-link", s.settings.ConfirmTTL); err != nil {
 			return err
 		}
 		email = mail.Email{Template: emailAlreadyMember, To: send, UnsubscribeURL: s.UnsubscribeURL(row.ID), Data: map[string]any{
-			"Name": deref(row.Name), "SignInURL": s.settings.SiteURL + "/members/sign-in?token=" + token,
+			"Name": store.Text(row.Name), "SignInURL": s.settings.SiteURL + "/members/sign-in?token=" + token,
 		}}
 	}
 	return s.sendThrottled(ctx, tx, hash, throttleSignup, s.settings.EmailInterval, email)
@@ -172,9 +172,9 @@ func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, se
 
 func (s *Service) restartErased(ctx context.Context, tx pgx.Tx, id uuid.UUID, email string, in Signup) error {
 	err := store.Q.MemberRestartErased(ctx, tx, store.MemberRestartErasedParams{
-		ID: id, EmailSealed: s.ring.SealString(email, emailContext(id)), Name: optional(in.Profile.Name),
-		Organisation: optional(in.Profile.Organisation), RoleTitle: optional(in.Profile.RoleTitle), Audiences: nonNil(in.Profile.Audiences),
-		Region: optional(in.Profile.Region), Interests: nonNil(in.Profile.Interests), Source: in.Source,
+		ID: id, EmailSealed: s.ring.SealString(email, emailContext(id)), Name: store.NullText(in.Profile.Name),
+		Organisation: store.NullText(in.Profile.Organisation), RoleTitle: store.NullText(in.Profile.RoleTitle), Audiences: nonNil(in.Profile.Audiences),
+		Region: store.NullText(in.Profile.Region), Interests: nonNil(in.Profile.Interests), Source: in.Source,
 		SourceKeyID: in.SourceKeyID, SourceOrganisationID: in.SourceOrganisationID,
 	})
 	if err != nil {
@@ -195,7 +195,7 @@ func (s *Service) recordConsents(ctx context.Context, tx pgx.Tx, id uuid.UUID, b
 		return nil
 	}
 	err := store.Q.ConsentInsert(ctx, tx, store.ConsentInsertParams{MemberID: id, Purposes: b.purposes, Granted: b.granted,
-		Versions: b.versions, Hashes: b.hashes, Source: source, SourceKeyID: keyID, RequestID: optional(logging.RequestID(ctx))})
+		Versions: b.versions, Hashes: b.hashes, Source: source, SourceKeyID: keyID, RequestID: store.NullText(logging.RequestID(ctx))})
 	if err != nil {
 		return fmt.Errorf("record consent: %w", err)
 	}

@@ -28,8 +28,8 @@ type Filter struct {
 // List returns members newest first. Listing is audited: it shows
 // personal data.
 func (s *Service) List(ctx context.Context, f Filter) ([]*Member, error) {
-	p := store.MemberListParams{PageSize: int32(f.Limit), Status: optional(f.Status), Interest: optional(f.Interest),
-		Audience: optional(f.Audience), Source: optional(f.Source)}
+	p := store.MemberListParams{PageSize: int32(f.Limit), Status: store.NullText(f.Status), Interest: store.NullText(f.Interest),
+		Audience: store.NullText(f.Audience), Source: store.NullText(f.Source)}
 	if !f.JoinedFrom.IsZero() {
 		p.JoinedFrom = &f.JoinedFrom
 	}
