@@ -67,8 +67,8 @@ func registerAudit(hapi huma.API, events auditReader) {
 		if err != nil {
 			return nil, err
 		}
-		page := auditPage{Items: make([]auditEvent, len(entries))}
-		for i, e := range entries {
+		var page auditPage
+		page.Items, page.NextCursor = pageOf(entries, in.Limit, func(e audit.Entry) auditEvent {
 			ev := auditEvent{ID: strconv.FormatInt(e.ID, 10), OccurredAt: e.OccurredAt.UTC(), ActorType: e.Actor.Type, Action: e.Action,
 				TargetType: e.TargetType, TargetID: e.TargetID, RequestID: e.RequestID, Details: e.Details}
 			if e.Actor.ID != uuid.Nil {
@@ -77,11 +77,8 @@ func registerAudit(hapi huma.API, events auditReader) {
 			if ev.Details == nil {
 				ev.Details = map[string]any{}
 			}
-			page.Items[i] = ev
-		}
-		if len(entries) == in.Limit {
-			page.NextCursor = encodeCursor(entries[len(entries)-1].ID)
-		}
+			return ev
+		}, func(last audit.Entry) any { return last.ID })
 		return &struct{ Body auditPage }{Body: page}, nil
 	})
 }

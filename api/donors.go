@@ -91,14 +91,10 @@ func registerDonors(hapi huma.API, svc *donations.Service) {
 		if err != nil {
 			return nil, err
 		}
-		page := donorPage{Items: make([]DonorSummary, len(list))}
-		for i := range list {
-			page.Items[i] = donorBody(&list[i])
-		}
-		if len(list) == in.Limit {
-			last := list[len(list)-1]
-			page.NextCursor = encodeCursor(donations.DonorCursor{CreatedAt: last.CreatedAt, ID: last.ID})
-		}
+		var page donorPage
+		page.Items, page.NextCursor = pageOf(list, in.Limit, func(d donations.Donor) DonorSummary { return donorBody(&d) }, func(last donations.Donor) any {
+			return donations.DonorCursor{CreatedAt: last.CreatedAt, ID: last.ID}
+		})
 		return &struct{ Body donorPage }{Body: page}, nil
 	})
 

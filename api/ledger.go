@@ -173,14 +173,10 @@ func registerLedger(hapi huma.API, svc *donations.Service) {
 		if err != nil {
 			return nil, err
 		}
-		page := donationPage{Items: make([]donation, len(list))}
-		for i := range list {
-			page.Items[i] = donationBody(&list[i])
-		}
-		if len(list) == in.Limit {
-			last := list[len(list)-1]
-			page.NextCursor = encodeCursor(donations.Cursor{At: last.PaidAt, ID: last.ID})
-		}
+		var page donationPage
+		page.Items, page.NextCursor = pageOf(list, in.Limit, func(d donations.Donation) donation { return donationBody(&d) }, func(last donations.Donation) any {
+			return donations.Cursor{At: last.PaidAt, ID: last.ID}
+		})
 		return &struct{ Body donationPage }{Body: page}, nil
 	})
 

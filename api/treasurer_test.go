@@ -97,6 +97,19 @@ func TestTreasurerTools(t *testing.T) {
 	if lines := strings.Count(string(export.Body), "\n"); lines != 3 || !strings.Contains(string(export.Body), "chq 100234") {
 		t.Errorf("export (%d lines):\n%s", lines, export.Body)
 	}
+	// The ledger pages with a cursor: one gift a page, each once.
+	var first, second struct {
+		Items      []donationRow
+		NextCursor string `json:"next_cursor"`
+	}
+	do(http.MethodGet, "/v1/donations?limit=1", nil, http.StatusOK).JSON(t, &first)
+	if len(first.Items) != 1 || first.NextCursor == "" {
+		t.Fatalf("first page: %+v", first)
+	}
+	do(http.MethodGet, "/v1/donations?limit=1&cursor="+first.NextCursor, nil, http.StatusOK).JSON(t, &second)
+	if len(second.Items) != 1 || second.Items[0].ID == first.Items[0].ID {
+		t.Fatalf("second page: %+v after %+v", second, first)
+	}
 	do(http.MethodPost, "/v1/donors/"+donorID+"/statements", map[string]any{"year": time.Now().Year()}, http.StatusAccepted)
 	srv.Mail.WaitFor(t, "cy@example.org", 10*time.Second, func(m mailtest.Message) bool { return strings.Contains(m.Subject, "in "+year) })
 	do(http.MethodPost, "/v1/donors/"+donorID+"/statements", map[string]any{"year": 2001}, http.StatusConflict)
