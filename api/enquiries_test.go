@@ -263,3 +263,38 @@ func TestOldEnquiriesArePurged(t *testing.T) {
 		t.Errorf("purge audited %d times (%v), want once", purged, err)
 	}
 }
+
+func TestEnquiryIsSealedAtRest(t *testing.T) {
+	srv := apitest.Start(t, map[string]string{"HPA_ENQUIRY_MIN_FILL_TIME": "300ms"})
+	sent := enquiry(readyFormToken(t, srv), map[string]any{"name": "Ngozi Okafor-Quist", "email": "Ngozi.Q+hpa@example.org",
+		"message": "St Elsewhere hospital harmed my daughter during her birth."})
+	if r := submit(srv, sent); r.StatusCode != http.StatusAccepted {
+		t.Fatalf("submit: %d %s", r.StatusCode, r.Body)
+	}
+	dump := srv.Dump(t)
+	for _, personal := range []string{"Ngozi", "ngozi", "St Elsewhere", "harmed my daughter"} {
+		if strings.Contains(dump, personal) {
+			t.Errorf("the database holds %q in clear", personal)
+		}
+	}
+	// Staff still read it as sent.
+	var list struct {
+		Items []struct {
+			ID    string `json:"id"`
+			Name  string `json:"name"`
+			Email string `json:"email"`
+		} `json:"items"`
+	}
+	membership := srv.StaffToken(t, identity.RoleMembership)
+	srv.Do(apitest.Request{Path: "/v1/enquiries", Token: membership}).JSON(t, &list)
+	if len(list.Items) != 1 || list.Items[0].Name != sent["name"] || list.Items[0].Email != sent["email"] {
+		t.Fatalf("list: %+v", list.Items)
+	}
+	var detail struct {
+		Message string `json:"message"`
+	}
+	srv.Do(apitest.Request{Path: "/v1/enquiries/" + list.Items[0].ID, Token: membership}).JSON(t, &detail)
+	if detail.Message != sent["message"] {
+		t.Errorf("message: %q", detail.Message)
+	}
+}

@@ -350,3 +350,24 @@ func TestAudiencesMustBeTheSitesOwn(t *testing.T) {
 		t.Errorf("unknown audience: %d %s", r.StatusCode, r.Body)
 	}
 }
+
+// A sealed answer's length must not tell which answer it is.
+func TestSealedHarmAnswersAllHaveOneLength(t *testing.T) {
+	srv := apitest.Start(t, nil)
+	answers := []string{"yes", "family", "no", "prefer-not-to-say"}
+	for _, harmed := range answers {
+		body := apitest.SignupBody(harmed + "@example.org")
+		body["special_category_consent"] = true
+		body["special_category"] = map[string]string{"harmed": harmed}
+		if r := post(srv, "/v1/members", body, ""); r.StatusCode != 202 {
+			t.Fatalf("signup: %d %s", r.StatusCode, r.Body)
+		}
+	}
+	var rows, lengths int
+	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT length(harmed_sealed)) FROM member_sensitive`).Scan(&rows, &lengths); err != nil {
+		t.Fatal(err)
+	}
+	if rows != len(answers) || lengths != 1 {
+		t.Fatalf("%d sealed answers have %d different lengths", rows, lengths)
+	}
+}

@@ -30,7 +30,7 @@ func openEnv(ctx context.Context, getenv func(string) string, logw io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	migrator, err := database.NewMigrator(pool)
+	migrator, err := app.NewMigrator(cfg, pool)
 	if err != nil {
 		pool.Close()
 		return nil, err

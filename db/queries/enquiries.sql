@@ -1,7 +1,7 @@
--- name: EnquiryInsert :one
-INSERT INTO enquiries (name, email, audience, topic, message, reply_consent)
-VALUES (@name, @email, sqlc.narg(audience), @topic, @message, @reply_consent)
-RETURNING id;
+-- name: EnquiryInsert :exec
+-- Name, email and message are sealed by the caller, bound to the ID.
+INSERT INTO enquiries (id, name_sealed, email_sealed, message_sealed, email_hash, audience, topic, reply_consent)
+VALUES (@id, @name_sealed, @email_sealed, @message_sealed, @email_hash, sqlc.narg(audience), @topic, @reply_consent);
 
 -- name: EnquiryFormTokenUse :execrows
 -- A form token sends one enquiry: no row means it was used before.
@@ -9,7 +9,7 @@ INSERT INTO enquiry_form_tokens_used (nonce, expires_at) VALUES (@nonce, @expire
 
 -- name: EnquiryList :many
 -- Newest first; the cursor is the last row's (created_at, id).
-SELECT id, name, email, audience, topic, reply_consent, status, assigned_to, handled_at, created_at FROM enquiries
+SELECT id, name_sealed, email_sealed, audience, topic, reply_consent, status, assigned_to, handled_at, created_at FROM enquiries
 WHERE (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(assigned_to)::uuid IS NULL OR assigned_to = sqlc.narg(assigned_to))
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL
@@ -34,6 +34,10 @@ RETURNING *;
 
 -- name: EnquiryDelete :execrows
 DELETE FROM enquiries WHERE id = @id;
+
+-- name: EnquiryDeleteByEmailHash :execrows
+-- Erasure: every enquiry a person sent from an address.
+DELETE FROM enquiries WHERE email_hash = @email_hash;
 
 -- name: EnquiryPurge :execrows
 -- Retention: enquiries older than the cut-off go, handled or not.

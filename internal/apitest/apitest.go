@@ -72,7 +72,7 @@ func StartOn(t testing.TB, dbURL string, env map[string]string) *Server {
 	if err != nil {
 		t.Fatalf("open database: %v", err)
 	}
-	migrator, err := database.NewMigrator(pool)
+	migrator, err := app.NewMigrator(cfg, pool)
 	if err != nil {
 		t.Fatalf("migrator: %v", err)
 	}

@@ -88,7 +88,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	outbox := mail.NewOutbox(jobClient, renderer)
 	identityService.SendInvitationsWith(outbox, cfg.SiteURL.String()+"/staff/accept-invitation")
 
-	ring, hasher, err := sealing(cfg)
+	ring, hasher, err := Sealing(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		logger.Warn("HPA_ENCRYPTION_KEYS or HPA_HASH_KEY is not set: using random keys, so sealed member data will not survive a restart")
 	}
 	idempotencyStore := idempotency.NewStore(pool, hasher, time.Now)
-	enquiries := content.NewEnquiries(pool, contentService, outbox, enquirySettings(cfg), time.Now)
+	enquiries := content.NewEnquiries(pool, contentService, outbox, ring, hasher, enquirySettings(cfg), time.Now)
 	membersService := members.NewService(pool, ring, hasher, identityService.Tokens(), outbox, members.Settings{
 		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
 		MemberTokenTTL: cfg.MemberTokenTTL, PendingTTL: cfg.PendingMemberTTL, EmailInterval: cfg.SignupEmailInterval,
@@ -177,8 +177,8 @@ func newGiving(cfg *config.Config, pool *pgxpool.Pool, ring *sealed.Ring, outbox
 	return giftAidService, donationService
 }
 
-// sealing builds the encryption ring and keyed hasher from configuration.
-func sealing(cfg *config.Config) (*sealed.Ring, *sealed.Hasher, error) {
+// Sealing builds the encryption ring and keyed hasher from configuration.
+func Sealing(cfg *config.Config) (*sealed.Ring, *sealed.Hasher, error) {
 	keys := make([]sealed.Key, len(cfg.EncryptionKeys))
 	for i, k := range cfg.EncryptionKeys {
 		keys[i] = sealed.Key{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
@@ -189,6 +189,16 @@ func sealing(cfg *config.Config) (*sealed.Ring, *sealed.Hasher, error) {
 	}
 	hasher, err := sealed.NewHasher([]byte(cfg.HashKey.Reveal()))
 	return ring, hasher, err
+}
+
+// NewMigrator returns the migrator for pool with the keys from
+// configuration, which the migrations that seal personal data need.
+func NewMigrator(cfg *config.Config, pool *pgxpool.Pool) (*database.Migrator, error) {
+	ring, hasher, err := Sealing(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return database.NewMigrator(pool, &database.Sealer{Ring: ring, Hasher: hasher})
 }
 
 // mailTransport picks SMTP or the development log transport.
@@ -214,7 +224,7 @@ func enquirySettings(cfg *config.Config) content.EnquirySettings {
 // NewMembers builds the membership service for commands that run once
 // (it sends no email).
 func NewMembers(cfg *config.Config, pool *pgxpool.Pool) (*members.Service, error) {
-	ring, hasher, err := sealing(cfg)
+	ring, hasher, err := Sealing(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	hpamail "github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
 )
@@ -52,12 +53,16 @@ type EnquirySettings struct {
 }
 
 // Enquiries receives "get in touch" messages and lets staff handle them.
-// Enquiries are personal data: every staff read is audited, and they are
-// deleted once the retention period passes (Purge).
+// Enquiries are personal data, and a message can say "my hospital harmed
+// me": name, email and message are sealed at rest, every staff read is
+// audited, and they are deleted once the retention period passes (Purge)
+// or when the person asks (EraseByEmail).
 type Enquiries struct {
 	db        DB
 	content   *Service
 	outbox    Outbox
+	ring      *sealed.Ring
+	hasher    *sealed.Hasher
 	notifyTo  []string
 	retention time.Duration
 	tokens    *formTokens
@@ -65,9 +70,9 @@ type Enquiries struct {
 }
 
 // NewEnquiries returns the enquiry service. content supplies the current
-// audiences an enquiry may name.
-func NewEnquiries(db DB, content *Service, outbox Outbox, settings EnquirySettings, now func() time.Time) *Enquiries {
-	return &Enquiries{db: db, content: content, outbox: outbox, notifyTo: settings.NotifyTo, retention: settings.Retention, now: now,
+// audiences an enquiry may name; ring and hasher seal what people send.
+func NewEnquiries(db DB, content *Service, outbox Outbox, ring *sealed.Ring, hasher *sealed.Hasher, settings EnquirySettings, now func() time.Time) *Enquiries {
+	return &Enquiries{db: db, content: content, outbox: outbox, ring: ring, hasher: hasher, notifyTo: settings.NotifyTo, retention: settings.Retention, now: now,
 		tokens: &formTokens{keys: settings.FormKeys, minFill: settings.MinFillTime, maxAge: settings.TokenMaxAge, now: now}}
 }
 
@@ -104,8 +109,11 @@ func (e *Enquiries) Submit(ctx context.Context, in EnquiryInput) error {
 		if n == 0 {
 			return hpa.Errorf(hpa.EINVALID, "this form was already sent; reload it to send another message").WithReason("form-token-used")
 		}
-		id, err := store.Q.EnquiryInsert(ctx, tx, store.EnquiryInsertParams{Name: in.Name, Email: in.Email, Audience: emptyAsNil(&in.Audience),
-			Topic: in.Topic, Message: in.Message, ReplyConsent: in.ReplyConsent})
+		id := uuid.New()
+		err = store.Q.EnquiryInsert(ctx, tx, store.EnquiryInsertParams{ID: id,
+			NameSealed: e.ring.SealString(in.Name, enquiryContext(id, "name")), EmailSealed: e.ring.SealString(in.Email, enquiryContext(id, "email")),
+			MessageSealed: e.ring.SealString(in.Message, enquiryContext(id, "message")), EmailHash: e.hasher.Email(in.Email),
+			Audience: emptyAsNil(&in.Audience), Topic: in.Topic, ReplyConsent: in.ReplyConsent})
 		if err != nil {
 			return fmt.Errorf("store enquiry: %w", err)
 		}
@@ -182,8 +190,40 @@ type Enquiry struct {
 	UpdatedAt    time.Time
 }
 
-func enquiryFromRow(r store.Enquiry) *Enquiry {
-	return &Enquiry{ID: r.ID, Name: r.Name, Email: r.Email, Audience: store.Text(r.Audience), Topic: r.Topic, Message: r.Message,
+// enquiryContext binds a sealed enquiry field to its row and column.
+func enquiryContext(id uuid.UUID, column string) string {
+	return "enquiries." + column + ":" + id.String()
+}
+
+// openField unseals one sealed field of enquiry id.
+func (e *Enquiries) openField(id uuid.UUID, column string, box []byte) (string, error) {
+	v, err := e.ring.OpenString(box, enquiryContext(id, column))
+	if err != nil {
+		return "", fmt.Errorf("open enquiry %s %s: %w", id, column, err)
+	}
+	return v, nil
+}
+
+// openSender unseals who sent enquiry id: their name and address.
+func (e *Enquiries) openSender(id uuid.UUID, name, email []byte) (string, string, error) {
+	n, err := e.openField(id, "name", name)
+	if err != nil {
+		return "", "", err
+	}
+	m, err := e.openField(id, "email", email)
+	return n, m, err
+}
+
+func (e *Enquiries) fromRow(r store.Enquiry) (*Enquiry, error) {
+	out := &Enquiry{ID: r.ID, Audience: store.Text(r.Audience), Topic: r.Topic,
 		ReplyConsent: r.ReplyConsent, Status: r.Status, AssignedTo: r.AssignedTo, HandledBy: r.HandledBy, HandledAt: utc(r.HandledAt),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	var err error
+	if out.Name, out.Email, err = e.openSender(r.ID, r.NameSealed, r.EmailSealed); err != nil {
+		return nil, err
+	}
+	if out.Message, err = e.openField(r.ID, "message", r.MessageSealed); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -52,7 +52,11 @@ func (e *Enquiries) List(ctx context.Context, f EnquiryFilter) ([]Enquiry, *Enqu
 				next = &EnquiryCursor{CreatedAt: rows[i-1].CreatedAt, ID: rows[i-1].ID}
 				break
 			}
-			out = append(out, Enquiry{ID: r.ID, Name: r.Name, Email: r.Email, Audience: store.Text(r.Audience), Topic: r.Topic,
+			name, email, err := e.openSender(r.ID, r.NameSealed, r.EmailSealed)
+			if err != nil {
+				return err
+			}
+			out = append(out, Enquiry{ID: r.ID, Name: name, Email: email, Audience: store.Text(r.Audience), Topic: r.Topic,
 				ReplyConsent: r.ReplyConsent, Status: r.Status, AssignedTo: r.AssignedTo, HandledAt: utc(r.HandledAt), CreatedAt: r.CreatedAt.UTC()})
 		}
 		return audit.Record(ctx, tx, audit.Event{Action: "enquiry.list", TargetType: "enquiry",
@@ -72,7 +76,9 @@ func (e *Enquiries) Get(ctx context.Context, id uuid.UUID) (*Enquiry, error) {
 		if err != nil {
 			return fmt.Errorf("load enquiry: %w", err)
 		}
-		out = enquiryFromRow(row)
+		if out, err = e.fromRow(row); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Event{Action: "enquiry.read", TargetType: "enquiry", TargetID: id.String()})
 	})
 	return out, err
@@ -107,7 +113,9 @@ func (e *Enquiries) Update(ctx context.Context, id uuid.UUID, by uuid.UUID, u En
 		if err != nil {
 			return fmt.Errorf("update enquiry: %w", err)
 		}
-		out = enquiryFromRow(row)
+		if out, err = e.fromRow(row); err != nil {
+			return err
+		}
 		details := map[string]any{"status": out.Status}
 		if u.Assign {
 			details["assigned_to"] = u.AssignedTo.String()
@@ -148,6 +156,17 @@ func (e *Enquiries) Delete(ctx context.Context, id uuid.UUID) error {
 		}
 		return audit.Record(ctx, tx, audit.Event{Action: "enquiry.delete", TargetType: "enquiry", TargetID: id.String()})
 	})
+}
+
+// EraseByEmail deletes every enquiry sent from address (any case or
+// "+tag", see hpa.EmailKey), for a person's erasure request, in the
+// caller's transaction. It returns how many went.
+func (e *Enquiries) EraseByEmail(ctx context.Context, tx pgx.Tx, address string) (int64, error) {
+	n, err := store.Q.EnquiryDeleteByEmailHash(ctx, tx, e.hasher.Email(address))
+	if err != nil {
+		return 0, fmt.Errorf("erase enquiries: %w", err)
+	}
+	return n, nil
 }
 
 func enquiryNotFound() error { return hpa.Errorf(hpa.ENOTFOUND, "there is no such enquiry") }

@@ -23,13 +23,14 @@ type Migrator struct {
 	provider *goose.Provider
 }
 
-// NewMigrator returns a Migrator working through pool.
-func NewMigrator(pool *pgxpool.Pool) (*Migrator, error) {
+// NewMigrator returns a Migrator working through pool; sealer holds the
+// keys that data migrations need (see Sealer).
+func NewMigrator(pool *pgxpool.Pool, sealer *Sealer) (*Migrator, error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return nil, fmt.Errorf("migration lock: %w", err)
 	}
-	provider, err := NewProvider(stdlib.OpenDBFromPool(pool), goose.WithSessionLocker(locker))
+	provider, err := NewProvider(stdlib.OpenDBFromPool(pool), sealer, goose.WithSessionLocker(locker))
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +47,9 @@ const (
 
 // NewProvider returns the goose provider for every migration: the SQL
 // files in db/migrations plus River's own schema, applied through River's
-// migrator so its SQL stays River's.
-func NewProvider(conn *sql.DB, opts ...goose.ProviderOption) (*goose.Provider, error) {
+// migrator so its SQL stays River's, plus the data migrations that seal
+// personal data with sealer's keys.
+func NewProvider(conn *sql.DB, sealer *Sealer, opts ...goose.ProviderOption) (*goose.Provider, error) {
 	migrations, err := fs.Sub(db.Migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
@@ -61,7 +63,7 @@ func NewProvider(conn *sql.DB, opts ...goose.ProviderOption) (*goose.Provider, e
 		&goose.GoFunc{RunDB: func(ctx context.Context, conn *sql.DB) error {
 			return migrateRiver(ctx, conn, rivermigrate.DirectionDown, -1)
 		}})
-	opts = append(opts, goose.WithGoMigrations(river))
+	opts = append(opts, goose.WithGoMigrations(append([]*goose.Migration{river}, dataMigrations(sealer)...)...))
 	provider, err := goose.NewProvider(goose.DialectPostgres, conn, migrations, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
@@ -120,8 +122,12 @@ func (m *Migrator) WriteStatus(ctx context.Context, w io.Writer) error {
 			applied = s.AppliedAt.UTC().Format("2006-01-02 15:04:05Z")
 		}
 		source := s.Source.Path
-		if source == "" {
+		switch {
+		case source != "":
+		case s.Source.Version == riverMigrationVersion:
 			source = "(go) River job queue schema"
+		default:
+			source = "(go) sealing personal data"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, applied, source)
 	}

@@ -150,10 +150,9 @@ func dedupe(xs []string) []string {
 }
 
 // NormaliseEmail validates an address (RFC 5322, bare address) and returns
-// the form to send to and the form to deduplicate on. The dedupe form is
-// lower-cased and drops a "+tag"; for Gmail it also drops dots, which
-// Gmail ignores. So Jane.Doe+hpa@Gmail.com and janedoe@gmail.com are one
-// member, who is mailed at the address they gave.
+// the form to send to and the form to deduplicate on (hpa.EmailKey). So
+// Jane.Doe+hpa@Gmail.com and janedoe@gmail.com are one member, who is
+// mailed at the address they gave.
 func NormaliseEmail(raw string) (send, dedupe string, err error) {
 	raw = strings.TrimSpace(raw)
 	a, perr := mail.ParseAddress(raw)
@@ -166,14 +165,7 @@ func NormaliseEmail(raw string) (send, dedupe string, err error) {
 		return "", "", hpa.Invalid("body.email", "must be a valid email address")
 	}
 	send = local + "@" + domain
-	key := strings.ToLower(local)
-	if plus := strings.IndexByte(key, '+'); plus > 0 {
-		key = key[:plus]
-	}
-	if domain == "gmail.com" || domain == "googlemail.com" {
-		key, domain = strings.ReplaceAll(key, ".", ""), "gmail.com"
-	}
-	return send, key + "@" + domain, nil
+	return send, hpa.EmailKey(send), nil
 }
 
 // CheckAudiences reports any audience key that is not one of the site's

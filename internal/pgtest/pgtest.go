@@ -32,6 +32,13 @@ func URL(t testing.TB) string {
 	return pgtestdb.Custom(t, serverConfig(t), migrator{}).URL()
 }
 
+// EmptyURL returns a connection string for a new database with no schema
+// at all, for tests of the migrations themselves.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	return pgtestdb.Custom(t, serverConfig(t), pgtestdb.NoopMigrator{}).URL()
+}
+
 // Pool returns a pool on a new, migrated, empty database.
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
@@ -90,6 +97,7 @@ type migrator struct{}
 func (migrator) Hash() (string, error) {
 	h := sha256.New()
 	h.Write([]byte("river-schema-8")) // bump with database.riverSchemaVersion
+	h.Write([]byte("data-61"))        // bump with the versions in database.dataMigrations
 	names, err := fs.Glob(db.Migrations, "migrations/*.sql")
 	if err != nil {
 		return "", err
@@ -107,7 +115,7 @@ func (migrator) Hash() (string, error) {
 }
 
 func (migrator) Migrate(ctx context.Context, conn *sql.DB, _ pgtestdb.Config) error {
-	provider, err := database.NewProvider(conn)
+	provider, err := database.NewProvider(conn, nil)
 	if err != nil {
 		return err
 	}

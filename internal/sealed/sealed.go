@@ -13,6 +13,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+
+	"github.com/harmedpatients/hpa/internal/hpa"
 )
 
 // Key is one AES-256 key and its ID.
@@ -27,8 +29,57 @@ type Ring struct {
 	aeads  map[string]cipher.AEAD
 }
 
-// format is the version byte that starts every sealed value.
-const format = 1
+// Version bytes that start every sealed value. Version 1 sealed the
+// plaintext as it was, so the ciphertext's length gave away the value's
+// length (and with it which of a few enumerated answers it was); version 2
+// pads first. Version 1 values still open.
+const (
+	formatUnpadded = 1
+	format         = 2
+)
+
+// Padding: the plaintext gets a 0x80 marker and zeros up to its bucket
+// (ISO/IEC 7816-4). Every value shorter than minPadded bytes seals to the
+// same length, which covers every enumerated answer and most email
+// addresses; longer free text rounds up to the next power of two, then to
+// a multiple of maxBucket, so the length says only roughly how long it is.
+const (
+	minPadded = 32
+	maxBucket = 4096
+)
+
+// paddedLen is the length n bytes of plaintext are padded to.
+func paddedLen(n int) int {
+	n++ // the marker
+	if n > maxBucket {
+		return (n + maxBucket - 1) / maxBucket * maxBucket
+	}
+	size := minPadded
+	for size < n {
+		size *= 2
+	}
+	return size
+}
+
+// pad appends plaintext, the marker and zeros to dst.
+func pad(dst, plaintext []byte) []byte {
+	size := paddedLen(len(plaintext))
+	dst = append(dst, plaintext...)
+	dst = append(dst, 0x80)
+	return append(dst, make([]byte, size-len(plaintext)-1)...)
+}
+
+// unpad removes the zeros and the marker.
+func unpad(padded []byte) ([]byte, bool) {
+	i := len(padded) - 1
+	for i >= 0 && padded[i] == 0 {
+		i--
+	}
+	if i < 0 || padded[i] != 0x80 {
+		return nil, false
+	}
+	return padded[:i], true
+}
 
 // NewRing returns a ring over keys; keys[0] seals.
 func NewRing(keys []Key) (*Ring, error) {
@@ -59,18 +110,19 @@ func NewRing(keys []Key) (*Ring, error) {
 // Seal encrypts plaintext. context binds the value to where it is stored
 // (e.g. "members.email:<id>") so a sealed value copied into another row or
 // column does not open there. Output: format byte, key ID length, key ID,
-// nonce, ciphertext.
+// nonce, ciphertext of the padded plaintext.
 func (r *Ring) Seal(plaintext []byte, context string) []byte {
 	aead := r.aeads[r.sealID]
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		panic(err)
 	}
-	out := make([]byte, 0, 2+len(r.sealID)+len(nonce)+len(plaintext)+aead.Overhead())
+	padded := pad(make([]byte, 0, paddedLen(len(plaintext))), plaintext)
+	out := make([]byte, 0, 2+len(r.sealID)+len(nonce)+len(padded)+aead.Overhead())
 	out = append(out, format, byte(len(r.sealID)))
 	out = append(out, r.sealID...)
 	out = append(out, nonce...)
-	return aead.Seal(out, nonce, plaintext, []byte(context))
+	return aead.Seal(out, nonce, padded, []byte(context))
 }
 
 // SealString is Seal for strings; the empty string seals to nil.
@@ -87,7 +139,7 @@ var ErrOpen = errors.New("sealed: cannot open value")
 
 // Open decrypts a value from Seal with the same context.
 func (r *Ring) Open(sealed []byte, context string) ([]byte, error) {
-	if len(sealed) < 2 || sealed[0] != format {
+	if len(sealed) < 2 || (sealed[0] != format && sealed[0] != formatUnpadded) {
 		return nil, ErrOpen
 	}
 	idLen := int(sealed[1])
@@ -106,7 +158,20 @@ func (r *Ring) Open(sealed []byte, context string) ([]byte, error) {
 	if err != nil {
 		return nil, ErrOpen
 	}
+	if sealed[0] == formatUnpadded {
+		return plain, nil
+	}
+	plain, ok = unpad(plain)
+	if !ok {
+		return nil, ErrOpen
+	}
 	return plain, nil
+}
+
+// Current reports whether a value is sealed in the current format with
+// the ring's sealing key; anything else should be sealed again.
+func (r *Ring) Current(sealed []byte) bool {
+	return len(sealed) > 0 && sealed[0] == format && KeyID(sealed) == r.sealID
 }
 
 // OpenString is Open for strings; nil opens to "".
@@ -146,4 +211,10 @@ func (h *Hasher) Hash(domain, value string) []byte {
 	m.Write([]byte{0})
 	m.Write([]byte(value))
 	return m.Sum(nil)
+}
+
+// Email returns the keyed hash that finds a person's records by their
+// address (see hpa.EmailKey): the same for every table that holds one.
+func (h *Hasher) Email(address string) []byte {
+	return h.Hash("member-email", hpa.EmailKey(address))
 }

@@ -77,3 +77,49 @@ func TestKeyedHashes(t *testing.T) {
 		t.Error("domains or keys do not separate hashes")
 	}
 }
+
+func TestSealedLengthHidesShortValues(t *testing.T) {
+	r := ring(t, k1)
+	// The harm answer is one of a few words: all must seal to one length.
+	var lengths []int
+	for _, v := range []string{"no", "yes", "family", "prefer-not-to-say", "x", strings.Repeat("y", 30)} {
+		lengths = append(lengths, len(r.SealString(v, "c")))
+	}
+	for _, n := range lengths[1:] {
+		if n != lengths[0] {
+			t.Fatalf("short values seal to different lengths: %v", lengths)
+		}
+	}
+	// Free text is bucketed: lengths within a bucket look the same.
+	if a, b := len(r.SealString(strings.Repeat("a", 70), "c")), len(r.SealString(strings.Repeat("a", 120), "c")); a != b {
+		t.Errorf("70 and 120 bytes seal to %d and %d bytes", a, b)
+	}
+	if a, b := len(r.SealString(strings.Repeat("a", 5000), "c")), len(r.SealString(strings.Repeat("a", 8000), "c")); a != b {
+		t.Errorf("5000 and 8000 bytes seal to %d and %d bytes", a, b)
+	}
+}
+
+func TestPaddingRoundTrips(t *testing.T) {
+	r := ring(t, k1)
+	for _, v := range []string{"", "a", "ends in zero\x00", "\x80", strings.Repeat("é", 31), strings.Repeat("z", 4095), strings.Repeat("z", 4096), strings.Repeat("z", 9000)} {
+		got, err := r.Open(r.Seal([]byte(v), "c"), "c")
+		if err != nil || string(got) != v {
+			t.Errorf("round trip of %d bytes: %d bytes, %v", len(v), len(got), err)
+		}
+	}
+}
+
+func TestUnpaddedValuesStillOpen(t *testing.T) {
+	r := ring(t, k1)
+	// A value sealed by the first version: no padding.
+	aead := r.aeads["k1"]
+	nonce := bytes.Repeat([]byte{9}, aead.NonceSize())
+	old := append([]byte{formatUnpadded, 2, 'k', '1'}, nonce...)
+	old = aead.Seal(old, nonce, []byte("family"), []byte("c"))
+	if got, err := r.OpenString(old, "c"); err != nil || got != "family" {
+		t.Fatalf("open version 1: %q %v", got, err)
+	}
+	if r.Current(old) || !r.Current(r.Seal([]byte("family"), "c")) || ring(t, k2, k1).Current(r.Seal([]byte("x"), "c")) {
+		t.Error("Current does not tell old format or old key from current")
+	}
+}

@@ -24,6 +24,19 @@ func (q *Queries) EnquiryDelete(ctx context.Context, db DBTX, id uuid.UUID) (int
 	return result.RowsAffected(), nil
 }
 
+const enquiryDeleteByEmailHash = `-- name: EnquiryDeleteByEmailHash :execrows
+DELETE FROM enquiries WHERE email_hash = $1
+`
+
+// Erasure: every enquiry a person sent from an address.
+func (q *Queries) EnquiryDeleteByEmailHash(ctx context.Context, db DBTX, emailHash []byte) (int64, error) {
+	result, err := db.Exec(ctx, enquiryDeleteByEmailHash, emailHash)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const enquiryFormTokenPurge = `-- name: EnquiryFormTokenPurge :execrows
 DELETE FROM enquiry_form_tokens_used WHERE expires_at < $1
 `
@@ -55,7 +68,7 @@ func (q *Queries) EnquiryFormTokenUse(ctx context.Context, db DBTX, arg EnquiryF
 }
 
 const enquiryGet = `-- name: EnquiryGet :one
-SELECT id, name, email, audience, topic, message, reply_consent, status, assigned_to, handled_by, handled_at, created_at, updated_at FROM enquiries WHERE id = $1
+SELECT id, audience, topic, reply_consent, status, assigned_to, handled_by, handled_at, created_at, updated_at, name_sealed, email_sealed, message_sealed, email_hash FROM enquiries WHERE id = $1
 `
 
 func (q *Queries) EnquiryGet(ctx context.Context, db DBTX, id uuid.UUID) (Enquiry, error) {
@@ -63,11 +76,8 @@ func (q *Queries) EnquiryGet(ctx context.Context, db DBTX, id uuid.UUID) (Enquir
 	var i Enquiry
 	err := row.Scan(
 		&i.ID,
-		&i.Name,
-		&i.Email,
 		&i.Audience,
 		&i.Topic,
-		&i.Message,
 		&i.ReplyConsent,
 		&i.Status,
 		&i.AssignedTo,
@@ -75,41 +85,47 @@ func (q *Queries) EnquiryGet(ctx context.Context, db DBTX, id uuid.UUID) (Enquir
 		&i.HandledAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.NameSealed,
+		&i.EmailSealed,
+		&i.MessageSealed,
+		&i.EmailHash,
 	)
 	return i, err
 }
 
-const enquiryInsert = `-- name: EnquiryInsert :one
-INSERT INTO enquiries (name, email, audience, topic, message, reply_consent)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id
+const enquiryInsert = `-- name: EnquiryInsert :exec
+INSERT INTO enquiries (id, name_sealed, email_sealed, message_sealed, email_hash, audience, topic, reply_consent)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 `
 
 type EnquiryInsertParams struct {
-	Name         string
-	Email        string
-	Audience     *string
-	Topic        string
-	Message      string
-	ReplyConsent bool
+	ID            uuid.UUID
+	NameSealed    []byte
+	EmailSealed   []byte
+	MessageSealed []byte
+	EmailHash     []byte
+	Audience      *string
+	Topic         string
+	ReplyConsent  bool
 }
 
-func (q *Queries) EnquiryInsert(ctx context.Context, db DBTX, arg EnquiryInsertParams) (uuid.UUID, error) {
-	row := db.QueryRow(ctx, enquiryInsert,
-		arg.Name,
-		arg.Email,
+// Name, email and message are sealed by the caller, bound to the ID.
+func (q *Queries) EnquiryInsert(ctx context.Context, db DBTX, arg EnquiryInsertParams) error {
+	_, err := db.Exec(ctx, enquiryInsert,
+		arg.ID,
+		arg.NameSealed,
+		arg.EmailSealed,
+		arg.MessageSealed,
+		arg.EmailHash,
 		arg.Audience,
 		arg.Topic,
-		arg.Message,
 		arg.ReplyConsent,
 	)
-	var id uuid.UUID
-	err := row.Scan(&id)
-	return id, err
+	return err
 }
 
 const enquiryList = `-- name: EnquiryList :many
-SELECT id, name, email, audience, topic, reply_consent, status, assigned_to, handled_at, created_at FROM enquiries
+SELECT id, name_sealed, email_sealed, audience, topic, reply_consent, status, assigned_to, handled_at, created_at FROM enquiries
 WHERE ($1::text IS NULL OR status = $1)
   AND ($2::uuid IS NULL OR assigned_to = $2)
   AND ($3::timestamptz IS NULL
@@ -128,8 +144,8 @@ type EnquiryListParams struct {
 
 type EnquiryListRow struct {
 	ID           uuid.UUID
-	Name         string
-	Email        string
+	NameSealed   []byte
+	EmailSealed  []byte
 	Audience     *string
 	Topic        string
 	ReplyConsent bool
@@ -157,8 +173,8 @@ func (q *Queries) EnquiryList(ctx context.Context, db DBTX, arg EnquiryListParam
 		var i EnquiryListRow
 		if err := rows.Scan(
 			&i.ID,
-			&i.Name,
-			&i.Email,
+			&i.NameSealed,
+			&i.EmailSealed,
 			&i.Audience,
 			&i.Topic,
 			&i.ReplyConsent,
@@ -200,7 +216,7 @@ UPDATE enquiries SET
                        WHEN $3::text = 'new' THEN NULL ELSE handled_by END,
     updated_at  = now()
 WHERE id = $5
-RETURNING id, name, email, audience, topic, message, reply_consent, status, assigned_to, handled_by, handled_at, created_at, updated_at
+RETURNING id, audience, topic, reply_consent, status, assigned_to, handled_by, handled_at, created_at, updated_at, name_sealed, email_sealed, message_sealed, email_hash
 `
 
 type EnquiryUpdateParams struct {
@@ -222,11 +238,8 @@ func (q *Queries) EnquiryUpdate(ctx context.Context, db DBTX, arg EnquiryUpdateP
 	var i Enquiry
 	err := row.Scan(
 		&i.ID,
-		&i.Name,
-		&i.Email,
 		&i.Audience,
 		&i.Topic,
-		&i.Message,
 		&i.ReplyConsent,
 		&i.Status,
 		&i.AssignedTo,
@@ -234,6 +247,10 @@ func (q *Queries) EnquiryUpdate(ctx context.Context, db DBTX, arg EnquiryUpdateP
 		&i.HandledAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.NameSealed,
+		&i.EmailSealed,
+		&i.MessageSealed,
+		&i.EmailHash,
 	)
 	return i, err
 }

@@ -181,19 +181,20 @@ type Donor struct {
 }
 
 type Enquiry struct {
-	ID           uuid.UUID
-	Name         string
-	Email        string
-	Audience     *string
-	Topic        string
-	Message      string
-	ReplyConsent bool
-	Status       string
-	AssignedTo   *uuid.UUID
-	HandledBy    *uuid.UUID
-	HandledAt    *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID            uuid.UUID
+	Audience      *string
+	Topic         string
+	ReplyConsent  bool
+	Status        string
+	AssignedTo    *uuid.UUID
+	HandledBy     *uuid.UUID
+	HandledAt     *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	NameSealed    []byte
+	EmailSealed   []byte
+	MessageSealed []byte
+	EmailHash     []byte
 }
 
 type EnquiryFormTokensUsed struct {

@@ -1,0 +1,120 @@
+package database_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/database"
+	"github.com/harmedpatients/hpa/internal/pgtest"
+	"github.com/harmedpatients/hpa/internal/sealed"
+	"github.com/pressly/goose/v3"
+)
+
+var testKey = sealed.Key{ID: "k1", Secret: bytes.Repeat([]byte{1}, 32)}
+
+// sealUnpadded seals as the first version did: no padding.
+func sealUnpadded(t *testing.T, plaintext, context string) []byte {
+	block, err := aes.NewCipher(testKey.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aead, _ := cipher.NewGCM(block)
+	nonce := bytes.Repeat([]byte{7}, aead.NonceSize())
+	out := append([]byte{1, byte(len(testKey.ID))}, testKey.ID...)
+	out = append(out, nonce...)
+	return aead.Seal(out, nonce, []byte(plaintext), []byte(context))
+}
+
+// atVersion returns a database migrated up to version, and its provider.
+func atVersion(t *testing.T, version int64, sealer *database.Sealer) (*sql.DB, *goose.Provider) {
+	t.Helper()
+	conn, err := sql.Open("pgx", pgtest.EmptyURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	provider, err := database.NewProvider(conn, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return conn, provider
+}
+
+func exec(t *testing.T, conn *sql.DB, query string, args ...any) {
+	t.Helper()
+	if _, err := conn.Exec(query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// Data written before enquiries were sealed and before sealed values were
+// padded is sealed (and padded) by the migration, and still reads the same.
+func TestMigrationSealsWhatWasStoredBefore(t *testing.T) {
+	ring, err := sealed.NewRing([]sealed.Key{testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, _ := sealed.NewHasher(bytes.Repeat([]byte{2}, 32))
+	conn, provider := atVersion(t, 59, &database.Sealer{Ring: ring, Hasher: hasher})
+
+	member, enquiry, checkout := uuid.New(), uuid.New(), uuid.New()
+	exec(t, conn, `INSERT INTO members (id, email_hash, email_sealed, status, source) VALUES ($1, '\x01', $2, 'active', 'site')`,
+		member, sealUnpadded(t, "ann@example.org", "members.email:"+member.String()))
+	exec(t, conn, `INSERT INTO member_sensitive (member_id, harmed_sealed) VALUES ($1, $2)`,
+		member, sealUnpadded(t, "family", "member_sensitive.harmed:"+member.String()))
+	exec(t, conn, `INSERT INTO donation_checkouts (id, frequency, amount_pence, campaign_id, gift_aid_key_id, gift_aid_sealed)
+		SELECT $1, 'one_off', 500, id, 'k1', $2 FROM campaigns WHERE slug = 'general'`,
+		checkout, sealUnpadded(t, `{"first_name":"Ann"}`, "donation_checkouts.gift_aid:"+checkout.String()))
+	exec(t, conn, `INSERT INTO enquiries (id, name, email, topic, message, reply_consent) VALUES ($1, 'Ann Example', 'Ann.E+x@Example.org', 'general', 'The ward harmed me.', true)`, enquiry)
+
+	if _, err := provider.Up(context.Background()); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	for _, c := range []struct{ query, context, want string }{
+		{`SELECT email_sealed FROM members`, "members.email:" + member.String(), "ann@example.org"},
+		{`SELECT harmed_sealed FROM member_sensitive`, "member_sensitive.harmed:" + member.String(), "family"},
+		{`SELECT gift_aid_sealed FROM donation_checkouts`, "donation_checkouts.gift_aid:" + checkout.String(), `{"first_name":"Ann"}`},
+		{`SELECT name_sealed FROM enquiries`, "enquiries.name:" + enquiry.String(), "Ann Example"},
+		{`SELECT email_sealed FROM enquiries`, "enquiries.email:" + enquiry.String(), "Ann.E+x@Example.org"},
+		{`SELECT message_sealed FROM enquiries`, "enquiries.message:" + enquiry.String(), "The ward harmed me."},
+	} {
+		var box []byte
+		if err := conn.QueryRow(c.query).Scan(&box); err != nil {
+			t.Fatalf("%s: %v", c.query, err)
+		}
+		if got, err := ring.OpenString(box, c.context); err != nil || got != c.want || !ring.Current(box) {
+			t.Errorf("%s: %q %v, current format: %v", c.query, got, err, ring.Current(box))
+		}
+	}
+	var hash []byte
+	if err := conn.QueryRow(`SELECT email_hash FROM enquiries`).Scan(&hash); err != nil || !bytes.Equal(hash, hasher.Email("ann.e@example.org")) {
+		t.Errorf("enquiry email hash: %x %v", hash, err)
+	}
+
+	// Rolling back opens the enquiries again for the version that read them in clear.
+	if _, err := provider.DownTo(context.Background(), 59); err != nil {
+		t.Fatalf("migrate down: %v", err)
+	}
+	var message string
+	if err := conn.QueryRow(`SELECT message FROM enquiries`).Scan(&message); err != nil || message != "The ward harmed me." {
+		t.Errorf("after rollback: %q %v", message, err)
+	}
+}
+
+// Without keys, a database holding data to seal is not migrated.
+func TestSealingMigrationNeedsKeysWhenThereIsData(t *testing.T) {
+	conn, provider := atVersion(t, 59, nil)
+	exec(t, conn, `INSERT INTO enquiries (name, email, topic, message, reply_consent) VALUES ('Ann', 'ann@example.org', 'general', 'Hello', true)`)
+	if _, err := provider.Up(context.Background()); err == nil || !strings.Contains(err.Error(), "HPA_ENCRYPTION_KEYS") {
+		t.Fatalf("migrate up without keys: %v", err)
+	}
+}
