@@ -297,3 +297,119 @@ func TestAccessMatrix(t *testing.T) {
 		}
 	}
 }
+
+// Special-category data of attendees (their accessibility needs) follows
+// the membership rule, beyond the operation-level matrix above: an
+// editor may list attendees but never sees access needs, not even by
+// naming themself the event's HPA contact; only a caller who holds the
+// membership role (or admin) at the time of the request sees them.
+func TestAttendeeAccessNeedsFollowTheMembershipRole(t *testing.T) {
+	srv := apitest.Start(t, nil)
+	ctx := context.Background()
+	staff := func(roles ...identity.Role) (id, token string) {
+		email, password := srv.NewStaff(t, roles...)
+		token = srv.Login(t, email, password).AccessToken
+		var me struct {
+			ID string `json:"id"`
+		}
+		srv.Do(apitest.Request{Path: "/v1/auth/me", Token: token}).JSON(t, &me)
+		return me.ID, token
+	}
+	editorID, editor := staff(identity.RoleEditor)
+	contactID, contact := staff(identity.RoleEditor, identity.RoleMembership)
+	admin := srv.StaffToken(t, identity.RoleAdmin)
+	event := func(hpaContact string) map[string]any {
+		return map[string]any{"kind": "listening-event", "title": "Listening event for bereaved families", "summary": "Come and be heard.",
+			"organiser_name": "HPA", "online": true, "starts_at": time.Now().Add(72 * time.Hour).UTC().Format(time.RFC3339), "hpa_contact_id": hpaContact}
+	}
+
+	// The assignment: an editor cannot make themself (or anyone without
+	// the membership role) the contact.
+	for name, id := range map[string]string{"the editor themself": editorID, "nobody": uuid.NewString()} {
+		r := post(srv, "/v1/opportunities", event(id), editor)
+		if r.StatusCode != 422 || r.Problem(t).Code != "hpa-contact-not-eligible" || !strings.Contains(string(r.Body), "body.hpa_contact_id") {
+			t.Errorf("hpa_contact_id naming %s: %d %s", name, r.StatusCode, r.Body)
+		}
+	}
+	var opp opportunityBody
+	if r := post(srv, "/v1/opportunities", event(contactID), editor); r.StatusCode != 201 {
+		t.Fatalf("create with a membership contact: %d %s", r.StatusCode, r.Body)
+	} else {
+		r.JSON(t, &opp)
+	}
+	if r := srv.Do(apitest.Request{Method: "POST", Path: "/v1/opportunities/" + opp.ID + "/review", Token: editor, Body: map[string]string{"action": "publish"}}); r.StatusCode != 200 {
+		t.Fatalf("publish: %d %s", r.StatusCode, r.Body)
+	}
+	if r := post(srv, "/v1/opportunities/"+opp.ID+"/registrations", map[string]any{"name": "Gwen", "email": "gwen@example.org",
+		"accessibility_needs": "Step-free access and a quiet room", "accessibility_consent": true}, ""); r.StatusCode != 201 {
+		t.Fatalf("register: %d %s", r.StatusCode, r.Body)
+	}
+	shown := 0 // responses that carried access needs: each must be audited as such
+	needs := func(token string) (int, string) {
+		var list struct {
+			Items []struct {
+				AccessibilityNeeds string `json:"accessibility_needs"`
+			} `json:"items"`
+		}
+		r := srv.Do(apitest.Request{Path: "/v1/opportunities/" + opp.ID + "/registrations", Token: token})
+		if r.StatusCode != 200 {
+			return r.StatusCode, ""
+		}
+		r.JSON(t, &list)
+		if len(list.Items) != 1 {
+			t.Fatalf("attendees: %s", r.Body)
+		}
+		if list.Items[0].AccessibilityNeeds != "" {
+			shown++
+		}
+		return r.StatusCode, list.Items[0].AccessibilityNeeds
+	}
+	audited := func(action string) int {
+		return countRows(t, srv, `SELECT count(*) FROM audit_events WHERE action = $1 AND target_id = $2`, action, opp.ID)
+	}
+
+	if code, got := needs(contact); code != 200 || got != "Step-free access and a quiet room" {
+		t.Errorf("membership contact: %d %q, want the access needs", code, got)
+	}
+	if n := audited("opportunity.attendees_read_access_needs"); n != shown {
+		t.Errorf("%d audited reads of access needs, want %d", n, shown)
+	}
+	if code, got := needs(admin); code != 200 || got == "" {
+		t.Errorf("admin: %d %q, want the access needs", code, got)
+	}
+	if code, got := needs(editor); code != 200 || got != "" {
+		t.Errorf("editor (not the contact): %d %q, want the list without access needs", code, got)
+	}
+
+	// An editor who is the contact all the same (set before this rule, or
+	// straight in the database) still sees no access needs.
+	if _, err := srv.Pool.Exec(ctx, `UPDATE opportunities SET hpa_contact_id = $1 WHERE id = $2`, editorID, opp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if code, got := needs(editor); code != 200 || got != "" {
+		t.Errorf("editor who is the HPA contact: %d %q, want the list without access needs", code, got)
+	}
+
+	// Roles are current: the contact loses the membership role and, with
+	// the same token, sees access needs no more; nor can they stay contact.
+	if _, err := srv.Pool.Exec(ctx, `UPDATE opportunities SET hpa_contact_id = $1 WHERE id = $2`, contactID, opp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := srv.Do(apitest.Request{Method: "PATCH", Path: "/v1/staff/" + contactID, Token: admin, Body: map[string]any{"roles": []string{"editor"}}}); r.StatusCode != 200 {
+		t.Fatalf("re-role the contact: %d %s", r.StatusCode, r.Body)
+	}
+	apitest.Eventually(t, 5*time.Second, "the contact's access needs withdrawn with their role", func() bool {
+		code, got := needs(contact)
+		return code == 200 && got == ""
+	})
+	r := srv.Do(apitest.Request{Method: "PUT", Path: "/v1/opportunities/" + opp.ID, Token: editor, Body: event(contactID)})
+	if r.StatusCode != 422 || r.Problem(t).Code != "hpa-contact-not-eligible" {
+		t.Errorf("keeping a contact without the membership role: %d %s", r.StatusCode, r.Body)
+	}
+	if n := audited("opportunity.attendees_read_access_needs"); n != shown {
+		t.Errorf("%d audited reads of access needs, want %d (one per answer that carried them)", n, shown)
+	}
+	if n := audited("opportunity.attendees_read"); n < 3 {
+		t.Errorf("%d audited reads without access needs, want at least 3 (the editor's, the re-roled contact's)", n)
+	}
+}

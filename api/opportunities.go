@@ -125,7 +125,7 @@ func (f OpportunityFields) details() engagement.Details {
 // StaffOpportunityFields adds what only HPA staff set.
 type StaffOpportunityFields struct {
 	OpportunityFields
-	HPAContactID string `json:"hpa_contact_id,omitempty" format:"uuid" doc:"The staff member looking after it; may see attendees' access needs."`
+	HPAContactID string `json:"hpa_contact_id,omitempty" format:"uuid" doc:"The staff member looking after the people who come: must be an active staff member with the membership role (or admin). Grants no access of its own."`
 }
 
 func (f StaffOpportunityFields) details() (engagement.Details, error) {

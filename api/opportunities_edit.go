@@ -86,7 +86,7 @@ type attendee struct {
 	Status             string    `json:"status" enum:"confirmed,waitlisted,cancelled"`
 	IsMember           bool      `json:"is_member"`
 	ShareWithOrganiser bool      `json:"share_with_organiser"`
-	AccessibilityNeeds string    `json:"accessibility_needs,omitempty" doc:"Only for the membership role and the event's HPA contact."`
+	AccessibilityNeeds string    `json:"accessibility_needs,omitempty" doc:"Only for staff who hold the membership role (or admin) at the time of the request."`
 	RegisteredAt       time.Time `json:"registered_at"`
 }
 
@@ -109,7 +109,7 @@ func registerOpportunityEditing(hapi huma.API, svc engagementService) {
 		Method:        http.MethodPost,
 		Path:          "/v1/opportunities",
 		Summary:       "Create an opportunity (HPA's own)",
-		Description:   "Editors create opportunities directly; they start approved, ready to publish with POST /v1/opportunities/{id}/review.",
+		Description:   "Editors create opportunities directly; they start approved, ready to publish with POST /v1/opportunities/{id}/review. An `hpa_contact_id` must name an active staff member with the membership role (or admin), or the answer is 422 `hpa-contact-not-eligible`.",
 		Tags:          []string{"Opportunities admin"},
 		DefaultStatus: http.StatusCreated,
 	}, func(ctx context.Context, in *staffOpportunityInput) (*opportunityOutput, error) {
@@ -130,7 +130,7 @@ func registerOpportunityEditing(hapi huma.API, svc engagementService) {
 		Method:      http.MethodPut,
 		Path:        "/v1/opportunities/{id}",
 		Summary:     "Edit an opportunity",
-		Description: "Replaces the details of any opportunity that is not closed or rejected.",
+		Description: "Replaces the details of any opportunity that is not closed or rejected. An `hpa_contact_id` must name an active staff member who holds the membership role (or admin) now, or the answer is 422 `hpa-contact-not-eligible`.",
 		Tags:        []string{"Opportunities admin"},
 		Errors:      []int{http.StatusNotFound, http.StatusConflict},
 	}, func(ctx context.Context, in *staffOpportunityUpdateInput) (*opportunityOutput, error) {
@@ -237,7 +237,7 @@ func registerOpportunityEditing(hapi huma.API, svc engagementService) {
 		Method:      http.MethodGet,
 		Path:        "/v1/opportunities/{id}/registrations",
 		Summary:     "Who registered",
-		Description: "Everyone registered, waiting or cancelled. Accessibility needs are shown only to the membership role and the event's HPA contact. Audited.",
+		Description: "Everyone registered, waiting or cancelled. Accessibility needs (special-category data) are shown only to staff who hold the membership role (or admin) at the time of the request; being the event's HPA contact grants nothing. Audited, reads of accessibility needs separately.",
 		Tags:        []string{"Opportunities admin"},
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *opportunityIDInput) (*struct{ Body attendeeList }, error) {
@@ -246,7 +246,7 @@ func registerOpportunityEditing(hapi huma.API, svc engagementService) {
 			return nil, err
 		}
 		c := callerFrom(ctx)
-		regs, err := svc.Attendees(ctx, id, engagement.AttendeeView{StaffID: &c.ID, MembershipRole: c.HasRole(identity.RoleMembership)})
+		regs, err := svc.Attendees(ctx, id, engagement.AttendeeView{MembershipRole: c.HasRole(identity.RoleMembership)})
 		if err != nil {
 			return nil, err
 		}

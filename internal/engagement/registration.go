@@ -31,8 +31,8 @@ type RegistrationRequest struct {
 	MemberID    *uuid.UUID
 	Name, Email string
 	// AccessibilityNeeds are held only with AccessibilityConsent (they can
-	// be health information), sealed, for the membership team and the
-	// event's HPA contact.
+	// be health information), sealed, for staff with the membership role
+	// (and admins) only.
 	AccessibilityNeeds   string
 	AccessibilityConsent bool
 	// ShareWithOrganiser: the person agreed the organiser may have their

@@ -79,6 +79,9 @@ func (s *Service) Create(ctx context.Context, by Submitter, d Details) (*Opportu
 		if err := members.CheckAudiences(ctx, tx, d.Audiences, "body.audiences"); err != nil {
 			return err
 		}
+		if err := checkContact(ctx, tx, d.HPAContactID); err != nil {
+			return err
+		}
 		row, err := store.Q.OpportunityInsert(ctx, tx, store.OpportunityInsertParams{
 			Kind: d.Kind, Title: d.Title, Summary: d.Summary, Description: d.Description, DescriptionHtml: html, OrganiserName: d.OrganiserName,
 			OrganisationID: by.OrganisationID, Audiences: nonNil(d.Audiences), Online: d.Online, Location: store.NullText(d.Location),
@@ -109,6 +112,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, owner *uuid.UUID, d 
 	var out *Opportunity
 	err = store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
 		if err := members.CheckAudiences(ctx, tx, d.Audiences, "body.audiences"); err != nil {
+			return err
+		}
+		if err := checkContact(ctx, tx, d.HPAContactID); err != nil {
 			return err
 		}
 		row, err := store.Q.OpportunityGetForUpdate(ctx, tx, id)

@@ -145,6 +145,22 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (*StaffMember, error) {
 	return staffFromRow(row), nil
 }
 
+// StaffHolds reports whether id is an active staff account holding any of
+// roles (admin holds them all), read from db now, so that another
+// capability can check, within its own transaction, that someone it is
+// about to trust with a role's data holds that role. Unknown accounts do
+// not.
+func StaffHolds(ctx context.Context, db store.DBTX, id uuid.UUID, roles ...Role) (bool, error) {
+	row, err := store.Q.StaffGetByID(ctx, db, id)
+	if store.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("staff roles: %w", err)
+	}
+	return row.Active && (&Caller{Kind: Staff, ID: id, Roles: rolesOf(row)}).HasRole(roles...), nil
+}
+
 // List returns every staff member.
 func (s *Service) List(ctx context.Context) ([]*StaffMember, error) {
 	rows, err := store.Q.StaffList(ctx, s.db)
