@@ -22,7 +22,7 @@ type registerInput struct {
 }
 
 type registration struct {
-	ID               string `json:"id" format:"uuid"`
+	ID               string `json:"id" format:"uuid" doc:"Identifies this answer. Without a member token it may name no stored registration (see the description), so do not rely on it."`
 	Status           string `json:"status" enum:"confirmed,waitlisted"`
 	WaitlistPosition int    `json:"waitlist_position,omitempty" doc:"1 is next in line."`
 }
@@ -47,11 +47,13 @@ type participation struct {
 
 func registerRegistrations(hapi huma.API, svc engagementService) {
 	register(hapi, public, huma.Operation{
-		OperationID:   "register-for-opportunity",
-		Method:        http.MethodPost,
-		Path:          "/v1/opportunities/{id}/registrations",
-		Summary:       "Book a place at an event",
-		Description:   "A place, or a place on the waiting list when the event is full (never overbooked). Signed-in members (member token) register as themselves; others give a name and email. A confirmation email with a calendar invitation and a cancellation link follows; a reminder comes the day before.",
+		OperationID: "register-for-opportunity",
+		Method:      http.MethodPost,
+		Path:        "/v1/opportunities/{id}/registrations",
+		Summary:     "Book a place at an event",
+		Description: "A place, or a place on the waiting list when the event is full (never overbooked). Signed-in members (member token) register as themselves; others give a name and email. A confirmation email with a calendar invitation and a cancellation link follows; a reminder comes the day before.\n\n" +
+			"Without a member token the answer never says whether the address already has a place: it is the answer a new booking would get (201, a new `id`, the `status` and `waitlist_position` a newcomer would have), and the address's owner gets a \"you are already booked\" email (at most one an hour) saying their booking stands and how to cancel it; nothing stored changes. " +
+			"409 means registration is closed (`registration-closed`) or not offered (`registration-not-offered`), or, for a signed-in member only, that they are already registered (`already-registered`).",
 		Tags:          []string{"Opportunities"},
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusForbidden},

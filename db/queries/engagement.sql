@@ -55,9 +55,23 @@ ORDER BY starts_at, id
 LIMIT 1000;
 
 -- name: RegistrationInsert :one
+-- When the address already holds a place (or a place in the queue) the
+-- standing registration is returned instead, unchanged (the no-op update
+-- is what makes RETURNING give it); the caller tells them apart by ID.
 INSERT INTO registrations (id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser)
 VALUES (@id, @opportunity_id, sqlc.narg(member_id), @email_hash, @email_sealed, @name, @status, sqlc.narg(accessibility_sealed), @share_with_organiser)
+ON CONFLICT (opportunity_id, email_hash) WHERE status <> 'cancelled' DO UPDATE SET status = registrations.status
 RETURNING *;
+
+-- name: RegistrationMarkDuplicateNotice :one
+-- A standing registration whose owner was not told about another attempt
+-- to book it since @since; marks them told at @now.
+UPDATE registrations SET duplicate_notice_at = @now::timestamptz
+WHERE id = @id AND status <> 'cancelled' AND (duplicate_notice_at IS NULL OR duplicate_notice_at <= @since::timestamptz)
+RETURNING *;
+
+-- name: RegistrationCountWaitlisted :one
+SELECT count(*) FROM registrations WHERE opportunity_id = @opportunity_id AND status = 'waitlisted';
 
 -- name: RegistrationCountConfirmed :one
 SELECT count(*) FROM registrations WHERE opportunity_id = @opportunity_id AND status = 'confirmed';

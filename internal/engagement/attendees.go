@@ -94,5 +94,6 @@ func (s *Service) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, &FanoutWorker{s: s})
 	river.AddWorker(workers, &SendWorker{s: s})
 	river.AddWorker(workers, &ReminderWorker{s: s})
+	river.AddWorker(workers, &NoticeWorker{s: s})
 	river.AddWorker(workers, &DigestWorker{s: s})
 }

@@ -59,6 +59,14 @@ func accessibilityContext(id uuid.UUID) string { return "registrations.accessibi
 // Register books a place, or a place on the waiting list when the event is
 // full. The opportunity's row is locked while counting, so concurrent
 // registrations can never overbook.
+//
+// Anyone may book for any address, so for an anonymous caller the answer
+// never says whether the address already has a place: it is the answer a
+// new booking would get (a fresh ID, stored nowhere, and a newcomer's
+// status and queue position), and the owner is emailed instead. Both
+// cases do the same work here (one row written, one job queued); the
+// emails are the job's (see NoticeWorker). A signed-in member asking for
+// themself is told directly.
 func (s *Service) Register(ctx context.Context, opportunityID uuid.UUID, req RegistrationRequest) (*Registration, error) {
 	if req.AccessibilityNeeds != "" && !req.AccessibilityConsent {
 		return nil, hpa.Invalid("body.accessibility_consent", "must be true to send accessibility needs: they can be health information").WithReason("special-category-consent-required")
@@ -101,24 +109,34 @@ func (s *Service) Register(ctx context.Context, opportunityID uuid.UUID, req Reg
 			EmailSealed: s.ring.SealString(email, emailContext(id)), Name: &name, Status: status, AccessibilitySealed: access,
 			ShareWithOrganiser: req.ShareWithOrganiser,
 		})
-		if store.IsUniqueViolation(err, "registrations_once") {
-			return hpa.Errorf(hpa.ECONFLICT, "this address is already registered for this event; use the link in its email to cancel").WithReason("already-registered")
-		}
 		if err != nil {
 			return fmt.Errorf("register: %w", err)
 		}
-		out = &Registration{ID: reg.ID, OpportunityID: opportunityID, MemberID: req.MemberID, Name: name, Email: email, Status: status,
-			ShareWithOrganiser: req.ShareWithOrganiser, CreatedAt: reg.CreatedAt}
+		again := reg.ID != id // the address already had a place: reg is that one, unchanged
+		if again && req.MemberID != nil {
+			return hpa.Errorf(hpa.ECONFLICT, "you are already registered for this event; use the link in its email to cancel").WithReason("already-registered")
+		}
+		out = &Registration{ID: id, OpportunityID: opportunityID, MemberID: req.MemberID, Status: status}
 		if status == RegWaitlisted {
-			pos, err := store.Q.RegistrationWaitlistPosition(ctx, tx, store.RegistrationWaitlistPositionParams{OpportunityID: opportunityID, CreatedAt: reg.CreatedAt, ID: reg.ID})
-			if err != nil {
+			if out.WaitlistPosition, err = s.newcomerPosition(ctx, tx, reg, again); err != nil {
 				return err
 			}
-			out.WaitlistPosition = int(pos)
 		}
-		return s.notifyRegistration(ctx, tx, fromRow(row), out)
+		_, err = s.jobs.InsertTx(ctx, tx, NoticeArgs{RegistrationID: reg.ID, Again: again}, nil)
+		return err
 	})
 	return out, err
+}
+
+// newcomerPosition is the queue position of a new registration reg, or,
+// when again, the one a newcomer would have had.
+func (s *Service) newcomerPosition(ctx context.Context, tx pgx.Tx, reg store.Registration, again bool) (int, error) {
+	if again {
+		waiting, err := store.Q.RegistrationCountWaitlisted(ctx, tx, reg.OpportunityID)
+		return int(waiting) + 1, err
+	}
+	pos, err := store.Q.RegistrationWaitlistPosition(ctx, tx, store.RegistrationWaitlistPositionParams{OpportunityID: reg.OpportunityID, CreatedAt: reg.CreatedAt, ID: reg.ID})
+	return int(pos), err
 }
 
 // registrant is the name and email a registration is for.
@@ -151,24 +169,9 @@ func (s *Service) checkOpen(row store.Opportunity) error {
 	return nil
 }
 
-func (s *Service) notifyRegistration(ctx context.Context, tx pgx.Tx, o *Opportunity, r *Registration) error {
-	template := "registration-confirmed"
-	if r.Status == RegWaitlisted {
-		template = "registration-waitlisted"
-	}
-	e := s.registrationEmail(template, o, r)
-	if err := s.outbox.Enqueue(ctx, tx, e); err != nil {
-		return err
-	}
-	if r.Status == RegConfirmed {
-		return s.scheduleReminder(ctx, tx, o, r.ID)
-	}
-	return nil
-}
-
 func (s *Service) registrationEmail(template string, o *Opportunity, r *Registration) mail.Email {
 	e := mail.Email{Template: template, To: r.Email, Data: map[string]any{
-		"Name": r.Name, "Title": o.Title, "When": describeWhen(o), "Where": where(o), "Position": r.WaitlistPosition,
+		"Name": r.Name, "Title": o.Title, "When": describeWhen(o), "Where": where(o), "Position": r.WaitlistPosition, "Waitlisted": r.Status == RegWaitlisted,
 		"CancelURL": s.settings.SiteURL + "/events/cancel?token=" + s.cancelToken(r.ID), "URL": s.settings.SiteURL + "/opportunities/" + o.ID.String(),
 	}}
 	if r.Status == RegConfirmed {

@@ -1005,7 +1005,7 @@ func (q *Queries) OutcomesPublishedForMember(ctx context.Context, db DBTX, membe
 }
 
 const registrationCancel = `-- name: RegistrationCancel :one
-UPDATE registrations SET status = 'cancelled', cancelled_at = now() WHERE id = $1 AND status <> 'cancelled' RETURNING id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at
+UPDATE registrations SET status = 'cancelled', cancelled_at = now() WHERE id = $1 AND status <> 'cancelled' RETURNING id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at, duplicate_notice_at
 `
 
 func (q *Queries) RegistrationCancel(ctx context.Context, db DBTX, id uuid.UUID) (Registration, error) {
@@ -1025,6 +1025,7 @@ func (q *Queries) RegistrationCancel(ctx context.Context, db DBTX, id uuid.UUID)
 		&i.PromotedAt,
 		&i.CancelledAt,
 		&i.RemindedAt,
+		&i.DuplicateNoticeAt,
 	)
 	return i, err
 }
@@ -1040,8 +1041,19 @@ func (q *Queries) RegistrationCountConfirmed(ctx context.Context, db DBTX, oppor
 	return count, err
 }
 
+const registrationCountWaitlisted = `-- name: RegistrationCountWaitlisted :one
+SELECT count(*) FROM registrations WHERE opportunity_id = $1 AND status = 'waitlisted'
+`
+
+func (q *Queries) RegistrationCountWaitlisted(ctx context.Context, db DBTX, opportunityID uuid.UUID) (int64, error) {
+	row := db.QueryRow(ctx, registrationCountWaitlisted, opportunityID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const registrationFirstWaitlisted = `-- name: RegistrationFirstWaitlisted :one
-SELECT id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at FROM registrations WHERE opportunity_id = $1 AND status = 'waitlisted' ORDER BY created_at, id LIMIT 1
+SELECT id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at, duplicate_notice_at FROM registrations WHERE opportunity_id = $1 AND status = 'waitlisted' ORDER BY created_at, id LIMIT 1
 `
 
 func (q *Queries) RegistrationFirstWaitlisted(ctx context.Context, db DBTX, opportunityID uuid.UUID) (Registration, error) {
@@ -1061,12 +1073,13 @@ func (q *Queries) RegistrationFirstWaitlisted(ctx context.Context, db DBTX, oppo
 		&i.PromotedAt,
 		&i.CancelledAt,
 		&i.RemindedAt,
+		&i.DuplicateNoticeAt,
 	)
 	return i, err
 }
 
 const registrationGet = `-- name: RegistrationGet :one
-SELECT id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at FROM registrations WHERE id = $1
+SELECT id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at, duplicate_notice_at FROM registrations WHERE id = $1
 `
 
 func (q *Queries) RegistrationGet(ctx context.Context, db DBTX, id uuid.UUID) (Registration, error) {
@@ -1086,6 +1099,7 @@ func (q *Queries) RegistrationGet(ctx context.Context, db DBTX, id uuid.UUID) (R
 		&i.PromotedAt,
 		&i.CancelledAt,
 		&i.RemindedAt,
+		&i.DuplicateNoticeAt,
 	)
 	return i, err
 }
@@ -1093,7 +1107,8 @@ func (q *Queries) RegistrationGet(ctx context.Context, db DBTX, id uuid.UUID) (R
 const registrationInsert = `-- name: RegistrationInsert :one
 INSERT INTO registrations (id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at
+ON CONFLICT (opportunity_id, email_hash) WHERE status <> 'cancelled' DO UPDATE SET status = registrations.status
+RETURNING id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at, duplicate_notice_at
 `
 
 type RegistrationInsertParams struct {
@@ -1108,6 +1123,9 @@ type RegistrationInsertParams struct {
 	ShareWithOrganiser  bool
 }
 
+// When the address already holds a place (or a place in the queue) the
+// standing registration is returned instead, unchanged (the no-op update
+// is what makes RETURNING give it); the caller tells them apart by ID.
 func (q *Queries) RegistrationInsert(ctx context.Context, db DBTX, arg RegistrationInsertParams) (Registration, error) {
 	row := db.QueryRow(ctx, registrationInsert,
 		arg.ID,
@@ -1135,6 +1153,7 @@ func (q *Queries) RegistrationInsert(ctx context.Context, db DBTX, arg Registrat
 		&i.PromotedAt,
 		&i.CancelledAt,
 		&i.RemindedAt,
+		&i.DuplicateNoticeAt,
 	)
 	return i, err
 }
@@ -1187,7 +1206,7 @@ func (q *Queries) RegistrationListByMember(ctx context.Context, db DBTX, memberI
 }
 
 const registrationListByOpportunity = `-- name: RegistrationListByOpportunity :many
-SELECT id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at FROM registrations WHERE opportunity_id = $1 ORDER BY status, created_at, id
+SELECT id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at, duplicate_notice_at FROM registrations WHERE opportunity_id = $1 ORDER BY status, created_at, id
 `
 
 func (q *Queries) RegistrationListByOpportunity(ctx context.Context, db DBTX, opportunityID uuid.UUID) ([]Registration, error) {
@@ -1213,6 +1232,7 @@ func (q *Queries) RegistrationListByOpportunity(ctx context.Context, db DBTX, op
 			&i.PromotedAt,
 			&i.CancelledAt,
 			&i.RemindedAt,
+			&i.DuplicateNoticeAt,
 		); err != nil {
 			return nil, err
 		}
@@ -1224,8 +1244,44 @@ func (q *Queries) RegistrationListByOpportunity(ctx context.Context, db DBTX, op
 	return items, nil
 }
 
+const registrationMarkDuplicateNotice = `-- name: RegistrationMarkDuplicateNotice :one
+UPDATE registrations SET duplicate_notice_at = $1::timestamptz
+WHERE id = $2 AND status <> 'cancelled' AND (duplicate_notice_at IS NULL OR duplicate_notice_at <= $3::timestamptz)
+RETURNING id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at, duplicate_notice_at
+`
+
+type RegistrationMarkDuplicateNoticeParams struct {
+	Now   time.Time
+	ID    uuid.UUID
+	Since time.Time
+}
+
+// A standing registration whose owner was not told about another attempt
+// to book it since @since; marks them told at @now.
+func (q *Queries) RegistrationMarkDuplicateNotice(ctx context.Context, db DBTX, arg RegistrationMarkDuplicateNoticeParams) (Registration, error) {
+	row := db.QueryRow(ctx, registrationMarkDuplicateNotice, arg.Now, arg.ID, arg.Since)
+	var i Registration
+	err := row.Scan(
+		&i.ID,
+		&i.OpportunityID,
+		&i.MemberID,
+		&i.EmailHash,
+		&i.EmailSealed,
+		&i.Name,
+		&i.Status,
+		&i.AccessibilitySealed,
+		&i.ShareWithOrganiser,
+		&i.CreatedAt,
+		&i.PromotedAt,
+		&i.CancelledAt,
+		&i.RemindedAt,
+		&i.DuplicateNoticeAt,
+	)
+	return i, err
+}
+
 const registrationMarkReminded = `-- name: RegistrationMarkReminded :one
-UPDATE registrations SET reminded_at = now() WHERE id = $1 AND status = 'confirmed' AND reminded_at IS NULL RETURNING id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at
+UPDATE registrations SET reminded_at = now() WHERE id = $1 AND status = 'confirmed' AND reminded_at IS NULL RETURNING id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at, duplicate_notice_at
 `
 
 func (q *Queries) RegistrationMarkReminded(ctx context.Context, db DBTX, id uuid.UUID) (Registration, error) {
@@ -1245,12 +1301,13 @@ func (q *Queries) RegistrationMarkReminded(ctx context.Context, db DBTX, id uuid
 		&i.PromotedAt,
 		&i.CancelledAt,
 		&i.RemindedAt,
+		&i.DuplicateNoticeAt,
 	)
 	return i, err
 }
 
 const registrationPromote = `-- name: RegistrationPromote :one
-UPDATE registrations SET status = 'confirmed', promoted_at = now() WHERE id = $1 AND status = 'waitlisted' RETURNING id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at
+UPDATE registrations SET status = 'confirmed', promoted_at = now() WHERE id = $1 AND status = 'waitlisted' RETURNING id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at, duplicate_notice_at
 `
 
 func (q *Queries) RegistrationPromote(ctx context.Context, db DBTX, id uuid.UUID) (Registration, error) {
@@ -1270,6 +1327,7 @@ func (q *Queries) RegistrationPromote(ctx context.Context, db DBTX, id uuid.UUID
 		&i.PromotedAt,
 		&i.CancelledAt,
 		&i.RemindedAt,
+		&i.DuplicateNoticeAt,
 	)
 	return i, err
 }

@@ -447,6 +447,7 @@ type Registration struct {
 	PromotedAt          *time.Time
 	CancelledAt         *time.Time
 	RemindedAt          *time.Time
+	DuplicateNoticeAt   *time.Time
 }
 
 type SiteProfile struct {
