@@ -7,7 +7,9 @@ VALUES (@actor_type, sqlc.narg(actor_id), @action, sqlc.narg(target_type), sqlc.
 SELECT * FROM audit_events
 WHERE (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
   AND (sqlc.narg(actor_id)::uuid IS NULL OR actor_id = sqlc.narg(actor_id))
-  AND (sqlc.narg(action)::text IS NULL OR action = sqlc.narg(action) OR action LIKE sqlc.narg(action) || '.%')
+  -- A prefix matches literally: its _ (and any % or \) are escaped, not wildcards.
+  AND (sqlc.narg(action)::text IS NULL OR action = sqlc.narg(action)
+       OR action LIKE replace(replace(replace(sqlc.narg(action)::text, '\', '\\'), '%', '\%'), '_', '\_') || '.%' ESCAPE '\')
   AND (sqlc.narg(target_type)::text IS NULL OR target_type = sqlc.narg(target_type))
   AND (sqlc.narg(target_id)::text IS NULL OR target_id = sqlc.narg(target_id))
   AND (sqlc.narg(since)::timestamptz IS NULL OR occurred_at >= sqlc.narg(since))

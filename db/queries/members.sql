@@ -84,7 +84,9 @@ WHERE (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(joined_from)::timestamptz IS NULL OR created_at >= sqlc.narg(joined_from))
   AND (sqlc.narg(joined_to)::timestamptz IS NULL OR created_at < sqlc.narg(joined_to))
   AND (sqlc.narg(email_hash)::bytea IS NULL OR email_hash = sqlc.narg(email_hash))
-  AND (sqlc.narg(name_like)::text IS NULL OR name ILIKE '%' || sqlc.narg(name_like) || '%')
+  -- name_like is matched literally: its %, _ and \ are escaped, not wildcards.
+  AND (sqlc.narg(name_like)::text IS NULL
+       OR name ILIKE '%' || replace(replace(replace(sqlc.narg(name_like)::text, '\', '\\'), '%', '\%'), '_', '\_') || '%' ESCAPE '\')
   AND (sqlc.narg(after_created)::timestamptz IS NULL OR (created_at, id) < (sqlc.narg(after_created)::timestamptz, sqlc.narg(after_id)::uuid))
 ORDER BY created_at DESC, id DESC
 LIMIT @page_size;

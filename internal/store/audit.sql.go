@@ -44,7 +44,9 @@ const auditList = `-- name: AuditList :many
 SELECT id, occurred_at, actor_type, actor_id, action, target_type, target_id, request_id, details FROM audit_events
 WHERE ($1::bigint IS NULL OR id < $1)
   AND ($2::uuid IS NULL OR actor_id = $2)
-  AND ($3::text IS NULL OR action = $3 OR action LIKE $3 || '.%')
+  -- A prefix matches literally: its _ (and any % or \) are escaped, not wildcards.
+  AND ($3::text IS NULL OR action = $3
+       OR action LIKE replace(replace(replace($3::text, '\', '\\'), '%', '\%'), '_', '\_') || '.%' ESCAPE '\')
   AND ($4::text IS NULL OR target_type = $4)
   AND ($5::text IS NULL OR target_id = $5)
   AND ($6::timestamptz IS NULL OR occurred_at >= $6)

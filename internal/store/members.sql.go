@@ -448,7 +448,9 @@ WHERE ($1::text IS NULL OR status = $1)
   AND ($5::timestamptz IS NULL OR created_at >= $5)
   AND ($6::timestamptz IS NULL OR created_at < $6)
   AND ($7::bytea IS NULL OR email_hash = $7)
-  AND ($8::text IS NULL OR name ILIKE '%' || $8 || '%')
+  -- name_like is matched literally: its %, _ and \ are escaped, not wildcards.
+  AND ($8::text IS NULL
+       OR name ILIKE '%' || replace(replace(replace($8::text, '\', '\\'), '%', '\%'), '_', '\_') || '%' ESCAPE '\')
   AND ($9::timestamptz IS NULL OR (created_at, id) < ($9::timestamptz, $10::uuid))
 ORDER BY created_at DESC, id DESC
 LIMIT $11
