@@ -102,7 +102,7 @@ type importReport struct {
 	DryRun     bool          `json:"dry_run"`
 	Rows       int           `json:"rows"`
 	Imported   int           `json:"imported"`
-	Duplicates []importIssue `json:"duplicates" doc:"Skipped: already members, or repeated in the file."`
+	Duplicates []importIssue `json:"duplicates" doc:"Skipped: already members (or erased at their owner's request), or repeated in the file."`
 	Errors     []importIssue `json:"errors" doc:"If any, nothing was imported."`
 }
 
@@ -179,7 +179,7 @@ func registerMemberAdmin(hapi huma.API, svc membersService) {
 		Method:       http.MethodPost,
 		Path:         "/v1/members/import",
 		Summary:      "Import members from CSV",
-		Description:  "All or nothing: if any row is invalid, nothing is imported and the report lists every problem by row. Addresses already members, or repeated in the file, are skipped and reported. Use dry_run=true first. Imported people must have agreed to the current consent texts; they are active at once (no confirmation email).",
+		Description:  "All or nothing: if any row is invalid, nothing is imported and the report lists every problem by row. Addresses already members, or repeated in the file, are skipped and reported; so are addresses whose owners asked HPA to erase their data (only they can join again, by signing up). Use dry_run=true first. Imported people must have agreed to the current consent texts; they are active at once (no confirmation email).",
 		Tags:         []string{"Members admin"},
 		MaxBodyBytes: 16 << 20,
 	}, func(ctx context.Context, in *importInput) (*struct{ Body importReport }, error) {

@@ -1,13 +1,14 @@
 -- name: MemberSignupInsert :one
 -- A new member with their consents, special-category data and confirmation
--- token in one statement. Returns nothing when the address is already
--- known (the caller then takes the "already a member" path).
+-- token in one statement. Returns nothing when the address already has a
+-- membership that is not erased (the caller then takes the "already a
+-- member" path); an erased member's tombstone does not count.
 WITH m AS (
     INSERT INTO members (id, email_hash, email_sealed, name, organisation, role_title, audiences, region, interests,
                          status, source, source_key_id, source_organisation_id)
     VALUES (@id, @email_hash, @email_sealed, @name, sqlc.narg(organisation), sqlc.narg(role_title), @audiences, sqlc.narg(region), @interests,
             @status, @source, sqlc.narg(source_key_id), sqlc.narg(source_organisation_id))
-    ON CONFLICT (email_hash) DO NOTHING
+    ON CONFLICT (email_hash) WHERE status <> 'erased' DO NOTHING
     RETURNING id
 ), consents AS (
     INSERT INTO consent_events (member_id, purpose, granted, text_version, text_hash, source, source_key_id, request_id)
@@ -28,7 +29,13 @@ SELECT id FROM m;
 UPDATE members SET confirmed_at = now() WHERE id = @id AND status = 'active';
 
 -- name: MemberGetByEmailHash :one
-SELECT * FROM members WHERE email_hash = @email_hash;
+-- The address's live membership: never a tombstone (members_email_hash_live
+-- allows one at most).
+SELECT * FROM members WHERE email_hash = @email_hash AND status <> 'erased';
+
+-- name: MemberEmailHashKnown :one
+-- Whether the address has a membership or ever had one it asked to erase.
+SELECT EXISTS (SELECT 1 FROM members WHERE email_hash = @email_hash)::boolean;
 
 -- name: MemberGetByID :one
 SELECT * FROM members WHERE id = @id;
@@ -37,14 +44,6 @@ SELECT * FROM members WHERE id = @id;
 UPDATE members SET status = 'active', confirmed_at = coalesce(confirmed_at, now()), updated_at = now()
 WHERE id = @id AND status IN ('pending', 'active')
 RETURNING *;
-
--- name: MemberRestartErased :exec
--- An erased person who signs up again starts afresh on their tombstone row.
-UPDATE members SET email_sealed = @email_sealed, name = @name, organisation = sqlc.narg(organisation), role_title = sqlc.narg(role_title),
-    audiences = @audiences, region = sqlc.narg(region), interests = @interests, status = 'pending', source = @source,
-    source_key_id = sqlc.narg(source_key_id), source_organisation_id = sqlc.narg(source_organisation_id),
-    created_at = now(), confirmed_at = NULL, unsubscribed_at = NULL, erased_at = NULL, updated_at = now()
-WHERE id = @id AND status = 'erased';
 
 -- name: MemberUpdateProfile :one
 UPDATE members SET
@@ -70,7 +69,8 @@ UPDATE members SET status = 'active', unsubscribed_at = NULL, updated_at = now()
 -- name: MemberErase :exec
 -- Keeps the row as an anonymous tombstone: its ID (for the consent history
 -- and records the law requires, such as Gift Aid) and the keyed email hash
--- (so the person is never mailed again by mistake).
+-- (so an import never adds the address again). If the person joins again
+-- themself, that is a new membership on a new row.
 UPDATE members SET email_sealed = NULL, name = NULL, organisation = NULL, role_title = NULL, audiences = '{}', region = NULL,
     interests = '{}', status = 'erased', erased_at = now(), updated_at = now()
 WHERE id = @id;
@@ -83,7 +83,8 @@ WHERE (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(source)::text IS NULL OR source = sqlc.narg(source))
   AND (sqlc.narg(joined_from)::timestamptz IS NULL OR created_at >= sqlc.narg(joined_from))
   AND (sqlc.narg(joined_to)::timestamptz IS NULL OR created_at < sqlc.narg(joined_to))
-  AND (sqlc.narg(email_hash)::bytea IS NULL OR email_hash = sqlc.narg(email_hash))
+  -- Searching by address finds the live membership, never a tombstone.
+  AND (sqlc.narg(email_hash)::bytea IS NULL OR (email_hash = sqlc.narg(email_hash) AND status <> 'erased'))
   -- name_like is matched literally: its %, _ and \ are escaped, not wildcards.
   AND (sqlc.narg(name_like)::text IS NULL
        OR name ILIKE '%' || replace(replace(replace(sqlc.narg(name_like)::text, '\', '\\'), '%', '\%'), '_', '\_') || '%' ESCAPE '\')

@@ -101,9 +101,10 @@ const maxImportRows = 50_000
 // role_title, audiences and interests separated by ";", region,
 // consent_version). Every row must carry the current consent version: the
 // people must have agreed to today's wording in the system they come from.
-// Addresses already members, or repeated in the file, are reported and
-// skipped. If any row is invalid nothing is imported; a dry run checks
-// everything and imports nothing.
+// Addresses already members (or whose owners asked HPA to erase their
+// data), or repeated in the file, are reported and skipped. If any row is
+// invalid nothing is imported; a dry run checks everything and imports
+// nothing.
 func (s *Service) Import(ctx context.Context, r io.Reader, dryRun bool) (*ImportReport, error) {
 	signups, report, err := s.parseImport(r)
 	if err != nil {
@@ -116,11 +117,15 @@ func (s *Service) Import(ctx context.Context, r io.Reader, dryRun bool) (*Import
 				continue // invalid row, already reported
 			}
 			_, dedupe, _ := NormaliseEmail(in.Email)
-			if _, err := store.Q.MemberGetByEmailHash(ctx, tx, s.emailHash(dedupe)); err == nil {
-				report.Duplicates = append(report.Duplicates, ImportIssue{Row: i + 2, Field: "email", Message: "already a member"})
-				signups[i].Email = ""
-			} else if !store.IsNotFound(err) {
+			// An address whose owner asked to be erased is never added
+			// back by someone else: only they can join again.
+			known, err := store.Q.MemberEmailHashKnown(ctx, tx, s.emailHash(dedupe))
+			if err != nil {
 				return fmt.Errorf("import: %w", err)
+			}
+			if known {
+				report.Duplicates = append(report.Duplicates, ImportIssue{Row: i + 2, Field: "email", Message: "already a member, or asked HPA to erase their data"})
+				signups[i].Email = ""
 			}
 		}
 		if dryRun || len(report.Errors) > 0 {

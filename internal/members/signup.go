@@ -80,7 +80,7 @@ func (s *Service) Signup(ctx context.Context, in Signup) error {
 			return err
 		}
 		if !created {
-			return s.signupExisting(ctx, tx, hash, send, in)
+			return s.signupExisting(ctx, tx, hash, send)
 		}
 		if err := s.auditSignup(ctx, tx, id, in); err != nil {
 			return err
@@ -133,27 +133,22 @@ func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, id uuid.UUID, hash [
 	return true, nil
 }
 
-// signupExisting handles a signup for a known address without changing
-// what is stored: a pending member gets a fresh confirmation, an active or
-// unsubscribed one an "already a member" email with a sign-in link, and an
-// erased one (who asked to be forgotten, and now asks to join again)
-// starts afresh.
-func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, send string, in Signup) error {
+// signupExisting handles a signup for an address with a live membership
+// without changing what is stored: a pending member gets a fresh
+// confirmation, an active or unsubscribed one an "already a member" email
+// with a sign-in link. (An erased member's tombstone is not a live
+// membership: joining again made a new one.)
+func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, send string) error {
 	row, err := store.Q.MemberGetByEmailHash(ctx, tx, hash)
+	if store.IsNotFound(err) {
+		return nil // erased since the insert found it: nobody to write to
+	}
 	if err != nil {
 		return fmt.Errorf("sign up: %w", err)
 	}
 	token := newSecret()
 	var email mail.Email
 	switch row.Status {
-	case StatusErased:
-		if err := s.restartErased(ctx, tx, row.ID, send, in); err != nil {
-			return err
-		}
-		if err := s.insertToken(ctx, tx, row.ID, token, "confirm", s.settings.ConfirmTTL); err != nil {
-			return err
-		}
-		email = s.confirmEmail(row.ID, send, in.Profile.Name, token)
 	case StatusPending:
 		if err := s.insertToken(ctx, tx, row.ID, token, "confirm", s.settings.ConfirmTTL); err != nil {
 			return err
@@ -168,26 +163,6 @@ func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, se
 		}}
 	}
 	return s.sendThrottled(ctx, tx, hash, throttleSignup, s.settings.EmailInterval, email)
-}
-
-func (s *Service) restartErased(ctx context.Context, tx pgx.Tx, id uuid.UUID, email string, in Signup) error {
-	err := store.Q.MemberRestartErased(ctx, tx, store.MemberRestartErasedParams{
-		ID: id, EmailSealed: s.ring.SealString(email, emailContext(id)), Name: store.NullText(in.Profile.Name),
-		Organisation: store.NullText(in.Profile.Organisation), RoleTitle: store.NullText(in.Profile.RoleTitle), Audiences: nonNil(in.Profile.Audiences),
-		Region: store.NullText(in.Profile.Region), Interests: nonNil(in.Profile.Interests), Source: in.Source,
-		SourceKeyID: in.SourceKeyID, SourceOrganisationID: in.SourceOrganisationID,
-	})
-	if err != nil {
-		return fmt.Errorf("sign up again: %w", err)
-	}
-	if in.SpecialCategoryConsent && !in.Sensitive.isZero() {
-		h, e, a := s.sealSensitive(id, in.Sensitive)
-		if err := store.Q.SensitiveUpsert(ctx, tx, store.SensitiveUpsertParams{MemberID: id, HarmedSealed: h, ExperienceSealed: e, AccessibilityNeedsSealed: a}); err != nil {
-			return fmt.Errorf("sign up again: %w", err)
-		}
-	}
-	consents := s.consentsFor(in)
-	return s.recordConsents(ctx, tx, id, consents, in.Source, in.SourceKeyID)
 }
 
 func (s *Service) recordConsents(ctx context.Context, tx pgx.Tx, id uuid.UUID, b consentBatch, source string, keyID *uuid.UUID) error {

@@ -332,6 +332,18 @@ func (q *Queries) MemberDelete(ctx context.Context, db DBTX, id uuid.UUID) error
 	return err
 }
 
+const memberEmailHashKnown = `-- name: MemberEmailHashKnown :one
+SELECT EXISTS (SELECT 1 FROM members WHERE email_hash = $1)::boolean
+`
+
+// Whether the address has a membership or ever had one it asked to erase.
+func (q *Queries) MemberEmailHashKnown(ctx context.Context, db DBTX, emailHash []byte) (bool, error) {
+	row := db.QueryRow(ctx, memberEmailHashKnown, emailHash)
+	var column_1 bool
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const memberErase = `-- name: MemberErase :exec
 UPDATE members SET email_sealed = NULL, name = NULL, organisation = NULL, role_title = NULL, audiences = '{}', region = NULL,
     interests = '{}', status = 'erased', erased_at = now(), updated_at = now()
@@ -340,16 +352,19 @@ WHERE id = $1
 
 // Keeps the row as an anonymous tombstone: its ID (for the consent history
 // and records the law requires, such as Gift Aid) and the keyed email hash
-// (so the person is never mailed again by mistake).
+// (so an import never adds the address again). If the person joins again
+// themself, that is a new membership on a new row.
 func (q *Queries) MemberErase(ctx context.Context, db DBTX, id uuid.UUID) error {
 	_, err := db.Exec(ctx, memberErase, id)
 	return err
 }
 
 const memberGetByEmailHash = `-- name: MemberGetByEmailHash :one
-SELECT id, email_hash, email_sealed, name, organisation, role_title, audiences, region, interests, email_frequency, status, source, source_key_id, source_organisation_id, created_at, confirmed_at, unsubscribed_at, erased_at, updated_at FROM members WHERE email_hash = $1
+SELECT id, email_hash, email_sealed, name, organisation, role_title, audiences, region, interests, email_frequency, status, source, source_key_id, source_organisation_id, created_at, confirmed_at, unsubscribed_at, erased_at, updated_at FROM members WHERE email_hash = $1 AND status <> 'erased'
 `
 
+// The address's live membership: never a tombstone (members_email_hash_live
+// allows one at most).
 func (q *Queries) MemberGetByEmailHash(ctx context.Context, db DBTX, emailHash []byte) (Member, error) {
 	row := db.QueryRow(ctx, memberGetByEmailHash, emailHash)
 	var i Member
@@ -447,7 +462,8 @@ WHERE ($1::text IS NULL OR status = $1)
   AND ($4::text IS NULL OR source = $4)
   AND ($5::timestamptz IS NULL OR created_at >= $5)
   AND ($6::timestamptz IS NULL OR created_at < $6)
-  AND ($7::bytea IS NULL OR email_hash = $7)
+  -- Searching by address finds the live membership, never a tombstone.
+  AND ($7::bytea IS NULL OR (email_hash = $7 AND status <> 'erased'))
   -- name_like is matched literally: its %, _ and \ are escaped, not wildcards.
   AND ($8::text IS NULL
        OR name ILIKE '%' || replace(replace(replace($8::text, '\', '\\'), '%', '\%'), '_', '\_') || '%' ESCAPE '\')
@@ -618,46 +634,6 @@ func (q *Queries) MemberPurgePending(ctx context.Context, db DBTX, before time.T
 	return items, nil
 }
 
-const memberRestartErased = `-- name: MemberRestartErased :exec
-UPDATE members SET email_sealed = $1, name = $2, organisation = $3, role_title = $4,
-    audiences = $5, region = $6, interests = $7, status = 'pending', source = $8,
-    source_key_id = $9, source_organisation_id = $10,
-    created_at = now(), confirmed_at = NULL, unsubscribed_at = NULL, erased_at = NULL, updated_at = now()
-WHERE id = $11 AND status = 'erased'
-`
-
-type MemberRestartErasedParams struct {
-	EmailSealed          []byte
-	Name                 *string
-	Organisation         *string
-	RoleTitle            *string
-	Audiences            []string
-	Region               *string
-	Interests            []string
-	Source               string
-	SourceKeyID          *uuid.UUID
-	SourceOrganisationID *uuid.UUID
-	ID                   uuid.UUID
-}
-
-// An erased person who signs up again starts afresh on their tombstone row.
-func (q *Queries) MemberRestartErased(ctx context.Context, db DBTX, arg MemberRestartErasedParams) error {
-	_, err := db.Exec(ctx, memberRestartErased,
-		arg.EmailSealed,
-		arg.Name,
-		arg.Organisation,
-		arg.RoleTitle,
-		arg.Audiences,
-		arg.Region,
-		arg.Interests,
-		arg.Source,
-		arg.SourceKeyID,
-		arg.SourceOrganisationID,
-		arg.ID,
-	)
-	return err
-}
-
 const memberResubscribe = `-- name: MemberResubscribe :exec
 UPDATE members SET status = 'active', unsubscribed_at = NULL, updated_at = now() WHERE id = $1 AND status = 'unsubscribed'
 `
@@ -730,7 +706,7 @@ WITH m AS (
                          status, source, source_key_id, source_organisation_id)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
             $10, $11, $12, $13)
-    ON CONFLICT (email_hash) DO NOTHING
+    ON CONFLICT (email_hash) WHERE status <> 'erased' DO NOTHING
     RETURNING id
 ), consents AS (
     INSERT INTO consent_events (member_id, purpose, granted, text_version, text_hash, source, source_key_id, request_id)
@@ -776,8 +752,9 @@ type MemberSignupInsertParams struct {
 }
 
 // A new member with their consents, special-category data and confirmation
-// token in one statement. Returns nothing when the address is already
-// known (the caller then takes the "already a member" path).
+// token in one statement. Returns nothing when the address already has a
+// membership that is not erased (the caller then takes the "already a
+// member" path); an erased member's tombstone does not count.
 func (q *Queries) MemberSignupInsert(ctx context.Context, db DBTX, arg MemberSignupInsertParams) (uuid.UUID, error) {
 	row := db.QueryRow(ctx, memberSignupInsert,
 		arg.ID,

@@ -1,0 +1,119 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harmedpatients/hpa/internal/apitest"
+	"github.com/harmedpatients/hpa/internal/identity"
+	"github.com/harmedpatients/hpa/internal/mail/mailtest"
+	"github.com/harmedpatients/hpa/internal/members"
+)
+
+// Someone who erased their data and joins again gets a new membership: the
+// tombstone and its consent history stay as they were, and the retention
+// purge of unconfirmed signups never touches them.
+func TestRejoiningAfterErasureIsANewMembership(t *testing.T) {
+	srv := apitest.Start(t, map[string]string{"HPA_PENDING_MEMBER_TTL": "1h"})
+	ctx := context.Background()
+	const email = "rejoiner@example.org"
+	token := srv.MemberToken(t, email)
+	var me memberRecord
+	srv.Do(apitest.Request{Path: "/v1/me", Token: token}).JSON(t, &me)
+	oldID := me.Profile.ID
+	if r := srv.Do(apitest.Request{Method: http.MethodDelete, Path: "/v1/me", Token: token}); r.StatusCode != http.StatusNoContent {
+		t.Fatalf("erase: %d %s", r.StatusCode, r.Body)
+	}
+	tombstone := func() (status string, name *string, consents int) {
+		t.Helper()
+		if err := srv.Pool.QueryRow(ctx, `SELECT status, name, (SELECT count(*) FROM consent_events WHERE member_id = m.id)
+			FROM members m WHERE id = $1`, oldID).Scan(&status, &name, &consents); err != nil {
+			t.Fatalf("tombstone %s: %v", oldID, err)
+		}
+		return status, name, consents
+	}
+	_, _, consentsBefore := tombstone()
+	// The confirmation used the address's signup email for the hour; let it pass.
+	if _, err := srv.Pool.Exec(ctx, `UPDATE member_email_throttle SET last_sent_at = now() - interval '2 hours'`); err != nil {
+		t.Fatal(err)
+	}
+	body := apitest.SignupBody(email)
+	body["name"] = "A New Start"
+	if r := post(srv, "/v1/members", body, ""); r.StatusCode != http.StatusAccepted {
+		t.Fatalf("signup again: %d %s", r.StatusCode, r.Body)
+	}
+	srv.Mail.WaitFor(t, email, 10*time.Second, func(m mailtest.Message) bool { return strings.Contains(m.Text, "A New Start") })
+	if status, name, consents := tombstone(); status != "erased" || name != nil || consents != consentsBefore {
+		t.Errorf("tombstone after signing up again: %s, name %v, %d consent events (was %d)", status, name, consents, consentsBefore)
+	}
+	var newID string
+	if err := srv.Pool.QueryRow(ctx, `SELECT id::text FROM members WHERE status = 'pending'`).Scan(&newID); err != nil || newID == oldID {
+		t.Errorf("new membership: %q (%v), tombstone %s", newID, err, oldID)
+	}
+
+	// Never confirmed, the new signup is purged; the tombstone is not.
+	if _, err := srv.Pool.Exec(ctx, `UPDATE members SET created_at = now() - interval '2 hours'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.App.Jobs().Insert(ctx, retentionArgs(), nil); err != nil {
+		t.Fatal(err)
+	}
+	apitest.Eventually(t, 10*time.Second, "the unconfirmed signup is purged", func() bool {
+		var n int
+		_ = srv.Pool.QueryRow(ctx, `SELECT count(*) FROM members WHERE status = 'pending'`).Scan(&n)
+		return n == 0
+	})
+	srv.WaitForJobs(t, "retention.purge")
+	if status, name, consents := tombstone(); status != "erased" || name != nil || consents != consentsBefore {
+		t.Errorf("tombstone after the purge: %s, name %v, %d consent events (was %d)", status, name, consents, consentsBefore)
+	}
+
+	// Staff cannot add the address back: only its owner can.
+	v := members.MembershipConsent.Version
+	staff := srv.StaffToken(t, identity.RoleMembership)
+	var report struct {
+		Imported   int `json:"imported"`
+		Duplicates []struct {
+			Message string `json:"message"`
+		} `json:"duplicates"`
+	}
+	srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/members/import", Body: "email,name,consent_version\n" + email + ",Imported," + v + "\n",
+		Token: staff, Header: http.Header{"Content-Type": {"text/csv"}}}).JSON(t, &report)
+	if report.Imported != 0 || len(report.Duplicates) != 1 {
+		t.Errorf("importing an erased address: %+v", report)
+	}
+
+	// Joining once more and confirming: sign-in and staff search find the
+	// live membership, never the tombstone.
+	if _, err := srv.Pool.Exec(ctx, `DELETE FROM member_email_throttle`); err != nil {
+		t.Fatal(err)
+	}
+	body["name"] = "Third Time"
+	post(srv, "/v1/members", body, "")
+	confirm := srv.Mail.WaitFor(t, email, 10*time.Second, func(m mailtest.Message) bool { return strings.Contains(m.Text, "Third Time") })
+	var session struct {
+		MemberToken string `json:"member_token"`
+	}
+	post(srv, "/v1/members/confirm", map[string]string{"token": apitest.TokenFrom(t, confirm)}, "").JSON(t, &session)
+	srv.Do(apitest.Request{Path: "/v1/me", Token: session.MemberToken}).JSON(t, &me)
+	if me.Profile.ID == oldID || me.Profile.Status != "active" {
+		t.Fatalf("rejoined membership: %+v", me.Profile)
+	}
+	post(srv, "/v1/members/sign-in-link", map[string]string{"email": email}, "")
+	link := srv.Mail.WaitFor(t, email, 10*time.Second, func(m mailtest.Message) bool { return strings.Contains(m.Subject, "sign-in") })
+	post(srv, "/v1/members/sign-in", map[string]string{"token": apitest.TokenFrom(t, link)}, "").JSON(t, &session)
+	srv.Do(apitest.Request{Path: "/v1/me", Token: session.MemberToken}).JSON(t, &me)
+	if me.Profile.ID == oldID {
+		t.Errorf("signed in to the tombstone %s", oldID)
+	}
+	var page struct {
+		Items []struct{ ID, Status string } `json:"items"`
+	}
+	srv.Do(apitest.Request{Path: "/v1/members?q=" + email, Token: staff}).JSON(t, &page)
+	if len(page.Items) != 1 || page.Items[0].ID != me.Profile.ID {
+		t.Errorf("staff search by address: %+v, want only %s", page.Items, me.Profile.ID)
+	}
+}

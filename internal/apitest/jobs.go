@@ -1,0 +1,23 @@
+package apitest
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// WaitForJobs waits until no River job of the given kinds is waiting to
+// run or running, so a test can look at what background work did (or
+// measure a request without the previous one's work still going on).
+func (s *Server) WaitForJobs(t testing.TB, kinds ...string) {
+	t.Helper()
+	Eventually(t, 10*time.Second, "background jobs finished", func() bool {
+		var n int
+		err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job
+			WHERE kind = ANY ($1) AND state IN ('available', 'pending', 'running', 'retryable', 'scheduled')`, kinds).Scan(&n)
+		if err != nil {
+			t.Fatalf("count jobs: %v", err)
+		}
+		return n == 0
+	})
+}
