@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +13,70 @@ import (
 	"github.com/harmedpatients/hpa/internal/mail/mailtest"
 	"github.com/harmedpatients/hpa/internal/members"
 )
+
+// memberJobs are the background jobs a signup or sign-in-link request
+// leads to.
+var memberJobs = []string{"mail.send"}
+
+// liveTokens counts confirmation and sign-in tokens that could still be
+// used.
+func liveTokens(t *testing.T, srv *apitest.Server) int {
+	t.Helper()
+	var n int
+	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM member_tokens WHERE used_at IS NULL AND expires_at > now()`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A sign-in token exists only if the email carrying it was sent: requests
+// the per-address throttle turns away mint nothing.
+func TestSignInLinksMintOnlyWhatIsSent(t *testing.T) {
+	srv := apitest.Start(t, map[string]string{"HPA_SIGNUP_RATE_LIMIT": "100000"})
+	const email = "many-links@example.org"
+	srv.MemberToken(t, email)
+	for range 10 {
+		if r := post(srv, "/v1/members/sign-in-link", map[string]string{"email": email}, ""); r.StatusCode != http.StatusAccepted {
+			t.Fatalf("sign-in link: %d %s", r.StatusCode, r.Body)
+		}
+	}
+	for range 5 { // "already a member": the confirmation used the hour's signup email
+		post(srv, "/v1/members", apitest.SignupBody(email), "")
+	}
+	srv.WaitForJobs(t, memberJobs...)
+	var emails int
+	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.send'
+		AND args->>'template' IN ('member-magic-link', 'member-already')`).Scan(&emails); err != nil {
+		t.Fatal(err)
+	}
+	if n := liveTokens(t, srv); n != 1 || emails != 1 {
+		t.Errorf("after 10 sign-in-link requests and 5 signups: %d live tokens for %d emails, want 1 and 1", n, emails)
+	}
+}
+
+// The "already a member" email's sign-in link lives as long as any other
+// sign-in link: 15 minutes.
+func TestAlreadyMemberLinkLivesFifteenMinutes(t *testing.T) {
+	srv := apitest.Start(t, nil)
+	const email = "already@example.org"
+	srv.MemberToken(t, email)
+	if _, err := srv.Pool.Exec(context.Background(), `UPDATE member_email_throttle SET last_sent_at = now() - interval '2 hours'`); err != nil {
+		t.Fatal(err)
+	}
+	post(srv, "/v1/members", apitest.SignupBody(email), "")
+	msg := srv.Mail.WaitFor(t, email, 10*time.Second, func(m mailtest.Message) bool { return strings.Contains(m.Subject, "already") })
+	sum := sha256.Sum256([]byte(apitest.TokenFrom(t, msg)))
+	var lifetime time.Duration
+	if err := srv.Pool.QueryRow(context.Background(), `SELECT expires_at - created_at FROM member_tokens WHERE token_hash = $1`, sum[:]).Scan(&lifetime); err != nil {
+		t.Fatal(err)
+	}
+	if lifetime < 14*time.Minute || lifetime > 15*time.Minute+5*time.Second {
+		t.Errorf("already-a-member sign-in link lives %s, want 15 minutes", lifetime)
+	}
+	if !strings.Contains(msg.Text, "15 minutes") {
+		t.Errorf("the email does not say how long the link works:\n%s", msg.Text)
+	}
+}
 
 // Someone who erased their data and joins again gets a new membership: the
 // tombstone and its consent history stay as they were, and the retention

@@ -1,6 +1,6 @@
 -- name: MemberSignupInsert :one
--- A new member with their consents, special-category data and confirmation
--- token in one statement. Returns nothing when the address already has a
+-- A new member with their consents and special-category data in one
+-- statement (the confirmation token is minted only if its email is sent). Returns nothing when the address already has a
 -- membership that is not erased (the caller then takes the "already a
 -- member" path); an erased member's tombstone does not count.
 WITH m AS (
@@ -19,9 +19,6 @@ WITH m AS (
     INSERT INTO member_sensitive (member_id, harmed_sealed, experience_sealed, accessibility_needs_sealed)
     SELECT m.id, sqlc.narg(harmed_sealed), sqlc.narg(experience_sealed), sqlc.narg(accessibility_needs_sealed)
     FROM m WHERE @has_sensitive::boolean
-), token AS (
-    INSERT INTO member_tokens (token_hash, member_id, purpose, expires_at)
-    SELECT @token_hash, m.id, 'confirm', @token_expires_at FROM m WHERE @with_token::boolean
 )
 SELECT id FROM m;
 

@@ -138,7 +138,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, dryRun bool) (*Import
 			send, _, _ := NormaliseEmail(in.Email)
 			_, dedupe, _ := NormaliseEmail(in.Email)
 			id := uuid.New()
-			created, err := s.insertNew(ctx, tx, id, s.emailHash(dedupe), send, "", in)
+			created, err := s.insertNew(ctx, tx, id, s.emailHash(dedupe), send, in)
 			if err != nil {
 				return err
 			}

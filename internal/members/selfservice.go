@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/identity"
-	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
 )
@@ -39,13 +38,7 @@ func (s *Service) RequestSignInLink(ctx context.Context, email string) error {
 		if err != nil {
 			return err
 		}
-		token := newSecret()
-		if err := s.insertToken(ctx, tx, row.ID, token, "magic-link", s.settings.MagicLinkTTL); err != nil {
-			return err
-		}
-		return s.sendThrottled(ctx, tx, hash, throttleMagicLink, magicLinkInterval, mail.Email{Template: emailMagicLink, To: m.Email, UnsubscribeURL: s.UnsubscribeURL(m.ID), Data: map[string]any{
-			"Name": m.Name, "SignInURL": s.settings.SiteURL + "/members/sign-in?token=" + token, "ValidMinutes": int(s.settings.MagicLinkTTL.Minutes()),
-		}})
+		return s.sendLink(ctx, tx, hash, throttleMagicLink, magicLinkInterval, s.signInLink(m.ID, emailMagicLink, m.Email, m.Name))
 	})
 }
 

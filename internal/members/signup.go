@@ -74,8 +74,7 @@ func (s *Service) Signup(ctx context.Context, in Signup) error {
 			return err
 		}
 		id := uuid.New()
-		token := newSecret()
-		created, err := s.insertNew(ctx, tx, id, hash, send, token, in)
+		created, err := s.insertNew(ctx, tx, id, hash, send, in)
 		if err != nil {
 			return err
 		}
@@ -85,7 +84,7 @@ func (s *Service) Signup(ctx context.Context, in Signup) error {
 		if err := s.auditSignup(ctx, tx, id, in); err != nil {
 			return err
 		}
-		return s.sendThrottled(ctx, tx, hash, throttleSignup, s.settings.EmailInterval, s.confirmEmail(id, send, in.Profile.Name, token))
+		return s.sendLink(ctx, tx, hash, throttleSignup, s.settings.EmailInterval, s.confirmLink(id, send, in.Profile.Name))
 	})
 }
 
@@ -106,7 +105,7 @@ func (s *Service) consentsFor(in Signup) consentBatch {
 
 // insertNew inserts a member with everything that goes with them in one
 // statement; false means the address is already known.
-func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, id uuid.UUID, hash []byte, email, token string, in Signup) (bool, error) {
+func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, id uuid.UUID, hash []byte, email string, in Signup) (bool, error) {
 	consents := s.consentsFor(in)
 	p := store.MemberSignupInsertParams{
 		ID: id, EmailHash: hash, EmailSealed: s.ring.SealString(email, emailContext(id)), Name: store.NullText(in.Profile.Name),
@@ -114,11 +113,10 @@ func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, id uuid.UUID, hash [
 		Region: store.NullText(in.Profile.Region), Interests: nonNil(in.Profile.Interests), Source: in.Source,
 		SourceKeyID: in.SourceKeyID, SourceOrganisationID: in.SourceOrganisationID,
 		ConsentPurposes: consents.purposes, ConsentVersions: consents.versions, ConsentHashes: consents.hashes,
-		RequestID: store.NullText(logging.RequestID(ctx)), HasSensitive: in.SpecialCategoryConsent && !in.Sensitive.isZero(),
-		TokenHash: hashToken(token), TokenExpiresAt: s.now().Add(s.settings.ConfirmTTL), Status: StatusPending, WithToken: true,
+		RequestID: store.NullText(logging.RequestID(ctx)), HasSensitive: in.SpecialCategoryConsent && !in.Sensitive.isZero(), Status: StatusPending,
 	}
 	if in.Source == SourceImport {
-		p.Status, p.WithToken = StatusActive, false // confirmed in the system they come from
+		p.Status = StatusActive // confirmed in the system they come from
 	}
 	if p.HasSensitive {
 		p.HarmedSealed, p.ExperienceSealed, p.AccessibilityNeedsSealed = s.sealSensitive(id, in.Sensitive)
@@ -146,23 +144,11 @@ func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, se
 	if err != nil {
 		return fmt.Errorf("sign up: %w", err)
 	}
-	token := newSecret()
-	var email mail.Email
-	switch row.Status {
-	case StatusPending:
-		if err := s.insertToken(ctx, tx, row.ID, token, "confirm", s.settings.ConfirmTTL); err != nil {
-			return err
-		}
-		email = s.confirmEmail(row.ID, send, store.Text(row.Name), token)
-	default:
-		if err := s.insertToken(ctx, tx, row.ID, token, "magic-link", s.settings.ConfirmTTL); err != nil {
-			return err
-		}
-		email = mail.Email{Template: emailAlreadyMember, To: send, UnsubscribeURL: s.UnsubscribeURL(row.ID), Data: map[string]any{
-			"Name": store.Text(row.Name), "SignInURL": s.settings.SiteURL + "/members/sign-in?token=" + token,
-		}}
+	l := s.signInLink(row.ID, emailAlreadyMember, send, store.Text(row.Name))
+	if row.Status == StatusPending {
+		l = s.confirmLink(row.ID, send, store.Text(row.Name))
 	}
-	return s.sendThrottled(ctx, tx, hash, throttleSignup, s.settings.EmailInterval, email)
+	return s.sendLink(ctx, tx, hash, throttleSignup, s.settings.EmailInterval, l)
 }
 
 func (s *Service) recordConsents(ctx context.Context, tx pgx.Tx, id uuid.UUID, b consentBatch, source string, keyID *uuid.UUID) error {
@@ -192,20 +178,48 @@ func (s *Service) auditSignup(ctx context.Context, tx pgx.Tx, id uuid.UUID, in S
 	return audit.Record(ctx, tx, audit.Event{Action: "member.create", TargetType: "member", TargetID: id.String(), Details: map[string]any{"source": in.Source}})
 }
 
-func (s *Service) confirmEmail(id uuid.UUID, to, name, token string) mail.Email {
-	return mail.Email{Template: emailConfirm, To: to, UnsubscribeURL: s.UnsubscribeURL(id), Data: map[string]any{
-		"Name": name, "ConfirmURL": s.settings.SiteURL + "/members/confirm?token=" + token, "ValidHours": int(s.settings.ConfirmTTL.Hours()),
+// link is an email carrying a single-use token for a member.
+type link struct {
+	member  uuid.UUID
+	purpose string // "confirm" or "magic-link"
+	ttl     time.Duration
+	email   func(token string) mail.Email
+}
+
+// confirmLink is a confirmation email, valid ConfirmTTL.
+func (s *Service) confirmLink(id uuid.UUID, to, name string) link {
+	return link{member: id, purpose: "confirm", ttl: s.settings.ConfirmTTL, email: func(token string) mail.Email {
+		return mail.Email{Template: emailConfirm, To: to, UnsubscribeURL: s.UnsubscribeURL(id), Data: map[string]any{
+			"Name": name, "ConfirmURL": s.settings.SiteURL + "/members/confirm?token=" + token, "ValidHours": int(s.settings.ConfirmTTL.Hours()),
+		}}
 	}}
 }
 
-// sendThrottled enqueues e unless an email of the same kind went to the
-// address within interval.
-func (s *Service) sendThrottled(ctx context.Context, tx pgx.Tx, hash []byte, kind string, interval time.Duration, e mail.Email) error {
+// signInLink is an email (template: a sign-in link, or "already a member")
+// carrying a sign-in link. Every sign-in link is minted here, so all live
+// MagicLinkTTL, whichever email carries them.
+func (s *Service) signInLink(id uuid.UUID, template, to, name string) link {
+	return link{member: id, purpose: "magic-link", ttl: s.settings.MagicLinkTTL, email: func(token string) mail.Email {
+		return mail.Email{Template: template, To: to, UnsubscribeURL: s.UnsubscribeURL(id), Data: map[string]any{
+			"Name": name, "SignInURL": s.settings.SiteURL + "/members/sign-in?token=" + token, "ValidMinutes": int(s.settings.MagicLinkTTL.Minutes()),
+		}}
+	}}
+}
+
+// sendLink queues l's email with a fresh token, unless an email of kind
+// went to the address behind hash within interval. The token is minted
+// only when its email is queued: a throttled request leaves no live token
+// behind that no email carries.
+func (s *Service) sendLink(ctx context.Context, tx pgx.Tx, hash []byte, kind string, interval time.Duration, l link) error {
 	ok, err := s.throttle(ctx, tx, hash, kind, interval)
 	if err != nil || !ok {
 		return err
 	}
-	return s.outbox.Enqueue(ctx, tx, e)
+	token := newSecret()
+	if err := s.insertToken(ctx, tx, l.member, token, l.purpose, l.ttl); err != nil {
+		return err
+	}
+	return s.outbox.Enqueue(ctx, tx, l.email(token))
 }
 
 // Confirmed is what confirming a membership returns: a self-service

@@ -717,9 +717,6 @@ WITH m AS (
     INSERT INTO member_sensitive (member_id, harmed_sealed, experience_sealed, accessibility_needs_sealed)
     SELECT m.id, $18, $19, $20
     FROM m WHERE $21::boolean
-), token AS (
-    INSERT INTO member_tokens (token_hash, member_id, purpose, expires_at)
-    SELECT $22, m.id, 'confirm', $23 FROM m WHERE $24::boolean
 )
 SELECT id FROM m
 `
@@ -746,13 +743,10 @@ type MemberSignupInsertParams struct {
 	ExperienceSealed         []byte
 	AccessibilityNeedsSealed []byte
 	HasSensitive             bool
-	TokenHash                []byte
-	TokenExpiresAt           time.Time
-	WithToken                bool
 }
 
-// A new member with their consents, special-category data and confirmation
-// token in one statement. Returns nothing when the address already has a
+// A new member with their consents and special-category data in one
+// statement (the confirmation token is minted only if its email is sent). Returns nothing when the address already has a
 // membership that is not erased (the caller then takes the "already a
 // member" path); an erased member's tombstone does not count.
 func (q *Queries) MemberSignupInsert(ctx context.Context, db DBTX, arg MemberSignupInsertParams) (uuid.UUID, error) {
@@ -778,9 +772,6 @@ func (q *Queries) MemberSignupInsert(ctx context.Context, db DBTX, arg MemberSig
 		arg.ExperienceSealed,
 		arg.AccessibilityNeedsSealed,
 		arg.HasSensitive,
-		arg.TokenHash,
-		arg.TokenExpiresAt,
-		arg.WithToken,
 	)
 	var id uuid.UUID
 	err := row.Scan(&id)
