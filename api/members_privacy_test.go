@@ -3,7 +3,9 @@ package api_test
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +18,84 @@ import (
 
 // memberJobs are the background jobs a signup or sign-in-link request
 // leads to.
-var memberJobs = []string{"mail.send"}
+var memberJobs = []string{"members.signup", "members.sign_in_link", "mail.send"}
+
+// timingRatio times known and unknown requests in n pairs, alternating
+// which goes first, and returns the median of each and the median of the
+// pairs' ratios. Each request's background work is let finish before the
+// next is timed, so what is compared is the request path alone; pairing
+// makes the comparison robust to the load of a shared machine drifting
+// during the test.
+func timingRatio(t *testing.T, srv *apitest.Server, n int, known, unknown func(i int) *apitest.Response) (k, u time.Duration, ratio float64) {
+	t.Helper()
+	measure := func(f func(int) *apitest.Response, i int) time.Duration {
+		start := time.Now()
+		r := f(i)
+		d := time.Since(start)
+		if r.StatusCode != http.StatusAccepted {
+			t.Fatalf("%s: %d %s", r.Request.URL.Path, r.StatusCode, r.Body)
+		}
+		srv.WaitForJobs(t, memberJobs...)
+		return d
+	}
+	for i := range 3 { // warm up both paths (connections, plans)
+		measure(known, -1-i)
+		measure(unknown, -1-i)
+	}
+	var ks, us []time.Duration
+	var ratios []float64
+	for i := range n {
+		var kd, ud time.Duration
+		if i%2 == 0 {
+			kd, ud = measure(known, i), measure(unknown, i)
+		} else {
+			ud, kd = measure(unknown, i), measure(known, i)
+		}
+		ks, us, ratios = append(ks, kd), append(us, ud), append(ratios, float64(kd)/float64(ud))
+	}
+	slices.Sort(ks)
+	slices.Sort(us)
+	slices.Sort(ratios)
+	return ks[n/2], us[n/2], ratios[n/2]
+}
+
+// Asking for a sign-in link takes as long for a member's address as for
+// any other: the answer is the same, and so must its timing be.
+func TestSignInLinkTimingDoesNotRevealMembers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing test")
+	}
+	srv := apitest.Start(t, map[string]string{"HPA_SIGNUP_RATE_LIMIT": "100000"})
+	srv.MemberToken(t, "known-member@example.org")
+	ask := func(email string) *apitest.Response {
+		return post(srv, "/v1/members/sign-in-link", map[string]string{"email": email}, "")
+	}
+	k, u, ratio := timingRatio(t, srv, 31,
+		func(int) *apitest.Response { return ask("known-member@example.org") },
+		func(int) *apitest.Response { return ask("nobody-here@example.org") })
+	t.Logf("median sign-in-link request: member %s, unknown address %s; median ratio of pairs %.2f", k, u, ratio)
+	if ratio < 0.7 || ratio > 1.43 {
+		t.Errorf("timing differs: member %s vs unknown %s", k, u)
+	}
+}
+
+// Signing up with a member's address takes as long as signing up with a
+// new one.
+func TestSignupTimingDoesNotRevealMembers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing test")
+	}
+	srv := apitest.Start(t, map[string]string{"HPA_SIGNUP_RATE_LIMIT": "100000"})
+	srv.MemberToken(t, "known-member@example.org")
+	signup := func(email string) *apitest.Response { return post(srv, "/v1/members", apitest.SignupBody(email), "") }
+	k, u, ratio := timingRatio(t, srv, 31,
+		func(int) *apitest.Response { return signup("known-member@example.org") },
+		func(i int) *apitest.Response { return signup(fmt.Sprintf("new%d@example.org", i+10)) })
+	t.Logf("median signup: member %s, new address %s; median ratio of pairs %.2f", k, u, ratio)
+	if ratio < 0.7 || ratio > 1.43 {
+		t.Errorf("timing differs: member %s vs new %s", k, u)
+	}
+}
 
 // liveTokens counts confirmation and sign-in tokens that could still be
 // used.

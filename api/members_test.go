@@ -147,6 +147,7 @@ func TestMembershipJourney(t *testing.T) {
 	if r := post(srv, "/v1/members/sign-in-link", map[string]string{"email": email}, ""); r.StatusCode != 202 {
 		t.Errorf("sign-in link for an erased address: %d", r.StatusCode)
 	}
+	srv.WaitForJobs(t, memberJobs...)
 	var links int
 	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND args->>'template' = 'member-magic-link'`).Scan(&links); err != nil || links != 1 {
 		t.Errorf("sign-in emails queued: %d (%v), want only the one before erasure", links, err)
@@ -215,6 +216,7 @@ func TestSignupRevealsNothingAndFloodsNoOne(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		post(srv, "/v1/members", apitest.SignupBody("existing+"+strings.Repeat("x", i+1)+"@example.org"), "")
 	}
+	srv.WaitForJobs(t, memberJobs...)
 	var queued int
 	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND args->>'template' = 'member-already'`).Scan(&queued); err != nil || queued != 1 {
 		t.Errorf("already-a-member emails queued: %d (%v), want 1", queued, err)
@@ -292,6 +294,7 @@ func TestPartnerSignupIsIdempotent(t *testing.T) {
 	}
 	wg.Wait()
 	close(codes)
+	srv.WaitForJobs(t, memberJobs...)
 	for c := range codes {
 		if c != 202 && c != 409 {
 			t.Errorf("storm answered %d", c)

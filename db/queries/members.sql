@@ -200,3 +200,14 @@ VALUES (@member_id, @purpose, @granted, @text_version, @text_hash, @source);
 
 -- name: AudienceKeysKnown :many
 SELECT key FROM audiences WHERE key = ANY (@keys::text[]);
+
+-- name: MemberSignupRequestInsert :exec
+INSERT INTO member_signup_requests (id, payload_sealed) VALUES (@id, @payload_sealed);
+
+-- name: MemberSignupRequestTake :one
+-- Claims a waiting signup for its job; no row means it was handled already.
+DELETE FROM member_signup_requests WHERE id = @id RETURNING payload_sealed;
+
+-- name: MemberSignupRequestPurge :execrows
+-- Signups whose job gave up (River discards it after its last attempt).
+DELETE FROM member_signup_requests WHERE created_at < @before;

@@ -97,10 +97,11 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	}
 	idempotencyStore := idempotency.NewStore(pool, hasher, time.Now)
 	enquiries := content.NewEnquiries(pool, contentService, outbox, ring, hasher, enquirySettings(cfg), time.Now)
-	membersService := members.NewService(pool, ring, hasher, identityService.Tokens(), outbox, members.Settings{
+	membersService := members.NewService(pool, jobClient, ring, hasher, identityService.Tokens(), outbox, members.Settings{
 		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
 		MemberTokenTTL: cfg.MemberTokenTTL, PendingTTL: cfg.PendingMemberTTL, EmailInterval: cfg.SignupEmailInterval,
 	}, time.Now)
+	membersService.AddWorkers(workers)
 	engagementService := engagement.NewService(pool, jobClient, outbox, ring, hasher, contentService, membersService, engagement.Settings{
 		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), AlertInterval: 7 * 24 * time.Hour,
 	}, time.Now)
@@ -222,7 +223,7 @@ func enquirySettings(cfg *config.Config) content.EnquirySettings {
 }
 
 // NewMembers builds the membership service for commands that run once
-// (it sends no email).
+// (it sends no email and queues no jobs, so it cannot take signups).
 func NewMembers(cfg *config.Config, pool *pgxpool.Pool) (*members.Service, error) {
 	ring, hasher, err := Sealing(cfg)
 	if err != nil {
@@ -232,7 +233,7 @@ func NewMembers(cfg *config.Config, pool *pgxpool.Pool) (*members.Service, error
 	if err != nil {
 		return nil, err
 	}
-	return members.NewService(pool, ring, hasher, ids.Tokens(), nil, members.Settings{}, time.Now), nil
+	return members.NewService(pool, nil, ring, hasher, ids.Tokens(), nil, members.Settings{}, time.Now), nil
 }
 
 // NewIdentity builds an identity service without caching, for commands

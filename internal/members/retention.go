@@ -9,11 +9,19 @@ import (
 )
 
 // PurgeUnconfirmed deletes signups never confirmed within PendingTTL,
-// with everything attached to them (their consent never took effect).
+// with everything attached to them (their consent never took effect), and
+// queued signups whose job gave up. Only pending members go: never an
+// erased member's tombstone or its consent history.
 func (s *Service) PurgeUnconfirmed(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		ids, err := store.Q.MemberPurgePending(ctx, tx, s.now().Add(-s.settings.PendingTTL))
+		cutoff := s.now().Add(-s.settings.PendingTTL)
+		requests, err := store.Q.MemberSignupRequestPurge(ctx, tx, cutoff)
+		if err != nil {
+			return err
+		}
+		n += requests
+		ids, err := store.Q.MemberPurgePending(ctx, tx, cutoff)
 		if err != nil {
 			return err
 		}

@@ -15,14 +15,23 @@ import (
 )
 
 // RequestSignInLink emails a member a single-use sign-in link. It answers
-// the same whether or not the address is a member, and sends at most one
-// link per address every two minutes.
+// the same, in the same time, whether or not the address is a member: it
+// only queues a job holding the address's keyed hash, and the job decides
+// whether to mint and send a link (sendSignInLink).
 func (s *Service) RequestSignInLink(ctx context.Context, email string) error {
 	_, dedupe, err := NormaliseEmail(email)
 	if err != nil {
 		return err
 	}
-	hash := s.emailHash(dedupe)
+	if _, err := s.jobs.Insert(ctx, SignInLinkArgs{EmailHash: s.emailHash(dedupe)}, nil); err != nil {
+		return fmt.Errorf("sign-in link: %w", err)
+	}
+	return nil
+}
+
+// sendSignInLink sends the member with the address behind hash a sign-in
+// link, at most one every two minutes; nobody else gets anything.
+func (s *Service) sendSignInLink(ctx context.Context, hash []byte) error {
 	return s.withTx(ctx, func(tx pgx.Tx) error {
 		row, err := store.Q.MemberGetByEmailHash(ctx, tx, hash)
 		if store.IsNotFound(err) {

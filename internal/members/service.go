@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/identity"
+	"github.com/harmedpatients/hpa/internal/jobs"
 	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/harmedpatients/hpa/internal/store"
@@ -40,6 +41,7 @@ type DB interface {
 // Service is membership.
 type Service struct {
 	db       DB
+	jobs     *jobs.Client
 	ring     *sealed.Ring
 	hasher   *sealed.Hasher
 	tokens   *identity.Tokens
@@ -48,9 +50,10 @@ type Service struct {
 	now      func() time.Time
 }
 
-// NewService returns the membership service.
-func NewService(db DB, ring *sealed.Ring, hasher *sealed.Hasher, tokens *identity.Tokens, outbox *mail.Outbox, settings Settings, now func() time.Time) *Service {
-	return &Service{db: db, ring: ring, hasher: hasher, tokens: tokens, outbox: outbox, settings: settings, now: now}
+// NewService returns the membership service. jobClient queues signups and
+// sign-in links; its workers come from AddWorkers.
+func NewService(db DB, jobClient *jobs.Client, ring *sealed.Ring, hasher *sealed.Hasher, tokens *identity.Tokens, outbox *mail.Outbox, settings Settings, now func() time.Time) *Service {
+	return &Service{db: db, jobs: jobClient, ring: ring, hasher: hasher, tokens: tokens, outbox: outbox, settings: settings, now: now}
 }
 
 func (s *Service) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {

@@ -51,6 +51,10 @@ const (
 // address per interval) and nothing about the address is revealed or
 // overwritten. An existing member gets an "already a member" email with a
 // sign-in link instead of a confirmation.
+//
+// Only validation happens here; the signup itself is queued (see
+// queueSignup) so that answering takes the same time for a member's
+// address as for a new one.
 func (s *Service) Signup(ctx context.Context, in Signup) error {
 	if in.ConsentVersion != MembershipConsent.Version {
 		return hpa.Invalid("body.consent_version", "must be the current consent version "+MembershipConsent.Version+" (see GET /v1/consent-texts); show the current wording and send its version").WithReason("consent-version-outdated")
@@ -64,28 +68,37 @@ func (s *Service) Signup(ctx context.Context, in Signup) error {
 	if !in.Sensitive.isZero() && !in.SpecialCategoryConsent {
 		return hpa.Invalid("body.special_category_consent", "must be true to send special_category details: health information needs its own explicit consent").WithReason("special-category-consent-required")
 	}
+	if _, _, err := NormaliseEmail(in.Email); err != nil {
+		return err
+	}
+	return s.withTx(ctx, func(tx pgx.Tx) error {
+		if err := CheckAudiences(ctx, tx, in.Profile.Audiences, "body.audiences"); err != nil {
+			return err
+		}
+		return s.queueSignup(ctx, tx, in)
+	})
+}
+
+// signup carries out a validated signup, in its job: a new member with a
+// confirmation email, or an email to the member the address belongs to.
+func (s *Service) signup(ctx context.Context, tx pgx.Tx, in Signup) error {
 	send, dedupe, err := NormaliseEmail(in.Email)
 	if err != nil {
 		return err
 	}
 	hash := s.emailHash(dedupe)
-	return s.withTx(ctx, func(tx pgx.Tx) error {
-		if err := CheckAudiences(ctx, tx, in.Profile.Audiences, "body.audiences"); err != nil {
-			return err
-		}
-		id := uuid.New()
-		created, err := s.insertNew(ctx, tx, id, hash, send, in)
-		if err != nil {
-			return err
-		}
-		if !created {
-			return s.signupExisting(ctx, tx, hash, send)
-		}
-		if err := s.auditSignup(ctx, tx, id, in); err != nil {
-			return err
-		}
-		return s.sendLink(ctx, tx, hash, throttleSignup, s.settings.EmailInterval, s.confirmLink(id, send, in.Profile.Name))
-	})
+	id := uuid.New()
+	created, err := s.insertNew(ctx, tx, id, hash, send, in)
+	if err != nil {
+		return err
+	}
+	if !created {
+		return s.signupExisting(ctx, tx, hash, send)
+	}
+	if err := s.auditSignup(ctx, tx, id, in); err != nil {
+		return err
+	}
+	return s.sendLink(ctx, tx, hash, throttleSignup, s.settings.EmailInterval, s.confirmLink(id, send, in.Profile.Name))
 }
 
 func (s *Service) consentsFor(in Signup) consentBatch {

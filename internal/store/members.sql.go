@@ -778,6 +778,45 @@ func (q *Queries) MemberSignupInsert(ctx context.Context, db DBTX, arg MemberSig
 	return id, err
 }
 
+const memberSignupRequestInsert = `-- name: MemberSignupRequestInsert :exec
+INSERT INTO member_signup_requests (id, payload_sealed) VALUES ($1, $2)
+`
+
+type MemberSignupRequestInsertParams struct {
+	ID            uuid.UUID
+	PayloadSealed []byte
+}
+
+func (q *Queries) MemberSignupRequestInsert(ctx context.Context, db DBTX, arg MemberSignupRequestInsertParams) error {
+	_, err := db.Exec(ctx, memberSignupRequestInsert, arg.ID, arg.PayloadSealed)
+	return err
+}
+
+const memberSignupRequestPurge = `-- name: MemberSignupRequestPurge :execrows
+DELETE FROM member_signup_requests WHERE created_at < $1
+`
+
+// Signups whose job gave up (River discards it after its last attempt).
+func (q *Queries) MemberSignupRequestPurge(ctx context.Context, db DBTX, before time.Time) (int64, error) {
+	result, err := db.Exec(ctx, memberSignupRequestPurge, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const memberSignupRequestTake = `-- name: MemberSignupRequestTake :one
+DELETE FROM member_signup_requests WHERE id = $1 RETURNING payload_sealed
+`
+
+// Claims a waiting signup for its job; no row means it was handled already.
+func (q *Queries) MemberSignupRequestTake(ctx context.Context, db DBTX, id uuid.UUID) ([]byte, error) {
+	row := db.QueryRow(ctx, memberSignupRequestTake, id)
+	var payload_sealed []byte
+	err := row.Scan(&payload_sealed)
+	return payload_sealed, err
+}
+
 const memberThrottlePurge = `-- name: MemberThrottlePurge :execrows
 DELETE FROM member_email_throttle WHERE last_sent_at < $1
 `

@@ -300,6 +300,12 @@ type MemberSensitive struct {
 	UpdatedAt                time.Time
 }
 
+type MemberSignupRequest struct {
+	ID            uuid.UUID
+	PayloadSealed []byte
+	CreatedAt     time.Time
+}
+
 type MemberToken struct {
 	TokenHash []byte
 	MemberID  uuid.UUID
