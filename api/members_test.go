@@ -256,6 +256,7 @@ func TestSignupValidation(t *testing.T) {
 			}
 		})
 	}
+	srv.WaitForJobs(t, memberJobs...)
 	var n int
 	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM members`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("members stored from invalid signups: %d", n)
@@ -366,6 +367,7 @@ func TestSealedHarmAnswersAllHaveOneLength(t *testing.T) {
 			t.Fatalf("signup: %d %s", r.StatusCode, r.Body)
 		}
 	}
+	srv.WaitForJobs(t, memberJobs...)
 	var rows, lengths int
 	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT length(harmed_sealed)) FROM member_sensitive`).Scan(&rows, &lengths); err != nil {
 		t.Fatal(err)

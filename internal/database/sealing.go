@@ -47,6 +47,7 @@ var sealedColumns = []sealedColumn{
 	{"enquiries", "id", "name_sealed", "", "enquiries.name:", 60},
 	{"enquiries", "id", "email_sealed", "", "enquiries.email:", 60},
 	{"enquiries", "id", "message_sealed", "", "enquiries.message:", 60},
+	{"member_signup_requests", "id", "payload_sealed", "", "member_signup_requests:", 71},
 }
 
 // dataMigrations are the Go migrations that need the sealing keys.
