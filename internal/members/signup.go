@@ -117,7 +117,8 @@ func (s *Service) consentsFor(in Signup) consentBatch {
 }
 
 // insertNew inserts a member with everything that goes with them in one
-// statement; false means the address is already known.
+// statement; false means the address already has a live membership (an
+// erased member's tombstone does not count).
 func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, id uuid.UUID, hash []byte, email string, in Signup) (bool, error) {
 	consents := s.consentsFor(in)
 	p := store.MemberSignupInsertParams{
