@@ -128,7 +128,7 @@ func registerAuth(hapi huma.API, ids identityService, loginPerMinute int) {
 		Method:        http.MethodPost,
 		Path:          "/v1/auth/logout",
 		Summary:       "End a session",
-		Description:   "Revokes the refresh token and every token renewed from it. Access tokens already issued expire on their own within 15 minutes.",
+		Description:   "Ends the session: the refresh token, every token renewed from it, and the session's access tokens, which are refused from the next request on, on every instance.",
 		Tags:          []string{"Auth"},
 		DefaultStatus: http.StatusNoContent,
 	}, func(ctx context.Context, in *refreshInput) (*struct{}, error) {
@@ -155,7 +155,7 @@ func registerAuth(hapi huma.API, ids identityService, loginPerMinute int) {
 		Method:        http.MethodPost,
 		Path:          "/v1/auth/password",
 		Summary:       "Change my password",
-		Description:   "Needs the current password. Ends every session, including this one's refresh token: sign in again afterwards.",
+		Description:   "Needs the current password. Ends every session of the account, this one included (its access and refresh tokens are refused at once): sign in again afterwards.",
 		Tags:          []string{"Auth"},
 		DefaultStatus: http.StatusNoContent,
 	}, func(ctx context.Context, in *changePasswordInput) (*struct{}, error) {

@@ -9,6 +9,14 @@ SELECT * FROM staff WHERE id = @id;
 -- name: StaffGetByEmail :one
 SELECT * FROM staff WHERE email = @email;
 
+-- name: StaffGetForAuth :one
+-- What checking an access token needs: the account's status and roles, and
+-- the sessions revoked since since (older ones' access tokens have expired).
+SELECT s.active, s.roles,
+    array(SELECT DISTINCT r.family_id FROM refresh_tokens r
+          WHERE r.staff_id = s.id AND r.revoked_at > sqlc.arg(since)::timestamptz)::uuid[] AS revoked_sessions
+FROM staff s WHERE s.id = sqlc.arg(id);
+
 -- name: StaffList :many
 SELECT * FROM staff ORDER BY lower(display_name), id;
 

@@ -95,7 +95,7 @@ func rolesOf(r store.Staff) []Role {
 
 // startSession issues an access token and a refresh token in family.
 func (s *Service) startSession(ctx context.Context, tx pgx.Tx, staffID, family uuid.UUID, roles []Role) (*Session, error) {
-	access, accessExp, err := s.tokens.Issue(AudienceStaff, staffID.String(), roles, s.settings.AccessTTL)
+	access, accessExp, err := s.tokens.issue(AudienceStaff, staffID.String(), family.String(), roles, s.settings.AccessTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +158,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 		if err != nil {
 			return nil, err
 		}
+		s.sessionsEnded()
 		return nil, errBadRefresh
 	}
 	return session, nil
@@ -166,6 +167,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 // Logout ends the session the refresh token belongs to. Unknown tokens are
 // accepted silently: logging out twice is not an error.
 func (s *Service) Logout(ctx context.Context, refreshToken string) error {
+	defer s.sessionsEnded()
 	return s.withTx(ctx, func(tx pgx.Tx) error {
 		tok, err := store.Q.RefreshTokenGetForUpdate(ctx, tx, hashSecret(refreshToken))
 		if store.IsNotFound(err) {
@@ -202,6 +204,7 @@ func (s *Service) ChangePassword(ctx context.Context, staffID uuid.UUID, current
 	if err != nil {
 		return err
 	}
+	defer s.sessionsEnded()
 	return s.withTx(ctx, func(tx pgx.Tx) error {
 		if err := store.Q.StaffSetPassword(ctx, tx, store.StaffSetPasswordParams{ID: staffID, PasswordHash: hash}); err != nil {
 			return fmt.Errorf("set password: %w", err)
@@ -211,44 +214,6 @@ func (s *Service) ChangePassword(ctx context.Context, staffID uuid.UUID, current
 		}
 		return audit.Record(ctx, tx, audit.Event{Action: "auth.password_change", TargetType: "staff", TargetID: staffID.String()})
 	})
-}
-
-// staffEntry is the cached part of a staff record that authorisation needs.
-type staffEntry struct {
-	active bool
-	roles  []Role
-}
-
-var errBadAccessToken = hpa.Errorf(hpa.EUNAUTHORIZED, "the access token is not valid or has expired").WithReason("invalid-token")
-
-// AuthenticateStaff verifies a staff access token and returns the caller
-// with the account's current roles; disabled accounts are refused at once.
-func (s *Service) AuthenticateStaff(ctx context.Context, token string) (*Caller, error) {
-	claims, err := s.tokens.Parse(token, AudienceStaff)
-	if err != nil {
-		return nil, errBadAccessToken
-	}
-	id, err := uuid.Parse(claims.Subject)
-	if err != nil {
-		return nil, errBadAccessToken
-	}
-	entry, err := s.staff.Get(ctx, claims.Subject, func(ctx context.Context) (*staffEntry, error) {
-		row, err := store.Q.StaffGetByID(ctx, s.db, id)
-		if store.IsNotFound(err) {
-			return &staffEntry{}, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &staffEntry{active: row.Active, roles: rolesOf(row)}, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("authenticate staff: %w", err)
-	}
-	if !entry.active {
-		return nil, errBadAccessToken
-	}
-	return &Caller{Kind: Staff, ID: id, Roles: entry.roles}, nil
 }
 
 // PurgeExpired deletes refresh tokens past their expiry, for the retention

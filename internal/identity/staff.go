@@ -185,6 +185,7 @@ type StaffUpdate struct {
 // behalf. Disabling an account ends its sessions. The last active admin
 // cannot be demoted or disabled, so the charity can never lock itself out.
 func (s *Service) Update(ctx context.Context, id uuid.UUID, u StaffUpdate) (*StaffMember, error) {
+	defer s.sessionsEnded()
 	var out *StaffMember
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		before, err := store.Q.StaffGetByID(ctx, tx, id)

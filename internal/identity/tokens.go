@@ -69,10 +69,17 @@ type Claims struct {
 	// Roles are a staff member's roles when the token was issued. They are
 	// informational: authorisation uses the current roles.
 	Roles []Role `json:"roles,omitempty"`
+	// SessionID names the sign-in (the refresh-token family) a staff token
+	// belongs to, so ending that session refuses the token at once.
+	SessionID string `json:"sid,omitempty"`
 }
 
 // Issue signs a token for subject and audience, valid for ttl.
 func (t *Tokens) Issue(audience, subject string, roles []Role, ttl time.Duration) (string, time.Time, error) {
+	return t.issue(audience, subject, "", roles, ttl)
+}
+
+func (t *Tokens) issue(audience, subject, session string, roles []Role, ttl time.Duration) (string, time.Time, error) {
 	now := t.now()
 	exp := now.Add(ttl)
 	claims := Claims{
@@ -85,7 +92,8 @@ func (t *Tokens) Issue(audience, subject string, roles []Role, ttl time.Duration
 			NotBefore: jwt.NewNumericDate(now),
 			ID:        randomID(),
 		},
-		Roles: roles,
+		Roles:     roles,
+		SessionID: session,
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	tok.Header["kid"] = t.signing.ID

@@ -420,6 +420,33 @@ func (q *Queries) StaffGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Staf
 	return i, err
 }
 
+const staffGetForAuth = `-- name: StaffGetForAuth :one
+SELECT s.active, s.roles,
+    array(SELECT DISTINCT r.family_id FROM refresh_tokens r
+          WHERE r.staff_id = s.id AND r.revoked_at > $1::timestamptz)::uuid[] AS revoked_sessions
+FROM staff s WHERE s.id = $2
+`
+
+type StaffGetForAuthParams struct {
+	Since time.Time
+	ID    uuid.UUID
+}
+
+type StaffGetForAuthRow struct {
+	Active          bool
+	Roles           []string
+	RevokedSessions []uuid.UUID
+}
+
+// What checking an access token needs: the account's status and roles, and
+// the sessions revoked since since (older ones' access tokens have expired).
+func (q *Queries) StaffGetForAuth(ctx context.Context, db DBTX, arg StaffGetForAuthParams) (StaffGetForAuthRow, error) {
+	row := db.QueryRow(ctx, staffGetForAuth, arg.Since, arg.ID)
+	var i StaffGetForAuthRow
+	err := row.Scan(&i.Active, &i.Roles, &i.RevokedSessions)
+	return i, err
+}
+
 const staffInsert = `-- name: StaffInsert :one
 INSERT INTO staff (email, display_name, password_hash, roles, password_changed_at)
 VALUES ($1, $2, $3, $4, CASE WHEN $3::text IS NULL THEN NULL ELSE now() END)
