@@ -84,8 +84,8 @@ func registerAuth(hapi huma.API, ids identityService, loginPerMinute int) {
 		loginPerMinute = 10
 	}
 	// Password guessing is limited per client address on top of the
-	// per-account back-off, which alone would let one address try many
-	// accounts.
+	// per-address slow-down in identity, which alone would let one client
+	// try many accounts.
 	limitLogins := perAddressLimit(hapi, loginPerMinute, time.Minute, "too many sign-in attempts from this address; wait a minute")
 
 	register(hapi, public, huma.Operation{
@@ -94,11 +94,13 @@ func registerAuth(hapi huma.API, ids identityService, loginPerMinute int) {
 		Path:        "/v1/auth/login",
 		Summary:     "Sign in as staff",
 		Description: "Exchanges a staff email and password for a 15-minute access token and a single-use refresh token. " +
-			"Every failure gives the same 401, whether the account exists or not; after 5 failures in a row an account is locked for 1 minute, doubling up to an hour. " +
-			"Attempts are also limited per client address.",
+			"Every failure gives the same 401, whether the account exists or not. Accounts are never locked: after 5 failures in a row for an email address, " +
+			"every attempt for it, right password or wrong, is answered only after a delay (1 second, doubling per further failure, at most 10 seconds) " +
+			"until a sign-in succeeds or an hour passes without failures, and the account's owner is emailed once. " +
+			"Attempts are also limited per client address (429).",
 		Tags:        []string{"Auth"},
 		Middlewares: huma.Middlewares{limitLogins},
-		Errors:      []int{http.StatusUnauthorized},
+		Errors:      []int{http.StatusUnauthorized, http.StatusTooManyRequests},
 	}, func(ctx context.Context, in *loginInput) (*tokenOutput, error) {
 		s, err := ids.Login(ctx, in.Body.Email, in.Body.Password)
 		if err != nil {

@@ -32,25 +32,40 @@ UPDATE staff SET
 WHERE id = @id
 RETURNING *;
 
--- name: StaffRecordLoginFailure :one
--- Exponential back-off: from the fifth consecutive failure the account is
--- locked for 1, 2, 4 … minutes, never more than an hour.
-UPDATE staff SET
-    failed_logins = failed_logins + 1,
-    locked_until  = CASE WHEN failed_logins + 1 >= sqlc.arg(threshold)::integer
-                         THEN sqlc.arg(now)::timestamptz + make_interval(mins => least(power(2, failed_logins + 1 - sqlc.arg(threshold)::integer), 60)::integer)
-                         ELSE locked_until END
-WHERE id = sqlc.arg(id)
-RETURNING failed_logins, locked_until;
-
 -- name: StaffRecordLogin :exec
-UPDATE staff SET failed_logins = 0, locked_until = NULL, last_login_at = sqlc.arg(now)::timestamptz,
+UPDATE staff SET last_login_at = sqlc.arg(now)::timestamptz,
     password_hash = coalesce(sqlc.narg(password_hash), password_hash)
 WHERE id = @id;
 
 -- name: StaffSetPassword :exec
-UPDATE staff SET password_hash = sqlc.arg(password_hash)::text, password_changed_at = now(), failed_logins = 0, locked_until = NULL, updated_at = now()
+UPDATE staff SET password_hash = sqlc.arg(password_hash)::text, password_changed_at = now(), updated_at = now()
 WHERE id = @id;
+
+-- name: LoginFailureCount :one
+-- Failures in the current burst: one whose last failure is older than
+-- since has ended.
+SELECT coalesce((SELECT failures FROM login_failures
+                 WHERE email_hash = @email_hash AND last_failure_at > sqlc.arg(since)::timestamptz), 0)::integer AS failures;
+
+-- name: LoginFailureRecord :one
+-- Counts a failure, starting a new burst if the last one has ended.
+INSERT INTO login_failures AS f (email_hash, failures, first_failure_at, last_failure_at)
+VALUES (@email_hash, 1, sqlc.arg(now)::timestamptz, sqlc.arg(now)::timestamptz)
+ON CONFLICT (email_hash) DO UPDATE SET
+    failures         = CASE WHEN f.last_failure_at > sqlc.arg(since)::timestamptz THEN f.failures + 1 ELSE 1 END,
+    first_failure_at = CASE WHEN f.last_failure_at > sqlc.arg(since)::timestamptz THEN f.first_failure_at ELSE excluded.first_failure_at END,
+    notified_at      = CASE WHEN f.last_failure_at > sqlc.arg(since)::timestamptz THEN f.notified_at END,
+    last_failure_at  = excluded.last_failure_at
+RETURNING failures, first_failure_at, (notified_at IS NOT NULL)::boolean AS notified;
+
+-- name: LoginFailureMarkNotified :exec
+UPDATE login_failures SET notified_at = sqlc.arg(now)::timestamptz WHERE email_hash = @email_hash;
+
+-- name: LoginFailureClear :exec
+DELETE FROM login_failures WHERE email_hash = @email_hash;
+
+-- name: LoginFailureDeleteBefore :execrows
+DELETE FROM login_failures WHERE last_failure_at < @before;
 
 -- name: StaffTokenInsert :exec
 INSERT INTO staff_tokens (token_hash, staff_id, purpose, expires_at) VALUES (@token_hash, @staff_id, @purpose, @expires_at);

@@ -53,7 +53,11 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	contentService := content.NewService(pool, listener.Listening, time.Now)
 	listener.Subscribe(content.NotifyChannel, contentService.Cache())
 
-	identityService, err := newIdentity(cfg, pool, listener.Listening)
+	ring, hasher, err := Sealing(cfg)
+	if err != nil {
+		return nil, err
+	}
+	identityService, err := newIdentity(cfg, pool, hasher, listener.Listening)
 	if err != nil {
 		return nil, err
 	}
@@ -86,12 +90,8 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	}
 	river.AddWorker(workers, mail.NewWorker(renderer, mailTransport(cfg, logger), cfg.MailFrom))
 	outbox := mail.NewOutbox(jobClient, renderer)
-	identityService.SendInvitationsWith(outbox, cfg.SiteURL.String()+"/staff/accept-invitation")
+	identityService.SendEmailWith(outbox, cfg.SiteURL.String()+"/staff/accept-invitation")
 
-	ring, hasher, err := Sealing(cfg)
-	if err != nil {
-		return nil, err
-	}
 	if cfg.KeysGenerated {
 		logger.Warn("HPA_ENCRYPTION_KEYS or HPA_HASH_KEY is not set: using random keys, so sealed member data will not survive a restart")
 	}
@@ -111,6 +111,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		"member tokens":        membersService.PurgeTokens,
 		"idempotency keys":     idempotencyStore.Purge,
 		"staff refresh tokens": identityService.PurgeExpired,
+		"staff login failures": identityService.PurgeLoginFailures,
 		"enquiries":            enquiries.Purge,
 	}, logger))
 	giftAidService, donationService := newGiving(cfg, pool, ring, outbox, jobClient, logger)
@@ -229,7 +230,7 @@ func NewMembers(cfg *config.Config, pool *pgxpool.Pool) (*members.Service, error
 	if err != nil {
 		return nil, err
 	}
-	ids, err := NewIdentity(cfg, pool)
+	ids, err := newIdentity(cfg, pool, hasher, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -239,11 +240,15 @@ func NewMembers(cfg *config.Config, pool *pgxpool.Pool) (*members.Service, error
 // NewIdentity builds an identity service without caching, for commands
 // that run once.
 func NewIdentity(cfg *config.Config, pool *pgxpool.Pool) (*identity.Service, error) {
-	return newIdentity(cfg, pool, nil)
+	_, hasher, err := Sealing(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newIdentity(cfg, pool, hasher, nil)
 }
 
 // newIdentity builds the identity service from configuration.
-func newIdentity(cfg *config.Config, pool *pgxpool.Pool, live func() bool) (*identity.Service, error) {
+func newIdentity(cfg *config.Config, pool *pgxpool.Pool, hasher *sealed.Hasher, live func() bool) (*identity.Service, error) {
 	keys := make([]identity.SigningKey, len(cfg.JWTKeys))
 	for i, k := range cfg.JWTKeys {
 		keys[i] = identity.SigningKey{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
@@ -257,7 +262,7 @@ func newIdentity(cfg *config.Config, pool *pgxpool.Pool, live func() bool) (*ide
 	if cfg.Env != config.EnvProduction {
 		settings.KeyPrefix = "hpa_test_"
 	}
-	return identity.NewService(pool, tokens, identity.NewHasher(identity.DefaultArgon2), settings, time.Now, live), nil
+	return identity.NewService(pool, tokens, identity.NewHasher(identity.DefaultArgon2), hasher, settings, time.Now, live), nil
 }
 
 // Handler is the root HTTP handler.

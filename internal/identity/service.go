@@ -22,16 +22,23 @@ type Settings struct {
 	AccessTTL  time.Duration // staff access tokens (15 minutes)
 	RefreshTTL time.Duration // refresh tokens (30 days)
 	InviteTTL  time.Duration // staff invitations (7 days)
-	// LockThreshold failed logins in a row lock an account, for 1 minute
-	// doubling per further failure up to an hour.
-	LockThreshold int
+	// SlowAfter failed sign-ins in a row for one email address slow every
+	// further attempt for it, right password or wrong, by SlowDelay,
+	// doubling per failure up to MaxSlowDelay. Nothing is ever locked. A
+	// burst of failures ends with a success or after FailureMemory without
+	// failures.
+	SlowAfter     int
+	SlowDelay     time.Duration
+	MaxSlowDelay  time.Duration
+	FailureMemory time.Duration
 	// KeyPrefix starts every API key: hpa_live_ in production, hpa_test_
 	// elsewhere, so a leaked key's environment is obvious.
 	KeyPrefix string
 }
 
 // DefaultSettings are the production defaults.
-var DefaultSettings = Settings{AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour, InviteTTL: 7 * 24 * time.Hour, LockThreshold: 5, KeyPrefix: "hpa_live_"}
+var DefaultSettings = Settings{AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour, InviteTTL: 7 * 24 * time.Hour,
+	SlowAfter: 5, SlowDelay: time.Second, MaxSlowDelay: 10 * time.Second, FailureMemory: time.Hour, KeyPrefix: "hpa_live_"}
 
 // DB is what the service needs from the database: queries and transactions.
 type DB interface {
@@ -44,22 +51,30 @@ type Service struct {
 	db       DB
 	tokens   *Tokens
 	hasher   *Hasher
+	emails   keyedHasher
 	settings Settings
 	now      func() time.Time
 	staff    *cache.Cache[*staffEntry]
 	keys     *cache.Cache[*keyEntry]
 	touched  sync.Map // API key ID → when this process last recorded its use
 
-	invitations enqueuer // nil: invitations are not emailed
-	acceptPage  string
+	outbox     enqueuer // nil: nothing is emailed
+	acceptPage string
 }
 
-// NewService returns a Service. live reports whether identity change
+// keyedHasher computes keyed hashes (sealed.Hasher): failed sign-ins are
+// counted per email address without storing the address.
+type keyedHasher interface {
+	Hash(domain, value string) []byte
+}
+
+// NewService returns a Service. emails keys the hashes of email addresses
+// that failed to sign in. live reports whether identity change
 // notifications are arriving (see database.Listener); subscribe Cache() to
 // NotifyChannel.
-func NewService(db DB, tokens *Tokens, hasher *Hasher, settings Settings, now func() time.Time, live func() bool) *Service {
+func NewService(db DB, tokens *Tokens, hasher *Hasher, emails keyedHasher, settings Settings, now func() time.Time, live func() bool) *Service {
 	return &Service{
-		db: db, tokens: tokens, hasher: hasher, settings: settings, now: now,
+		db: db, tokens: tokens, hasher: hasher, emails: emails, settings: settings, now: now,
 		staff: cache.New[*staffEntry](10_000, live),
 		keys:  cache.New[*keyEntry](10_000, live),
 	}

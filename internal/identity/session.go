@@ -22,17 +22,30 @@ type Session struct {
 }
 
 // errBadCredentials is the one answer to every failed login, whatever the
-// reason (unknown email, wrong password, locked or disabled account), so
-// the answer never tells an attacker whether an account exists.
-var errBadCredentials = hpa.Errorf(hpa.EUNAUTHORIZED, "the email or password is not right, or the account cannot sign in; wait a minute before trying again after repeated failures").WithReason("invalid-credentials")
+// reason (unknown email, wrong password, disabled or not yet activated
+// account), so the answer never tells an attacker whether an account
+// exists.
+var errBadCredentials = hpa.Errorf(hpa.EUNAUTHORIZED, "the email or password is not right, or the account cannot sign in").WithReason("invalid-credentials")
 
 var errBadRefresh = hpa.Errorf(hpa.EUNAUTHORIZED, "the refresh token is not valid; sign in again").WithReason("invalid-token")
 
 // Login checks an email and password and starts a session. Every path
-// computes one argon2id hash, so timing does not reveal whether the email
-// belongs to an account.
+// computes one argon2id hash and, for an address that keeps failing,
+// waits the same bounded delay, so timing does not reveal whether the
+// email belongs to an account. The right password always signs in.
 func (s *Service) Login(ctx context.Context, email, password string) (*Session, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
+	key := s.failureKey(email)
+	failures, err := store.Q.LoginFailureCount(ctx, s.db, store.LoginFailureCountParams{EmailHash: key, Since: s.now().Add(-s.settings.FailureMemory)})
+	if err != nil {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	// Held the same whether the password is right: answering a right guess
+	// sooner would tell a guesser when to stop waiting. The clock is the
+	// real one because the wait is.
+	delay := s.settings.slowdown(int(failures))
+	defer waitUntil(ctx, time.Now().Add(delay))
+
 	row, err := store.Q.StaffGetByEmail(ctx, s.db, email)
 	if err != nil && !store.IsNotFound(err) {
 		return nil, fmt.Errorf("login: %w", err)
@@ -43,26 +56,18 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 		encoded = *row.PasswordHash
 	}
 	ok, rehash := s.hasher.Verify(password, encoded)
-	now := s.now()
-	if !found {
-		_ = audit.Record(ctx, s.db, audit.Event{Action: "auth.login_failed", Details: map[string]any{"reason": "unknown-account"}})
-		return nil, errBadCredentials
-	}
-	locked := row.LockedUntil != nil && row.LockedUntil.After(now)
-	if !ok || locked || !row.Active {
-		reason := "wrong-password"
-		switch {
-		case !row.Active:
-			reason = "disabled"
-		case locked:
-			reason = "locked"
-		}
-		if !locked {
-			if _, err := store.Q.StaffRecordLoginFailure(ctx, s.db, store.StaffRecordLoginFailureParams{ID: row.ID, Now: now, Threshold: int32(s.settings.LockThreshold)}); err != nil {
-				return nil, fmt.Errorf("record login failure: %w", err)
+	if !found || !ok || !row.Active {
+		var account *store.Staff
+		reason := "unknown-account"
+		if found {
+			account, reason = &row, "wrong-password"
+			if !row.Active {
+				reason = "disabled"
 			}
 		}
-		_ = audit.Record(ctx, s.db, audit.Event{Action: "auth.login_failed", TargetType: "staff", TargetID: row.ID.String(), Details: map[string]any{"reason": reason}})
+		if err := s.recordFailure(ctx, key, account, reason); err != nil {
+			return nil, err
+		}
 		return nil, errBadCredentials
 	}
 	var newHash *string
@@ -73,14 +78,18 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 	}
 	var session *Session
 	err = s.withTx(ctx, func(tx pgx.Tx) error {
-		if err := store.Q.StaffRecordLogin(ctx, tx, store.StaffRecordLoginParams{ID: row.ID, Now: now, PasswordHash: newHash}); err != nil {
+		if err := store.Q.StaffRecordLogin(ctx, tx, store.StaffRecordLoginParams{ID: row.ID, Now: s.now(), PasswordHash: newHash}); err != nil {
+			return fmt.Errorf("record login: %w", err)
+		}
+		if err := store.Q.LoginFailureClear(ctx, tx, key); err != nil {
 			return fmt.Errorf("record login: %w", err)
 		}
 		var err error
 		if session, err = s.startSession(ctx, tx, row.ID, uuid.New(), rolesOf(row)); err != nil {
 			return err
 		}
-		return audit.RecordAs(ctx, tx, audit.Actor{Type: audit.ActorStaff, ID: row.ID}, audit.Event{Action: "auth.login", TargetType: "staff", TargetID: row.ID.String(), Details: map[string]any{"rehashed": newHash != nil}})
+		return audit.RecordAs(ctx, tx, audit.Actor{Type: audit.ActorStaff, ID: row.ID}, audit.Event{Action: "auth.login", TargetType: "staff", TargetID: row.ID.String(),
+			Details: map[string]any{"rehashed": newHash != nil, "after_failures": failures, "delayed_ms": delay.Milliseconds()}})
 	})
 	return session, err
 }

@@ -195,6 +195,91 @@ func (q *Queries) APIKeyTouch(ctx context.Context, db DBTX, arg APIKeyTouchParam
 	return err
 }
 
+const loginFailureClear = `-- name: LoginFailureClear :exec
+DELETE FROM login_failures WHERE email_hash = $1
+`
+
+func (q *Queries) LoginFailureClear(ctx context.Context, db DBTX, emailHash []byte) error {
+	_, err := db.Exec(ctx, loginFailureClear, emailHash)
+	return err
+}
+
+const loginFailureCount = `-- name: LoginFailureCount :one
+SELECT coalesce((SELECT failures FROM login_failures
+                 WHERE email_hash = $1 AND last_failure_at > $2::timestamptz), 0)::integer AS failures
+`
+
+type LoginFailureCountParams struct {
+	EmailHash []byte
+	Since     time.Time
+}
+
+// Failures in the current burst: one whose last failure is older than
+// since has ended.
+func (q *Queries) LoginFailureCount(ctx context.Context, db DBTX, arg LoginFailureCountParams) (int32, error) {
+	row := db.QueryRow(ctx, loginFailureCount, arg.EmailHash, arg.Since)
+	var failures int32
+	err := row.Scan(&failures)
+	return failures, err
+}
+
+const loginFailureDeleteBefore = `-- name: LoginFailureDeleteBefore :execrows
+DELETE FROM login_failures WHERE last_failure_at < $1
+`
+
+func (q *Queries) LoginFailureDeleteBefore(ctx context.Context, db DBTX, before time.Time) (int64, error) {
+	result, err := db.Exec(ctx, loginFailureDeleteBefore, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const loginFailureMarkNotified = `-- name: LoginFailureMarkNotified :exec
+UPDATE login_failures SET notified_at = $1::timestamptz WHERE email_hash = $2
+`
+
+type LoginFailureMarkNotifiedParams struct {
+	Now       time.Time
+	EmailHash []byte
+}
+
+func (q *Queries) LoginFailureMarkNotified(ctx context.Context, db DBTX, arg LoginFailureMarkNotifiedParams) error {
+	_, err := db.Exec(ctx, loginFailureMarkNotified, arg.Now, arg.EmailHash)
+	return err
+}
+
+const loginFailureRecord = `-- name: LoginFailureRecord :one
+INSERT INTO login_failures AS f (email_hash, failures, first_failure_at, last_failure_at)
+VALUES ($1, 1, $2::timestamptz, $2::timestamptz)
+ON CONFLICT (email_hash) DO UPDATE SET
+    failures         = CASE WHEN f.last_failure_at > $3::timestamptz THEN f.failures + 1 ELSE 1 END,
+    first_failure_at = CASE WHEN f.last_failure_at > $3::timestamptz THEN f.first_failure_at ELSE excluded.first_failure_at END,
+    notified_at      = CASE WHEN f.last_failure_at > $3::timestamptz THEN f.notified_at END,
+    last_failure_at  = excluded.last_failure_at
+RETURNING failures, first_failure_at, (notified_at IS NOT NULL)::boolean AS notified
+`
+
+type LoginFailureRecordParams struct {
+	EmailHash []byte
+	Now       time.Time
+	Since     time.Time
+}
+
+type LoginFailureRecordRow struct {
+	Failures       int32
+	FirstFailureAt time.Time
+	Notified       bool
+}
+
+// Counts a failure, starting a new burst if the last one has ended.
+func (q *Queries) LoginFailureRecord(ctx context.Context, db DBTX, arg LoginFailureRecordParams) (LoginFailureRecordRow, error) {
+	row := db.QueryRow(ctx, loginFailureRecord, arg.EmailHash, arg.Now, arg.Since)
+	var i LoginFailureRecordRow
+	err := row.Scan(&i.Failures, &i.FirstFailureAt, &i.Notified)
+	return i, err
+}
+
 const organisationGet = `-- name: OrganisationGet :one
 SELECT id, name, website, created_at FROM organisations WHERE id = $1
 `
@@ -373,7 +458,7 @@ func (q *Queries) StaffCountActiveAdmins(ctx context.Context, db DBTX) (int64, e
 }
 
 const staffGetByEmail = `-- name: StaffGetByEmail :one
-SELECT id, email, display_name, password_hash, roles, active, failed_logins, locked_until, last_login_at, password_changed_at, created_at, updated_at FROM staff WHERE email = $1
+SELECT id, email, display_name, password_hash, roles, active, last_login_at, password_changed_at, created_at, updated_at FROM staff WHERE email = $1
 `
 
 func (q *Queries) StaffGetByEmail(ctx context.Context, db DBTX, email string) (Staff, error) {
@@ -386,8 +471,6 @@ func (q *Queries) StaffGetByEmail(ctx context.Context, db DBTX, email string) (S
 		&i.PasswordHash,
 		&i.Roles,
 		&i.Active,
-		&i.FailedLogins,
-		&i.LockedUntil,
 		&i.LastLoginAt,
 		&i.PasswordChangedAt,
 		&i.CreatedAt,
@@ -397,7 +480,7 @@ func (q *Queries) StaffGetByEmail(ctx context.Context, db DBTX, email string) (S
 }
 
 const staffGetByID = `-- name: StaffGetByID :one
-SELECT id, email, display_name, password_hash, roles, active, failed_logins, locked_until, last_login_at, password_changed_at, created_at, updated_at FROM staff WHERE id = $1
+SELECT id, email, display_name, password_hash, roles, active, last_login_at, password_changed_at, created_at, updated_at FROM staff WHERE id = $1
 `
 
 func (q *Queries) StaffGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Staff, error) {
@@ -410,8 +493,6 @@ func (q *Queries) StaffGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Staf
 		&i.PasswordHash,
 		&i.Roles,
 		&i.Active,
-		&i.FailedLogins,
-		&i.LockedUntil,
 		&i.LastLoginAt,
 		&i.PasswordChangedAt,
 		&i.CreatedAt,
@@ -450,7 +531,7 @@ func (q *Queries) StaffGetForAuth(ctx context.Context, db DBTX, arg StaffGetForA
 const staffInsert = `-- name: StaffInsert :one
 INSERT INTO staff (email, display_name, password_hash, roles, password_changed_at)
 VALUES ($1, $2, $3, $4, CASE WHEN $3::text IS NULL THEN NULL ELSE now() END)
-RETURNING id, email, display_name, password_hash, roles, active, failed_logins, locked_until, last_login_at, password_changed_at, created_at, updated_at
+RETURNING id, email, display_name, password_hash, roles, active, last_login_at, password_changed_at, created_at, updated_at
 `
 
 type StaffInsertParams struct {
@@ -475,8 +556,6 @@ func (q *Queries) StaffInsert(ctx context.Context, db DBTX, arg StaffInsertParam
 		&i.PasswordHash,
 		&i.Roles,
 		&i.Active,
-		&i.FailedLogins,
-		&i.LockedUntil,
 		&i.LastLoginAt,
 		&i.PasswordChangedAt,
 		&i.CreatedAt,
@@ -486,7 +565,7 @@ func (q *Queries) StaffInsert(ctx context.Context, db DBTX, arg StaffInsertParam
 }
 
 const staffList = `-- name: StaffList :many
-SELECT id, email, display_name, password_hash, roles, active, failed_logins, locked_until, last_login_at, password_changed_at, created_at, updated_at FROM staff ORDER BY lower(display_name), id
+SELECT id, email, display_name, password_hash, roles, active, last_login_at, password_changed_at, created_at, updated_at FROM staff ORDER BY lower(display_name), id
 `
 
 func (q *Queries) StaffList(ctx context.Context, db DBTX) ([]Staff, error) {
@@ -505,8 +584,6 @@ func (q *Queries) StaffList(ctx context.Context, db DBTX) ([]Staff, error) {
 			&i.PasswordHash,
 			&i.Roles,
 			&i.Active,
-			&i.FailedLogins,
-			&i.LockedUntil,
 			&i.LastLoginAt,
 			&i.PasswordChangedAt,
 			&i.CreatedAt,
@@ -523,7 +600,7 @@ func (q *Queries) StaffList(ctx context.Context, db DBTX) ([]Staff, error) {
 }
 
 const staffRecordLogin = `-- name: StaffRecordLogin :exec
-UPDATE staff SET failed_logins = 0, locked_until = NULL, last_login_at = $1::timestamptz,
+UPDATE staff SET last_login_at = $1::timestamptz,
     password_hash = coalesce($2, password_hash)
 WHERE id = $3
 `
@@ -539,38 +616,8 @@ func (q *Queries) StaffRecordLogin(ctx context.Context, db DBTX, arg StaffRecord
 	return err
 }
 
-const staffRecordLoginFailure = `-- name: StaffRecordLoginFailure :one
-UPDATE staff SET
-    failed_logins = failed_logins + 1,
-    locked_until  = CASE WHEN failed_logins + 1 >= $1::integer
-                         THEN $2::timestamptz + make_interval(mins => least(power(2, failed_logins + 1 - $1::integer), 60)::integer)
-                         ELSE locked_until END
-WHERE id = $3
-RETURNING failed_logins, locked_until
-`
-
-type StaffRecordLoginFailureParams struct {
-	Threshold int32
-	Now       time.Time
-	ID        uuid.UUID
-}
-
-type StaffRecordLoginFailureRow struct {
-	FailedLogins int32
-	LockedUntil  *time.Time
-}
-
-// Exponential back-off: from the fifth consecutive failure the account is
-// locked for 1, 2, 4 … minutes, never more than an hour.
-func (q *Queries) StaffRecordLoginFailure(ctx context.Context, db DBTX, arg StaffRecordLoginFailureParams) (StaffRecordLoginFailureRow, error) {
-	row := db.QueryRow(ctx, staffRecordLoginFailure, arg.Threshold, arg.Now, arg.ID)
-	var i StaffRecordLoginFailureRow
-	err := row.Scan(&i.FailedLogins, &i.LockedUntil)
-	return i, err
-}
-
 const staffSetPassword = `-- name: StaffSetPassword :exec
-UPDATE staff SET password_hash = $1::text, password_changed_at = now(), failed_logins = 0, locked_until = NULL, updated_at = now()
+UPDATE staff SET password_hash = $1::text, password_changed_at = now(), updated_at = now()
 WHERE id = $2
 `
 
@@ -632,7 +679,7 @@ UPDATE staff SET
     active       = coalesce($3, active),
     updated_at   = now()
 WHERE id = $4
-RETURNING id, email, display_name, password_hash, roles, active, failed_logins, locked_until, last_login_at, password_changed_at, created_at, updated_at
+RETURNING id, email, display_name, password_hash, roles, active, last_login_at, password_changed_at, created_at, updated_at
 `
 
 type StaffUpdateParams struct {
@@ -657,8 +704,6 @@ func (q *Queries) StaffUpdate(ctx context.Context, db DBTX, arg StaffUpdateParam
 		&i.PasswordHash,
 		&i.Roles,
 		&i.Active,
-		&i.FailedLogins,
-		&i.LockedUntil,
 		&i.LastLoginAt,
 		&i.PasswordChangedAt,
 		&i.CreatedAt,

@@ -256,6 +256,14 @@ type IdempotencyKey struct {
 	CreatedAt      time.Time
 }
 
+type LoginFailure struct {
+	EmailHash      []byte
+	Failures       int32
+	FirstFailureAt time.Time
+	LastFailureAt  time.Time
+	NotifiedAt     *time.Time
+}
+
 type Member struct {
 	ID                   uuid.UUID
 	EmailHash            []byte
@@ -479,8 +487,6 @@ type Staff struct {
 	PasswordHash      *string
 	Roles             []string
 	Active            bool
-	FailedLogins      int32
-	LockedUntil       *time.Time
 	LastLoginAt       *time.Time
 	PasswordChangedAt *time.Time
 	CreatedAt         time.Time
