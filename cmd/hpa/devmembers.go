@@ -33,9 +33,6 @@ func cmdGenerateMembers(ctx context.Context, args []string, getenv func(string) 
 		return err
 	}
 	defer env.close()
-	if env.cfg.KeysGenerated {
-		return fmt.Errorf("set HPA_ENCRYPTION_KEYS and HPA_HASH_KEY: members sealed with random keys could never be read by a server")
-	}
 	service, err := app.NewMembers(env.cfg, env.pool)
 	if err != nil {
 		return err

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +22,21 @@ import (
 func runCLI(t *testing.T, vars map[string]string, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := run(t.Context(), args, func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
+	err := run(t.Context(), args, testEnv(t, vars), strings.NewReader(""), &out, &errOut)
 	return out.String() + errOut.String(), err
+}
+
+// testEnv serves vars as the environment, keeping the development keys a
+// command makes in the test's temporary directory, not the repository.
+func testEnv(t *testing.T, vars map[string]string) func(string) string {
+	if vars["HPA_DEV_KEYS_FILE"] == "" {
+		vars = maps.Clone(vars)
+		if vars == nil {
+			vars = map[string]string{}
+		}
+		vars["HPA_DEV_KEYS_FILE"] = filepath.Join(t.TempDir(), "dev-keys.env")
+	}
+	return func(k string) string { return vars[k] }
 }
 
 func TestVersionAndUsage(t *testing.T) {
@@ -70,6 +86,31 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	}
 }
 
+// hpa serve in production with the unsafe settings of issue 13 exits
+// before touching the database, naming every variable to fix at once.
+func TestServeRefusesUnsafeProduction(t *testing.T) {
+	zeros := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	_, err := runCLI(t, map[string]string{
+		"HPA_ENV": "production", "HPA_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+		"HPA_JWT_KEYS": "k1:" + zeros, "HPA_ENCRYPTION_KEYS": "e1:" + zeros, "HPA_HASH_KEY": zeros,
+		"HPA_STRIPE_SECRET_KEY": "sk_test_123", "HPA_STRIPE_WEBHOOK_SECRETS": "x", "HPA_MAIL_TRANSPORT": "smtp",
+		"HPA_SMTP_USERNAME": "hpa", "HPA_SMTP_PASSWORD": "secret", "HPA_SMTP_TLS": "none",
+		"HPA_PUBLIC_BASE_URL": "http://api.example.org", "HPA_SITE_URL": "http://www.example.org", "HPA_CORS_ORIGINS": "http://www.example.org",
+	}, "serve")
+	if err == nil {
+		t.Fatal("serve started")
+	}
+	for _, name := range []string{"HPA_JWT_KEYS", "HPA_ENCRYPTION_KEYS", "HPA_HASH_KEY", "HPA_STRIPE_SECRET_KEY", "HPA_STRIPE_WEBHOOK_SECRETS",
+		"HPA_SMTP_TLS", "HPA_PUBLIC_BASE_URL", "HPA_SITE_URL", "HPA_CORS_ORIGINS", "HPA_METRICS_TOKEN"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("serve's refusal does not name %s", name)
+		}
+	}
+	if strings.Contains(err.Error(), "connect") {
+		t.Errorf("serve reached for the database before refusing: %v", err)
+	}
+}
+
 func TestMigrateDownStatusUpAndSeed(t *testing.T) {
 	vars := map[string]string{"HPA_DATABASE_URL": pgtest.URL(t)}
 	if out, err := runCLI(t, vars, "migrate", "down"); err != nil || !strings.Contains(out, "rolled back") {
@@ -114,7 +155,7 @@ func startServe(t *testing.T, vars map[string]string) (addr string, stop func())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, strings.NewReader(""), pw, io.Discard)
+		done <- run(ctx, []string{"serve"}, testEnv(t, vars), strings.NewReader(""), pw, io.Discard)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)
@@ -150,7 +191,7 @@ func TestAdminCreate(t *testing.T) {
 	}
 	var stdout bytes.Buffer
 	err = run(t.Context(), []string{"admin", "create", "--email", "editor@example.org", "--role", "editor,analyst", "--password-stdin"},
-		func(k string) string { return vars[k] }, strings.NewReader("a chosen password here\n"), &stdout, io.Discard)
+		testEnv(t, vars), strings.NewReader("a chosen password here\n"), &stdout, io.Discard)
 	if err != nil || strings.Contains(stdout.String(), "password (shown once") {
 		t.Fatalf("stdin password: %q %v", stdout.String(), err)
 	}
@@ -163,7 +204,7 @@ func TestAdminCreate(t *testing.T) {
 		}
 	}
 	if err := run(t.Context(), []string{"admin", "create", "--email", "weak@example.org", "--password-stdin"},
-		func(k string) string { return vars[k] }, strings.NewReader("short\n"), io.Discard, io.Discard); err == nil {
+		testEnv(t, vars), strings.NewReader("short\n"), io.Discard, io.Discard); err == nil {
 		t.Error("short password accepted")
 	}
 }

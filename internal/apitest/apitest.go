@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,7 +57,7 @@ func StartOn(t testing.TB, dbURL string, env map[string]string) *Server {
 	t.Helper()
 	mailbox := mailtest.Start(t)
 	vars := map[string]string{
-		"HPA_DATABASE_URL": dbURL, "HPA_RATE_LIMIT": "1000000",
+		"HPA_DATABASE_URL": dbURL, "HPA_RATE_LIMIT": "1000000", "HPA_DEV_KEYS_FILE": devKeysFile(t, dbURL),
 		"HPA_MAIL_TRANSPORT": "smtp", "HPA_SMTP_HOST": mailbox.Host, "HPA_SMTP_PORT": strconv.Itoa(mailbox.Port),
 		"HPA_MAIL_FROM": "HPA <no-reply@hpa.example>", "HPA_SMTP_TIMEOUT": "2s",
 	}
@@ -99,6 +100,18 @@ func StartOn(t testing.TB, dbURL string, env map[string]string) *Server {
 	s := &Server{URL: srv.URL, Mail: mailbox, DBURL: dbURL, Pool: pool, Config: cfg, App: a, t: t, client: srv.Client()}
 	Eventually(t, 5*time.Second, "cache invalidation listener connected", a.Listening)
 	return s
+}
+
+// devKeysFiles maps a test database to the file its instances take their
+// development keys from.
+var devKeysFiles sync.Map
+
+// devKeysFile keeps development keys out of the repository, in the first
+// instance's temporary directory, and shares them between the instances on
+// one database, as production processes share their keys.
+func devKeysFile(t testing.TB, dbURL string) string {
+	file, _ := devKeysFiles.LoadOrStore(dbURL, filepath.Join(t.TempDir(), "dev-keys.env"))
+	return file.(string)
 }
 
 // Eventually polls cond until it holds or the deadline passes.

@@ -62,8 +62,13 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		return nil, err
 	}
 	listener.Subscribe(identity.NotifyChannel, identityService.Cache())
-	if cfg.JWTKeysGenerated {
-		logger.Warn("HPA_JWT_KEYS is not set: using a random key, so tokens will not survive a restart")
+	if cfg.DevKeysFile != "" {
+		made := "reused"
+		if cfg.DevKeysCreated {
+			made = "created"
+		}
+		logger.Info("development keys: the JWT, encryption and hash keys not set in the environment come from a file kept across restarts, so tokens and sealed member data survive them",
+			"file", cfg.DevKeysFile, "file_was", made)
 	}
 
 	registry := prometheus.NewRegistry()
@@ -92,9 +97,6 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	outbox := mail.NewOutbox(jobClient, renderer)
 	identityService.SendEmailWith(outbox, cfg.SiteURL.String()+"/staff/accept-invitation")
 
-	if cfg.KeysGenerated {
-		logger.Warn("HPA_ENCRYPTION_KEYS or HPA_HASH_KEY is not set: using random keys, so sealed member data will not survive a restart")
-	}
 	idempotencyStore := idempotency.NewStore(pool, hasher, time.Now)
 	enquiries := content.NewEnquiries(pool, contentService, outbox, ring, hasher, enquirySettings(cfg), time.Now)
 	membersService := members.NewService(pool, jobClient, ring, hasher, identityService.Tokens(), outbox, members.Settings{

@@ -41,12 +41,10 @@ type Config struct {
 	// ContactEmail is the public contact address a fresh install is seeded with.
 	ContactEmail string
 
-	// JWTKeys sign and verify tokens; the first signs. In development a
-	// random key is made when none is configured (JWTKeysGenerated).
-	JWTKeys          []JWTKey
-	JWTKeysGenerated bool
-	AccessTokenTTL   time.Duration
-	RefreshTokenTTL  time.Duration
+	// JWTKeys sign and verify tokens; the first signs.
+	JWTKeys         []JWTKey
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
 	// LoginRateLimit is login attempts per client address per minute.
 	LoginRateLimit int
 
@@ -63,11 +61,15 @@ type Config struct {
 	// SiteURL is the public website (the frontend), for links in emails.
 	SiteURL *url.URL
 	// EncryptionKeys seal special-category fields (AES-256; the first
-	// seals); HashKey keys the hashes used to look up sealed emails. Both
-	// are random per process in development (KeysGenerated).
+	// seals); HashKey keys the hashes used to look up sealed emails.
 	EncryptionKeys []NamedKey
 	HashKey        Secret
-	KeysGenerated  bool
+	// DevKeysFile, in development, is the file that the JWT, encryption
+	// and hash keys not set in the environment came from (HPA_DEV_KEYS_FILE,
+	// by default .data/dev-keys.env); DevKeysCreated reports that this load
+	// made it.
+	DevKeysFile    string
+	DevKeysCreated bool
 	// Membership.
 	MemberTokenTTL      time.Duration // member self-service token lifetime
 	PendingMemberTTL    time.Duration // unconfirmed signups are purged after this
@@ -144,8 +146,16 @@ type NamedKey struct {
 // in tests). It reports every problem at once, each naming its variable.
 func Load(getenv func(string) string) (*Config, error) {
 	r := reader{getenv: getenv}
+	environment := r.oneOf("HPA_ENV", EnvDevelopment, EnvDevelopment, EnvProduction)
+	var devKeysFile string
+	var devKeysCreated bool
+	if environment == EnvDevelopment {
+		devKeysFile, devKeysCreated = r.useDevKeys()
+	}
 	c := &Config{
-		Env:             r.oneOf("HPA_ENV", EnvDevelopment, EnvDevelopment, EnvProduction),
+		Env:             environment,
+		DevKeysFile:     devKeysFile,
+		DevKeysCreated:  devKeysCreated,
 		DatabaseURL:     r.databaseURL("HPA_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hpa?sslmode=disable"),
 		DBMaxConns:      int32(r.intRange("HPA_DB_MAX_CONNS", 20, 1, 1000)),
 		HTTPAddr:        r.hostPort("HPA_HTTP_ADDR", "127.0.0.1:8080"),
@@ -185,19 +195,15 @@ func Load(getenv func(string) string) (*Config, error) {
 		r.fail("HPA_MAIL_TRANSPORT", "must be smtp in production (log sends nothing)")
 	}
 	c.JWTKeys = r.namedKeys("HPA_JWT_KEYS", 32, 0)
-	if len(c.JWTKeys) == 0 {
-		if c.Env == EnvProduction {
-			r.fail("HPA_JWT_KEYS", "is required in production (kid:base64url-secret, secrets of at least 32 bytes)")
-		} else {
-			c.JWTKeys = []JWTKey{{ID: "dev-" + randomHex(4), Secret: Secret(randomBytes(32))}}
-			c.JWTKeysGenerated = true
-		}
+	if len(c.JWTKeys) == 0 && c.Env == EnvProduction {
+		r.fail("HPA_JWT_KEYS", "is required in production (kid:base64url-secret, secrets of at least 32 bytes)")
 	}
 	c.SiteURL = r.httpURL("HPA_SITE_URL", "http://localhost:3000")
 	c.StripeSecretKey = r.secret("HPA_STRIPE_SECRET_KEY", "")
 	c.StripeAPIURL = r.httpURL("HPA_STRIPE_API_URL", "https://api.stripe.com").String()
 	c.StripeWebhookSecrets = r.secretList("HPA_STRIPE_WEBHOOK_SECRETS")
 	c.StripeWebhookTolerance = r.duration("HPA_STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute)
+	allowStripeTestMode := r.boolean("HPA_STRIPE_ALLOW_TEST_MODE", false)
 	c.DonationMinPence = int64(r.intRange("HPA_DONATION_MIN_PENCE", 100, 30, 100_000_000))
 	c.DonationMaxPence = int64(r.intRange("HPA_DONATION_MAX_PENCE", 1_000_000, 30, 100_000_000))
 	c.DonationPresets = r.pence("HPA_DONATION_PRESETS", "500,1000,2500,5000")
@@ -224,21 +230,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.PendingMemberTTL = r.duration("HPA_PENDING_MEMBER_TTL", 7*24*time.Hour)
 	c.SignupEmailInterval = r.duration("HPA_SIGNUP_EMAIL_INTERVAL", time.Hour)
 	c.SignupRateLimit = r.intRange("HPA_SIGNUP_RATE_LIMIT", 20, 1, 10_000_000)
-	if len(c.EncryptionKeys) == 0 || !c.HashKey.IsSet() {
-		if c.Env == EnvProduction {
-			r.fail("HPA_ENCRYPTION_KEYS", "and HPA_HASH_KEY are required in production: they protect members' data; losing them loses the data")
-		} else {
-			if len(c.EncryptionKeys) == 0 {
-				c.EncryptionKeys = []NamedKey{{ID: "dev-" + randomHex(4), Secret: Secret(randomBytes(32))}}
-			}
-			if !c.HashKey.IsSet() {
-				c.HashKey = Secret(randomBytes(32))
-			}
-			c.KeysGenerated = true
-		}
+	if (len(c.EncryptionKeys) == 0 || !c.HashKey.IsSet()) && c.Env == EnvProduction {
+		r.fail("HPA_ENCRYPTION_KEYS", "and HPA_HASH_KEY are required in production: they protect members' data; losing them loses the data")
 	}
-	if c.Env == EnvProduction && c.PublicBaseURL != nil && c.PublicBaseURL.Scheme != "https" {
-		r.fail("HPA_PUBLIC_BASE_URL", "must use https in production")
+	if c.Env == EnvProduction {
+		r.refuseUnsafeProduction(c, allowStripeTestMode)
 	}
 	if len(r.errs) > 0 {
 		return nil, fmt.Errorf("configuration: %w", errors.Join(r.errs...))

@@ -18,7 +18,10 @@ import (
 // reader collects errors so one run reports every bad variable.
 type reader struct {
 	getenv func(string) string
-	errs   []error
+	// fallback holds values for variables the environment leaves unset
+	// (development keys).
+	fallback map[string]string
+	errs     []error
 }
 
 func (r *reader) fail(name, format string, args ...any) {
@@ -29,7 +32,35 @@ func (r *reader) get(name, def string) string {
 	if v := strings.TrimSpace(r.getenv(name)); v != "" {
 		return v
 	}
+	if v := r.fallback[name]; v != "" {
+		return v
+	}
 	return def
+}
+
+// useDevKeys makes the development keys file supply the keys the
+// environment does not set, returning its path (empty when every key is
+// set) and whether it was created.
+func (r *reader) useDevKeys() (string, bool) {
+	unset := false
+	for _, name := range devKeyNames {
+		unset = unset || strings.TrimSpace(r.getenv(name)) == ""
+	}
+	if !unset {
+		return "", false
+	}
+	path := r.get("HPA_DEV_KEYS_FILE", defaultDevKeysFile)
+	values, created, err := devKeys(path)
+	if err != nil {
+		r.fail("HPA_DEV_KEYS_FILE", "%s cannot be used for development keys (%v): fix or delete it, point HPA_DEV_KEYS_FILE elsewhere, or set %s",
+			path, err, strings.Join(devKeyNames, ", "))
+		return "", false
+	}
+	r.fallback = map[string]string{}
+	for _, name := range devKeyNames {
+		r.fallback[name] = values[name]
+	}
+	return path, created
 }
 
 func (r *reader) oneOf(name, def string, allowed ...string) string {
