@@ -98,7 +98,7 @@ type offlineInput struct {
 		Method               string `json:"method" enum:"cheque,bank_transfer,cash"`
 		ReceivedOn           string `json:"received_on" format:"date" doc:"The UK date the gift was received."`
 		Campaign             string `json:"campaign" minLength:"1" maxLength:"60" example:"general"`
-		DonorID              string `json:"donor_id,omitempty" format:"uuid" doc:"An existing donor; or give donor_email and/or donor_name."`
+		DonorID              string `json:"donor_id,omitempty" format:"uuid" doc:"An existing donor (find one with GET /v1/donors?email=); or give donor_email and/or donor_name for a new donor record."`
 		DonorEmail           string `json:"donor_email,omitempty" format:"email" maxLength:"254"`
 		DonorName            string `json:"donor_name,omitempty" maxLength:"200"`
 		GiftAidDeclarationID string `json:"gift_aid_declaration_id,omitempty" format:"uuid" doc:"A declaration this donor made for this gift (scope this_gift)."`
@@ -209,7 +209,7 @@ func registerLedger(hapi huma.API, svc *donations.Service) {
 		Method:        http.MethodPost,
 		Path:          "/v1/donations/offline",
 		Summary:       "Record a gift received by cheque, bank transfer or cash",
-		Description:   "Enters an offline gift in the ledger, optionally for a donor and covered by their Gift Aid declaration. Audit-logged.",
+		Description:   "Enters an offline gift in the ledger, optionally for a donor and covered by their Gift Aid declaration. `donor_id` names an existing donor; `donor_email` and `donor_name` make a new donor record, whoever else gave that address. Audit-logged.",
 		Tags:          []string{"Donations"},
 		DefaultStatus: http.StatusCreated,
 	}, func(ctx context.Context, in *offlineInput) (*struct{ Body donation }, error) {

@@ -39,15 +39,13 @@ SELECT * FROM donors WHERE id = @id;
 -- name: DonorGetByStripeCustomer :one
 SELECT * FROM donors WHERE stripe_customer_id = @stripe_customer_id;
 
--- name: DonorUpsertByEmail :one
--- Finds or creates the donor with this email, filling in what was missing.
-INSERT INTO donors (email, name, stripe_customer_id, member_id)
-VALUES (@email, @name, sqlc.narg(stripe_customer_id), sqlc.narg(member_id))
-ON CONFLICT (email) DO UPDATE SET
-    name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE donors.name END,
-    stripe_customer_id = COALESCE(donors.stripe_customer_id, excluded.stripe_customer_id),
-    member_id = COALESCE(donors.member_id, excluded.member_id),
-    updated_at = now()
+-- name: DonorInsertForCustomer :one
+-- Creates the donor for a Stripe customer or, when a concurrent event
+-- created it first, returns that one as it is: a payer's details never
+-- rename a donor.
+INSERT INTO donors (email, name, stripe_customer_id)
+VALUES (sqlc.narg(email), @name, @stripe_customer_id)
+ON CONFLICT (stripe_customer_id) DO UPDATE SET stripe_customer_id = donors.stripe_customer_id
 RETURNING *;
 
 -- name: DonorInsert :one

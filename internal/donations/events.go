@@ -36,7 +36,7 @@ func (s *Service) onCheckoutCompleted(ctx context.Context, ev *stripe.Event) (ef
 			return nil, nil
 		}
 		return func(ctx context.Context, tx pgx.Tx) (string, error) {
-			donorID, err := s.donorFor(ctx, tx, donor, nil)
+			donorID, err := s.donorFor(ctx, tx, donor)
 			if err != nil {
 				return "", err
 			}

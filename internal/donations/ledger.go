@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -141,7 +140,7 @@ type OfflineGift struct {
 	ReceivedOn  time.Time
 	Campaign    string
 	// DonorID names an existing donor; otherwise DonorEmail and DonorName
-	// find or create one (both empty: an anonymous gift).
+	// make a new one (both empty: an anonymous gift).
 	DonorID              *uuid.UUID
 	DonorEmail           string
 	DonorName            string
@@ -174,15 +173,10 @@ func (s *Service) RecordOffline(ctx context.Context, g OfflineGift, by uuid.UUID
 				return err
 			}
 		} else if g.DonorEmail != "" || g.DonorName != "" {
-			if donorID, err = s.donorFor(ctx, tx, donorDetails{Email: g.DonorEmail, Name: g.DonorName}, nil); err != nil {
+			// A new record, whatever other donor gave this address: the
+			// treasurer names an existing donor by donor_id.
+			if donorID, err = s.insertDonor(ctx, tx, donorDetails{Email: g.DonorEmail, Name: g.DonorName}); err != nil {
 				return err
-			}
-			if donorID == nil {
-				row, err := store.Q.DonorInsert(ctx, tx, store.DonorInsertParams{Name: strings.TrimSpace(g.DonorName)})
-				if err != nil {
-					return err
-				}
-				donorID = &row.ID
 			}
 		}
 		if g.GiftAidDeclarationID != nil {

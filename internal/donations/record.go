@@ -42,7 +42,7 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 		s.logger.WarnContext(ctx, "stripe payment not recorded: not a positive GBP amount", "payment_intent", p.PaymentIntentID, "invoice", p.InvoiceID, "currency", p.Currency)
 		return nil
 	}
-	donorID, err := s.donorFor(ctx, tx, p.Donor, nil)
+	donorID, err := s.donorFor(ctx, tx, p.Donor)
 	if err != nil {
 		return err
 	}
@@ -82,9 +82,14 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 	return s.applyDeferred(ctx, tx, p.PaymentIntentID, p.ChargeID, p.InvoiceID)
 }
 
-// donorFor finds or creates the donor: by Stripe customer, then by email.
-// A payment with neither has no donor record.
-func (s *Service) donorFor(ctx context.Context, tx pgx.Tx, d donorDetails, memberID *uuid.UUID) (*uuid.UUID, error) {
+// donorFor returns the donor a payment belongs to: the record made for
+// its Stripe customer (Stripe creates a customer for each checkout, so
+// that record is this payer's), else a new one. The email and name are
+// what the payer typed into Stripe, a claim and not an identity: they
+// fill in a new record only, and never find, merge into or rename an
+// existing one (a treasurer merges records that are one person). A
+// payment with neither customer nor email has no donor record.
+func (s *Service) donorFor(ctx context.Context, tx pgx.Tx, d donorDetails) (*uuid.UUID, error) {
 	if d.CustomerID != "" {
 		found, err := store.Q.DonorGetByStripeCustomer(ctx, tx, &d.CustomerID)
 		if err == nil {
@@ -94,26 +99,42 @@ func (s *Service) donorFor(ctx context.Context, tx pgx.Tx, d donorDetails, membe
 			return nil, err
 		}
 	}
-	email := strings.ToLower(strings.TrimSpace(d.Email))
-	name := strings.TrimSpace(d.Name)
+	if d.CustomerID == "" && payerEmail(d.Email) == "" {
+		return nil, nil
+	}
+	return s.insertDonor(ctx, tx, d)
+}
+
+// insertDonor creates a donor record from a payer's details; for a Stripe
+// customer another event may have created it meanwhile, and then that
+// record is returned as it is.
+func (s *Service) insertDonor(ctx context.Context, tx pgx.Tx, d donorDetails) (*uuid.UUID, error) {
+	email, name := store.NullText(payerEmail(d.Email)), strings.TrimSpace(d.Name)
 	if len(name) > 200 {
 		name = name[:200]
 	}
-	switch {
-	case email != "" && len(email) <= 254:
-		row, err := store.Q.DonorUpsertByEmail(ctx, tx, store.DonorUpsertByEmailParams{Email: &email, Name: name, StripeCustomerID: store.NullText(d.CustomerID), MemberID: memberID})
-		if err != nil {
-			return nil, fmt.Errorf("upsert donor: %w", err)
-		}
-		return &row.ID, nil
-	case d.CustomerID != "":
-		row, err := store.Q.DonorInsert(ctx, tx, store.DonorInsertParams{Name: name, StripeCustomerID: &d.CustomerID, MemberID: memberID})
+	if d.CustomerID != "" {
+		row, err := store.Q.DonorInsertForCustomer(ctx, tx, store.DonorInsertForCustomerParams{Email: email, Name: name, StripeCustomerID: &d.CustomerID})
 		if err != nil {
 			return nil, fmt.Errorf("insert donor: %w", err)
 		}
 		return &row.ID, nil
 	}
-	return nil, nil
+	row, err := store.Q.DonorInsert(ctx, tx, store.DonorInsertParams{Email: email, Name: name})
+	if err != nil {
+		return nil, fmt.Errorf("insert donor: %w", err)
+	}
+	return &row.ID, nil
+}
+
+// payerEmail is the address to keep for a payer, or "" when there is none
+// that fits.
+func payerEmail(raw string) string {
+	email := strings.ToLower(strings.TrimSpace(raw))
+	if len(email) < 3 || len(email) > 254 {
+		return ""
+	}
+	return email
 }
 
 // checkoutRef is what a completed checkout contributes to a payment.

@@ -1303,6 +1303,37 @@ func (q *Queries) DonorInsert(ctx context.Context, db DBTX, arg DonorInsertParam
 	return i, err
 }
 
+const donorInsertForCustomer = `-- name: DonorInsertForCustomer :one
+INSERT INTO donors (email, name, stripe_customer_id)
+VALUES ($1, $2, $3)
+ON CONFLICT (stripe_customer_id) DO UPDATE SET stripe_customer_id = donors.stripe_customer_id
+RETURNING id, email, name, stripe_customer_id, member_id, created_at, updated_at
+`
+
+type DonorInsertForCustomerParams struct {
+	Email            *string
+	Name             string
+	StripeCustomerID *string
+}
+
+// Creates the donor for a Stripe customer or, when a concurrent event
+// created it first, returns that one as it is: a payer's details never
+// rename a donor.
+func (q *Queries) DonorInsertForCustomer(ctx context.Context, db DBTX, arg DonorInsertForCustomerParams) (Donor, error) {
+	row := db.QueryRow(ctx, donorInsertForCustomer, arg.Email, arg.Name, arg.StripeCustomerID)
+	var i Donor
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.StripeCustomerID,
+		&i.MemberID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const donorList = `-- name: DonorList :many
 SELECT d.id, d.email, d.name, d.stripe_customer_id, d.member_id, d.created_at, d.updated_at,
     (SELECT count(*) FROM donations g WHERE g.donor_id = d.id)::bigint AS gift_count,
@@ -1370,45 +1401,6 @@ func (q *Queries) DonorList(ctx context.Context, db DBTX, arg DonorListParams) (
 		return nil, err
 	}
 	return items, nil
-}
-
-const donorUpsertByEmail = `-- name: DonorUpsertByEmail :one
-INSERT INTO donors (email, name, stripe_customer_id, member_id)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (email) DO UPDATE SET
-    name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE donors.name END,
-    stripe_customer_id = COALESCE(donors.stripe_customer_id, excluded.stripe_customer_id),
-    member_id = COALESCE(donors.member_id, excluded.member_id),
-    updated_at = now()
-RETURNING id, email, name, stripe_customer_id, member_id, created_at, updated_at
-`
-
-type DonorUpsertByEmailParams struct {
-	Email            *string
-	Name             string
-	StripeCustomerID *string
-	MemberID         *uuid.UUID
-}
-
-// Finds or creates the donor with this email, filling in what was missing.
-func (q *Queries) DonorUpsertByEmail(ctx context.Context, db DBTX, arg DonorUpsertByEmailParams) (Donor, error) {
-	row := db.QueryRow(ctx, donorUpsertByEmail,
-		arg.Email,
-		arg.Name,
-		arg.StripeCustomerID,
-		arg.MemberID,
-	)
-	var i Donor
-	err := row.Scan(
-		&i.ID,
-		&i.Email,
-		&i.Name,
-		&i.StripeCustomerID,
-		&i.MemberID,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
 }
 
 const donorUpsertMember = `-- name: DonorUpsertMember :execrows
