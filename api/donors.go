@@ -56,7 +56,7 @@ type donorPage struct {
 
 type donorListInput struct {
 	PageQuery
-	Email string `query:"email" format:"email" maxLength:"254" doc:"Only the donor with this email."`
+	Email string `query:"email" format:"email" maxLength:"254" doc:"Only donors who gave this address, compared in its normalised form (case, a +tag and Gmail's dots ignored): addresses are sealed at rest and found through a keyed hash. Several donor records may share one address until a treasurer merges them."`
 }
 
 type donorIDInput struct {

@@ -43,14 +43,16 @@ SELECT * FROM donors WHERE stripe_customer_id = @stripe_customer_id;
 -- Creates the donor for a Stripe customer or, when a concurrent event
 -- created it first, returns that one as it is: a payer's details never
 -- rename a donor.
-INSERT INTO donors (email, name, stripe_customer_id)
-VALUES (sqlc.narg(email), @name, @stripe_customer_id)
+INSERT INTO donors (id, email_sealed, email_hash, name, stripe_customer_id)
+VALUES (@id, sqlc.narg(email_sealed), sqlc.narg(email_hash), @name, @stripe_customer_id)
 ON CONFLICT (stripe_customer_id) DO UPDATE SET stripe_customer_id = donors.stripe_customer_id
 RETURNING *;
 
 -- name: DonorInsert :one
-INSERT INTO donors (email, name, stripe_customer_id, member_id)
-VALUES (sqlc.narg(email), @name, sqlc.narg(stripe_customer_id), sqlc.narg(member_id))
+-- The address is sealed and bound to the ID (internal/sealed), so the ID
+-- is chosen before the insert.
+INSERT INTO donors (id, email_sealed, email_hash, name)
+VALUES (@id, sqlc.narg(email_sealed), sqlc.narg(email_hash), @name)
 RETURNING *;
 
 -- name: DonorList :many
@@ -60,7 +62,7 @@ SELECT d.*,
     (SELECT COALESCE(sum(g.amount_pence - g.refunded_pence), 0) FROM donations g WHERE g.donor_id = d.id AND g.status <> 'disputed')::bigint AS total_pence,
     EXISTS (SELECT 1 FROM donation_subscriptions s WHERE s.donor_id = d.id AND s.status IN ('active', 'trialing', 'past_due')) AS monthly
 FROM donors d
-WHERE (sqlc.narg(email)::text IS NULL OR d.email = sqlc.narg(email))
+WHERE (sqlc.narg(email_hash)::bytea IS NULL OR d.email_hash = sqlc.narg(email_hash))
   AND (sqlc.narg(before_created)::timestamptz IS NULL OR (d.created_at, d.id) < (sqlc.narg(before_created), sqlc.narg(before_id)::uuid))
 ORDER BY d.created_at DESC, d.id DESC
 LIMIT @page_size;
@@ -135,7 +137,7 @@ VALUES (sqlc.narg(donor_id), @campaign_id, @amount_pence, 'offline', @method, 'o
 RETURNING *;
 
 -- name: DonationGet :one
-SELECT d.*, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+SELECT d.*, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.id = @id;
 
@@ -183,7 +185,7 @@ UPDATE donations SET status = 'disputed', dispute_status = @dispute_status, upda
 
 -- name: DonationList :many
 -- Newest first; the cursor is the last (paid_at, id) of the previous page.
-SELECT d.*, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+SELECT d.*, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.paid_at >= @from_time AND d.paid_at < @to_time
   AND (sqlc.narg(campaign)::text IS NULL OR c.slug = sqlc.narg(campaign))
@@ -291,7 +293,7 @@ UPDATE donors SET member_id = COALESCE(member_id, sqlc.narg(member_id)), updated
 
 -- name: DonorIDsByMember :many
 -- The donor records linked to a member that a statement can be sent to.
-SELECT id FROM donors WHERE member_id = @member_id AND email IS NOT NULL ORDER BY created_at, id;
+SELECT id FROM donors WHERE member_id = @member_id AND email_sealed IS NOT NULL ORDER BY created_at, id;
 
 -- name: DonationSetPaymentDetails :exec
 -- Fills in what Stripe told us after the event: charge, fee, method.
@@ -304,7 +306,7 @@ WHERE id = @id;
 
 -- name: DonationListByMember :many
 -- A member's own gifts, through the donor records linked to them.
-SELECT d.*, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+SELECT d.*, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE o.member_id = @member_id
 ORDER BY d.paid_at DESC, d.id DESC

@@ -48,6 +48,7 @@ var sealedColumns = []sealedColumn{
 	{"enquiries", "id", "email_sealed", "", "enquiries.email:", 60},
 	{"enquiries", "id", "message_sealed", "", "enquiries.message:", 60},
 	{"member_signup_requests", "id", "payload_sealed", "", "member_signup_requests:", 71},
+	{"donors", "id", "email_sealed", "", "donors.email:", 80},
 }
 
 // dataMigrations are the Go migrations that need the sealing keys.
@@ -61,6 +62,7 @@ func dataMigrations(s *Sealer) []*goose.Migration {
 				return s.resealAll(ctx, tx, 61)
 			}},
 			&goose.GoFunc{RunTx: s.openEnquiries}),
+		goose.NewGoMigration(81, &goose.GoFunc{RunTx: s.sealDonors}, &goose.GoFunc{RunTx: s.openDonors}),
 	}
 }
 
@@ -132,6 +134,71 @@ func (s *Sealer) openEnquiries(ctx context.Context, tx *sql.Tx) error {
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE enquiries SET name = $2, email = $3, message = $4 WHERE id = $1`, e.id, plain[0], plain[1], plain[2]); err != nil {
 			return fmt.Errorf("open enquiry %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// sealDonors moves each donor's address from the plaintext column into
+// the sealed one, with the keyed hash that finds the donor by it.
+func (s *Sealer) sealDonors(ctx context.Context, tx *sql.Tx) error {
+	type donor struct {
+		id    uuid.UUID
+		email string
+	}
+	var pending []donor
+	err := eachRow(ctx, tx, `SELECT id, email FROM donors WHERE email IS NOT NULL`, func(r *sql.Rows) error {
+		var d donor
+		if err := r.Scan(&d.id, &d.email); err != nil {
+			return err
+		}
+		pending = append(pending, d)
+		return nil
+	})
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	if s == nil {
+		return errNoKeys
+	}
+	for _, d := range pending {
+		if _, err := tx.ExecContext(ctx, `UPDATE donors SET email_sealed = $2, email_hash = $3, email = NULL WHERE id = $1`,
+			d.id, s.Ring.SealString(d.email, "donors.email:"+d.id.String()), s.Hasher.Email(d.email)); err != nil {
+			return fmt.Errorf("seal donor %s: %w", d.id, err)
+		}
+	}
+	return nil
+}
+
+// openDonors undoes sealDonors, for a rollback to the version that kept
+// donors' addresses in clear.
+func (s *Sealer) openDonors(ctx context.Context, tx *sql.Tx) error {
+	type donor struct {
+		id  uuid.UUID
+		box []byte
+	}
+	var sealedRows []donor
+	err := eachRow(ctx, tx, `SELECT id, email_sealed FROM donors WHERE email_sealed IS NOT NULL`, func(r *sql.Rows) error {
+		var d donor
+		if err := r.Scan(&d.id, &d.box); err != nil {
+			return err
+		}
+		sealedRows = append(sealedRows, d)
+		return nil
+	})
+	if err != nil || len(sealedRows) == 0 {
+		return err
+	}
+	if s == nil {
+		return errNoKeys
+	}
+	for _, d := range sealedRows {
+		email, err := s.Ring.OpenString(d.box, "donors.email:"+d.id.String())
+		if err != nil {
+			return fmt.Errorf("open donor %s email: %w", d.id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE donors SET email = $2 WHERE id = $1`, d.id, email); err != nil {
+			return fmt.Errorf("open donor %s: %w", d.id, err)
 		}
 	}
 	return nil

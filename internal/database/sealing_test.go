@@ -56,8 +56,9 @@ func exec(t *testing.T, conn *sql.DB, query string, args ...any) {
 	}
 }
 
-// Data written before enquiries were sealed and before sealed values were
-// padded is sealed (and padded) by the migration, and still reads the same.
+// Data written before enquiries and donors' addresses were sealed and
+// before sealed values were padded is sealed (and padded) by the
+// migrations, and still reads the same.
 func TestMigrationSealsWhatWasStoredBefore(t *testing.T) {
 	ring, err := sealed.NewRing([]sealed.Key{testKey})
 	if err != nil {
@@ -66,7 +67,7 @@ func TestMigrationSealsWhatWasStoredBefore(t *testing.T) {
 	hasher, _ := sealed.NewHasher(bytes.Repeat([]byte{2}, 32))
 	conn, provider := atVersion(t, 59, &database.Sealer{Ring: ring, Hasher: hasher})
 
-	member, enquiry, checkout := uuid.New(), uuid.New(), uuid.New()
+	member, enquiry, checkout, donor := uuid.New(), uuid.New(), uuid.New(), uuid.New()
 	exec(t, conn, `INSERT INTO members (id, email_hash, email_sealed, status, source) VALUES ($1, '\x01', $2, 'active', 'site')`,
 		member, sealUnpadded(t, "ann@example.org", "members.email:"+member.String()))
 	exec(t, conn, `INSERT INTO member_sensitive (member_id, harmed_sealed) VALUES ($1, $2)`,
@@ -75,6 +76,7 @@ func TestMigrationSealsWhatWasStoredBefore(t *testing.T) {
 		SELECT $1, 'one_off', 500, id, 'k1', $2 FROM campaigns WHERE slug = 'general'`,
 		checkout, sealUnpadded(t, `{"first_name":"Ann"}`, "donation_checkouts.gift_aid:"+checkout.String()))
 	exec(t, conn, `INSERT INTO enquiries (id, name, email, topic, message, reply_consent) VALUES ($1, 'Ann Example', 'Ann.E+x@Example.org', 'general', 'The ward harmed me.', true)`, enquiry)
+	exec(t, conn, `INSERT INTO donors (id, email, name) VALUES ($1, 'dora.d+gift@example.org', 'Dora')`, donor)
 
 	if _, err := provider.Up(context.Background()); err != nil {
 		t.Fatalf("migrate up: %v", err)
@@ -86,6 +88,7 @@ func TestMigrationSealsWhatWasStoredBefore(t *testing.T) {
 		{`SELECT name_sealed FROM enquiries`, "enquiries.name:" + enquiry.String(), "Ann Example"},
 		{`SELECT email_sealed FROM enquiries`, "enquiries.email:" + enquiry.String(), "Ann.E+x@Example.org"},
 		{`SELECT message_sealed FROM enquiries`, "enquiries.message:" + enquiry.String(), "The ward harmed me."},
+		{`SELECT email_sealed FROM donors`, "donors.email:" + donor.String(), "dora.d+gift@example.org"},
 	} {
 		var box []byte
 		if err := conn.QueryRow(c.query).Scan(&box); err != nil {
@@ -99,14 +102,22 @@ func TestMigrationSealsWhatWasStoredBefore(t *testing.T) {
 	if err := conn.QueryRow(`SELECT email_hash FROM enquiries`).Scan(&hash); err != nil || !bytes.Equal(hash, hasher.Email("ann.e@example.org")) {
 		t.Errorf("enquiry email hash: %x %v", hash, err)
 	}
+	if err := conn.QueryRow(`SELECT email_hash FROM donors`).Scan(&hash); err != nil || !bytes.Equal(hash, hasher.Email("dora.d@example.org")) {
+		t.Errorf("donor email hash: %x %v", hash, err)
+	}
 
-	// Rolling back opens the enquiries again for the version that read them in clear.
+	// Rolling back opens enquiries and donors' addresses again for the
+	// version that read them in clear.
 	if _, err := provider.DownTo(context.Background(), 59); err != nil {
 		t.Fatalf("migrate down: %v", err)
 	}
 	var message string
 	if err := conn.QueryRow(`SELECT message FROM enquiries`).Scan(&message); err != nil || message != "The ward harmed me." {
 		t.Errorf("after rollback: %q %v", message, err)
+	}
+	var email string
+	if err := conn.QueryRow(`SELECT email FROM donors`).Scan(&email); err != nil || email != "dora.d+gift@example.org" {
+		t.Errorf("donor after rollback: %q %v", email, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package donations
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,10 +55,34 @@ type DonorCursor struct {
 	ID        uuid.UUID `json:"i"`
 }
 
-// ListDonors returns donors newest first, optionally the one with an
-// email, audit-logged.
+// donorEmailContext binds a donor's sealed address to their record.
+func donorEmailContext(id uuid.UUID) string { return "donors.email:" + id.String() }
+
+// sealEmail seals donor id's address and returns it with the keyed hash
+// that finds the donor by it; no address seals to nothing.
+func (s *Service) sealEmail(id uuid.UUID, email string) (box, hash []byte) {
+	if email == "" {
+		return nil, nil
+	}
+	return s.ring.SealString(email, donorEmailContext(id)), s.hasher.Email(email)
+}
+
+// openEmail opens donor id's sealed address ("" for none).
+func (s *Service) openEmail(id uuid.UUID, box []byte) (string, error) {
+	email, err := s.ring.OpenString(box, donorEmailContext(id))
+	if err != nil {
+		return "", fmt.Errorf("open donor %s email: %w", id, err)
+	}
+	return email, nil
+}
+
+// ListDonors returns donors newest first, optionally those with an
+// address (compared in its normalised form, hpa.EmailKey), audit-logged.
 func (s *Service) ListDonors(ctx context.Context, email string, before *DonorCursor, limit int) ([]Donor, error) {
-	p := store.DonorListParams{Email: store.NullText(email), PageSize: int32(limit)}
+	p := store.DonorListParams{PageSize: int32(limit)}
+	if email != "" {
+		p.EmailHash = s.hasher.Email(email)
+	}
 	if before != nil {
 		p.BeforeCreated, p.BeforeID = &before.CreatedAt, &before.ID
 	}
@@ -70,7 +95,11 @@ func (s *Service) ListDonors(ctx context.Context, email string, before *DonorCur
 	}
 	out := make([]Donor, len(rows))
 	for i, r := range rows {
-		out[i] = Donor{ID: r.ID, Email: store.Text(r.Email), Name: r.Name, StripeCustomerID: store.Text(r.StripeCustomerID), MemberID: r.MemberID,
+		email, err := s.openEmail(r.ID, r.EmailSealed)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Donor{ID: r.ID, Email: email, Name: r.Name, StripeCustomerID: store.Text(r.StripeCustomerID), MemberID: r.MemberID,
 			GiftCount: r.GiftCount, TotalPence: r.TotalPence, Monthly: r.Monthly, CreatedAt: r.CreatedAt}
 	}
 	return out, nil
@@ -97,15 +126,21 @@ func (s *Service) GetDonor(ctx context.Context, id uuid.UUID) (*Donor, []Subscri
 	if err := audit.Record(ctx, s.db, audit.Event{Action: "donor.read", TargetType: "donor", TargetID: id.String()}); err != nil {
 		return nil, nil, nil, err
 	}
-	d := &Donor{ID: r.ID, Email: store.Text(r.Email), Name: r.Name, StripeCustomerID: store.Text(r.StripeCustomerID), MemberID: r.MemberID, CreatedAt: r.CreatedAt}
+	email, err := s.openEmail(r.ID, r.EmailSealed)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d := &Donor{ID: r.ID, Email: email, Name: r.Name, StripeCustomerID: store.Text(r.StripeCustomerID), MemberID: r.MemberID, CreatedAt: r.CreatedAt}
 	outSubs := make([]Subscription, len(subs))
 	for i, sub := range subs {
 		outSubs[i] = subscriptionFrom(sub)
 		d.Monthly = d.Monthly || outSubs[i].Live()
 	}
-	outGifts := make([]Donation, len(gifts))
-	for i, g := range gifts {
-		outGifts[i] = donationFrom(g)
+	outGifts, err := s.donationsFrom(gifts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, g := range gifts {
 		if g.Status != "disputed" {
 			d.TotalPence += g.AmountPence - g.RefundedPence
 		}
@@ -128,8 +163,12 @@ func (s *Service) SendStatement(ctx context.Context, donorID uuid.UUID, year int
 		if err != nil {
 			return err
 		}
-		if donor.Email == nil {
+		if donor.EmailSealed == nil {
 			return hpa.Errorf(hpa.ECONFLICT, "this donor has no email address to send a statement to").WithReason("donor-has-no-email")
+		}
+		to, err := s.openEmail(donor.ID, donor.EmailSealed)
+		if err != nil {
+			return err
 		}
 		from := time.Date(year, 1, 1, 0, 0, 0, 0, London)
 		gifts, err := store.Q.DonationList(ctx, tx, Filter{DonorID: &donorID, From: from, To: from.AddDate(1, 0, 0), Limit: 10000}.params())
@@ -151,7 +190,7 @@ func (s *Service) SendStatement(ctx context.Context, donorID uuid.UUID, year int
 		if len(lines) == 0 {
 			return hpa.Errorf(hpa.ECONFLICT, "this donor made no gifts in %d", year).WithReason("no-gifts-in-year")
 		}
-		if err := s.outbox.Enqueue(ctx, tx, mail.Email{Template: "donation-statement", To: *donor.Email, Data: map[string]any{
+		if err := s.outbox.Enqueue(ctx, tx, mail.Email{Template: "donation-statement", To: to, Data: map[string]any{
 			"Name": greetingName(&donor.Name), "Year": year, "Lines": lines, "Total": pounds(total), "GiftAid": giftAid,
 		}}); err != nil {
 			return err
@@ -200,9 +239,13 @@ func (s *Service) MemberGiving(ctx context.Context, memberID uuid.UUID) ([]Subsc
 	for i, sub := range subs {
 		outSubs[i] = subscriptionFrom(store.SubscriptionListByDonorRow(sub))
 	}
-	outGifts := make([]Donation, len(gifts))
+	rows := make([]store.DonationListRow, len(gifts))
 	for i, g := range gifts {
-		outGifts[i] = donationFrom(store.DonationListRow(g))
+		rows[i] = store.DonationListRow(g)
+	}
+	outGifts, err := s.donationsFrom(rows)
+	if err != nil {
+		return nil, nil, err
 	}
 	return outSubs, outGifts, nil
 }

@@ -159,7 +159,7 @@ func (s *Service) onInvoicePaymentFailed(ctx context.Context, ev *stripe.Event) 
 			return "", nil
 		}
 		donor, err := store.Q.DonorGetByStripeCustomer(ctx, tx, &customer)
-		if store.IsNotFound(err) || (err == nil && donor.Email == nil) {
+		if store.IsNotFound(err) || (err == nil && donor.EmailSealed == nil) {
 			return "", nil
 		}
 		if err != nil {

@@ -40,12 +40,32 @@ type Donation struct {
 	CreatedAt             time.Time
 }
 
-func donationFrom(r store.DonationListRow) Donation {
-	return Donation{ID: r.ID, DonorID: r.DonorID, DonorEmail: store.Text(r.DonorEmail), DonorName: store.Text(r.DonorName), Campaign: r.CampaignSlug,
+// donationFrom is a ledger row with the donor's address opened.
+func (s *Service) donationFrom(r store.DonationListRow) (Donation, error) {
+	var email string
+	if r.DonorID != nil {
+		var err error
+		if email, err = s.openEmail(*r.DonorID, r.DonorEmailSealed); err != nil {
+			return Donation{}, err
+		}
+	}
+	return Donation{ID: r.ID, DonorID: r.DonorID, DonorEmail: email, DonorName: store.Text(r.DonorName), Campaign: r.CampaignSlug,
 		AmountPence: r.AmountPence, RefundedPence: r.RefundedPence, FeePence: r.FeePence, Currency: r.Currency, Channel: r.Channel, Method: r.Method,
 		Frequency: r.Frequency, Status: r.Status, DisputeStatus: store.Text(r.DisputeStatus), StripePaymentIntentID: store.Text(r.StripePaymentIntentID),
 		StripeChargeID: store.Text(r.StripeChargeID), StripeInvoiceID: store.Text(r.StripeInvoiceID), SubscriptionID: r.SubscriptionID,
-		GiftAidDeclarationID: r.GiftAidDeclarationID, GiftAidClaimID: r.GiftAidClaimID, Reference: r.Reference, PaidAt: r.PaidAt, CreatedAt: r.CreatedAt}
+		GiftAidDeclarationID: r.GiftAidDeclarationID, GiftAidClaimID: r.GiftAidClaimID, Reference: r.Reference, PaidAt: r.PaidAt, CreatedAt: r.CreatedAt}, nil
+}
+
+// donationsFrom is donationFrom for a page of rows.
+func (s *Service) donationsFrom(rows []store.DonationListRow) ([]Donation, error) {
+	out := make([]Donation, len(rows))
+	for i, r := range rows {
+		var err error
+		if out[i], err = s.donationFrom(r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Filter narrows a list of donations. From and To bound paid_at.
@@ -91,11 +111,7 @@ func (s *Service) ListDonations(ctx context.Context, f Filter) ([]Donation, erro
 	if err := audit.Record(ctx, s.db, audit.Event{Action: "donation.list", TargetType: "donation", Details: map[string]any{"count": len(rows)}}); err != nil {
 		return nil, err
 	}
-	out := make([]Donation, len(rows))
-	for i, r := range rows {
-		out[i] = donationFrom(r)
-	}
-	return out, nil
+	return s.donationsFrom(rows)
 }
 
 // Refund is one refund of a gift.
@@ -124,7 +140,10 @@ func (s *Service) GetDonation(ctx context.Context, id uuid.UUID) (*Donation, []R
 	if err := audit.Record(ctx, s.db, audit.Event{Action: "donation.read", TargetType: "donation", TargetID: id.String()}); err != nil {
 		return nil, nil, err
 	}
-	d := donationFrom(store.DonationListRow(row))
+	d, err := s.donationFrom(store.DonationListRow(row))
+	if err != nil {
+		return nil, nil, err
+	}
 	out := make([]Refund, len(refunds))
 	for i, r := range refunds {
 		out[i] = Refund{ID: r.ID, StripeRefundID: store.Text(r.StripeRefundID), AmountPence: r.AmountPence, Reason: r.Reason, Note: r.Note, CreatedAt: r.CreatedAt}

@@ -29,8 +29,12 @@ func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation) 
 	if err != nil {
 		return err
 	}
-	if row.DonorEmail == nil {
+	if row.DonorID == nil || row.DonorEmailSealed == nil {
 		return nil
+	}
+	to, err := s.openEmail(*row.DonorID, row.DonorEmailSealed)
+	if err != nil {
+		return err
 	}
 	campaign, err := store.Q.CampaignGetBySlug(ctx, tx, row.CampaignSlug)
 	if err != nil {
@@ -42,7 +46,7 @@ func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation) 
 			return err
 		}
 	}
-	return s.outbox.Enqueue(ctx, tx, mail.Email{Template: "donation-receipt", To: *row.DonorEmail, Data: map[string]any{
+	return s.outbox.Enqueue(ctx, tx, mail.Email{Template: "donation-receipt", To: to, Data: map[string]any{
 		"Name": greetingName(row.DonorName), "Amount": pounds(d.AmountPence), "Campaign": campaign.Name,
 		"Date": d.PaidAt.In(London).Format(longDate), "Reference": d.ID.String(), "GiftAid": d.GiftAidDeclarationID != nil,
 		"Monthly": d.Frequency == Monthly, "ManageURL": manage,
@@ -51,11 +55,15 @@ func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation) 
 
 // sendPaymentFailed tells a monthly donor a payment failed.
 func (s *Service) sendPaymentFailed(ctx context.Context, tx pgx.Tx, donor store.Donor, amountPence int64) error {
+	to, err := s.openEmail(donor.ID, donor.EmailSealed)
+	if err != nil {
+		return err
+	}
 	manage, err := s.manageURL(donor.ID)
 	if err != nil {
 		return err
 	}
-	return s.outbox.Enqueue(ctx, tx, mail.Email{Template: "donation-payment-failed", To: *donor.Email, Data: map[string]any{
+	return s.outbox.Enqueue(ctx, tx, mail.Email{Template: "donation-payment-failed", To: to, Data: map[string]any{
 		"Name": greetingName(&donor.Name), "Amount": pounds(amountPence), "ManageURL": manage,
 	}})
 }

@@ -109,18 +109,20 @@ func (s *Service) donorFor(ctx context.Context, tx pgx.Tx, d donorDetails) (*uui
 // customer another event may have created it meanwhile, and then that
 // record is returned as it is.
 func (s *Service) insertDonor(ctx context.Context, tx pgx.Tx, d donorDetails) (*uuid.UUID, error) {
-	email, name := store.NullText(payerEmail(d.Email)), strings.TrimSpace(d.Name)
+	id, name := uuid.New(), strings.TrimSpace(d.Name)
 	if len(name) > 200 {
 		name = name[:200]
 	}
+	box, hash := s.sealEmail(id, payerEmail(d.Email))
 	if d.CustomerID != "" {
-		row, err := store.Q.DonorInsertForCustomer(ctx, tx, store.DonorInsertForCustomerParams{Email: email, Name: name, StripeCustomerID: &d.CustomerID})
+		row, err := store.Q.DonorInsertForCustomer(ctx, tx, store.DonorInsertForCustomerParams{ID: id, EmailSealed: box, EmailHash: hash, Name: name,
+			StripeCustomerID: &d.CustomerID})
 		if err != nil {
 			return nil, fmt.Errorf("insert donor: %w", err)
 		}
 		return &row.ID, nil
 	}
-	row, err := store.Q.DonorInsert(ctx, tx, store.DonorInsertParams{Email: email, Name: name})
+	row, err := store.Q.DonorInsert(ctx, tx, store.DonorInsertParams{ID: id, EmailSealed: box, EmailHash: hash, Name: name})
 	if err != nil {
 		return nil, fmt.Errorf("insert donor: %w", err)
 	}

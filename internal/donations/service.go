@@ -10,6 +10,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/giftaid"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -56,15 +57,20 @@ type Service struct {
 	stripe   *stripe.Client
 	settings Settings
 	giftAid  *giftaid.Service
+	ring     *sealed.Ring
+	hasher   *sealed.Hasher
 	outbox   *mail.Outbox
 	jobs     *river.Client[pgx.Tx]
 	now      func() time.Time
 	logger   *slog.Logger
 }
 
-// NewService returns a Service enqueuing its background work through jobs.
-func NewService(db DB, settings Settings, giftAid *giftaid.Service, outbox *mail.Outbox, jobs *river.Client[pgx.Tx], now func() time.Time, logger *slog.Logger) *Service {
-	s := &Service{db: db, settings: settings, giftAid: giftAid, outbox: outbox, jobs: jobs, now: now, logger: logger}
+// NewService returns a Service sealing donors' addresses with ring (found
+// through hasher's keyed hash) and enqueuing its background work through
+// jobs.
+func NewService(db DB, settings Settings, giftAid *giftaid.Service, ring *sealed.Ring, hasher *sealed.Hasher, outbox *mail.Outbox,
+	jobs *river.Client[pgx.Tx], now func() time.Time, logger *slog.Logger) *Service {
+	s := &Service{db: db, settings: settings, giftAid: giftAid, ring: ring, hasher: hasher, outbox: outbox, jobs: jobs, now: now, logger: logger}
 	if settings.StripeKey != "" {
 		s.stripe = newStripeClient(settings.StripeKey, settings.StripeURL)
 	}

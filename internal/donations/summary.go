@@ -77,7 +77,10 @@ func (s *Service) ExportCSV(ctx context.Context, f Filter, w io.Writer) (int, er
 			return 0, err
 		}
 		for _, r := range rows {
-			d := donationFrom(r)
+			d, err := s.donationFrom(r)
+			if err != nil {
+				return 0, err
+			}
 			fee, donor, decl, claim := "", "", "", ""
 			if d.FeePence != nil {
 				fee = giftaid.FormatPounds(*d.FeePence)

@@ -440,7 +440,7 @@ func (q *Queries) DonationFindByStripe(ctx context.Context, db DBTX, arg Donatio
 }
 
 const donationGet = `-- name: DonationGet :one
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.id = $1
 `
@@ -474,7 +474,7 @@ type DonationGetRow struct {
 	GiftAidClaimedDeclarationID *uuid.UUID
 	GiftAidClaimedPence         *int64
 	CampaignSlug                string
-	DonorEmail                  *string
+	DonorEmailSealed            []byte
 	DonorName                   *string
 }
 
@@ -510,7 +510,7 @@ func (q *Queries) DonationGet(ctx context.Context, db DBTX, id uuid.UUID) (Donat
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
 		&i.CampaignSlug,
-		&i.DonorEmail,
+		&i.DonorEmailSealed,
 		&i.DonorName,
 	)
 	return i, err
@@ -699,7 +699,7 @@ func (q *Queries) DonationInsertStripe(ctx context.Context, db DBTX, arg Donatio
 }
 
 const donationList = `-- name: DonationList :many
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.paid_at >= $1 AND d.paid_at < $2
   AND ($3::text IS NULL OR c.slug = $3)
@@ -754,7 +754,7 @@ type DonationListRow struct {
 	GiftAidClaimedDeclarationID *uuid.UUID
 	GiftAidClaimedPence         *int64
 	CampaignSlug                string
-	DonorEmail                  *string
+	DonorEmailSealed            []byte
 	DonorName                   *string
 }
 
@@ -808,7 +808,7 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 			&i.GiftAidClaimedDeclarationID,
 			&i.GiftAidClaimedPence,
 			&i.CampaignSlug,
-			&i.DonorEmail,
+			&i.DonorEmailSealed,
 			&i.DonorName,
 		); err != nil {
 			return nil, err
@@ -822,7 +822,7 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 }
 
 const donationListByMember = `-- name: DonationListByMember :many
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, c.slug AS campaign_slug, o.email AS donor_email, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE o.member_id = $1
 ORDER BY d.paid_at DESC, d.id DESC
@@ -858,7 +858,7 @@ type DonationListByMemberRow struct {
 	GiftAidClaimedDeclarationID *uuid.UUID
 	GiftAidClaimedPence         *int64
 	CampaignSlug                string
-	DonorEmail                  *string
+	DonorEmailSealed            []byte
 	DonorName                   *string
 }
 
@@ -901,7 +901,7 @@ func (q *Queries) DonationListByMember(ctx context.Context, db DBTX, memberID *u
 			&i.GiftAidClaimedDeclarationID,
 			&i.GiftAidClaimedPence,
 			&i.CampaignSlug,
-			&i.DonorEmail,
+			&i.DonorEmailSealed,
 			&i.DonorName,
 		); err != nil {
 			return nil, err
@@ -1207,7 +1207,7 @@ func (q *Queries) DonationTotalsByMonth(ctx context.Context, db DBTX, arg Donati
 
 const donorGet = `-- name: DonorGet :one
 
-SELECT id, email, name, stripe_customer_id, member_id, created_at, updated_at FROM donors WHERE id = $1
+SELECT id, name, stripe_customer_id, member_id, created_at, updated_at, email_sealed, email_hash FROM donors WHERE id = $1
 `
 
 // Donors ------------------------------------------------------------------
@@ -1216,18 +1216,19 @@ func (q *Queries) DonorGet(ctx context.Context, db DBTX, id uuid.UUID) (Donor, e
 	var i Donor
 	err := row.Scan(
 		&i.ID,
-		&i.Email,
 		&i.Name,
 		&i.StripeCustomerID,
 		&i.MemberID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.EmailSealed,
+		&i.EmailHash,
 	)
 	return i, err
 }
 
 const donorGetByStripeCustomer = `-- name: DonorGetByStripeCustomer :one
-SELECT id, email, name, stripe_customer_id, member_id, created_at, updated_at FROM donors WHERE stripe_customer_id = $1
+SELECT id, name, stripe_customer_id, member_id, created_at, updated_at, email_sealed, email_hash FROM donors WHERE stripe_customer_id = $1
 `
 
 func (q *Queries) DonorGetByStripeCustomer(ctx context.Context, db DBTX, stripeCustomerID *string) (Donor, error) {
@@ -1235,18 +1236,19 @@ func (q *Queries) DonorGetByStripeCustomer(ctx context.Context, db DBTX, stripeC
 	var i Donor
 	err := row.Scan(
 		&i.ID,
-		&i.Email,
 		&i.Name,
 		&i.StripeCustomerID,
 		&i.MemberID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.EmailSealed,
+		&i.EmailHash,
 	)
 	return i, err
 }
 
 const donorIDsByMember = `-- name: DonorIDsByMember :many
-SELECT id FROM donors WHERE member_id = $1 AND email IS NOT NULL ORDER BY created_at, id
+SELECT id FROM donors WHERE member_id = $1 AND email_sealed IS NOT NULL ORDER BY created_at, id
 `
 
 // The donor records linked to a member that a statement can be sent to.
@@ -1271,47 +1273,52 @@ func (q *Queries) DonorIDsByMember(ctx context.Context, db DBTX, memberID *uuid.
 }
 
 const donorInsert = `-- name: DonorInsert :one
-INSERT INTO donors (email, name, stripe_customer_id, member_id)
+INSERT INTO donors (id, email_sealed, email_hash, name)
 VALUES ($1, $2, $3, $4)
-RETURNING id, email, name, stripe_customer_id, member_id, created_at, updated_at
+RETURNING id, name, stripe_customer_id, member_id, created_at, updated_at, email_sealed, email_hash
 `
 
 type DonorInsertParams struct {
-	Email            *string
-	Name             string
-	StripeCustomerID *string
-	MemberID         *uuid.UUID
+	ID          uuid.UUID
+	EmailSealed []byte
+	EmailHash   []byte
+	Name        string
 }
 
+// The address is sealed and bound to the ID (internal/sealed), so the ID
+// is chosen before the insert.
 func (q *Queries) DonorInsert(ctx context.Context, db DBTX, arg DonorInsertParams) (Donor, error) {
 	row := db.QueryRow(ctx, donorInsert,
-		arg.Email,
+		arg.ID,
+		arg.EmailSealed,
+		arg.EmailHash,
 		arg.Name,
-		arg.StripeCustomerID,
-		arg.MemberID,
 	)
 	var i Donor
 	err := row.Scan(
 		&i.ID,
-		&i.Email,
 		&i.Name,
 		&i.StripeCustomerID,
 		&i.MemberID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.EmailSealed,
+		&i.EmailHash,
 	)
 	return i, err
 }
 
 const donorInsertForCustomer = `-- name: DonorInsertForCustomer :one
-INSERT INTO donors (email, name, stripe_customer_id)
-VALUES ($1, $2, $3)
+INSERT INTO donors (id, email_sealed, email_hash, name, stripe_customer_id)
+VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (stripe_customer_id) DO UPDATE SET stripe_customer_id = donors.stripe_customer_id
-RETURNING id, email, name, stripe_customer_id, member_id, created_at, updated_at
+RETURNING id, name, stripe_customer_id, member_id, created_at, updated_at, email_sealed, email_hash
 `
 
 type DonorInsertForCustomerParams struct {
-	Email            *string
+	ID               uuid.UUID
+	EmailSealed      []byte
+	EmailHash        []byte
 	Name             string
 	StripeCustomerID *string
 }
@@ -1320,34 +1327,41 @@ type DonorInsertForCustomerParams struct {
 // created it first, returns that one as it is: a payer's details never
 // rename a donor.
 func (q *Queries) DonorInsertForCustomer(ctx context.Context, db DBTX, arg DonorInsertForCustomerParams) (Donor, error) {
-	row := db.QueryRow(ctx, donorInsertForCustomer, arg.Email, arg.Name, arg.StripeCustomerID)
+	row := db.QueryRow(ctx, donorInsertForCustomer,
+		arg.ID,
+		arg.EmailSealed,
+		arg.EmailHash,
+		arg.Name,
+		arg.StripeCustomerID,
+	)
 	var i Donor
 	err := row.Scan(
 		&i.ID,
-		&i.Email,
 		&i.Name,
 		&i.StripeCustomerID,
 		&i.MemberID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.EmailSealed,
+		&i.EmailHash,
 	)
 	return i, err
 }
 
 const donorList = `-- name: DonorList :many
-SELECT d.id, d.email, d.name, d.stripe_customer_id, d.member_id, d.created_at, d.updated_at,
+SELECT d.id, d.name, d.stripe_customer_id, d.member_id, d.created_at, d.updated_at, d.email_sealed, d.email_hash,
     (SELECT count(*) FROM donations g WHERE g.donor_id = d.id)::bigint AS gift_count,
     (SELECT COALESCE(sum(g.amount_pence - g.refunded_pence), 0) FROM donations g WHERE g.donor_id = d.id AND g.status <> 'disputed')::bigint AS total_pence,
     EXISTS (SELECT 1 FROM donation_subscriptions s WHERE s.donor_id = d.id AND s.status IN ('active', 'trialing', 'past_due')) AS monthly
 FROM donors d
-WHERE ($1::text IS NULL OR d.email = $1)
+WHERE ($1::bytea IS NULL OR d.email_hash = $1)
   AND ($2::timestamptz IS NULL OR (d.created_at, d.id) < ($2, $3::uuid))
 ORDER BY d.created_at DESC, d.id DESC
 LIMIT $4
 `
 
 type DonorListParams struct {
-	Email         *string
+	EmailHash     []byte
 	BeforeCreated *time.Time
 	BeforeID      *uuid.UUID
 	PageSize      int32
@@ -1355,12 +1369,13 @@ type DonorListParams struct {
 
 type DonorListRow struct {
 	ID               uuid.UUID
-	Email            *string
 	Name             string
 	StripeCustomerID *string
 	MemberID         *uuid.UUID
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+	EmailSealed      []byte
+	EmailHash        []byte
 	GiftCount        int64
 	TotalPence       int64
 	Monthly          bool
@@ -1369,7 +1384,7 @@ type DonorListRow struct {
 // Newest first; the cursor is the last (created_at, id) of the previous page.
 func (q *Queries) DonorList(ctx context.Context, db DBTX, arg DonorListParams) ([]DonorListRow, error) {
 	rows, err := db.Query(ctx, donorList,
-		arg.Email,
+		arg.EmailHash,
 		arg.BeforeCreated,
 		arg.BeforeID,
 		arg.PageSize,
@@ -1383,12 +1398,13 @@ func (q *Queries) DonorList(ctx context.Context, db DBTX, arg DonorListParams) (
 		var i DonorListRow
 		if err := rows.Scan(
 			&i.ID,
-			&i.Email,
 			&i.Name,
 			&i.StripeCustomerID,
 			&i.MemberID,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.EmailSealed,
+			&i.EmailHash,
 			&i.GiftCount,
 			&i.TotalPence,
 			&i.Monthly,

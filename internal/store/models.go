@@ -172,12 +172,13 @@ type DonationSubscription struct {
 
 type Donor struct {
 	ID               uuid.UUID
-	Email            *string
 	Name             string
 	StripeCustomerID *string
 	MemberID         *uuid.UUID
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+	EmailSealed      []byte
+	EmailHash        []byte
 }
 
 type Enquiry struct {
