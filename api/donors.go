@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/donations"
 )
 
@@ -70,6 +71,13 @@ type statementInput struct {
 	}
 }
 
+type mergeDonorInput struct {
+	ID   string `path:"id" maxLength:"64" doc:"The donor that stays: the other donor's records move to it."`
+	Body struct {
+		DonorID string `json:"donor_id" format:"uuid" doc:"The donor to merge into this one. It keeps only its Stripe customer, which now leads here, and is no longer listed."`
+	}
+}
+
 type statementQueued struct {
 	Queued bool `json:"queued" doc:"The statement email is in the outbox."`
 }
@@ -103,7 +111,7 @@ func registerDonors(hapi huma.API, svc *donations.Service) {
 		Method:      http.MethodGet,
 		Path:        "/v1/donors/{id}",
 		Summary:     "Get a donor with their gifts and monthly subscriptions",
-		Description: "Audit-logged.",
+		Description: "`404 donor-merged` for a record a treasurer merged into another (the message names it). Audit-logged.",
 		Tags:        []string{"Donations"},
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *donorIDInput) (*struct{ Body donorDetail }, error) {
@@ -111,18 +119,30 @@ func registerDonors(hapi huma.API, svc *donations.Service) {
 		if err != nil {
 			return nil, err
 		}
-		d, subs, gifts, err := svc.GetDonor(ctx, id)
+		return donorDetailOutput(ctx, svc, id)
+	})
+
+	register(hapi, treasurers, huma.Operation{
+		OperationID: "merge-donors",
+		Method:      http.MethodPost,
+		Path:        "/v1/donors/{id}/merge",
+		Summary:     "Merge another donor record into this one",
+		Description: "For two donor records the treasurer knows are one person: payments never merge records, since an address typed into Stripe is a claim and not an identity. The other donor's gifts, monthly subscriptions and Gift Aid declarations move to this one, which also takes whatever it lacks of the other's name, address and member link (so a member linked to either sees both records' giving). The other record keeps only its Stripe customer, so Stripe's later events for that customer land here, and answers `404 donor-merged` from then on. `422` when `donor_id` is this donor, unknown or already merged (`donor-merged`); `409 donors-linked-to-different-members` when the two are linked to different members. Audit-logged with both IDs. Returns the surviving donor.",
+		Tags:        []string{"Donations"},
+		Errors:      []int{http.StatusNotFound, http.StatusConflict},
+	}, func(ctx context.Context, in *mergeDonorInput) (*struct{ Body donorDetail }, error) {
+		id, err := parseID(in.ID, "donor")
 		if err != nil {
 			return nil, err
 		}
-		body := donorDetail{DonorSummary: donorBody(d), Subscriptions: make([]subscription, len(subs)), Donations: make([]donation, len(gifts))}
-		for i := range subs {
-			body.Subscriptions[i] = subscriptionBody(&subs[i])
+		other, err := uuidField(in.Body.DonorID, "body.donor_id")
+		if err != nil {
+			return nil, err
 		}
-		for i := range gifts {
-			body.Donations[i] = donationBody(&gifts[i])
+		if err := svc.MergeDonors(ctx, id, other); err != nil {
+			return nil, err
 		}
-		return &struct{ Body donorDetail }{Body: body}, nil
+		return donorDetailOutput(ctx, svc, id)
 	})
 
 	register(hapi, treasurers, huma.Operation{
@@ -144,6 +164,22 @@ func registerDonors(hapi huma.API, svc *donations.Service) {
 		}
 		return &struct{ Body statementQueued }{Body: statementQueued{Queued: true}}, nil
 	})
+}
+
+// donorDetailOutput is donor id with their subscriptions and latest gifts.
+func donorDetailOutput(ctx context.Context, svc *donations.Service, id uuid.UUID) (*struct{ Body donorDetail }, error) {
+	d, subs, gifts, err := svc.GetDonor(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	body := donorDetail{DonorSummary: donorBody(d), Subscriptions: make([]subscription, len(subs)), Donations: make([]donation, len(gifts))}
+	for i := range subs {
+		body.Subscriptions[i] = subscriptionBody(&subs[i])
+	}
+	for i := range gifts {
+		body.Donations[i] = donationBody(&gifts[i])
+	}
+	return &struct{ Body donorDetail }{Body: body}, nil
 }
 
 type myGiving struct {

@@ -209,7 +209,7 @@ func registerLedger(hapi huma.API, svc *donations.Service) {
 		Method:        http.MethodPost,
 		Path:          "/v1/donations/offline",
 		Summary:       "Record a gift received by cheque, bank transfer or cash",
-		Description:   "Enters an offline gift in the ledger, optionally for a donor and covered by their Gift Aid declaration. `donor_id` names an existing donor; `donor_email` and `donor_name` make a new donor record, whoever else gave that address. Audit-logged.",
+		Description:   "Enters an offline gift in the ledger, optionally for a donor and covered by their Gift Aid declaration. `donor_id` names an existing donor; `donor_email` and `donor_name` make a new donor record, whoever else gave that address (merge records that are one person with `POST /v1/donors/{id}/merge`). Audit-logged.",
 		Tags:          []string{"Donations"},
 		DefaultStatus: http.StatusCreated,
 	}, func(ctx context.Context, in *offlineInput) (*struct{ Body donation }, error) {

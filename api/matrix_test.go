@@ -103,6 +103,7 @@ var accessMatrix = map[string]string{
 	"get-donation-summary":           "staff:treasurer",
 	"list-donors":                    "staff:treasurer",
 	"get-donor":                      "staff:treasurer",
+	"merge-donors":                   "staff:treasurer",
 	"send-donor-statement":           "staff:treasurer",
 	"list-reconciliation-reports":    "staff:treasurer",
 	"get-reconciliation-report":      "staff:treasurer",

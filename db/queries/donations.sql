@@ -37,7 +37,11 @@ RETURNING *;
 SELECT * FROM donors WHERE id = @id;
 
 -- name: DonorGetByStripeCustomer :one
-SELECT * FROM donors WHERE stripe_customer_id = @stripe_customer_id;
+-- The donor a Stripe customer's payments belong to: the record made for
+-- the customer, or the one a treasurer merged it into. holder_id is the
+-- record holding the customer, which a management link names.
+SELECT d.*, h.id AS holder_id FROM donors h JOIN donors d ON d.id = COALESCE(h.merged_into, h.id)
+WHERE h.stripe_customer_id = @stripe_customer_id;
 
 -- name: DonorInsertForCustomer :one
 -- Creates the donor for a Stripe customer or, when a concurrent event
@@ -46,7 +50,7 @@ SELECT * FROM donors WHERE stripe_customer_id = @stripe_customer_id;
 INSERT INTO donors (id, email_sealed, email_hash, name, stripe_customer_id)
 VALUES (@id, sqlc.narg(email_sealed), sqlc.narg(email_hash), @name, @stripe_customer_id)
 ON CONFLICT (stripe_customer_id) DO UPDATE SET stripe_customer_id = donors.stripe_customer_id
-RETURNING *;
+RETURNING COALESCE(merged_into, id)::uuid AS donor_id, id AS holder_id;
 
 -- name: DonorInsert :one
 -- The address is sealed and bound to the ID (internal/sealed), so the ID
@@ -62,10 +66,38 @@ SELECT d.*,
     (SELECT COALESCE(sum(g.amount_pence - g.refunded_pence), 0) FROM donations g WHERE g.donor_id = d.id AND g.status <> 'disputed')::bigint AS total_pence,
     EXISTS (SELECT 1 FROM donation_subscriptions s WHERE s.donor_id = d.id AND s.status IN ('active', 'trialing', 'past_due')) AS monthly
 FROM donors d
-WHERE (sqlc.narg(email_hash)::bytea IS NULL OR d.email_hash = sqlc.narg(email_hash))
+WHERE d.merged_into IS NULL
+  AND (sqlc.narg(email_hash)::bytea IS NULL OR d.email_hash = sqlc.narg(email_hash))
   AND (sqlc.narg(before_created)::timestamptz IS NULL OR (d.created_at, d.id) < (sqlc.narg(before_created), sqlc.narg(before_id)::uuid))
 ORDER BY d.created_at DESC, d.id DESC
 LIMIT @page_size;
+
+-- name: DonorLockPair :many
+-- Locks two donors in ID order, so two merges never deadlock.
+SELECT * FROM donors WHERE id = ANY(@ids::uuid[]) ORDER BY id FOR UPDATE;
+
+-- name: DonorMarkMerged :exec
+-- The merged record keeps its Stripe customer and names the survivor;
+-- nothing personal stays in it. Records merged into it before now name
+-- the survivor too, so a customer is never more than one step away.
+UPDATE donors SET merged_into = @into_donor, name = '', email_sealed = NULL, email_hash = NULL, member_id = NULL, updated_at = now()
+WHERE id = @id OR merged_into = @id;
+
+-- name: DonorFillIn :exec
+-- What the surviving record lacks it takes from the one merged into it.
+UPDATE donors SET
+    name = CASE WHEN name = '' THEN @name ELSE name END,
+    email_sealed = COALESCE(email_sealed, sqlc.narg(email_sealed)),
+    email_hash = COALESCE(email_hash, sqlc.narg(email_hash)),
+    member_id = COALESCE(member_id, sqlc.narg(member_id)),
+    updated_at = now()
+WHERE id = @id;
+
+-- name: DonationMoveDonor :execrows
+UPDATE donations SET donor_id = @to_donor, updated_at = now() WHERE donor_id = @from_donor;
+
+-- name: SubscriptionMoveDonor :execrows
+UPDATE donation_subscriptions SET donor_id = @to_donor, updated_at = now() WHERE donor_id = @from_donor;
 
 -- Checkouts ---------------------------------------------------------------
 

@@ -124,3 +124,7 @@ SELECT a.donation_id, d.gift_aid_claim_id::uuid AS claimed_in, d.paid_at, a.over
 FROM gift_aid_adjustments a JOIN donations d ON d.id = a.donation_id
 WHERE a.claim_id = @claim_id
 ORDER BY d.paid_at, d.id;
+
+-- name: DeclarationMoveDonor :execrows
+-- A treasurer merged two donor records: the declarations go with the gifts.
+UPDATE gift_aid_declarations SET donor_id = @to_donor WHERE donor_id = @from_donor;

@@ -115,6 +115,9 @@ func (s *Service) GetDonor(ctx context.Context, id uuid.UUID) (*Donor, []Subscri
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if r.MergedInto != nil {
+		return nil, nil, nil, mergedNotFound(*r.MergedInto)
+	}
 	subs, err := store.Q.SubscriptionListByDonor(ctx, s.db, &id)
 	if err != nil {
 		return nil, nil, nil, err
@@ -162,6 +165,9 @@ func (s *Service) SendStatement(ctx context.Context, donorID uuid.UUID, year int
 		}
 		if err != nil {
 			return err
+		}
+		if donor.MergedInto != nil {
+			return mergedNotFound(*donor.MergedInto)
 		}
 		if donor.EmailSealed == nil {
 			return hpa.Errorf(hpa.ECONFLICT, "this donor has no email address to send a statement to").WithReason("donor-has-no-email")

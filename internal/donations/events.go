@@ -36,10 +36,11 @@ func (s *Service) onCheckoutCompleted(ctx context.Context, ev *stripe.Event) (ef
 			return nil, nil
 		}
 		return func(ctx context.Context, tx pgx.Tx) (string, error) {
-			donorID, err := s.donorFor(ctx, tx, donor)
+			who, err := s.donorFor(ctx, tx, donor)
 			if err != nil {
 				return "", err
 			}
+			donorID := who.donorID()
 			c, err := s.claimCheckout(ctx, tx, checkoutID, donorID)
 			if err != nil {
 				return "", err

@@ -186,17 +186,21 @@ func (s *Service) RecordOffline(ctx context.Context, g OfflineGift, by uuid.UUID
 		}
 		donorID := g.DonorID
 		if donorID != nil {
-			if _, err := store.Q.DonorGet(ctx, tx, *donorID); store.IsNotFound(err) {
+			if d, err := store.Q.DonorGet(ctx, tx, *donorID); store.IsNotFound(err) {
 				return hpa.Invalid("body.donor_id", "no donor has this ID")
 			} else if err != nil {
 				return err
+			} else if d.MergedInto != nil {
+				return mergedInvalid("body.donor_id", *d.MergedInto)
 			}
 		} else if g.DonorEmail != "" || g.DonorName != "" {
 			// A new record, whatever other donor gave this address: the
 			// treasurer names an existing donor by donor_id.
-			if donorID, err = s.insertDonor(ctx, tx, donorDetails{Email: g.DonorEmail, Name: g.DonorName}); err != nil {
+			who, err := s.insertDonor(ctx, tx, donorDetails{Email: g.DonorEmail, Name: g.DonorName})
+			if err != nil {
 				return err
 			}
+			donorID = who.donorID()
 		}
 		if g.GiftAidDeclarationID != nil {
 			decl, err := store.Q.DeclarationGet(ctx, tx, *g.GiftAidDeclarationID)
@@ -218,7 +222,7 @@ func (s *Service) RecordOffline(ctx context.Context, g OfflineGift, by uuid.UUID
 			return err
 		}
 		if g.SendReceipt {
-			return s.sendReceipt(ctx, tx, d)
+			return s.sendReceipt(ctx, tx, d, nil)
 		}
 		return nil
 	})

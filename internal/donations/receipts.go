@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/giftaid"
 	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/store"
@@ -24,7 +25,9 @@ func pounds(pence int64) string { return "£" + giftaid.FormatPounds(pence) }
 const longDate = "2 January 2006"
 
 // sendReceipt queues the receipt for a gift, in the gift's transaction.
-func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation) error {
+// A monthly gift's receipt links to the management page for holder, the
+// donor record holding the subscription's Stripe customer.
+func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation, holder *uuid.UUID) error {
 	row, err := store.Q.DonationGet(ctx, tx, d.ID)
 	if err != nil {
 		return err
@@ -41,8 +44,8 @@ func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation) 
 		return err
 	}
 	manage := ""
-	if d.Frequency == Monthly && d.DonorID != nil {
-		if manage, err = s.manageURL(*d.DonorID); err != nil {
+	if d.Frequency == Monthly && holder != nil {
+		if manage, err = s.manageURL(*holder); err != nil {
 			return err
 		}
 	}
@@ -53,13 +56,14 @@ func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation) 
 	}})
 }
 
-// sendPaymentFailed tells a monthly donor a payment failed.
-func (s *Service) sendPaymentFailed(ctx context.Context, tx pgx.Tx, donor store.Donor, amountPence int64) error {
+// sendPaymentFailed tells a monthly donor a payment failed, with a link
+// to manage the Stripe customer whose payment it was.
+func (s *Service) sendPaymentFailed(ctx context.Context, tx pgx.Tx, donor store.DonorGetByStripeCustomerRow, amountPence int64) error {
 	to, err := s.openEmail(donor.ID, donor.EmailSealed)
 	if err != nil {
 		return err
 	}
-	manage, err := s.manageURL(donor.ID)
+	manage, err := s.manageURL(donor.HolderID)
 	if err != nil {
 		return err
 	}

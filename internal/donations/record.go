@@ -42,10 +42,11 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 		s.logger.WarnContext(ctx, "stripe payment not recorded: not a positive GBP amount", "payment_intent", p.PaymentIntentID, "invoice", p.InvoiceID, "currency", p.Currency)
 		return nil
 	}
-	donorID, err := s.donorFor(ctx, tx, p.Donor)
+	who, err := s.donorFor(ctx, tx, p.Donor)
 	if err != nil {
 		return err
 	}
+	donorID := who.donorID()
 	c, err := s.claimCheckout(ctx, tx, p.CheckoutID, donorID)
 	if err != nil {
 		return err
@@ -69,7 +70,7 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 		Details: map[string]any{"amount_pence": d.AmountPence, "frequency": d.Frequency, "gift_aid": c.declarationID != nil}}); err != nil {
 		return err
 	}
-	if err := s.sendReceipt(ctx, tx, d); err != nil {
+	if err := s.sendReceipt(ctx, tx, d, who.holderID()); err != nil {
 		return err
 	}
 	if p.PaymentIntentID != "" && s.jobs != nil {
@@ -82,18 +83,41 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 	return s.applyDeferred(ctx, tx, p.PaymentIntentID, p.ChargeID, p.InvoiceID)
 }
 
+// payer is the donor record a payment belongs to and the record that
+// holds its Stripe customer: the same one unless a treasurer merged the
+// customer's record into another. A management link names the holder,
+// whose customer the Stripe portal must open.
+type payer struct{ donor, holder uuid.UUID }
+
+// donorID is the payment's donor, nil for an anonymous payment.
+func (p *payer) donorID() *uuid.UUID {
+	if p == nil {
+		return nil
+	}
+	return &p.donor
+}
+
+// holderID is the record holding the payment's Stripe customer, if any.
+func (p *payer) holderID() *uuid.UUID {
+	if p == nil {
+		return nil
+	}
+	return &p.holder
+}
+
 // donorFor returns the donor a payment belongs to: the record made for
 // its Stripe customer (Stripe creates a customer for each checkout, so
-// that record is this payer's), else a new one. The email and name are
-// what the payer typed into Stripe, a claim and not an identity: they
-// fill in a new record only, and never find, merge into or rename an
-// existing one (a treasurer merges records that are one person). A
-// payment with neither customer nor email has no donor record.
-func (s *Service) donorFor(ctx context.Context, tx pgx.Tx, d donorDetails) (*uuid.UUID, error) {
+// that record is this payer's) or the one a treasurer merged it into,
+// else a new one. The email and name are what the payer typed into
+// Stripe, a claim and not an identity: they fill in a new record only,
+// and never find, merge into or rename an existing one (a treasurer
+// merges records that are one person). A payment with neither customer
+// nor email has no donor record.
+func (s *Service) donorFor(ctx context.Context, tx pgx.Tx, d donorDetails) (*payer, error) {
 	if d.CustomerID != "" {
 		found, err := store.Q.DonorGetByStripeCustomer(ctx, tx, &d.CustomerID)
 		if err == nil {
-			return &found.ID, nil
+			return &payer{donor: found.ID, holder: found.HolderID}, nil
 		}
 		if !store.IsNotFound(err) {
 			return nil, err
@@ -108,7 +132,7 @@ func (s *Service) donorFor(ctx context.Context, tx pgx.Tx, d donorDetails) (*uui
 // insertDonor creates a donor record from a payer's details; for a Stripe
 // customer another event may have created it meanwhile, and then that
 // record is returned as it is.
-func (s *Service) insertDonor(ctx context.Context, tx pgx.Tx, d donorDetails) (*uuid.UUID, error) {
+func (s *Service) insertDonor(ctx context.Context, tx pgx.Tx, d donorDetails) (*payer, error) {
 	id, name := uuid.New(), strings.TrimSpace(d.Name)
 	if len(name) > 200 {
 		name = name[:200]
@@ -120,13 +144,13 @@ func (s *Service) insertDonor(ctx context.Context, tx pgx.Tx, d donorDetails) (*
 		if err != nil {
 			return nil, fmt.Errorf("insert donor: %w", err)
 		}
-		return &row.ID, nil
+		return &payer{donor: row.DonorID, holder: row.HolderID}, nil
 	}
 	row, err := store.Q.DonorInsert(ctx, tx, store.DonorInsertParams{ID: id, EmailSealed: box, EmailHash: hash, Name: name})
 	if err != nil {
 		return nil, fmt.Errorf("insert donor: %w", err)
 	}
-	return &row.ID, nil
+	return &payer{donor: row.ID, holder: row.ID}, nil
 }
 
 // payerEmail is the address to keep for a payer, or "" when there is none

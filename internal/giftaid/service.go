@@ -44,10 +44,12 @@ func (s *Service) Create(ctx context.Context, nd NewDeclaration) (*Declaration, 
 	var d *Declaration
 	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
 		if nd.DonorID != nil {
-			if _, err := store.Q.DonorGet(ctx, tx, *nd.DonorID); store.IsNotFound(err) {
+			if d, err := store.Q.DonorGet(ctx, tx, *nd.DonorID); store.IsNotFound(err) {
 				return hpa.Invalid("body.donor_id", "no donor has this ID")
 			} else if err != nil {
 				return err
+			} else if d.MergedInto != nil {
+				return hpa.Invalid("body.donor_id", fmt.Sprintf("this donor record was merged into donor %s; use that one", *d.MergedInto)).WithReason("donor-merged")
 			}
 		}
 		row, err := s.insert(ctx, tx, nd)
@@ -182,6 +184,17 @@ func (s *Service) openAll(rows []store.GiftAidDeclaration) ([]*Declaration, erro
 type Cursor struct {
 	CreatedAt time.Time `json:"c"`
 	ID        uuid.UUID `json:"i"`
+}
+
+// MoveDonorTx moves donor from's declarations to donor to inside tx, when
+// a treasurer merges two donor records that are one person, and returns
+// how many moved.
+func (s *Service) MoveDonorTx(ctx context.Context, tx pgx.Tx, from, to uuid.UUID) (int64, error) {
+	n, err := store.Q.DeclarationMoveDonor(ctx, tx, store.DeclarationMoveDonorParams{FromDonor: &from, ToDonor: &to})
+	if err != nil {
+		return 0, fmt.Errorf("move Gift Aid declarations: %w", err)
+	}
+	return n, nil
 }
 
 // Cancel ends a declaration for gifts made from now on. Gifts made before

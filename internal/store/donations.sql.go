@@ -965,6 +965,23 @@ func (q *Queries) DonationListOnlineForPeriod(ctx context.Context, db DBTX, arg 
 	return items, nil
 }
 
+const donationMoveDonor = `-- name: DonationMoveDonor :execrows
+UPDATE donations SET donor_id = $1, updated_at = now() WHERE donor_id = $2
+`
+
+type DonationMoveDonorParams struct {
+	ToDonor   *uuid.UUID
+	FromDonor *uuid.UUID
+}
+
+func (q *Queries) DonationMoveDonor(ctx context.Context, db DBTX, arg DonationMoveDonorParams) (int64, error) {
+	result, err := db.Exec(ctx, donationMoveDonor, arg.ToDonor, arg.FromDonor)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const donationSetDisputed = `-- name: DonationSetDisputed :exec
 UPDATE donations SET status = 'disputed', dispute_status = $1, updated_at = now() WHERE id = $2
 `
@@ -1205,9 +1222,39 @@ func (q *Queries) DonationTotalsByMonth(ctx context.Context, db DBTX, arg Donati
 	return items, nil
 }
 
+const donorFillIn = `-- name: DonorFillIn :exec
+UPDATE donors SET
+    name = CASE WHEN name = '' THEN $1 ELSE name END,
+    email_sealed = COALESCE(email_sealed, $2),
+    email_hash = COALESCE(email_hash, $3),
+    member_id = COALESCE(member_id, $4),
+    updated_at = now()
+WHERE id = $5
+`
+
+type DonorFillInParams struct {
+	Name        string
+	EmailSealed []byte
+	EmailHash   []byte
+	MemberID    *uuid.UUID
+	ID          uuid.UUID
+}
+
+// What the surviving record lacks it takes from the one merged into it.
+func (q *Queries) DonorFillIn(ctx context.Context, db DBTX, arg DonorFillInParams) error {
+	_, err := db.Exec(ctx, donorFillIn,
+		arg.Name,
+		arg.EmailSealed,
+		arg.EmailHash,
+		arg.MemberID,
+		arg.ID,
+	)
+	return err
+}
+
 const donorGet = `-- name: DonorGet :one
 
-SELECT id, name, stripe_customer_id, member_id, created_at, updated_at, email_sealed, email_hash FROM donors WHERE id = $1
+SELECT id, name, stripe_customer_id, member_id, created_at, updated_at, email_sealed, email_hash, merged_into FROM donors WHERE id = $1
 `
 
 // Donors ------------------------------------------------------------------
@@ -1223,17 +1270,35 @@ func (q *Queries) DonorGet(ctx context.Context, db DBTX, id uuid.UUID) (Donor, e
 		&i.UpdatedAt,
 		&i.EmailSealed,
 		&i.EmailHash,
+		&i.MergedInto,
 	)
 	return i, err
 }
 
 const donorGetByStripeCustomer = `-- name: DonorGetByStripeCustomer :one
-SELECT id, name, stripe_customer_id, member_id, created_at, updated_at, email_sealed, email_hash FROM donors WHERE stripe_customer_id = $1
+SELECT d.id, d.name, d.stripe_customer_id, d.member_id, d.created_at, d.updated_at, d.email_sealed, d.email_hash, d.merged_into, h.id AS holder_id FROM donors h JOIN donors d ON d.id = COALESCE(h.merged_into, h.id)
+WHERE h.stripe_customer_id = $1
 `
 
-func (q *Queries) DonorGetByStripeCustomer(ctx context.Context, db DBTX, stripeCustomerID *string) (Donor, error) {
+type DonorGetByStripeCustomerRow struct {
+	ID               uuid.UUID
+	Name             string
+	StripeCustomerID *string
+	MemberID         *uuid.UUID
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	EmailSealed      []byte
+	EmailHash        []byte
+	MergedInto       *uuid.UUID
+	HolderID         uuid.UUID
+}
+
+// The donor a Stripe customer's payments belong to: the record made for
+// the customer, or the one a treasurer merged it into. holder_id is the
+// record holding the customer, which a management link names.
+func (q *Queries) DonorGetByStripeCustomer(ctx context.Context, db DBTX, stripeCustomerID *string) (DonorGetByStripeCustomerRow, error) {
 	row := db.QueryRow(ctx, donorGetByStripeCustomer, stripeCustomerID)
-	var i Donor
+	var i DonorGetByStripeCustomerRow
 	err := row.Scan(
 		&i.ID,
 		&i.Name,
@@ -1243,6 +1308,8 @@ func (q *Queries) DonorGetByStripeCustomer(ctx context.Context, db DBTX, stripeC
 		&i.UpdatedAt,
 		&i.EmailSealed,
 		&i.EmailHash,
+		&i.MergedInto,
+		&i.HolderID,
 	)
 	return i, err
 }
@@ -1275,7 +1342,7 @@ func (q *Queries) DonorIDsByMember(ctx context.Context, db DBTX, memberID *uuid.
 const donorInsert = `-- name: DonorInsert :one
 INSERT INTO donors (id, email_sealed, email_hash, name)
 VALUES ($1, $2, $3, $4)
-RETURNING id, name, stripe_customer_id, member_id, created_at, updated_at, email_sealed, email_hash
+RETURNING id, name, stripe_customer_id, member_id, created_at, updated_at, email_sealed, email_hash, merged_into
 `
 
 type DonorInsertParams struct {
@@ -1304,6 +1371,7 @@ func (q *Queries) DonorInsert(ctx context.Context, db DBTX, arg DonorInsertParam
 		&i.UpdatedAt,
 		&i.EmailSealed,
 		&i.EmailHash,
+		&i.MergedInto,
 	)
 	return i, err
 }
@@ -1312,7 +1380,7 @@ const donorInsertForCustomer = `-- name: DonorInsertForCustomer :one
 INSERT INTO donors (id, email_sealed, email_hash, name, stripe_customer_id)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (stripe_customer_id) DO UPDATE SET stripe_customer_id = donors.stripe_customer_id
-RETURNING id, name, stripe_customer_id, member_id, created_at, updated_at, email_sealed, email_hash
+RETURNING COALESCE(merged_into, id)::uuid AS donor_id, id AS holder_id
 `
 
 type DonorInsertForCustomerParams struct {
@@ -1323,10 +1391,15 @@ type DonorInsertForCustomerParams struct {
 	StripeCustomerID *string
 }
 
+type DonorInsertForCustomerRow struct {
+	DonorID  uuid.UUID
+	HolderID uuid.UUID
+}
+
 // Creates the donor for a Stripe customer or, when a concurrent event
 // created it first, returns that one as it is: a payer's details never
 // rename a donor.
-func (q *Queries) DonorInsertForCustomer(ctx context.Context, db DBTX, arg DonorInsertForCustomerParams) (Donor, error) {
+func (q *Queries) DonorInsertForCustomer(ctx context.Context, db DBTX, arg DonorInsertForCustomerParams) (DonorInsertForCustomerRow, error) {
 	row := db.QueryRow(ctx, donorInsertForCustomer,
 		arg.ID,
 		arg.EmailSealed,
@@ -1334,27 +1407,19 @@ func (q *Queries) DonorInsertForCustomer(ctx context.Context, db DBTX, arg Donor
 		arg.Name,
 		arg.StripeCustomerID,
 	)
-	var i Donor
-	err := row.Scan(
-		&i.ID,
-		&i.Name,
-		&i.StripeCustomerID,
-		&i.MemberID,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.EmailSealed,
-		&i.EmailHash,
-	)
+	var i DonorInsertForCustomerRow
+	err := row.Scan(&i.DonorID, &i.HolderID)
 	return i, err
 }
 
 const donorList = `-- name: DonorList :many
-SELECT d.id, d.name, d.stripe_customer_id, d.member_id, d.created_at, d.updated_at, d.email_sealed, d.email_hash,
+SELECT d.id, d.name, d.stripe_customer_id, d.member_id, d.created_at, d.updated_at, d.email_sealed, d.email_hash, d.merged_into,
     (SELECT count(*) FROM donations g WHERE g.donor_id = d.id)::bigint AS gift_count,
     (SELECT COALESCE(sum(g.amount_pence - g.refunded_pence), 0) FROM donations g WHERE g.donor_id = d.id AND g.status <> 'disputed')::bigint AS total_pence,
     EXISTS (SELECT 1 FROM donation_subscriptions s WHERE s.donor_id = d.id AND s.status IN ('active', 'trialing', 'past_due')) AS monthly
 FROM donors d
-WHERE ($1::bytea IS NULL OR d.email_hash = $1)
+WHERE d.merged_into IS NULL
+  AND ($1::bytea IS NULL OR d.email_hash = $1)
   AND ($2::timestamptz IS NULL OR (d.created_at, d.id) < ($2, $3::uuid))
 ORDER BY d.created_at DESC, d.id DESC
 LIMIT $4
@@ -1376,6 +1441,7 @@ type DonorListRow struct {
 	UpdatedAt        time.Time
 	EmailSealed      []byte
 	EmailHash        []byte
+	MergedInto       *uuid.UUID
 	GiftCount        int64
 	TotalPence       int64
 	Monthly          bool
@@ -1405,6 +1471,7 @@ func (q *Queries) DonorList(ctx context.Context, db DBTX, arg DonorListParams) (
 			&i.UpdatedAt,
 			&i.EmailSealed,
 			&i.EmailHash,
+			&i.MergedInto,
 			&i.GiftCount,
 			&i.TotalPence,
 			&i.Monthly,
@@ -1417,6 +1484,59 @@ func (q *Queries) DonorList(ctx context.Context, db DBTX, arg DonorListParams) (
 		return nil, err
 	}
 	return items, nil
+}
+
+const donorLockPair = `-- name: DonorLockPair :many
+SELECT id, name, stripe_customer_id, member_id, created_at, updated_at, email_sealed, email_hash, merged_into FROM donors WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+`
+
+// Locks two donors in ID order, so two merges never deadlock.
+func (q *Queries) DonorLockPair(ctx context.Context, db DBTX, ids []uuid.UUID) ([]Donor, error) {
+	rows, err := db.Query(ctx, donorLockPair, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Donor{}
+	for rows.Next() {
+		var i Donor
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.StripeCustomerID,
+			&i.MemberID,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.EmailSealed,
+			&i.EmailHash,
+			&i.MergedInto,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const donorMarkMerged = `-- name: DonorMarkMerged :exec
+UPDATE donors SET merged_into = $1, name = '', email_sealed = NULL, email_hash = NULL, member_id = NULL, updated_at = now()
+WHERE id = $2 OR merged_into = $2
+`
+
+type DonorMarkMergedParams struct {
+	IntoDonor *uuid.UUID
+	ID        uuid.UUID
+}
+
+// The merged record keeps its Stripe customer and names the survivor;
+// nothing personal stays in it. Records merged into it before now name
+// the survivor too, so a customer is never more than one step away.
+func (q *Queries) DonorMarkMerged(ctx context.Context, db DBTX, arg DonorMarkMergedParams) error {
+	_, err := db.Exec(ctx, donorMarkMerged, arg.IntoDonor, arg.ID)
+	return err
 }
 
 const donorUpsertMember = `-- name: DonorUpsertMember :execrows
@@ -1904,6 +2024,23 @@ func (q *Queries) SubscriptionListByMember(ctx context.Context, db DBTX, memberI
 		return nil, err
 	}
 	return items, nil
+}
+
+const subscriptionMoveDonor = `-- name: SubscriptionMoveDonor :execrows
+UPDATE donation_subscriptions SET donor_id = $1, updated_at = now() WHERE donor_id = $2
+`
+
+type SubscriptionMoveDonorParams struct {
+	ToDonor   *uuid.UUID
+	FromDonor *uuid.UUID
+}
+
+func (q *Queries) SubscriptionMoveDonor(ctx context.Context, db DBTX, arg SubscriptionMoveDonorParams) (int64, error) {
+	result, err := db.Exec(ctx, subscriptionMoveDonor, arg.ToDonor, arg.FromDonor)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const subscriptionUpsert = `-- name: SubscriptionUpsert :one

@@ -245,6 +245,24 @@ func (q *Queries) DeclarationListByMember(ctx context.Context, db DBTX, memberID
 	return items, nil
 }
 
+const declarationMoveDonor = `-- name: DeclarationMoveDonor :execrows
+UPDATE gift_aid_declarations SET donor_id = $1 WHERE donor_id = $2
+`
+
+type DeclarationMoveDonorParams struct {
+	ToDonor   *uuid.UUID
+	FromDonor *uuid.UUID
+}
+
+// A treasurer merged two donor records: the declarations go with the gifts.
+func (q *Queries) DeclarationMoveDonor(ctx context.Context, db DBTX, arg DeclarationMoveDonorParams) (int64, error) {
+	result, err := db.Exec(ctx, declarationMoveDonor, arg.ToDonor, arg.FromDonor)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const declarationOwnedByMember = `-- name: DeclarationOwnedByMember :one
 SELECT EXISTS (
     SELECT 1 FROM gift_aid_declarations g

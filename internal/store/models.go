@@ -179,6 +179,7 @@ type Donor struct {
 	UpdatedAt        time.Time
 	EmailSealed      []byte
 	EmailHash        []byte
+	MergedInto       *uuid.UUID
 }
 
 type Enquiry struct {
