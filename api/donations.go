@@ -47,7 +47,7 @@ type checkoutRequest struct {
 	Campaign    string         `json:"campaign" minLength:"1" maxLength:"60" example:"general" doc:"The slug of an open campaign (GET /v1/campaigns)."`
 	Email       string         `json:"email,omitempty" format:"email" maxLength:"254" doc:"Prefills Stripe's form; the receipt goes to the address entered there."`
 	GiftAid     *GiftAidFields `json:"gift_aid,omitempty" doc:"The donor's Gift Aid declaration, if they make one."`
-	MemberID    string         `json:"member_id,omitempty" format:"uuid" doc:"Links the gift to a member record. Only staff with the treasurer role may set it; a member giving with their member token is linked without it."`
+	MemberID    string         `json:"member_id,omitempty" format:"uuid" doc:"Links the gift to a member record. Only staff with the treasurer role may set it, and only to a member who confirmed their address and was not erased (otherwise 422 unknown-member); a member giving with their member token is linked without it."`
 }
 
 type checkoutInput struct {

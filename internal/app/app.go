@@ -116,7 +116,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		"staff login failures": identityService.PurgeLoginFailures,
 		"enquiries":            enquiries.Purge,
 	}, logger))
-	giftAidService, donationService := newGiving(cfg, pool, ring, hasher, outbox, jobClient, logger)
+	giftAidService, donationService := newGiving(cfg, pool, membersService, ring, hasher, outbox, jobClient, logger)
 	donationService.Workers(workers)
 
 	handler := api.New(api.Options{
@@ -161,8 +161,8 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 }
 
 // newGiving builds Gift Aid and donations from configuration.
-func newGiving(cfg *config.Config, pool *pgxpool.Pool, ring *sealed.Ring, hasher *sealed.Hasher, outbox *mail.Outbox, jobClient *jobs.Client,
-	logger *slog.Logger) (*giftaid.Service, *donations.Service) {
+func newGiving(cfg *config.Config, pool *pgxpool.Pool, directory donations.Directory, ring *sealed.Ring, hasher *sealed.Hasher, outbox *mail.Outbox,
+	jobClient *jobs.Client, logger *slog.Logger) (*giftaid.Service, *donations.Service) {
 	giftAidService := giftaid.NewService(pool, ring, cfg.GiftAidAggregateMax, time.Now)
 	secrets := make([]string, len(cfg.StripeWebhookSecrets))
 	for i, s := range cfg.StripeWebhookSecrets {
@@ -178,7 +178,7 @@ func newGiving(cfg *config.Config, pool *pgxpool.Pool, ring *sealed.Ring, hasher
 		StripeKey: cfg.StripeSecretKey.Reveal(), StripeURL: cfg.StripeAPIURL, WebhookSecrets: secrets, WebhookTolerance: cfg.StripeWebhookTolerance,
 		MinPence: cfg.DonationMinPence, MaxPence: cfg.DonationMaxPence, Presets: cfg.DonationPresets, DonateURL: &donateURL,
 		LinkKeys: linkKeys, PublicBaseURL: cfg.PublicBaseURL.String(),
-	}, giftAidService, ring, hasher, outbox, jobClient, time.Now, logger)
+	}, giftAidService, directory, ring, hasher, outbox, jobClient, time.Now, logger)
 	return giftAidService, donationService
 }
 

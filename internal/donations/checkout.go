@@ -36,7 +36,9 @@ type CheckoutRequest struct {
 	Email string
 	// GiftAid is the donor's declaration, if they made one.
 	GiftAid *giftaid.NewDeclaration
-	// MemberID links the gift to a member; only trusted callers set it.
+	// MemberID links the gift to a member: the signed-in member themself,
+	// or one a treasurer names. It must be a member who confirmed their
+	// address and was not erased.
 	MemberID *uuid.UUID
 }
 
@@ -70,6 +72,15 @@ func (s *Service) validateCheckout(ctx context.Context, r *CheckoutRequest) (*Ca
 	}
 	if len(fields) > 0 {
 		return nil, &hpa.Error{Code: hpa.EINVALID, Reason: "invalid-gift", Message: "the gift cannot be taken as asked", Fields: fields}
+	}
+	if r.MemberID != nil {
+		m, err := s.members.Contact(ctx, s.db, *r.MemberID)
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			return nil, hpa.Invalid("body.member_id", "is not a member who confirmed their address (unknown, never confirmed or erased)").WithReason("unknown-member")
+		}
 	}
 	campaign, err := s.Campaign(ctx, r.Campaign, false)
 	if err != nil {

@@ -7,9 +7,11 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/giftaid"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/members"
 	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
@@ -21,6 +23,13 @@ import (
 type DB interface {
 	store.DBTX
 	store.Beginner
+}
+
+// Directory answers whether a member can have gifts linked to them: one
+// who confirmed their address and has not been erased. members.Service is
+// one.
+type Directory interface {
+	Contact(ctx context.Context, db store.DBTX, memberID uuid.UUID) (*members.Recipient, error)
 }
 
 // Settings configure donations.
@@ -57,6 +66,7 @@ type Service struct {
 	stripe   *stripe.Client
 	settings Settings
 	giftAid  *giftaid.Service
+	members  Directory
 	ring     *sealed.Ring
 	hasher   *sealed.Hasher
 	outbox   *mail.Outbox
@@ -65,12 +75,12 @@ type Service struct {
 	logger   *slog.Logger
 }
 
-// NewService returns a Service sealing donors' addresses with ring (found
-// through hasher's keyed hash) and enqueuing its background work through
-// jobs.
-func NewService(db DB, settings Settings, giftAid *giftaid.Service, ring *sealed.Ring, hasher *sealed.Hasher, outbox *mail.Outbox,
+// NewService returns a Service that links gifts only to members directory
+// knows, seals donors' addresses with ring (found through hasher's keyed
+// hash) and enqueues its background work through jobs.
+func NewService(db DB, settings Settings, giftAid *giftaid.Service, directory Directory, ring *sealed.Ring, hasher *sealed.Hasher, outbox *mail.Outbox,
 	jobs *river.Client[pgx.Tx], now func() time.Time, logger *slog.Logger) *Service {
-	s := &Service{db: db, settings: settings, giftAid: giftAid, ring: ring, hasher: hasher, outbox: outbox, jobs: jobs, now: now, logger: logger}
+	s := &Service{db: db, settings: settings, giftAid: giftAid, members: directory, ring: ring, hasher: hasher, outbox: outbox, jobs: jobs, now: now, logger: logger}
 	if settings.StripeKey != "" {
 		s.stripe = newStripeClient(settings.StripeKey, settings.StripeURL)
 	}
