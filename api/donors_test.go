@@ -79,6 +79,9 @@ func TestAnEmailTypedAtCheckoutLinksNoOneToAnotherDonor(t *testing.T) {
 	if r.StatusCode != http.StatusOK || strings.Contains(string(r.Body), "Quayle") || strings.Contains(string(r.Body), "S19") {
 		t.Errorf("the attacker sees the victim's Gift Aid details: %d %s", r.StatusCode, r.Body)
 	}
+	if records := donorsWithEmail(t, srv, treasurer, "victoria@example.org"); len(records) != 2 {
+		t.Errorf("%d donor records with the address after the attacker's gift, want 2 (the victim's and the attacker's): %+v", len(records), records)
+	}
 	var declarations struct{ Items []struct{ ID string } }
 	srv.Do(apitest.Request{Path: "/v1/gift-aid/declarations?donor_id=" + victim.ID, Token: treasurer}).JSON(t, &declarations)
 	if len(declarations.Items) != 1 {
