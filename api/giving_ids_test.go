@@ -22,9 +22,9 @@ func TestGivingChecksTheIDsItIsGiven(t *testing.T) {
 		t.Fatalf("signup: %d %s", r.StatusCode, r.Body)
 	}
 	var pending string
-	if err := srv.Pool.QueryRow(t.Context(), `SELECT id::text FROM members WHERE status = 'pending'`).Scan(&pending); err != nil {
-		t.Fatal(err)
-	}
+	apitest.Eventually(t, 10*time.Second, "the queued signup is stored", func() bool {
+		return srv.Pool.QueryRow(t.Context(), `SELECT id::text FROM members WHERE status = 'pending'`).Scan(&pending) == nil
+	})
 	var me struct {
 		Profile struct{ ID string } `json:"profile"`
 	}
