@@ -93,8 +93,8 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	if err != nil {
 		return nil, err
 	}
-	river.AddWorker(workers, mail.NewWorker(renderer, mailTransport(cfg, logger), cfg.MailFrom))
-	outbox := mail.NewOutbox(jobClient, renderer)
+	river.AddWorker(workers, mail.NewWorker(renderer, mailTransport(cfg, logger), cfg.MailFrom, ring))
+	outbox := mail.NewOutbox(jobClient, renderer, ring, hasher)
 	identityService.SendEmailWith(outbox, cfg.SiteURL.String()+"/staff/accept-invitation")
 
 	idempotencyStore := idempotency.NewStore(pool, hasher, time.Now)
@@ -142,7 +142,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		Audit:       audit.Log{DB: pool},
 		Members:     membersService,
 		Idempotency: idempotencyStore,
-		Outbox:      mail.NewAdmin(jobClient, pool),
+		Outbox:      mail.NewAdmin(jobClient, pool, ring),
 		Engagement:  engagementService,
 		Donations:   donationService,
 		GiftAid:     giftAidService,

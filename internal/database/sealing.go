@@ -3,10 +3,12 @@ package database
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/pressly/goose/v3"
 )
@@ -62,8 +64,57 @@ func dataMigrations(s *Sealer) []*goose.Migration {
 				return s.resealAll(ctx, tx, 61)
 			}},
 			&goose.GoFunc{RunTx: s.openEnquiries}),
+		goose.NewGoMigration(63, &goose.GoFunc{RunTx: s.sealQueuedMail}, nil),
 		goose.NewGoMigration(81, &goose.GoFunc{RunTx: s.sealDonors}, &goose.GoFunc{RunTx: s.openDonors}),
 	}
+}
+
+// sealQueuedMail seals the outbox jobs written before mail was sealed
+// (queued or finished): their arguments held the address and the email's
+// data in clear.
+func (s *Sealer) sealQueuedMail(ctx context.Context, tx *sql.Tx) error {
+	type job struct {
+		id   int64
+		args []byte
+	}
+	var open []job
+	err := eachRow(ctx, tx, `SELECT id, args FROM river_job WHERE kind = 'mail.send' AND args ? 'to'`, func(r *sql.Rows) error {
+		var j job
+		if err := r.Scan(&j.id, &j.args); err != nil {
+			return err
+		}
+		open = append(open, j)
+		return nil
+	})
+	if err != nil || len(open) == 0 {
+		return err
+	}
+	if s == nil {
+		return errNoKeys
+	}
+	for _, j := range open {
+		var e mail.Email
+		if err := json.Unmarshal(j.args, &e); err != nil {
+			return fmt.Errorf("outbox job %d: %w", j.id, err)
+		}
+		var named struct {
+			Template string `json:"template"`
+		}
+		_ = json.Unmarshal(j.args, &named)
+		e.Template = named.Template
+		args, err := mail.Seal(s.Ring, s.Hasher, e)
+		if err != nil {
+			return err
+		}
+		encoded, err := json.Marshal(args)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE river_job SET args = $2 WHERE id = $1`, j.id, encoded); err != nil {
+			return fmt.Errorf("seal outbox job %d: %w", j.id, err)
+		}
+	}
+	return nil
 }
 
 // sealEnquiries moves each enquiry's name, email and message from the

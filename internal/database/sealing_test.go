@@ -6,11 +6,13 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"database/sql"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/database"
+	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/pgtest"
 	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/pressly/goose/v3"
@@ -49,6 +51,13 @@ func atVersion(t *testing.T, version int64, sealer *database.Sealer) (*sql.DB, *
 	return conn, provider
 }
 
+// jsonOf scans a JSON column into v.
+type jsonScanner struct{ v any }
+
+func (j jsonScanner) Scan(src any) error { return json.Unmarshal(src.([]byte), j.v) }
+
+func jsonOf(v any) jsonScanner { return jsonScanner{v} }
+
 func exec(t *testing.T, conn *sql.DB, query string, args ...any) {
 	t.Helper()
 	if _, err := conn.Exec(query, args...); err != nil {
@@ -78,8 +87,19 @@ func TestMigrationSealsWhatWasStoredBefore(t *testing.T) {
 	exec(t, conn, `INSERT INTO enquiries (id, name, email, topic, message, reply_consent) VALUES ($1, 'Ann Example', 'Ann.E+x@Example.org', 'general', 'The ward harmed me.', true)`, enquiry)
 	exec(t, conn, `INSERT INTO donors (id, email, name) VALUES ($1, 'dora.d+gift@example.org', 'Dora')`, donor)
 
+	exec(t, conn, `INSERT INTO river_job (kind, args, queue, max_attempts, state) VALUES ('mail.send',
+		'{"template": "member-confirm", "to": "Ann@example.org", "data": {"Name": "Ann Example"}, "unsubscribe_url": "https://x.example/u"}', 'mail', 12, 'available')`)
+
 	if _, err := provider.Up(context.Background()); err != nil {
 		t.Fatalf("migrate up: %v", err)
+	}
+	var args mail.SendArgs
+	if err := conn.QueryRow(`SELECT args FROM river_job`).Scan(jsonOf(&args)); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := mail.Open(ring, args); err != nil || e.To != "Ann@example.org" || e.Template != "member-confirm" || e.Data["Name"] != "Ann Example" ||
+		e.UnsubscribeURL != "https://x.example/u" || args.Recipient != mail.RecipientKey(hasher, "ann@example.org") {
+		t.Errorf("sealed outbox job: %+v %v", e, err)
 	}
 	for _, c := range []struct{ query, context, want string }{
 		{`SELECT email_sealed FROM members`, "members.email:" + member.String(), "ann@example.org"},

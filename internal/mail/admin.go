@@ -10,6 +10,7 @@ import (
 
 	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -34,11 +35,13 @@ type QueuedEmail struct {
 type Admin struct {
 	client *river.Client[pgx.Tx]
 	pool   *pgxpool.Pool
+	ring   *sealed.Ring
 }
 
-// NewAdmin returns an outbox Admin.
-func NewAdmin(client *river.Client[pgx.Tx], pool *pgxpool.Pool) *Admin {
-	return &Admin{client: client, pool: pool}
+// NewAdmin returns an outbox Admin; ring opens the sealed jobs to show
+// whom each is for, masked.
+func NewAdmin(client *river.Client[pgx.Tx], pool *pgxpool.Pool, ring *sealed.Ring) *Admin {
+	return &Admin{client: client, pool: pool, ring: ring}
 }
 
 // States staff can list.
@@ -56,7 +59,11 @@ func (a *Admin) List(ctx context.Context, state string, limit int) ([]QueuedEmai
 	for _, j := range res.Jobs {
 		var args SendArgs
 		_ = json.Unmarshal(j.EncodedArgs, &args)
-		q := QueuedEmail{ID: j.ID, Template: args.Template, To: mask(args.To), State: string(j.State), Attempts: j.Attempt,
+		to := "***"
+		if e, err := Open(a.ring, args); err == nil {
+			to = mask(e.To)
+		}
+		q := QueuedEmail{ID: j.ID, Template: args.Template, To: to, State: string(j.State), Attempts: j.Attempt,
 			MaxAttempts: j.MaxAttempts, CreatedAt: j.CreatedAt, NextAttempt: j.ScheduledAt}
 		if n := len(j.Errors); n > 0 {
 			q.LastError = j.Errors[n-1].Error

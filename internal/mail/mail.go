@@ -6,23 +6,26 @@ package mail
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 
+	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 )
 
 // Email is one message to send, by template name.
 type Email struct {
-	Template string
-	To       string
+	Template string `json:"-"`
+	To       string `json:"to"`
 	// Data fills the template. Keep it to what the email shows.
-	Data map[string]any
+	Data map[string]any `json:"data"`
 	// UnsubscribeURL, when set, becomes a one-click List-Unsubscribe
 	// (RFC 8058) header and the footer link.
-	UnsubscribeURL string
+	UnsubscribeURL string `json:"unsubscribe_url,omitempty"`
 	// Attachments are small files such as calendar invitations.
-	Attachments []Attachment
+	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
 // Attachment is a file sent with an email.
@@ -32,14 +35,16 @@ type Attachment struct {
 	Content     []byte `json:"content"`
 }
 
-// SendArgs is the outbox job. Its rows are deleted a day after sending
-// (River's completed-job retention), so addresses do not linger.
+// SendArgs is the outbox job. An email says who it is for and often more
+// (a name, a booking, a gift), so everything but the template name is
+// sealed: a job row, queued or finished, holds no address or text in
+// clear. Recipient, the keyed hash of the address (sealed.Hasher.Email),
+// finds a person's mail when they ask to be forgotten. Rows are deleted a
+// day after sending (River's completed-job retention).
 type SendArgs struct {
-	Template       string         `json:"template"`
-	To             string         `json:"to"`
-	Data           map[string]any `json:"data"`
-	UnsubscribeURL string         `json:"unsubscribe_url,omitempty"`
-	Attachments    []Attachment   `json:"attachments,omitempty"`
+	Template  string `json:"template"`
+	Recipient string `json:"recipient"`
+	Sealed    []byte `json:"sealed"`
 }
 
 // Kind implements river.JobArgs.
@@ -50,17 +55,51 @@ func (SendArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: "mail", MaxAttempts: 12}
 }
 
+// RecipientKey is the Recipient of SendArgs for an address.
+func RecipientKey(hasher *sealed.Hasher, address string) string {
+	return base64.RawURLEncoding.EncodeToString(hasher.Email(address))
+}
+
+// sealContext binds a sealed email to its recipient.
+func sealContext(recipient string) string { return "mail.send:" + recipient }
+
+// Seal is the outbox job for e.
+func Seal(ring *sealed.Ring, hasher *sealed.Hasher, e Email) (SendArgs, error) {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return SendArgs{}, fmt.Errorf("mail: encode %s email: %w", e.Template, err)
+	}
+	recipient := RecipientKey(hasher, e.To)
+	return SendArgs{Template: e.Template, Recipient: recipient, Sealed: ring.Seal(body, sealContext(recipient))}, nil
+}
+
+// Open is the email an outbox job sends.
+func Open(ring *sealed.Ring, args SendArgs) (Email, error) {
+	body, err := ring.Open(args.Sealed, sealContext(args.Recipient))
+	if err != nil {
+		return Email{}, fmt.Errorf("mail: open %s email: %w", args.Template, err)
+	}
+	e := Email{Template: args.Template}
+	if err := json.Unmarshal(body, &e); err != nil {
+		return Email{}, fmt.Errorf("mail: decode %s email: %w", args.Template, err)
+	}
+	return e, nil
+}
+
 // Outbox enqueues email.
 type Outbox struct {
 	client  *river.Client[pgx.Tx]
 	renders *Renderer
+	ring    *sealed.Ring
+	hasher  *sealed.Hasher
 }
 
-// NewOutbox returns an Outbox inserting through client. It checks each
-// email's template exists at enqueue time, so a typo fails the request
-// (and its transaction) rather than a job much later.
-func NewOutbox(client *river.Client[pgx.Tx], renderer *Renderer) *Outbox {
-	return &Outbox{client: client, renders: renderer}
+// NewOutbox returns an Outbox inserting through client, sealing each
+// email with ring. It checks each email's template exists at enqueue time,
+// so a typo fails the request (and its transaction) rather than a job much
+// later.
+func NewOutbox(client *river.Client[pgx.Tx], renderer *Renderer, ring *sealed.Ring, hasher *sealed.Hasher) *Outbox {
+	return &Outbox{client: client, renders: renderer, ring: ring, hasher: hasher}
 }
 
 // Enqueue adds e to the outbox within tx.
@@ -68,9 +107,25 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, e Email) error {
 	if !o.renders.Has(e.Template) {
 		return fmt.Errorf("mail: no template %q", e.Template)
 	}
-	_, err := o.client.InsertTx(ctx, tx, SendArgs(e), nil)
+	args, err := Seal(o.ring, o.hasher, e)
 	if err != nil {
+		return err
+	}
+	if _, err := o.client.InsertTx(ctx, tx, args, nil); err != nil {
 		return fmt.Errorf("enqueue %s email: %w", e.Template, err)
 	}
 	return nil
+}
+
+// Forget deletes every email to address that is not being sent at this
+// moment, queued or finished, within tx: for an erasure request. An email
+// being sent as it runs is sealed, and goes with the finished jobs a day
+// later.
+func (o *Outbox) Forget(ctx context.Context, tx pgx.Tx, address string) (int, error) {
+	res, err := o.client.JobDeleteManyTx(ctx, tx, river.NewJobDeleteManyParams().Kinds(SendArgs{}.Kind()).UnsafeAll().
+		Where("args->>'recipient' = @recipient", river.NamedArgs{"recipient": RecipientKey(o.hasher, address)}))
+	if err != nil {
+		return 0, fmt.Errorf("forget email to a person: %w", err)
+	}
+	return len(res.Jobs), nil
 }

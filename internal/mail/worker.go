@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/riverqueue/river"
 )
 
@@ -13,11 +14,13 @@ type Worker struct {
 	renderer  *Renderer
 	transport Transport
 	from      string
+	ring      *sealed.Ring
 }
 
-// NewWorker returns a Worker rendering with renderer and sending from from.
-func NewWorker(renderer *Renderer, transport Transport, from string) *Worker {
-	return &Worker{renderer: renderer, transport: transport, from: from}
+// NewWorker returns a Worker rendering with renderer and sending from from;
+// ring opens the sealed jobs.
+func NewWorker(renderer *Renderer, transport Transport, from string, ring *sealed.Ring) *Worker {
+	return &Worker{renderer: renderer, transport: transport, from: from, ring: ring}
 }
 
 // Timeout bounds one attempt; the SMTP timeouts are shorter.
@@ -27,10 +30,14 @@ func (w *Worker) Timeout(*river.Job[SendArgs]) time.Duration { return 2 * time.M
 // retries with exponential back-off and, after the last attempt, keeps the
 // job as discarded for staff to see.
 func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
-	r, err := w.renderer.Render(job.Args.Template, job.Args.Data, job.Args.UnsubscribeURL)
+	e, err := Open(w.ring, job.Args)
+	if err != nil {
+		return river.JobCancel(err) // a key no longer configured does not come back by retrying
+	}
+	r, err := w.renderer.Render(e.Template, e.Data, e.UnsubscribeURL)
 	if err != nil {
 		return river.JobCancel(err) // retrying cannot fix a template error
 	}
-	return w.transport.Send(ctx, Message{From: w.from, To: job.Args.To, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
-		UnsubscribeURL: job.Args.UnsubscribeURL, Attachments: job.Args.Attachments})
+	return w.transport.Send(ctx, Message{From: w.from, To: e.To, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+		UnsubscribeURL: e.UnsubscribeURL, Attachments: e.Attachments})
 }
