@@ -178,3 +178,27 @@ UPDATE opportunity_outcomes SET published_at = coalesce(published_at, now()) WHE
 SELECT oc.* FROM opportunity_outcomes oc JOIN registrations r ON r.opportunity_id = oc.opportunity_id
 WHERE r.member_id = @member_id AND oc.published_at IS NOT NULL
 ORDER BY oc.id;
+
+-- name: OpportunityIDs :many
+-- Every opportunity: a registration's email hash is per opportunity, so
+-- finding a person's registrations by address means one hash for each.
+SELECT id FROM opportunities ORDER BY id;
+
+-- name: RegistrationListForPerson :many
+-- A person's registrations, by member or by the per-opportunity hashes of
+-- their address, with whether each still holds a place to give up.
+SELECT r.id, r.opportunity_id, r.status,
+    (r.status <> 'cancelled' AND (o.starts_at IS NULL OR o.starts_at > now()))::boolean AS holds_place
+FROM registrations r JOIN opportunities o ON o.id = r.opportunity_id
+WHERE r.member_id = sqlc.narg(member_id) OR r.email_hash = ANY(@email_hashes::bytea[])
+ORDER BY r.opportunity_id, r.id;
+
+-- name: RegistrationErase :exec
+-- Erasure: the row stays, anonymous, so an event keeps its numbers; the
+-- hash becomes one of the row's ID, which no address leads back to.
+UPDATE registrations SET member_id = NULL, name = NULL, email_sealed = NULL, accessibility_sealed = NULL,
+    share_with_organiser = false, email_hash = sha256(uuid_send(id))
+WHERE id = @id;
+
+-- name: AlertsDeleteForMember :execrows
+DELETE FROM opportunity_alerts WHERE member_id = @member_id;

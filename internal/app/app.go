@@ -118,6 +118,8 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	}, logger))
 	giftAidService, donationService := newGiving(cfg, pool, membersService, ring, hasher, outbox, jobClient, logger)
 	donationService.Workers(workers)
+	// The outbox goes last, so that nothing queued by the erasure is left.
+	membersService.EraseAlsoWith(engagementService, enquiries, outbox)
 
 	handler := api.New(api.Options{
 		PublicBaseURL:    cfg.PublicBaseURL.String(),

@@ -158,15 +158,15 @@ func (e *Enquiries) Delete(ctx context.Context, id uuid.UUID) error {
 	})
 }
 
-// EraseByEmail deletes every enquiry sent from address (any case or
-// "+tag", see hpa.EmailKey), for a person's erasure request, in the
-// caller's transaction. It returns how many went.
-func (e *Enquiries) EraseByEmail(ctx context.Context, tx pgx.Tx, address string) (int64, error) {
-	n, err := store.Q.EnquiryDeleteByEmailHash(ctx, tx, e.hasher.Email(address))
+// ErasePerson deletes every enquiry sent from email (any case or "+tag",
+// see hpa.EmailKey), for a person's erasure request, in the caller's
+// transaction (members.Eraser).
+func (e *Enquiries) ErasePerson(ctx context.Context, tx pgx.Tx, _ uuid.UUID, email string) error {
+	n, err := store.Q.EnquiryDeleteByEmailHash(ctx, tx, e.hasher.Email(email))
 	if err != nil {
-		return 0, fmt.Errorf("erase enquiries: %w", err)
+		return fmt.Errorf("erase enquiries: %w", err)
 	}
-	return n, nil
+	return audit.Record(ctx, tx, audit.Event{Action: "enquiry.erase", TargetType: "enquiry", Details: map[string]any{"count": n}})
 }
 
 func enquiryNotFound() error { return hpa.Errorf(hpa.ENOTFOUND, "there is no such enquiry") }

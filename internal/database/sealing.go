@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/mail"
@@ -25,19 +26,23 @@ type Sealer struct {
 // errNoKeys is a data migration meeting rows without the keys to seal them.
 var errNoKeys = errors.New("sealing personal data needs the encryption and hash keys (HPA_ENCRYPTION_KEYS, HPA_HASH_KEY)")
 
-// sealedColumn is a column of sealed values and the context each value is
-// bound to: contextPrefix followed by the row's ID. keyIDColumn, where
-// set, names the column that records the sealing key; since is the
+// SealedColumn is a column of sealed values and the context each value is
+// bound to: ContextPrefix followed by the row's ID. KeyIDColumn, where
+// set, names the column that records the sealing key; Since is the
 // migration version that created the column.
-type sealedColumn struct {
-	table, idColumn, column, keyIDColumn, contextPrefix string
-	since                                               int64
+type SealedColumn struct {
+	Table, IDColumn, Column, KeyIDColumn, ContextPrefix string
+	Since                                               int64
 }
 
-// sealedColumns is every sealed column. The contexts are the ones the
-// capability packages seal with; TestSealedColumnsOpen checks them on data
-// written through the API.
-var sealedColumns = []sealedColumn{
+// SealedColumns is every sealed column, for what must reach all sealed
+// personal data (re-sealing, and the erasure test that proves none is
+// left). The contexts are the ones the capability packages seal with;
+// TestErasureLeavesNothingBehind opens them on data written through the
+// API, and TestEverySealedColumnIsListed checks none is missing.
+func SealedColumns() []SealedColumn { return slices.Clone(sealedColumns) }
+
+var sealedColumns = []SealedColumn{
 	{"members", "id", "email_sealed", "", "members.email:", 20},
 	{"member_sensitive", "member_id", "harmed_sealed", "", "member_sensitive.harmed:", 20},
 	{"member_sensitive", "member_id", "experience_sealed", "", "member_sensitive.experience:", 20},
@@ -261,23 +266,23 @@ func (s *Sealer) openDonors(ctx context.Context, tx *sql.Tx) error {
 // only the columns that exist by then are touched.
 func (s *Sealer) resealAll(ctx context.Context, tx *sql.Tx, version int64) error {
 	for _, c := range sealedColumns {
-		if c.since > version {
+		if c.Since > version {
 			continue
 		}
 		if err := s.reseal(ctx, tx, c); err != nil {
-			return fmt.Errorf("re-seal %s.%s: %w", c.table, c.column, err)
+			return fmt.Errorf("re-seal %s.%s: %w", c.Table, c.Column, err)
 		}
 	}
 	return nil
 }
 
-func (s *Sealer) reseal(ctx context.Context, tx *sql.Tx, c sealedColumn) error {
+func (s *Sealer) reseal(ctx context.Context, tx *sql.Tx, c SealedColumn) error {
 	type value struct {
 		id  uuid.UUID
 		box []byte
 	}
 	var stale []value
-	query := fmt.Sprintf(`SELECT %s, %s FROM %s WHERE %[2]s IS NOT NULL`, c.idColumn, c.column, c.table)
+	query := fmt.Sprintf(`SELECT %s, %s FROM %s WHERE %[2]s IS NOT NULL`, c.IDColumn, c.Column, c.Table)
 	err := eachRow(ctx, tx, query, func(r *sql.Rows) error {
 		var v value
 		if err := r.Scan(&v.id, &v.box); err != nil {
@@ -294,19 +299,19 @@ func (s *Sealer) reseal(ctx context.Context, tx *sql.Tx, c sealedColumn) error {
 	if s == nil {
 		return errNoKeys
 	}
-	set := fmt.Sprintf(`UPDATE %s SET %s = $2 WHERE %s = $1`, c.table, c.column, c.idColumn)
-	if c.keyIDColumn != "" {
-		set = fmt.Sprintf(`UPDATE %s SET %s = $2, %s = $3 WHERE %s = $1`, c.table, c.column, c.keyIDColumn, c.idColumn)
+	set := fmt.Sprintf(`UPDATE %s SET %s = $2 WHERE %s = $1`, c.Table, c.Column, c.IDColumn)
+	if c.KeyIDColumn != "" {
+		set = fmt.Sprintf(`UPDATE %s SET %s = $2, %s = $3 WHERE %s = $1`, c.Table, c.Column, c.KeyIDColumn, c.IDColumn)
 	}
 	for _, v := range stale {
-		context := c.contextPrefix + v.id.String()
+		context := c.ContextPrefix + v.id.String()
 		plain, err := s.Ring.Open(v.box, context)
 		if err != nil {
 			return fmt.Errorf("row %s: %w", v.id, err)
 		}
 		box := s.Ring.Seal(plain, context)
 		args := []any{v.id, box}
-		if c.keyIDColumn != "" {
+		if c.KeyIDColumn != "" {
 			args = append(args, sealed.KeyID(box))
 		}
 		if _, err := tx.ExecContext(ctx, set, args...); err != nil {

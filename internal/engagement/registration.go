@@ -105,7 +105,7 @@ func (s *Service) Register(ctx context.Context, opportunityID uuid.UUID, req Reg
 			access = s.ring.SealString(req.AccessibilityNeeds, accessibilityContext(id))
 		}
 		reg, err := store.Q.RegistrationInsert(ctx, tx, store.RegistrationInsertParams{
-			ID: id, OpportunityID: opportunityID, MemberID: req.MemberID, EmailHash: s.hasher.Hash("registration-email", opportunityID.String()+"|"+dedupe),
+			ID: id, OpportunityID: opportunityID, MemberID: req.MemberID, EmailHash: s.registrationEmailHash(opportunityID, dedupe),
 			EmailSealed: s.ring.SealString(email, emailContext(id)), Name: &name, Status: status, AccessibilitySealed: access,
 			ShareWithOrganiser: req.ShareWithOrganiser,
 		})
@@ -271,17 +271,7 @@ func (s *Service) Cancel(ctx context.Context, token string) error {
 		if reg.Status == RegCancelled {
 			return nil // cancelling twice is harmless
 		}
-		row, err := store.Q.OpportunityGetForUpdate(ctx, tx, reg.OpportunityID)
-		if err != nil {
-			return err
-		}
-		if _, err := store.Q.RegistrationCancel(ctx, tx, id); err != nil {
-			return err
-		}
-		if reg.Status == RegConfirmed {
-			return s.promote(ctx, tx, fromRow(row))
-		}
-		return nil
+		return s.giveUpPlace(ctx, tx, reg.OpportunityID, id, reg.Status)
 	})
 }
 

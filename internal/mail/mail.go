@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -117,15 +118,20 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, e Email) error {
 	return nil
 }
 
-// Forget deletes every email to address that is not being sent at this
-// moment, queued or finished, within tx: for an erasure request. An email
-// being sent as it runs is sealed, and goes with the finished jobs a day
-// later.
-func (o *Outbox) Forget(ctx context.Context, tx pgx.Tx, address string) (int, error) {
-	res, err := o.client.JobDeleteManyTx(ctx, tx, river.NewJobDeleteManyParams().Kinds(SendArgs{}.Kind()).UnsafeAll().
-		Where("args->>'recipient' = @recipient", river.NamedArgs{"recipient": RecipientKey(o.hasher, address)}))
-	if err != nil {
-		return 0, fmt.Errorf("forget email to a person: %w", err)
+// ErasePerson deletes every email to email's owner that is not being
+// sent at this moment, queued or finished, within tx: for an erasure
+// request (members.Eraser). An email being sent as it runs is sealed, and
+// goes with the finished jobs a day later.
+func (o *Outbox) ErasePerson(ctx context.Context, tx pgx.Tx, _ uuid.UUID, email string) error {
+	const batch = 1000
+	for {
+		res, err := o.client.JobDeleteManyTx(ctx, tx, river.NewJobDeleteManyParams().Kinds(SendArgs{}.Kind()).First(batch).
+			Where("args->>'recipient' = @recipient", river.NamedArgs{"recipient": RecipientKey(o.hasher, email)}))
+		if err != nil {
+			return fmt.Errorf("erase email to a person: %w", err)
+		}
+		if len(res.Jobs) < batch {
+			return nil
+		}
 	}
-	return len(res.Jobs), nil
 }

@@ -6,9 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/store"
-	"github.com/jackc/pgx/v5"
 )
 
 // ConsentEvent is one entry in a member's consent history.
@@ -75,27 +73,4 @@ func (s *Service) record(ctx context.Context, db store.DBTX, id uuid.UUID, withS
 // them, including staff notes.
 func (s *Service) Export(ctx context.Context, id uuid.UUID) (*Record, error) {
 	return s.record(ctx, s.db, id, true)
-}
-
-// Erase wipes a member's personal data on their request: profile fields,
-// the sealed email, special-category data, notes and tokens. What stays
-// is an anonymous tombstone (the ID, status and dates), the keyed email
-// hash so the address is never mailed again by mistake, and the consent
-// history, which holds no personal data once the row is anonymous. Records
-// the law makes HPA keep (Gift Aid declarations and donations, six years)
-// are kept by their own capability.
-func (s *Service) Erase(ctx context.Context, id uuid.UUID) error {
-	return s.withTx(ctx, func(tx pgx.Tx) error {
-		if _, err := s.get(ctx, tx, id); err != nil {
-			return err
-		}
-		for _, step := range []func(context.Context, store.DBTX, uuid.UUID) error{
-			store.Q.SensitiveDelete, store.Q.MemberNotesDelete, store.Q.MemberTokenDeleteForMember, store.Q.MemberErase,
-		} {
-			if err := step(ctx, tx, id); err != nil {
-				return fmt.Errorf("erase member: %w", err)
-			}
-		}
-		return audit.Record(ctx, tx, audit.Event{Action: "member.erase", TargetType: "member", TargetID: id.String()})
-	})
 }

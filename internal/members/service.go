@@ -48,6 +48,7 @@ type Service struct {
 	outbox   *mail.Outbox
 	settings Settings
 	now      func() time.Time
+	erasers  []Eraser
 }
 
 // NewService returns the membership service. jobClient queues signups and

@@ -156,6 +156,18 @@ func (q *Queries) AlertSendStart(ctx context.Context, db DBTX, opportunityID uui
 	return result.RowsAffected(), nil
 }
 
+const alertsDeleteForMember = `-- name: AlertsDeleteForMember :execrows
+DELETE FROM opportunity_alerts WHERE member_id = $1
+`
+
+func (q *Queries) AlertsDeleteForMember(ctx context.Context, db DBTX, memberID uuid.UUID) (int64, error) {
+	result, err := db.Exec(ctx, alertsDeleteForMember, memberID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const alertsInsertMatching = `-- name: AlertsInsertMatching :execrows
 INSERT INTO opportunity_alerts (opportunity_id, member_id, state)
 SELECT $1, m.id,
@@ -397,6 +409,32 @@ func (q *Queries) OpportunityGetForUpdate(ctx context.Context, db DBTX, id uuid.
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const opportunityIDs = `-- name: OpportunityIDs :many
+SELECT id FROM opportunities ORDER BY id
+`
+
+// Every opportunity: a registration's email hash is per opportunity, so
+// finding a person's registrations by address means one hash for each.
+func (q *Queries) OpportunityIDs(ctx context.Context, db DBTX) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, opportunityIDs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const opportunityInsert = `-- name: OpportunityInsert :one
@@ -1052,6 +1090,19 @@ func (q *Queries) RegistrationCountWaitlisted(ctx context.Context, db DBTX, oppo
 	return count, err
 }
 
+const registrationErase = `-- name: RegistrationErase :exec
+UPDATE registrations SET member_id = NULL, name = NULL, email_sealed = NULL, accessibility_sealed = NULL,
+    share_with_organiser = false, email_hash = sha256(uuid_send(id))
+WHERE id = $1
+`
+
+// Erasure: the row stays, anonymous, so an event keeps its numbers; the
+// hash becomes one of the row's ID, which no address leads back to.
+func (q *Queries) RegistrationErase(ctx context.Context, db DBTX, id uuid.UUID) error {
+	_, err := db.Exec(ctx, registrationErase, id)
+	return err
+}
+
 const registrationFirstWaitlisted = `-- name: RegistrationFirstWaitlisted :one
 SELECT id, opportunity_id, member_id, email_hash, email_sealed, name, status, accessibility_sealed, share_with_organiser, created_at, promoted_at, cancelled_at, reminded_at, duplicate_notice_at FROM registrations WHERE opportunity_id = $1 AND status = 'waitlisted' ORDER BY created_at, id LIMIT 1
 `
@@ -1233,6 +1284,53 @@ func (q *Queries) RegistrationListByOpportunity(ctx context.Context, db DBTX, op
 			&i.CancelledAt,
 			&i.RemindedAt,
 			&i.DuplicateNoticeAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const registrationListForPerson = `-- name: RegistrationListForPerson :many
+SELECT r.id, r.opportunity_id, r.status,
+    (r.status <> 'cancelled' AND (o.starts_at IS NULL OR o.starts_at > now()))::boolean AS holds_place
+FROM registrations r JOIN opportunities o ON o.id = r.opportunity_id
+WHERE r.member_id = $1 OR r.email_hash = ANY($2::bytea[])
+ORDER BY r.opportunity_id, r.id
+`
+
+type RegistrationListForPersonParams struct {
+	MemberID    *uuid.UUID
+	EmailHashes [][]byte
+}
+
+type RegistrationListForPersonRow struct {
+	ID            uuid.UUID
+	OpportunityID uuid.UUID
+	Status        string
+	HoldsPlace    bool
+}
+
+// A person's registrations, by member or by the per-opportunity hashes of
+// their address, with whether each still holds a place to give up.
+func (q *Queries) RegistrationListForPerson(ctx context.Context, db DBTX, arg RegistrationListForPersonParams) ([]RegistrationListForPersonRow, error) {
+	rows, err := db.Query(ctx, registrationListForPerson, arg.MemberID, arg.EmailHashes)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RegistrationListForPersonRow{}
+	for rows.Next() {
+		var i RegistrationListForPersonRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.OpportunityID,
+			&i.Status,
+			&i.HoldsPlace,
 		); err != nil {
 			return nil, err
 		}
