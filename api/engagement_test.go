@@ -384,3 +384,36 @@ func TestRegistrationAfterClosingIsRefused(t *testing.T) {
 		t.Errorf("registering for a survey: %d", r.StatusCode)
 	}
 }
+
+// A partner saving its opportunity after HPA asked for changes keeps the
+// HPA contact staff chose: partners never see or set that field.
+func TestPartnerEditKeepsTheHPAContact(t *testing.T) {
+	srv := apitest.Start(t, nil)
+	key, _ := srv.NewAPIKey(t, identity.ScopeOpportunitiesWrite)
+	email, password := srv.NewStaff(t, identity.RoleMembership)
+	var contact struct {
+		ID string `json:"id"`
+	}
+	srv.Do(apitest.Request{Path: "/v1/auth/me", Token: srv.Login(t, email, password).AccessToken}).JSON(t, &contact)
+	editor := srv.StaffToken(t, identity.RoleEditor)
+
+	var opp opportunityBody
+	srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/partner/opportunities", Body: study(3), APIKey: key}).JSON(t, &opp)
+	withContact := study(3)
+	withContact["hpa_contact_id"] = contact.ID
+	if r := srv.Do(apitest.Request{Method: http.MethodPut, Path: "/v1/opportunities/" + opp.ID, Token: editor, Body: withContact}); r.StatusCode != http.StatusOK {
+		t.Fatalf("editor sets the contact: %d %s", r.StatusCode, r.Body)
+	}
+	if r := post(srv, "/v1/opportunities/"+opp.ID+"/review", map[string]string{"action": "request-changes", "note": "Say how long it takes."}, editor); r.StatusCode != http.StatusOK {
+		t.Fatalf("request changes: %d %s", r.StatusCode, r.Body)
+	}
+	changed := study(3)
+	changed["summary"] = "A 45-minute conversation with researchers about living with harm after surgery."
+	if r := srv.Do(apitest.Request{Method: http.MethodPut, Path: "/v1/partner/opportunities/" + opp.ID, APIKey: key, Body: changed}); r.StatusCode != http.StatusOK {
+		t.Fatalf("partner saves: %d %s", r.StatusCode, r.Body)
+	}
+	var kept string
+	if err := srv.Pool.QueryRow(context.Background(), `SELECT coalesce(hpa_contact_id::text, '') FROM opportunities WHERE id = $1`, opp.ID).Scan(&kept); err != nil || kept != contact.ID {
+		t.Fatalf("HPA contact after the partner's edit: %q %v, want %s", kept, err, contact.ID)
+	}
+}

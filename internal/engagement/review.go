@@ -3,6 +3,7 @@ package engagement
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/audit"
@@ -69,7 +70,9 @@ func (s *Service) Review(ctx context.Context, id uuid.UUID, action, note string)
 			}
 		}
 		out = fromRow(row)
-		return audit.Record(ctx, tx, audit.Event{Action: "opportunity." + action, TargetType: "opportunity", TargetID: id.String()})
+		// Audit actions are snake_case: "request-changes" is recorded as
+		// opportunity.request_changes.
+		return audit.Record(ctx, tx, audit.Event{Action: "opportunity." + strings.ReplaceAll(action, "-", "_"), TargetType: "opportunity", TargetID: id.String()})
 	})
 	return out, err
 }

@@ -124,7 +124,10 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, owner *uuid.UUID, d 
 		if err != nil {
 			return fmt.Errorf("update opportunity: %w", err)
 		}
-		status := row.Status
+		status, contact := row.Status, d.HPAContactID
+		if owner != nil {
+			contact = row.HpaContactID // partners neither see nor set who looks after it at HPA
+		}
 		switch {
 		case owner != nil && status == StatusChangesRequested:
 			status = StatusSubmitted
@@ -137,7 +140,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, owner *uuid.UUID, d 
 			Kind: d.Kind, Title: d.Title, Summary: d.Summary, Description: d.Description, DescriptionHtml: html, OrganiserName: d.OrganiserName,
 			Audiences: nonNil(d.Audiences), Online: d.Online, Location: store.NullText(d.Location), StartsAt: d.StartsAt, EndsAt: d.EndsAt,
 			ClosesAt: d.ClosesAt, Capacity: capacity(d.Capacity), ExternalUrl: store.NullText(d.ExternalURL), EthicsReference: store.NullText(d.EthicsReference),
-			ContactName: store.NullText(d.ContactName), ContactEmail: store.NullText(d.ContactEmail), HpaContactID: d.HPAContactID, Status: status,
+			ContactName: store.NullText(d.ContactName), ContactEmail: store.NullText(d.ContactEmail), HpaContactID: contact, Status: status,
 		})
 		if err != nil {
 			return fmt.Errorf("update opportunity: %w", err)
