@@ -348,3 +348,17 @@ LIMIT 500;
 SELECT s.*, c.slug AS campaign_slug FROM donation_subscriptions s
 JOIN campaigns c ON c.id = s.campaign_id JOIN donors o ON o.id = s.donor_id
 WHERE o.member_id = @member_id ORDER BY s.created_at DESC;
+
+-- name: DonorErase :execrows
+-- Erasure: the donor records of a member, or holding their address, lose
+-- the name and address and the member link. Gifts stay (the accounts and
+-- any Gift Aid claim need them), and so does the Stripe customer, which
+-- refunds and reconciliation need.
+UPDATE donors SET email_sealed = NULL, email_hash = NULL, name = '', member_id = NULL, updated_at = now()
+WHERE member_id = sqlc.narg(member_id) OR email_hash = sqlc.narg(email_hash);
+
+-- name: CheckoutErase :execrows
+-- Erasure: a member's checkouts forget them, and an unfinished one drops
+-- the Gift Aid details it held for a declaration not yet made.
+UPDATE donation_checkouts SET member_id = NULL, gift_aid_sealed = NULL, gift_aid_key_id = NULL
+WHERE member_id = @member_id;

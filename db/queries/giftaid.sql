@@ -128,3 +128,8 @@ ORDER BY d.paid_at, d.id;
 -- name: DeclarationMoveDonor :execrows
 -- A treasurer merged two donor records: the declarations go with the gifts.
 UPDATE gift_aid_declarations SET donor_id = @to_donor WHERE donor_id = @from_donor;
+
+-- name: DeclarationUnlinkMember :execrows
+-- Erasure: a declaration HMRC requires HPA to keep stays with its donor
+-- and gifts, but no longer points at the erased membership.
+UPDATE gift_aid_declarations SET member_id = NULL WHERE member_id = @member_id;

@@ -119,7 +119,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	giftAidService, donationService := newGiving(cfg, pool, membersService, ring, hasher, outbox, jobClient, logger)
 	donationService.Workers(workers)
 	// The outbox goes last, so that nothing queued by the erasure is left.
-	membersService.EraseAlsoWith(engagementService, enquiries, outbox)
+	membersService.EraseAlsoWith(engagementService, enquiries, donationService, outbox)
 
 	handler := api.New(api.Options{
 		PublicBaseURL:    cfg.PublicBaseURL.String(),

@@ -263,3 +263,14 @@ func maxTime(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// UnlinkMember detaches an erased member from their declarations, which
+// are kept (HMRC's six years) with their donor and gifts, in tx. It
+// returns how many there were.
+func (s *Service) UnlinkMember(ctx context.Context, tx pgx.Tx, memberID uuid.UUID) (int64, error) {
+	n, err := store.Q.DeclarationUnlinkMember(ctx, tx, &memberID)
+	if err != nil {
+		return 0, fmt.Errorf("unlink declarations: %w", err)
+	}
+	return n, nil
+}

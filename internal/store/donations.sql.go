@@ -180,6 +180,21 @@ func (q *Queries) CampaignUpdate(ctx context.Context, db DBTX, arg CampaignUpdat
 	return i, err
 }
 
+const checkoutErase = `-- name: CheckoutErase :execrows
+UPDATE donation_checkouts SET member_id = NULL, gift_aid_sealed = NULL, gift_aid_key_id = NULL
+WHERE member_id = $1
+`
+
+// Erasure: a member's checkouts forget them, and an unfinished one drops
+// the Gift Aid details it held for a declaration not yet made.
+func (q *Queries) CheckoutErase(ctx context.Context, db DBTX, memberID *uuid.UUID) (int64, error) {
+	result, err := db.Exec(ctx, checkoutErase, memberID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const checkoutExpireOpen = `-- name: CheckoutExpireOpen :execrows
 UPDATE donation_checkouts SET status = 'expired', gift_aid_key_id = NULL, gift_aid_sealed = NULL
 WHERE status = 'open' AND created_at < $1
@@ -1220,6 +1235,28 @@ func (q *Queries) DonationTotalsByMonth(ctx context.Context, db DBTX, arg Donati
 		return nil, err
 	}
 	return items, nil
+}
+
+const donorErase = `-- name: DonorErase :execrows
+UPDATE donors SET email_sealed = NULL, email_hash = NULL, name = '', member_id = NULL, updated_at = now()
+WHERE member_id = $1 OR email_hash = $2
+`
+
+type DonorEraseParams struct {
+	MemberID  *uuid.UUID
+	EmailHash []byte
+}
+
+// Erasure: the donor records of a member, or holding their address, lose
+// the name and address and the member link. Gifts stay (the accounts and
+// any Gift Aid claim need them), and so does the Stripe customer, which
+// refunds and reconciliation need.
+func (q *Queries) DonorErase(ctx context.Context, db DBTX, arg DonorEraseParams) (int64, error) {
+	result, err := db.Exec(ctx, donorErase, arg.MemberID, arg.EmailHash)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const donorFillIn = `-- name: DonorFillIn :exec

@@ -299,6 +299,20 @@ func (q *Queries) DeclarationRetainUntil(ctx context.Context, db DBTX, arg Decla
 	return err
 }
 
+const declarationUnlinkMember = `-- name: DeclarationUnlinkMember :execrows
+UPDATE gift_aid_declarations SET member_id = NULL WHERE member_id = $1
+`
+
+// Erasure: a declaration HMRC requires HPA to keep stays with its donor
+// and gifts, but no longer points at the erased membership.
+func (q *Queries) DeclarationUnlinkMember(ctx context.Context, db DBTX, memberID *uuid.UUID) (int64, error) {
+	result, err := db.Exec(ctx, declarationUnlinkMember, memberID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const giftAidAdjustmentsDue = `-- name: GiftAidAdjustmentsDue :many
 SELECT d.id, d.gift_aid_claim_id::uuid AS claimed_in, d.paid_at, v.overclaimed_pence::bigint AS overclaimed_pence
 FROM donations d
