@@ -138,6 +138,19 @@ func TestCredentialHeadersAreStrict(t *testing.T) {
 	if basic.StatusCode != 401 || basic.Header.Get("WWW-Authenticate") == "" {
 		t.Errorf("basic auth: %d %q", basic.StatusCode, basic.Header.Get("WWW-Authenticate"))
 	}
+	// Credentials that are not text (bytes that are not UTF-8; HTTP
+	// itself refuses NUL in headers) are refused as credentials, before
+	// any lookup: like any other wrong key or token, never a 500.
+	for name, h := range map[string]http.Header{
+		"key":    {"X-Api-Key": {key[:len(key)-4] + "\xff\xfe\xfd\xfc"}},
+		"key id": {"X-Api-Key": {"hpa_test_\xff\xfe\xfd\xfc\xff\xfe\xfd\xfc\xff\xfe\xfd\xfc" + key[len("hpa_test_")+12:]}},
+		"bearer": {"Authorization": {"Bearer " + token[:len(token)-4] + "\xff\xfe\xfd\xfc"}},
+	} {
+		r := srv.Do(apitest.Request{Path: "/v1/auth/key", Header: h})
+		if code := r.Problem(t).Code; r.StatusCode != 401 || (code != "invalid-api-key" && code != "invalid-token") {
+			t.Errorf("%s that is not UTF-8: %d %s", name, r.StatusCode, r.Body)
+		}
+	}
 	// A stale token on a public page is ignored, not an error.
 	if r := srv.Do(apitest.Request{Path: "/v1/site", Token: "expired.or.garbage"}); r.StatusCode != 200 {
 		t.Errorf("public page with a bad token: %d", r.StatusCode)

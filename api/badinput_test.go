@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,22 +14,19 @@ import (
 	"github.com/harmedpatients/hpa/internal/apitest"
 )
 
-// operations lists every operation in the contract.
-func operations() []struct {
+// operation is one operation in the contract.
+type operation struct {
 	method, path string
 	op           *huma.Operation
-} {
-	var out []struct {
-		method, path string
-		op           *huma.Operation
-	}
+}
+
+// operations lists every operation in the contract.
+func operations() []operation {
+	var out []operation
 	for path, item := range api.New(api.Options{}, api.Services{}).OpenAPI().Paths {
 		for method, op := range map[string]*huma.Operation{"GET": item.Get, "POST": item.Post, "PUT": item.Put, "PATCH": item.Patch, "DELETE": item.Delete} {
 			if op != nil {
-				out = append(out, struct {
-					method, path string
-					op           *huma.Operation
-				}{method, path, op})
+				out = append(out, operation{method, path, op})
 			}
 		}
 	}
@@ -66,8 +65,11 @@ var evilBodies = []struct {
 
 // Every operation, fed hostile input, answers with a 4xx problem (or a
 // success where the input is merely ignored): never a 5xx, never a hang.
+// Each operation is called anonymously and, unless it is public, by a
+// caller its policy admits, so the input reaches the handler rather than
+// stopping at a 401.
 func TestBadInputNeverBreaksAnOperation(t *testing.T) {
-	srv := apitest.Start(t, nil)
+	srv := apitest.Start(t, unlimited)
 	check := func(t *testing.T, req apitest.Request) {
 		t.Helper()
 		req.NoCheck = true // unmatched paths are outside the contract; checked below
@@ -82,7 +84,7 @@ func TestBadInputNeverBreaksAnOperation(t *testing.T) {
 			}
 		}
 	}
-	for _, o := range operations() {
+	for _, o := range operationsErasureLast() {
 		t.Run(o.op.OperationID, func(t *testing.T) {
 			paths := []string{o.path}
 			if pathParam.MatchString(o.path) {
@@ -91,19 +93,182 @@ func TestBadInputNeverBreaksAnOperation(t *testing.T) {
 					paths = append(paths, pathParam.ReplaceAllString(o.path, v))
 				}
 			}
-			for _, p := range paths {
-				for _, q := range append([]string{""}, evilQueries...) {
-					check(t, apitest.Request{Method: o.method, Path: p + q})
+			for _, c := range callersOf(t, srv, o.op) {
+				as := func(req apitest.Request) apitest.Request {
+					req.Token, req.APIKey = c.Token, c.APIKey
+					return req
 				}
-				check(t, apitest.Request{Method: o.method, Path: p, Header: http.Header{
-					"If-None-Match": {"\xff\xfe"}, "If-Match": {`W/"x", *`}, "Accept": {"text/html"},
-				}})
-				if o.op.RequestBody != nil {
-					for _, b := range evilBodies {
-						check(t, apitest.Request{Method: o.method, Path: p, Body: b.body, Header: http.Header{"Content-Type": {b.contentType}}})
+				for _, p := range paths {
+					for _, q := range append([]string{""}, evilQueries...) {
+						check(t, as(apitest.Request{Method: o.method, Path: p + q}))
+					}
+					check(t, as(apitest.Request{Method: o.method, Path: p, Header: http.Header{
+						"If-None-Match": {"\xff\xfe"}, "If-Match": {`W/"x", *`}, "Accept": {"text/html"},
+					}}))
+					if o.op.RequestBody != nil {
+						for _, b := range evilBodies {
+							check(t, as(apitest.Request{Method: o.method, Path: p, Body: b.body, Header: http.Header{"Content-Type": {b.contentType}}}))
+						}
 					}
 				}
 			}
 		})
 	}
+}
+
+// unlimited lifts the per-address limits on sign-ins, signups and
+// enquiries: these tests send all of them many times from one address.
+var unlimited = map[string]string{"HPA_LOGIN_RATE_LIMIT": "100000", "HPA_SIGNUP_RATE_LIMIT": "100000", "HPA_ENQUIRY_RATE_LIMIT": "100000"}
+
+// operationsErasureLast is every operation, with the member erasing
+// their data last: it ends the member token the others are called with.
+func operationsErasureLast() []operation {
+	ops := operations()
+	sort.SliceStable(ops, func(i, j int) bool {
+		return ops[i].op.OperationID != "erase-my-data" && ops[j].op.OperationID == "erase-my-data"
+	})
+	return ops
+}
+
+// callersOf is the anonymous caller and, unless the operation is public,
+// one its policy admits.
+func callersOf(t *testing.T, srv *apitest.Server, op *huma.Operation) []apitest.Caller {
+	cs := []apitest.Caller{{Name: "anonymous"}}
+	if c := srv.CallerFor(t, op.Security); !c.Anonymous() {
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// unstorableText is text PostgreSQL refuses to keep in a text or jsonb
+// column: a NUL character, and bytes that are not UTF-8 (a stray byte, a
+// truncated sequence, an encoded UTF-16 surrogate, an over-long encoding).
+var unstorableText = []struct {
+	name string
+	raw  string // the value as it arrives, once decoded from its encoding
+	json string // the value as JSON string contents
+	url  string // the value percent-encoded
+}{
+	{"NUL", "a\x00b", `a\u0000b`, "a%00b"},
+	{"stray byte", "a\xffb", "a\xffb", "a%FFb"},
+	{"truncated sequence", "a\xe2\x82", "a\xe2\x82", "a%E2%82"},
+	{"surrogate", "a\xed\xa0\x80b", "a\xed\xa0\x80b", "a%ED%A0%80b"},
+	{"over-long", "a\xc0\xafb", "a\xc0\xafb", "a%C0%AFb"},
+}
+
+// Text the database cannot store is refused wherever an operation reads
+// it (path, query, header, every string in a JSON body, at any depth, map
+// keys too, a CSV or text body) with one 422 naming where it was, before
+// anything is stored: never a 500 (which partners are told to retry) and
+// never an acknowledgement of work that will fail later.
+func TestUnstorableTextIsRefusedWhereverItIsSent(t *testing.T) {
+	srv := apitest.Start(t, unlimited)
+	registry := api.New(api.Options{}, api.Services{}).OpenAPI().Components.Schemas
+	for _, o := range operationsErasureLast() {
+		t.Run(o.op.OperationID, func(t *testing.T) {
+			allowed := srv.CallerFor(t, o.op.Security)
+			for _, c := range callersOf(t, srv, o.op) {
+				for _, bad := range unstorableText {
+					for _, in := range unstorableInputs(o, registry, bad.json, bad.url, bad.raw) {
+						req := in.req
+						req.Token, req.APIKey = c.Token, c.APIKey
+						r := srv.Do(req)
+						if r.StatusCode >= 500 {
+							t.Fatalf("%s as %s, %s in %s: %d %s", o.op.OperationID, c.Name, bad.name, in.location, r.StatusCode, r.Body)
+						}
+						if c != allowed {
+							continue // anonymous on a protected operation: 401, checked above not to be a 5xx
+						}
+						p := r.Problem(t)
+						if r.StatusCode != 422 || p.Code != "invalid-text" || len(p.Errors) == 0 || !strings.HasPrefix(p.Errors[0].Location, in.location) {
+							t.Errorf("%s as %s, %s in %s: %d %s, want 422 invalid-text at %s", o.op.OperationID, c.Name, bad.name, in.location, r.StatusCode, r.Body, in.location)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+type unstorableInput struct {
+	location string
+	req      apitest.Request
+}
+
+// unstorableInputs puts text into each place the operation reads: each
+// path, query and header parameter in turn, then every string of a body
+// shaped like the operation's.
+func unstorableInputs(o operation, registry huma.Registry, jsonText, urlText, raw string) []unstorableInput {
+	path := pathParam.ReplaceAllString(o.path, "00000000-0000-0000-0000-000000000000")
+	var out []unstorableInput
+	for _, p := range o.op.Parameters {
+		req := apitest.Request{Method: o.method, Path: path}
+		switch p.In {
+		case "path":
+			req.Path = strings.Replace(o.path, "{"+p.Name+"}", urlText, 1)
+			req.Path = pathParam.ReplaceAllString(req.Path, "00000000-0000-0000-0000-000000000000")
+		case "query":
+			req.Path += "?" + url.QueryEscape(p.Name) + "=" + urlText
+		case "header":
+			if strings.Contains(raw, "\x00") {
+				continue // HTTP itself refuses control characters in headers
+			}
+			req.Header = http.Header{http.CanonicalHeaderKey(p.Name): {raw}}
+		default:
+			continue
+		}
+		out = append(out, unstorableInput{location: p.In + "." + p.Name, req: req})
+	}
+	if o.op.RequestBody == nil {
+		return out
+	}
+	for mediaType, content := range o.op.RequestBody.Content {
+		switch mediaType {
+		case "application/json", "text/plain":
+			body := shapedJSON(registry, content.Schema, jsonText, 0)
+			if !strings.Contains(body, jsonText) {
+				continue // a body of numbers and booleans only
+			}
+			out = append(out, unstorableInput{location: "body", req: apitest.Request{Method: o.method, Path: path, Body: body,
+				Header: http.Header{"Content-Type": {mediaType}}}})
+		default:
+			out = append(out, unstorableInput{location: "body", req: apitest.Request{Method: o.method, Path: path,
+				Body: "email,name\nsam@example.org,Sam " + raw + "\n", Header: http.Header{"Content-Type": {mediaType}}}})
+		}
+	}
+	return out
+}
+
+// shapedJSON is a JSON document shaped like schema in which every string,
+// and every key of a free-form object, is text (already JSON-escaped).
+func shapedJSON(registry huma.Registry, s *huma.Schema, text string, depth int) string {
+	if s != nil && s.Ref != "" {
+		s = registry.SchemaFromRef(s.Ref)
+	}
+	if s == nil || depth > 8 {
+		return `"` + text + `"`
+	}
+	switch s.Type {
+	case "object":
+		var fields []string
+		names := make([]string, 0, len(s.Properties))
+		for name := range s.Properties {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			fields = append(fields, strconv.Quote(name)+":"+shapedJSON(registry, s.Properties[name], text, depth+1))
+		}
+		if extra, ok := s.AdditionalProperties.(*huma.Schema); ok {
+			fields = append(fields, `"`+text+`":`+shapedJSON(registry, extra, text, depth+1))
+		}
+		return "{" + strings.Join(fields, ",") + "}"
+	case "array":
+		return "[" + shapedJSON(registry, s.Items, text, depth+1) + "]"
+	case "integer", "number":
+		return "1"
+	case "boolean":
+		return "true"
+	}
+	return `"` + text + `"`
 }

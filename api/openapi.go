@@ -28,7 +28,10 @@ to partner organisations and to scripts.
   (seconds) and ` + "`RateLimit-*`" + ` headers.
 - Public content carries a strong ` + "`ETag`" + `; send ` + "`If-None-Match`" + ` to get ` + "`304`" + `.
 - Large JSON responses are compressed with br or gzip when ` + "`Accept-Encoding`" + ` allows.
-- Request bodies are capped at 1 MiB; unknown fields are rejected.`
+- Request bodies are capped at 1 MiB; unknown fields are rejected.
+- Text must be UTF-8 without NUL characters (` + "`\\u0000`" + `), wherever it is sent (path, query,
+  header, any string or key of a JSON body, a CSV line): anything else is refused with ` + "`422 invalid-text`" + `,
+  whose ` + "`errors`" + ` name each place (` + "`body.name`" + `, ` + "`query.q`" + `). Do not retry it unchanged.`
 
 const rolesTable = `
 

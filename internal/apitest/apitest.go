@@ -34,14 +34,15 @@ import (
 // Server is a running service on its own database, sending its email to
 // an in-process SMTP server (Mail).
 type Server struct {
-	URL    string
-	Mail   *mailtest.Server
-	DBURL  string
-	Pool   *pgxpool.Pool
-	Config *config.Config
-	App    *app.App
-	t      testing.TB
-	client *http.Client
+	URL     string
+	Mail    *mailtest.Server
+	DBURL   string
+	Pool    *pgxpool.Pool
+	Config  *config.Config
+	App     *app.App
+	t       testing.TB
+	client  *http.Client
+	callers callers
 }
 
 // Start runs the service for the test's lifetime. env overrides HPA_*

@@ -52,6 +52,18 @@ type NewAPIKey struct {
 
 const lookupIDLen = 12
 
+// lookupID reports whether s could be a key's lookup ID (lower-case
+// letters and digits, see CreateAPIKey), so that no other text, such as
+// bytes that are not UTF-8, is ever looked up.
+func lookupID(s string) bool {
+	for _, c := range []byte(s) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // CreateAPIKey creates a key and returns it with its secret, which is
 // shown this once and never stored.
 func (s *Service) CreateAPIKey(ctx context.Context, createdBy uuid.UUID, in NewAPIKey) (*APIKeyInfo, string, error) {
@@ -166,7 +178,7 @@ type KeyUse struct {
 // every process through the identity change notification.
 func (s *Service) AuthenticateKey(ctx context.Context, key string) (*Caller, KeyUse, error) {
 	rest, ok := strings.CutPrefix(key, s.settings.KeyPrefix)
-	if !ok || len(rest) <= lookupIDLen {
+	if !ok || len(rest) <= lookupIDLen || !lookupID(rest[:lookupIDLen]) {
 		return nil, KeyUse{}, errBadKey
 	}
 	lookup := rest[:lookupIDLen]
