@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/harmedpatients/hpa/internal/database"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/logging"
 )
@@ -101,11 +102,8 @@ func newProblem(status int, code, detail string) *Problem {
 // details, or a handler's error) to a Problem. Domain errors are translated
 // here and nowhere else.
 func problemFor(status int, msg string, errs ...error) *Problem {
-	for _, err := range errs {
-		var de *hpa.Error
-		if errors.As(err, &de) {
-			return problemFromDomain(de)
-		}
+	if de, _ := domainError(errs); de != nil {
+		return problemFromDomain(de)
 	}
 	if status >= 500 {
 		return newProblem(status, "", internalDetail)
@@ -125,6 +123,45 @@ func problemFor(status int, msg string, errs ...error) *Problem {
 	}
 	return p
 }
+
+// domainError returns the first domain error among errs or, failing that,
+// the domain error a dependency's failure amounts to (see classify); then
+// classified is true.
+func domainError(errs []error) (de *hpa.Error, classified bool) {
+	for _, err := range errs {
+		if errors.As(err, &de) {
+			return de, false
+		}
+	}
+	for _, err := range errs {
+		if de = classify(err); de != nil {
+			return de, true
+		}
+	}
+	return nil, false
+}
+
+// classify is where failures that reach the API without a domain code are
+// recognised: PostgreSQL refusing a value as data is the caller's mistake
+// (422), whatever the handler expected. Validation should have stopped the
+// value first (refuseUnstorableText does for text), so it is logged.
+func classify(err error) *hpa.Error {
+	if state, ok := database.DataException(err); ok {
+		if state == sqlStateBadText || state == sqlStateBadUnicodeEscape {
+			return hpa.InvalidText()
+		}
+		return hpa.Errorf(hpa.EINVALID, "a value in the request is not one that can be stored: check its range and format").WithReason("invalid-value")
+	}
+	return nil
+}
+
+// SQLSTATEs of text PostgreSQL cannot store: character_not_in_repertoire
+// (NUL, bytes that are not UTF-8) and untranslatable_character (\u0000 in
+// jsonb).
+const (
+	sqlStateBadText          = "22021"
+	sqlStateBadUnicodeEscape = "22P05"
+)
 
 func problemFromDomain(de *hpa.Error) *Problem {
 	status, ok := domainStatus[de.Code]
@@ -157,14 +194,17 @@ func configureHuma() {
 			r := ctx.Context()
 			p.RequestID = logging.RequestID(r)
 			p.Instance = ctx.URL().Path
-			if p.status >= 500 {
-				stateOf(r).logger.ErrorContext(r, "request failed", "operation", ctx.Operation().OperationID, "error", errors.Join(errs...))
+			de, classified := domainError(errs)
+			switch logger := stateOf(r).logger; {
+			case p.status >= 500:
+				logger.ErrorContext(r, "request failed", "operation", ctx.Operation().OperationID, "error", errors.Join(errs...))
+			case classified:
+				// PostgreSQL's message may quote the value: log only its code.
+				state, _ := database.DataException(errors.Join(errs...))
+				logger.WarnContext(r, "the database refused a value that validation let through", "operation", ctx.Operation().OperationID, "sqlstate", state)
 			}
-			var de *hpa.Error
-			for _, err := range errs {
-				if errors.As(err, &de) && de.RetryAfterSeconds > 0 {
-					ctx.SetHeader("Retry-After", strconv.Itoa(de.RetryAfterSeconds))
-				}
+			if de != nil && de.RetryAfterSeconds > 0 {
+				ctx.SetHeader("Retry-After", strconv.Itoa(de.RetryAfterSeconds))
 			}
 			return p
 		}
