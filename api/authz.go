@@ -42,11 +42,18 @@ func (s *server) authorize(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	caller, use, err := s.authenticate(ctx, policy)
-	if err != nil {
-		if policy.public {
-			next(ctx) // a stale token must not break public pages
-			return
-		}
+	switch {
+	case err == nil:
+	case policy.public:
+		next(ctx) // a stale token must not break public pages
+		return
+	case hpa.ErrorCode(err) != hpa.EUNAUTHORIZED:
+		// The credentials could not be checked (the database is away, say):
+		// no fault of the caller's, and no 401 that would send them to sign
+		// in again. api/errors.go says what it is.
+		_ = huma.WriteErr(s.hapi, ctx, http.StatusInternalServerError, "", err)
+		return
+	default:
 		s.deny(ctx, http.StatusUnauthorized, err)
 		return
 	}

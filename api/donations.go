@@ -99,6 +99,7 @@ func registerDonations(hapi huma.API, svc *donations.Service, keys idempotencySt
 		Summary:     "Get the amounts a donate page may offer",
 		Description: "The currency, the smallest and largest gift, preset amounts and the current Gift Aid wording version.",
 		Tags:        []string{"Donations"},
+		Metadata:    map[string]any{noDatabaseKey: true},
 	}, func(ctx context.Context, _ *struct{}) (*struct{ Body donationOptions }, error) {
 		s := svc.Settings()
 		presets := s.Presets

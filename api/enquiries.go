@@ -133,6 +133,7 @@ func registerEnquiries(hapi huma.API, enquiries enquiryService, perHour int) {
 		Summary:     "Get a token for the enquiry form",
 		Description: "Fetch one when the \"get in touch\" form is shown and send it with the enquiry. It proves the form was open for a few seconds (bots post at once) and works once.",
 		Tags:        tags,
+		Metadata:    map[string]any{noDatabaseKey: true},
 	}, func(ctx context.Context, _ *struct{}) (*struct{ Body formTokenBody }, error) {
 		t := enquiries.FormToken()
 		return &struct{ Body formTokenBody }{Body: formTokenBody{Token: t.Token, NotBefore: t.NotBefore, ExpiresAt: t.ExpiresAt}}, nil

@@ -142,10 +142,16 @@ func domainError(errs []error) (de *hpa.Error, classified bool) {
 }
 
 // classify is where failures that reach the API without a domain code are
-// recognised: PostgreSQL refusing a value as data is the caller's mistake
-// (422), whatever the handler expected. Validation should have stopped the
-// value first (refuseUnstorableText does for text), so it is logged.
+// recognised, whichever operation met them. The database being away (down,
+// restarting, unreachable) is a 503 database-unavailable with Retry-After:
+// nothing was done, and the same request will work when it is back.
+// PostgreSQL refusing a value as data is the caller's mistake (422),
+// whatever the handler expected; validation should have stopped the value
+// first (refuseUnstorableText does for text), so it is logged.
 func classify(err error) *hpa.Error {
+	if database.Unavailable(err) {
+		return database.UnavailableError()
+	}
 	if state, ok := database.DataException(err); ok {
 		if state == sqlStateBadText || state == sqlStateBadUnicodeEscape {
 			return hpa.InvalidText()
@@ -196,6 +202,10 @@ func configureHuma() {
 			p.Instance = ctx.URL().Path
 			de, classified := domainError(errs)
 			switch logger := stateOf(r).logger; {
+			case p.status == http.StatusServiceUnavailable:
+				// A dependency is away (the database restarting, a full
+				// buffer): worth watching, not a fault of the service.
+				logger.WarnContext(r, "unavailable", "operation", ctx.Operation().OperationID, "error", errors.Join(errs...))
 			case p.status >= 500:
 				logger.ErrorContext(r, "request failed", "operation", ctx.Operation().OperationID, "error", errors.Join(errs...))
 			case classified:

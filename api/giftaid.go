@@ -183,6 +183,7 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service) {
 		Summary:     "Get the Gift Aid declaration wording",
 		Description: "The text to show a donor for each scope (after HMRC's model declarations) and its version, to send back with the declaration.",
 		Tags:        []string{"Gift Aid"},
+		Metadata:    map[string]any{noDatabaseKey: true},
 	}, func(ctx context.Context, _ *struct{}) (*struct{ Body giftAidWording }, error) {
 		out := giftAidWording{Version: giftaid.CurrentWordingVersion, Scopes: map[string]string{}}
 		for scope, text := range giftaid.CurrentWordings() {

@@ -34,6 +34,7 @@ func registerHealth(hapi huma.API, ready readinessChecker) {
 		Summary:     "Liveness probe",
 		Description: "Answers 200 while the process is serving HTTP, whatever the state of its dependencies. Never rate limited.",
 		Tags:        []string{"Operations"},
+		Metadata:    map[string]any{noDatabaseKey: true},
 	}, func(context.Context, *struct{}) (*healthOutput, error) {
 		return &healthOutput{Body: health{Status: "ok"}}, nil
 	})
@@ -43,7 +44,7 @@ func registerHealth(hapi huma.API, ready readinessChecker) {
 		Method:      http.MethodGet,
 		Path:        "/readyz",
 		Summary:     "Readiness probe",
-		Description: "Answers 200 when the database is reachable and its schema is current, 503 otherwise. Never rate limited.",
+		Description: "Answers 200 when the database is reachable and its schema is current, 503 otherwise (`database-unavailable` while it cannot be reached, with `Retry-After`). Never rate limited.",
 		Tags:        []string{"Operations"},
 		Errors:      []int{http.StatusServiceUnavailable},
 	}, func(ctx context.Context, _ *struct{}) (*readyOutput, error) {

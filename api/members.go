@@ -137,6 +137,7 @@ func registerMembers(hapi huma.API, svc membersService, idem idempotencyStore, s
 		Summary:     "The consent texts in force",
 		Description: "The exact wording people agree to when they join, with its version. Show it, and send its version as consent_version.",
 		Tags:        []string{"Members"},
+		Metadata:    map[string]any{noDatabaseKey: true},
 	}, func(context.Context, *struct{}) (*struct{ Body consentTextList }, error) {
 		out := &struct{ Body consentTextList }{}
 		for _, t := range members.ConsentTexts {

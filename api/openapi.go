@@ -26,6 +26,9 @@ to partner organisations and to scripts.
   to correlate logs.
 - Requests are rate limited per client address: a 429 carries ` + "`Retry-After`" + `
   (seconds) and ` + "`RateLimit-*`" + ` headers.
+- While the database is briefly away (a restart), operations that need it answer ` + "`503 database-unavailable`" + `
+  with ` + "`Retry-After`" + `: send the same request again after that many seconds (with the same
+  ` + "`Idempotency-Key`" + `, where the operation takes one). Public content already read is still served.
 - Public content carries a strong ` + "`ETag`" + `; send ` + "`If-None-Match`" + ` to get ` + "`304`" + `.
 - Large JSON responses are compressed with br or gzip when ` + "`Accept-Encoding`" + ` allows.
 - Request bodies are capped at 1 MiB; unknown fields are rejected.

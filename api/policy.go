@@ -134,7 +134,8 @@ var kebabCase = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 // register adds an operation with its access policy. It refuses, at start-up,
 // any operation without an explicit kebab-case ID, a summary and a tag, so
 // the contract stays complete. Every operation documents the errors every
-// request can meet (429, 500) besides its own.
+// request can meet (429, 500, and 503 unless it never touches the
+// database) besides its own.
 func register[I, O any](hapi huma.API, a access, op huma.Operation, handler func(context.Context, *I) (*O, error)) {
 	if !kebabCase.MatchString(op.OperationID) || op.Summary == "" || len(op.Tags) == 0 {
 		panic(fmt.Sprintf("operation %s %s needs a kebab-case OperationID, a Summary and a Tag", op.Method, op.Path))
@@ -146,6 +147,9 @@ func register[I, O any](hapi huma.API, a access, op huma.Operation, handler func
 	op.Security = a.security()
 	op.Description = strings.TrimSpace(op.Description + "\n\n" + a.describe())
 	op.Errors = append(op.Errors, http.StatusTooManyRequests, http.StatusInternalServerError)
+	if noDatabase, _ := op.Metadata[noDatabaseKey].(bool); !noDatabase {
+		op.Errors = append(op.Errors, http.StatusServiceUnavailable)
+	}
 	if !a.public {
 		op.Errors = append(op.Errors, http.StatusUnauthorized, http.StatusForbidden)
 	}
@@ -164,6 +168,7 @@ func register[I, O any](hapi huma.API, a access, op huma.Operation, handler func
 				for _, resp := range registered.Responses {
 					delete(resp.Headers, "Content-Type")
 				}
+				describeErrors(registered)
 			}
 		}
 	}

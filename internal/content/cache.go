@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/cache"
+	"github.com/harmedpatients/hpa/internal/database"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
 )
@@ -33,29 +34,44 @@ type publicCache struct {
 	nextChange atomic.Int64
 }
 
+// newPublicCache returns the cache of public content. What it last read
+// answers while the database is away (database.Unavailable), so the site
+// stays readable through a restart of PostgreSQL.
 func newPublicCache(live func() bool) *publicCache {
 	return &publicCache{
 		live:      live,
-		site:      cache.New[*Site](1, live),
-		pages:     cache.New[*Page](1024, live),
-		lists:     cache.New[*PageList](256, live),
-		audiences: cache.New[*AudienceList](1, live),
+		site:      cache.New[*Site](1, live).ServeStale(database.Unavailable),
+		pages:     cache.New[*Page](1024, live).ServeStale(database.Unavailable),
+		lists:     cache.New[*PageList](256, live).ServeStale(database.Unavailable),
+		audiences: cache.New[*AudienceList](1, live).ServeStale(database.Unavailable),
 	}
 }
 
-// Notify drops everything: content changed somewhere.
-func (c *publicCache) Notify(string) { c.Reset() }
+// Notify drops everything: content changed somewhere, so nothing held may
+// be served again, not even while the database is away.
+func (c *publicCache) Notify(string) {
+	c.forgetSchedule()
+	c.site.Notify("")
+	c.pages.Notify("")
+	c.lists.Notify("")
+	c.audiences.Notify("")
+}
 
-// Reset drops everything and forgets the schedule.
+// Reset makes everything stale and forgets the schedule: notifications may
+// have been missed, or a scheduled page has gone live.
 func (c *publicCache) Reset() {
-	c.mu.Lock()
-	c.generation++
-	c.nextChange.Store(0)
-	c.mu.Unlock()
+	c.forgetSchedule()
 	c.site.Reset()
 	c.pages.Reset()
 	c.lists.Reset()
 	c.audiences.Reset()
+}
+
+func (c *publicCache) forgetSchedule() {
+	c.mu.Lock()
+	c.generation++
+	c.nextChange.Store(0)
+	c.mu.Unlock()
 }
 
 // fresh makes sure nothing cached predates a scheduled publication that is
@@ -111,6 +127,6 @@ func (s *Service) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := store.WithTx(ctx, s.db, fn); err != nil {
 		return err
 	}
-	s.public.Reset()
+	s.public.Notify("")
 	return nil
 }

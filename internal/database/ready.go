@@ -20,7 +20,7 @@ func (r Readiness) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := r.Pool.Ping(ctx); err != nil {
-		return hpa.Errorf(hpa.EUNAVAILABLE, "the database is not reachable")
+		return UnavailableError()
 	}
 	pending, err := r.Migrator.Pending(ctx)
 	if err != nil {

@@ -1,0 +1,54 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// noDatabaseKey marks, in an operation's metadata, an operation that never
+// touches the database, so it cannot answer 503 database-unavailable.
+const noDatabaseKey = "hpa-no-database"
+
+// errorDescriptions say in the contract what the error statuses every
+// operation may answer mean, with their codes. An operation's own codes are
+// in its description.
+var errorDescriptions = map[int]string{
+	http.StatusUnprocessableEntity: "The input breaks a rule. `validation-failed`: each invalid field is in `errors`. " +
+		"`invalid-text`: text holds a NUL character (`\\u0000`) or bytes that are not UTF-8, which cannot be stored; " +
+		"each place is in `errors`. Fix the input; never send it again unchanged. Other codes are the operation's own.",
+	http.StatusInternalServerError: "`internal-error`: a fault of the service, logged with the request ID; quote `request_id` when reporting it. " +
+		"Retry with back-off only what is safe to repeat (a read, or a write with the same `Idempotency-Key`).",
+	http.StatusServiceUnavailable: "`database-unavailable`: the database is briefly away (a restart, a failover). " +
+		"Send the same request again after `Retry-After` seconds, with the same `Idempotency-Key` where the operation takes one " +
+		"(should the database have gone just as a change was saved, the key makes sure it is made once). " +
+		"Other codes, with `Retry-After` where waiting helps, are the operation's own.",
+}
+
+// retryAfter documents the Retry-After header of a 503.
+var retryAfter = &huma.Param{
+	Description: "Seconds to wait before sending the request again.",
+	Schema:      &huma.Schema{Type: "integer", Minimum: &oneSecond},
+}
+
+var oneSecond = 1.0
+
+// describeErrors gives op's error responses their descriptions and a 503
+// its Retry-After header, where the operation has not described them
+// itself.
+func describeErrors(op *huma.Operation) {
+	for status, description := range errorDescriptions {
+		resp := op.Responses[strconv.Itoa(status)]
+		if resp == nil || resp.Description != http.StatusText(status) {
+			continue
+		}
+		resp.Description = description
+		if status == http.StatusServiceUnavailable {
+			if resp.Headers == nil {
+				resp.Headers = map[string]*huma.Param{}
+			}
+			resp.Headers["Retry-After"] = retryAfter
+		}
+	}
+}
