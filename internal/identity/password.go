@@ -40,22 +40,12 @@ const (
 type Hasher struct {
 	params Argon2Params
 	slots  chan struct{}
-	dummy  string
 }
 
-// NewHasher returns a Hasher producing hashes with params.
+// NewHasher returns a Hasher producing hashes with params. It hashes
+// nothing itself: start-up must not wait for argon2.
 func NewHasher(params Argon2Params) *Hasher {
-	h := &Hasher{params: params, slots: make(chan struct{}, runtime.NumCPU())}
-	// A real hash of a random password: verifying against it costs what a
-	// real check costs, so an unknown email takes as long as a known one.
-	var pw [24]byte
-	_, _ = rand.Read(pw[:])
-	dummy, err := h.Hash(base64.RawStdEncoding.EncodeToString(pw[:]))
-	if err != nil {
-		panic(err)
-	}
-	h.dummy = dummy
-	return h
+	return &Hasher{params: params, slots: make(chan struct{}, runtime.NumCPU())}
 }
 
 // CheckPasswordRules returns a reason the password is unacceptable, or "".
@@ -88,13 +78,10 @@ func (h *Hasher) Hash(password string) (string, error) {
 
 // Verify reports whether password matches encoded (in constant time) and
 // whether the hash should be replaced because its cost settings are not
-// the current ones. An empty encoded value is checked against a dummy hash
-// so the caller's timing does not reveal that there was nothing to check.
+// the current ones. An empty or unreadable encoded value costs a full
+// derivation with the current settings all the same, so the caller's
+// timing does not reveal that there was nothing to check.
 func (h *Hasher) Verify(password, encoded string) (ok, rehash bool) {
-	if encoded == "" {
-		encoded = h.dummy
-		defer func() { ok, rehash = false, false }()
-	}
 	p, salt, want, err := decodeHash(encoded)
 	if err != nil {
 		h.derive(password, make([]byte, saltLen), h.params) // same cost as a real check

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -56,5 +57,28 @@ func BenchmarkArgon2idHash(b *testing.B) {
 		if _, err := h.Hash("correct horse battery staple"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Making a Hasher costs nothing: start-up must not spend an argon2 hash
+// (32 MiB and tens of milliseconds of CPU, seconds on a busy machine)
+// before the service can serve. Checking a password for an unknown account
+// still costs a full derivation, as TestLoginTimingDoesNotRevealAccounts
+// checks through the API.
+func TestNewHasherDoesNoHashing(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	h := NewHasher(DefaultArgon2)
+	runtime.ReadMemStats(&after)
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 1<<20 {
+		t.Errorf("NewHasher allocated %d bytes: it hashed something", allocated)
+	}
+	runtime.ReadMemStats(&before)
+	if ok, rehash := h.Verify("any password at all", ""); ok || rehash {
+		t.Errorf("no hash: ok=%v rehash=%v", ok, rehash)
+	}
+	runtime.ReadMemStats(&after)
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated < uint64(DefaultArgon2.MemoryKiB)<<10 {
+		t.Errorf("checking against no hash allocated %d bytes: it skipped the derivation", allocated)
 	}
 }
