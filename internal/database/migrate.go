@@ -26,15 +26,47 @@ type Migrator struct {
 // NewMigrator returns a Migrator working through pool; sealer holds the
 // keys that data migrations need (see Sealer).
 func NewMigrator(pool *pgxpool.Pool, sealer *Sealer) (*Migrator, error) {
-	locker, err := lock.NewPostgresSessionLocker()
-	if err != nil {
-		return nil, fmt.Errorf("migration lock: %w", err)
-	}
-	provider, err := NewProvider(stdlib.OpenDBFromPool(pool), sealer, goose.WithSessionLocker(locker))
+	provider, err := NewProvider(stdlib.OpenDBFromPool(pool), sealer, goose.WithSessionLocker(waitingLock{}))
 	if err != nil {
 		return nil, err
 	}
 	return &Migrator{provider: provider}, nil
+}
+
+// waitingLock is goose's session lock (the same advisory lock ID, so it
+// excludes older versions too), taken by waiting in pg_advisory_lock for
+// it to be free rather than, as goose's own locker does, trying again
+// every 5 seconds: an instance starting while another applies migrations
+// goes on the moment they are done. The wait ends with the context (a
+// signal at start-up), not with statement_timeout, since migrations may
+// rightly take longer than a query should.
+type waitingLock struct{}
+
+// SessionLock implements lock.SessionLocker.
+func (waitingLock) SessionLock(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, `SET statement_timeout = 0`); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	_, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lock.DefaultLockID)
+	if _, resetErr := conn.ExecContext(context.WithoutCancel(ctx), `RESET statement_timeout`); err == nil {
+		err = resetErr
+	}
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	return nil
+}
+
+// SessionUnlock implements lock.SessionLocker.
+func (waitingLock) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
+	var held bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1)`, lock.DefaultLockID).Scan(&held); err != nil {
+		return fmt.Errorf("migration unlock: %w", err)
+	}
+	if !held {
+		return fmt.Errorf("migration unlock: the lock was not held")
+	}
+	return nil
 }
 
 // riverMigrationVersion is the goose version that installs River's job
