@@ -8,10 +8,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Open connects a pool to the database at url and checks that it answers.
-// The limits suit a small API process next to Postgres: a bounded pool, idle
-// connections recycled, and a statement timeout so one slow query can never
-// hold a connection for ever.
+// startWait is how long Open waits for a database that does not answer
+// yet: one starting at the same time as the service (after a reboot) or
+// restarting.
+const startWait = 30 * time.Second
+
+// Open connects a pool to the database at url and checks that it answers,
+// waiting up to startWait while it cannot be reached (Unavailable) rather
+// than failing at once and leaving the service down for as long as its
+// supervisor backs off. The limits suit a small API process next to
+// Postgres: a bounded pool, idle connections recycled, and a statement
+// timeout so one slow query can never hold a connection for ever.
 func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -35,13 +42,22 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	pingCtx, cancel := context.WithTimeout(ctx, startWait)
 	defer cancel()
-	if err := pool.Ping(pingCtx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("connect to database at %s: %w", redactURL(cfg), err)
+	for delay := 20 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+		err := pool.Ping(pingCtx)
+		if err == nil {
+			return pool, nil
+		}
+		if !Unavailable(err) || pingCtx.Err() != nil {
+			pool.Close()
+			return nil, fmt.Errorf("connect to database at %s: %w", redactURL(cfg), err)
+		}
+		select {
+		case <-pingCtx.Done():
+		case <-time.After(delay):
+		}
 	}
-	return pool, nil
 }
 
 // redactURL names the server without its credentials, for error messages.
