@@ -60,16 +60,16 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer func() { stopBackground(); <-backgroundDone }()
 
 	cfg := env.cfg
-	// Start-up (migrations, seeding, rendering the contract and the docs)
-	// leaves tens of MB of garbage that the relaxed GC setting would keep
-	// for a while; hand it back before serving.
-	debug.FreeOSMemory()
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (HPA_HTTP_ADDR): %w", cfg.HTTPAddr, err)
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(),
 		"docs", "http://"+ln.Addr().String()+"/docs", "startup", time.Since(started).String())
+	// Start-up (migrations, seeding, building the contract and the docs)
+	// leaves garbage that the relaxed GC setting would keep for a while;
+	// hand it back, but while serving: no request need wait for that.
+	go debug.FreeOSMemory()
 	err = httpserver.Serve(ctx, httpserver.New(service.Handler()), ln, cfg.ShutdownTimeout)
 	log.Info("stopped", "error", err)
 	return err
