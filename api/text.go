@@ -20,11 +20,18 @@ import (
 // maxTextFaults bounds how many bad strings one problem lists.
 const maxTextFaults = 20
 
+// signedBodyKey marks, in an operation's metadata, a body signed by its
+// sender that stands for something already done (a Stripe event: money
+// taken). Refusing its text would lose that, so the body is not checked
+// here: the capability makes its text storable where it keeps it.
+const signedBodyKey = "hpa-signed-body"
+
 // refuseUnstorableText is the one place text the database cannot keep (a
 // NUL, bytes that are not UTF-8: hpa.TextFault) is refused, for every
 // operation and everything it reads: its path, query and header
 // parameters and its body, every string of a JSON body at any depth (keys
-// of free-form objects too). It answers 422 invalid-text naming each place,
+// of free-form objects too; not a signed body, see signedBodyKey). It
+// answers 422 invalid-text naming each place,
 // before any handler runs, so no such value is acknowledged and then fails
 // in a background job, and none reaches a query to fail as a 500 that
 // clients would retry. It runs after authorize, so an anonymous caller of
@@ -33,7 +40,8 @@ func refuseUnstorableText(hapi huma.API) func(huma.Context, func(huma.Context)) 
 	return func(ctx huma.Context, next func(huma.Context)) {
 		op := ctx.Operation()
 		faults := paramTextFaults(ctx, op)
-		if op.RequestBody != nil && len(faults) < maxTextFaults {
+		signed, _ := op.Metadata[signedBodyKey].(bool)
+		if op.RequestBody != nil && !signed && len(faults) < maxTextFaults {
 			body, replay, err := peekBody(ctx, op.MaxBodyBytes)
 			if err != nil {
 				_ = huma.WriteErr(hapi, ctx, http.StatusBadRequest, "the request body could not be read", err)

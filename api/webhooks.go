@@ -35,6 +35,7 @@ func registerWebhooks(hapi huma.API, svc *donations.Service) {
 		MaxBodyBytes: webhookMaxBytes,
 		// The signature covers the exact bytes: verify them, never a re-encoding.
 		SkipValidateBody: true,
+		Metadata:         map[string]any{signedBodyKey: true},
 	}, func(ctx context.Context, in *stripeWebhookInput) (*struct{ Body webhookAck }, error) {
 		ev, err := svc.VerifyWebhook(in.RawBody, in.Signature)
 		if err != nil {

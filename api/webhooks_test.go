@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -185,5 +186,32 @@ func TestPaymentSurvivesDatabaseFailureMidDelivery(t *testing.T) {
 	}
 	if n := countRows(t, srv, `SELECT count(*) FROM donations WHERE stripe_payment_intent_id = 'pi_cut'`); n != 1 {
 		t.Fatalf("%d ledger rows for the payment, want 1", n)
+	}
+}
+
+// A signed Stripe event is money already taken: text in it that the
+// database cannot store (a NUL, bytes that are not UTF-8) must not cost
+// the gift. The event is applied with that text made storable, rather
+// than refused (Stripe would deliver it for days and then give up) or
+// failed as a 500 for ever.
+func TestSignedEventsWithUnstorableTextAreStillApplied(t *testing.T) {
+	srv := startGiving(t, nil)
+	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
+	_, c := startCheckout(t, srv, map[string]any{"amount_pence": 2500, "currency": "GBP", "frequency": "one_off", "campaign": "general"}, "")
+	// A refund that arrives first is kept (its payload stored) until the payment does.
+	refund := chargeRefunded("ch_text", "pi_text", 2500, 500)
+	refund["description"] = "refund \x00 note"
+	if got := sendEvent(t, srv, stripemock.Event(newEventID(), "charge.refunded", time.Now(), refund)); got != "deferred" {
+		t.Fatalf("refund before its payment: %q", got)
+	}
+	paid := stripemock.Event(newEventID(), "checkout.session.completed", time.Now(),
+		checkoutCompleted(c.CheckoutID, "general", 2500, "text@example.org", "Ann \x00 MARK Smith", "cus_text", "pi_text"))
+	paid = bytes.Replace(paid, []byte("MARK"), []byte("\xff\xfe"), 1) // bytes that are not UTF-8, as sent
+	if got := sendEvent(t, srv, paid); got != "processed" {
+		t.Fatalf("payment: %q", got)
+	}
+	g := listDonations(t, srv, treasurer, "")
+	if len(g) != 1 || g[0].AmountPence != 2500 || g[0].RefundedPence != 500 || g[0].DonorEmail != "text@example.org" {
+		t.Fatalf("ledger: %+v", g)
 	}
 }

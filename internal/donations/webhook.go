@@ -1,6 +1,7 @@
 package donations
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,10 +67,20 @@ func (s *Service) VerifyWebhook(payload []byte, header string) (*stripe.Event, e
 		return nil, &WebhookError{"signature-invalid", "no v1 signature matches this payload"}
 	}
 	var ev stripe.Event
-	if err := json.Unmarshal(payload, &ev); err != nil || ev.ID == "" || ev.Type == "" || ev.Data == nil || len(ev.Data.Raw) == 0 {
+	if err := json.Unmarshal(storableJSON(payload), &ev); err != nil || ev.ID == "" || ev.Type == "" || ev.Data == nil || len(ev.Data.Raw) == 0 {
 		return nil, &WebhookError{"malformed-event", "the payload is not a Stripe event"}
 	}
 	return &ev, nil
+}
+
+// storableJSON returns a verified payload with what PostgreSQL cannot
+// store made storable: bytes that are not UTF-8 and \u0000 escapes become
+// U+FFFD. A signed event stands for money already taken, so its text is
+// kept as near as can be rather than refused (which would lose the gift).
+// The literal text \\u0000 (an escaped backslash) becomes \\ufffd, which
+// is as harmless.
+func storableJSON(payload []byte) []byte {
+	return bytes.ReplaceAll(bytes.ToValidUTF8(payload, []byte("\uFFFD")), []byte(`\u0000`), []byte(`\ufffd`))
 }
 
 func signatureTime(header string) (time.Time, bool) {
@@ -146,7 +157,7 @@ func (s *Service) HandleEvent(ctx context.Context, payload []byte, ev *stripe.Ev
 			return err
 		}
 		outcome = Deferred
-		return store.Q.StripeEventDefer(ctx, tx, store.StripeEventDeferParams{ID: ev.ID, Awaiting: &awaiting, Payload: payload})
+		return store.Q.StripeEventDefer(ctx, tx, store.StripeEventDeferParams{ID: ev.ID, Awaiting: &awaiting, Payload: storableJSON(payload)})
 	})
 	if errors.Is(err, errDuplicate) {
 		return Duplicate, nil
