@@ -217,6 +217,18 @@ func (s *Service) parseImport(r io.Reader) ([]Signup, *ImportReport, error) {
 }
 
 func (s *Service) checkImportRow(in *Signup) *hpa.FieldError {
+	// A file exported in another encoding (a spreadsheet's Latin-1) or
+	// holding a NUL would fail the whole import at the database: say which
+	// row and column instead.
+	p := in.Profile
+	for i, texts := range [][]string{ // in the order of importColumns
+		{in.Email}, {p.Name}, {p.Organisation}, {p.RoleTitle}, p.Audiences, {p.Region}, p.Interests, {in.ConsentVersion}} {
+		for _, text := range texts {
+			if fault := hpa.TextFault(text); fault != "" {
+				return &hpa.FieldError{Location: importColumns[i], Message: fault + " (save the file as UTF-8)"}
+			}
+		}
+	}
 	if _, _, err := NormaliseEmail(in.Email); err != nil {
 		return &hpa.FieldError{Location: "email", Message: "not a valid email address"}
 	}
