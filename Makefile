@@ -13,7 +13,7 @@ STRIPE_MOCK_VERSION := v0.203.0
 REDOCLY    := npx --yes @redocly/cli@2.77.0
 export GOTOOLCHAIN := local
 
-.PHONY: help run test bench lint fmt generate openapi tools ci build clean cli-tools
+.PHONY: help run test fuzz-short bench lint fmt generate openapi tools ci build clean cli-tools
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,6 +27,21 @@ run: ## migrate, seed and serve on http://localhost:8080 (docs at /docs)
 test: $(STRIPE_MOCK) cli-tools ## run every test against a real PostgreSQL (installs stripe-mock first)
 	@export HPA_TEST_DATABASE_URL="$${HPA_TEST_DATABASE_URL:-$$(scripts/dev-postgres.sh url postgres)}" && \
 	go test -count=1 -race ./...
+
+# Native Go fuzz targets for the decoders of untrusted input, as
+# package:Target (`go test -fuzz` takes one target per run). Their seed
+# corpora (testdata/fuzz/<Target>) also run as ordinary tests in `make test`.
+FUZZ_TARGETS := \
+	./api:FuzzDecodeCursor \
+	./internal/donations:FuzzWebhook \
+	./internal/members:FuzzImportCSV
+FUZZTIME ?= 5s
+
+fuzz-short: ## run each fuzz target for FUZZTIME (default 5s; CI keeps the total under ~30 s)
+	@for target in $(FUZZ_TARGETS); do pkg=$${target%%:*}; name=$${target##*:}; \
+	  echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+	  go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 # The documentation tests run their curl and jq examples as written.
 cli-tools:
@@ -74,7 +89,7 @@ $(STATICCHECK):
 $(STRIPE_MOCK):
 	GOBIN=$(TOOLS) go install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
 
-ci: lint test ## what .ci/run does
+ci: lint test fuzz-short ## what .ci/run does
 
 clean: ## stop the throwaway database and remove build output
 	scripts/dev-postgres.sh stop
