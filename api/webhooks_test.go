@@ -190,7 +190,8 @@ func TestPaymentSurvivesDatabaseFailureMidDelivery(t *testing.T) {
 }
 
 // A signed Stripe event is money already taken: text in it that the
-// database cannot store (a NUL, bytes that are not UTF-8) must not cost
+// database cannot store (a NUL, bytes that are not UTF-8, a lone UTF-16
+// surrogate escape, which jsonb refuses) must not cost
 // the gift. The event is applied with that text made storable, rather
 // than refused (Stripe would deliver it for days and then give up) or
 // failed as a 500 for ever.
@@ -200,8 +201,9 @@ func TestSignedEventsWithUnstorableTextAreStillApplied(t *testing.T) {
 	_, c := startCheckout(t, srv, map[string]any{"amount_pence": 2500, "currency": "GBP", "frequency": "one_off", "campaign": "general"}, "")
 	// A refund that arrives first is kept (its payload stored) until the payment does.
 	refund := chargeRefunded("ch_text", "pi_text", 2500, 500)
-	refund["description"] = "refund \x00 note"
-	if got := sendEvent(t, srv, stripemock.Event(newEventID(), "charge.refunded", time.Now(), refund)); got != "deferred" {
+	refund["description"] = "refund \x00 note SURROGATE"
+	early := bytes.Replace(stripemock.Event(newEventID(), "charge.refunded", time.Now(), refund), []byte("SURROGATE"), []byte(`\ud800`), 1)
+	if got := sendEvent(t, srv, early); got != "deferred" {
 		t.Fatalf("refund before its payment: %q", got)
 	}
 	paid := stripemock.Event(newEventID(), "checkout.session.completed", time.Now(),

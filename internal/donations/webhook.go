@@ -74,13 +74,43 @@ func (s *Service) VerifyWebhook(payload []byte, header string) (*stripe.Event, e
 }
 
 // storableJSON returns a verified payload with what PostgreSQL cannot
-// store made storable: bytes that are not UTF-8 and \u0000 escapes become
-// U+FFFD. A signed event stands for money already taken, so its text is
-// kept as near as can be rather than refused (which would lose the gift).
-// The literal text \\u0000 (an escaped backslash) becomes \\ufffd, which
-// is as harmless.
+// store made storable: bytes that are not UTF-8 and lone UTF-16 surrogate
+// escapes (which jsonb refuses) become U+FFFD, as decoding makes them, and
+// so do NULs, in values and keys alike. A signed event stands for money
+// already taken, so its text is kept as near as can be rather than
+// refused, which would lose the gift. Numbers are kept exactly; a payload
+// that is not JSON is returned as it is, for decoding to refuse.
 func storableJSON(payload []byte) []byte {
-	return bytes.ReplaceAll(bytes.ToValidUTF8(payload, []byte("\uFFFD")), []byte(`\u0000`), []byte(`\ufffd`))
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return payload
+	}
+	b, err := json.Marshal(withoutNUL(v))
+	if err != nil {
+		return payload
+	}
+	return b
+}
+
+// withoutNUL replaces NULs in every string and key of a decoded value.
+func withoutNUL(v any) any {
+	switch v := v.(type) {
+	case string:
+		return strings.ReplaceAll(v, "\x00", "\uFFFD")
+	case []any:
+		for i := range v {
+			v[i] = withoutNUL(v[i])
+		}
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[strings.ReplaceAll(k, "\x00", "\uFFFD")] = withoutNUL(x)
+		}
+		return out
+	}
+	return v
 }
 
 func signatureTime(header string) (time.Time, bool) {
