@@ -18,11 +18,11 @@ func TestOpenWaitsForADatabaseThatIsStarting(t *testing.T) {
 	started := make(chan struct{})
 	go func() { defer close(started); cluster.Start() }()
 	pool, err := database.Open(context.Background(), url, 2)
+	<-started // before failing: the cluster must not start after the test's clean-up
 	if err != nil {
 		t.Fatalf("open while the database starts: %v", err)
 	}
 	defer pool.Close()
-	<-started
 	if err := pool.Ping(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,9 @@ func StartCluster(t testing.TB) *Cluster {
 	}
 	t.Cleanup(func() {
 		_ = c.pgCtl("stop", "-m", "immediate")
-		_ = os.RemoveAll(root)
+		if err := os.RemoveAll(root); err != nil {
+			t.Logf("throwaway cluster left in %s: %v", root, err)
+		}
 	})
 	if out, err := c.command("initdb", "-D", c.dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync").CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
@@ -98,6 +100,7 @@ func (c *Cluster) NewDatabase(t testing.TB) string {
 }
 
 // Start starts the stopped cluster and waits until it accepts connections.
+// Started from another goroutine, it must end before the test does.
 func (c *Cluster) Start() {
 	c.t.Helper()
 	// fsync=off loses data only if the machine itself crashes; commits
