@@ -46,7 +46,7 @@ func classifyAgent(s string) agent {
 			return agent{bot: botHeadless}
 		}
 	}
-	a := agent{device: "Desktop", browser: ua.Name, os: ua.OS}
+	a := agent{device: "Desktop", browser: className(ua.Name), os: className(ua.OS)}
 	switch {
 	case ua.Tablet:
 		a.device = "Tablet"
@@ -55,18 +55,26 @@ func classifyAgent(s string) agent {
 	case !ua.Desktop:
 		a.device = "Unknown"
 	}
-	if a.browser == "" {
-		a.browser = "Unknown"
-	}
-	if a.os == "" {
-		a.os = "Unknown"
-	}
 	if !strings.HasPrefix(lower, "mozilla/") && !strings.HasPrefix(lower, "opera/") {
 		// Every browser in use sends a Mozilla/ token; anything else is
 		// a script.
 		return agent{bot: botHeadless}
 	}
 	return a
+}
+
+// maxClassName bounds a browser or OS name, which the parser takes from
+// the User-Agent as it is: a rollup's index refuses values over about
+// 2.7 KB, and one such name would stop the rollups of its day.
+const maxClassName = 100
+
+// className is a parsed browser or OS name fit to store and group by, or
+// Unknown.
+func className(s string) string {
+	if s == "" || len(s) > maxClassName || !storable(s) {
+		return "Unknown"
+	}
+	return s
 }
 
 // memo remembers recent results of a pure function of a string, in

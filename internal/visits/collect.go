@@ -190,9 +190,9 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 			utm[i] = pg.utm[i]
 		}
 	}
-	for i, key := range []string{"utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"} {
-		if len(utm[i]) > maxUTM || !utf8.ValidString(utm[i]) {
-			bad(key, "must be valid text of at most 200 bytes")
+	for i, key := range utmKeys {
+		if len(utm[i]) > maxUTM || !storable(utm[i]) {
+			bad(key, "must be text of at most 200 bytes"+noNUL)
 		}
 	}
 	var props []byte
@@ -200,8 +200,8 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 		bad("props", "may hold at most 10 properties")
 	} else if len(ev.Props) > 0 {
 		for k, v := range ev.Props {
-			if k == "" || len(k) > maxPropKey || len(v) > maxPropValue || !utf8.ValidString(k) || !utf8.ValidString(v) {
-				bad("props", "keys must be 1 to 40 bytes and values at most 200 bytes of text")
+			if k == "" || len(k) > maxPropKey || len(v) > maxPropValue || !storable(k) || !storable(v) {
+				bad("props", "keys must be 1 to 40 bytes and values at most 200 bytes of text"+noNUL)
 				break
 			}
 		}
@@ -215,16 +215,16 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 			ts = *ev.Timestamp
 		}
 	}
-	if ev.UserAgent != "" && (len(ev.UserAgent) > 1000 || !utf8.ValidString(ev.UserAgent)) {
-		bad("user_agent", "must be at most 1000 bytes of text")
+	if ev.UserAgent != "" && (len(ev.UserAgent) > 1000 || !storable(ev.UserAgent)) {
+		bad("user_agent", "must be at most 1000 bytes of text"+noNUL)
 	}
 	if ev.IP != "" {
 		if _, err := netip.ParseAddr(ev.IP); err != nil {
 			bad("ip", "must be an IPv4 or IPv6 address")
 		}
 	}
-	if ev.ID != "" && (len(ev.ID) > 100 || !utf8.ValidString(ev.ID)) {
-		bad("id", "must be at most 100 bytes of text")
+	if ev.ID != "" && (len(ev.ID) > 100 || !storable(ev.ID)) {
+		bad("id", "must be at most 100 bytes of text"+noNUL)
 	}
 	if len(errs) > 0 {
 		return pending{}, errs
@@ -279,6 +279,11 @@ func (s *Service) parsePage(raw string) page {
 		if p.utm[0] == "" {
 			p.utm[0] = truncateUTF8(strings.TrimSpace(q.Get("ref")), maxUTM)
 		}
+		for _, v := range p.utm {
+			if !storable(v) {
+				return page{problem: "must have utm_* parameters (and ref) of text" + noNUL}
+			}
+		}
 	}
 	return p
 }
@@ -301,6 +306,16 @@ func (s *Service) parseReferrer(raw string) referrer {
 		referrer: truncateUTF8(strings.TrimPrefix(strings.ToLower(r.Host), "www.")+r.EscapedPath(), maxPath),
 		source:   referrerSource(r, ""),
 	}
+}
+
+// noNUL ends the messages about values PostgreSQL could not store.
+const noNUL = " (UTF-8, without NUL characters)"
+
+// storable reports whether PostgreSQL can store s as text: it refuses
+// bytes that are not UTF-8 and the NUL character, and JSON's \u0000 in a
+// jsonb value. One such value in a batch fails the whole COPY.
+func storable(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 func (s *Service) allowedHost(host string) bool {

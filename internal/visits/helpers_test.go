@@ -1,11 +1,14 @@
 package visits
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/config"
 	"github.com/harmedpatients/hpa/internal/pgtest"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // clock is a settable time source.
@@ -25,4 +28,33 @@ func testSettings() config.Visits {
 func newTestService(t *testing.T, c *clock) *Service {
 	t.Helper()
 	return NewService(pgtest.Pool(t), testSettings(), nil, nil, c.now)
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for: %s", within, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// count runs a query returning one number.
+func count(t *testing.T, db *pgxpool.Pool, query string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := db.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// anEvent is a row as Collect makes it, for tests that feed the writer
+// directly (below the validation, as a gap in it would).
+func anEvent(ts time.Time, path string) pending {
+	return pending{row: store.VisitEventsCopyParams{Ts: ts, VisitorID: 42, Name: "pageview", Hostname: "www.example.org",
+		Pathname: path, Source: "Direct / None", Device: "Desktop", Browser: "Safari", Os: "macOS", ScreenWidth: 1280}}
 }
