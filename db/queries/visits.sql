@@ -31,11 +31,12 @@ RETURNING id_hash;
 -- name: VisitEventIDsPrune :execrows
 DELETE FROM visit_event_ids WHERE received_at < @before;
 
--- name: VisitWriteBatchInsert :exec
-INSERT INTO visit_write_batches (id) VALUES (@id);
-
--- name: VisitWriteBatchExists :one
-SELECT EXISTS (SELECT 1 FROM visit_write_batches WHERE id = @id) AS written;
+-- name: VisitWriteBatchClaim :execrows
+-- Claims a batch's ID first thing in the transaction that writes it: no row
+-- claimed means an earlier attempt committed the batch. An attempt still
+-- committing (its client gone mid-COMMIT) holds the ID, so this waits for
+-- that attempt's outcome rather than guess.
+INSERT INTO visit_write_batches (id) VALUES (@id) ON CONFLICT (id) DO NOTHING;
 
 -- name: VisitWriteBatchesPrune :execrows
 DELETE FROM visit_write_batches WHERE written_at < @before;

@@ -740,24 +740,20 @@ func (q *Queries) VisitSaltsDeleteBefore(ctx context.Context, db DBTX, day time.
 	return result.RowsAffected(), nil
 }
 
-const visitWriteBatchExists = `-- name: VisitWriteBatchExists :one
-SELECT EXISTS (SELECT 1 FROM visit_write_batches WHERE id = $1) AS written
+const visitWriteBatchClaim = `-- name: VisitWriteBatchClaim :execrows
+INSERT INTO visit_write_batches (id) VALUES ($1) ON CONFLICT (id) DO NOTHING
 `
 
-func (q *Queries) VisitWriteBatchExists(ctx context.Context, db DBTX, id uuid.UUID) (bool, error) {
-	row := db.QueryRow(ctx, visitWriteBatchExists, id)
-	var written bool
-	err := row.Scan(&written)
-	return written, err
-}
-
-const visitWriteBatchInsert = `-- name: VisitWriteBatchInsert :exec
-INSERT INTO visit_write_batches (id) VALUES ($1)
-`
-
-func (q *Queries) VisitWriteBatchInsert(ctx context.Context, db DBTX, id uuid.UUID) error {
-	_, err := db.Exec(ctx, visitWriteBatchInsert, id)
-	return err
+// Claims a batch's ID first thing in the transaction that writes it: no row
+// claimed means an earlier attempt committed the batch. An attempt still
+// committing (its client gone mid-COMMIT) holds the ID, so this waits for
+// that attempt's outcome rather than guess.
+func (q *Queries) VisitWriteBatchClaim(ctx context.Context, db DBTX, id uuid.UUID) (int64, error) {
+	result, err := db.Exec(ctx, visitWriteBatchClaim, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const visitWriteBatchesPrune = `-- name: VisitWriteBatchesPrune :execrows

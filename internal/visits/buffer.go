@@ -147,7 +147,8 @@ func (t *botTally) add(day time.Time, reason string) {
 	t.mu.Unlock()
 }
 
-// takeAll empties the tally; putBack returns counts a failed write took.
+// takeAll empties the tally; the counts travel with the batch that
+// writes them.
 func (t *botTally) takeAll() map[botKey]int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -157,12 +158,4 @@ func (t *botTally) takeAll() map[botKey]int64 {
 	out := t.counts
 	t.counts = map[botKey]int64{}
 	return out
-}
-
-func (t *botTally) putBack(counts map[botKey]int64) {
-	t.mu.Lock()
-	for k, n := range counts {
-		t.counts[k] += n
-	}
-	t.mu.Unlock()
 }

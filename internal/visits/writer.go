@@ -34,7 +34,7 @@ func (s *Service) run(ctx context.Context) {
 	}
 	ticker := time.NewTicker(s.settings.FlushInterval)
 	defer ticker.Stop()
-	var carry []pending
+	var carry []batch
 	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
@@ -47,45 +47,51 @@ func (s *Service) run(ctx context.Context) {
 	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
 	defer cancel()
 	carry = s.flush(drain, carry)
-	if n := len(carry) + s.buffer.waiting(); n > 0 {
+	n := s.buffer.waiting()
+	for _, b := range carry {
+		n += len(b.events)
+	}
+	if n > 0 {
 		s.metrics.dropped.WithLabelValues("shutdown").Add(float64(n))
 		s.logger.Error("visit events lost at shutdown: the database stayed unreachable", "events", n)
 	}
 }
 
-// flush writes every waiting event (after carry, a batch an earlier flush
-// could not finish) and returns the batch it was writing if ctx ended.
-func (s *Service) flush(ctx context.Context, carry []pending) []pending {
+// batch is events (and bot counts) the writer writes together. Its ID is
+// the same on every attempt, the shutdown drain's included, so that an
+// attempt after one whose COMMIT went unanswered finds the batch written
+// instead of writing it twice.
+type batch struct {
+	id     uuid.UUID
+	events []pending
+	bots   map[botKey]int64
+}
+
+// flush writes every waiting event, after carry (batches an earlier flush
+// could not finish), and returns the batches still unwritten if ctx ended.
+func (s *Service) flush(ctx context.Context, carry []batch) []batch {
 	for {
-		batch := carry
-		carry = nil
-		if batch == nil {
-			batch = s.buffer.take(s.settings.BatchSize)
+		if len(carry) == 0 {
+			b := batch{id: uuid.New(), events: s.buffer.take(s.settings.BatchSize), bots: s.bots.takeAll()}
+			if len(b.events) == 0 && len(b.bots) == 0 {
+				return nil
+			}
+			carry = []batch{b}
 		}
-		bots := s.bots.takeAll()
-		if len(batch) == 0 && len(bots) == 0 {
-			return nil
+		if !s.writeBatch(ctx, carry[0]) {
+			return carry
 		}
-		if !s.writeBatch(ctx, batch, bots) {
-			s.bots.putBack(bots)
-			return batch
-		}
-		s.buffer.done(len(batch))
-		if len(batch) == 0 {
-			return nil
-		}
+		s.buffer.done(len(carry[0].events))
+		carry = carry[1:]
 	}
 }
 
 // writeBatch writes one batch, retrying with back-off until it is written
-// or ctx ends. The batch's ID makes a retry after an ambiguous failure (the
-// connection lost during COMMIT) find the batch written rather than write
-// it twice.
-func (s *Service) writeBatch(ctx context.Context, batch []pending, bots map[botKey]int64) bool {
-	id := uuid.New()
+// or ctx ends.
+func (s *Service) writeBatch(ctx context.Context, b batch) bool {
 	backoff := 50 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		written, duplicates, err := s.writeOnce(ctx, id, batch, bots, attempt > 0)
+		written, duplicates, err := s.writeOnce(ctx, b)
 		if err == nil {
 			s.metrics.written.Add(float64(written))
 			s.metrics.dropped.WithLabelValues("duplicate").Add(float64(duplicates))
@@ -96,16 +102,16 @@ func (s *Service) writeBatch(ctx context.Context, batch []pending, bots map[botK
 		}
 		s.metrics.writeFailures.Inc()
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23514" && len(batch) > 0 {
+		if errors.As(err, &pgErr) && pgErr.Code == "23514" && len(b.events) > 0 {
 			// No partition for some row: create the months and retry.
-			first := slices.MinFunc(batch, func(a, b pending) int { return a.row.Ts.Compare(b.row.Ts) }).row.Ts
-			last := slices.MaxFunc(batch, func(a, b pending) int { return a.row.Ts.Compare(b.row.Ts) }).row.Ts
+			first := slices.MinFunc(b.events, func(a, b pending) int { return a.row.Ts.Compare(b.row.Ts) }).row.Ts
+			last := slices.MaxFunc(b.events, func(a, b pending) int { return a.row.Ts.Compare(b.row.Ts) }).row.Ts
 			months := int(last.Year()*12+int(last.Month())-first.Year()*12-int(first.Month())) + 1
 			if perr := s.EnsurePartitions(ctx, first, months); perr == nil {
 				continue
 			}
 		}
-		s.logger.Warn("writing visit events failed; retrying", "events", len(batch), "attempt", attempt+1, "error", err)
+		s.logger.Warn("writing visit events failed; retrying", "events", len(b.events), "attempt", attempt+1, "error", err)
 		select {
 		case <-ctx.Done():
 			return false
@@ -115,20 +121,18 @@ func (s *Service) writeBatch(ctx context.Context, batch []pending, bots map[botK
 	}
 }
 
-func (s *Service) writeOnce(ctx context.Context, id uuid.UUID, batch []pending, bots map[botKey]int64, retry bool) (written, duplicates int64, err error) {
+func (s *Service) writeOnce(ctx context.Context, b batch) (written, duplicates int64, err error) {
 	err = store.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		written, duplicates = 0, 0
-		if retry {
-			done, err := store.Q.VisitWriteBatchExists(ctx, tx, id)
-			if err != nil {
-				return fmt.Errorf("check batch: %w", err)
-			}
-			if done {
-				written = int64(len(batch)) // counted as written by the lost attempt's commit
-				return nil
-			}
+		claimed, err := store.Q.VisitWriteBatchClaim(ctx, tx, b.id)
+		if err != nil {
+			return fmt.Errorf("claim batch: %w", err)
 		}
-		rows, dupes, err := s.withoutDuplicates(ctx, tx, batch)
+		if claimed == 0 {
+			written = int64(len(b.events)) // counted as written by the lost attempt's commit
+			return nil
+		}
+		rows, dupes, err := s.withoutDuplicates(ctx, tx, b.events)
 		if err != nil {
 			return err
 		}
@@ -143,9 +147,9 @@ func (s *Service) writeOnce(ctx context.Context, id uuid.UUID, batch []pending, 
 				return fmt.Errorf("mark rollups dirty: %w", err)
 			}
 		}
-		if len(bots) > 0 {
+		if len(b.bots) > 0 {
 			var arg store.VisitBotCountsAddParams
-			for k, n := range bots {
+			for k, n := range b.bots {
 				arg.Days = append(arg.Days, pgDate(k.day))
 				arg.Reasons = append(arg.Reasons, k.reason)
 				arg.Counts = append(arg.Counts, n)
@@ -154,10 +158,7 @@ func (s *Service) writeOnce(ctx context.Context, id uuid.UUID, batch []pending, 
 				return fmt.Errorf("count bots: %w", err)
 			}
 		}
-		if len(batch) == 0 {
-			return nil
-		}
-		return store.Q.VisitWriteBatchInsert(ctx, tx, id)
+		return nil
 	})
 	return written, duplicates, err
 }
