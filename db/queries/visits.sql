@@ -38,6 +38,12 @@ DELETE FROM visit_event_ids WHERE received_at < @before;
 -- that attempt's outcome rather than guess.
 INSERT INTO visit_write_batches (id) VALUES (@id) ON CONFLICT (id) DO NOTHING;
 
+-- name: VisitQuarantineInsert :exec
+INSERT INTO visit_events_quarantine (sqlstate, reason, event) VALUES (@sqlstate, @reason, @event);
+
+-- name: VisitQuarantinePrune :execrows
+DELETE FROM visit_events_quarantine WHERE quarantined_at < @before;
+
 -- name: VisitWriteBatchesPrune :execrows
 DELETE FROM visit_write_batches WHERE written_at < @before;
 

@@ -552,6 +552,14 @@ type VisitEventID struct {
 	ReceivedAt time.Time
 }
 
+type VisitEventsQuarantine struct {
+	ID            int64
+	QuarantinedAt time.Time
+	Sqlstate      string
+	Reason        string
+	Event         string
+}
+
 type VisitRollupDirty struct {
 	Day     time.Time
 	Version int64

@@ -193,6 +193,33 @@ func (q *Queries) VisitPartitionsEnsure(ctx context.Context, db DBTX, arg VisitP
 	return created, err
 }
 
+const visitQuarantineInsert = `-- name: VisitQuarantineInsert :exec
+INSERT INTO visit_events_quarantine (sqlstate, reason, event) VALUES ($1, $2, $3)
+`
+
+type VisitQuarantineInsertParams struct {
+	Sqlstate string
+	Reason   string
+	Event    string
+}
+
+func (q *Queries) VisitQuarantineInsert(ctx context.Context, db DBTX, arg VisitQuarantineInsertParams) error {
+	_, err := db.Exec(ctx, visitQuarantineInsert, arg.Sqlstate, arg.Reason, arg.Event)
+	return err
+}
+
+const visitQuarantinePrune = `-- name: VisitQuarantinePrune :execrows
+DELETE FROM visit_events_quarantine WHERE quarantined_at < $1
+`
+
+func (q *Queries) VisitQuarantinePrune(ctx context.Context, db DBTX, before time.Time) (int64, error) {
+	result, err := db.Exec(ctx, visitQuarantinePrune, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const visitQueryFiltered = `-- name: VisitQueryFiltered :many
 WITH ev AS (
     SELECT e.ts, e.visitor_id, e.name, e.pathname, e.referrer, e.source, e.utm_source, e.utm_medium, e.utm_campaign,

@@ -71,8 +71,8 @@ type MaintenanceReport struct {
 }
 
 // Maintain deletes the salts of past days, creates the coming months'
-// partitions, forgets client event IDs and batch IDs older than two days,
-// and drops raw partitions wholly older than the retention period, after
+// partitions, forgets client event IDs and batch IDs older than two days
+// and quarantined events older than 30, and drops raw partitions wholly older than the retention period, after
 // rolling up any of their days still pending.
 func (s *Service) Maintain(ctx context.Context) (MaintenanceReport, error) {
 	var r MaintenanceReport
@@ -95,6 +95,9 @@ func (s *Service) Maintain(ctx context.Context) (MaintenanceReport, error) {
 	}
 	if _, err := store.Q.VisitWriteBatchesPrune(ctx, s.pool, before); err != nil {
 		return r, fmt.Errorf("prune batch IDs: %w", err)
+	}
+	if _, err := store.Q.VisitQuarantinePrune(ctx, s.pool, now.Add(-quarantineRetention)); err != nil {
+		return r, fmt.Errorf("prune quarantined events: %w", err)
 	}
 	if _, err := s.Rollup(ctx); err != nil {
 		return r, err

@@ -2,10 +2,12 @@ package visits
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// metrics account for every event: accepted = written + dropped + waiting.
+// metrics account for every event: accepted = written + dropped +
+// quarantined + waiting.
 type metrics struct {
 	accepted      prometheus.Counter
 	written       prometheus.Counter
+	quarantined   prometheus.Counter
 	dropped       *prometheus.CounterVec
 	ignored       *prometheus.CounterVec
 	rejected      prometheus.Counter
@@ -23,9 +25,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "hpa_visits_events_written_total",
 			Help: "Visit events written to the database.",
 		}),
+		quarantined: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hpa_visits_events_quarantined_total",
+			Help: "Accepted visit events the database refused to store (bad data that got past validation), set aside in visit_events_quarantine.",
+		}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hpa_visits_events_dropped_total",
-			Help: "Accepted visit events not written: duplicate (a client event ID seen before) or shutdown (the database stayed unreachable while stopping).",
+			Help: "Accepted visit events not written: duplicate (a client event ID seen before), shutdown (still unwritten when the shutdown drain ended) or unstorable (refused by the database and by the quarantine).",
 		}, []string{"reason"}),
 		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hpa_visits_events_ignored_total",
@@ -37,11 +43,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		writeFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hpa_visits_write_failures_total",
-			Help: "Failed attempts to write a batch of visit events (each is retried).",
+			Help: "Failed attempts to write a batch of visit events: each is retried, or split if the database refused its data.",
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.accepted, m.written, m.dropped, m.ignored, m.rejected, m.writeFailures)
+		reg.MustRegister(m.accepted, m.written, m.quarantined, m.dropped, m.ignored, m.rejected, m.writeFailures)
 	}
 	return m
 }

@@ -3,7 +3,6 @@ package visits
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -65,6 +64,9 @@ type batch struct {
 	id     uuid.UUID
 	events []pending
 	bots   map[botKey]int64
+	// refused, when set, is why the database would not store the
+	// batch's one event, which then goes to the quarantine.
+	refused *pgconn.PgError
 }
 
 // flush writes every waiting event, after carry (batches an earlier flush
@@ -78,51 +80,64 @@ func (s *Service) flush(ctx context.Context, carry []batch) []batch {
 			}
 			carry = []batch{b}
 		}
-		if !s.writeBatch(ctx, carry[0]) {
+		parts, ok := s.writeBatch(ctx, carry[0])
+		if !ok {
 			return carry
 		}
-		s.buffer.done(len(carry[0].events))
-		carry = carry[1:]
+		carry = append(parts, carry[1:]...)
 	}
 }
 
-// writeBatch writes one batch, retrying with back-off until it is written
-// or ctx ends.
-func (s *Service) writeBatch(ctx context.Context, b batch) bool {
+// writeBatch writes one batch, retrying with back-off while the database
+// is unavailable, until it is written or ctx ends (false). A batch the
+// database refuses for its data is not retried: it returns the parts to
+// write in its place (see split).
+func (s *Service) writeBatch(ctx context.Context, b batch) ([]batch, bool) {
 	backoff := 50 * time.Millisecond
+	ensured := false
 	for attempt := 0; ; attempt++ {
-		written, duplicates, err := s.writeOnce(ctx, b)
+		var err error
+		if b.refused != nil {
+			err = s.quarantineOnce(ctx, b)
+		} else {
+			err = s.writeOnce(ctx, b)
+		}
 		if err == nil {
-			s.metrics.written.Add(float64(written))
-			s.metrics.dropped.WithLabelValues("duplicate").Add(float64(duplicates))
-			return true
+			s.buffer.done(len(b.events))
+			return nil, true
 		}
 		if ctx.Err() != nil {
-			return false
+			return nil, false
 		}
 		s.metrics.writeFailures.Inc()
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23514" && len(b.events) > 0 {
-			// No partition for some row: create the months and retry.
-			first := slices.MinFunc(b.events, func(a, b pending) int { return a.row.Ts.Compare(b.row.Ts) }).row.Ts
-			last := slices.MaxFunc(b.events, func(a, b pending) int { return a.row.Ts.Compare(b.row.Ts) }).row.Ts
-			months := int(last.Year()*12+int(last.Month())-first.Year()*12-int(first.Month())) + 1
-			if perr := s.EnsurePartitions(ctx, first, months); perr == nil {
-				continue
+		if refusal := refusalOf(err); refusal != nil {
+			switch {
+			case b.refused != nil:
+				s.unstorable(b, refusal)
+				return nil, true
+			case missingPartition(refusal) && !ensured:
+				if err = s.ensureMonthsOf(ctx, b.events); err == nil {
+					ensured = true
+					continue
+				}
+			default:
+				return s.split(b, refusal), true
 			}
 		}
 		s.logger.Warn("writing visit events failed; retrying", "events", len(b.events), "attempt", attempt+1, "error", err)
 		select {
 		case <-ctx.Done():
-			return false
+			return nil, false
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 2*time.Second)
 	}
 }
 
-func (s *Service) writeOnce(ctx context.Context, b batch) (written, duplicates int64, err error) {
-	err = store.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+// writeOnce makes one attempt at writing b and counts its events.
+func (s *Service) writeOnce(ctx context.Context, b batch) error {
+	var written, duplicates int64
+	err := store.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		written, duplicates = 0, 0
 		claimed, err := store.Q.VisitWriteBatchClaim(ctx, tx, b.id)
 		if err != nil {
@@ -160,7 +175,11 @@ func (s *Service) writeOnce(ctx context.Context, b batch) (written, duplicates i
 		}
 		return nil
 	})
-	return written, duplicates, err
+	if err == nil {
+		s.metrics.written.Add(float64(written))
+		s.metrics.dropped.WithLabelValues("duplicate").Add(float64(duplicates))
+	}
+	return err
 }
 
 // withoutDuplicates drops events whose client ID was written before (or
