@@ -27,6 +27,11 @@ type Service struct {
 	geo      *GeoIP
 	// rawQueryTimeout bounds queries counted from raw events.
 	rawQueryTimeout time.Duration
+	// drainTimeout bounds the writing of what is left at shutdown.
+	drainTimeout time.Duration
+	// lastWriteErr is why the writer's last failed attempt failed (only
+	// the writer's goroutine touches it), for the log if events are lost.
+	lastWriteErr error
 	// writing is closed when the writer has stopped.
 	writing   chan struct{}
 	startOnce sync.Once
@@ -54,6 +59,7 @@ func NewService(pool *pgxpool.Pool, settings config.Visits, reg prometheus.Regis
 		writing:  make(chan struct{}),
 
 		rawQueryTimeout: defaultRawQueryTimeout,
+		drainTimeout:    defaultDrainTimeout,
 	}
 	s.pages = newMemo(8192, s.parsePage)
 	s.refs = newMemo(4096, s.parseReferrer)

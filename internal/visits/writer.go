@@ -13,11 +13,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// drainTimeout bounds how long shutdown keeps retrying unwritten events.
-const drainTimeout = 15 * time.Second
+// defaultDrainTimeout bounds how long shutdown keeps retrying unwritten
+// events.
+const defaultDrainTimeout = 15 * time.Second
 
 // Run writes accepted events until ctx ends, then refuses new ones and
-// writes what is left, retrying for up to drainTimeout. Only events still
+// writes what is left, retrying for up to 15 seconds. Only events still
 // unwritten after that are lost, and they are counted and logged.
 func (s *Service) Run(ctx context.Context) {
 	s.startOnce.Do(func() { go s.run(ctx) })
@@ -43,7 +44,7 @@ func (s *Service) run(ctx context.Context) {
 		carry = s.flush(ctx, carry)
 	}
 	s.buffer.close()
-	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.drainTimeout)
 	defer cancel()
 	carry = s.flush(drain, carry)
 	n := s.buffer.waiting()
@@ -52,7 +53,12 @@ func (s *Service) run(ctx context.Context) {
 	}
 	if n > 0 {
 		s.metrics.dropped.WithLabelValues("shutdown").Add(float64(n))
-		s.logger.Error("visit events lost at shutdown: the database stayed unreachable", "events", n)
+		reason := "none: the drain ran out of time while writing"
+		if s.lastWriteErr != nil {
+			reason = s.lastWriteErr.Error()
+		}
+		s.logger.Error("visit events lost at shutdown: still unwritten when the shutdown drain ended",
+			"events", n, "drain", s.drainTimeout, "last_error", reason)
 	}
 }
 
@@ -106,6 +112,7 @@ func (s *Service) writeBatch(ctx context.Context, b batch) ([]batch, bool) {
 			s.buffer.done(len(b.events))
 			return nil, true
 		}
+		s.lastWriteErr = err
 		if ctx.Err() != nil {
 			return nil, false
 		}

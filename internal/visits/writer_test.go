@@ -3,11 +3,14 @@ package visits
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/pgtest"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The answer to a batch's COMMIT is lost, so the writer cannot know
@@ -59,5 +62,45 @@ func TestABatchWhoseCommitWasLostIsWrittenOnce(t *testing.T) {
 				t.Errorf("%d events stored, want the batch's 5 once", n)
 			}
 		})
+	}
+}
+
+// When events cannot be written before the shutdown drain ends, the log
+// says how many and why (here the table is locked: the database is up,
+// so "unreachable" would send staff the wrong way), and they are counted.
+func TestShutdownSaysWhyEventsWereLost(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC)}
+	var logs strings.Builder
+	reg := prometheus.NewRegistry()
+	s := NewService(pgtest.Pool(t), testSettings(), reg, slog.New(slog.NewTextHandler(&logs, nil)), c.now)
+	s.drainTimeout = 300 * time.Millisecond
+	locker, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = locker.Rollback(ctx) }()
+	if _, err := locker.Exec(ctx, `LOCK TABLE visit_events IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	s.buffer.add([]pending{anEvent(c.t, "/a"), anEvent(c.t, "/b"), anEvent(c.t, "/c")})
+	runCtx, stop := context.WithCancel(ctx)
+	s.Run(runCtx)
+	eventually(t, 5*time.Second, "the writer waiting for the lock", func() bool {
+		return count(t, s.pool, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`) > 0
+	})
+	stop()
+	<-s.Stopped()
+	line := ""
+	for l := range strings.Lines(logs.String()) {
+		if strings.Contains(l, "lost at shutdown") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "events=3") || !strings.Contains(line, "300ms") || !strings.Contains(line, "last_error=") || strings.Contains(line, "unreachable") {
+		t.Errorf("shutdown logged %q: want the 3 events, the drain's 300ms and the last error", line)
+	}
+	if v := metricSum(t, reg, "hpa_visits_events_dropped_total"); v != 3 {
+		t.Errorf("hpa_visits_events_dropped_total %v, want 3", v)
 	}
 }
