@@ -23,6 +23,7 @@ import (
 type eventCollector interface {
 	WaitForRoom() error
 	Collect(ctx context.Context, client visits.Client, events []visits.Event, prefix func(int) string) error
+	CollectDurable(ctx context.Context, client visits.Client, events []visits.Event, prefix func(int) string) error
 }
 
 // EventFields are what a browser's beacon and a server-side sender share
@@ -55,11 +56,17 @@ type batchEvent struct {
 }
 
 type eventBatch struct {
-	Events []batchEvent `json:"events" minItems:"1" maxItems:"500" doc:"1 to 500 events."`
+	Events  []batchEvent `json:"events" minItems:"1" maxItems:"500" doc:"1 to 500 events."`
+	Durable bool         `json:"durable,omitempty" doc:"Answer only once the events are stored (200) rather than once they are queued (202). Every event then needs an id, so that sending the batch again after a failure or time-out counts each once."`
 }
 
 type batchReceived struct {
 	Received int `json:"received" example:"500" doc:"How many events the batch held. All were accepted; bots and repeats of an event ID are counted once or not at all, without saying which."`
+}
+
+type batchOutput struct {
+	Status int
+	Body   batchReceived
 }
 
 type rawEventInput struct {
@@ -97,7 +104,7 @@ func registerEvents(hapi huma.API, collector eventCollector, s *server, countryH
 		Method:        http.MethodPost,
 		Path:          "/v1/events",
 		Summary:       "Record a page view or event",
-		Description:   "The pageEvent a page sends when it is viewed, or when something worth counting happens (a custom event such as `donate-clicked`). Send it with `navigator.sendBeacon(url, JSON.stringify(event))`: a `text/plain` body holding JSON is accepted so the browser needs no CORS preflight; `application/json` works too.\n\nNo cookies, nothing stored about the visitor: a visitor is a hash of the day's random salt, the site, the address and the User-Agent, which cannot be linked to another day. Bots, browsers sending `DNT: 1` or `Sec-GPC: 1` (when so configured) and floods from one visitor are answered `202` like everyone else and not counted. When events arrive faster than they can be written, a request is held for up to a second, then refused with `503` and `Retry-After`: send it again after that many seconds.",
+		Description:   "The pageEvent a page sends when it is viewed, or when something worth counting happens (a custom event such as `donate-clicked`). Send it with `navigator.sendBeacon(url, JSON.stringify(event))`: a `text/plain` body holding JSON is accepted so the browser needs no CORS preflight; `application/json` works too.\n\nNo cookies, nothing stored about the visitor: a visitor is a hash of the day's random salt, the site, the address and the User-Agent, which cannot be linked to another day. Bots, browsers sending `DNT: 1` or `Sec-GPC: 1` (when so configured) and floods from one visitor are answered `202` like everyone else and not counted. When events arrive faster than they can be written, a request is held for up to a second, then refused with `503` and `Retry-After`: send it again after that many seconds.\n\nText anywhere in the event (URL and its `utm_*` parameters included) must be UTF-8 without NUL characters, which the database cannot store: `422` otherwise. A `202` means the event is queued in memory and written within `HPA_VISITS_FLUSH_INTERVAL` (1 s); a crash of the service before then loses it.",
 		Tags:          []string{"Visits"},
 		DefaultStatus: http.StatusAccepted,
 		MaxBodyBytes:  16 << 10,
@@ -120,17 +127,21 @@ func registerEvents(hapi huma.API, collector eventCollector, s *server, countryH
 	documentEventBody[pageEvent](hapi, "/v1/events", "A page view or custom event, as JSON (sent as text/plain or application/json).", "application/json", "text/plain")
 
 	register(hapi, public, huma.Operation{
-		OperationID:      "send-events-batch",
-		Method:           http.MethodPost,
-		Path:             "/v1/events/batch",
-		Summary:          "Record up to 500 events at once",
-		Description:      "For server-side senders. Either every event is valid and the batch is accepted (`202`), or nothing is and the problem lists each invalid field (`body.events[3].url`). Give each event an `id` so that sending a batch again after a failure or time-out counts each event once. Relay a browser's visit with its `user_agent` and `ip`; neither is stored.",
-		Tags:             []string{"Visits"},
-		DefaultStatus:    http.StatusAccepted,
+		OperationID:   "send-events-batch",
+		Method:        http.MethodPost,
+		Path:          "/v1/events/batch",
+		Summary:       "Record up to 500 events at once",
+		Description:   "For server-side senders. Either every event is valid and the batch is accepted (`202`), or nothing is and the problem lists each invalid field (`body.events[3].url`). Give each event an `id` so that sending a batch again after a failure or time-out counts each event once. Relay a browser's visit with its `user_agent` and `ip`; neither is stored.\n\nA `202` means the events are queued in memory and written within `HPA_VISITS_FLUSH_INTERVAL` (1 s); a crash of the service before then loses them. A relay that must lose nothing sends `\"durable\": true` (every event with an `id`): the answer is then `200`, and only once the events are committed (or set aside for staff when the database refuses one). If that takes over 10 seconds, or the service stops first, the answer is `503` with code `not-yet-written` and `Retry-After`: send the same batch again. A `503` with code `collection-busy` means the service is shedding load: send again after `Retry-After` seconds.",
+		Tags:          []string{"Visits"},
+		DefaultStatus: http.StatusAccepted,
+		Responses: map[string]*huma.Response{
+			"200": jsonResponse[batchReceived](hapi, "Durable: every event is stored."),
+			"202": jsonResponse[batchReceived](hapi, "Every event is accepted and queued for writing."),
+		},
 		Errors:           []int{http.StatusServiceUnavailable},
 		Middlewares:      huma.Middlewares{captureClient},
 		SkipValidateBody: true,
-	}, func(ctx context.Context, in *rawEventInput) (*struct{ Body batchReceived }, error) {
+	}, func(ctx context.Context, in *rawEventInput) (*batchOutput, error) {
 		if err := collector.WaitForRoom(); err != nil {
 			return nil, err
 		}
@@ -146,11 +157,14 @@ func registerEvents(hapi huma.API, collector eventCollector, s *server, countryH
 			events[i] = e.event()
 			events[i].ID, events[i].Timestamp, events[i].UserAgent, events[i].IP = e.ID, e.Timestamp, e.UserAgent, e.IP
 		}
-		err := collector.Collect(ctx, requestOf(ctx).client, events, func(i int) string { return fmt.Sprintf("body.events[%d].", i) })
-		if err != nil {
+		collect, status := collector.Collect, http.StatusAccepted
+		if b.Durable {
+			collect, status = collector.CollectDurable, http.StatusOK
+		}
+		if err := collect(ctx, requestOf(ctx).client, events, func(i int) string { return fmt.Sprintf("body.events[%d].", i) }); err != nil {
 			return nil, err
 		}
-		return &struct{ Body batchReceived }{Body: batchReceived{Received: len(events)}}, nil
+		return &batchOutput{Status: status, Body: batchReceived{Received: len(events)}}, nil
 	})
 	documentEventBody[eventBatch](hapi, "/v1/events/batch", "1 to 500 events.", "application/json")
 }

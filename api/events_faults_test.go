@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -64,5 +66,76 @@ func TestPoisonEventsAreRefusedAndCollectionGoesOn(t *testing.T) {
 	apitest.Eventually(t, 5*time.Second, "the events after the poison written", func() bool { return rawEvents(t, srv) == 14 })
 	if v := metricValue(t, srv, "hpa_visits_events_written_total"); v != "14" {
 		t.Errorf("hpa_visits_events_written_total %s, want 14", v)
+	}
+}
+
+// A server-side sender asks for a durable acknowledgement: the answer
+// (200, not 202) comes only once the events are committed, so a relay that
+// retries until it gets one loses nothing, and sending the batch again
+// (the answer lost, say) counts each event once.
+func TestDurableBatchesAreAnsweredOnlyOnceWritten(t *testing.T) {
+	// Without durable, events would wait an hour for the writer.
+	srv := startVisits(t, map[string]string{"HPA_VISITS_FLUSH_INTERVAL": "1h"})
+	ctx := context.Background()
+	body := batchOf(20, func(i int) string { return fmt.Sprintf("relay-%d", i) })
+	body["durable"] = true
+
+	// Hold the writer at the table, and send.
+	locker, err := srv.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = locker.Rollback(ctx) }()
+	if _, err := locker.Exec(ctx, `LOCK TABLE visit_events IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan *apitest.Response, 1)
+	go func() {
+		answered <- srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/events/batch", Body: body})
+	}()
+	var early *apitest.Response
+	apitest.Eventually(t, 5*time.Second, "the writer waiting for the table", func() bool {
+		select {
+		case early = <-answered:
+			return true
+		default:
+		}
+		return count(t, srv, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`) > 0
+	})
+	if early == nil {
+		select { // the writer is blocked: an answer now came too soon
+		case early = <-answered:
+		default:
+		}
+	}
+	if early != nil {
+		t.Fatalf("answered %d %s before the events were written", early.StatusCode, early.Body)
+	}
+	if err := locker.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := <-answered
+	var got struct{ Received int }
+	if r.JSON(t, &got); r.StatusCode != http.StatusOK || got.Received != 20 {
+		t.Fatalf("durable batch: %d %s, want 200 with 20 received", r.StatusCode, r.Body)
+	}
+	if n := rawEvents(t, srv); n != 20 {
+		t.Errorf("%d events stored when the durable answer came, want 20", n)
+	}
+
+	// The same batch again, as after a lost answer: counted once.
+	if r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/events/batch", Body: body}); r.StatusCode != http.StatusOK {
+		t.Fatalf("durable batch sent again: %d %s", r.StatusCode, r.Body)
+	}
+	if n := rawEvents(t, srv); n != 20 {
+		t.Errorf("%d events stored after the batch was sent twice, want 20", n)
+	}
+
+	// Without IDs a retry would count twice, so durable needs them.
+	noIDs := batchOf(2, nil)
+	noIDs["durable"] = true
+	r = srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/events/batch", Body: noIDs})
+	if p := r.Problem(t); r.StatusCode != http.StatusUnprocessableEntity || len(p.Errors) == 0 || p.Errors[0].Location != "body.events[0].id" {
+		t.Errorf("durable batch without IDs: %d %+v, want 422 at body.events[0].id", r.StatusCode, p)
 	}
 }

@@ -12,6 +12,8 @@ type pending struct {
 	row store.VisitEventsCopyParams
 	// idHash identifies a sender-supplied event ID (nil without one).
 	idHash []byte
+	// receipt, for a durable sender's event, is told when it is settled.
+	receipt *receipt
 }
 
 // buffer holds accepted events until the writer takes them. Its bound
@@ -71,12 +73,17 @@ func (b *buffer) add(events []pending) bool {
 	n := len(b.events)
 	b.mu.Unlock()
 	if n >= 1000 {
-		select {
-		case b.ready <- struct{}{}:
-		default:
-		}
+		b.wake()
 	}
 	return true
+}
+
+// wake asks the writer to write what is waiting now.
+func (b *buffer) wake() {
+	select {
+	case b.ready <- struct{}{}:
+	default:
+	}
 }
 
 // take removes up to max events for writing; done must be called with
@@ -119,12 +126,6 @@ func (b *buffer) len() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.events) + b.inFlight
-}
-
-func (b *buffer) waiting() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.events)
 }
 
 // botTally counts ignored bot events per site-local day and reason until

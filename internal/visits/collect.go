@@ -89,11 +89,21 @@ func errBusy() error {
 // silently ignored), or nothing is and the error names each invalid field,
 // located under prefix(i) (such as "body." or "body.events[3].").
 func (s *Service) Collect(ctx context.Context, client Client, events []Event, prefix func(i int) string) error {
+	_, err := s.collect(ctx, client, events, prefix, false)
+	return err
+}
+
+// collect is Collect, returning a receipt for the events it buffered when
+// durable (nil if it buffered none).
+func (s *Service) collect(ctx context.Context, client Client, events []Event, prefix func(i int) string, durable bool) (*receipt, error) {
 	now := s.now()
 	rows := make([]pending, 0, len(events))
 	var problems []hpa.FieldError
 	for i := range events {
 		r, fields := s.normalise(&events[i], now, prefix(i))
+		if durable && events[i].ID == "" {
+			fields = append(fields, hpa.FieldError{Location: prefix(i) + "id", Message: "is required for a durable acknowledgement, so that sending the events again counts each once"})
+		}
 		problems = append(problems, fields...)
 		if len(problems) == 0 {
 			rows = append(rows, r)
@@ -109,16 +119,16 @@ func (s *Service) Collect(ctx context.Context, client Client, events []Event, pr
 				e.Reason = "timestamp-out-of-range"
 			}
 		}
-		return e
+		return nil, e
 	}
 	if client.OptOut && s.settings.HonourDNT {
 		s.metrics.ignored.WithLabelValues("opt-out").Add(float64(len(rows)))
-		return nil
+		return nil, nil
 	}
 	today := localDate(now, s.settings.TimeZone)
 	hashers, err := s.salts.forDay(ctx, today)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	kept := rows[:0]
 	for i := range rows {
@@ -148,14 +158,24 @@ func (s *Service) Collect(ctx context.Context, client Client, events []Event, pr
 		kept = append(kept, *r)
 	}
 	if len(kept) == 0 {
-		return nil
+		return nil, nil
+	}
+	var r *receipt
+	if durable {
+		r = newReceipt(len(kept))
+		for i := range kept {
+			kept[i].receipt = r
+		}
 	}
 	if !s.buffer.add(kept) && !(s.buffer.waitForRoom(len(kept), now.Add(maxWait)) && s.buffer.add(kept)) {
 		s.metrics.rejected.Add(float64(len(kept)))
-		return errBusy()
+		return nil, errBusy()
 	}
 	s.metrics.accepted.Add(float64(len(kept)))
-	return nil
+	if durable {
+		s.buffer.wake() // a sender is waiting: write now, not at the next tick
+	}
+	return r, nil
 }
 
 // normalise checks one event and turns it into a row (without the visitor

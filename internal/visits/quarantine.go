@@ -107,7 +107,7 @@ func (s *Service) unstorable(b batch, refusal *pgconn.PgError) {
 	s.metrics.dropped.WithLabelValues("unstorable").Add(float64(len(b.events)))
 	s.logger.Error("visit event dropped: the database refused it, and its quarantine too",
 		"sqlstate", b.refused.Code, "error", b.refused.Message, "quarantine_sqlstate", refusal.Code, "quarantine_error", refusal.Message)
-	s.buffer.done(len(b.events))
+	s.finish(b.events, false) // sending it again would not help
 }
 
 // quarantinedEvent is what the quarantine keeps of an event: all but the

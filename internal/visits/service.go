@@ -29,6 +29,8 @@ type Service struct {
 	rawQueryTimeout time.Duration
 	// drainTimeout bounds the writing of what is left at shutdown.
 	drainTimeout time.Duration
+	// durableWait bounds how long CollectDurable waits for the writer.
+	durableWait time.Duration
 	// lastWriteErr is why the writer's last failed attempt failed (only
 	// the writer's goroutine touches it), for the log if events are lost.
 	lastWriteErr error
@@ -60,6 +62,7 @@ func NewService(pool *pgxpool.Pool, settings config.Visits, reg prometheus.Regis
 
 		rawQueryTimeout: defaultRawQueryTimeout,
 		drainTimeout:    defaultDrainTimeout,
+		durableWait:     defaultDurableWait,
 	}
 	s.pages = newMemo(8192, s.parsePage)
 	s.refs = newMemo(4096, s.parseReferrer)

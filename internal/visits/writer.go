@@ -47,9 +47,14 @@ func (s *Service) run(ctx context.Context) {
 	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.drainTimeout)
 	defer cancel()
 	carry = s.flush(drain, carry)
-	n := s.buffer.waiting()
+	n := 0
 	for _, b := range carry {
+		s.finish(b.events, true)
 		n += len(b.events)
+	}
+	for rest := s.buffer.take(s.settings.BufferSize); len(rest) > 0; rest = s.buffer.take(s.settings.BufferSize) {
+		s.finish(rest, true)
+		n += len(rest)
 	}
 	if n > 0 {
 		s.metrics.dropped.WithLabelValues("shutdown").Add(float64(n))
@@ -109,7 +114,7 @@ func (s *Service) writeBatch(ctx context.Context, b batch) ([]batch, bool) {
 			err = s.writeOnce(ctx, b)
 		}
 		if err == nil {
-			s.buffer.done(len(b.events))
+			s.finish(b.events, false)
 			return nil, true
 		}
 		s.lastWriteErr = err
@@ -139,6 +144,13 @@ func (s *Service) writeBatch(ctx context.Context, b batch) ([]batch, bool) {
 		}
 		backoff = min(2*backoff, 2*time.Second)
 	}
+}
+
+// finish frees the buffer's room for events the writer is done with, and
+// tells their durable senders.
+func (s *Service) finish(events []pending, lost bool) {
+	settle(events, lost)
+	s.buffer.done(len(events))
 }
 
 // writeOnce makes one attempt at writing b and counts its events.
