@@ -13,7 +13,7 @@ STRIPE_MOCK_VERSION := v0.203.0
 REDOCLY    := npx --yes @redocly/cli@2.77.0
 export GOTOOLCHAIN := local
 
-.PHONY: help run test fuzz-short bench lint fmt generate openapi tools ci build clean cli-tools
+.PHONY: help run test fuzz-short fuzz-visits bench lint fmt generate openapi tools ci build clean cli-tools
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,17 +31,28 @@ test: $(STRIPE_MOCK) cli-tools ## run every test against a real PostgreSQL (inst
 # Native Go fuzz targets for the decoders of untrusted input, as
 # package:Target (`go test -fuzz` takes one target per run). Their seed
 # corpora (testdata/fuzz/<Target>) also run as ordinary tests in `make test`.
+# The visit targets (api/visits_fuzz_test.go) collect what they accept into
+# a real database, so these runs need PostgreSQL as the tests do.
+FUZZ_VISITS := \
+	./api:FuzzEventBeaconBody \
+	./api:FuzzEventBatchBody \
+	./api:FuzzStatsQueryBody
 FUZZ_TARGETS := \
 	./api:FuzzDecodeCursor \
 	./internal/donations:FuzzWebhook \
-	./internal/members:FuzzImportCSV
+	./internal/members:FuzzImportCSV \
+	$(FUZZ_VISITS)
 FUZZTIME ?= 5s
 
 fuzz-short: ## run each fuzz target for FUZZTIME (default 5s; CI keeps the total under ~30 s)
-	@for target in $(FUZZ_TARGETS); do pkg=$${target%%:*}; name=$${target##*:}; \
+	@export HPA_TEST_DATABASE_URL="$${HPA_TEST_DATABASE_URL:-$$(scripts/dev-postgres.sh url postgres)}" && \
+	for target in $(FUZZ_TARGETS); do pkg=$${target%%:*}; name=$${target##*:}; \
 	  echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
 	  go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
+
+fuzz-visits: ## run only the visit fuzz targets (beacons, batches, stats queries)
+	@$(MAKE) --no-print-directory fuzz-short FUZZ_TARGETS='$(FUZZ_VISITS)'
 
 # The documentation tests run their curl and jq examples as written.
 cli-tools:

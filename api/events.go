@@ -152,11 +152,7 @@ func registerEvents(hapi huma.API, collector eventCollector, s *server, countryH
 		if len(b.Events) == 0 || len(b.Events) > visits.MaxBatch {
 			return nil, hpa.Invalid("body.events", fmt.Sprintf("send 1 to %d events", visits.MaxBatch))
 		}
-		events := make([]visits.Event, len(b.Events))
-		for i, e := range b.Events {
-			events[i] = e.event()
-			events[i].ID, events[i].Timestamp, events[i].UserAgent, events[i].IP = e.ID, e.Timestamp, e.UserAgent, e.IP
-		}
+		events := b.events()
 		collect, status := collector.Collect, http.StatusAccepted
 		if b.Durable {
 			collect, status = collector.CollectDurable, http.StatusOK
@@ -178,6 +174,20 @@ func (b EventFields) event() visits.Event {
 	return visits.Event{Name: b.Name, URL: b.URL, Referrer: b.Referrer, ScreenWidth: b.ScreenWidth,
 		UTMSource: b.UTMSource, UTMMedium: b.UTMMedium, UTMCampaign: b.UTMCampaign, UTMContent: b.UTMContent,
 		UTMTerm: b.UTMTerm, Props: b.Props}
+}
+
+func (e batchEvent) event() visits.Event {
+	ev := e.EventFields.event()
+	ev.ID, ev.Timestamp, ev.UserAgent, ev.IP = e.ID, e.Timestamp, e.UserAgent, e.IP
+	return ev
+}
+
+func (b eventBatch) events() []visits.Event {
+	events := make([]visits.Event, len(b.Events))
+	for i, e := range b.Events {
+		events[i] = e.event()
+	}
+	return events
 }
 
 // decodeEventBody parses an events body: JSON, sent as application/json

@@ -94,15 +94,7 @@ func registerStats(hapi huma.API, stats statsReader) {
 		Tags:        []string{"Statistics"},
 		Responses:   csvResponses[statsQueryResult](hapi, "The matching rows."),
 	}, func(ctx context.Context, in *statsQueryInput) (*csvOutput, error) {
-		b := in.Body
-		q := visits.Query{Metrics: b.Metrics, Dimensions: b.Dimensions, Limit: b.Pagination.Limit, Offset: b.Pagination.Offset,
-			Compare: b.Include.Comparison != "", At: "body.", Range: b.DateRange.visits("body.date_range")}
-		for _, f := range b.Filters {
-			q.Filters = append(q.Filters, visits.Filter{Dimension: f.Dimension, Operator: f.Operator, Values: f.Values})
-		}
-		for _, o := range b.OrderBy {
-			q.OrderBy = append(q.OrderBy, visits.Order{Field: o.Field, Desc: o.Direction != "asc"})
-		}
+		q := in.query()
 		res, err := stats.Query(ctx, q)
 		if err != nil {
 			return nil, err
@@ -131,6 +123,20 @@ func registerStats(hapi huma.API, stats statsReader) {
 		return jsonOutput(out), nil
 	})
 	registerStatsReports(hapi, stats)
+}
+
+// query is the visits query the body asks for.
+func (in *statsQueryInput) query() visits.Query {
+	b := in.Body
+	q := visits.Query{Metrics: b.Metrics, Dimensions: b.Dimensions, Limit: b.Pagination.Limit, Offset: b.Pagination.Offset,
+		Compare: b.Include.Comparison != "", At: "body.", Range: b.DateRange.visits("body.date_range")}
+	for _, f := range b.Filters {
+		q.Filters = append(q.Filters, visits.Filter{Dimension: f.Dimension, Operator: f.Operator, Values: f.Values})
+	}
+	for _, o := range b.OrderBy {
+		q.OrderBy = append(q.OrderBy, visits.Order{Field: o.Field, Desc: o.Direction != "asc"})
+	}
+	return q
 }
 
 // dateRange is a preset name or two dates.
