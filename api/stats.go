@@ -28,10 +28,12 @@ var statsAccess = staffWith(identity.RoleAnalyst).orKey(identity.ScopeStatsRead)
 
 type statsQueryInput struct {
 	Accept string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
-	Body   struct {
-		Metrics    []string        `json:"metrics" minItems:"1" maxItems:"7" uniqueItems:"true" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events" doc:"What to count."`
+	// No uniqueItems on the lists: huma 2.37's check panics on an item
+	// that is an object (huma#1042); Query refuses repeats itself.
+	Body struct {
+		Metrics    []string        `json:"metrics" minItems:"1" maxItems:"7" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events" doc:"What to count, each at most once."`
 		DateRange  dateRange       `json:"date_range" doc:"A preset (day, 7d, 30d, month, 12mo, year, all) or [first, last] dates, inclusive, in the site's time zone."`
-		Dimensions []string        `json:"dimensions,omitempty" maxItems:"2" uniqueItems:"true" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name,time:hour,time:day,time:week,time:month" doc:"Group by at most one of these plus one time dimension (time:hour only alone)."`
+		Dimensions []string        `json:"dimensions,omitempty" maxItems:"2" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name,time:hour,time:day,time:week,time:month" doc:"Group by at most one of these plus one time dimension (time:hour only alone)."`
 		Filters    []statsFilter   `json:"filters,omitempty" maxItems:"10" doc:"A filter on the dimension the query groups by keeps the rows whose value matches. A filter on any other dimension keeps whole visits: those whose value matches (for page and event_name, those that include a matching page or event; with is_not and contains_not, those that include none); such queries are counted from raw events, so their range must lie within the raw events kept."`
 		OrderBy    []statsOrder    `json:"order_by,omitempty" maxItems:"3" doc:"Default: by time for time dimensions, else the first metric, descending."`
 		Pagination statsPagination `json:"pagination,omitzero" doc:"Which rows to return."`

@@ -200,6 +200,10 @@ func TestStatsQueriesAreValidated(t *testing.T) {
 		{"order by absent metric", map[string]any{"metrics": []string{"visitors"}, "date_range": "7d",
 			"order_by": []map[string]any{{"field": "pageviews"}}}, "validation-failed", "body.order_by[0].field"},
 		{"huge page", map[string]any{"metrics": []string{"visitors"}, "date_range": "7d", "pagination": map[string]any{"limit": 1_000_000}}, "validation-failed", ""},
+		{"metric twice", map[string]any{"metrics": []string{"visitors", "visitors"}, "date_range": "7d"}, "validation-failed", "body.metrics[1]"},
+		{"object as a metric", map[string]any{"metrics": []any{map[string]any{}}, "date_range": "7d"}, "validation-failed", ""},
+		{"NUL in a filter", map[string]any{"metrics": []string{"visitors"}, "date_range": "7d", "dimensions": []string{"page"},
+			"filters": []map[string]any{{"dimension": "page", "operator": "is", "values": []string{"/news\x00"}}}}, "validation-failed", "body.filters[0].values"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
