@@ -10,8 +10,11 @@
 //
 // Accepted events wait in a bounded in-memory buffer that a background
 // writer drains with COPY into a table partitioned by month; a full buffer
-// sheds load rather than grow, a failed write is retried, and shutdown
-// flushes. A River job rolls raw events up into daily, monthly and hourly
+// sheds load rather than grow, a write that fails to reach the database is
+// retried under the same batch ID (so it is never counted twice), rows the
+// database refuses are quarantined rather than block the rest, and
+// shutdown flushes. A durable sender is answered only once its events are
+// written. A River job rolls raw events up into daily, monthly and hourly
 // aggregates, which are what the stats queries read, and drops raw
 // partitions older than the retention period.
 package visits

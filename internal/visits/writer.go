@@ -117,8 +117,8 @@ func (s *Service) writeBatch(ctx context.Context, b batch) ([]batch, bool) {
 			s.finish(b.events, false)
 			return nil, true
 		}
-		s.lastWriteErr = err
 		if ctx.Err() != nil {
+			s.lastWriteErr = err
 			return nil, false
 		}
 		s.metrics.writeFailures.Inc()
@@ -136,6 +136,7 @@ func (s *Service) writeBatch(ctx context.Context, b batch) ([]batch, bool) {
 				return s.split(b, refusal), true
 			}
 		}
+		s.lastWriteErr = err
 		s.logger.Warn("writing visit events failed; retrying", "events", len(b.events), "attempt", attempt+1, "error", err)
 		select {
 		case <-ctx.Done():
