@@ -203,7 +203,7 @@ func TestStatsQueriesAreValidated(t *testing.T) {
 		{"metric twice", map[string]any{"metrics": []string{"visitors", "visitors"}, "date_range": "7d"}, "validation-failed", "body.metrics[1]"},
 		{"object as a metric", map[string]any{"metrics": []any{map[string]any{}}, "date_range": "7d"}, "validation-failed", ""},
 		{"NUL in a filter", map[string]any{"metrics": []string{"visitors"}, "date_range": "7d", "dimensions": []string{"page"},
-			"filters": []map[string]any{{"dimension": "page", "operator": "is", "values": []string{"/news\x00"}}}}, "validation-failed", "body.filters[0].values"},
+			"filters": []map[string]any{{"dimension": "page", "operator": "is", "values": []string{"/news\x00"}}}}, "invalid-text", "body.filters[0].values[0]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

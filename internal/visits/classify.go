@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/mileusna/useragent"
 )
 
@@ -71,7 +72,7 @@ const maxClassName = 100
 // className is a parsed browser or OS name fit to store and group by, or
 // Unknown.
 func className(s string) string {
-	if s == "" || len(s) > maxClassName || !storable(s) {
+	if s == "" || len(s) > maxClassName || hpa.TextFault(s) != "" {
 		return "Unknown"
 	}
 	return s

@@ -99,8 +99,10 @@ func (s *Service) collect(ctx context.Context, client Client, events []Event, pr
 	now := s.now()
 	rows := make([]pending, 0, len(events))
 	var problems []hpa.FieldError
+	invalidText := false
 	for i := range events {
-		r, fields := s.normalise(&events[i], now, prefix(i))
+		r, fields, text := s.normalise(&events[i], now, prefix(i))
+		invalidText = invalidText || text
 		if durable && events[i].ID == "" {
 			fields = append(fields, hpa.FieldError{Location: prefix(i) + "id", Message: "is required for a durable acknowledgement, so that sending the events again counts each once"})
 		}
@@ -111,6 +113,9 @@ func (s *Service) collect(ctx context.Context, client Client, events []Event, pr
 	}
 	if len(problems) > 0 {
 		e := &hpa.Error{Code: hpa.EINVALID, Message: "validation failed", Fields: problems}
+		if invalidText {
+			e.Reason = hpa.ReasonInvalidText
+		}
 		for _, p := range problems {
 			if strings.HasSuffix(p.Location, ".url") && strings.Contains(p.Message, "not a site") {
 				e.Reason = "hostname-not-allowed"
@@ -179,10 +184,18 @@ func (s *Service) collect(ctx context.Context, client Client, events []Event, pr
 }
 
 // normalise checks one event and turns it into a row (without the visitor
-// and agent columns, which need the client).
-func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa.FieldError) {
+// and agent columns, which need the client). It reports whether a problem
+// is text the database could not store (hpa.TextFault), wherever it hides.
+func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa.FieldError, bool) {
 	var errs []hpa.FieldError
 	bad := func(field, msg string) { errs = append(errs, hpa.FieldError{Location: at + field, Message: msg}) }
+	invalidText := false
+	text := func(field, prefix, v string) {
+		if fault := hpa.TextFault(v); fault != "" {
+			bad(field, prefix+fault)
+			invalidText = true
+		}
+	}
 	name := ev.Name
 	if name == "" {
 		name = pageviewName
@@ -193,6 +206,7 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 	pg := s.pages.get(ev.URL)
 	if pg.problem != "" {
 		bad("url", pg.problem)
+		invalidText = invalidText || pg.invalidText
 	}
 	var ref referrer
 	if ev.Referrer != "" {
@@ -211,17 +225,26 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 		}
 	}
 	for i, key := range utmKeys {
-		if len(utm[i]) > maxUTM || !storable(utm[i]) {
-			bad(key, "must be text of at most 200 bytes"+noNUL)
+		if len(utm[i]) > maxUTM {
+			bad(key, "must be at most 200 bytes")
 		}
+		text(key, "", utm[i])
 	}
 	var props []byte
 	if len(ev.Props) > maxProps {
 		bad("props", "may hold at most 10 properties")
 	} else if len(ev.Props) > 0 {
 		for k, v := range ev.Props {
-			if k == "" || len(k) > maxPropKey || len(v) > maxPropValue || !storable(k) || !storable(v) {
-				bad("props", "keys must be 1 to 40 bytes and values at most 200 bytes of text"+noNUL)
+			if k == "" || len(k) > maxPropKey || len(v) > maxPropValue {
+				bad("props", "keys must be 1 to 40 bytes and values at most 200 bytes")
+				break
+			}
+			if hpa.TextFault(k) != "" {
+				text("props", "a key ", k)
+				break
+			}
+			if hpa.TextFault(v) != "" {
+				text("props", "a value ", v)
 				break
 			}
 		}
@@ -235,19 +258,21 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 			ts = *ev.Timestamp
 		}
 	}
-	if ev.UserAgent != "" && (len(ev.UserAgent) > 1000 || !storable(ev.UserAgent)) {
-		bad("user_agent", "must be at most 1000 bytes of text"+noNUL)
+	if len(ev.UserAgent) > 1000 {
+		bad("user_agent", "must be at most 1000 bytes")
 	}
+	text("user_agent", "", ev.UserAgent)
 	if ev.IP != "" {
 		if _, err := netip.ParseAddr(ev.IP); err != nil {
 			bad("ip", "must be an IPv4 or IPv6 address")
 		}
 	}
-	if ev.ID != "" && (len(ev.ID) > 100 || !storable(ev.ID)) {
-		bad("id", "must be at most 100 bytes of text"+noNUL)
+	if len(ev.ID) > 100 {
+		bad("id", "must be at most 100 bytes")
 	}
+	text("id", "", ev.ID)
 	if len(errs) > 0 {
-		return pending{}, errs
+		return pending{}, errs, invalidText
 	}
 	source := ref.source
 	if utm[0] != "" || source == "" {
@@ -262,7 +287,7 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 		sum := sha256.Sum256([]byte(ev.ID))
 		r.idHash = sum[:16]
 	}
-	return r, nil
+	return r, nil, false
 }
 
 // page is what an event's URL contributes: the site, the path and any
@@ -271,6 +296,8 @@ type page struct {
 	hostname, pathname string
 	utm                [5]string
 	problem            string
+	// invalidText is set when the problem is text that cannot be stored.
+	invalidText bool
 }
 
 var utmKeys = [5]string{"utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"}
@@ -300,8 +327,8 @@ func (s *Service) parsePage(raw string) page {
 			p.utm[0] = truncateUTF8(strings.TrimSpace(q.Get("ref")), maxUTM)
 		}
 		for _, v := range p.utm {
-			if !storable(v) {
-				return page{problem: "must have utm_* parameters (and ref) of text" + noNUL}
+			if fault := hpa.TextFault(v); fault != "" {
+				return page{problem: "has a utm_* (or ref) parameter that " + fault, invalidText: true}
 			}
 		}
 	}
@@ -326,16 +353,6 @@ func (s *Service) parseReferrer(raw string) referrer {
 		referrer: truncateUTF8(strings.TrimPrefix(strings.ToLower(r.Host), "www.")+r.EscapedPath(), maxPath),
 		source:   referrerSource(r, ""),
 	}
-}
-
-// noNUL ends the messages about values PostgreSQL could not store.
-const noNUL = " (UTF-8, without NUL characters)"
-
-// storable reports whether PostgreSQL can store s as text: it refuses
-// bytes that are not UTF-8 and the NUL character, and JSON's \u0000 in a
-// jsonb value. One such value in a batch fails the whole COPY.
-func storable(s string) bool {
-	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 func (s *Service) allowedHost(host string) bool {

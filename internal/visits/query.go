@@ -409,9 +409,12 @@ func (q *Query) validate() error {
 			return hpa.Invalid(loc+".dimension", "time:hour cannot be combined with filters; use time:day").WithReason("too-many-dimensions")
 		case len(f.Values) == 0:
 			return hpa.Invalid(loc+".values", "give at least one value")
-		case slices.ContainsFunc(f.Values, func(v string) bool { return !storable(v) }):
-			// The database would refuse the query, not just match nothing.
-			return hpa.Invalid(loc+".values", "give values of text"+noNUL)
+		}
+		for j, v := range f.Values {
+			if fault := hpa.TextFault(v); fault != "" {
+				// The database would refuse the query, not just match nothing.
+				return hpa.InvalidText(hpa.FieldError{Location: fmt.Sprintf("%s.values[%d]", loc, j), Message: fault})
+			}
 		}
 	}
 	for i, o := range q.OrderBy {
