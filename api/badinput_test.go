@@ -70,6 +70,7 @@ var evilBodies = []struct {
 // stopping at a 401.
 func TestBadInputNeverBreaksAnOperation(t *testing.T) {
 	srv := apitest.Start(t, unlimited)
+	registry := api.New(api.Options{}, api.Services{}).OpenAPI().Components.Schemas
 	check := func(t *testing.T, req apitest.Request) {
 		t.Helper()
 		req.NoCheck = true // unmatched paths are outside the contract; checked below
@@ -108,6 +109,10 @@ func TestBadInputNeverBreaksAnOperation(t *testing.T) {
 					if o.op.RequestBody != nil {
 						for _, b := range evilBodies {
 							check(t, as(apitest.Request{Method: o.method, Path: p, Body: b.body, Header: http.Header{"Content-Type": {b.contentType}}}))
+						}
+						if content := o.op.RequestBody.Content["application/json"]; content != nil {
+							check(t, as(apitest.Request{Method: o.method, Path: p, Body: mistypedItems(registry, content.Schema, 0),
+								Header: http.Header{"Content-Type": {"application/json"}}}))
 						}
 					}
 				}
@@ -239,6 +244,34 @@ func unstorableInputs(o operation, registry huma.Registry, jsonText, urlText, ra
 		}
 	}
 	return out
+}
+
+// mistypedItems is a JSON document shaped like schema in which every
+// array holds equal objects where other values belong: a unique-items
+// check must refuse it, not fail on it.
+func mistypedItems(registry huma.Registry, s *huma.Schema, depth int) string {
+	if s != nil && s.Ref != "" {
+		s = registry.SchemaFromRef(s.Ref)
+	}
+	if s == nil || depth > 8 {
+		return `"x"`
+	}
+	switch s.Type {
+	case "object":
+		var fields []string
+		for name, p := range s.Properties {
+			fields = append(fields, strconv.Quote(name)+":"+mistypedItems(registry, p, depth+1))
+		}
+		sort.Strings(fields)
+		return "{" + strings.Join(fields, ",") + "}"
+	case "array":
+		return `[{}, {}]`
+	case "integer", "number":
+		return "1"
+	case "boolean":
+		return "true"
+	}
+	return `"x"`
 }
 
 // shapedJSON is a JSON document shaped like schema in which every string,

@@ -336,7 +336,7 @@ func TestPageBadInput(t *testing.T) {
 		{"schedule without a time", "POST", "/v1/pages", map[string]any{"slug": "x", "title": "X", "status": "scheduled"}, 422, "validation-failed"},
 		{"unknown status", "POST", "/v1/pages", map[string]any{"slug": "x", "title": "X", "status": "live"}, 422, "validation-failed"},
 		{"bad image URL", "POST", "/v1/pages", map[string]any{"slug": "x", "title": "X", "social_image_url": "javascript:alert(1)"}, 422, "validation-failed"},
-		{"NUL in the body", "POST", "/v1/pages", map[string]any{"slug": "x", "title": "X", "body": "a\x00b"}, 422, "validation-failed"},
+		{"NUL in the body", "POST", "/v1/pages", map[string]any{"slug": "x", "title": "X", "body": "a\x00b"}, 422, "invalid-text"},
 		{"oversize body", "POST", "/v1/pages", map[string]any{"slug": "x", "title": "X", "body": strings.Repeat("a", 100001)}, 422, "validation-failed"},
 		{"body over 1 MiB", "POST", "/v1/pages", map[string]any{"slug": "x", "title": "X", "body": strings.Repeat("a", 1<<20)}, 413, "body-too-large"},
 		{"unknown page", "PATCH", "/v1/pages/nowhere", map[string]any{"title": "X"}, 404, "not-found"},
