@@ -63,7 +63,7 @@ type SignupFields struct {
 	Region                 string           `json:"region,omitempty" enum:"england,scotland,wales,northern-ireland,outside-uk"`
 	Interests              []string         `json:"interests,omitempty" maxItems:"6" uniqueItems:"true" enum:"surveys,listening-events,webinars,research-opportunities,campaigning-news,general-news"`
 	ConsentVersion         string           `json:"consent_version" maxLength:"20" example:"2026-11-01" doc:"The version of the consent texts shown (GET /v1/consent-texts)."`
-	MembershipConsent      bool             `json:"membership_consent" doc:"Must be true: the person agreed to the membership text."`
+	MembershipConsent      bool             `json:"membership_consent,omitempty" doc:"Must be true: the person agreed to the membership text. Optional in the schema only so that leaving it out is answered like false, with consent-required."`
 	SpecialCategoryConsent bool             `json:"special_category_consent,omitempty" doc:"Separate explicit consent to hold special_category details; required to send them."`
 	SpecialCategory        *specialCategory `json:"special_category,omitempty"`
 }
