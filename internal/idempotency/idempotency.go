@@ -2,6 +2,9 @@
 // an Idempotency-Key is done once per caller, and a retry with the same key
 // and body gets the first response again. Keys live for a day.
 //
+// Bodies are compared by meaning, not bytes: the same JSON with its keys
+// in another order or other whitespace is the same request.
+//
 // The protocol follows Stripe's: the same key with a different body is an
 // error (422), and a retry that arrives while the first request is still
 // running is a conflict (409). A request that fails releases its key, so
@@ -12,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -57,12 +61,36 @@ type Response struct {
 
 type claim struct {
 	scope, hash []byte
-	op, key     string
+	// rawHash is the hash of the body's bytes, which keys claimed before
+	// bodies were compared by meaning hold.
+	rawHash []byte
+	op, key string
 }
 
 func (s *Store) claimOf(r Request) claim {
-	sum := sha256.Sum256(r.Body)
-	return claim{scope: s.hasher.Hash("idempotency-scope", r.Scope), hash: sum[:], op: r.Operation, key: r.Key}
+	sum, raw := sha256.Sum256(canonical(r.Body)), sha256.Sum256(r.Body)
+	return claim{scope: s.hasher.Hash("idempotency-scope", r.Scope), hash: sum[:], rawHash: raw[:], op: r.Operation, key: r.Key}
+}
+
+// canonical is body's meaning rather than its bytes, so that a retry
+// whose JSON was serialised again (keys in another order, other
+// whitespace or escapes) counts as the same request: the JSON decoded
+// and encoded again, objects with sorted keys, numbers as written. A body
+// that is not JSON is compared as it is.
+func canonical(body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return body
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return body
+	}
+	return out.Bytes()
 }
 
 // Do runs fn once for r: the first request runs it and, if it succeeds,
@@ -103,7 +131,7 @@ func (s *Store) existing(ctx context.Context, c claim) (Response, bool, error) {
 	if err != nil {
 		return Response{}, false, fmt.Errorf("read idempotency key: %w", err)
 	}
-	if !bytes.Equal(row.RequestHash, c.hash) {
+	if !bytes.Equal(row.RequestHash, c.hash) && !bytes.Equal(row.RequestHash, c.rawHash) {
 		return Response{}, false, hpa.Errorf(hpa.EINVALID, "this Idempotency-Key was already used with a different request body; use a new key for a new request").WithReason("idempotency-key-reused")
 	}
 	if row.State != "completed" || row.ResponseStatus == nil {
