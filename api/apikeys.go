@@ -13,6 +13,7 @@ import (
 type apiKey struct {
 	ID                 string     `json:"id" format:"uuid"`
 	OrganisationID     string     `json:"organisation_id" format:"uuid"`
+	OrganisationName   string     `json:"organisation_name,omitempty" example:"Example NHS Foundation Trust" doc:"The organisation's name; given by GET /v1/auth/key, so a partner checking a key sees at once whose it is."`
 	Name               string     `json:"name" example:"Trust website signup form"`
 	Prefix             string     `json:"prefix" example:"hpa_live_k3v9x2mq8r1z" doc:"The key's first characters, to recognise it; the rest is never shown again."`
 	Scopes             []string   `json:"scopes"`
@@ -68,14 +69,20 @@ func registerAPIKeys(hapi huma.API, ids identityService) {
 		Method:      http.MethodGet,
 		Path:        "/v1/auth/key",
 		Summary:     "Describe the API key in use",
-		Description: "Partners and scripts can check their key works and see its organisation, scopes and rate limit.",
+		Description: "Partners and scripts can check their key works and see its organisation (ID and name), scopes and rate limit.",
 		Tags:        []string{"Auth"},
 	}, func(ctx context.Context, _ *struct{}) (*struct{ Body apiKey }, error) {
 		k, err := ids.GetAPIKey(ctx, callerFrom(ctx).ID)
 		if err != nil {
 			return nil, err
 		}
-		return &struct{ Body apiKey }{Body: apiKeyBody(k)}, nil
+		org, err := ids.GetOrganisation(ctx, k.OrganisationID)
+		if err != nil {
+			return nil, err
+		}
+		body := apiKeyBody(k)
+		body.OrganisationName = org.Name
+		return &struct{ Body apiKey }{Body: body}, nil
 	})
 
 	register(hapi, adminOnly, huma.Operation{
