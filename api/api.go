@@ -208,7 +208,7 @@ var unlimitedPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metric
 // answers the rest with 429 and Retry-After.
 func (s *server) rateLimit(limit int, window time.Duration) func(http.Handler) http.Handler {
 	if limit <= 0 {
-		return func(next http.Handler) http.Handler { return next }
+		return func(next http.Handler) http.Handler { return s.limitKeys(next, next) }
 	}
 	retryAfter := strconv.Itoa(max(1, int(window.Seconds())))
 	limited := httprate.LimitBy(limit, window,
@@ -222,13 +222,47 @@ func (s *server) rateLimit(limit int, window time.Duration) func(http.Handler) h
 		httprate.WithResponseHeaders(httprate.ResponseHeaders{}),
 	)
 	return func(next http.Handler) http.Handler {
-		limitedNext := limited(next)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if unlimitedPaths[r.URL.Path] {
-				next.ServeHTTP(w, r)
-				return
-			}
-			limitedNext.ServeHTTP(w, r)
-		})
+		return s.limitKeys(next, limited(next))
 	}
+}
+
+// limitKeys serves a request with a valid API key (and no bearer token)
+// through the key's own per-minute limit, and any other through byAddress.
+// A partner's server sends all its requests from one address, and the
+// per-address limit, lower than a key's, would otherwise cap every key
+// below its own. A missing or wrong key is limited by address like any
+// anonymous request.
+func (s *server) limitKeys(next, byAddress http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if unlimitedPaths[r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		auth := s.authenticateKey(r)
+		if auth == nil || auth.err != nil {
+			byAddress.ServeHTTP(w, r)
+			return
+		}
+		limited := r.WithContext(httprate.WithRequestLimit(r.Context(), auth.use.RateLimitPerMinute))
+		if s.keyLimiter.OnLimit(w, limited, auth.caller.ID.String()) {
+			w.Header().Set("Retry-After", "60")
+			writeProblem(w, r, newProblem(http.StatusTooManyRequests, "", "this API key has made too many requests this minute; retry after the number of seconds in Retry-After"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticateKey authenticates r's API key, if it carries one and no
+// bearer token, and remembers the outcome for authorize; nil if there is
+// no key to authenticate.
+func (s *server) authenticateKey(r *http.Request) *keyAuthentication {
+	key := r.Header.Get("X-API-Key")
+	if key == "" || s.auth == nil || r.Header.Get("Authorization") != "" {
+		return nil
+	}
+	caller, use, err := s.auth.AuthenticateKey(r.Context(), key)
+	auth := &keyAuthentication{key: key, caller: caller, use: use, err: err}
+	stateOf(r.Context()).key = auth
+	return auth
 }

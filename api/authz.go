@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humachi"
-	"github.com/go-chi/httprate"
 	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/identity"
@@ -70,13 +68,6 @@ func (s *server) authorize(ctx huma.Context, next func(huma.Context)) {
 			s.deny(ctx, http.StatusForbidden, hpa.Errorf(hpa.EFORBIDDEN, "this API key may not be used from this origin").WithReason("origin-not-allowed"))
 			return
 		}
-		r, w := humachi.Unwrap(ctx)
-		r = r.WithContext(httprate.WithRequestLimit(r.Context(), use.RateLimitPerMinute))
-		if s.keyLimiter.OnLimit(w, r, caller.ID.String()) {
-			ctx.SetHeader("Retry-After", "60")
-			s.deny(ctx, http.StatusTooManyRequests, hpa.Errorf(hpa.ERATELIMITED, "this API key has made too many requests this minute"))
-			return
-		}
 	}
 	if caller != nil {
 		c := context.WithValue(ctx.Context(), callerKey{}, caller)
@@ -114,6 +105,9 @@ func (s *server) authenticate(ctx huma.Context, policy access) (*identity.Caller
 		}
 		return nil, identity.KeyUse{}, staffErr
 	case key != "":
+		if done := stateOf(ctx.Context()).key; done != nil && done.key == key {
+			return done.caller, done.use, done.err
+		}
 		return s.auth.AuthenticateKey(ctx.Context(), key)
 	case ctx.Header("Authorization") != "":
 		return nil, identity.KeyUse{}, hpa.Errorf(hpa.EUNAUTHORIZED, "the Authorization header must be `Bearer <token>`")

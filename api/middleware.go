@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/harmedpatients/hpa/internal/identity"
 	"github.com/harmedpatients/hpa/internal/logging"
 )
 
@@ -32,6 +33,17 @@ type requestState struct {
 	logger    *slog.Logger
 	clientIP  netip.Addr
 	operation string
+	// key is the API key's authentication, when the rate limiter already
+	// did it (see validKey).
+	key *keyAuthentication
+}
+
+// keyAuthentication is the outcome of authenticating an API key.
+type keyAuthentication struct {
+	key    string
+	caller *identity.Caller
+	use    identity.KeyUse
+	err    error
 }
 
 type requestStateKey struct{}
