@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -85,6 +86,7 @@ type API struct {
 type server struct {
 	hapi           huma.API
 	auth           authenticator
+	keyOrigins     keyOriginChecker
 	members        memberAuthenticator
 	keyLimiter     *httprate.RateLimiter
 	logger         *slog.Logger
@@ -119,6 +121,7 @@ func New(opts Options, svc Services) *API {
 	}
 	if svc.Identity != nil {
 		s.auth = svc.Identity
+		s.keyOrigins = svc.Identity
 	}
 	if svc.Members != nil {
 		s.members = svc.Members
@@ -129,7 +132,7 @@ func New(opts Options, svc Services) *API {
 	router.MethodNotAllowed(methodNotAllowed(router))
 	router.Use(s.requestContext, recoverPanics, s.observe, s.securityHeaders, s.requestLimits, middleware.GetHead)
 	router.Use(withCORS(cors.Handler(cors.Options{
-		AllowedOrigins:   opts.CORSOrigins,
+		AllowOriginFunc:  s.corsOrigin(opts.CORSOrigins),
 		AllowedMethods:   []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"},
 		AllowedHeaders:   []string{"Accept", "Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-API-Key", "X-Request-ID"},
 		ExposedHeaders:   []string{"ETag", "Link", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"},
@@ -198,6 +201,37 @@ func cacheControl(ctx huma.Context, next func(huma.Context)) {
 		ctx.SetHeader("Cache-Control", "no-store")
 	}
 	next(ctx)
+}
+
+// keyOriginChecker knows the browser origins API keys are restricted to.
+type keyOriginChecker interface {
+	KeyOrigin(ctx context.Context, origin string) (bool, error)
+}
+
+// corsOrigin allows browsers on HPA's own sites (configured) and on the
+// origins of publishable API keys (a partner's signup page), so such a key
+// works from its page: the preflight cannot say which key will follow, so
+// a key's origin is allowed for every route. That gives its page nothing
+// it could not have anyway: no route accepts cookies (credentials are
+// headers the page must hold), and authorize still checks each key's own
+// origins.
+func (s *server) corsOrigin(configured []string) func(*http.Request, string) bool {
+	return func(r *http.Request, origin string) bool {
+		lower := strings.ToLower(origin)
+		for _, c := range configured {
+			// A configured origin may hold one * (https://*.example.org),
+			// as the CORS handler allowed before.
+			if before, after, wild := strings.Cut(strings.ToLower(c), "*"); lower == strings.ToLower(c) ||
+				(wild && len(lower) >= len(before)+len(after) && strings.HasPrefix(lower, before) && strings.HasSuffix(lower, after)) {
+				return true
+			}
+		}
+		if s.keyOrigins == nil {
+			return false
+		}
+		ok, err := s.keyOrigins.KeyOrigin(r.Context(), origin)
+		return ok && err == nil
+	}
 }
 
 // unlimitedPaths are never rate limited: an orchestrator polling its probes

@@ -30,6 +30,7 @@ type identityService interface {
 	ListAPIKeys(ctx context.Context, organisationID *uuid.UUID) ([]*identity.APIKeyInfo, error)
 	GetAPIKey(ctx context.Context, id uuid.UUID) (*identity.APIKeyInfo, error)
 	RevokeAPIKey(ctx context.Context, id uuid.UUID) (*identity.APIKeyInfo, error)
+	keyOriginChecker
 }
 
 type tokenPair struct {

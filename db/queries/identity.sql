@@ -124,3 +124,8 @@ UPDATE api_keys SET revoked_at = coalesce(revoked_at, sqlc.arg(now)::timestamptz
 
 -- name: APIKeyTouch :exec
 UPDATE api_keys SET last_used_at = sqlc.arg(now)::timestamptz WHERE id = sqlc.arg(id) AND (last_used_at IS NULL OR last_used_at < sqlc.arg(now)::timestamptz - make_interval(mins => 1));
+
+-- name: APIKeyOriginsLive :many
+-- Every browser origin some usable key is restricted to, for CORS.
+SELECT DISTINCT unnest(allowed_origins)::text AS origin FROM api_keys
+WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now());

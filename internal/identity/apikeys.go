@@ -70,6 +70,13 @@ func (s *Service) CreateAPIKey(ctx context.Context, createdBy uuid.UUID, in NewA
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()) {
 		return nil, "", hpa.Invalid("body.expires_at", "must be in the future")
 	}
+	if len(in.AllowedOrigins) > 0 {
+		for _, sc := range in.Scopes {
+			if !slices.Contains(PublishableScopes, sc) {
+				return nil, "", hpa.Invalid("body.scopes", "a key restricted to browser origins sits in a web page for anyone to copy, so it may hold members:signup only; give the partner a separate key for its server")
+			}
+		}
+	}
 	lookup := strings.ToLower(randomToken(16))
 	lookup = strings.NewReplacer("-", "", "_", "").Replace(lookup)[:lookupIDLen]
 	key := s.settings.KeyPrefix + lookup + randomToken(32)
@@ -224,10 +231,36 @@ func (s *Service) touchKey(id uuid.UUID) {
 	}()
 }
 
-// OriginAllowed reports whether a browser Origin may use a key: keys with
-// no allowed origins are for servers and scripts and accept any (browsers
-// cannot keep a key secret anyway, so origins are a guard against misuse of
-// a published key, not authentication).
+// OriginAllowed reports whether a request with this Origin header ("" for
+// none) may use a key. Keys without allowed origins are for servers and
+// scripts and work from anywhere. A key with allowed origins is a
+// publishable key for a partner's web page: it works only from those
+// origins, and not without an Origin header, so a browser on another site
+// cannot use it. That is no authentication: anyone who copies the key
+// from the page can send any Origin from a script, which is why such keys
+// may hold the members:signup scope only (see CreateAPIKey).
 func (u KeyUse) OriginAllowed(origin string) bool {
-	return origin == "" || len(u.AllowedOrigins) == 0 || slices.Contains(u.AllowedOrigins, origin)
+	return len(u.AllowedOrigins) == 0 || slices.Contains(u.AllowedOrigins, origin)
+}
+
+// PublishableScopes are the scopes a key restricted to browser origins may
+// hold: it sits in a web page for anyone to copy.
+var PublishableScopes = []Scope{ScopeMembersSignup}
+
+// KeyOrigin reports whether origin is an allowed origin of a usable key,
+// so that browsers on a partner's page get CORS answers for it. The set is
+// kept in memory and reloaded after any change to keys.
+func (s *Service) KeyOrigin(ctx context.Context, origin string) (bool, error) {
+	origins, err := s.origins.Get(ctx, "", func(ctx context.Context) (map[string]bool, error) {
+		rows, err := store.Q.APIKeyOriginsLive(ctx, s.db)
+		if err != nil {
+			return nil, fmt.Errorf("key origins: %w", err)
+		}
+		set := make(map[string]bool, len(rows))
+		for _, o := range rows {
+			set[o] = true
+		}
+		return set, nil
+	})
+	return origins[origin], err
 }

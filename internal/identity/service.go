@@ -56,6 +56,7 @@ type Service struct {
 	now      func() time.Time
 	staff    *cache.Cache[*staffEntry]
 	keys     *cache.Cache[*keyEntry]
+	origins  *cache.Cache[map[string]bool]
 	touched  sync.Map // API key ID → when this process last recorded its use
 
 	outbox     enqueuer // nil: nothing is emailed
@@ -75,8 +76,9 @@ type keyedHasher interface {
 func NewService(db DB, tokens *Tokens, hasher *Hasher, emails keyedHasher, settings Settings, now func() time.Time, live func() bool) *Service {
 	return &Service{
 		db: db, tokens: tokens, hasher: hasher, emails: emails, settings: settings, now: now,
-		staff: cache.New[*staffEntry](10_000, live),
-		keys:  cache.New[*keyEntry](10_000, live),
+		staff:   cache.New[*staffEntry](10_000, live),
+		keys:    cache.New[*keyEntry](10_000, live),
+		origins: cache.New[map[string]bool](1, live),
 	}
 }
 
@@ -85,7 +87,7 @@ func (s *Service) Cache() interface {
 	Notify(string)
 	Reset()
 } {
-	return cacheGroup{s.staff, s.keys}
+	return cacheGroup{s.staff, s.keys, s.origins}
 }
 
 type cacheGroup []interface {

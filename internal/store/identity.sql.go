@@ -151,6 +151,32 @@ func (q *Queries) APIKeyList(ctx context.Context, db DBTX, organisationID *uuid.
 	return items, nil
 }
 
+const aPIKeyOriginsLive = `-- name: APIKeyOriginsLive :many
+SELECT DISTINCT unnest(allowed_origins)::text AS origin FROM api_keys
+WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+`
+
+// Every browser origin some usable key is restricted to, for CORS.
+func (q *Queries) APIKeyOriginsLive(ctx context.Context, db DBTX) ([]string, error) {
+	rows, err := db.Query(ctx, aPIKeyOriginsLive)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var origin string
+		if err := rows.Scan(&origin); err != nil {
+			return nil, err
+		}
+		items = append(items, origin)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const aPIKeyRevoke = `-- name: APIKeyRevoke :one
 UPDATE api_keys SET revoked_at = coalesce(revoked_at, $1::timestamptz) WHERE id = $2 RETURNING id, organisation_id, name, lookup_id, key_hash, scopes, allowed_origins, rate_limit_per_minute, expires_at, revoked_at, last_used_at, created_by, created_at
 `
