@@ -75,6 +75,8 @@ type Services struct {
 	// Events and Stats serve visit statistics (issue 7).
 	Events eventCollector
 	Stats  statsReader
+	// Webhooks are the outgoing webhooks (issue 18).
+	Webhooks webhookService
 }
 
 // API is the assembled HTTP handler and its OpenAPI document.
@@ -175,6 +177,9 @@ func New(opts Options, svc Services) *API {
 	registerMyGiftAid(hapi, svc.GiftAid)
 	registerEvents(hapi, svc.Events, s, opts.CountryHeader)
 	registerStats(hapi, svc.Stats)
+	registerWebhookEndpoints(hapi, svc.Webhooks)
+	registerMySharing(hapi, svc.Members, svc.Identity)
+	documentWebhookEvents(hapi.OpenAPI())
 	registerSpecAndDocs(router, hapi.OpenAPI())
 	return &API{handler: router, openapi: hapi.OpenAPI()}
 }

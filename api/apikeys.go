@@ -44,7 +44,7 @@ type createAPIKeyInput struct {
 	Body struct {
 		OrganisationID     string     `json:"organisation_id" format:"uuid"`
 		Name               string     `json:"name" minLength:"1" maxLength:"100"`
-		Scopes             []string   `json:"scopes" minItems:"1" maxItems:"4" uniqueItems:"true" enum:"members:signup,opportunities:write,stats:read,content:read"`
+		Scopes             []string   `json:"scopes" minItems:"1" maxItems:"5" uniqueItems:"true" enum:"members:signup,opportunities:write,stats:read,content:read,webhooks:manage"`
 		AllowedOrigins     []string   `json:"allowed_origins,omitempty" maxItems:"20" doc:"Browser origins such as https://www.example.org."`
 		RateLimitPerMinute int        `json:"rate_limit_per_minute,omitempty" minimum:"1" maximum:"100000" default:"600"`
 		ExpiresAt          *time.Time `json:"expires_at,omitempty" doc:"When the key stops working; omit for no expiry."`

@@ -23,7 +23,7 @@ type identityService interface {
 	List(ctx context.Context) ([]*identity.StaffMember, error)
 	Invite(ctx context.Context, email, name string, roles []identity.Role) (*identity.StaffMember, string, time.Time, error)
 	Update(ctx context.Context, id uuid.UUID, u identity.StaffUpdate) (*identity.StaffMember, error)
-	CreateOrganisation(ctx context.Context, name, website string) (*identity.Organisation, error)
+	CreateOrganisation(ctx context.Context, name, website, contactEmail string) (*identity.Organisation, error)
 	GetOrganisation(ctx context.Context, id uuid.UUID) (*identity.Organisation, error)
 	ListOrganisations(ctx context.Context) ([]*identity.Organisation, error)
 	CreateAPIKey(ctx context.Context, createdBy uuid.UUID, in identity.NewAPIKey) (*identity.APIKeyInfo, string, error)

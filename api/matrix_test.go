@@ -29,7 +29,7 @@ var accessMatrix = map[string]string{
 	"accept-invitation":   "public",
 	"get-me":              "staff:any",
 	"change-password":     "staff:any",
-	"get-current-api-key": "key:members:signup,opportunities:write,stats:read,content:read",
+	"get-current-api-key": "key:members:signup,opportunities:write,stats:read,content:read,webhooks:manage",
 	"list-staff":          "staff:admin",
 	"invite-staff":        "staff:admin",
 	"get-staff":           "staff:admin",
@@ -157,6 +157,19 @@ var accessMatrix = map[string]string{
 	"get-stats-timeseries":           "staff:analyst|key:stats:read",
 	"get-stats-breakdown":            "staff:analyst|key:stats:read",
 	"get-stats-realtime":             "staff:analyst|key:stats:read",
+	// Outgoing webhooks (issue 18).
+	"list-webhook-endpoints":      "staff:admin|key:webhooks:manage",
+	"create-webhook-endpoint":     "staff:admin|key:webhooks:manage",
+	"get-webhook-endpoint":        "staff:admin|key:webhooks:manage",
+	"update-webhook-endpoint":     "staff:admin|key:webhooks:manage",
+	"delete-webhook-endpoint":     "staff:admin|key:webhooks:manage",
+	"rotate-webhook-secret":       "staff:admin|key:webhooks:manage",
+	"send-webhook-test":           "staff:admin|key:webhooks:manage",
+	"list-webhook-deliveries":     "staff:admin|key:webhooks:manage",
+	"get-webhook-delivery":        "staff:admin|key:webhooks:manage",
+	"redeliver-webhook":           "staff:admin|key:webhooks:manage",
+	"list-my-partner-sharing":     "member",
+	"withdraw-my-partner-sharing": "member",
 }
 
 type matrixCaller struct {

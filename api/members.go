@@ -33,6 +33,7 @@ type membersService interface {
 	Stats(ctx context.Context) (*members.Stats, error)
 	ExportSegment(ctx context.Context, purpose, audience string) ([]byte, int, error)
 	Import(ctx context.Context, r io.Reader, dryRun bool) (*members.ImportReport, error)
+	sharingService
 }
 
 type consentText struct {

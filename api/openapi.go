@@ -71,6 +71,7 @@ var tags = []*huma.Tag{
 	{Name: "Audit", Description: "The append-only record of who read or changed personal data, content, money or access."},
 	{Name: "Visits", Description: "Privacy-first collection of page views and events: no cookies, no personal data, visitors unlinkable across days."},
 	{Name: "Statistics", Description: "Visit figures for analysts and scripts (`stats:read` keys): summaries, time series, breakdowns, realtime, CSV; and the public visit counter. See docs/statistics.md for copy-paste examples."},
+	{Name: "Outgoing webhooks", Description: "Partners (key scope webhooks:manage) and admins register endpoints that receive signed deliveries of events (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature), with retries for about three days, a delivery log, redelivery and test events. The events and their payloads are under webhooks in this document; see docs/partners.md for verifying a delivery."},
 	{Name: "Operations", Description: "Probes for orchestrators and monitoring. `/metrics` (Prometheus text format) is served beside them."},
 }
 

@@ -10,20 +10,22 @@ import (
 )
 
 type organisation struct {
-	ID        string    `json:"id" format:"uuid"`
-	Name      string    `json:"name" example:"Example NHS Foundation Trust"`
-	Website   string    `json:"website,omitempty" format:"uri"`
-	CreatedAt time.Time `json:"created_at"`
+	ID           string    `json:"id" format:"uuid"`
+	Name         string    `json:"name" example:"Example NHS Foundation Trust"`
+	Website      string    `json:"website,omitempty" format:"uri"`
+	ContactEmail string    `json:"contact_email,omitempty" format:"email" doc:"Who HPA writes to about the organisation's integration, such as a webhook endpoint disabled after persistent failure."`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 func organisationBody(o *identity.Organisation) organisation {
-	return organisation{ID: o.ID.String(), Name: o.Name, Website: o.Website, CreatedAt: o.CreatedAt}
+	return organisation{ID: o.ID.String(), Name: o.Name, Website: o.Website, ContactEmail: o.ContactEmail, CreatedAt: o.CreatedAt}
 }
 
 type organisationInput struct {
 	Body struct {
-		Name    string `json:"name" minLength:"1" maxLength:"200" example:"Example NHS Foundation Trust"`
-		Website string `json:"website,omitempty" format:"uri" maxLength:"500" pattern:"^https?://" example:"https://www.example.nhs.uk"`
+		Name         string `json:"name" minLength:"1" maxLength:"200" example:"Example NHS Foundation Trust"`
+		Website      string `json:"website,omitempty" format:"uri" maxLength:"500" pattern:"^https?://" example:"https://www.example.nhs.uk"`
+		ContactEmail string `json:"contact_email,omitempty" format:"email" maxLength:"254" example:"digital@example.nhs.uk" doc:"Who HPA writes to about the organisation's integration; without one, HPA's own staff are told."`
 	}
 }
 
@@ -65,7 +67,7 @@ func registerOrganisations(hapi huma.API, ids identityService) {
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusConflict},
 	}, func(ctx context.Context, in *organisationInput) (*struct{ Body organisation }, error) {
-		o, err := ids.CreateOrganisation(ctx, in.Body.Name, in.Body.Website)
+		o, err := ids.CreateOrganisation(ctx, in.Body.Name, in.Body.Website, in.Body.ContactEmail)
 		if err != nil {
 			return nil, err
 		}

@@ -95,7 +95,7 @@ UPDATE refresh_tokens SET revoked_at = sqlc.arg(now)::timestamptz WHERE staff_id
 DELETE FROM refresh_tokens WHERE expires_at < @before;
 
 -- name: OrganisationInsert :one
-INSERT INTO organisations (name, website) VALUES (@name, sqlc.narg(website)) RETURNING *;
+INSERT INTO organisations (name, website, contact_email) VALUES (@name, sqlc.narg(website), sqlc.narg(contact_email)) RETURNING *;
 
 -- name: OrganisationGet :one
 SELECT * FROM organisations WHERE id = @id;

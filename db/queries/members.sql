@@ -157,12 +157,13 @@ ON CONFLICT (member_id) DO UPDATE SET harmed_sealed = excluded.harmed_sealed, ex
 DELETE FROM member_sensitive WHERE member_id = @member_id;
 
 -- name: MemberTokenInsert :exec
-INSERT INTO member_tokens (token_hash, member_id, purpose, expires_at) VALUES (@token_hash, @member_id, @purpose, @expires_at);
+INSERT INTO member_tokens (token_hash, member_id, purpose, expires_at, partner_organisation_id, partner_key_id)
+VALUES (@token_hash, @member_id, @purpose, @expires_at, sqlc.narg(partner_organisation_id), sqlc.narg(partner_key_id));
 
 -- name: MemberTokenUse :one
 UPDATE member_tokens SET used_at = sqlc.arg(now)::timestamptz
 WHERE token_hash = sqlc.arg(token_hash) AND purpose = sqlc.arg(purpose) AND used_at IS NULL AND expires_at > sqlc.arg(now)::timestamptz
-RETURNING member_id;
+RETURNING member_id, partner_organisation_id, partner_key_id;
 
 -- name: MemberTokenPurge :execrows
 DELETE FROM member_tokens WHERE expires_at < @before;

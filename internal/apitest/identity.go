@@ -62,7 +62,7 @@ func (s *Server) NewAPIKeyWith(t testing.TB, in identity.NewAPIKey) (key string,
 	t.Helper()
 	ctx := context.Background()
 	if in.OrganisationID == uuid.Nil {
-		org, err := s.App.Identity.CreateOrganisation(ctx, "Partner "+uuid.NewString(), "")
+		org, err := s.App.Identity.CreateOrganisation(ctx, "Partner "+uuid.NewString(), "", "")
 		if err != nil {
 			t.Fatalf("create organisation: %v", err)
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/members"
 	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/harmedpatients/hpa/internal/visits"
+	"github.com/harmedpatients/hpa/internal/webhooks"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -85,11 +86,12 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	visitService.AddWorkers(workers)
 	periodic := append([]*river.PeriodicJob{jobs.RetentionJob(), engagement.DigestJob()}, donations.PeriodicJobs()...)
 	periodic = append(periodic, visitService.PeriodicJobs()...)
+	periodic = append(periodic, webhooks.PeriodicJobs()...)
 	jobClient, err := jobs.NewClient(pool, workers, periodic, logger)
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := mail.NewRenderer(members.Templates, identity.Templates, donations.Templates, engagement.Templates, content.MailTemplates)
+	renderer, err := mail.NewRenderer(members.Templates, identity.Templates, donations.Templates, engagement.Templates, content.MailTemplates, webhooks.Templates)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +99,10 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	outbox := mail.NewOutbox(jobClient, renderer, ring, hasher)
 	identityService.SendEmailWith(outbox, cfg.SiteURL.String()+"/staff/accept-invitation")
 
+	webhookService := webhooks.NewService(pool, jobClient, ring, hasher, outbox, identityService, webhooks.Settings{
+		AllowPrivate: cfg.Webhooks.AllowPrivate, RetryDelays: cfg.Webhooks.RetryDelays, NotifyTo: cfg.EnquiryNotify,
+	}, time.Now)
+	webhookService.AddWorkers(workers)
 	idempotencyStore := idempotency.NewStore(pool, hasher, time.Now)
 	enquiries := content.NewEnquiries(pool, contentService, outbox, ring, hasher, enquirySettings(cfg), time.Now)
 	membersService := members.NewService(pool, jobClient, ring, hasher, identityService.Tokens(), outbox, members.Settings{
@@ -104,10 +110,12 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		MemberTokenTTL: cfg.MemberTokenTTL, PendingTTL: cfg.PendingMemberTTL, EmailInterval: cfg.SignupEmailInterval,
 	}, time.Now)
 	membersService.AddWorkers(workers)
+	membersService.NotifyPartnersWith(webhookService)
 	engagementService := engagement.NewService(pool, jobClient, outbox, ring, hasher, contentService, membersService, engagement.Settings{
 		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), AlertInterval: 7 * 24 * time.Hour,
 	}, time.Now)
 	engagementService.AddWorkers(workers)
+	engagementService.NotifyOrganisersWith(webhookService)
 	river.AddWorker(workers, jobs.NewRetentionWorker(map[string]jobs.Purger{
 		"unconfirmed members":  membersService.PurgeUnconfirmed,
 		"member tokens":        membersService.PurgeTokens,
@@ -115,11 +123,12 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		"staff refresh tokens": identityService.PurgeExpired,
 		"staff login failures": identityService.PurgeLoginFailures,
 		"enquiries":            enquiries.Purge,
+		"webhook events":       webhookService.Purge,
 	}, logger))
 	giftAidService, donationService := newGiving(cfg, pool, membersService, ring, hasher, outbox, jobClient, logger)
 	donationService.Workers(workers)
 	// The outbox goes last, so that nothing queued by the erasure is left.
-	membersService.EraseAlsoWith(engagementService, enquiries, donationService, outbox)
+	membersService.EraseAlsoWith(engagementService, enquiries, donationService, webhookService, outbox)
 
 	handler := api.New(api.Options{
 		PublicBaseURL:    cfg.PublicBaseURL.String(),
@@ -150,6 +159,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		GiftAid:     giftAidService,
 		Events:      visitService,
 		Stats:       visitService,
+		Webhooks:    webhookService,
 	}).Handler()
 	// Opened last, so that no earlier failure leaves it open.
 	var geo *visits.GeoIP

@@ -98,6 +98,8 @@ type Config struct {
 
 	// Visits configures visit statistics (internal/visits).
 	Visits Visits
+	// Webhooks configures outgoing webhooks.
+	Webhooks Webhooks
 }
 
 // Visits configures the collection and rollup of visit statistics.
@@ -188,6 +190,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.EnquiryNotify = r.emails("HPA_ENQUIRY_NOTIFY", c.ContactEmail)
 	c.Visits = r.visits(c.CORSOrigins)
+	c.Webhooks = r.webhooks(c.Env)
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		r.fail("HPA_MAIL_FROM", "must be an address such as \"HPA <hello@example.org>\", got %q", c.MailFrom)
 	}

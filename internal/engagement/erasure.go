@@ -8,6 +8,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/harmedpatients/hpa/internal/webhooks"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -72,7 +73,11 @@ func (s *Service) giveUpPlace(ctx context.Context, tx pgx.Tx, opportunityID, id 
 	if err != nil {
 		return err
 	}
-	if _, err := store.Q.RegistrationCancel(ctx, tx, id); err != nil {
+	cancelled, err := store.Q.RegistrationCancel(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.tellChanged(ctx, tx, row.OrganisationID, cancelled, webhooks.TypeRegistrationCancelled); err != nil {
 		return err
 	}
 	if status == RegConfirmed {

@@ -11,6 +11,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/harmedpatients/hpa/internal/webhooks"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -72,6 +73,18 @@ func (s *Service) PublishOutcome(ctx context.Context, id uuid.UUID, outcomeID in
 			return fmt.Errorf("publish outcome: %w", err)
 		}
 		out = outcomeFromRow(oc)
+		o, err := s.get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		var published time.Time
+		if oc.PublishedAt != nil {
+			published = oc.PublishedAt.UTC()
+		}
+		if err := s.tell(ctx, tx, o.OrganisationID, webhooks.Event{Type: webhooks.TypeOutcomePublished, Data: webhooks.OutcomePublished{
+			OpportunityID: id.String(), OutcomeID: oc.ID, Summary: oc.Summary, Link: store.Text(oc.Link), PublishedAt: published}}); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Event{Action: "opportunity.outcome_publish", TargetType: "opportunity", TargetID: id.String()})
 	})
 	return &out, err

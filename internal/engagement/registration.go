@@ -14,6 +14,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/members"
 	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/harmedpatients/hpa/internal/webhooks"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 )
@@ -117,6 +118,11 @@ func (s *Service) Register(ctx context.Context, opportunityID uuid.UUID, req Reg
 			return hpa.Errorf(hpa.ECONFLICT, "you are already registered for this event; use the link in its email to cancel").WithReason("already-registered")
 		}
 		out = &Registration{ID: id, OpportunityID: opportunityID, MemberID: req.MemberID, Status: status}
+		if !again {
+			if err := s.tellRegistered(ctx, tx, row, reg, name, email); err != nil {
+				return err
+			}
+		}
 		if status == RegWaitlisted {
 			if out.WaitlistPosition, err = s.newcomerPosition(ctx, tx, reg, again); err != nil {
 				return err
@@ -287,6 +293,9 @@ func (s *Service) promote(ctx context.Context, tx pgx.Tx, o *Opportunity) error 
 	}
 	promoted, err := store.Q.RegistrationPromote(ctx, tx, next.ID)
 	if err != nil {
+		return err
+	}
+	if err := s.tellChanged(ctx, tx, o.OrganisationID, promoted, webhooks.TypeRegistrationPromoted); err != nil {
 		return err
 	}
 	r, err := s.openRegistration(promoted, false)

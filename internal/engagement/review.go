@@ -9,6 +9,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/harmedpatients/hpa/internal/webhooks"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -70,6 +71,10 @@ func (s *Service) Review(ctx context.Context, id uuid.UUID, action, note string)
 			}
 		}
 		out = fromRow(row)
+		if err := s.tell(ctx, tx, row.OrganisationID, webhooks.Event{Type: webhooks.TypeOpportunityReviewed, Data: webhooks.OpportunityReviewed{
+			OpportunityID: id.String(), Decision: decisions[action], Status: row.Status, Note: note, ReviewedAt: s.now().UTC()}}); err != nil {
+			return err
+		}
 		// Audit actions are snake_case: "request-changes" is recorded as
 		// opportunity.request_changes.
 		return audit.Record(ctx, tx, audit.Event{Action: "opportunity." + strings.ReplaceAll(action, "-", "_"), TargetType: "opportunity", TargetID: id.String()})

@@ -46,6 +46,8 @@ type Service struct {
 	directory Directory
 	settings  Settings
 	now       func() time.Time
+	// organisers is told what happens to opportunities (nil: nobody).
+	organisers Organisers
 }
 
 // NewService returns the engagement service.

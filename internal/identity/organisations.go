@@ -14,29 +14,27 @@ import (
 
 // Organisation is a partner organisation that holds API keys.
 type Organisation struct {
-	ID        uuid.UUID
-	Name      string
-	Website   string
-	CreatedAt time.Time
+	ID      uuid.UUID
+	Name    string
+	Website string
+	// ContactEmail is who HPA writes to about the organisation's
+	// integration (such as a disabled webhook endpoint); "" if none.
+	ContactEmail string
+	CreatedAt    time.Time
 }
 
 func organisationFromRow(r store.Organisation) *Organisation {
 	o := &Organisation{ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt}
-	if r.Website != nil {
-		o.Website = *r.Website
-	}
+	o.Website, o.ContactEmail = store.Text(r.Website), store.Text(r.ContactEmail)
 	return o
 }
 
-// CreateOrganisation registers a partner organisation.
-func (s *Service) CreateOrganisation(ctx context.Context, name, website string) (*Organisation, error) {
-	var w *string
-	if website != "" {
-		w = &website
-	}
+// CreateOrganisation registers a partner organisation; website and
+// contactEmail may be "".
+func (s *Service) CreateOrganisation(ctx context.Context, name, website, contactEmail string) (*Organisation, error) {
 	var out *Organisation
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		row, err := store.Q.OrganisationInsert(ctx, tx, store.OrganisationInsertParams{Name: name, Website: w})
+		row, err := store.Q.OrganisationInsert(ctx, tx, store.OrganisationInsertParams{Name: name, Website: store.NullText(website), ContactEmail: store.NullText(contactEmail)})
 		if store.IsUniqueViolation(err, "organisations_name_key") {
 			return hpa.Errorf(hpa.ECONFLICT, "an organisation with that name already exists").WithReason("name-taken")
 		}
@@ -59,6 +57,16 @@ func (s *Service) GetOrganisation(ctx context.Context, id uuid.UUID) (*Organisat
 		return nil, fmt.Errorf("get organisation: %w", err)
 	}
 	return organisationFromRow(row), nil
+}
+
+// OrganisationContact returns an organisation's name and contact address
+// ("" if none), for the webhooks' notices.
+func (s *Service) OrganisationContact(ctx context.Context, id uuid.UUID) (name, email string, err error) {
+	o, err := s.GetOrganisation(ctx, id)
+	if err != nil {
+		return "", "", err
+	}
+	return o.Name, o.ContactEmail, nil
 }
 
 // ListOrganisations returns every organisation.

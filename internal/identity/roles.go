@@ -34,10 +34,11 @@ const (
 	ScopeOpportunitiesWrite Scope = "opportunities:write" // submit and edit the organisation's own opportunities
 	ScopeStatsRead          Scope = "stats:read"          // read visit statistics
 	ScopeContentRead        Scope = "content:read"        // read content, including drafts shared with partners
+	ScopeWebhooksManage     Scope = "webhooks:manage"     // manage the organisation's webhook endpoints and see their deliveries
 )
 
 // Scopes lists every scope.
-var Scopes = []Scope{ScopeMembersSignup, ScopeOpportunitiesWrite, ScopeStatsRead, ScopeContentRead}
+var Scopes = []Scope{ScopeMembersSignup, ScopeOpportunitiesWrite, ScopeStatsRead, ScopeContentRead, ScopeWebhooksManage}
 
 // ParseRoles validates role names.
 func ParseRoles(names []string) ([]Role, error) {

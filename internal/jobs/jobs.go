@@ -15,10 +15,12 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 )
 
-// Queues. Mail has its own so a slow mail server never holds up other work.
+// Queues. Mail has its own so a slow mail server never holds up other work;
+// so have outgoing webhooks, whose receivers may be slow too.
 const (
-	QueueDefault = river.QueueDefault
-	QueueMail    = "mail"
+	QueueDefault  = river.QueueDefault
+	QueueMail     = "mail"
+	QueueWebhooks = "webhooks"
 )
 
 // Client is the River client type used throughout.
@@ -34,6 +36,8 @@ func NewClient(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.Per
 		Queues: map[string]river.QueueConfig{
 			QueueDefault: {MaxWorkers: 20, FetchCooldown: 20 * time.Millisecond},
 			QueueMail:    {MaxWorkers: 30, FetchCooldown: 20 * time.Millisecond},
+			// One webhook pump per endpoint sends up to 16 deliveries at once.
+			QueueWebhooks: {MaxWorkers: 40, FetchCooldown: 20 * time.Millisecond},
 		},
 		Workers:                     workers,
 		PeriodicJobs:                periodic,

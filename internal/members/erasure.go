@@ -44,6 +44,11 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return fmt.Errorf("erase member: %w", err)
 		}
+		// Organisations the person shared with are told first, while the
+		// consent history still says which.
+		if err := s.withdrawAllSharing(ctx, tx, id); err != nil {
+			return fmt.Errorf("erase member: %w", err)
+		}
 		for _, step := range []func(context.Context, store.DBTX, uuid.UUID) error{
 			store.Q.SensitiveDelete, store.Q.MemberNotesDelete, store.Q.MemberTokenDeleteForMember, store.Q.MemberErase,
 		} {

@@ -56,18 +56,21 @@ func (s *Service) sendSignInLink(ctx context.Context, hash []byte) error {
 func (s *Service) RedeemSignInLink(ctx context.Context, token string) (*Confirmed, error) {
 	var out *Confirmed
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		id, err := store.Q.MemberTokenUse(ctx, tx, store.MemberTokenUseParams{TokenHash: hashToken(token), Purpose: "magic-link", Now: s.now()})
+		used, err := store.Q.MemberTokenUse(ctx, tx, store.MemberTokenUseParams{TokenHash: hashToken(token), Purpose: "magic-link", Now: s.now()})
 		if store.IsNotFound(err) {
 			return errBadLink
 		}
 		if err != nil {
 			return fmt.Errorf("sign in: %w", err)
 		}
-		row, err := s.get(ctx, tx, id)
+		row, err := s.get(ctx, tx, used.MemberID)
 		if err != nil || (row.Status != StatusActive && row.Status != StatusUnsubscribed) {
 			return errBadLink
 		}
-		out, err = s.session(id)
+		if err := s.confirmSharing(ctx, tx, used); err != nil {
+			return err
+		}
+		out, err = s.session(used.MemberID)
 		return err
 	})
 	return out, err

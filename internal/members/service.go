@@ -49,6 +49,7 @@ type Service struct {
 	settings Settings
 	now      func() time.Time
 	erasers  []Eraser
+	partners Partners // nil: nobody is told
 }
 
 // NewService returns the membership service. jobClient queues signups and

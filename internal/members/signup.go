@@ -93,12 +93,12 @@ func (s *Service) signup(ctx context.Context, tx pgx.Tx, in Signup) error {
 		return err
 	}
 	if !created {
-		return s.signupExisting(ctx, tx, hash, send)
+		return s.signupExisting(ctx, tx, hash, send, in)
 	}
 	if err := s.auditSignup(ctx, tx, id, in); err != nil {
 		return err
 	}
-	return s.sendLink(ctx, tx, hash, throttleSignup, s.settings.EmailInterval, s.confirmLink(id, send, in.Profile.Name))
+	return s.sendLink(ctx, tx, hash, signupThrottle(in), s.settings.EmailInterval, withSharing(s.confirmLink(id, send, in.Profile.Name), in))
 }
 
 func (s *Service) consentsFor(in Signup) consentBatch {
@@ -150,7 +150,7 @@ func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, id uuid.UUID, hash [
 // confirmation, an active or unsubscribed one an "already a member" email
 // with a sign-in link. (An erased member's tombstone is not a live
 // membership: joining again made a new one.)
-func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, send string) error {
+func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, send string, in Signup) error {
 	row, err := store.Q.MemberGetByEmailHash(ctx, tx, hash)
 	if store.IsNotFound(err) {
 		return nil // erased since the insert found it: nobody to write to
@@ -162,7 +162,7 @@ func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, se
 	if row.Status == StatusPending {
 		l = s.confirmLink(row.ID, send, store.Text(row.Name))
 	}
-	return s.sendLink(ctx, tx, hash, throttleSignup, s.settings.EmailInterval, l)
+	return s.sendLink(ctx, tx, hash, signupThrottle(in), s.settings.EmailInterval, withSharing(l, in))
 }
 
 func (s *Service) recordConsents(ctx context.Context, tx pgx.Tx, id uuid.UUID, b consentBatch, source string, keyID *uuid.UUID) error {
@@ -173,14 +173,6 @@ func (s *Service) recordConsents(ctx context.Context, tx pgx.Tx, id uuid.UUID, b
 		Versions: b.versions, Hashes: b.hashes, Source: source, SourceKeyID: keyID, RequestID: store.NullText(logging.RequestID(ctx))})
 	if err != nil {
 		return fmt.Errorf("record consent: %w", err)
-	}
-	return nil
-}
-
-func (s *Service) insertToken(ctx context.Context, tx pgx.Tx, id uuid.UUID, token, purpose string, ttl time.Duration) error {
-	err := store.Q.MemberTokenInsert(ctx, tx, store.MemberTokenInsertParams{TokenHash: hashToken(token), MemberID: id, Purpose: purpose, ExpiresAt: s.now().Add(ttl)})
-	if err != nil {
-		return fmt.Errorf("store member token: %w", err)
 	}
 	return nil
 }
@@ -198,6 +190,9 @@ type link struct {
 	purpose string // "confirm" or "magic-link"
 	ttl     time.Duration
 	email   func(token string) mail.Email
+	// partner, partnerKey: using the link confirms the partner-sharing
+	// consent given through this organisation's signup (see confirmSharing).
+	partner, partnerKey *uuid.UUID
 }
 
 // confirmLink is a confirmation email, valid ConfirmTTL.
@@ -230,8 +225,10 @@ func (s *Service) sendLink(ctx context.Context, tx pgx.Tx, hash []byte, kind str
 		return err
 	}
 	token := newSecret()
-	if err := s.insertToken(ctx, tx, l.member, token, l.purpose, l.ttl); err != nil {
-		return err
+	err = store.Q.MemberTokenInsert(ctx, tx, store.MemberTokenInsertParams{TokenHash: hashToken(token), MemberID: l.member, Purpose: l.purpose,
+		ExpiresAt: s.now().Add(l.ttl), PartnerOrganisationID: l.partner, PartnerKeyID: l.partnerKey})
+	if err != nil {
+		return fmt.Errorf("store member token: %w", err)
 	}
 	return s.outbox.Enqueue(ctx, tx, l.email(token))
 }
@@ -255,19 +252,22 @@ var errBadLink = &hpa.Error{Code: hpa.EINVALID, Reason: "invalid-link", Message:
 func (s *Service) Confirm(ctx context.Context, token string) (*Confirmed, error) {
 	var out *Confirmed
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		id, err := store.Q.MemberTokenUse(ctx, tx, store.MemberTokenUseParams{TokenHash: hashToken(token), Purpose: "confirm", Now: s.now()})
+		used, err := store.Q.MemberTokenUse(ctx, tx, store.MemberTokenUseParams{TokenHash: hashToken(token), Purpose: "confirm", Now: s.now()})
 		if store.IsNotFound(err) {
 			return errBadLink
 		}
 		if err != nil {
 			return fmt.Errorf("confirm: %w", err)
 		}
-		if _, err := store.Q.MemberActivate(ctx, tx, id); store.IsNotFound(err) {
+		if _, err := store.Q.MemberActivate(ctx, tx, used.MemberID); store.IsNotFound(err) {
 			return errBadLink // unsubscribed or erased since
 		} else if err != nil {
 			return fmt.Errorf("confirm: %w", err)
 		}
-		out, err = s.session(id)
+		if err := s.confirmSharing(ctx, tx, used); err != nil {
+			return err
+		}
+		out, err = s.session(used.MemberID)
 		return err
 	})
 	return out, err

@@ -307,7 +307,7 @@ func (q *Queries) LoginFailureRecord(ctx context.Context, db DBTX, arg LoginFail
 }
 
 const organisationGet = `-- name: OrganisationGet :one
-SELECT id, name, website, created_at FROM organisations WHERE id = $1
+SELECT id, name, website, created_at, contact_email FROM organisations WHERE id = $1
 `
 
 func (q *Queries) OrganisationGet(ctx context.Context, db DBTX, id uuid.UUID) (Organisation, error) {
@@ -318,33 +318,36 @@ func (q *Queries) OrganisationGet(ctx context.Context, db DBTX, id uuid.UUID) (O
 		&i.Name,
 		&i.Website,
 		&i.CreatedAt,
+		&i.ContactEmail,
 	)
 	return i, err
 }
 
 const organisationInsert = `-- name: OrganisationInsert :one
-INSERT INTO organisations (name, website) VALUES ($1, $2) RETURNING id, name, website, created_at
+INSERT INTO organisations (name, website, contact_email) VALUES ($1, $2, $3) RETURNING id, name, website, created_at, contact_email
 `
 
 type OrganisationInsertParams struct {
-	Name    string
-	Website *string
+	Name         string
+	Website      *string
+	ContactEmail *string
 }
 
 func (q *Queries) OrganisationInsert(ctx context.Context, db DBTX, arg OrganisationInsertParams) (Organisation, error) {
-	row := db.QueryRow(ctx, organisationInsert, arg.Name, arg.Website)
+	row := db.QueryRow(ctx, organisationInsert, arg.Name, arg.Website, arg.ContactEmail)
 	var i Organisation
 	err := row.Scan(
 		&i.ID,
 		&i.Name,
 		&i.Website,
 		&i.CreatedAt,
+		&i.ContactEmail,
 	)
 	return i, err
 }
 
 const organisationList = `-- name: OrganisationList :many
-SELECT id, name, website, created_at FROM organisations ORDER BY lower(name), id
+SELECT id, name, website, created_at, contact_email FROM organisations ORDER BY lower(name), id
 `
 
 func (q *Queries) OrganisationList(ctx context.Context, db DBTX) ([]Organisation, error) {
@@ -361,6 +364,7 @@ func (q *Queries) OrganisationList(ctx context.Context, db DBTX) ([]Organisation
 			&i.Name,
 			&i.Website,
 			&i.CreatedAt,
+			&i.ContactEmail,
 		); err != nil {
 			return nil, err
 		}

@@ -867,14 +867,17 @@ func (q *Queries) MemberTokenDeleteForMember(ctx context.Context, db DBTX, membe
 }
 
 const memberTokenInsert = `-- name: MemberTokenInsert :exec
-INSERT INTO member_tokens (token_hash, member_id, purpose, expires_at) VALUES ($1, $2, $3, $4)
+INSERT INTO member_tokens (token_hash, member_id, purpose, expires_at, partner_organisation_id, partner_key_id)
+VALUES ($1, $2, $3, $4, $5, $6)
 `
 
 type MemberTokenInsertParams struct {
-	TokenHash []byte
-	MemberID  uuid.UUID
-	Purpose   string
-	ExpiresAt time.Time
+	TokenHash             []byte
+	MemberID              uuid.UUID
+	Purpose               string
+	ExpiresAt             time.Time
+	PartnerOrganisationID *uuid.UUID
+	PartnerKeyID          *uuid.UUID
 }
 
 func (q *Queries) MemberTokenInsert(ctx context.Context, db DBTX, arg MemberTokenInsertParams) error {
@@ -883,6 +886,8 @@ func (q *Queries) MemberTokenInsert(ctx context.Context, db DBTX, arg MemberToke
 		arg.MemberID,
 		arg.Purpose,
 		arg.ExpiresAt,
+		arg.PartnerOrganisationID,
+		arg.PartnerKeyID,
 	)
 	return err
 }
@@ -902,7 +907,7 @@ func (q *Queries) MemberTokenPurge(ctx context.Context, db DBTX, before time.Tim
 const memberTokenUse = `-- name: MemberTokenUse :one
 UPDATE member_tokens SET used_at = $1::timestamptz
 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1::timestamptz
-RETURNING member_id
+RETURNING member_id, partner_organisation_id, partner_key_id
 `
 
 type MemberTokenUseParams struct {
@@ -911,11 +916,17 @@ type MemberTokenUseParams struct {
 	Purpose   string
 }
 
-func (q *Queries) MemberTokenUse(ctx context.Context, db DBTX, arg MemberTokenUseParams) (uuid.UUID, error) {
+type MemberTokenUseRow struct {
+	MemberID              uuid.UUID
+	PartnerOrganisationID *uuid.UUID
+	PartnerKeyID          *uuid.UUID
+}
+
+func (q *Queries) MemberTokenUse(ctx context.Context, db DBTX, arg MemberTokenUseParams) (MemberTokenUseRow, error) {
 	row := db.QueryRow(ctx, memberTokenUse, arg.Now, arg.TokenHash, arg.Purpose)
-	var member_id uuid.UUID
-	err := row.Scan(&member_id)
-	return member_id, err
+	var i MemberTokenUseRow
+	err := row.Scan(&i.MemberID, &i.PartnerOrganisationID, &i.PartnerKeyID)
+	return i, err
 }
 
 const memberUnsubscribe = `-- name: MemberUnsubscribe :one

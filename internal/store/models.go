@@ -317,12 +317,14 @@ type MemberSignupRequest struct {
 }
 
 type MemberToken struct {
-	TokenHash []byte
-	MemberID  uuid.UUID
-	Purpose   string
-	ExpiresAt time.Time
-	UsedAt    *time.Time
-	CreatedAt time.Time
+	TokenHash             []byte
+	MemberID              uuid.UUID
+	Purpose               string
+	ExpiresAt             time.Time
+	UsedAt                *time.Time
+	CreatedAt             time.Time
+	PartnerOrganisationID *uuid.UUID
+	PartnerKeyID          *uuid.UUID
 }
 
 type NavigationItem struct {
@@ -382,10 +384,11 @@ type OpportunityOutcome struct {
 }
 
 type Organisation struct {
-	ID        uuid.UUID
-	Name      string
-	Website   *string
-	CreatedAt time.Time
+	ID           uuid.UUID
+	Name         string
+	Website      *string
+	CreatedAt    time.Time
+	ContactEmail *string
 }
 
 type Page struct {
@@ -608,4 +611,55 @@ type VisitSalt struct {
 type VisitWriteBatch struct {
 	ID        uuid.UUID
 	WrittenAt time.Time
+}
+
+type WebhookAttempt struct {
+	DeliveryID     int64
+	Attempt        int32
+	AttemptedAt    time.Time
+	ResponseStatus *int32
+	LatencyMs      int32
+	Error          *string
+}
+
+type WebhookDelivery struct {
+	ID            int64
+	EventID       uuid.UUID
+	EndpointID    uuid.UUID
+	Status        string
+	Attempts      int32
+	Step          int32
+	NextAttemptAt time.Time
+	LastAttemptAt *time.Time
+	LastStatus    *int32
+	LastLatencyMs *int32
+	LastError     *string
+	SucceededAt   *time.Time
+	CreatedAt     time.Time
+}
+
+type WebhookEndpoint struct {
+	ID                      uuid.UUID
+	OrganisationID          *uuid.UUID
+	Url                     string
+	Description             string
+	Events                  []string
+	Enabled                 bool
+	DisabledReason          *string
+	SecretSealed            []byte
+	PreviousSecretSealed    []byte
+	PreviousSecretExpiresAt *time.Time
+	FailingSince            *time.Time
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+}
+
+type WebhookEvent struct {
+	ID             uuid.UUID
+	Type           string
+	OrganisationID *uuid.UUID
+	EndpointID     *uuid.UUID
+	PayloadSealed  []byte
+	PersonHash     []byte
+	CreatedAt      time.Time
 }
