@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/harmedpatients/hpa/internal/webhooks"
 	"github.com/jackc/pgx/v5"
@@ -54,6 +55,12 @@ func signupThrottle(in Signup) string {
 func withSharing(l link, in Signup) link {
 	if in.PartnerSharing && in.SourceOrganisationID != nil {
 		l.partner, l.partnerKey = in.SourceOrganisationID, in.SourceKeyID
+		email := l.email
+		l.email = func(token string) mail.Email {
+			e := email(token)
+			e.Data["PartnerSharing"] = true // the email says what using the link agrees to
+			return e
+		}
 	}
 	return l
 }

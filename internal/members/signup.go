@@ -211,6 +211,7 @@ func (s *Service) signInLink(id uuid.UUID, template, to, name string) link {
 	return link{member: id, purpose: "magic-link", ttl: s.settings.MagicLinkTTL, email: func(token string) mail.Email {
 		return mail.Email{Template: template, To: to, UnsubscribeURL: s.UnsubscribeURL(id), Data: map[string]any{
 			"Name": name, "SignInURL": s.settings.SiteURL + "/members/sign-in?token=" + token, "ValidMinutes": int(s.settings.MagicLinkTTL.Minutes()),
+			"PartnerSharing": false, // see withSharing
 		}}
 	}}
 }
