@@ -87,7 +87,7 @@ type createdEndpoint struct {
 	} `json:"endpoint"`
 }
 
-func addEndpoint(t *testing.T, srv *apitest.Server, key, url string, events ...string) createdEndpoint {
+func addEndpoint(t testing.TB, srv *apitest.Server, key, url string, events ...string) createdEndpoint {
 	t.Helper()
 	r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/webhook-endpoints", APIKey: key, Body: map[string]any{"url": url, "events": events}})
 	if r.StatusCode != http.StatusCreated {

@@ -46,6 +46,8 @@ type App struct {
 	Visits *visits.Service
 	// Identity is exposed for the admin command and tests.
 	Identity *identity.Service
+	// Webhooks is exposed for the webhook benchmark.
+	Webhooks *webhooks.Service
 }
 
 // New wires the service over pool. Call Run to start its background work.
@@ -169,7 +171,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		}
 		visitService.UseGeoIP(geo)
 	}
-	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, geo: geo, Identity: identityService, Visits: visitService}, nil
+	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, geo: geo, Identity: identityService, Visits: visitService, Webhooks: webhookService}, nil
 }
 
 // newGiving builds Gift Aid and donations from configuration.

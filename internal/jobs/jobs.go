@@ -36,8 +36,10 @@ func NewClient(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.Per
 		Queues: map[string]river.QueueConfig{
 			QueueDefault: {MaxWorkers: 20, FetchCooldown: 20 * time.Millisecond},
 			QueueMail:    {MaxWorkers: 30, FetchCooldown: 20 * time.Millisecond},
-			// One webhook pump per endpoint sends up to 16 deliveries at once.
-			QueueWebhooks: {MaxWorkers: 40, FetchCooldown: 20 * time.Millisecond},
+			// One webhook pump per endpoint sends up to 16 deliveries at
+			// once; few run together, as each takes database connections
+			// that signups need too.
+			QueueWebhooks: {MaxWorkers: 10, FetchCooldown: 20 * time.Millisecond},
 		},
 		Workers:                     workers,
 		PeriodicJobs:                periodic,

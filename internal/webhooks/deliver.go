@@ -45,6 +45,11 @@ const (
 	// event that arrived as its pump finished). A pump whose next
 	// delivery is due sooner waits for it itself.
 	sweepEvery = 10 * time.Second
+	// linger: a pump that sent something waits this long for more before
+	// it finishes, because an event whose fan-out found the pump running
+	// queues no other: had the pump finished, its delivery would wait for
+	// the sweeper.
+	linger = 300 * time.Millisecond
 )
 
 // FanoutArgs makes an event's deliveries.
@@ -146,7 +151,8 @@ func (s *Service) kick(ctx context.Context, tx pgx.Tx, endpoints ...uuid.UUID) e
 // pumpBudget.
 func (s *Service) pump(ctx context.Context, job *river.Job[PumpArgs]) error {
 	id := job.Args.EndpointID
-	for stop := time.Now().Add(pumpBudget); time.Now().Before(stop); {
+	sent := false
+	for stop := time.Now().Add(pumpBudget); time.Now().Before(stop); sent = true {
 		ep, err := store.Q.WebhookEndpointGet(ctx, s.db, id)
 		if store.IsNotFound(err) || (err == nil && !ep.Enabled) {
 			return nil // deleted or disabled: enabling it queues a pump again
@@ -158,6 +164,9 @@ func (s *Service) pump(ctx context.Context, job *river.Job[PumpArgs]) error {
 		batch, err := store.Q.WebhookDeliveriesClaim(ctx, s.db, store.WebhookDeliveriesClaimParams{LeaseUntil: now.Add(lease), EndpointID: id, Now: now, Batch: batchSize})
 		if err != nil {
 			return fmt.Errorf("webhook pump: %w", err)
+		}
+		if len(batch) == 0 && sent {
+			return river.JobSnooze(linger)
 		}
 		if len(batch) == 0 {
 			return s.idle(ctx, id)
