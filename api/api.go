@@ -25,7 +25,7 @@ import (
 
 // ContractVersion is the version of the published API contract. Bump it
 // with every change to openapi/openapi.yaml (semantic versioning).
-const ContractVersion = "0.3.0"
+const ContractVersion = "0.4.0"
 
 // maxBodyBytes caps every request body; operations may set a lower cap.
 const maxBodyBytes = 1 << 20
