@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,5 +168,44 @@ func TestEverySealedColumnIsListed(t *testing.T) {
 		if !listed[column] {
 			t.Errorf("sealed column %s is not in database.SealedColumns", column)
 		}
+	}
+}
+
+// A sign-in link asked for while the member erases their data is either
+// sent before the erasure (and its email erased with the rest) or not at
+// all: no email to an erased person is left in the outbox afterwards.
+func TestErasureRacingASignInLinkLeavesNoEmail(t *testing.T) {
+	srv := apitest.Start(t, unlimited)
+	for i := range 12 {
+		email := fmt.Sprintf("racer%d@example.org", i)
+		token := srv.MemberToken(t, email)
+		srv.WaitForJobs(t, memberJobs...)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/members/sign-in-link", Body: map[string]string{"email": email}})
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			srv.Do(apitest.Request{Method: http.MethodDelete, Path: "/v1/me", Token: token})
+		}()
+		wg.Wait()
+	}
+	srv.WaitForJobs(t, memberJobs...)
+	// Emails being sent at the moment of an erasure go a few minutes later,
+	// with the erasure's follow-up: run it now.
+	if _, err := srv.Pool.Exec(context.Background(), `UPDATE river_job SET scheduled_at = now() WHERE kind = 'mail.forget'`); err != nil {
+		t.Fatal(err)
+	}
+	srv.WaitForJobs(t, "mail.forget")
+	if n := countRows(t, srv, `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND args->>'template' = 'member-magic-link'`); n != 0 {
+		t.Fatalf("%d sign-in emails to erased members left in the outbox", n)
+	}
+	// Nor was a link made for anyone once erased: it would have left a token.
+	if n := countRows(t, srv, `SELECT count(*) FROM member_tokens k JOIN members m ON m.id = k.member_id WHERE m.status = 'erased'`); n != 0 {
+		t.Fatalf("%d sign-in tokens made for erased members", n)
 	}
 }

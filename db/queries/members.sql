@@ -37,6 +37,16 @@ SELECT EXISTS (SELECT 1 FROM members WHERE email_hash = @email_hash)::boolean;
 -- name: MemberGetByID :one
 SELECT * FROM members WHERE id = @id;
 
+-- name: MemberGetByIDToMail :one
+-- A member about to be emailed: the share lock makes an erasure wait for
+-- this transaction, whose email it then erases, or makes this one see
+-- the erasure; never an email queued to someone erased meanwhile.
+SELECT * FROM members WHERE id = @id FOR SHARE;
+
+-- name: MemberGetByEmailHashToMail :one
+-- MemberGetByEmailHash, locked as MemberGetByIDToMail is.
+SELECT * FROM members WHERE email_hash = @email_hash AND status <> 'erased' FOR SHARE;
+
 -- name: MemberActivate :one
 UPDATE members SET status = 'active', confirmed_at = coalesce(confirmed_at, now()), updated_at = now()
 WHERE id = @id AND status IN ('pending', 'active')

@@ -98,6 +98,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		return nil, err
 	}
 	river.AddWorker(workers, mail.NewWorker(renderer, mailTransport(cfg, logger), cfg.MailFrom, ring))
+	river.AddWorker(workers, mail.ForgetWorker{})
 	outbox := mail.NewOutbox(jobClient, renderer, ring, hasher)
 	identityService.SendEmailWith(outbox, cfg.SiteURL.String()+"/staff/accept-invitation")
 

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -116,22 +115,4 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, e Email) error {
 		return fmt.Errorf("enqueue %s email: %w", e.Template, err)
 	}
 	return nil
-}
-
-// ErasePerson deletes every email to email's owner that is not being
-// sent at this moment, queued or finished, within tx: for an erasure
-// request (members.Eraser). An email being sent as it runs is sealed, and
-// goes with the finished jobs a day later.
-func (o *Outbox) ErasePerson(ctx context.Context, tx pgx.Tx, _ uuid.UUID, email string) error {
-	const batch = 1000
-	for {
-		res, err := o.client.JobDeleteManyTx(ctx, tx, river.NewJobDeleteManyParams().Kinds(SendArgs{}.Kind()).First(batch).
-			Where("args->>'recipient' = @recipient", river.NamedArgs{"recipient": RecipientKey(o.hasher, email)}))
-		if err != nil {
-			return fmt.Errorf("erase email to a person: %w", err)
-		}
-		if len(res.Jobs) < batch {
-			return nil
-		}
-	}
 }

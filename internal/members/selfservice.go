@@ -33,7 +33,7 @@ func (s *Service) RequestSignInLink(ctx context.Context, email string) error {
 // link, at most one every two minutes; nobody else gets anything.
 func (s *Service) sendSignInLink(ctx context.Context, hash []byte) error {
 	return s.withTx(ctx, func(tx pgx.Tx) error {
-		row, err := store.Q.MemberGetByEmailHash(ctx, tx, hash)
+		row, err := store.Q.MemberGetByEmailHashToMail(ctx, tx, hash)
 		if store.IsNotFound(err) {
 			return nil
 		}
@@ -339,7 +339,7 @@ type Recipient struct {
 // Contact returns an active or unsubscribed member's name and address, for
 // email they asked for themselves (such as an event registration), or nil.
 func (s *Service) Contact(ctx context.Context, db store.DBTX, id uuid.UUID) (*Recipient, error) {
-	row, err := store.Q.MemberGetByID(ctx, db, id)
+	row, err := store.Q.MemberGetByIDToMail(ctx, db, id)
 	if store.IsNotFound(err) {
 		return nil, nil
 	}

@@ -151,7 +151,7 @@ func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, id uuid.UUID, hash [
 // with a sign-in link. (An erased member's tombstone is not a live
 // membership: joining again made a new one.)
 func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, send string, in Signup) error {
-	row, err := store.Q.MemberGetByEmailHash(ctx, tx, hash)
+	row, err := store.Q.MemberGetByEmailHashToMail(ctx, tx, hash)
 	if store.IsNotFound(err) {
 		return nil // erased since the insert found it: nobody to write to
 	}

@@ -392,12 +392,78 @@ func (q *Queries) MemberGetByEmailHash(ctx context.Context, db DBTX, emailHash [
 	return i, err
 }
 
+const memberGetByEmailHashToMail = `-- name: MemberGetByEmailHashToMail :one
+SELECT id, email_hash, email_sealed, name, organisation, role_title, audiences, region, interests, email_frequency, status, source, source_key_id, source_organisation_id, created_at, confirmed_at, unsubscribed_at, erased_at, updated_at FROM members WHERE email_hash = $1 AND status <> 'erased' FOR SHARE
+`
+
+// MemberGetByEmailHash, locked as MemberGetByIDToMail is.
+func (q *Queries) MemberGetByEmailHashToMail(ctx context.Context, db DBTX, emailHash []byte) (Member, error) {
+	row := db.QueryRow(ctx, memberGetByEmailHashToMail, emailHash)
+	var i Member
+	err := row.Scan(
+		&i.ID,
+		&i.EmailHash,
+		&i.EmailSealed,
+		&i.Name,
+		&i.Organisation,
+		&i.RoleTitle,
+		&i.Audiences,
+		&i.Region,
+		&i.Interests,
+		&i.EmailFrequency,
+		&i.Status,
+		&i.Source,
+		&i.SourceKeyID,
+		&i.SourceOrganisationID,
+		&i.CreatedAt,
+		&i.ConfirmedAt,
+		&i.UnsubscribedAt,
+		&i.ErasedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const memberGetByID = `-- name: MemberGetByID :one
 SELECT id, email_hash, email_sealed, name, organisation, role_title, audiences, region, interests, email_frequency, status, source, source_key_id, source_organisation_id, created_at, confirmed_at, unsubscribed_at, erased_at, updated_at FROM members WHERE id = $1
 `
 
 func (q *Queries) MemberGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Member, error) {
 	row := db.QueryRow(ctx, memberGetByID, id)
+	var i Member
+	err := row.Scan(
+		&i.ID,
+		&i.EmailHash,
+		&i.EmailSealed,
+		&i.Name,
+		&i.Organisation,
+		&i.RoleTitle,
+		&i.Audiences,
+		&i.Region,
+		&i.Interests,
+		&i.EmailFrequency,
+		&i.Status,
+		&i.Source,
+		&i.SourceKeyID,
+		&i.SourceOrganisationID,
+		&i.CreatedAt,
+		&i.ConfirmedAt,
+		&i.UnsubscribedAt,
+		&i.ErasedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const memberGetByIDToMail = `-- name: MemberGetByIDToMail :one
+SELECT id, email_hash, email_sealed, name, organisation, role_title, audiences, region, interests, email_frequency, status, source, source_key_id, source_organisation_id, created_at, confirmed_at, unsubscribed_at, erased_at, updated_at FROM members WHERE id = $1 FOR SHARE
+`
+
+// A member about to be emailed: the share lock makes an erasure wait for
+// this transaction, whose email it then erases, or makes this one see
+// the erasure; never an email queued to someone erased meanwhile.
+func (q *Queries) MemberGetByIDToMail(ctx context.Context, db DBTX, id uuid.UUID) (Member, error) {
+	row := db.QueryRow(ctx, memberGetByIDToMail, id)
 	var i Member
 	err := row.Scan(
 		&i.ID,
