@@ -55,6 +55,10 @@ var sealedColumns = []SealedColumn{
 	{"enquiries", "id", "email_sealed", "", "enquiries.email:", 60},
 	{"enquiries", "id", "message_sealed", "", "enquiries.message:", 60},
 	{"member_signup_requests", "id", "payload_sealed", "", "member_signup_requests:", 71},
+	{"webhook_endpoints", "id", "secret_sealed", "", "webhook_endpoints.secret:", 120},
+	// A rotated secret keeps the context it was sealed with.
+	{"webhook_endpoints", "id", "previous_secret_sealed", "", "webhook_endpoints.secret:", 120},
+	{"webhook_events", "id", "payload_sealed", "", "webhook_events.payload:", 120},
 	{"donors", "id", "email_sealed", "", "donors.email:", 80},
 }
 
