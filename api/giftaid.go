@@ -1,10 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -69,110 +67,6 @@ type declarationPage struct {
 
 type declarationIDInput struct {
 	ID string `path:"id" maxLength:"64" doc:"Declaration ID."`
-}
-
-type claimPeriodQuery struct {
-	From string `query:"from" format:"date" required:"true" doc:"First UK date of gifts to claim."`
-	To   string `query:"to" format:"date" required:"true" doc:"Last UK date of gifts to claim."`
-}
-
-type scheduleRow struct {
-	Title             string   `json:"title,omitempty"`
-	FirstName         string   `json:"first_name,omitempty"`
-	LastName          string   `json:"last_name,omitempty"`
-	HouseNameOrNumber string   `json:"house_name_or_number,omitempty"`
-	Postcode          string   `json:"postcode,omitempty"`
-	Aggregated        string   `json:"aggregated_donations,omitempty" doc:"Set on a line of small gifts added together (donor fields blank)."`
-	SponsoredEvent    bool     `json:"sponsored_event"`
-	DonationDate      string   `json:"donation_date" example:"06/04/26" doc:"DD/MM/YY, as HMRC's schedule wants."`
-	Amount            string   `json:"amount" example:"25.00" doc:"Pounds with two decimals, no £ sign."`
-	DonationIDs       []string `json:"donation_ids"`
-}
-
-type claimPreview struct {
-	Donations    int           `json:"donations"`
-	TotalPence   int64         `json:"total_pence"`
-	GiftAidPence int64         `json:"gift_aid_pence" doc:"What HMRC repays: 25p per £1."`
-	Earliest     string        `json:"earliest_donation_date,omitempty" format:"date"`
-	Rows         []scheduleRow `json:"rows"`
-	// Adjustments are not lines of HMRC's schedule: their total goes in the
-	// claim form's adjustment box.
-
-	AdjustmentPence int64        `json:"adjustment_pence" doc:"Gift Aid claimed before on gifts refunded since, paid back through this claim: enter it as the adjustment in Charities Online."`
-	Adjustments     []adjustment `json:"adjustments"`
-}
-
-type adjustment struct {
-	DonationID       string    `json:"donation_id" format:"uuid"`
-	ClaimedIn        string    `json:"claimed_in" format:"uuid" doc:"The claim the gift was in."`
-	PaidAt           time.Time `json:"paid_at"`
-	OverclaimedPence int64     `json:"overclaimed_pence" doc:"The part of the gift refunded after it was claimed."`
-	GiftAidPence     int64     `json:"gift_aid_pence" doc:"The Gift Aid to pay back on it."`
-}
-
-func previewBody(s giftaid.Schedule) claimPreview {
-	out := claimPreview{Donations: s.Donations, TotalPence: s.TotalPence, GiftAidPence: s.GiftAidPence, Rows: make([]scheduleRow, len(s.Rows)),
-		AdjustmentPence: s.AdjustmentPence, Adjustments: make([]adjustment, len(s.Adjustments))}
-	for i, a := range s.Adjustments {
-		out.Adjustments[i] = adjustment{DonationID: a.DonationID.String(), ClaimedIn: a.ClaimedIn.String(), PaidAt: a.PaidAt.UTC(),
-			OverclaimedPence: a.OverclaimedPence, GiftAidPence: a.GiftAidPence}
-	}
-	if !s.Earliest.IsZero() {
-		out.Earliest = s.Earliest.Format(time.DateOnly)
-	}
-	for i, r := range s.Rows {
-		ids := make([]string, len(r.DonationIDs))
-		for j, id := range r.DonationIDs {
-			ids[j] = id.String()
-		}
-		out.Rows[i] = scheduleRow{Title: r.Person.Title, FirstName: r.Person.FirstName, LastName: r.Person.LastName, HouseNameOrNumber: r.Person.HouseNameOrNumber,
-			Postcode: r.Person.Postcode, Aggregated: r.Aggregated, SponsoredEvent: r.Sponsored, DonationDate: r.Date.Format("02/01/06"),
-			Amount: giftaid.FormatPounds(r.AmountPence), DonationIDs: ids}
-	}
-	return out
-}
-
-type claim struct {
-	ID              string    `json:"id" format:"uuid"`
-	PeriodFrom      string    `json:"period_from" format:"date"`
-	PeriodTo        string    `json:"period_to" format:"date"`
-	Donations       int       `json:"donations"`
-	TotalPence      int64     `json:"total_pence"`
-	GiftAidPence    int64     `json:"gift_aid_pence"`
-	AdjustmentPence int64     `json:"adjustment_pence" doc:"Gift Aid overclaimed before (gifts refunded after their claim), paid back through this claim."`
-	CreatedBy       string    `json:"created_by,omitempty" format:"uuid"`
-	RetainUntil     string    `json:"retain_until" format:"date"`
-	CreatedAt       time.Time `json:"created_at"`
-}
-
-func claimBody(c *giftaid.Claim) claim {
-	return claim{ID: c.ID.String(), PeriodFrom: c.PeriodFrom.Format(time.DateOnly), PeriodTo: c.PeriodTo.Format(time.DateOnly), Donations: c.Donations,
-		TotalPence: c.TotalPence, GiftAidPence: c.GiftAidPence, AdjustmentPence: c.AdjustmentPence, CreatedBy: idString(c.CreatedBy), RetainUntil: c.RetainUntil.Format(time.DateOnly), CreatedAt: c.CreatedAt.UTC()}
-}
-
-type createClaimInput struct {
-	Body struct {
-		From string `json:"from" format:"date" doc:"First UK date of gifts to claim."`
-		To   string `json:"to" format:"date" doc:"Last UK date of gifts to claim."`
-	}
-}
-
-type claimWithSchedule struct {
-	Claim    claim        `json:"claim"`
-	Schedule claimPreview `json:"schedule"`
-}
-
-type claimIDInput struct {
-	ID string `path:"id" maxLength:"64" doc:"Claim ID."`
-}
-
-func datesOf(fromRaw, toRaw, where string) (time.Time, time.Time, error) {
-	from, err := parseDate(fromRaw, where+".from")
-	if err != nil {
-		return from, from, err
-	}
-	to, err := parseDate(toRaw, where+".to")
-	return from, to, err
 }
 
 func registerGiftAid(hapi huma.API, svc *giftaid.Service) {
@@ -297,102 +191,7 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service) {
 		return &struct{ Body declaration }{Body: declarationBody(d)}, nil
 	})
 
-	register(hapi, treasurers, huma.Operation{
-		OperationID: "preview-gift-aid-claim",
-		Method:      http.MethodGet,
-		Path:        "/v1/gift-aid/claims/preview",
-		Summary:     "Preview a Gift Aid claim",
-		Description: "The schedule a claim for gifts received from..to (UK dates, inclusive) would hold now: unclaimed gifts covered by a valid declaration, not disputed, net of refunds (wholly refunded gifts are left out), small gifts aggregated as HMRC allows. `adjustments` lists gifts claimed before and refunded since, whose Gift Aid the next claim pays back. Claims nothing. Audit-logged.",
-		Tags:        []string{"Gift Aid"},
-	}, func(ctx context.Context, in *claimPeriodQuery) (*struct{ Body claimPreview }, error) {
-		from, to, err := datesOf(in.From, in.To, "query")
-		if err != nil {
-			return nil, err
-		}
-		s, err := svc.Preview(ctx, from, to)
-		if err != nil {
-			return nil, err
-		}
-		return &struct{ Body claimPreview }{Body: previewBody(s)}, nil
-	})
-
-	register(hapi, treasurers, huma.Operation{
-		OperationID:   "create-gift-aid-claim",
-		Method:        http.MethodPost,
-		Path:          "/v1/gift-aid/claims",
-		Summary:       "Make a Gift Aid claim",
-		Description:   "Claims every eligible gift received from..to: each is marked claimed in this claim in one transaction, so no gift is ever claimed twice (409 `nothing-to-claim` when none is left). It carries every adjustment due (Gift Aid on gifts refunded after an earlier claim), each made once. Download the schedule for HMRC Charities Online from `/v1/gift-aid/claims/{id}/schedule`. Audit-logged.",
-		Tags:          []string{"Gift Aid"},
-		DefaultStatus: http.StatusCreated,
-		Errors:        []int{http.StatusConflict},
-	}, func(ctx context.Context, in *createClaimInput) (*struct{ Body claimWithSchedule }, error) {
-		from, to, err := datesOf(in.Body.From, in.Body.To, "body")
-		if err != nil {
-			return nil, err
-		}
-		by := callerFrom(ctx).ID
-		c, s, err := svc.CreateClaim(ctx, from, to, &by)
-		if err != nil {
-			return nil, err
-		}
-		return &struct{ Body claimWithSchedule }{Body: claimWithSchedule{Claim: claimBody(c), Schedule: previewBody(s)}}, nil
-	})
-
-	register(hapi, treasurers, huma.Operation{
-		OperationID: "list-gift-aid-claims",
-		Method:      http.MethodGet,
-		Path:        "/v1/gift-aid/claims",
-		Summary:     "List Gift Aid claims",
-		Description: "Newest first.",
-		Tags:        []string{"Gift Aid"},
-	}, func(ctx context.Context, in *struct {
-		Limit int `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	}) (*struct {
-		Body struct {
-			Items []claim `json:"items"`
-		}
-	}, error) {
-		list, err := svc.ListClaims(ctx, in.Limit)
-		if err != nil {
-			return nil, err
-		}
-		out := &struct {
-			Body struct {
-				Items []claim `json:"items"`
-			}
-		}{}
-		out.Body.Items = make([]claim, len(list))
-		for i, c := range list {
-			out.Body.Items[i] = claimBody(c)
-		}
-		return out, nil
-	})
-
-	register(hapi, treasurers, huma.Operation{
-		OperationID: "get-gift-aid-claim-schedule",
-		Method:      http.MethodGet,
-		Path:        "/v1/gift-aid/claims/{id}/schedule",
-		Summary:     "Download a claim's HMRC schedule (CSV)",
-		Description: "The claim's gifts in the column layout of HMRC's Charities Online Gift Aid schedule: Title, First name, Last name, House name or number, Postcode, Aggregated donations, Sponsored event, Donation date (DD/MM/YY), Amount (pounds, two decimals, no £). Paste it into HMRC's spreadsheet. Audit-logged.",
-		Tags:        []string{"Gift Aid"},
-		Errors:      []int{http.StatusNotFound},
-		Responses:   csvOnlyResponses("The schedule, with a header line."),
-	}, func(ctx context.Context, in *claimIDInput) (*csvOutput, error) {
-		id, err := parseID(in.ID, "claim")
-		if err != nil {
-			return nil, err
-		}
-		c, s, err := svc.Claim(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		var buf bytes.Buffer
-		if err := s.WriteCSV(&buf); err != nil {
-			return nil, err
-		}
-		return &csvOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="gift-aid-claim-` + c.ID.String()[:8] + `.csv"`,
-			Count: strconv.Itoa(len(s.Rows)), Body: buf.Bytes()}, nil
-	})
+	registerGiftAidClaims(hapi, svc)
 }
 
 func registerMyGiftAid(hapi huma.API, svc *giftaid.Service) {

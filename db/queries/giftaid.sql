@@ -67,8 +67,10 @@ FROM (SELECT unnest(@donation_ids::uuid[]) AS donation_id, unnest(@declaration_i
 WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL;
 
 -- name: GiftAidClaimInsert :one
-INSERT INTO gift_aid_claims (id, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence, aggregate_limit_pence, created_by, retain_until)
-VALUES (@id, @period_from, @period_to, @donation_count, @total_pence, @gift_aid_pence, @adjustment_pence, @aggregate_limit_pence, sqlc.narg(created_by), @retain_until)
+INSERT INTO gift_aid_claims (id, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence, aggregate_limit_pence,
+    accounting_year_end, created_by, retain_until)
+VALUES (@id, @period_from, @period_to, @donation_count, @total_pence, @gift_aid_pence, @adjustment_pence, @aggregate_limit_pence,
+    @accounting_year_end, sqlc.narg(created_by), @retain_until)
 RETURNING *;
 
 -- name: GiftAidClaimGet :one

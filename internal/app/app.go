@@ -178,7 +178,9 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 // newGiving builds Gift Aid and donations from configuration.
 func newGiving(cfg *config.Config, pool *pgxpool.Pool, directory donations.Directory, ring *sealed.Ring, hasher *sealed.Hasher, outbox *mail.Outbox,
 	jobClient *jobs.Client, logger *slog.Logger) (*giftaid.Service, *donations.Service) {
-	giftAidService := giftaid.NewService(pool, ring, cfg.GiftAidAggregateMax, time.Now)
+	g := cfg.GiftAid
+	giftAidService := giftaid.NewService(pool, ring, giftaid.Settings{AggregateMaxPence: g.AggregateMaxPence,
+		AccountingYearEnd: giftaid.YearEnd{Month: g.AccountingYearEnd.Month, Day: g.AccountingYearEnd.Day}}, time.Now)
 	secrets := make([]string, len(cfg.StripeWebhookSecrets))
 	for i, s := range cfg.StripeWebhookSecrets {
 		secrets[i] = s.Reveal()

@@ -83,10 +83,11 @@ type Config struct {
 	StripeWebhookTolerance time.Duration
 	// DonationMinPence and DonationMaxPence bound one gift; presets are the
 	// amounts the donate page offers.
-	DonationMinPence    int64
-	DonationMaxPence    int64
-	DonationPresets     []int64
-	GiftAidAggregateMax int64
+	DonationMinPence int64
+	DonationMaxPence int64
+	DonationPresets  []int64
+	// GiftAid configures claims to HMRC.
+	GiftAid GiftAid
 	// Enquiries ("get in touch"): who is told about new ones, how long
 	// they are kept (the hourly retention job deletes older ones), how
 	// many one client address may send per hour, and how long after
@@ -210,7 +211,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.DonationMinPence = int64(r.intRange("HPA_DONATION_MIN_PENCE", 100, 30, 100_000_000))
 	c.DonationMaxPence = int64(r.intRange("HPA_DONATION_MAX_PENCE", 1_000_000, 30, 100_000_000))
 	c.DonationPresets = r.pence("HPA_DONATION_PRESETS", "500,1000,2500,5000")
-	c.GiftAidAggregateMax = int64(r.intRange("HPA_GIFT_AID_AGGREGATE_MAX_PENCE", 2000, 0, 100_000))
+	c.GiftAid = r.giftAid()
 	if c.DonationMinPence > c.DonationMaxPence {
 		r.fail("HPA_DONATION_MIN_PENCE", "must not exceed HPA_DONATION_MAX_PENCE")
 	}

@@ -78,6 +78,7 @@ func TestEveryBadValueIsReportedByName(t *testing.T) {
 		"HPA_DONATION_MAX_PENCE":           "-1",
 		"HPA_DONATION_PRESETS":             "5,ten",
 		"HPA_GIFT_AID_AGGREGATE_MAX_PENCE": "lots",
+		"HPA_ACCOUNTING_YEAR_END":          "02-29",
 		"HPA_VISITS_HOSTNAMES":             "www.example.org, not a host",
 		"HPA_VISITS_TIMEZONE":              "Mars/Olympus",
 		"HPA_VISITS_HONOUR_DNT":            "perhaps",
@@ -248,5 +249,27 @@ func TestVisitsSettings(t *testing.T) {
 	v = c.Visits
 	if fmt.Sprint(v.Hostnames) != "[*.example.org hpa.example]" || v.TimeZone.String() != "UTC" || v.HonourDNT || v.Baseline != 100 || v.CountryHeader != "CF-IPCountry" {
 		t.Errorf("set: %+v", v)
+	}
+}
+
+func TestGiftAidSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := c.GiftAid; g.AccountingYearEnd != (MonthDay{time.March, 31}) || g.AggregateMaxPence != 2000 {
+		t.Errorf("defaults: %+v", g)
+	}
+	c, err = Load(env(map[string]string{"HPA_ACCOUNTING_YEAR_END": "04-05"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := c.GiftAid; g.AccountingYearEnd.String() != "04-05" {
+		t.Errorf("a trust's settings: %+v", g)
+	}
+	for _, bad := range []string{"31-03", "3-31", "04-31", "march"} {
+		if _, err := Load(env(map[string]string{"HPA_ACCOUNTING_YEAR_END": bad})); err == nil || !strings.Contains(err.Error(), "HPA_ACCOUNTING_YEAR_END") {
+			t.Errorf("%q accepted: %v", bad, err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package giftaid
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,22 +23,39 @@ type Claim struct {
 	// AdjustmentPence is Gift Aid claimed before on gifts refunded since,
 	// paid back through this claim (Charities Online's "adjustment").
 	AdjustmentPence int64
-	CreatedBy       *uuid.UUID
-	RetainUntil     time.Time
-	CreatedAt       time.Time
+	// AccountingYearEnd is the year end the claim was made under (MM-DD).
+	AccountingYearEnd string
+	CreatedBy         *uuid.UUID
+	RetainUntil       time.Time
+	CreatedAt         time.Time
 }
 
 func claimFrom(r store.GiftAidClaim) *Claim {
 	return &Claim{ID: r.ID, PeriodFrom: r.PeriodFrom, PeriodTo: r.PeriodTo, Donations: int(r.DonationCount), TotalPence: r.TotalPence,
-		GiftAidPence: r.GiftAidPence, AdjustmentPence: r.AdjustmentPence, CreatedBy: r.CreatedBy, RetainUntil: r.RetainUntil, CreatedAt: r.CreatedAt}
+		GiftAidPence: r.GiftAidPence, AdjustmentPence: r.AdjustmentPence, AccountingYearEnd: r.AccountingYearEnd, CreatedBy: r.CreatedBy,
+		RetainUntil: r.RetainUntil, CreatedAt: r.CreatedAt}
 }
 
-func checkPeriod(from, to time.Time) error {
+// checkPeriod checks from..to; where locates the fields in errors
+// ("query", "body").
+func checkPeriod(from, to time.Time, where string) error {
 	if from.IsZero() || to.IsZero() {
-		return hpa.Invalid("query.from", "from and to are required dates (YYYY-MM-DD)")
+		return hpa.Invalid(where+".from", "from and to are required dates (YYYY-MM-DD)")
 	}
 	if to.Before(from) {
-		return hpa.Invalid("query.to", "must not be before from")
+		return hpa.Invalid(where+".to", "must not be before from")
+	}
+	return nil
+}
+
+// checkTimeLimit refuses a period starting before the first date HMRC
+// still takes gifts from: four years after the end of an accounting
+// period, its gifts can no longer be claimed.
+func (s *Service) checkTimeLimit(from time.Time, where string) error {
+	earliest := s.settings.AccountingYearEnd.EarliestClaimable(s.today())
+	if from.Before(earliest) {
+		return hpa.Invalid(where+".from", fmt.Sprintf("gifts received before %s can no longer be claimed: HMRC takes claims up to four years after the end of the accounting period (ending %s) a gift was received in",
+			earliest.Format(time.DateOnly), s.settings.AccountingYearEnd)).WithReason("gift-aid-time-limit")
 	}
 	return nil
 }
@@ -45,21 +63,35 @@ func checkPeriod(from, to time.Time) error {
 // Preview lays out what a claim for gifts received from..to (UK dates,
 // inclusive) would hold now, without claiming anything.
 func (s *Service) Preview(ctx context.Context, from, to time.Time) (Schedule, error) {
-	if err := checkPeriod(from, to); err != nil {
+	if err := checkPeriod(from, to, "query"); err != nil {
 		return Schedule{}, err
 	}
-	gifts, err := s.eligible(ctx, s.db, from, to)
+	if err := s.checkTimeLimit(from, "query"); err != nil {
+		return Schedule{}, err
+	}
+	sched, _, err := s.prepare(ctx, s.db, from, to)
 	if err != nil {
 		return Schedule{}, err
 	}
-	sched := BuildSchedule(gifts, s.aggregateMax)
-	if sched.Adjustments, err = s.adjustmentsDue(ctx, s.db); err != nil {
-		return Schedule{}, err
-	}
-	sched.AdjustmentPence = sumGiftAid(sched.Adjustments)
 	err = audit.Record(ctx, s.db, audit.Event{Action: "gift_aid.claim_preview", TargetType: "gift_aid_claim",
 		Details: map[string]any{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "donations": sched.Donations}})
 	return sched, err
+}
+
+// prepare lays out a claim for from..to as it would be made now: the
+// eligible gifts and the adjustments due.
+func (s *Service) prepare(ctx context.Context, db store.DBTX, from, to time.Time) (Schedule, []Gift, error) {
+	gifts, err := s.eligible(ctx, db, from, to)
+	if err != nil {
+		return Schedule{}, nil, err
+	}
+	sched := BuildSchedule(gifts, s.settings.AggregateMaxPence, s.settings.AccountingYearEnd)
+	sched.EarliestClaimable = s.settings.AccountingYearEnd.EarliestClaimable(s.today())
+	if sched.Adjustments, err = s.adjustmentsDue(ctx, db); err != nil {
+		return Schedule{}, nil, err
+	}
+	sched.AdjustmentPence = sumGiftAid(sched.Adjustments)
+	return sched, gifts, nil
 }
 
 // CreateClaim claims every eligible gift from..to: it marks each as
@@ -68,7 +100,10 @@ func (s *Service) Preview(ctx context.Context, from, to time.Time) (Schedule, er
 // carries every adjustment due, each recorded so it is made once. It
 // returns the claim and its schedule.
 func (s *Service) CreateClaim(ctx context.Context, from, to time.Time, by *uuid.UUID) (*Claim, Schedule, error) {
-	if err := checkPeriod(from, to); err != nil {
+	if err := checkPeriod(from, to, "body"); err != nil {
+		return nil, Schedule{}, err
+	}
+	if err := s.checkTimeLimit(from, "body"); err != nil {
 		return nil, Schedule{}, err
 	}
 	var claim *Claim
@@ -77,22 +112,18 @@ func (s *Service) CreateClaim(ctx context.Context, from, to time.Time, by *uuid.
 		if err := store.Q.GiftAidLock(ctx, tx); err != nil {
 			return err
 		}
-		gifts, err := s.eligible(ctx, tx, from, to)
-		if err != nil {
+		var gifts []Gift
+		var err error
+		if sched, gifts, err = s.prepare(ctx, tx, from, to); err != nil {
 			return err
 		}
 		if len(gifts) == 0 {
 			return hpa.Errorf(hpa.ECONFLICT, "no unclaimed Gift Aid gifts were received in this period").WithReason("nothing-to-claim")
 		}
-		sched = BuildSchedule(gifts, s.aggregateMax)
-		if sched.Adjustments, err = s.adjustmentsDue(ctx, tx); err != nil {
-			return err
-		}
-		sched.AdjustmentPence = sumGiftAid(sched.Adjustments)
 		now := s.now()
 		row, err := store.Q.GiftAidClaimInsert(ctx, tx, store.GiftAidClaimInsertParams{ID: uuid.New(), PeriodFrom: from, PeriodTo: to,
 			DonationCount: int32(sched.Donations), TotalPence: sched.TotalPence, GiftAidPence: sched.GiftAidPence, AdjustmentPence: sched.AdjustmentPence,
-			AggregateLimitPence: s.aggregateMax, CreatedBy: by, RetainUntil: retainFrom(now)})
+			AggregateLimitPence: s.settings.AggregateMaxPence, AccountingYearEnd: s.settings.AccountingYearEnd.String(), CreatedBy: by, RetainUntil: retainFrom(now)})
 		if err != nil {
 			return err
 		}
@@ -149,10 +180,14 @@ func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, er
 	if err != nil {
 		return nil, Schedule{}, err
 	}
+	yearEnd, err := parseYearEnd(row.AccountingYearEnd)
+	if err != nil {
+		return nil, Schedule{}, err
+	}
 	if err := audit.Record(ctx, s.db, audit.Event{Action: "gift_aid.claim_export", TargetType: "gift_aid_claim", TargetID: id.String()}); err != nil {
 		return nil, Schedule{}, err
 	}
-	sched := BuildSchedule(gifts, row.AggregateLimitPence)
+	sched := BuildSchedule(gifts, row.AggregateLimitPence, yearEnd)
 	for _, a := range adjustments {
 		sched.Adjustments = append(sched.Adjustments, Adjustment{DonationID: a.DonationID, ClaimedIn: a.ClaimedIn, PaidAt: a.PaidAt,
 			OverclaimedPence: a.OverclaimedPence, GiftAidPence: a.GiftAidPence})

@@ -53,6 +53,9 @@ type Schedule struct {
 	// Aid, AdjustmentPence in all, is paid back through this claim.
 	Adjustments     []Adjustment
 	AdjustmentPence int64
+	// EarliestClaimable is, in a preview, the first date whose gifts HMRC
+	// still takes.
+	EarliestClaimable time.Time
 }
 
 // GiftAidValue is what HMRC repays on net gifts: basic-rate tax, 25p per £1.
@@ -60,12 +63,14 @@ func GiftAidValue(pence int64) int64 { return pence * 25 / 100 }
 
 // BuildSchedule lays gifts out as HMRC's schedule. Gifts of aggregateMax
 // pence or less (0: none) are aggregated into lines of at most £1,000, at
-// most one gift per donor in a line, dated with the line's latest gift;
-// every other gift gets its own line with the donor's details.
-func BuildSchedule(gifts []Gift, aggregateMax int64) Schedule {
+// most one gift per donor in a line and only gifts of one accounting
+// period (ending on yearEnd) in a line, dated with the line's latest
+// gift; every other gift gets its own line with the donor's details.
+func BuildSchedule(gifts []Gift, aggregateMax int64, yearEnd YearEnd) Schedule {
 	var s Schedule
 	type line struct {
 		row    Row
+		period Period
 		donors map[uuid.UUID]bool
 	}
 	var lines []*line
@@ -85,15 +90,16 @@ func BuildSchedule(gifts []Gift, aggregateMax int64) Schedule {
 		if g.DonorID != nil {
 			donor = *g.DonorID
 		}
+		period := yearEnd.PeriodOf(g.Date)
 		var target *line
 		for _, l := range lines {
-			if !l.donors[donor] && l.row.AmountPence+g.AmountPence <= aggregateLineMax {
+			if l.period == period && !l.donors[donor] && l.row.AmountPence+g.AmountPence <= aggregateLineMax {
 				target = l
 				break
 			}
 		}
 		if target == nil {
-			target = &line{donors: map[uuid.UUID]bool{}}
+			target = &line{period: period, donors: map[uuid.UUID]bool{}}
 			lines = append(lines, target)
 		}
 		target.donors[donor] = true

@@ -15,6 +15,9 @@ func day(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
 
 func ptr[T any](v T) *T { return &v }
 
+// march is the commonest accounting year end, 31 March.
+var march = YearEnd{Month: time.March, Day: 31}
+
 // The CSV must match HMRC's Charities Online schedule: its columns in
 // order, dates DD/MM/YY, amounts like 200.00 without £, donor details
 // blank on aggregated lines, lines of at most £1,000.
@@ -27,7 +30,7 @@ func TestScheduleCSVMatchesHMRCLayout(t *testing.T) {
 		{DonationID: uuid.New(), DonorID: alice, DeclarationID: uuid.New(), Person: person, AmountPence: 2000, Date: day("2026-05-03")},
 		{DonationID: uuid.New(), DonorID: bob, DeclarationID: uuid.New(), AmountPence: 1000, Date: day("2026-05-20")},
 	}
-	s := BuildSchedule(gifts, 2000)
+	s := BuildSchedule(gifts, 2000, march)
 	var buf bytes.Buffer
 	if err := s.WriteCSV(&buf); err != nil {
 		t.Fatal(err)
@@ -65,7 +68,7 @@ func TestAggregatedLinesNeverExceedOneThousandPounds(t *testing.T) {
 	for range 120 {
 		gifts = append(gifts, Gift{DonationID: uuid.New(), DonorID: ptr(uuid.New()), AmountPence: 2000, Date: day("2026-06-01")})
 	}
-	s := BuildSchedule(gifts, 2000)
+	s := BuildSchedule(gifts, 2000, march)
 	if len(s.Rows) != 3 {
 		t.Fatalf("120 × £20 should fill 3 lines (1000, 1000, 400), got %d", len(s.Rows))
 	}
@@ -74,8 +77,24 @@ func TestAggregatedLinesNeverExceedOneThousandPounds(t *testing.T) {
 			t.Errorf("aggregated line %+v", r)
 		}
 	}
-	if none := BuildSchedule(gifts, 0); len(none.Rows) != 120 {
+	if none := BuildSchedule(gifts, 0, march); len(none.Rows) != 120 {
 		t.Errorf("aggregation off: %d lines", len(none.Rows))
+	}
+}
+
+// HMRC: only gifts of one accounting period may be added up on a line.
+func TestAggregatedLinesKeepToOneAccountingPeriod(t *testing.T) {
+	gifts := []Gift{
+		{DonationID: uuid.New(), DonorID: ptr(uuid.New()), AmountPence: 1000, Date: day("2026-03-31")},
+		{DonationID: uuid.New(), DonorID: ptr(uuid.New()), AmountPence: 1000, Date: day("2026-04-01")},
+		{DonationID: uuid.New(), DonorID: ptr(uuid.New()), AmountPence: 1000, Date: day("2026-04-02")},
+	}
+	s := BuildSchedule(gifts, 2000, march)
+	if len(s.Rows) != 2 || len(s.Rows[0].DonationIDs) != 1 || len(s.Rows[1].DonationIDs) != 2 || !s.Rows[0].Date.Equal(day("2026-03-31")) {
+		t.Fatalf("lines across the year end: %+v", s.Rows)
+	}
+	if s := BuildSchedule(gifts, 2000, YearEnd{Month: time.December, Day: 31}); len(s.Rows) != 1 {
+		t.Errorf("one calendar-year period: %+v", s.Rows)
 	}
 }
 

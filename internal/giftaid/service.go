@@ -20,20 +20,31 @@ type DB interface {
 	store.Beginner
 }
 
+// Settings are the charity's Gift Aid settings.
+type Settings struct {
+	// AggregateMaxPence is the largest gift HMRC lets a claim add up with
+	// others on one line; 0 turns aggregation off.
+	AggregateMaxPence int64
+	// AccountingYearEnd bounds the accounting periods: the four-year time
+	// limit runs from a period's end, and no line adds up two periods.
+	AccountingYearEnd YearEnd
+}
+
 // Service keeps declarations and makes claims.
 type Service struct {
-	db   DB
-	ring *sealed.Ring
-	now  func() time.Time
-	// aggregateMax is the largest gift (pence) HMRC lets a claim aggregate;
-	// 0 turns aggregation off.
-	aggregateMax int64
+	db       DB
+	ring     *sealed.Ring
+	now      func() time.Time
+	settings Settings
 }
 
 // NewService returns a Service sealing personal details with ring.
-func NewService(db DB, ring *sealed.Ring, aggregateMaxPence int64, now func() time.Time) *Service {
-	return &Service{db: db, ring: ring, aggregateMax: aggregateMaxPence, now: now}
+func NewService(db DB, ring *sealed.Ring, settings Settings, now func() time.Time) *Service {
+	return &Service{db: db, ring: ring, settings: settings, now: now}
 }
+
+// today is the UK date now.
+func (s *Service) today() time.Time { return dateOf(s.now()) }
 
 // Create records a declaration staff took (oral or written, or online on
 // the donor's behalf), audit-logged.

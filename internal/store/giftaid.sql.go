@@ -423,7 +423,7 @@ func (q *Queries) GiftAidClaimAdjustments(ctx context.Context, db DBTX, claimID 
 }
 
 const giftAidClaimGet = `-- name: GiftAidClaimGet :one
-SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence FROM gift_aid_claims WHERE id = $1
+SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end FROM gift_aid_claims WHERE id = $1
 `
 
 func (q *Queries) GiftAidClaimGet(ctx context.Context, db DBTX, id uuid.UUID) (GiftAidClaim, error) {
@@ -441,14 +441,17 @@ func (q *Queries) GiftAidClaimGet(ctx context.Context, db DBTX, id uuid.UUID) (G
 		&i.RetainUntil,
 		&i.CreatedAt,
 		&i.AdjustmentPence,
+		&i.AccountingYearEnd,
 	)
 	return i, err
 }
 
 const giftAidClaimInsert = `-- name: GiftAidClaimInsert :one
-INSERT INTO gift_aid_claims (id, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence, aggregate_limit_pence, created_by, retain_until)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence
+INSERT INTO gift_aid_claims (id, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence, aggregate_limit_pence,
+    accounting_year_end, created_by, retain_until)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+    $9, $10, $11)
+RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end
 `
 
 type GiftAidClaimInsertParams struct {
@@ -460,6 +463,7 @@ type GiftAidClaimInsertParams struct {
 	GiftAidPence        int64
 	AdjustmentPence     int64
 	AggregateLimitPence int64
+	AccountingYearEnd   string
 	CreatedBy           *uuid.UUID
 	RetainUntil         time.Time
 }
@@ -474,6 +478,7 @@ func (q *Queries) GiftAidClaimInsert(ctx context.Context, db DBTX, arg GiftAidCl
 		arg.GiftAidPence,
 		arg.AdjustmentPence,
 		arg.AggregateLimitPence,
+		arg.AccountingYearEnd,
 		arg.CreatedBy,
 		arg.RetainUntil,
 	)
@@ -490,12 +495,13 @@ func (q *Queries) GiftAidClaimInsert(ctx context.Context, db DBTX, arg GiftAidCl
 		&i.RetainUntil,
 		&i.CreatedAt,
 		&i.AdjustmentPence,
+		&i.AccountingYearEnd,
 	)
 	return i, err
 }
 
 const giftAidClaimList = `-- name: GiftAidClaimList :many
-SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence FROM gift_aid_claims ORDER BY created_at DESC, id DESC LIMIT $1
+SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end FROM gift_aid_claims ORDER BY created_at DESC, id DESC LIMIT $1
 `
 
 func (q *Queries) GiftAidClaimList(ctx context.Context, db DBTX, pageSize int32) ([]GiftAidClaim, error) {
@@ -519,6 +525,7 @@ func (q *Queries) GiftAidClaimList(ctx context.Context, db DBTX, pageSize int32)
 			&i.RetainUntil,
 			&i.CreatedAt,
 			&i.AdjustmentPence,
+			&i.AccountingYearEnd,
 		); err != nil {
 			return nil, err
 		}

@@ -224,6 +224,7 @@ type GiftAidClaim struct {
 	RetainUntil         time.Time
 	CreatedAt           time.Time
 	AdjustmentPence     int64
+	AccountingYearEnd   string
 }
 
 type GiftAidDeclaration struct {
