@@ -173,7 +173,7 @@ func New(opts Options, svc Services) *API {
 	registerMyGiving(hapi, svc.Donations)
 	registerReconciliation(hapi, svc.Donations)
 	registerWebhooks(hapi, svc.Donations)
-	registerGiftAid(hapi, svc.GiftAid)
+	registerGiftAid(hapi, svc.GiftAid, svc.Idempotency)
 	registerMyGiftAid(hapi, svc.GiftAid)
 	registerEvents(hapi, svc.Events, s, opts.CountryHeader)
 	registerStats(hapi, svc.Stats)

@@ -69,7 +69,7 @@ type declarationIDInput struct {
 	ID string `path:"id" maxLength:"64" doc:"Declaration ID."`
 }
 
-func registerGiftAid(hapi huma.API, svc *giftaid.Service) {
+func registerGiftAid(hapi huma.API, svc *giftaid.Service, keys idempotencyStore) {
 	register(hapi, public, huma.Operation{
 		OperationID: "get-gift-aid-wording",
 		Method:      http.MethodGet,
@@ -191,7 +191,7 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service) {
 		return &struct{ Body declaration }{Body: declarationBody(d)}, nil
 	})
 
-	registerGiftAidClaims(hapi, svc)
+	registerGiftAidClaims(hapi, svc, keys)
 }
 
 func registerMyGiftAid(hapi huma.API, svc *giftaid.Service) {

@@ -74,6 +74,7 @@ func previewBody(s giftaid.Schedule) claimPreview {
 
 type claim struct {
 	ID                string    `json:"id" format:"uuid"`
+	Status            string    `json:"status" enum:"draft,submitted,accepted,rejected,void" doc:"draft until filed in Charities Online (submit); then HMRC accepts or rejects it. A draft or submitted claim may be voided. Rejected and void claims no longer hold their gifts."`
 	PeriodFrom        string    `json:"period_from" format:"date"`
 	PeriodTo          string    `json:"period_to" format:"date"`
 	Donations         int       `json:"donations"`
@@ -81,15 +82,29 @@ type claim struct {
 	GiftAidPence      int64     `json:"gift_aid_pence"`
 	AdjustmentPence   int64     `json:"adjustment_pence" doc:"Gift Aid overclaimed before (gifts refunded after their claim), paid back through this claim."`
 	AccountingYearEnd string    `json:"accounting_year_end" example:"03-31" doc:"The accounting year end (MM-DD) the claim was made under: no aggregated line crosses it."`
+	HMRCReference     string    `json:"hmrc_reference,omitempty" doc:"Charities Online's reference for the submission."`
+	SubmittedOn       string    `json:"submitted_on,omitempty" format:"date"`
+	DecidedOn         string    `json:"decided_on,omitempty" format:"date" doc:"When HMRC accepted or rejected it, or it was voided."`
+	DecisionNote      string    `json:"decision_note,omitempty" doc:"Why it was rejected or voided, or a note on its acceptance."`
+	ResubmissionOf    string    `json:"resubmission_of,omitempty" format:"uuid" doc:"The rejected or void claim this one makes again."`
 	CreatedBy         string    `json:"created_by,omitempty" format:"uuid"`
 	RetainUntil       string    `json:"retain_until" format:"date"`
 	CreatedAt         time.Time `json:"created_at"`
 }
 
 func claimBody(c *giftaid.Claim) claim {
-	return claim{ID: c.ID.String(), PeriodFrom: c.PeriodFrom.Format(time.DateOnly), PeriodTo: c.PeriodTo.Format(time.DateOnly),
+	return claim{ID: c.ID.String(), Status: c.Status, PeriodFrom: c.PeriodFrom.Format(time.DateOnly), PeriodTo: c.PeriodTo.Format(time.DateOnly),
 		Donations: c.Donations, TotalPence: c.TotalPence, GiftAidPence: c.GiftAidPence, AdjustmentPence: c.AdjustmentPence,
-		AccountingYearEnd: c.AccountingYearEnd, CreatedBy: idString(c.CreatedBy), RetainUntil: c.RetainUntil.Format(time.DateOnly), CreatedAt: c.CreatedAt.UTC()}
+		AccountingYearEnd: c.AccountingYearEnd,
+		HMRCReference:     c.HMRCReference, SubmittedOn: dateString(c.SubmittedOn), DecidedOn: dateString(c.DecidedOn), DecisionNote: c.DecisionNote,
+		ResubmissionOf: idString(c.ResubmissionOf), CreatedBy: idString(c.CreatedBy), RetainUntil: c.RetainUntil.Format(time.DateOnly), CreatedAt: c.CreatedAt.UTC()}
+}
+
+func dateString(d *time.Time) string {
+	if d == nil {
+		return ""
+	}
+	return d.Format(time.DateOnly)
 }
 
 func idStrings[T interface{ String() string }](ids []T) []string {
@@ -101,7 +116,9 @@ func idStrings[T interface{ String() string }](ids []T) []string {
 }
 
 type createClaimInput struct {
-	Body struct {
+	IdempotencyKey
+	RawBody []byte
+	Body    struct {
 		From string `json:"from" format:"date" doc:"First UK date of gifts to claim: not before the preview's earliest_claimable_date."`
 		To   string `json:"to" format:"date" doc:"Last UK date of gifts to claim."`
 	}
@@ -125,13 +142,13 @@ func datesOf(fromRaw, toRaw, where string) (time.Time, time.Time, error) {
 	return from, to, err
 }
 
-func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service) {
+func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotencyStore) {
 	register(hapi, treasurers, huma.Operation{
 		OperationID: "preview-gift-aid-claim",
 		Method:      http.MethodGet,
 		Path:        "/v1/gift-aid/claims/preview",
 		Summary:     "Preview a Gift Aid claim",
-		Description: "The schedule a claim for gifts received from..to (UK dates, inclusive) would hold now: unclaimed gifts covered by a valid declaration, not disputed, net of refunds (wholly refunded gifts are left out), small gifts aggregated as HMRC allows (never across accounting periods); and `adjustments`, gifts claimed before and refunded since, whose Gift Aid the next claim pays back. A period starting before `earliest_claimable_date` is refused (422 `gift-aid-time-limit`: HMRC takes claims up to four years after the end of the accounting period). Claims nothing. Audit-logged.",
+		Description: "The schedule a claim for gifts received from..to (UK dates, inclusive) would hold now: gifts in no live claim, covered by a valid declaration, not disputed, net of refunds (wholly refunded gifts are left out), small gifts aggregated as HMRC allows (never across accounting periods); and `adjustments`, gifts claimed before and refunded since, whose Gift Aid the next claim pays back. A period starting before `earliest_claimable_date` is refused (422 `gift-aid-time-limit`: HMRC takes claims up to four years after the end of the accounting period). Claims nothing. Audit-logged.",
 		Tags:        []string{"Gift Aid"},
 	}, func(ctx context.Context, in *claimPeriodQuery) (*struct{ Body claimPreview }, error) {
 		from, to, err := datesOf(in.From, in.To, "query")
@@ -146,25 +163,27 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service) {
 	})
 
 	register(hapi, treasurers, huma.Operation{
-		OperationID:   "create-gift-aid-claim",
-		Method:        http.MethodPost,
-		Path:          "/v1/gift-aid/claims",
-		Summary:       "Make a Gift Aid claim",
-		Description:   "Claims every eligible gift received from..to, as the preview shows it: each is marked claimed in this claim in one transaction, so no gift is ever claimed twice (409 `nothing-to-claim` when none is left). It carries every adjustment due (Gift Aid on gifts refunded after an earlier claim), each made once. A period starting before the earliest claimable date is 422 `gift-aid-time-limit`. Download the schedule for HMRC Charities Online from `/v1/gift-aid/claims/{id}/schedule`. Audit-logged.",
-		Tags:          []string{"Gift Aid"},
-		DefaultStatus: http.StatusCreated,
-		Errors:        []int{http.StatusConflict},
-	}, func(ctx context.Context, in *createClaimInput) (*struct{ Body claimWithSchedule }, error) {
+		OperationID: "create-gift-aid-claim",
+		Method:      http.MethodPost,
+		Path:        "/v1/gift-aid/claims",
+		Summary:     "Make a Gift Aid claim (a draft)",
+		Description: "Makes a draft claim of every eligible gift received from..to, as the preview shows it: each gift is put in this claim in one transaction, and no gift is ever in two live claims (409 `nothing-to-claim` when none is left). It carries every adjustment due, each made once. A period starting before the earliest claimable date is 422 `gift-aid-time-limit`. Download the schedule for HMRC Charities Online from `/v1/gift-aid/claims/{id}/schedule`, then record filing it (`/submit`) and HMRC's answer (`/accept`, `/reject`). Send an `Idempotency-Key` so a retried press makes one claim. Audit-logged.",
+		Tags:        []string{"Gift Aid"},
+		Responses:   map[string]*huma.Response{"201": jsonResponse[claimWithSchedule](hapi, "The draft claim and its schedule.")},
+		Errors:      []int{http.StatusConflict},
+	}, func(ctx context.Context, in *createClaimInput) (*replayableOutput, error) {
 		from, to, err := datesOf(in.Body.From, in.Body.To, "body")
 		if err != nil {
 			return nil, err
 		}
 		by := callerFrom(ctx).ID
-		c, s, err := svc.CreateClaim(ctx, from, to, &by)
-		if err != nil {
-			return nil, err
-		}
-		return &struct{ Body claimWithSchedule }{Body: claimWithSchedule{Claim: claimBody(c), Schedule: previewBody(s)}}, nil
+		return idempotent(ctx, keys, "create-gift-aid-claim", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
+			c, s, err := svc.CreateClaim(ctx, from, to, &by)
+			if err != nil {
+				return nil, err
+			}
+			return claimWithSchedule{Claim: claimBody(c), Schedule: previewBody(s)}, nil
+		})
 	})
 
 	register(hapi, treasurers, huma.Operation{
@@ -172,7 +191,7 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service) {
 		Method:      http.MethodGet,
 		Path:        "/v1/gift-aid/claims",
 		Summary:     "List Gift Aid claims",
-		Description: "Newest first.",
+		Description: "Newest first, whatever their status.",
 		Tags:        []string{"Gift Aid"},
 	}, func(ctx context.Context, in *struct {
 		Limit int `query:"limit" minimum:"1" maximum:"200" default:"50"`
@@ -195,6 +214,26 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service) {
 			out.Body.Items[i] = claimBody(c)
 		}
 		return out, nil
+	})
+
+	register(hapi, treasurers, huma.Operation{
+		OperationID: "get-gift-aid-claim",
+		Method:      http.MethodGet,
+		Path:        "/v1/gift-aid/claims/{id}",
+		Summary:     "Get a Gift Aid claim and its schedule",
+		Description: "The claim, its status, and its schedule as made: the amounts claimed on and the adjustments it carried. A rejected or void claim still shows what it held. Audit-logged (the schedule holds donors' names and addresses).",
+		Tags:        []string{"Gift Aid"},
+		Errors:      []int{http.StatusNotFound},
+	}, func(ctx context.Context, in *claimIDInput) (*struct{ Body claimWithSchedule }, error) {
+		id, err := parseID(in.ID, "claim")
+		if err != nil {
+			return nil, err
+		}
+		c, s, err := svc.Claim(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return &struct{ Body claimWithSchedule }{Body: claimWithSchedule{Claim: claimBody(c), Schedule: previewBody(s)}}, nil
 	})
 
 	register(hapi, treasurers, huma.Operation{
@@ -222,4 +261,6 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service) {
 		return &csvOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="gift-aid-claim-` + c.ID.String()[:8] + `.csv"`,
 			Count: strconv.Itoa(len(s.Rows)), Body: buf.Bytes()}, nil
 	})
+
+	registerGiftAidClaimLifecycle(hapi, svc)
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/harmedpatients/hpa/internal/apitest"
 )
 
 // HMRC takes a claim up to four years after the end of the accounting
@@ -62,5 +64,114 @@ func TestGiftAidClaimsKeepHMRCsTimeLimitAndAccountingPeriods(t *testing.T) {
 	made := d.claim(day(earliest), day(today))
 	if made.Claim.Donations != 3 {
 		t.Fatalf("claim within the time limit: %+v", made.Claim)
+	}
+}
+
+// A claim is a draft until the treasurer files it; HMRC accepts or rejects
+// it. A rejected or voided claim lets its gifts go, to be claimed again,
+// and no gift is ever in two live claims.
+func TestGiftAidClaimLifecycle(t *testing.T) {
+	d := newGiftAidDesk(t, nil)
+	today := day(ukToday())
+	g := d.gift("Eve Claim", 8000, today, "")
+	d.declare(g.DonorID, "Eve", "this_and_future", today, nil)
+	live := func() int {
+		return countRows(t, d.srv, `SELECT count(*) FROM gift_aid_claim_gifts WHERE donation_id = $1 AND live`, g.ID)
+	}
+
+	// Pressing "make claim" twice with one Idempotency-Key makes one claim.
+	key := http.Header{"Idempotency-Key": {"claim-eve-1"}}
+	var first, replay claimMade
+	r := d.srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/gift-aid/claims", Token: d.token, Header: key, Body: map[string]any{"from": today, "to": today}})
+	if r.StatusCode != http.StatusCreated {
+		t.Fatalf("claim: %d %s", r.StatusCode, r.Body)
+	}
+	r.JSON(t, &first)
+	r = d.srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/gift-aid/claims", Token: d.token, Header: key, Body: map[string]any{"from": today, "to": today}})
+	r.JSON(t, &replay)
+	if r.StatusCode != http.StatusCreated || r.Header.Get("Idempotent-Replayed") != "true" || replay.Claim.ID != first.Claim.ID {
+		t.Fatalf("replayed claim: %d %s", r.StatusCode, r.Body)
+	}
+	if n := countRows(t, d.srv, `SELECT count(*) FROM gift_aid_claims`); n != 1 {
+		t.Fatalf("%d claims after a retried press", n)
+	}
+	if first.Claim.Status != "draft" || first.Claim.Donations != 1 {
+		t.Fatalf("new claim: %+v", first.Claim)
+	}
+	id := first.Claim.ID
+	d.problem(http.MethodPost, "/v1/gift-aid/claims", map[string]any{"from": today, "to": today}, http.StatusConflict, "nothing-to-claim")
+	d.problem(http.MethodPost, "/v1/gift-aid/claims/"+id+"/accept", map[string]any{}, http.StatusConflict, "claim-status")
+
+	// Filed, then rejected by HMRC: the gift is claimable again, and the
+	// rejected claim still shows what was filed.
+	var c claimSummary
+	d.do(http.MethodPost, "/v1/gift-aid/claims/"+id+"/submit", map[string]any{"hmrc_reference": "CO-2026-0001"}, http.StatusOK).JSON(t, &c)
+	if c.Status != "submitted" || c.HMRCReference != "CO-2026-0001" {
+		t.Fatalf("submitted: %+v", c)
+	}
+	d.problem(http.MethodPost, "/v1/gift-aid/claims/"+id+"/submit", map[string]any{}, http.StatusConflict, "claim-status")
+	d.problem(http.MethodPost, "/v1/gift-aid/claims/"+id+"/reject", map[string]any{}, http.StatusUnprocessableEntity, "validation-failed")
+	d.do(http.MethodPost, "/v1/gift-aid/claims/"+id+"/reject", map[string]any{"reason": "postcode format"}, http.StatusOK).JSON(t, &c)
+	if c.Status != "rejected" || live() != 0 {
+		t.Fatalf("rejected: %+v, %d live", c, live())
+	}
+	if p := d.preview(today, today); p.Donations != 1 {
+		t.Fatalf("a rejected claim's gift is not claimable again: %+v", p)
+	}
+	var filed claimMade
+	d.do(http.MethodGet, "/v1/gift-aid/claims/"+id, nil, http.StatusOK).JSON(t, &filed)
+	if filed.Claim.Status != "rejected" || filed.Schedule.Donations != 1 || len(filed.Schedule.Rows) != 1 {
+		t.Fatalf("the rejected claim as filed: %+v", filed)
+	}
+
+	// Resubmitted as a new draft, which is voided: the gift goes back again.
+	var again claimMade
+	d.do(http.MethodPost, "/v1/gift-aid/claims/"+id+"/resubmit", nil, http.StatusCreated).JSON(t, &again)
+	if again.Claim.Status != "draft" || again.Claim.ResubmissionOf != id || again.Claim.Donations != 1 || live() != 1 {
+		t.Fatalf("resubmission: %+v", again.Claim)
+	}
+	d.problem(http.MethodPost, "/v1/gift-aid/claims/"+id+"/resubmit", nil, http.StatusConflict, "nothing-to-claim")
+	d.do(http.MethodPost, "/v1/gift-aid/claims/"+again.Claim.ID+"/void", map[string]any{"reason": "made by mistake"}, http.StatusOK).JSON(t, &c)
+	if c.Status != "void" || live() != 0 {
+		t.Fatalf("voided: %+v", c)
+	}
+	d.problem(http.MethodPost, "/v1/gift-aid/claims/"+again.Claim.ID+"/submit", map[string]any{}, http.StatusConflict, "claim-status")
+
+	// Claimed, filed and accepted: final.
+	last := d.claim(today, today)
+	d.do(http.MethodPost, "/v1/gift-aid/claims/"+last.Claim.ID+"/submit", map[string]any{}, http.StatusOK)
+	d.do(http.MethodPost, "/v1/gift-aid/claims/"+last.Claim.ID+"/accept", map[string]any{"note": "repayment received"}, http.StatusOK).JSON(t, &c)
+	if c.Status != "accepted" || live() != 1 {
+		t.Fatalf("accepted: %+v", c)
+	}
+	d.problem(http.MethodPost, "/v1/gift-aid/claims/"+last.Claim.ID+"/void", map[string]any{"reason": "no"}, http.StatusConflict, "claim-status")
+	if n := countRows(t, d.srv, `SELECT count(*) FROM audit_events WHERE action LIKE 'gift_aid.claim_%' AND target_id = $1`, id); n < 3 {
+		t.Errorf("the first claim's lifecycle left %d audit events", n)
+	}
+}
+
+// A claim rejected after a later claim paid back Gift Aid on one of its
+// gifts cannot simply let the gift go: the later claim is voided first.
+func TestRejectingAClaimAnotherClaimAdjustedIsRefused(t *testing.T) {
+	d := newGiftAidDesk(t, nil)
+	today := day(ukToday())
+	g := d.gift("Fin Refund", 6000, today, "")
+	d.declare(g.DonorID, "Fin", "this_and_future", today, nil)
+	first := d.claim(today, today)
+	d.do(http.MethodPost, "/v1/gift-aid/claims/"+first.Claim.ID+"/submit", map[string]any{}, http.StatusOK)
+	d.do(http.MethodPost, "/v1/donations/"+g.ID+"/refunds", map[string]any{"amount_pence": 2000, "reason": "other"}, http.StatusCreated)
+	other := d.gift("Gil Other", 1000, today, "")
+	d.declare(other.DonorID, "Gil", "this_and_future", today, nil)
+	second := d.claim(today, today)
+	if second.Claim.AdjustmentPence != 500 {
+		t.Fatalf("second claim: %+v", second.Claim)
+	}
+	d.problem(http.MethodPost, "/v1/gift-aid/claims/"+first.Claim.ID+"/reject", map[string]any{"reason": "late"}, http.StatusConflict, "claim-adjusted-later")
+	d.do(http.MethodPost, "/v1/gift-aid/claims/"+second.Claim.ID+"/void", map[string]any{"reason": "redo"}, http.StatusOK)
+	d.do(http.MethodPost, "/v1/gift-aid/claims/"+first.Claim.ID+"/reject", map[string]any{"reason": "late"}, http.StatusOK)
+	// Fin's gift is claimable again for what is left of it, with nothing to pay back.
+	p := d.preview(today, today)
+	if p.Donations != 2 || p.AdjustmentPence != 0 || p.GiftAidPence != 1000+250 {
+		t.Fatalf("after the rejection: %+v", p)
 	}
 }

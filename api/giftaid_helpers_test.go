@@ -111,9 +111,12 @@ func (d *giftAidDesk) preview(from, to string) hmrcPreview {
 // claimSummary is a claim as the API answers it.
 type claimSummary struct {
 	ID              string `json:"id"`
+	Status          string `json:"status"`
 	Donations       int    `json:"donations"`
 	GiftAidPence    int64  `json:"gift_aid_pence"`
 	AdjustmentPence int64  `json:"adjustment_pence"`
+	HMRCReference   string `json:"hmrc_reference"`
+	ResubmissionOf  string `json:"resubmission_of"`
 }
 
 type claimMade struct {

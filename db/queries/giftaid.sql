@@ -23,9 +23,9 @@ WHERE id = @id AND cancelled_at IS NULL
 RETURNING *;
 
 -- name: GiftAidEligible :many
--- Gifts in the period not yet claimed, not disputed and not wholly
--- refunded, each with the declaration that covers it: the one made for
--- that gift, or the donor's standing declaration in force on the day.
+-- Gifts in the period not yet in a live claim, not disputed and not
+-- wholly refunded, each with the declaration that covers it: the one made
+-- for that gift, or the donor's standing declaration in force on the day.
 SELECT d.id, d.donor_id, d.amount_pence, d.refunded_pence, d.paid_at,
     (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on,
     g.id AS declaration_id, g.key_id, g.personal_sealed
@@ -48,29 +48,72 @@ WHERE d.gift_aid_claim_id IS NULL
 ORDER BY d.paid_at, d.id;
 
 -- name: GiftAidClaimedDonations :many
--- The gifts a claim covers, with the declarations that covered them.
--- The amounts are those claimed on, whatever was refunded since.
-SELECT d.id, d.donor_id, d.gift_aid_claimed_pence::bigint AS claimed_pence, d.paid_at,
+-- The gifts a claim took under declarations, with those declarations, as
+-- filed: the amounts claimed on, whatever was refunded since, and kept
+-- when the claim is rejected or void.
+SELECT d.id, d.donor_id, g.claimed_pence, d.paid_at,
     (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on,
-    g.id AS declaration_id, g.key_id, g.personal_sealed
-FROM donations d JOIN gift_aid_declarations g ON g.id = d.gift_aid_claimed_declaration_id
-WHERE d.gift_aid_claim_id = @claim_id
+    x.id AS declaration_id, x.key_id, x.personal_sealed
+FROM gift_aid_claim_gifts g
+JOIN donations d ON d.id = g.donation_id
+JOIN gift_aid_declarations x ON x.id = g.declaration_id
+WHERE g.claim_id = @claim_id
 ORDER BY d.paid_at, d.id;
 
 -- name: GiftAidMarkClaimed :execrows
--- Marks gifts as claimed; a gift another claim took meanwhile is not
--- taken again (the caller checks the count).
-UPDATE donations d SET gift_aid_claim_id = @claim_id, gift_aid_claimed_declaration_id = v.declaration_id,
-    gift_aid_claimed_pence = v.claimed_pence, updated_at = now()
-FROM (SELECT unnest(@donation_ids::uuid[]) AS donation_id, unnest(@declaration_ids::uuid[]) AS declaration_id,
-             unnest(@claimed_pence::bigint[]) AS claimed_pence) v
-WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL;
+-- Puts gifts in a claim, with the declaration that covered each and the
+-- amount claimed on. A gift another claim took meanwhile is not taken
+-- again (the caller checks the count; the unique index on live claim
+-- gifts is the last word).
+WITH taken AS (
+    UPDATE donations d SET gift_aid_claim_id = @claim_id::uuid,
+        gift_aid_claimed_declaration_id = v.declaration_id,
+        gift_aid_claimed_pence = v.claimed_pence, updated_at = now()
+    FROM (SELECT unnest(@donation_ids::uuid[]) AS donation_id, unnest(@declaration_ids::uuid[]) AS declaration_id,
+                 unnest(@claimed_pence::bigint[]) AS claimed_pence) v
+    WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL
+    RETURNING d.id, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence
+)
+INSERT INTO gift_aid_claim_gifts (claim_id, donation_id, declaration_id, claimed_pence)
+SELECT @claim_id::uuid, t.id, t.gift_aid_claimed_declaration_id, t.gift_aid_claimed_pence FROM taken t;
+
+-- name: GiftAidClaimRelease :execrows
+-- A rejected or void claim lets its gifts go: they may be claimed again.
+-- Its record of them stays, no longer live.
+WITH released AS (
+    UPDATE gift_aid_claim_gifts SET live = false WHERE claim_id = @claim_id::uuid AND live RETURNING donation_id
+)
+UPDATE donations d SET gift_aid_claim_id = NULL, gift_aid_claimed_declaration_id = NULL, gift_aid_claimed_pence = NULL, updated_at = now()
+FROM released r WHERE d.id = r.donation_id AND d.gift_aid_claim_id = @claim_id::uuid;
+
+-- name: GiftAidClaimAdjustedElsewhere :many
+-- Live claims other than this one that pay back Gift Aid on one of its
+-- gifts: the claim cannot let those gifts go while they stand.
+SELECT DISTINCT a.claim_id FROM gift_aid_adjustments a
+JOIN gift_aid_claim_gifts g ON g.donation_id = a.donation_id AND g.claim_id = @claim_id AND g.live
+JOIN gift_aid_claims c ON c.id = a.claim_id
+WHERE a.claim_id <> @claim_id AND c.status NOT IN ('rejected', 'void');
 
 -- name: GiftAidClaimInsert :one
-INSERT INTO gift_aid_claims (id, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence, aggregate_limit_pence,
-    accounting_year_end, created_by, retain_until)
-VALUES (@id, @period_from, @period_to, @donation_count, @total_pence, @gift_aid_pence, @adjustment_pence, @aggregate_limit_pence,
-    @accounting_year_end, sqlc.narg(created_by), @retain_until)
+INSERT INTO gift_aid_claims (id, status, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence,
+    aggregate_limit_pence, accounting_year_end, resubmission_of, created_by, retain_until)
+VALUES (@id, 'draft', @period_from, @period_to, @donation_count, @total_pence, @gift_aid_pence, @adjustment_pence,
+    @aggregate_limit_pence, @accounting_year_end, sqlc.narg(resubmission_of), sqlc.narg(created_by), @retain_until)
+RETURNING *;
+
+-- name: GiftAidClaimGetForUpdate :one
+SELECT * FROM gift_aid_claims WHERE id = @id FOR UPDATE;
+
+-- name: GiftAidClaimSubmit :one
+UPDATE gift_aid_claims SET status = 'submitted', submitted_on = @submitted_on, submitted_by = sqlc.narg(submitted_by),
+    hmrc_reference = sqlc.narg(hmrc_reference)
+WHERE id = @id AND status = 'draft'
+RETURNING *;
+
+-- name: GiftAidClaimClose :one
+-- HMRC's answer (accepted, rejected) or the treasurer's void.
+UPDATE gift_aid_claims SET status = @status, decided_on = @decided_on, decided_by = sqlc.narg(decided_by), decision_note = sqlc.narg(decision_note)
+WHERE id = @id
 RETURNING *;
 
 -- name: GiftAidClaimGet :one
@@ -105,13 +148,15 @@ SELECT EXISTS (
 ) AS owned;
 
 -- name: GiftAidAdjustmentsDue :many
--- Claimed gifts refunded since by more than earlier adjustments cover:
--- the part refunded after the claim, not yet paid back.
+-- Gifts in live claims refunded since by more than the adjustments live
+-- claims already carry: the part refunded after the claim, not yet paid
+-- back.
 SELECT d.id, d.gift_aid_claim_id::uuid AS claimed_in, d.paid_at, v.overclaimed_pence::bigint AS overclaimed_pence
 FROM donations d
 CROSS JOIN LATERAL (
     SELECT d.gift_aid_claimed_pence - (d.amount_pence - d.refunded_pence)
-           - COALESCE((SELECT sum(a.overclaimed_pence) FROM gift_aid_adjustments a WHERE a.donation_id = d.id), 0) AS overclaimed_pence
+           - COALESCE((SELECT sum(a.overclaimed_pence) FROM gift_aid_adjustments a JOIN gift_aid_claims c ON c.id = a.claim_id
+                       WHERE a.donation_id = d.id AND c.status NOT IN ('rejected', 'void')), 0) AS overclaimed_pence
 ) v
 WHERE d.gift_aid_claim_id IS NOT NULL AND d.refunded_pence > 0 AND v.overclaimed_pence > 0
 ORDER BY d.paid_at, d.id;

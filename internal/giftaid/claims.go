@@ -15,6 +15,7 @@ import (
 // Claim is a batch of gifts claimed from HMRC together.
 type Claim struct {
 	ID           uuid.UUID
+	Status       string
 	PeriodFrom   time.Time
 	PeriodTo     time.Time
 	Donations    int
@@ -25,15 +26,22 @@ type Claim struct {
 	AdjustmentPence int64
 	// AccountingYearEnd is the year end the claim was made under (MM-DD).
 	AccountingYearEnd string
-	CreatedBy         *uuid.UUID
-	RetainUntil       time.Time
-	CreatedAt         time.Time
+	HMRCReference     string
+	SubmittedOn       *time.Time
+	DecidedOn         *time.Time
+	DecisionNote      string
+	// ResubmissionOf is the rejected or void claim this one makes again.
+	ResubmissionOf *uuid.UUID
+	CreatedBy      *uuid.UUID
+	RetainUntil    time.Time
+	CreatedAt      time.Time
 }
 
 func claimFrom(r store.GiftAidClaim) *Claim {
-	return &Claim{ID: r.ID, PeriodFrom: r.PeriodFrom, PeriodTo: r.PeriodTo, Donations: int(r.DonationCount), TotalPence: r.TotalPence,
-		GiftAidPence: r.GiftAidPence, AdjustmentPence: r.AdjustmentPence, AccountingYearEnd: r.AccountingYearEnd, CreatedBy: r.CreatedBy,
-		RetainUntil: r.RetainUntil, CreatedAt: r.CreatedAt}
+	return &Claim{ID: r.ID, Status: r.Status, PeriodFrom: r.PeriodFrom, PeriodTo: r.PeriodTo, Donations: int(r.DonationCount), TotalPence: r.TotalPence,
+		GiftAidPence: r.GiftAidPence, AdjustmentPence: r.AdjustmentPence, AccountingYearEnd: r.AccountingYearEnd, HMRCReference: store.Text(r.HmrcReference),
+		SubmittedOn: r.SubmittedOn, DecidedOn: r.DecidedOn, DecisionNote: store.Text(r.DecisionNote), ResubmissionOf: r.ResubmissionOf,
+		CreatedBy: r.CreatedBy, RetainUntil: r.RetainUntil, CreatedAt: r.CreatedAt}
 }
 
 // checkPeriod checks from..to; where locates the fields in errors
@@ -94,11 +102,10 @@ func (s *Service) prepare(ctx context.Context, db store.DBTX, from, to time.Time
 	return sched, gifts, nil
 }
 
-// CreateClaim claims every eligible gift from..to: it marks each as
-// claimed in this claim, with the amount claimed on, in one transaction
-// (claims run one at a time), so no gift is ever in two claims. It also
-// carries every adjustment due, each recorded so it is made once. It
-// returns the claim and its schedule.
+// CreateClaim makes a draft claim of every eligible gift from..to, and
+// carries every adjustment due. Each gift is put in this claim in one transaction (claims are made
+// one at a time, and the database refuses a gift in two live claims), so
+// none is claimed twice. It returns the claim and its schedule.
 func (s *Service) CreateClaim(ctx context.Context, from, to time.Time, by *uuid.UUID) (*Claim, Schedule, error) {
 	if err := checkPeriod(from, to, "body"); err != nil {
 		return nil, Schedule{}, err
@@ -109,52 +116,63 @@ func (s *Service) CreateClaim(ctx context.Context, from, to time.Time, by *uuid.
 	var claim *Claim
 	var sched Schedule
 	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
-		if err := store.Q.GiftAidLock(ctx, tx); err != nil {
-			return err
-		}
-		var gifts []Gift
 		var err error
-		if sched, gifts, err = s.prepare(ctx, tx, from, to); err != nil {
-			return err
-		}
-		if len(gifts) == 0 {
-			return hpa.Errorf(hpa.ECONFLICT, "no unclaimed Gift Aid gifts were received in this period").WithReason("nothing-to-claim")
-		}
-		now := s.now()
-		row, err := store.Q.GiftAidClaimInsert(ctx, tx, store.GiftAidClaimInsertParams{ID: uuid.New(), PeriodFrom: from, PeriodTo: to,
-			DonationCount: int32(sched.Donations), TotalPence: sched.TotalPence, GiftAidPence: sched.GiftAidPence, AdjustmentPence: sched.AdjustmentPence,
-			AggregateLimitPence: s.settings.AggregateMaxPence, AccountingYearEnd: s.settings.AccountingYearEnd.String(), CreatedBy: by, RetainUntil: retainFrom(now)})
-		if err != nil {
-			return err
-		}
-		if err := recordAdjustments(ctx, tx, row.ID, sched.Adjustments); err != nil {
-			return err
-		}
-		ids := make([]uuid.UUID, len(gifts))
-		declarations := make([]uuid.UUID, len(gifts))
-		claimed := make([]int64, len(gifts))
-		for i, g := range gifts {
-			ids[i], declarations[i], claimed[i] = g.DonationID, g.DeclarationID, g.AmountPence
-		}
-		n, err := store.Q.GiftAidMarkClaimed(ctx, tx, store.GiftAidMarkClaimedParams{ClaimID: &row.ID, DonationIds: ids, DeclarationIds: declarations, ClaimedPence: claimed})
-		if err != nil {
-			return err
-		}
-		if n != int64(len(ids)) {
-			return hpa.Errorf(hpa.ECONFLICT, "some gifts were claimed by another claim meanwhile; try again").WithReason("claim-race")
-		}
-		if err := store.Q.DeclarationRetainUntil(ctx, tx, store.DeclarationRetainUntilParams{Ids: declarations, RetainUntil: retainFrom(now)}); err != nil {
-			return err
-		}
-		claim = claimFrom(row)
-		return audit.Record(ctx, tx, audit.Event{Action: "gift_aid.claim_create", TargetType: "gift_aid_claim", TargetID: row.ID.String(),
-			Details: map[string]any{"donations": sched.Donations, "total_pence": sched.TotalPence, "adjustment_pence": sched.AdjustmentPence}})
+		claim, sched, err = s.createTx(ctx, tx, from, to, by, nil)
+		return err
 	})
 	return claim, sched, err
 }
 
+// createTx makes a draft claim inside tx; resubmissionOf names the claim
+// it makes again, if any.
+func (s *Service) createTx(ctx context.Context, tx pgx.Tx, from, to time.Time, by, resubmissionOf *uuid.UUID) (*Claim, Schedule, error) {
+	if err := store.Q.GiftAidLock(ctx, tx); err != nil {
+		return nil, Schedule{}, err
+	}
+	sched, gifts, err := s.prepare(ctx, tx, from, to)
+	if err != nil {
+		return nil, Schedule{}, err
+	}
+	if len(gifts) == 0 {
+		return nil, Schedule{}, hpa.Errorf(hpa.ECONFLICT, "no unclaimed Gift Aid gifts were received in this period").WithReason("nothing-to-claim")
+	}
+	now := s.now()
+	row, err := store.Q.GiftAidClaimInsert(ctx, tx, store.GiftAidClaimInsertParams{ID: uuid.New(), PeriodFrom: from, PeriodTo: to,
+		DonationCount: int32(sched.Donations), TotalPence: sched.TotalPence, GiftAidPence: sched.GiftAidPence, AdjustmentPence: sched.AdjustmentPence,
+		AggregateLimitPence: s.settings.AggregateMaxPence, AccountingYearEnd: s.settings.AccountingYearEnd.String(),
+		ResubmissionOf: resubmissionOf, CreatedBy: by, RetainUntil: retainFrom(now)})
+	if err != nil {
+		return nil, Schedule{}, err
+	}
+	if err := recordAdjustments(ctx, tx, row.ID, sched.Adjustments); err != nil {
+		return nil, Schedule{}, err
+	}
+	p := store.GiftAidMarkClaimedParams{ClaimID: row.ID}
+	declarations := make([]uuid.UUID, 0, len(gifts))
+	for _, g := range gifts {
+		p.DonationIds, p.DeclarationIds, p.ClaimedPence = append(p.DonationIds, g.DonationID), append(p.DeclarationIds, g.DeclarationID), append(p.ClaimedPence, g.AmountPence)
+		declarations = append(declarations, g.DeclarationID)
+	}
+	n, err := store.Q.GiftAidMarkClaimed(ctx, tx, p)
+	if store.IsUniqueViolation(err, "gift_aid_claim_gifts_once") || (err == nil && n != int64(len(p.DonationIds))) {
+		return nil, Schedule{}, hpa.Errorf(hpa.ECONFLICT, "some gifts were claimed by another claim meanwhile; try again").WithReason("claim-race")
+	}
+	if err != nil {
+		return nil, Schedule{}, err
+	}
+	if err := store.Q.DeclarationRetainUntil(ctx, tx, store.DeclarationRetainUntilParams{Ids: declarations, RetainUntil: retainFrom(now)}); err != nil {
+		return nil, Schedule{}, err
+	}
+	details := map[string]any{"donations": sched.Donations, "total_pence": sched.TotalPence, "adjustment_pence": sched.AdjustmentPence}
+	if resubmissionOf != nil {
+		details["resubmission_of"] = resubmissionOf.String()
+	}
+	err = audit.Record(ctx, tx, audit.Event{Action: "gift_aid.claim_create", TargetType: "gift_aid_claim", TargetID: row.ID.String(), Details: details})
+	return claimFrom(row), sched, err
+}
+
 // Claim returns a claim and its schedule as made (amounts claimed on,
-// whatever was refunded since, and the adjustments it carried),
+// whatever was refunded since, and the adjustments it carried; kept as filed when the claim is rejected or void),
 // audit-logged (the schedule holds donors' names and addresses).
 func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, error) {
 	row, err := store.Q.GiftAidClaimGet(ctx, s.db, id)
@@ -164,7 +182,7 @@ func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, er
 	if err != nil {
 		return nil, Schedule{}, err
 	}
-	rows, err := store.Q.GiftAidClaimedDonations(ctx, s.db, &id)
+	rows, err := store.Q.GiftAidClaimedDonations(ctx, s.db, id)
 	if err != nil {
 		return nil, Schedule{}, err
 	}

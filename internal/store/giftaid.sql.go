@@ -318,7 +318,8 @@ SELECT d.id, d.gift_aid_claim_id::uuid AS claimed_in, d.paid_at, v.overclaimed_p
 FROM donations d
 CROSS JOIN LATERAL (
     SELECT d.gift_aid_claimed_pence - (d.amount_pence - d.refunded_pence)
-           - COALESCE((SELECT sum(a.overclaimed_pence) FROM gift_aid_adjustments a WHERE a.donation_id = d.id), 0) AS overclaimed_pence
+           - COALESCE((SELECT sum(a.overclaimed_pence) FROM gift_aid_adjustments a JOIN gift_aid_claims c ON c.id = a.claim_id
+                       WHERE a.donation_id = d.id AND c.status NOT IN ('rejected', 'void')), 0) AS overclaimed_pence
 ) v
 WHERE d.gift_aid_claim_id IS NOT NULL AND d.refunded_pence > 0 AND v.overclaimed_pence > 0
 ORDER BY d.paid_at, d.id
@@ -331,8 +332,9 @@ type GiftAidAdjustmentsDueRow struct {
 	OverclaimedPence int64
 }
 
-// Claimed gifts refunded since by more than earlier adjustments cover:
-// the part refunded after the claim, not yet paid back.
+// Gifts in live claims refunded since by more than the adjustments live
+// claims already carry: the part refunded after the claim, not yet paid
+// back.
 func (q *Queries) GiftAidAdjustmentsDue(ctx context.Context, db DBTX) ([]GiftAidAdjustmentsDueRow, error) {
 	rows, err := db.Query(ctx, giftAidAdjustmentsDue)
 	if err != nil {
@@ -380,6 +382,35 @@ func (q *Queries) GiftAidAdjustmentsInsert(ctx context.Context, db DBTX, arg Gif
 	return err
 }
 
+const giftAidClaimAdjustedElsewhere = `-- name: GiftAidClaimAdjustedElsewhere :many
+SELECT DISTINCT a.claim_id FROM gift_aid_adjustments a
+JOIN gift_aid_claim_gifts g ON g.donation_id = a.donation_id AND g.claim_id = $1 AND g.live
+JOIN gift_aid_claims c ON c.id = a.claim_id
+WHERE a.claim_id <> $1 AND c.status NOT IN ('rejected', 'void')
+`
+
+// Live claims other than this one that pay back Gift Aid on one of its
+// gifts: the claim cannot let those gifts go while they stand.
+func (q *Queries) GiftAidClaimAdjustedElsewhere(ctx context.Context, db DBTX, claimID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, giftAidClaimAdjustedElsewhere, claimID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var claim_id uuid.UUID
+		if err := rows.Scan(&claim_id); err != nil {
+			return nil, err
+		}
+		items = append(items, claim_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const giftAidClaimAdjustments = `-- name: GiftAidClaimAdjustments :many
 SELECT a.donation_id, d.gift_aid_claim_id::uuid AS claimed_in, d.paid_at, a.overclaimed_pence, a.gift_aid_pence
 FROM gift_aid_adjustments a JOIN donations d ON d.id = a.donation_id
@@ -422,8 +453,57 @@ func (q *Queries) GiftAidClaimAdjustments(ctx context.Context, db DBTX, claimID 
 	return items, nil
 }
 
+const giftAidClaimClose = `-- name: GiftAidClaimClose :one
+UPDATE gift_aid_claims SET status = $1, decided_on = $2, decided_by = $3, decision_note = $4
+WHERE id = $5
+RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of
+`
+
+type GiftAidClaimCloseParams struct {
+	Status       string
+	DecidedOn    *time.Time
+	DecidedBy    *uuid.UUID
+	DecisionNote *string
+	ID           uuid.UUID
+}
+
+// HMRC's answer (accepted, rejected) or the treasurer's void.
+func (q *Queries) GiftAidClaimClose(ctx context.Context, db DBTX, arg GiftAidClaimCloseParams) (GiftAidClaim, error) {
+	row := db.QueryRow(ctx, giftAidClaimClose,
+		arg.Status,
+		arg.DecidedOn,
+		arg.DecidedBy,
+		arg.DecisionNote,
+		arg.ID,
+	)
+	var i GiftAidClaim
+	err := row.Scan(
+		&i.ID,
+		&i.PeriodFrom,
+		&i.PeriodTo,
+		&i.DonationCount,
+		&i.TotalPence,
+		&i.GiftAidPence,
+		&i.AggregateLimitPence,
+		&i.CreatedBy,
+		&i.RetainUntil,
+		&i.CreatedAt,
+		&i.AdjustmentPence,
+		&i.AccountingYearEnd,
+		&i.Status,
+		&i.HmrcReference,
+		&i.SubmittedOn,
+		&i.SubmittedBy,
+		&i.DecidedOn,
+		&i.DecidedBy,
+		&i.DecisionNote,
+		&i.ResubmissionOf,
+	)
+	return i, err
+}
+
 const giftAidClaimGet = `-- name: GiftAidClaimGet :one
-SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end FROM gift_aid_claims WHERE id = $1
+SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of FROM gift_aid_claims WHERE id = $1
 `
 
 func (q *Queries) GiftAidClaimGet(ctx context.Context, db DBTX, id uuid.UUID) (GiftAidClaim, error) {
@@ -442,16 +522,56 @@ func (q *Queries) GiftAidClaimGet(ctx context.Context, db DBTX, id uuid.UUID) (G
 		&i.CreatedAt,
 		&i.AdjustmentPence,
 		&i.AccountingYearEnd,
+		&i.Status,
+		&i.HmrcReference,
+		&i.SubmittedOn,
+		&i.SubmittedBy,
+		&i.DecidedOn,
+		&i.DecidedBy,
+		&i.DecisionNote,
+		&i.ResubmissionOf,
+	)
+	return i, err
+}
+
+const giftAidClaimGetForUpdate = `-- name: GiftAidClaimGetForUpdate :one
+SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of FROM gift_aid_claims WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) GiftAidClaimGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (GiftAidClaim, error) {
+	row := db.QueryRow(ctx, giftAidClaimGetForUpdate, id)
+	var i GiftAidClaim
+	err := row.Scan(
+		&i.ID,
+		&i.PeriodFrom,
+		&i.PeriodTo,
+		&i.DonationCount,
+		&i.TotalPence,
+		&i.GiftAidPence,
+		&i.AggregateLimitPence,
+		&i.CreatedBy,
+		&i.RetainUntil,
+		&i.CreatedAt,
+		&i.AdjustmentPence,
+		&i.AccountingYearEnd,
+		&i.Status,
+		&i.HmrcReference,
+		&i.SubmittedOn,
+		&i.SubmittedBy,
+		&i.DecidedOn,
+		&i.DecidedBy,
+		&i.DecisionNote,
+		&i.ResubmissionOf,
 	)
 	return i, err
 }
 
 const giftAidClaimInsert = `-- name: GiftAidClaimInsert :one
-INSERT INTO gift_aid_claims (id, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence, aggregate_limit_pence,
-    accounting_year_end, created_by, retain_until)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-    $9, $10, $11)
-RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end
+INSERT INTO gift_aid_claims (id, status, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence,
+    aggregate_limit_pence, accounting_year_end, resubmission_of, created_by, retain_until)
+VALUES ($1, 'draft', $2, $3, $4, $5, $6, $7,
+    $8, $9, $10, $11, $12)
+RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of
 `
 
 type GiftAidClaimInsertParams struct {
@@ -464,6 +584,7 @@ type GiftAidClaimInsertParams struct {
 	AdjustmentPence     int64
 	AggregateLimitPence int64
 	AccountingYearEnd   string
+	ResubmissionOf      *uuid.UUID
 	CreatedBy           *uuid.UUID
 	RetainUntil         time.Time
 }
@@ -479,6 +600,7 @@ func (q *Queries) GiftAidClaimInsert(ctx context.Context, db DBTX, arg GiftAidCl
 		arg.AdjustmentPence,
 		arg.AggregateLimitPence,
 		arg.AccountingYearEnd,
+		arg.ResubmissionOf,
 		arg.CreatedBy,
 		arg.RetainUntil,
 	)
@@ -496,12 +618,20 @@ func (q *Queries) GiftAidClaimInsert(ctx context.Context, db DBTX, arg GiftAidCl
 		&i.CreatedAt,
 		&i.AdjustmentPence,
 		&i.AccountingYearEnd,
+		&i.Status,
+		&i.HmrcReference,
+		&i.SubmittedOn,
+		&i.SubmittedBy,
+		&i.DecidedOn,
+		&i.DecidedBy,
+		&i.DecisionNote,
+		&i.ResubmissionOf,
 	)
 	return i, err
 }
 
 const giftAidClaimList = `-- name: GiftAidClaimList :many
-SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end FROM gift_aid_claims ORDER BY created_at DESC, id DESC LIMIT $1
+SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of FROM gift_aid_claims ORDER BY created_at DESC, id DESC LIMIT $1
 `
 
 func (q *Queries) GiftAidClaimList(ctx context.Context, db DBTX, pageSize int32) ([]GiftAidClaim, error) {
@@ -526,6 +656,14 @@ func (q *Queries) GiftAidClaimList(ctx context.Context, db DBTX, pageSize int32)
 			&i.CreatedAt,
 			&i.AdjustmentPence,
 			&i.AccountingYearEnd,
+			&i.Status,
+			&i.HmrcReference,
+			&i.SubmittedOn,
+			&i.SubmittedBy,
+			&i.DecidedOn,
+			&i.DecidedBy,
+			&i.DecisionNote,
+			&i.ResubmissionOf,
 		); err != nil {
 			return nil, err
 		}
@@ -537,12 +675,79 @@ func (q *Queries) GiftAidClaimList(ctx context.Context, db DBTX, pageSize int32)
 	return items, nil
 }
 
+const giftAidClaimRelease = `-- name: GiftAidClaimRelease :execrows
+WITH released AS (
+    UPDATE gift_aid_claim_gifts SET live = false WHERE claim_id = $1::uuid AND live RETURNING donation_id
+)
+UPDATE donations d SET gift_aid_claim_id = NULL, gift_aid_claimed_declaration_id = NULL, gift_aid_claimed_pence = NULL, updated_at = now()
+FROM released r WHERE d.id = r.donation_id AND d.gift_aid_claim_id = $1::uuid
+`
+
+// A rejected or void claim lets its gifts go: they may be claimed again.
+// Its record of them stays, no longer live.
+func (q *Queries) GiftAidClaimRelease(ctx context.Context, db DBTX, claimID uuid.UUID) (int64, error) {
+	result, err := db.Exec(ctx, giftAidClaimRelease, claimID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const giftAidClaimSubmit = `-- name: GiftAidClaimSubmit :one
+UPDATE gift_aid_claims SET status = 'submitted', submitted_on = $1, submitted_by = $2,
+    hmrc_reference = $3
+WHERE id = $4 AND status = 'draft'
+RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of
+`
+
+type GiftAidClaimSubmitParams struct {
+	SubmittedOn   *time.Time
+	SubmittedBy   *uuid.UUID
+	HmrcReference *string
+	ID            uuid.UUID
+}
+
+func (q *Queries) GiftAidClaimSubmit(ctx context.Context, db DBTX, arg GiftAidClaimSubmitParams) (GiftAidClaim, error) {
+	row := db.QueryRow(ctx, giftAidClaimSubmit,
+		arg.SubmittedOn,
+		arg.SubmittedBy,
+		arg.HmrcReference,
+		arg.ID,
+	)
+	var i GiftAidClaim
+	err := row.Scan(
+		&i.ID,
+		&i.PeriodFrom,
+		&i.PeriodTo,
+		&i.DonationCount,
+		&i.TotalPence,
+		&i.GiftAidPence,
+		&i.AggregateLimitPence,
+		&i.CreatedBy,
+		&i.RetainUntil,
+		&i.CreatedAt,
+		&i.AdjustmentPence,
+		&i.AccountingYearEnd,
+		&i.Status,
+		&i.HmrcReference,
+		&i.SubmittedOn,
+		&i.SubmittedBy,
+		&i.DecidedOn,
+		&i.DecidedBy,
+		&i.DecisionNote,
+		&i.ResubmissionOf,
+	)
+	return i, err
+}
+
 const giftAidClaimedDonations = `-- name: GiftAidClaimedDonations :many
-SELECT d.id, d.donor_id, d.gift_aid_claimed_pence::bigint AS claimed_pence, d.paid_at,
+SELECT d.id, d.donor_id, g.claimed_pence, d.paid_at,
     (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on,
-    g.id AS declaration_id, g.key_id, g.personal_sealed
-FROM donations d JOIN gift_aid_declarations g ON g.id = d.gift_aid_claimed_declaration_id
-WHERE d.gift_aid_claim_id = $1
+    x.id AS declaration_id, x.key_id, x.personal_sealed
+FROM gift_aid_claim_gifts g
+JOIN donations d ON d.id = g.donation_id
+JOIN gift_aid_declarations x ON x.id = g.declaration_id
+WHERE g.claim_id = $1
 ORDER BY d.paid_at, d.id
 `
 
@@ -557,9 +762,10 @@ type GiftAidClaimedDonationsRow struct {
 	PersonalSealed []byte
 }
 
-// The gifts a claim covers, with the declarations that covered them.
-// The amounts are those claimed on, whatever was refunded since.
-func (q *Queries) GiftAidClaimedDonations(ctx context.Context, db DBTX, claimID *uuid.UUID) ([]GiftAidClaimedDonationsRow, error) {
+// The gifts a claim took under declarations, with those declarations, as
+// filed: the amounts claimed on, whatever was refunded since, and kept
+// when the claim is rejected or void.
+func (q *Queries) GiftAidClaimedDonations(ctx context.Context, db DBTX, claimID uuid.UUID) ([]GiftAidClaimedDonationsRow, error) {
 	rows, err := db.Query(ctx, giftAidClaimedDonations, claimID)
 	if err != nil {
 		return nil, err
@@ -628,9 +834,9 @@ type GiftAidEligibleRow struct {
 	PersonalSealed []byte
 }
 
-// Gifts in the period not yet claimed, not disputed and not wholly
-// refunded, each with the declaration that covers it: the one made for
-// that gift, or the donor's standing declaration in force on the day.
+// Gifts in the period not yet in a live claim, not disputed and not
+// wholly refunded, each with the declaration that covers it: the one made
+// for that gift, or the donor's standing declaration in force on the day.
 func (q *Queries) GiftAidEligible(ctx context.Context, db DBTX, arg GiftAidEligibleParams) ([]GiftAidEligibleRow, error) {
 	rows, err := db.Query(ctx, giftAidEligible, arg.FromDate, arg.ToDate)
 	if err != nil {
@@ -672,22 +878,30 @@ func (q *Queries) GiftAidLock(ctx context.Context, db DBTX) error {
 }
 
 const giftAidMarkClaimed = `-- name: GiftAidMarkClaimed :execrows
-UPDATE donations d SET gift_aid_claim_id = $1, gift_aid_claimed_declaration_id = v.declaration_id,
-    gift_aid_claimed_pence = v.claimed_pence, updated_at = now()
-FROM (SELECT unnest($2::uuid[]) AS donation_id, unnest($3::uuid[]) AS declaration_id,
-             unnest($4::bigint[]) AS claimed_pence) v
-WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL
+WITH taken AS (
+    UPDATE donations d SET gift_aid_claim_id = $1::uuid,
+        gift_aid_claimed_declaration_id = v.declaration_id,
+        gift_aid_claimed_pence = v.claimed_pence, updated_at = now()
+    FROM (SELECT unnest($2::uuid[]) AS donation_id, unnest($3::uuid[]) AS declaration_id,
+                 unnest($4::bigint[]) AS claimed_pence) v
+    WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL
+    RETURNING d.id, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence
+)
+INSERT INTO gift_aid_claim_gifts (claim_id, donation_id, declaration_id, claimed_pence)
+SELECT $1::uuid, t.id, t.gift_aid_claimed_declaration_id, t.gift_aid_claimed_pence FROM taken t
 `
 
 type GiftAidMarkClaimedParams struct {
-	ClaimID        *uuid.UUID
+	ClaimID        uuid.UUID
 	DonationIds    []uuid.UUID
 	DeclarationIds []uuid.UUID
 	ClaimedPence   []int64
 }
 
-// Marks gifts as claimed; a gift another claim took meanwhile is not
-// taken again (the caller checks the count).
+// Puts gifts in a claim, with the declaration that covered each and the
+// amount claimed on. A gift another claim took meanwhile is not taken
+// again (the caller checks the count; the unique index on live claim
+// gifts is the last word).
 func (q *Queries) GiftAidMarkClaimed(ctx context.Context, db DBTX, arg GiftAidMarkClaimedParams) (int64, error) {
 	result, err := db.Exec(ctx, giftAidMarkClaimed,
 		arg.ClaimID,

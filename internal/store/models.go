@@ -225,6 +225,22 @@ type GiftAidClaim struct {
 	CreatedAt           time.Time
 	AdjustmentPence     int64
 	AccountingYearEnd   string
+	Status              string
+	HmrcReference       *string
+	SubmittedOn         *time.Time
+	SubmittedBy         *uuid.UUID
+	DecidedOn           *time.Time
+	DecidedBy           *uuid.UUID
+	DecisionNote        *string
+	ResubmissionOf      *uuid.UUID
+}
+
+type GiftAidClaimGift struct {
+	ClaimID       uuid.UUID
+	DonationID    uuid.UUID
+	DeclarationID uuid.UUID
+	ClaimedPence  int64
+	Live          bool
 }
 
 type GiftAidDeclaration struct {
