@@ -22,10 +22,18 @@ UPDATE gift_aid_declarations SET cancelled_at = @cancelled_at
 WHERE id = @id AND cancelled_at IS NULL
 RETURNING *;
 
+-- name: DeclarationGetForUpdate :one
+SELECT * FROM gift_aid_declarations WHERE id = @id FOR UPDATE;
+
+-- name: DeclarationGiftCount :one
+-- How many gifts name a declaration as theirs.
+SELECT count(*) FROM donations WHERE gift_aid_declaration_id = @declaration_id;
+
 -- name: GiftAidEligible :many
 -- Gifts in the period not yet in a live claim, not disputed and not
 -- wholly refunded, each with the declaration that covers it: the one made
 -- for that gift, or the donor's standing declaration in force on the day.
+-- A single-gift declaration covers the first gift naming it only.
 SELECT d.id, d.donor_id, d.amount_pence, d.refunded_pence, d.paid_at,
     (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on,
     g.id AS declaration_id, g.key_id, g.personal_sealed
@@ -38,6 +46,8 @@ JOIN LATERAL (
                    CASE WHEN x.scope = 'past_four_years_and_future' THEN (x.declared_on - interval '4 years')::date ELSE x.declared_on END))
       AND (x.cancelled_at IS NULL OR d.paid_at < x.cancelled_at)
       AND (x.method <> 'oral' OR x.confirmation_sent_on IS NOT NULL)
+      AND (x.scope <> 'this_gift' OR NOT EXISTS (
+          SELECT 1 FROM donations e WHERE e.gift_aid_declaration_id = x.id AND (e.paid_at, e.id) < (d.paid_at, d.id)))
     ORDER BY (x.id = d.gift_aid_declaration_id) DESC, x.declared_on DESC, x.id
     LIMIT 1
 ) g ON true

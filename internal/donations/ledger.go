@@ -203,10 +203,7 @@ func (s *Service) RecordOffline(ctx context.Context, g OfflineGift, by uuid.UUID
 			donorID = who.donorID()
 		}
 		if g.GiftAidDeclarationID != nil {
-			decl, err := store.Q.DeclarationGet(ctx, tx, *g.GiftAidDeclarationID)
-			if store.IsNotFound(err) || (err == nil && (decl.DonorID == nil || donorID == nil || *decl.DonorID != *donorID)) {
-				return hpa.Invalid("body.gift_aid_declaration_id", "must be a declaration made by this gift's donor")
-			} else if err != nil {
+			if err := s.giftAid.CheckGiftDeclarationTx(ctx, tx, *g.GiftAidDeclarationID, donorID, "body.gift_aid_declaration_id"); err != nil {
 				return err
 			}
 		}

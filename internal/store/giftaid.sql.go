@@ -77,6 +77,46 @@ func (q *Queries) DeclarationGet(ctx context.Context, db DBTX, id uuid.UUID) (Gi
 	return i, err
 }
 
+const declarationGetForUpdate = `-- name: DeclarationGetForUpdate :one
+SELECT id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method, wording_version, wording, declared_on, confirmation_sent_on, cancelled_at, recorded_by, retain_until, created_at FROM gift_aid_declarations WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) DeclarationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (GiftAidDeclaration, error) {
+	row := db.QueryRow(ctx, declarationGetForUpdate, id)
+	var i GiftAidDeclaration
+	err := row.Scan(
+		&i.ID,
+		&i.DonorID,
+		&i.MemberID,
+		&i.KeyID,
+		&i.PersonalSealed,
+		&i.UkPostcode,
+		&i.Scope,
+		&i.Method,
+		&i.WordingVersion,
+		&i.Wording,
+		&i.DeclaredOn,
+		&i.ConfirmationSentOn,
+		&i.CancelledAt,
+		&i.RecordedBy,
+		&i.RetainUntil,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
+const declarationGiftCount = `-- name: DeclarationGiftCount :one
+SELECT count(*) FROM donations WHERE gift_aid_declaration_id = $1
+`
+
+// How many gifts name a declaration as theirs.
+func (q *Queries) DeclarationGiftCount(ctx context.Context, db DBTX, declarationID *uuid.UUID) (int64, error) {
+	row := db.QueryRow(ctx, declarationGiftCount, declarationID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const declarationInsert = `-- name: DeclarationInsert :one
 INSERT INTO gift_aid_declarations (id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method,
     wording_version, wording, declared_on, confirmation_sent_on, recorded_by, retain_until)
@@ -807,6 +847,8 @@ JOIN LATERAL (
                    CASE WHEN x.scope = 'past_four_years_and_future' THEN (x.declared_on - interval '4 years')::date ELSE x.declared_on END))
       AND (x.cancelled_at IS NULL OR d.paid_at < x.cancelled_at)
       AND (x.method <> 'oral' OR x.confirmation_sent_on IS NOT NULL)
+      AND (x.scope <> 'this_gift' OR NOT EXISTS (
+          SELECT 1 FROM donations e WHERE e.gift_aid_declaration_id = x.id AND (e.paid_at, e.id) < (d.paid_at, d.id)))
     ORDER BY (x.id = d.gift_aid_declaration_id) DESC, x.declared_on DESC, x.id
     LIMIT 1
 ) g ON true
@@ -837,6 +879,7 @@ type GiftAidEligibleRow struct {
 // Gifts in the period not yet in a live claim, not disputed and not
 // wholly refunded, each with the declaration that covers it: the one made
 // for that gift, or the donor's standing declaration in force on the day.
+// A single-gift declaration covers the first gift naming it only.
 func (q *Queries) GiftAidEligible(ctx context.Context, db DBTX, arg GiftAidEligibleParams) ([]GiftAidEligibleRow, error) {
 	rows, err := db.Query(ctx, giftAidEligible, arg.FromDate, arg.ToDate)
 	if err != nil {
