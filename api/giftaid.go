@@ -15,30 +15,32 @@ type giftAidWording struct {
 }
 
 type declaration struct {
-	ID                 string     `json:"id" format:"uuid"`
-	DonorID            string     `json:"donor_id,omitempty" format:"uuid"`
-	MemberID           string     `json:"member_id,omitempty" format:"uuid"`
-	Title              string     `json:"title,omitempty"`
-	FirstName          string     `json:"first_name"`
-	LastName           string     `json:"last_name"`
-	HouseNameOrNumber  string     `json:"house_name_or_number"`
-	Postcode           string     `json:"postcode" doc:"UK postcode, or X outside the UK."`
-	Scope              string     `json:"scope" enum:"this_gift,this_and_future,past_four_years_and_future"`
-	Method             string     `json:"method" enum:"online,oral,written"`
-	WordingVersion     string     `json:"wording_version"`
-	Wording            string     `json:"wording" doc:"The text the donor agreed to."`
-	DeclaredOn         string     `json:"declared_on" format:"date"`
-	ConfirmationSentOn string     `json:"confirmation_sent_on,omitempty" format:"date"`
-	CancelledAt        *time.Time `json:"cancelled_at,omitempty"`
-	RetainUntil        string     `json:"retain_until" format:"date" doc:"The record is kept at least until this date (HMRC: six years)."`
-	CreatedAt          time.Time  `json:"created_at"`
+	ID                       string     `json:"id" format:"uuid"`
+	DonorID                  string     `json:"donor_id,omitempty" format:"uuid"`
+	MemberID                 string     `json:"member_id,omitempty" format:"uuid"`
+	Title                    string     `json:"title,omitempty"`
+	FirstName                string     `json:"first_name"`
+	LastName                 string     `json:"last_name"`
+	HouseNameOrNumber        string     `json:"house_name_or_number"`
+	Postcode                 string     `json:"postcode" doc:"UK postcode, or X outside the UK."`
+	Scope                    string     `json:"scope" enum:"this_gift,this_and_future,past_four_years_and_future"`
+	Method                   string     `json:"method" enum:"online,oral,written"`
+	WordingVersion           string     `json:"wording_version"`
+	Wording                  string     `json:"wording" doc:"The text the donor agreed to."`
+	DeclaredOn               string     `json:"declared_on" format:"date"`
+	ConfirmationSentOn       string     `json:"confirmation_sent_on,omitempty" format:"date" doc:"For an oral declaration: when its written record was sent to the donor. It covers gifts once the donor's 30 days to cancel from then have passed."`
+	RecordingReference       string     `json:"recording_reference,omitempty" doc:"For an oral declaration: the recording of the call, which HMRC accepts instead of a written record."`
+	CancelledAt              *time.Time `json:"cancelled_at,omitempty"`
+	CancelledRetrospectively bool       `json:"cancelled_retrospectively,omitempty" doc:"True when an oral declaration was cancelled before, or within 30 days of, its written record being sent: it never covered any gift."`
+	RetainUntil              string     `json:"retain_until" format:"date" doc:"The record is kept at least until this date (HMRC: six years)."`
+	CreatedAt                time.Time  `json:"created_at"`
 }
 
 func declarationBody(d *giftaid.Declaration) declaration {
 	out := declaration{ID: d.ID.String(), DonorID: idString(d.DonorID), MemberID: idString(d.MemberID), Title: d.Person.Title, FirstName: d.Person.FirstName,
 		LastName: d.Person.LastName, HouseNameOrNumber: d.Person.HouseNameOrNumber, Postcode: d.Person.Postcode, Scope: string(d.Scope), Method: string(d.Method),
-		WordingVersion: d.WordingVersion, Wording: d.Wording, DeclaredOn: d.DeclaredOn.Format(time.DateOnly), CancelledAt: d.CancelledAt,
-		RetainUntil: d.RetainUntil.Format(time.DateOnly), CreatedAt: d.CreatedAt.UTC()}
+		WordingVersion: d.WordingVersion, Wording: d.Wording, DeclaredOn: d.DeclaredOn.Format(time.DateOnly), RecordingReference: d.RecordingReference,
+		CancelledAt: d.CancelledAt, CancelledRetrospectively: d.CancelledRetrospectively, RetainUntil: d.RetainUntil.Format(time.DateOnly), CreatedAt: d.CreatedAt.UTC()}
 	if d.ConfirmationSentOn != nil {
 		out.ConfirmationSentOn = d.ConfirmationSentOn.Format(time.DateOnly)
 	}
@@ -48,9 +50,10 @@ func declarationBody(d *giftaid.Declaration) declaration {
 type createDeclarationInput struct {
 	Body struct {
 		GiftAidFields
-		Method             string `json:"method" enum:"online,oral,written" doc:"How the donor made it. Oral declarations need confirmation_sent_on."`
+		Method             string `json:"method" enum:"online,oral,written" doc:"How the donor made it. An oral declaration rests on a recording of the call (recording_reference) or on the written record HPA sends the donor (POST /v1/gift-aid/declarations/{id}/written-record)."`
 		DeclaredOn         string `json:"declared_on" format:"date" doc:"The date the donor made it."`
-		ConfirmationSentOn string `json:"confirmation_sent_on,omitempty" format:"date" doc:"For oral declarations: when the written confirmation was sent."`
+		ConfirmationSentOn string `json:"confirmation_sent_on,omitempty" format:"date" doc:"For an oral declaration whose written record was already sent (on paper, before it was entered here): the date it was sent."`
+		RecordingReference string `json:"recording_reference,omitempty" maxLength:"200" doc:"For an oral declaration made on a recorded call: where the recording is kept. HMRC then needs no written record."`
 		DonorID            string `json:"donor_id,omitempty" format:"uuid" doc:"The donor it belongs to."`
 	}
 }
@@ -91,7 +94,7 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service, keys idempotencyStore)
 		Method:        http.MethodPost,
 		Path:          "/v1/gift-aid/declarations",
 		Summary:       "Record a Gift Aid declaration",
-		Description:   "For declarations made on paper, by phone (oral, with the written confirmation's date) or online outside checkout. HMRC's required details are checked (422 `gift-aid-declaration-incomplete` names each missing field); the name and address are encrypted at rest. Audit-logged.",
+		Description:   "For declarations made on paper, by phone or in person (oral) or online outside checkout. An oral declaration is recorded when the donor makes it: with the reference of a recording of the call it counts at once; otherwise HPA sends the donor its written record (`POST /v1/gift-aid/declarations/{id}/written-record`) and it covers gifts once the donor's 30 days to cancel have passed. HMRC's required details are checked (422 `gift-aid-declaration-incomplete` names each missing field); the name and address are encrypted at rest. Audit-logged.",
 		Tags:          []string{"Gift Aid"},
 		DefaultStatus: http.StatusCreated,
 	}, func(ctx context.Context, in *createDeclarationInput) (*struct{ Body declaration }, error) {
@@ -105,6 +108,7 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service, keys idempotencyStore)
 			return nil, invalidField("body.declared_on", "must not be in the future")
 		}
 		nd.DeclaredOn = declared
+		nd.RecordingReference = in.Body.RecordingReference
 		if in.Body.ConfirmationSentOn != "" {
 			sent, err := parseDate(in.Body.ConfirmationSentOn, "body.confirmation_sent_on")
 			if err != nil {
@@ -176,7 +180,7 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service, keys idempotencyStore)
 		Method:      http.MethodPost,
 		Path:        "/v1/gift-aid/declarations/{id}/cancel",
 		Summary:     "Cancel a Gift Aid declaration",
-		Description: "The declaration stops covering gifts made from now on; gifts made before stay claimable and the record is kept six years. 409 `declaration-already-cancelled` the second time. Audit-logged.",
+		Description: "The declaration stops covering gifts made from now on; gifts made before stay claimable and the record is kept six years. An oral declaration cancelled before, or within 30 days of, its written record being sent is cancelled from the start (`cancelled_retrospectively`): it never covered any gift. 409 `declaration-already-cancelled` the second time. Audit-logged.",
 		Tags:        []string{"Gift Aid"},
 		Errors:      []int{http.StatusNotFound, http.StatusConflict},
 	}, func(ctx context.Context, in *declarationIDInput) (*struct{ Body declaration }, error) {
@@ -191,6 +195,7 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service, keys idempotencyStore)
 		return &struct{ Body declaration }{Body: declarationBody(d)}, nil
 	})
 
+	registerWrittenRecords(hapi, svc)
 	registerGiftAidClaims(hapi, svc, keys)
 }
 
@@ -219,7 +224,7 @@ func registerMyGiftAid(hapi huma.API, svc *giftaid.Service) {
 		Method:      http.MethodPost,
 		Path:        "/v1/me/gift-aid-declarations/{id}/cancel",
 		Summary:     "Cancel my Gift Aid declaration",
-		Description: "A donor may cancel a declaration at any time: it stops covering gifts made from now on, gifts already made stay claimable, and the record is kept six years as HMRC requires. 404 for a declaration that is not the member's; 409 `declaration-already-cancelled` the second time. Audit-logged.",
+		Description: "A donor may cancel a declaration at any time: it stops covering gifts made from now on, gifts already made stay claimable, and the record is kept six years as HMRC requires. An oral declaration cancelled within 30 days of its written record being sent (or before it is sent) never covered any gift. 404 for a declaration that is not the member's; 409 `declaration-already-cancelled` the second time. Audit-logged.",
 		Tags:        []string{"Self-service"},
 		Errors:      []int{http.StatusNotFound, http.StatusConflict},
 	}, func(ctx context.Context, in *declarationIDInput) (*struct{ Body declaration }, error) {

@@ -78,7 +78,10 @@ func (d *giftAidDesk) declare(donorID, first, scope, day string, extra map[strin
 }
 
 type declarationResult struct {
-	ID string `json:"id"`
+	ID                       string `json:"id"`
+	Method                   string `json:"method"`
+	ConfirmationSentOn       string `json:"confirmation_sent_on"`
+	CancelledRetrospectively bool   `json:"cancelled_retrospectively"`
 }
 
 // hmrcPreview is a claim's schedule as the API shows it.

@@ -123,6 +123,8 @@ var accessMatrix = map[string]string{
 	"reject-gift-aid-claim":          "staff:treasurer",
 	"void-gift-aid-claim":            "staff:treasurer",
 	"resubmit-gift-aid-claim":        "staff:treasurer",
+	"record-gift-aid-written-record": "staff:treasurer",
+	"get-gift-aid-written-record":    "staff:treasurer",
 	"list-my-donations":              "member",
 	"request-my-donation-statement":  "member",
 	"list-my-gift-aid-declarations":  "member",

@@ -31,11 +31,12 @@ func TestTreasurerTools(t *testing.T) {
 	do(http.MethodPost, "/v1/campaigns", map[string]any{"slug": "winter-appeal", "name": "Again"}, http.StatusConflict)
 	do(http.MethodPatch, "/v1/campaigns/winter-appeal", map[string]any{"description": "Keeping the helpline open"}, http.StatusOK)
 
-	// An oral declaration needs its written confirmation.
+	// An oral declaration's written record cannot have gone before it was made.
 	decl := map[string]any{"first_name": "Cy", "last_name": "Cash", "house_name_or_number": "Flat 2", "postcode": "X",
-		"scope": "this_and_future", "wording_version": "hmrc-model-2026", "uk_taxpayer": true, "method": "oral", "declared_on": "2026-01-05"}
+		"scope": "this_and_future", "wording_version": "hmrc-model-2026", "uk_taxpayer": true, "method": "oral", "declared_on": "2026-01-05",
+		"confirmation_sent_on": "2026-01-04"}
 	if r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/gift-aid/declarations", Body: decl, Token: treasurer}); r.StatusCode != 422 || r.Problem(t).Code != "gift-aid-declaration-incomplete" {
-		t.Fatalf("oral declaration without confirmation: %d %s", r.StatusCode, r.Body)
+		t.Fatalf("oral declaration confirmed before it was made: %d %s", r.StatusCode, r.Body)
 	}
 	r := do(http.MethodPost, "/v1/donations/offline", map[string]any{"amount_pence": 4000, "method": "cheque", "received_on": time.Now().Format(time.DateOnly),
 		"campaign": "winter-appeal", "donor_email": "cy@example.org", "donor_name": "Cy Cash", "reference": "chq 100234", "send_receipt": true}, http.StatusCreated)

@@ -1,8 +1,8 @@
 -- name: DeclarationInsert :one
 INSERT INTO gift_aid_declarations (id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method,
-    wording_version, wording, declared_on, confirmation_sent_on, recorded_by, retain_until)
+    wording_version, wording, declared_on, confirmation_sent_on, recording_reference, recorded_by, retain_until)
 VALUES (@id, sqlc.narg(donor_id), sqlc.narg(member_id), @key_id, @personal_sealed, @uk_postcode, @scope, @method,
-    @wording_version, @wording, @declared_on, sqlc.narg(confirmation_sent_on), sqlc.narg(recorded_by), @retain_until)
+    @wording_version, @wording, @declared_on, sqlc.narg(confirmation_sent_on), sqlc.narg(recording_reference), sqlc.narg(recorded_by), @retain_until)
 RETURNING *;
 
 -- name: DeclarationGet :one
@@ -17,8 +17,9 @@ LIMIT @page_size;
 
 -- name: DeclarationCancel :one
 -- Cancelling stops the declaration covering gifts made from now on; gifts
--- already made stay claimable.
-UPDATE gift_aid_declarations SET cancelled_at = @cancelled_at
+-- already made stay claimable, unless the donor cancelled an oral
+-- declaration within its 30 days (retrospective: it never covered any).
+UPDATE gift_aid_declarations SET cancelled_at = @cancelled_at, cancelled_retrospectively = @retrospective
 WHERE id = @id AND cancelled_at IS NULL
 RETURNING *;
 
@@ -29,11 +30,20 @@ SELECT * FROM gift_aid_declarations WHERE id = @id FOR UPDATE;
 -- How many gifts name a declaration as theirs.
 SELECT count(*) FROM donations WHERE gift_aid_declaration_id = @declaration_id;
 
+-- name: DeclarationSetWrittenRecord :one
+-- Records when the written record of an oral declaration was sent.
+UPDATE gift_aid_declarations SET confirmation_sent_on = @sent_on
+WHERE id = @id AND method = 'oral' AND recording_reference IS NULL AND confirmation_sent_on IS NULL
+RETURNING *;
+
 -- name: GiftAidEligible :many
 -- Gifts in the period not yet in a live claim, not disputed and not
--- wholly refunded, each with the declaration that covers it: the one made
--- for that gift, or the donor's standing declaration in force on the day.
--- A single-gift declaration covers the first gift naming it only.
+-- wholly refunded, each with the
+-- declaration that covers it: the one made for that gift, or the donor's
+-- standing declaration in force on the day. A single-gift declaration
+-- covers the first gift naming it only; an oral one counts once recorded
+-- on a call, or once the donor's 30 days after the written record
+-- (sent on or before @oral_settled_by) have passed without cancellation.
 SELECT d.id, d.donor_id, d.amount_pence, d.refunded_pence, d.paid_at,
     (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on,
     g.id AS declaration_id, g.key_id, g.personal_sealed
@@ -45,7 +55,8 @@ JOIN LATERAL (
                AND (d.paid_at AT TIME ZONE 'Europe/London')::date >=
                    CASE WHEN x.scope = 'past_four_years_and_future' THEN (x.declared_on - interval '4 years')::date ELSE x.declared_on END))
       AND (x.cancelled_at IS NULL OR d.paid_at < x.cancelled_at)
-      AND (x.method <> 'oral' OR x.confirmation_sent_on IS NOT NULL)
+      AND NOT x.cancelled_retrospectively
+      AND (x.method <> 'oral' OR x.recording_reference IS NOT NULL OR x.confirmation_sent_on <= @oral_settled_by::date)
       AND (x.scope <> 'this_gift' OR NOT EXISTS (
           SELECT 1 FROM donations e WHERE e.gift_aid_declaration_id = x.id AND (e.paid_at, e.id) < (d.paid_at, d.id)))
     ORDER BY (x.id = d.gift_aid_declaration_id) DESC, x.declared_on DESC, x.id
@@ -72,9 +83,9 @@ ORDER BY d.paid_at, d.id;
 
 -- name: GiftAidMarkClaimed :execrows
 -- Puts gifts in a claim, with the declaration that covered each and the
--- amount claimed on. A gift another claim took meanwhile is not taken
--- again (the caller checks the count; the unique index on live claim
--- gifts is the last word).
+-- amount claimed on. A gift another claim
+-- took meanwhile is not taken again (the caller checks the count; the
+-- unique index on live claim gifts is the last word).
 WITH taken AS (
     UPDATE donations d SET gift_aid_claim_id = @claim_id::uuid,
         gift_aid_claimed_declaration_id = v.declaration_id,

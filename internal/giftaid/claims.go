@@ -228,7 +228,7 @@ func (s *Service) ListClaims(ctx context.Context, limit int) ([]*Claim, error) {
 }
 
 func (s *Service) eligible(ctx context.Context, db store.DBTX, from, to time.Time) ([]Gift, error) {
-	rows, err := store.Q.GiftAidEligible(ctx, db, store.GiftAidEligibleParams{FromDate: from, ToDate: to})
+	rows, err := store.Q.GiftAidEligible(ctx, db, store.GiftAidEligibleParams{FromDate: from, ToDate: to, OralSettledBy: oralSettledBy(s.today())})
 	if err != nil {
 		return nil, err
 	}

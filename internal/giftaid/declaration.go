@@ -24,8 +24,9 @@ const (
 // Method is how the donor made the declaration.
 type Method string
 
-// Methods. An oral declaration counts once a written confirmation has
-// been sent to the donor.
+// Methods. An oral declaration counts when the call was recorded, or
+// once the written record has been sent to the donor and the donor's 30
+// days to cancel it have passed.
 const (
 	MethodOnline  Method = "online"
 	MethodOral    Method = "oral"
@@ -55,6 +56,9 @@ type NewDeclaration struct {
 	UKTaxpayer         bool
 	DeclaredOn         time.Time
 	ConfirmationSentOn *time.Time
+	// RecordingReference names the auditable recording of an oral
+	// declaration (HMRC then needs no written record).
+	RecordingReference string
 	DonorID            *uuid.UUID
 	MemberID           *uuid.UUID
 	RecordedBy         *uuid.UUID
@@ -62,19 +66,25 @@ type NewDeclaration struct {
 
 // Declaration is a stored declaration, opened.
 type Declaration struct {
-	ID                 uuid.UUID
-	DonorID            *uuid.UUID
-	MemberID           *uuid.UUID
-	Person             Person
-	Scope              Scope
-	Method             Method
-	WordingVersion     string
-	Wording            string
-	DeclaredOn         time.Time
+	ID             uuid.UUID
+	DonorID        *uuid.UUID
+	MemberID       *uuid.UUID
+	Person         Person
+	Scope          Scope
+	Method         Method
+	WordingVersion string
+	Wording        string
+	DeclaredOn     time.Time
+	// ConfirmationSentOn is when the written record of an oral declaration
+	// was sent.
 	ConfirmationSentOn *time.Time
+	RecordingReference string
 	CancelledAt        *time.Time
-	RetainUntil        time.Time
-	CreatedAt          time.Time
+	// CancelledRetrospectively: the donor cancelled an oral declaration
+	// within 30 days of its written record, so it never covered a gift.
+	CancelledRetrospectively bool
+	RetainUntil              time.Time
+	CreatedAt                time.Time
 }
 
 var ukPostcode = regexp.MustCompile(`^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$`)
@@ -127,11 +137,21 @@ func (n *NewDeclaration) Validate(prefix string) error {
 	default:
 		bad("scope", "must be this_gift, this_and_future or past_four_years_and_future")
 	}
+	text("recording_reference", &n.RecordingReference, false, 200)
 	switch n.Method {
 	case MethodOnline, MethodWritten:
+		if n.ConfirmationSentOn != nil {
+			bad("confirmation_sent_on", "is for oral declarations only: the date their written record was sent")
+		}
+		if n.RecordingReference != "" {
+			bad("recording_reference", "is for oral declarations only: the recording of the call")
+		}
 	case MethodOral:
-		if n.ConfirmationSentOn == nil {
-			bad("confirmation_sent_on", "is required for an oral declaration: HMRC needs a written confirmation sent to the donor")
+		if n.ConfirmationSentOn != nil && n.RecordingReference != "" {
+			bad("confirmation_sent_on", "an oral declaration rests on a recording of the call or on the written record sent, not both")
+		}
+		if n.ConfirmationSentOn != nil && !n.DeclaredOn.IsZero() && n.ConfirmationSentOn.Before(dateOf(n.DeclaredOn)) {
+			bad("confirmation_sent_on", "must not be before the declaration was made")
 		}
 	default:
 		bad("method", "must be online, oral or written")

@@ -116,7 +116,7 @@ func TestDeclarationValidation(t *testing.T) {
 		"not a taxpayer":   func(d *NewDeclaration) { d.UKTaxpayer = false },
 		"unknown wording":  func(d *NewDeclaration) { d.WordingVersion = "v0" },
 		"unknown scope":    func(d *NewDeclaration) { d.Scope = "forever" },
-		"oral unconfirmed": func(d *NewDeclaration) { d.Method = MethodOral },
+		"recorded writing": func(d *NewDeclaration) { d.RecordingReference = "call 1" },
 		"formula":          func(d *NewDeclaration) { d.LastName = "=HYPERLINK(1)" },
 	} {
 		d := valid()

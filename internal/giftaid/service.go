@@ -103,7 +103,8 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, nd NewDeclaration) (sto
 	row, err := store.Q.DeclarationInsert(ctx, tx, store.DeclarationInsertParams{
 		ID: id, DonorID: nd.DonorID, MemberID: nd.MemberID, KeyID: keyID, PersonalSealed: box, UkPostcode: nd.Postcode != NonUKPostcode,
 		Scope: string(nd.Scope), Method: string(nd.Method), WordingVersion: nd.WordingVersion, Wording: wording,
-		DeclaredOn: declaredOn, ConfirmationSentOn: nd.ConfirmationSentOn, RecordedBy: nd.RecordedBy, RetainUntil: retainFrom(declaredOn),
+		DeclaredOn: declaredOn, ConfirmationSentOn: nd.ConfirmationSentOn, RecordingReference: store.NullText(nd.RecordingReference),
+		RecordedBy: nd.RecordedBy, RetainUntil: retainFrom(declaredOn),
 	})
 	if err != nil {
 		return store.GiftAidDeclaration{}, fmt.Errorf("insert Gift Aid declaration: %w", err)
@@ -209,16 +210,23 @@ func (s *Service) MoveDonorTx(ctx context.Context, tx pgx.Tx, from, to uuid.UUID
 }
 
 // Cancel ends a declaration for gifts made from now on. Gifts made before
-// stay claimable, and the record is kept six years.
+// stay claimable, and the record is kept six years; but an oral
+// declaration cancelled before, or within 30 days of, its written record
+// being sent is cancelled from the start, as HMRC has it.
 func (s *Service) Cancel(ctx context.Context, id uuid.UUID) (*Declaration, error) {
 	var d *Declaration
 	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
 		now := s.now()
-		row, err := store.Q.DeclarationCancel(ctx, tx, store.DeclarationCancelParams{ID: id, CancelledAt: &now})
+		current, err := store.Q.DeclarationGetForUpdate(ctx, tx, id)
 		if store.IsNotFound(err) {
-			if _, gerr := store.Q.DeclarationGet(ctx, tx, id); store.IsNotFound(gerr) {
-				return hpa.Errorf(hpa.ENOTFOUND, "no Gift Aid declaration has this ID")
-			}
+			return hpa.Errorf(hpa.ENOTFOUND, "no Gift Aid declaration has this ID")
+		}
+		if err != nil {
+			return err
+		}
+		retrospective := withinOralWindow(current, dateOf(now))
+		row, err := store.Q.DeclarationCancel(ctx, tx, store.DeclarationCancelParams{ID: id, CancelledAt: &now, Retrospective: retrospective})
+		if store.IsNotFound(err) {
 			return hpa.Errorf(hpa.ECONFLICT, "this declaration is already cancelled").WithReason("declaration-already-cancelled")
 		}
 		if err != nil {
@@ -231,7 +239,8 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID) (*Declaration, error
 		if d, err = s.open(row); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Event{Action: "gift_aid.declaration_cancel", TargetType: "gift_aid_declaration", TargetID: id.String()})
+		return audit.Record(ctx, tx, audit.Event{Action: "gift_aid.declaration_cancel", TargetType: "gift_aid_declaration", TargetID: id.String(),
+			Details: map[string]any{"retrospective": retrospective}})
 	})
 	return d, err
 }
@@ -243,7 +252,8 @@ func (s *Service) open(r store.GiftAidDeclaration) (*Declaration, error) {
 	}
 	return &Declaration{ID: r.ID, DonorID: r.DonorID, MemberID: r.MemberID, Person: person, Scope: Scope(r.Scope), Method: Method(r.Method),
 		WordingVersion: r.WordingVersion, Wording: r.Wording, DeclaredOn: r.DeclaredOn, ConfirmationSentOn: r.ConfirmationSentOn,
-		CancelledAt: r.CancelledAt, RetainUntil: r.RetainUntil, CreatedAt: r.CreatedAt}, nil
+		RecordingReference: store.Text(r.RecordingReference), CancelledAt: r.CancelledAt, CancelledRetrospectively: r.CancelledRetrospectively,
+		RetainUntil: r.RetainUntil, CreatedAt: r.CreatedAt}, nil
 }
 
 func (s *Service) openPerson(id uuid.UUID, box []byte) (Person, error) {

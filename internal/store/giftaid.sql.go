@@ -13,20 +13,22 @@ import (
 )
 
 const declarationCancel = `-- name: DeclarationCancel :one
-UPDATE gift_aid_declarations SET cancelled_at = $1
-WHERE id = $2 AND cancelled_at IS NULL
-RETURNING id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method, wording_version, wording, declared_on, confirmation_sent_on, cancelled_at, recorded_by, retain_until, created_at
+UPDATE gift_aid_declarations SET cancelled_at = $1, cancelled_retrospectively = $2
+WHERE id = $3 AND cancelled_at IS NULL
+RETURNING id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method, wording_version, wording, declared_on, confirmation_sent_on, cancelled_at, recorded_by, retain_until, created_at, recording_reference, cancelled_retrospectively
 `
 
 type DeclarationCancelParams struct {
-	CancelledAt *time.Time
-	ID          uuid.UUID
+	CancelledAt   *time.Time
+	Retrospective bool
+	ID            uuid.UUID
 }
 
 // Cancelling stops the declaration covering gifts made from now on; gifts
-// already made stay claimable.
+// already made stay claimable, unless the donor cancelled an oral
+// declaration within its 30 days (retrospective: it never covered any).
 func (q *Queries) DeclarationCancel(ctx context.Context, db DBTX, arg DeclarationCancelParams) (GiftAidDeclaration, error) {
-	row := db.QueryRow(ctx, declarationCancel, arg.CancelledAt, arg.ID)
+	row := db.QueryRow(ctx, declarationCancel, arg.CancelledAt, arg.Retrospective, arg.ID)
 	var i GiftAidDeclaration
 	err := row.Scan(
 		&i.ID,
@@ -45,12 +47,14 @@ func (q *Queries) DeclarationCancel(ctx context.Context, db DBTX, arg Declaratio
 		&i.RecordedBy,
 		&i.RetainUntil,
 		&i.CreatedAt,
+		&i.RecordingReference,
+		&i.CancelledRetrospectively,
 	)
 	return i, err
 }
 
 const declarationGet = `-- name: DeclarationGet :one
-SELECT id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method, wording_version, wording, declared_on, confirmation_sent_on, cancelled_at, recorded_by, retain_until, created_at FROM gift_aid_declarations WHERE id = $1
+SELECT id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method, wording_version, wording, declared_on, confirmation_sent_on, cancelled_at, recorded_by, retain_until, created_at, recording_reference, cancelled_retrospectively FROM gift_aid_declarations WHERE id = $1
 `
 
 func (q *Queries) DeclarationGet(ctx context.Context, db DBTX, id uuid.UUID) (GiftAidDeclaration, error) {
@@ -73,12 +77,14 @@ func (q *Queries) DeclarationGet(ctx context.Context, db DBTX, id uuid.UUID) (Gi
 		&i.RecordedBy,
 		&i.RetainUntil,
 		&i.CreatedAt,
+		&i.RecordingReference,
+		&i.CancelledRetrospectively,
 	)
 	return i, err
 }
 
 const declarationGetForUpdate = `-- name: DeclarationGetForUpdate :one
-SELECT id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method, wording_version, wording, declared_on, confirmation_sent_on, cancelled_at, recorded_by, retain_until, created_at FROM gift_aid_declarations WHERE id = $1 FOR UPDATE
+SELECT id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method, wording_version, wording, declared_on, confirmation_sent_on, cancelled_at, recorded_by, retain_until, created_at, recording_reference, cancelled_retrospectively FROM gift_aid_declarations WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) DeclarationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (GiftAidDeclaration, error) {
@@ -101,6 +107,8 @@ func (q *Queries) DeclarationGetForUpdate(ctx context.Context, db DBTX, id uuid.
 		&i.RecordedBy,
 		&i.RetainUntil,
 		&i.CreatedAt,
+		&i.RecordingReference,
+		&i.CancelledRetrospectively,
 	)
 	return i, err
 }
@@ -119,10 +127,10 @@ func (q *Queries) DeclarationGiftCount(ctx context.Context, db DBTX, declaration
 
 const declarationInsert = `-- name: DeclarationInsert :one
 INSERT INTO gift_aid_declarations (id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method,
-    wording_version, wording, declared_on, confirmation_sent_on, recorded_by, retain_until)
+    wording_version, wording, declared_on, confirmation_sent_on, recording_reference, recorded_by, retain_until)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-    $9, $10, $11, $12, $13, $14)
-RETURNING id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method, wording_version, wording, declared_on, confirmation_sent_on, cancelled_at, recorded_by, retain_until, created_at
+    $9, $10, $11, $12, $13, $14, $15)
+RETURNING id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method, wording_version, wording, declared_on, confirmation_sent_on, cancelled_at, recorded_by, retain_until, created_at, recording_reference, cancelled_retrospectively
 `
 
 type DeclarationInsertParams struct {
@@ -138,6 +146,7 @@ type DeclarationInsertParams struct {
 	Wording            string
 	DeclaredOn         time.Time
 	ConfirmationSentOn *time.Time
+	RecordingReference *string
 	RecordedBy         *uuid.UUID
 	RetainUntil        time.Time
 }
@@ -156,6 +165,7 @@ func (q *Queries) DeclarationInsert(ctx context.Context, db DBTX, arg Declaratio
 		arg.Wording,
 		arg.DeclaredOn,
 		arg.ConfirmationSentOn,
+		arg.RecordingReference,
 		arg.RecordedBy,
 		arg.RetainUntil,
 	)
@@ -177,12 +187,14 @@ func (q *Queries) DeclarationInsert(ctx context.Context, db DBTX, arg Declaratio
 		&i.RecordedBy,
 		&i.RetainUntil,
 		&i.CreatedAt,
+		&i.RecordingReference,
+		&i.CancelledRetrospectively,
 	)
 	return i, err
 }
 
 const declarationList = `-- name: DeclarationList :many
-SELECT id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method, wording_version, wording, declared_on, confirmation_sent_on, cancelled_at, recorded_by, retain_until, created_at FROM gift_aid_declarations
+SELECT id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method, wording_version, wording, declared_on, confirmation_sent_on, cancelled_at, recorded_by, retain_until, created_at, recording_reference, cancelled_retrospectively FROM gift_aid_declarations
 WHERE ($1::uuid IS NULL OR donor_id = $1)
   AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
 ORDER BY created_at DESC, id DESC
@@ -227,6 +239,8 @@ func (q *Queries) DeclarationList(ctx context.Context, db DBTX, arg DeclarationL
 			&i.RecordedBy,
 			&i.RetainUntil,
 			&i.CreatedAt,
+			&i.RecordingReference,
+			&i.CancelledRetrospectively,
 		); err != nil {
 			return nil, err
 		}
@@ -239,7 +253,7 @@ func (q *Queries) DeclarationList(ctx context.Context, db DBTX, arg DeclarationL
 }
 
 const declarationListByMember = `-- name: DeclarationListByMember :many
-SELECT g.id, g.donor_id, g.member_id, g.key_id, g.personal_sealed, g.uk_postcode, g.scope, g.method, g.wording_version, g.wording, g.declared_on, g.confirmation_sent_on, g.cancelled_at, g.recorded_by, g.retain_until, g.created_at FROM gift_aid_declarations g
+SELECT g.id, g.donor_id, g.member_id, g.key_id, g.personal_sealed, g.uk_postcode, g.scope, g.method, g.wording_version, g.wording, g.declared_on, g.confirmation_sent_on, g.cancelled_at, g.recorded_by, g.retain_until, g.created_at, g.recording_reference, g.cancelled_retrospectively FROM gift_aid_declarations g
 WHERE g.member_id = $1
    OR g.donor_id IN (SELECT o.id FROM donors o WHERE o.member_id = $1)
 ORDER BY g.created_at DESC, g.id DESC
@@ -274,6 +288,8 @@ func (q *Queries) DeclarationListByMember(ctx context.Context, db DBTX, memberID
 			&i.RecordedBy,
 			&i.RetainUntil,
 			&i.CreatedAt,
+			&i.RecordingReference,
+			&i.CancelledRetrospectively,
 		); err != nil {
 			return nil, err
 		}
@@ -337,6 +353,44 @@ type DeclarationRetainUntilParams struct {
 func (q *Queries) DeclarationRetainUntil(ctx context.Context, db DBTX, arg DeclarationRetainUntilParams) error {
 	_, err := db.Exec(ctx, declarationRetainUntil, arg.RetainUntil, arg.Ids)
 	return err
+}
+
+const declarationSetWrittenRecord = `-- name: DeclarationSetWrittenRecord :one
+UPDATE gift_aid_declarations SET confirmation_sent_on = $1
+WHERE id = $2 AND method = 'oral' AND recording_reference IS NULL AND confirmation_sent_on IS NULL
+RETURNING id, donor_id, member_id, key_id, personal_sealed, uk_postcode, scope, method, wording_version, wording, declared_on, confirmation_sent_on, cancelled_at, recorded_by, retain_until, created_at, recording_reference, cancelled_retrospectively
+`
+
+type DeclarationSetWrittenRecordParams struct {
+	SentOn *time.Time
+	ID     uuid.UUID
+}
+
+// Records when the written record of an oral declaration was sent.
+func (q *Queries) DeclarationSetWrittenRecord(ctx context.Context, db DBTX, arg DeclarationSetWrittenRecordParams) (GiftAidDeclaration, error) {
+	row := db.QueryRow(ctx, declarationSetWrittenRecord, arg.SentOn, arg.ID)
+	var i GiftAidDeclaration
+	err := row.Scan(
+		&i.ID,
+		&i.DonorID,
+		&i.MemberID,
+		&i.KeyID,
+		&i.PersonalSealed,
+		&i.UkPostcode,
+		&i.Scope,
+		&i.Method,
+		&i.WordingVersion,
+		&i.Wording,
+		&i.DeclaredOn,
+		&i.ConfirmationSentOn,
+		&i.CancelledAt,
+		&i.RecordedBy,
+		&i.RetainUntil,
+		&i.CreatedAt,
+		&i.RecordingReference,
+		&i.CancelledRetrospectively,
+	)
+	return i, err
 }
 
 const declarationUnlinkMember = `-- name: DeclarationUnlinkMember :execrows
@@ -846,7 +900,8 @@ JOIN LATERAL (
                AND (d.paid_at AT TIME ZONE 'Europe/London')::date >=
                    CASE WHEN x.scope = 'past_four_years_and_future' THEN (x.declared_on - interval '4 years')::date ELSE x.declared_on END))
       AND (x.cancelled_at IS NULL OR d.paid_at < x.cancelled_at)
-      AND (x.method <> 'oral' OR x.confirmation_sent_on IS NOT NULL)
+      AND NOT x.cancelled_retrospectively
+      AND (x.method <> 'oral' OR x.recording_reference IS NOT NULL OR x.confirmation_sent_on <= $1::date)
       AND (x.scope <> 'this_gift' OR NOT EXISTS (
           SELECT 1 FROM donations e WHERE e.gift_aid_declaration_id = x.id AND (e.paid_at, e.id) < (d.paid_at, d.id)))
     ORDER BY (x.id = d.gift_aid_declaration_id) DESC, x.declared_on DESC, x.id
@@ -855,13 +910,14 @@ JOIN LATERAL (
 WHERE d.gift_aid_claim_id IS NULL
   AND d.status IN ('paid', 'partially_refunded')
   AND d.amount_pence > d.refunded_pence
-  AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN $1 AND $2
+  AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN $2 AND $3
 ORDER BY d.paid_at, d.id
 `
 
 type GiftAidEligibleParams struct {
-	FromDate time.Time
-	ToDate   time.Time
+	OralSettledBy time.Time
+	FromDate      time.Time
+	ToDate        time.Time
 }
 
 type GiftAidEligibleRow struct {
@@ -877,11 +933,14 @@ type GiftAidEligibleRow struct {
 }
 
 // Gifts in the period not yet in a live claim, not disputed and not
-// wholly refunded, each with the declaration that covers it: the one made
-// for that gift, or the donor's standing declaration in force on the day.
-// A single-gift declaration covers the first gift naming it only.
+// wholly refunded, each with the
+// declaration that covers it: the one made for that gift, or the donor's
+// standing declaration in force on the day. A single-gift declaration
+// covers the first gift naming it only; an oral one counts once recorded
+// on a call, or once the donor's 30 days after the written record
+// (sent on or before @oral_settled_by) have passed without cancellation.
 func (q *Queries) GiftAidEligible(ctx context.Context, db DBTX, arg GiftAidEligibleParams) ([]GiftAidEligibleRow, error) {
-	rows, err := db.Query(ctx, giftAidEligible, arg.FromDate, arg.ToDate)
+	rows, err := db.Query(ctx, giftAidEligible, arg.OralSettledBy, arg.FromDate, arg.ToDate)
 	if err != nil {
 		return nil, err
 	}
@@ -942,9 +1001,9 @@ type GiftAidMarkClaimedParams struct {
 }
 
 // Puts gifts in a claim, with the declaration that covered each and the
-// amount claimed on. A gift another claim took meanwhile is not taken
-// again (the caller checks the count; the unique index on live claim
-// gifts is the last word).
+// amount claimed on. A gift another claim
+// took meanwhile is not taken again (the caller checks the count; the
+// unique index on live claim gifts is the last word).
 func (q *Queries) GiftAidMarkClaimed(ctx context.Context, db DBTX, arg GiftAidMarkClaimedParams) (int64, error) {
 	result, err := db.Exec(ctx, giftAidMarkClaimed,
 		arg.ClaimID,

@@ -244,22 +244,24 @@ type GiftAidClaimGift struct {
 }
 
 type GiftAidDeclaration struct {
-	ID                 uuid.UUID
-	DonorID            *uuid.UUID
-	MemberID           *uuid.UUID
-	KeyID              string
-	PersonalSealed     []byte
-	UkPostcode         bool
-	Scope              string
-	Method             string
-	WordingVersion     string
-	Wording            string
-	DeclaredOn         time.Time
-	ConfirmationSentOn *time.Time
-	CancelledAt        *time.Time
-	RecordedBy         *uuid.UUID
-	RetainUntil        time.Time
-	CreatedAt          time.Time
+	ID                       uuid.UUID
+	DonorID                  *uuid.UUID
+	MemberID                 *uuid.UUID
+	KeyID                    string
+	PersonalSealed           []byte
+	UkPostcode               bool
+	Scope                    string
+	Method                   string
+	WordingVersion           string
+	Wording                  string
+	DeclaredOn               time.Time
+	ConfirmationSentOn       *time.Time
+	CancelledAt              *time.Time
+	RecordedBy               *uuid.UUID
+	RetainUntil              time.Time
+	CreatedAt                time.Time
+	RecordingReference       *string
+	CancelledRetrospectively bool
 }
 
 type IdempotencyKey struct {
