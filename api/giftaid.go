@@ -197,6 +197,7 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service, keys idempotencyStore)
 
 	registerWrittenRecords(hapi, svc)
 	registerGiftAidClaims(hapi, svc, keys)
+	registerGiftAidExclusions(hapi, svc)
 }
 
 func registerMyGiftAid(hapi huma.API, svc *giftaid.Service) {

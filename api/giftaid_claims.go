@@ -39,7 +39,7 @@ type claimPreview struct {
 	// Adjustments are not lines of HMRC's schedule: their total goes in the
 	// claim form's adjustment box.
 
-	AdjustmentPence int64        `json:"adjustment_pence" doc:"Gift Aid claimed before on gifts refunded since, paid back through this claim: enter it as the adjustment in Charities Online."`
+	AdjustmentPence int64        `json:"adjustment_pence" doc:"Gift Aid claimed before on gifts refunded or ruled ineligible since, paid back through this claim: enter it as the adjustment in Charities Online."`
 	Adjustments     []adjustment `json:"adjustments"`
 }
 
@@ -47,7 +47,7 @@ type adjustment struct {
 	DonationID       string    `json:"donation_id" format:"uuid"`
 	ClaimedIn        string    `json:"claimed_in" format:"uuid" doc:"The claim the gift was in."`
 	PaidAt           time.Time `json:"paid_at"`
-	OverclaimedPence int64     `json:"overclaimed_pence" doc:"The part of the gift refunded after it was claimed."`
+	OverclaimedPence int64     `json:"overclaimed_pence" doc:"The part of the gift refunded (or, for a gift ruled ineligible, all of it) after it was claimed."`
 	GiftAidPence     int64     `json:"gift_aid_pence" doc:"The Gift Aid to pay back on it."`
 }
 
@@ -80,7 +80,7 @@ type claim struct {
 	Donations         int       `json:"donations"`
 	TotalPence        int64     `json:"total_pence"`
 	GiftAidPence      int64     `json:"gift_aid_pence"`
-	AdjustmentPence   int64     `json:"adjustment_pence" doc:"Gift Aid overclaimed before (gifts refunded after their claim), paid back through this claim."`
+	AdjustmentPence   int64     `json:"adjustment_pence" doc:"Gift Aid overclaimed before (gifts refunded or ruled ineligible after their claim), paid back through this claim."`
 	AccountingYearEnd string    `json:"accounting_year_end" example:"03-31" doc:"The accounting year end (MM-DD) the claim was made under: no aggregated line crosses it."`
 	HMRCReference     string    `json:"hmrc_reference,omitempty" doc:"Charities Online's reference for the submission."`
 	SubmittedOn       string    `json:"submitted_on,omitempty" format:"date"`
@@ -148,7 +148,7 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotency
 		Method:      http.MethodGet,
 		Path:        "/v1/gift-aid/claims/preview",
 		Summary:     "Preview a Gift Aid claim",
-		Description: "The schedule a claim for gifts received from..to (UK dates, inclusive) would hold now: gifts in no live claim, covered by a valid declaration, not disputed, net of refunds (wholly refunded gifts are left out), small gifts aggregated as HMRC allows (never across accounting periods); and `adjustments`, gifts claimed before and refunded since, whose Gift Aid the next claim pays back. A period starting before `earliest_claimable_date` is refused (422 `gift-aid-time-limit`: HMRC takes claims up to four years after the end of the accounting period). Claims nothing. Audit-logged.",
+		Description: "The schedule a claim for gifts received from..to (UK dates, inclusive) would hold now: gifts in no live claim, covered by a valid declaration, not ruled ineligible, not disputed, net of refunds (wholly refunded gifts are left out), small gifts aggregated as HMRC allows (never across accounting periods); and `adjustments`, gifts claimed before and refunded or ruled ineligible since, whose Gift Aid the next claim pays back. A period starting before `earliest_claimable_date` is refused (422 `gift-aid-time-limit`: HMRC takes claims up to four years after the end of the accounting period). Claims nothing. Audit-logged.",
 		Tags:        []string{"Gift Aid"},
 	}, func(ctx context.Context, in *claimPeriodQuery) (*struct{ Body claimPreview }, error) {
 		from, to, err := datesOf(in.From, in.To, "query")

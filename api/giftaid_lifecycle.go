@@ -74,7 +74,7 @@ func registerGiftAidClaimLifecycle(hapi huma.API, svc *giftaid.Service) {
 		Method:      http.MethodPost,
 		Path:        "/v1/gift-aid/claims/{id}/accept",
 		Summary:     "Record that HMRC accepted a claim",
-		Description: "A submitted claim becomes accepted: final. Gift Aid on its gifts refunded later is paid back through a later claim's adjustment. " + statusConflict + " Audit-logged.",
+		Description: "A submitted claim becomes accepted: final. Gift Aid on its gifts refunded or ruled ineligible later is paid back through a later claim's adjustment. " + statusConflict + " Audit-logged.",
 		Tags:        []string{"Gift Aid"},
 		Errors:      []int{http.StatusNotFound, http.StatusConflict},
 	}, func(ctx context.Context, in *acceptClaimInput) (*struct{ Body claim }, error) {
@@ -122,7 +122,7 @@ func registerGiftAidClaimLifecycle(hapi huma.API, svc *giftaid.Service) {
 		Method:        http.MethodPost,
 		Path:          "/v1/gift-aid/claims/{id}/resubmit",
 		Summary:       "Make a rejected or void claim again",
-		Description:   "Makes a new draft claim for the rejected or void claim's period, naming it (`resubmission_of`), of whatever in that period is claimable now: its gifts once more, less any refunded or out of time since. 409 `nothing-to-claim` when nothing is left; " + statusConflict + " Audit-logged.",
+		Description:   "Makes a new draft claim for the rejected or void claim's period, naming it (`resubmission_of`), of whatever in that period is claimable now: its gifts once more, less any refunded, ruled ineligible or out of time since. 409 `nothing-to-claim` when nothing is left; " + statusConflict + " Audit-logged.",
 		Tags:          []string{"Gift Aid"},
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict},

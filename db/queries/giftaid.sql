@@ -37,8 +37,8 @@ WHERE id = @id AND method = 'oral' AND recording_reference IS NULL AND confirmat
 RETURNING *;
 
 -- name: GiftAidEligible :many
--- Gifts in the period not yet in a live claim, not disputed and not
--- wholly refunded, each with the
+-- Gifts in the period not yet in a live claim, not disputed, not wholly
+-- refunded and not ruled ineligible, each with the
 -- declaration that covers it: the one made for that gift, or the donor's
 -- standing declaration in force on the day. A single-gift declaration
 -- covers the first gift naming it only; an oral one counts once recorded
@@ -66,6 +66,7 @@ WHERE d.gift_aid_claim_id IS NULL
   AND d.status IN ('paid', 'partially_refunded')
   AND d.amount_pence > d.refunded_pence
   AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN @from_date AND @to_date
+  AND NOT EXISTS (SELECT 1 FROM gift_aid_exclusions e WHERE e.donation_id = d.id)
 ORDER BY d.paid_at, d.id;
 
 -- name: GiftAidClaimedDonations :many
@@ -169,17 +170,20 @@ SELECT EXISTS (
 ) AS owned;
 
 -- name: GiftAidAdjustmentsDue :many
--- Gifts in live claims refunded since by more than the adjustments live
--- claims already carry: the part refunded after the claim, not yet paid
--- back.
+-- Gifts in live claims on which less Gift Aid was due than was claimed:
+-- refunded since, or ruled ineligible (then none was due), by more than
+-- the adjustments live claims already carry. The part not yet paid back.
 SELECT d.id, d.gift_aid_claim_id::uuid AS claimed_in, d.paid_at, v.overclaimed_pence::bigint AS overclaimed_pence
 FROM donations d
 CROSS JOIN LATERAL (
-    SELECT d.gift_aid_claimed_pence - (d.amount_pence - d.refunded_pence)
+    SELECT EXISTS (SELECT 1 FROM gift_aid_exclusions e WHERE e.donation_id = d.id) AS excluded
+) x
+CROSS JOIN LATERAL (
+    SELECT d.gift_aid_claimed_pence - CASE WHEN x.excluded THEN 0 ELSE d.amount_pence - d.refunded_pence END
            - COALESCE((SELECT sum(a.overclaimed_pence) FROM gift_aid_adjustments a JOIN gift_aid_claims c ON c.id = a.claim_id
                        WHERE a.donation_id = d.id AND c.status NOT IN ('rejected', 'void')), 0) AS overclaimed_pence
 ) v
-WHERE d.gift_aid_claim_id IS NOT NULL AND d.refunded_pence > 0 AND v.overclaimed_pence > 0
+WHERE d.gift_aid_claim_id IS NOT NULL AND (d.refunded_pence > 0 OR x.excluded) AND v.overclaimed_pence > 0
 ORDER BY d.paid_at, d.id;
 
 -- name: GiftAidAdjustmentsInsert :exec
@@ -201,3 +205,16 @@ UPDATE gift_aid_declarations SET donor_id = @to_donor WHERE donor_id = @from_don
 -- Erasure: a declaration HMRC requires HPA to keep stays with its donor
 -- and gifts, but no longer points at the erased membership.
 UPDATE gift_aid_declarations SET member_id = NULL WHERE member_id = @member_id;
+
+-- name: GiftAidExclusionSet :one
+-- Rules a gift out of Gift Aid, or changes the reason.
+INSERT INTO gift_aid_exclusions (donation_id, reason, note, created_by)
+VALUES (@donation_id, @reason, @note, sqlc.narg(created_by))
+ON CONFLICT (donation_id) DO UPDATE SET reason = excluded.reason, note = excluded.note, created_by = excluded.created_by, created_at = now()
+RETURNING *;
+
+-- name: GiftAidExclusionDelete :execrows
+DELETE FROM gift_aid_exclusions WHERE donation_id = @donation_id;
+
+-- name: GiftAidDonationExists :one
+SELECT EXISTS (SELECT 1 FROM donations WHERE id = @id) AS found;

@@ -411,11 +411,14 @@ const giftAidAdjustmentsDue = `-- name: GiftAidAdjustmentsDue :many
 SELECT d.id, d.gift_aid_claim_id::uuid AS claimed_in, d.paid_at, v.overclaimed_pence::bigint AS overclaimed_pence
 FROM donations d
 CROSS JOIN LATERAL (
-    SELECT d.gift_aid_claimed_pence - (d.amount_pence - d.refunded_pence)
+    SELECT EXISTS (SELECT 1 FROM gift_aid_exclusions e WHERE e.donation_id = d.id) AS excluded
+) x
+CROSS JOIN LATERAL (
+    SELECT d.gift_aid_claimed_pence - CASE WHEN x.excluded THEN 0 ELSE d.amount_pence - d.refunded_pence END
            - COALESCE((SELECT sum(a.overclaimed_pence) FROM gift_aid_adjustments a JOIN gift_aid_claims c ON c.id = a.claim_id
                        WHERE a.donation_id = d.id AND c.status NOT IN ('rejected', 'void')), 0) AS overclaimed_pence
 ) v
-WHERE d.gift_aid_claim_id IS NOT NULL AND d.refunded_pence > 0 AND v.overclaimed_pence > 0
+WHERE d.gift_aid_claim_id IS NOT NULL AND (d.refunded_pence > 0 OR x.excluded) AND v.overclaimed_pence > 0
 ORDER BY d.paid_at, d.id
 `
 
@@ -426,9 +429,9 @@ type GiftAidAdjustmentsDueRow struct {
 	OverclaimedPence int64
 }
 
-// Gifts in live claims refunded since by more than the adjustments live
-// claims already carry: the part refunded after the claim, not yet paid
-// back.
+// Gifts in live claims on which less Gift Aid was due than was claimed:
+// refunded since, or ruled ineligible (then none was due), by more than
+// the adjustments live claims already carry. The part not yet paid back.
 func (q *Queries) GiftAidAdjustmentsDue(ctx context.Context, db DBTX) ([]GiftAidAdjustmentsDueRow, error) {
 	rows, err := db.Query(ctx, giftAidAdjustmentsDue)
 	if err != nil {
@@ -888,6 +891,17 @@ func (q *Queries) GiftAidClaimedDonations(ctx context.Context, db DBTX, claimID 
 	return items, nil
 }
 
+const giftAidDonationExists = `-- name: GiftAidDonationExists :one
+SELECT EXISTS (SELECT 1 FROM donations WHERE id = $1) AS found
+`
+
+func (q *Queries) GiftAidDonationExists(ctx context.Context, db DBTX, id uuid.UUID) (bool, error) {
+	row := db.QueryRow(ctx, giftAidDonationExists, id)
+	var found bool
+	err := row.Scan(&found)
+	return found, err
+}
+
 const giftAidEligible = `-- name: GiftAidEligible :many
 SELECT d.id, d.donor_id, d.amount_pence, d.refunded_pence, d.paid_at,
     (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on,
@@ -911,6 +925,7 @@ WHERE d.gift_aid_claim_id IS NULL
   AND d.status IN ('paid', 'partially_refunded')
   AND d.amount_pence > d.refunded_pence
   AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN $2 AND $3
+  AND NOT EXISTS (SELECT 1 FROM gift_aid_exclusions e WHERE e.donation_id = d.id)
 ORDER BY d.paid_at, d.id
 `
 
@@ -932,8 +947,8 @@ type GiftAidEligibleRow struct {
 	PersonalSealed []byte
 }
 
-// Gifts in the period not yet in a live claim, not disputed and not
-// wholly refunded, each with the
+// Gifts in the period not yet in a live claim, not disputed, not wholly
+// refunded and not ruled ineligible, each with the
 // declaration that covers it: the one made for that gift, or the donor's
 // standing declaration in force on the day. A single-gift declaration
 // covers the first gift naming it only; an oral one counts once recorded
@@ -967,6 +982,51 @@ func (q *Queries) GiftAidEligible(ctx context.Context, db DBTX, arg GiftAidEligi
 		return nil, err
 	}
 	return items, nil
+}
+
+const giftAidExclusionDelete = `-- name: GiftAidExclusionDelete :execrows
+DELETE FROM gift_aid_exclusions WHERE donation_id = $1
+`
+
+func (q *Queries) GiftAidExclusionDelete(ctx context.Context, db DBTX, donationID uuid.UUID) (int64, error) {
+	result, err := db.Exec(ctx, giftAidExclusionDelete, donationID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const giftAidExclusionSet = `-- name: GiftAidExclusionSet :one
+INSERT INTO gift_aid_exclusions (donation_id, reason, note, created_by)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (donation_id) DO UPDATE SET reason = excluded.reason, note = excluded.note, created_by = excluded.created_by, created_at = now()
+RETURNING donation_id, reason, note, created_by, created_at
+`
+
+type GiftAidExclusionSetParams struct {
+	DonationID uuid.UUID
+	Reason     string
+	Note       string
+	CreatedBy  *uuid.UUID
+}
+
+// Rules a gift out of Gift Aid, or changes the reason.
+func (q *Queries) GiftAidExclusionSet(ctx context.Context, db DBTX, arg GiftAidExclusionSetParams) (GiftAidExclusion, error) {
+	row := db.QueryRow(ctx, giftAidExclusionSet,
+		arg.DonationID,
+		arg.Reason,
+		arg.Note,
+		arg.CreatedBy,
+	)
+	var i GiftAidExclusion
+	err := row.Scan(
+		&i.DonationID,
+		&i.Reason,
+		&i.Note,
+		&i.CreatedBy,
+		&i.CreatedAt,
+	)
+	return i, err
 }
 
 const giftAidLock = `-- name: GiftAidLock :exec

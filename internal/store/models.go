@@ -264,6 +264,14 @@ type GiftAidDeclaration struct {
 	CancelledRetrospectively bool
 }
 
+type GiftAidExclusion struct {
+	DonationID uuid.UUID
+	Reason     string
+	Note       string
+	CreatedBy  *uuid.UUID
+	CreatedAt  time.Time
+}
+
 type IdempotencyKey struct {
 	ScopeHash      []byte
 	Operation      string
