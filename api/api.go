@@ -174,6 +174,7 @@ func New(opts Options, svc Services) *API {
 	registerReconciliation(hapi, svc.Donations)
 	registerWebhooks(hapi, svc.Donations)
 	registerGiftAid(hapi, svc.GiftAid, svc.Idempotency)
+	registerSmallDonations(hapi, svc.Donations, svc.Idempotency)
 	registerMyGiftAid(hapi, svc.GiftAid)
 	registerEvents(hapi, svc.Events, s, opts.CountryHeader)
 	registerStats(hapi, svc.Stats)

@@ -36,11 +36,14 @@ type claimPreview struct {
 	Earliest          string        `json:"earliest_donation_date,omitempty" format:"date"`
 	EarliestClaimable string        `json:"earliest_claimable_date,omitempty" format:"date" doc:"In a preview: the first date whose gifts HMRC still takes (the start of the accounting period that held the date four years ago)."`
 	Rows              []scheduleRow `json:"rows"`
-	// Adjustments are not lines of HMRC's schedule: their total goes in the
-	// claim form's adjustment box.
+	// Adjustments and small donations are not lines of HMRC's schedule:
+	// they are boxes of the claim form.
 
-	AdjustmentPence int64        `json:"adjustment_pence" doc:"Gift Aid claimed before on gifts refunded or ruled ineligible since, paid back through this claim: enter it as the adjustment in Charities Online."`
-	Adjustments     []adjustment `json:"adjustments"`
+	AdjustmentPence          int64                `json:"adjustment_pence" doc:"Gift Aid claimed before on gifts refunded or ruled ineligible since, paid back through this claim: enter it as the adjustment in Charities Online."`
+	Adjustments              []adjustment         `json:"adjustments"`
+	SmallDonationsPence      int64                `json:"small_donations_pence" doc:"Small donations taken under the Gift Aid Small Donations Scheme (GASDS)."`
+	SmallDonationsTopUpPence int64                `json:"small_donations_top_up_pence" doc:"HMRC's top-up on them: 25p per £1."`
+	SmallDonations           []smallDonationsYear `json:"small_donations" doc:"The small donations per tax year, as Charities Online asks for them."`
 }
 
 type adjustment struct {
@@ -51,12 +54,25 @@ type adjustment struct {
 	GiftAidPence     int64     `json:"gift_aid_pence" doc:"The Gift Aid to pay back on it."`
 }
 
+type smallDonationsYear struct {
+	TaxYear        string   `json:"tax_year" example:"2026-27" doc:"The UK tax year (6 April to 5 April) the donations were received in."`
+	Donations      int      `json:"donations"`
+	DonationsPence int64    `json:"donations_pence"`
+	TopUpPence     int64    `json:"top_up_pence"`
+	DonationIDs    []string `json:"donation_ids"`
+}
+
 func previewBody(s giftaid.Schedule) claimPreview {
 	out := claimPreview{Donations: s.Donations, TotalPence: s.TotalPence, GiftAidPence: s.GiftAidPence, Rows: make([]scheduleRow, len(s.Rows)),
-		AdjustmentPence: s.AdjustmentPence, Adjustments: make([]adjustment, len(s.Adjustments))}
+		AdjustmentPence: s.AdjustmentPence, Adjustments: make([]adjustment, len(s.Adjustments)), SmallDonationsPence: s.SmallDonationsPence,
+		SmallDonationsTopUpPence: s.SmallDonationsTopUpPence, SmallDonations: make([]smallDonationsYear, len(s.SmallDonations))}
 	for i, a := range s.Adjustments {
 		out.Adjustments[i] = adjustment{DonationID: a.DonationID.String(), ClaimedIn: a.ClaimedIn.String(), PaidAt: a.PaidAt.UTC(),
 			OverclaimedPence: a.OverclaimedPence, GiftAidPence: a.GiftAidPence}
+	}
+	for i, y := range s.SmallDonations {
+		out.SmallDonations[i] = smallDonationsYear{TaxYear: giftaid.TaxYearLabel(y.TaxYear), Donations: y.Donations, DonationsPence: y.DonationsPence,
+			TopUpPence: y.TopUpPence, DonationIDs: idStrings(y.DonationIDs)}
 	}
 	if !s.Earliest.IsZero() {
 		out.Earliest = s.Earliest.Format(time.DateOnly)
@@ -73,30 +89,32 @@ func previewBody(s giftaid.Schedule) claimPreview {
 }
 
 type claim struct {
-	ID                string    `json:"id" format:"uuid"`
-	Status            string    `json:"status" enum:"draft,submitted,accepted,rejected,void" doc:"draft until filed in Charities Online (submit); then HMRC accepts or rejects it. A draft or submitted claim may be voided. Rejected and void claims no longer hold their gifts."`
-	PeriodFrom        string    `json:"period_from" format:"date"`
-	PeriodTo          string    `json:"period_to" format:"date"`
-	Donations         int       `json:"donations"`
-	TotalPence        int64     `json:"total_pence"`
-	GiftAidPence      int64     `json:"gift_aid_pence"`
-	AdjustmentPence   int64     `json:"adjustment_pence" doc:"Gift Aid overclaimed before (gifts refunded or ruled ineligible after their claim), paid back through this claim."`
-	AccountingYearEnd string    `json:"accounting_year_end" example:"03-31" doc:"The accounting year end (MM-DD) the claim was made under: no aggregated line crosses it."`
-	HMRCReference     string    `json:"hmrc_reference,omitempty" doc:"Charities Online's reference for the submission."`
-	SubmittedOn       string    `json:"submitted_on,omitempty" format:"date"`
-	DecidedOn         string    `json:"decided_on,omitempty" format:"date" doc:"When HMRC accepted or rejected it, or it was voided."`
-	DecisionNote      string    `json:"decision_note,omitempty" doc:"Why it was rejected or voided, or a note on its acceptance."`
-	ResubmissionOf    string    `json:"resubmission_of,omitempty" format:"uuid" doc:"The rejected or void claim this one makes again."`
-	CreatedBy         string    `json:"created_by,omitempty" format:"uuid"`
-	RetainUntil       string    `json:"retain_until" format:"date"`
-	CreatedAt         time.Time `json:"created_at"`
+	ID                       string    `json:"id" format:"uuid"`
+	Status                   string    `json:"status" enum:"draft,submitted,accepted,rejected,void" doc:"draft until filed in Charities Online (submit); then HMRC accepts or rejects it. A draft or submitted claim may be voided. Rejected and void claims no longer hold their gifts."`
+	PeriodFrom               string    `json:"period_from" format:"date"`
+	PeriodTo                 string    `json:"period_to" format:"date"`
+	Donations                int       `json:"donations"`
+	TotalPence               int64     `json:"total_pence"`
+	GiftAidPence             int64     `json:"gift_aid_pence"`
+	AdjustmentPence          int64     `json:"adjustment_pence" doc:"Gift Aid overclaimed before (gifts refunded or ruled ineligible after their claim), paid back through this claim."`
+	SmallDonationsPence      int64     `json:"small_donations_pence" doc:"Small donations taken under the Gift Aid Small Donations Scheme."`
+	SmallDonationsTopUpPence int64     `json:"small_donations_top_up_pence"`
+	AccountingYearEnd        string    `json:"accounting_year_end" example:"03-31" doc:"The accounting year end (MM-DD) the claim was made under: no aggregated line crosses it."`
+	HMRCReference            string    `json:"hmrc_reference,omitempty" doc:"Charities Online's reference for the submission."`
+	SubmittedOn              string    `json:"submitted_on,omitempty" format:"date"`
+	DecidedOn                string    `json:"decided_on,omitempty" format:"date" doc:"When HMRC accepted or rejected it, or it was voided."`
+	DecisionNote             string    `json:"decision_note,omitempty" doc:"Why it was rejected or voided, or a note on its acceptance."`
+	ResubmissionOf           string    `json:"resubmission_of,omitempty" format:"uuid" doc:"The rejected or void claim this one makes again."`
+	CreatedBy                string    `json:"created_by,omitempty" format:"uuid"`
+	RetainUntil              string    `json:"retain_until" format:"date"`
+	CreatedAt                time.Time `json:"created_at"`
 }
 
 func claimBody(c *giftaid.Claim) claim {
 	return claim{ID: c.ID.String(), Status: c.Status, PeriodFrom: c.PeriodFrom.Format(time.DateOnly), PeriodTo: c.PeriodTo.Format(time.DateOnly),
 		Donations: c.Donations, TotalPence: c.TotalPence, GiftAidPence: c.GiftAidPence, AdjustmentPence: c.AdjustmentPence,
-		AccountingYearEnd: c.AccountingYearEnd,
-		HMRCReference:     c.HMRCReference, SubmittedOn: dateString(c.SubmittedOn), DecidedOn: dateString(c.DecidedOn), DecisionNote: c.DecisionNote,
+		SmallDonationsPence: c.SmallDonationsPence, SmallDonationsTopUpPence: c.SmallDonationsTopUpPence, AccountingYearEnd: c.AccountingYearEnd,
+		HMRCReference: c.HMRCReference, SubmittedOn: dateString(c.SubmittedOn), DecidedOn: dateString(c.DecidedOn), DecisionNote: c.DecisionNote,
 		ResubmissionOf: idString(c.ResubmissionOf), CreatedBy: idString(c.CreatedBy), RetainUntil: c.RetainUntil.Format(time.DateOnly), CreatedAt: c.CreatedAt.UTC()}
 }
 
@@ -148,7 +166,7 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotency
 		Method:      http.MethodGet,
 		Path:        "/v1/gift-aid/claims/preview",
 		Summary:     "Preview a Gift Aid claim",
-		Description: "The schedule a claim for gifts received from..to (UK dates, inclusive) would hold now: gifts in no live claim, covered by a valid declaration, not ruled ineligible, not disputed, net of refunds (wholly refunded gifts are left out), small gifts aggregated as HMRC allows (never across accounting periods); and `adjustments`, gifts claimed before and refunded or ruled ineligible since, whose Gift Aid the next claim pays back. A period starting before `earliest_claimable_date` is refused (422 `gift-aid-time-limit`: HMRC takes claims up to four years after the end of the accounting period). Claims nothing. Audit-logged.",
+		Description: "The schedule a claim for gifts received from..to (UK dates, inclusive) would hold now: gifts in no live claim, covered by a valid declaration, not ruled ineligible, not disputed, net of refunds (wholly refunded gifts are left out), small gifts aggregated as HMRC allows (never across accounting periods); the small donations the Gift Aid Small Donations Scheme's limits allow; and `adjustments`, gifts claimed before and refunded or ruled ineligible since, whose Gift Aid the next claim pays back. A period starting before `earliest_claimable_date` is refused (422 `gift-aid-time-limit`: HMRC takes claims up to four years after the end of the accounting period). Claims nothing. Audit-logged.",
 		Tags:        []string{"Gift Aid"},
 	}, func(ctx context.Context, in *claimPeriodQuery) (*struct{ Body claimPreview }, error) {
 		from, to, err := datesOf(in.From, in.To, "query")
@@ -167,7 +185,7 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotency
 		Method:      http.MethodPost,
 		Path:        "/v1/gift-aid/claims",
 		Summary:     "Make a Gift Aid claim (a draft)",
-		Description: "Makes a draft claim of every eligible gift received from..to, as the preview shows it: each gift is put in this claim in one transaction, and no gift is ever in two live claims (409 `nothing-to-claim` when none is left). It carries every adjustment due, each made once. A period starting before the earliest claimable date is 422 `gift-aid-time-limit`. Download the schedule for HMRC Charities Online from `/v1/gift-aid/claims/{id}/schedule`, then record filing it (`/submit`) and HMRC's answer (`/accept`, `/reject`). Send an `Idempotency-Key` so a retried press makes one claim. Audit-logged.",
+		Description: "Makes a draft claim of every eligible gift received from..to, as the preview shows it, and of the small donations the Gift Aid Small Donations Scheme's limits allow: each gift is put in this claim in one transaction, and no gift is ever in two live claims (409 `nothing-to-claim` when none is left). It carries every adjustment due, each made once. A period starting before the earliest claimable date is 422 `gift-aid-time-limit`. Download the schedule for HMRC Charities Online from `/v1/gift-aid/claims/{id}/schedule`, then record filing it (`/submit`) and HMRC's answer (`/accept`, `/reject`). Send an `Idempotency-Key` so a retried press makes one claim. Audit-logged.",
 		Tags:        []string{"Gift Aid"},
 		Responses:   map[string]*huma.Response{"201": jsonResponse[claimWithSchedule](hapi, "The draft claim and its schedule.")},
 		Errors:      []int{http.StatusConflict},
@@ -221,7 +239,7 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotency
 		Method:      http.MethodGet,
 		Path:        "/v1/gift-aid/claims/{id}",
 		Summary:     "Get a Gift Aid claim and its schedule",
-		Description: "The claim, its status, and its schedule as made: the amounts claimed on and the adjustments it carried. A rejected or void claim still shows what it held. Audit-logged (the schedule holds donors' names and addresses).",
+		Description: "The claim, its status, and its schedule as made: the amounts claimed on, the small donations and the adjustments it carried. A rejected or void claim still shows what it held. Audit-logged (the schedule holds donors' names and addresses).",
 		Tags:        []string{"Gift Aid"},
 		Errors:      []int{http.StatusNotFound},
 	}, func(ctx context.Context, in *claimIDInput) (*struct{ Body claimWithSchedule }, error) {
@@ -241,7 +259,7 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotency
 		Method:      http.MethodGet,
 		Path:        "/v1/gift-aid/claims/{id}/schedule",
 		Summary:     "Download a claim's HMRC schedule (CSV)",
-		Description: "The claim's gifts in the column layout of HMRC's Charities Online Gift Aid schedule: Title, First name, Last name, House name or number, Postcode, Aggregated donations, Sponsored event, Donation date (DD/MM/YY), Amount (pounds, two decimals, no £). Paste it into HMRC's spreadsheet; the adjustment goes in the claim form's own box. Audit-logged.",
+		Description: "The claim's gifts in the column layout of HMRC's Charities Online Gift Aid schedule: Title, First name, Last name, House name or number, Postcode, Aggregated donations, Sponsored event, Donation date (DD/MM/YY), Amount (pounds, two decimals, no £). Paste it into HMRC's spreadsheet; small donations and the adjustment go in the claim form's own boxes. Audit-logged.",
 		Tags:        []string{"Gift Aid"},
 		Errors:      []int{http.StatusNotFound},
 		Responses:   csvOnlyResponses("The schedule, with a header line."),

@@ -101,6 +101,14 @@ type hmrcPreview struct {
 		Amount      string   `json:"amount"`
 		DonationIDs []string `json:"donation_ids"`
 	} `json:"rows"`
+	SmallDonationsPence      int64 `json:"small_donations_pence"`
+	SmallDonationsTopUpPence int64 `json:"small_donations_top_up_pence"`
+	SmallDonations           []struct {
+		TaxYear        string `json:"tax_year"`
+		Donations      int    `json:"donations"`
+		DonationsPence int64  `json:"donations_pence"`
+		TopUpPence     int64  `json:"top_up_pence"`
+	} `json:"small_donations"`
 }
 
 // preview returns the claim preview for from..to.
@@ -113,13 +121,15 @@ func (d *giftAidDesk) preview(from, to string) hmrcPreview {
 
 // claimSummary is a claim as the API answers it.
 type claimSummary struct {
-	ID              string `json:"id"`
-	Status          string `json:"status"`
-	Donations       int    `json:"donations"`
-	GiftAidPence    int64  `json:"gift_aid_pence"`
-	AdjustmentPence int64  `json:"adjustment_pence"`
-	HMRCReference   string `json:"hmrc_reference"`
-	ResubmissionOf  string `json:"resubmission_of"`
+	ID                       string `json:"id"`
+	Status                   string `json:"status"`
+	Donations                int    `json:"donations"`
+	GiftAidPence             int64  `json:"gift_aid_pence"`
+	AdjustmentPence          int64  `json:"adjustment_pence"`
+	HMRCReference            string `json:"hmrc_reference"`
+	ResubmissionOf           string `json:"resubmission_of"`
+	SmallDonationsPence      int64  `json:"small_donations_pence"`
+	SmallDonationsTopUpPence int64  `json:"small_donations_top_up_pence"`
 }
 
 type claimMade struct {

@@ -22,7 +22,7 @@ type donation struct {
 	FeePence              *int64    `json:"fee_pence,omitempty" doc:"Stripe's fee, when known."`
 	Currency              string    `json:"currency" enum:"GBP"`
 	Channel               string    `json:"channel" enum:"online,offline"`
-	Method                string    `json:"method" enum:"card,bacs_debit,stripe,cheque,bank_transfer,cash"`
+	Method                string    `json:"method" enum:"card,bacs_debit,stripe,cheque,bank_transfer,cash,contactless"`
 	Frequency             string    `json:"frequency" enum:"one_off,monthly"`
 	Status                string    `json:"status" enum:"paid,partially_refunded,refunded,disputed"`
 	DisputeStatus         string    `json:"dispute_status,omitempty"`
@@ -31,7 +31,8 @@ type donation struct {
 	StripeInvoiceID       string    `json:"stripe_invoice_id,omitempty"`
 	SubscriptionID        string    `json:"subscription_id,omitempty" format:"uuid"`
 	GiftAidDeclarationID  string    `json:"gift_aid_declaration_id,omitempty" format:"uuid" doc:"The declaration made with this gift, if any (a donor's standing declaration may also cover it)."`
-	GiftAidClaimID        string    `json:"gift_aid_claim_id,omitempty" format:"uuid" doc:"The Gift Aid claim that included this gift."`
+	GiftAidClaimID        string    `json:"gift_aid_claim_id,omitempty" format:"uuid" doc:"The live Gift Aid claim (not rejected or void) that holds this gift."`
+	SmallDonation         bool      `json:"small_donation,omitempty" doc:"A small cash or contactless gift for the Gift Aid Small Donations Scheme."`
 	Reference             string    `json:"reference,omitempty"`
 	PaidAt                time.Time `json:"paid_at"`
 	CreatedAt             time.Time `json:"created_at"`
@@ -52,7 +53,7 @@ func donationBody(d *donations.Donation) donation {
 		AmountPence: d.AmountPence, RefundedPence: d.RefundedPence, FeePence: d.FeePence, Currency: d.Currency, Channel: d.Channel, Method: d.Method,
 		Frequency: d.Frequency, Status: d.Status, DisputeStatus: d.DisputeStatus, StripePaymentIntentID: d.StripePaymentIntentID,
 		StripeChargeID: d.StripeChargeID, StripeInvoiceID: d.StripeInvoiceID, SubscriptionID: idString(d.SubscriptionID),
-		GiftAidDeclarationID: idString(d.GiftAidDeclarationID), GiftAidClaimID: idString(d.GiftAidClaimID), Reference: d.Reference,
+		GiftAidDeclarationID: idString(d.GiftAidDeclarationID), GiftAidClaimID: idString(d.GiftAidClaimID), SmallDonation: d.SmallDonation, Reference: d.Reference,
 		PaidAt: d.PaidAt.UTC(), CreatedAt: d.CreatedAt.UTC()}
 }
 

@@ -127,6 +127,7 @@ var accessMatrix = map[string]string{
 	"get-gift-aid-written-record":      "staff:treasurer",
 	"exclude-donation-from-gift-aid":   "staff:treasurer",
 	"lift-donation-gift-aid-exclusion": "staff:treasurer",
+	"record-small-donation":            "staff:treasurer",
 	"list-my-donations":                "member",
 	"request-my-donation-statement":    "member",
 	"list-my-gift-aid-declarations":    "member",

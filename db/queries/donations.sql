@@ -164,8 +164,8 @@ ON CONFLICT DO NOTHING
 RETURNING *;
 
 -- name: DonationInsertOffline :one
-INSERT INTO donations (donor_id, campaign_id, amount_pence, channel, method, frequency, gift_aid_declaration_id, reference, paid_at, recorded_by)
-VALUES (sqlc.narg(donor_id), @campaign_id, @amount_pence, 'offline', @method, 'one_off', sqlc.narg(gift_aid_declaration_id), @reference, @paid_at, sqlc.narg(recorded_by))
+INSERT INTO donations (donor_id, campaign_id, amount_pence, channel, method, frequency, gift_aid_declaration_id, small_donation, reference, paid_at, recorded_by)
+VALUES (sqlc.narg(donor_id), @campaign_id, @amount_pence, 'offline', @method, 'one_off', sqlc.narg(gift_aid_declaration_id), @small_donation, @reference, @paid_at, sqlc.narg(recorded_by))
 RETURNING *;
 
 -- name: DonationGet :one

@@ -38,7 +38,7 @@ RETURNING *;
 
 -- name: GiftAidEligible :many
 -- Gifts in the period not yet in a live claim, not disputed, not wholly
--- refunded and not ruled ineligible, each with the
+-- refunded, not small donations and not ruled ineligible, each with the
 -- declaration that covers it: the one made for that gift, or the donor's
 -- standing declaration in force on the day. A single-gift declaration
 -- covers the first gift naming it only; an oral one counts once recorded
@@ -63,11 +63,33 @@ JOIN LATERAL (
     LIMIT 1
 ) g ON true
 WHERE d.gift_aid_claim_id IS NULL
+  AND NOT d.small_donation
   AND d.status IN ('paid', 'partially_refunded')
   AND d.amount_pence > d.refunded_pence
   AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN @from_date AND @to_date
   AND NOT EXISTS (SELECT 1 FROM gift_aid_exclusions e WHERE e.donation_id = d.id)
 ORDER BY d.paid_at, d.id;
+
+-- name: GiftAidSmallDonationsUnclaimed :many
+-- Small donations (GASDS) received in the period and since @earliest
+-- (HMRC takes them for two years after the tax year), not yet in a live
+-- claim, net of refunds, oldest first.
+SELECT d.id, (d.amount_pence - d.refunded_pence)::bigint AS net_pence, (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on
+FROM donations d
+WHERE d.small_donation AND d.gift_aid_claim_id IS NULL
+  AND d.status IN ('paid', 'partially_refunded') AND d.amount_pence > d.refunded_pence
+  AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN GREATEST(@from_date::date, @earliest::date) AND @to_date
+  AND NOT EXISTS (SELECT 1 FROM gift_aid_exclusions e WHERE e.donation_id = d.id)
+ORDER BY d.paid_at, d.id;
+
+-- name: GiftAidClaimedInPeriod :one
+-- What live claims hold of gifts received from..to: Gift Aid donations
+-- (under a declaration) and small donations (GASDS), for the scheme's
+-- annual limit and matching rule.
+SELECT COALESCE(sum(g.claimed_pence) FILTER (WHERE g.declaration_id IS NOT NULL), 0)::bigint AS gift_aid_donations_pence,
+       COALESCE(sum(g.claimed_pence) FILTER (WHERE g.declaration_id IS NULL), 0)::bigint AS small_donations_pence
+FROM gift_aid_claim_gifts g JOIN donations d ON d.id = g.donation_id
+WHERE g.live AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN @from_date AND @to_date;
 
 -- name: GiftAidClaimedDonations :many
 -- The gifts a claim took under declarations, with those declarations, as
@@ -82,14 +104,21 @@ JOIN gift_aid_declarations x ON x.id = g.declaration_id
 WHERE g.claim_id = @claim_id
 ORDER BY d.paid_at, d.id;
 
+-- name: GiftAidClaimedSmallDonations :many
+-- The small donations (GASDS) a claim took, as filed.
+SELECT d.id, g.claimed_pence, (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on
+FROM gift_aid_claim_gifts g JOIN donations d ON d.id = g.donation_id
+WHERE g.claim_id = @claim_id AND g.declaration_id IS NULL
+ORDER BY d.paid_at, d.id;
+
 -- name: GiftAidMarkClaimed :execrows
--- Puts gifts in a claim, with the declaration that covered each and the
--- amount claimed on. A gift another claim
+-- Puts gifts in a claim, with the declaration that covered each (uuid.Nil
+-- for a small donation) and the amount claimed on. A gift another claim
 -- took meanwhile is not taken again (the caller checks the count; the
 -- unique index on live claim gifts is the last word).
 WITH taken AS (
     UPDATE donations d SET gift_aid_claim_id = @claim_id::uuid,
-        gift_aid_claimed_declaration_id = v.declaration_id,
+        gift_aid_claimed_declaration_id = NULLIF(v.declaration_id, '00000000-0000-0000-0000-000000000000'::uuid),
         gift_aid_claimed_pence = v.claimed_pence, updated_at = now()
     FROM (SELECT unnest(@donation_ids::uuid[]) AS donation_id, unnest(@declaration_ids::uuid[]) AS declaration_id,
                  unnest(@claimed_pence::bigint[]) AS claimed_pence) v
@@ -118,9 +147,10 @@ WHERE a.claim_id <> @claim_id AND c.status NOT IN ('rejected', 'void');
 
 -- name: GiftAidClaimInsert :one
 INSERT INTO gift_aid_claims (id, status, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence,
-    aggregate_limit_pence, accounting_year_end, resubmission_of, created_by, retain_until)
+    small_donations_pence, small_donations_top_up_pence, aggregate_limit_pence, accounting_year_end, resubmission_of, created_by, retain_until)
 VALUES (@id, 'draft', @period_from, @period_to, @donation_count, @total_pence, @gift_aid_pence, @adjustment_pence,
-    @aggregate_limit_pence, @accounting_year_end, sqlc.narg(resubmission_of), sqlc.narg(created_by), @retain_until)
+    @small_donations_pence, @small_donations_top_up_pence, @aggregate_limit_pence, @accounting_year_end, sqlc.narg(resubmission_of),
+    sqlc.narg(created_by), @retain_until)
 RETURNING *;
 
 -- name: GiftAidClaimGetForUpdate :one

@@ -180,7 +180,8 @@ func newGiving(cfg *config.Config, pool *pgxpool.Pool, directory donations.Direc
 	jobClient *jobs.Client, logger *slog.Logger) (*giftaid.Service, *donations.Service) {
 	g := cfg.GiftAid
 	giftAidService := giftaid.NewService(pool, ring, giftaid.Settings{AggregateMaxPence: g.AggregateMaxPence,
-		AccountingYearEnd: giftaid.YearEnd{Month: g.AccountingYearEnd.Month, Day: g.AccountingYearEnd.Day}}, time.Now)
+		AccountingYearEnd:     giftaid.YearEnd{Month: g.AccountingYearEnd.Month, Day: g.AccountingYearEnd.Day},
+		SmallDonationMaxPence: g.SmallDonationMaxPence, SmallDonationsAnnualLimitPence: g.SmallDonationsAnnualLimitPence}, time.Now)
 	secrets := make([]string, len(cfg.StripeWebhookSecrets))
 	for i, s := range cfg.StripeWebhookSecrets {
 		secrets[i] = s.Reveal()

@@ -79,6 +79,8 @@ func TestEveryBadValueIsReportedByName(t *testing.T) {
 		"HPA_DONATION_PRESETS":             "5,ten",
 		"HPA_GIFT_AID_AGGREGATE_MAX_PENCE": "lots",
 		"HPA_ACCOUNTING_YEAR_END":          "02-29",
+		"HPA_GASDS_MAX_PENCE":              "0",
+		"HPA_GASDS_ANNUAL_LIMIT_PENCE":     "-1",
 		"HPA_VISITS_HOSTNAMES":             "www.example.org, not a host",
 		"HPA_VISITS_TIMEZONE":              "Mars/Olympus",
 		"HPA_VISITS_HONOUR_DNT":            "perhaps",
@@ -257,14 +259,14 @@ func TestGiftAidSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := c.GiftAid; g.AccountingYearEnd != (MonthDay{time.March, 31}) || g.AggregateMaxPence != 2000 {
+	if g := c.GiftAid; g.AccountingYearEnd != (MonthDay{time.March, 31}) || g.SmallDonationMaxPence != 3000 || g.SmallDonationsAnnualLimitPence != 800_000 || g.AggregateMaxPence != 2000 {
 		t.Errorf("defaults: %+v", g)
 	}
-	c, err = Load(env(map[string]string{"HPA_ACCOUNTING_YEAR_END": "04-05"}))
+	c, err = Load(env(map[string]string{"HPA_ACCOUNTING_YEAR_END": "04-05", "HPA_GASDS_MAX_PENCE": "2000"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := c.GiftAid; g.AccountingYearEnd.String() != "04-05" {
+	if g := c.GiftAid; g.AccountingYearEnd.String() != "04-05" || g.SmallDonationMaxPence != 2000 {
 		t.Errorf("a trust's settings: %+v", g)
 	}
 	for _, bad := range []string{"31-03", "3-31", "04-31", "march"} {

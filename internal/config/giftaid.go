@@ -15,6 +15,12 @@ type GiftAid struct {
 	// end of the accounting period a gift was received in, and never adds
 	// up gifts of two periods on one line.
 	AccountingYearEnd MonthDay
+	// SmallDonationMaxPence is the largest gift the Gift Aid Small
+	// Donations Scheme takes (HMRC: £30).
+	SmallDonationMaxPence int64
+	// SmallDonationsAnnualLimitPence is the most small donations a tax
+	// year's claims may take (HMRC: £8,000, so a £2,000 top-up).
+	SmallDonationsAnnualLimitPence int64
 }
 
 // MonthDay is a day of the year, such as 31 March.
@@ -25,8 +31,10 @@ type MonthDay struct {
 
 func (r *reader) giftAid() GiftAid {
 	return GiftAid{
-		AggregateMaxPence: int64(r.intRange("HPA_GIFT_AID_AGGREGATE_MAX_PENCE", 2000, 0, 100_000)),
-		AccountingYearEnd: r.monthDay("HPA_ACCOUNTING_YEAR_END", "03-31"),
+		AggregateMaxPence:              int64(r.intRange("HPA_GIFT_AID_AGGREGATE_MAX_PENCE", 2000, 0, 100_000)),
+		AccountingYearEnd:              r.monthDay("HPA_ACCOUNTING_YEAR_END", "03-31"),
+		SmallDonationMaxPence:          int64(r.intRange("HPA_GASDS_MAX_PENCE", 3000, 1, 100_000)),
+		SmallDonationsAnnualLimitPence: int64(r.intRange("HPA_GASDS_ANNUAL_LIMIT_PENCE", 800_000, 0, 100_000_000)),
 	}
 }
 

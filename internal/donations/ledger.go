@@ -35,9 +35,11 @@ type Donation struct {
 	SubscriptionID        *uuid.UUID
 	GiftAidDeclarationID  *uuid.UUID
 	GiftAidClaimID        *uuid.UUID
-	Reference             string
-	PaidAt                time.Time
-	CreatedAt             time.Time
+	// SmallDonation: taken under the Gift Aid Small Donations Scheme.
+	SmallDonation bool
+	Reference     string
+	PaidAt        time.Time
+	CreatedAt     time.Time
 }
 
 // donationFrom is a ledger row with the donor's address opened.
@@ -53,7 +55,7 @@ func (s *Service) donationFrom(r store.DonationListRow) (Donation, error) {
 		AmountPence: r.AmountPence, RefundedPence: r.RefundedPence, FeePence: r.FeePence, Currency: r.Currency, Channel: r.Channel, Method: r.Method,
 		Frequency: r.Frequency, Status: r.Status, DisputeStatus: store.Text(r.DisputeStatus), StripePaymentIntentID: store.Text(r.StripePaymentIntentID),
 		StripeChargeID: store.Text(r.StripeChargeID), StripeInvoiceID: store.Text(r.StripeInvoiceID), SubscriptionID: r.SubscriptionID,
-		GiftAidDeclarationID: r.GiftAidDeclarationID, GiftAidClaimID: r.GiftAidClaimID, Reference: r.Reference, PaidAt: r.PaidAt, CreatedAt: r.CreatedAt}, nil
+		GiftAidDeclarationID: r.GiftAidDeclarationID, GiftAidClaimID: r.GiftAidClaimID, SmallDonation: r.SmallDonation, Reference: r.Reference, PaidAt: r.PaidAt, CreatedAt: r.CreatedAt}, nil
 }
 
 // donationsFrom is donationFrom for a page of rows.
@@ -166,6 +168,9 @@ type OfflineGift struct {
 	GiftAidDeclarationID *uuid.UUID
 	Reference            string
 	SendReceipt          bool
+	// smallDonation marks a gift for the Gift Aid Small Donations Scheme;
+	// only RecordSmallDonation, which checks the scheme's rules, sets it.
+	smallDonation bool
 }
 
 // RecordOffline enters an offline gift in the ledger, audit-logged.
@@ -208,14 +213,14 @@ func (s *Service) RecordOffline(ctx context.Context, g OfflineGift, by uuid.UUID
 			}
 		}
 		d, err := store.Q.DonationInsertOffline(ctx, tx, store.DonationInsertOfflineParams{DonorID: donorID, CampaignID: campaign.ID,
-			AmountPence: g.AmountPence, Method: g.Method, GiftAidDeclarationID: g.GiftAidDeclarationID, Reference: g.Reference,
-			PaidAt: receivedAt(g.ReceivedOn, s.now()), RecordedBy: &by})
+			AmountPence: g.AmountPence, Method: g.Method, GiftAidDeclarationID: g.GiftAidDeclarationID, SmallDonation: g.smallDonation,
+			Reference: g.Reference, PaidAt: receivedAt(g.ReceivedOn, s.now()), RecordedBy: &by})
 		if err != nil {
 			return fmt.Errorf("record offline gift: %w", err)
 		}
 		id = d.ID
 		if err := audit.Record(ctx, tx, audit.Event{Action: "donation.record_offline", TargetType: "donation", TargetID: d.ID.String(),
-			Details: map[string]any{"amount_pence": d.AmountPence, "method": d.Method}}); err != nil {
+			Details: map[string]any{"amount_pence": d.AmountPence, "method": d.Method, "small_donation": d.SmallDonation}}); err != nil {
 			return err
 		}
 		if g.SendReceipt {

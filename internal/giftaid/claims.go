@@ -24,6 +24,10 @@ type Claim struct {
 	// AdjustmentPence is Gift Aid claimed before on gifts refunded since,
 	// paid back through this claim (Charities Online's "adjustment").
 	AdjustmentPence int64
+	// SmallDonationsPence is what the claim takes under the Gift Aid Small
+	// Donations Scheme, and SmallDonationsTopUpPence HMRC's top-up on it.
+	SmallDonationsPence      int64
+	SmallDonationsTopUpPence int64
 	// AccountingYearEnd is the year end the claim was made under (MM-DD).
 	AccountingYearEnd string
 	HMRCReference     string
@@ -39,7 +43,8 @@ type Claim struct {
 
 func claimFrom(r store.GiftAidClaim) *Claim {
 	return &Claim{ID: r.ID, Status: r.Status, PeriodFrom: r.PeriodFrom, PeriodTo: r.PeriodTo, Donations: int(r.DonationCount), TotalPence: r.TotalPence,
-		GiftAidPence: r.GiftAidPence, AdjustmentPence: r.AdjustmentPence, AccountingYearEnd: r.AccountingYearEnd, HMRCReference: store.Text(r.HmrcReference),
+		GiftAidPence: r.GiftAidPence, AdjustmentPence: r.AdjustmentPence, SmallDonationsPence: r.SmallDonationsPence,
+		SmallDonationsTopUpPence: r.SmallDonationsTopUpPence, AccountingYearEnd: r.AccountingYearEnd, HMRCReference: store.Text(r.HmrcReference),
 		SubmittedOn: r.SubmittedOn, DecidedOn: r.DecidedOn, DecisionNote: store.Text(r.DecisionNote), ResubmissionOf: r.ResubmissionOf,
 		CreatedBy: r.CreatedBy, RetainUntil: r.RetainUntil, CreatedAt: r.CreatedAt}
 }
@@ -87,7 +92,8 @@ func (s *Service) Preview(ctx context.Context, from, to time.Time) (Schedule, er
 }
 
 // prepare lays out a claim for from..to as it would be made now: the
-// eligible gifts and the adjustments due.
+// eligible gifts, the small donations within the scheme's limits and the
+// adjustments due.
 func (s *Service) prepare(ctx context.Context, db store.DBTX, from, to time.Time) (Schedule, []Gift, error) {
 	gifts, err := s.eligible(ctx, db, from, to)
 	if err != nil {
@@ -95,6 +101,10 @@ func (s *Service) prepare(ctx context.Context, db store.DBTX, from, to time.Time
 	}
 	sched := BuildSchedule(gifts, s.settings.AggregateMaxPence, s.settings.AccountingYearEnd)
 	sched.EarliestClaimable = s.settings.AccountingYearEnd.EarliestClaimable(s.today())
+	if sched.SmallDonations, err = s.smallDonations(ctx, db, from, to, gifts); err != nil {
+		return Schedule{}, nil, err
+	}
+	sched.totalSmallDonations()
 	if sched.Adjustments, err = s.adjustmentsDue(ctx, db); err != nil {
 		return Schedule{}, nil, err
 	}
@@ -102,8 +112,9 @@ func (s *Service) prepare(ctx context.Context, db store.DBTX, from, to time.Time
 	return sched, gifts, nil
 }
 
-// CreateClaim makes a draft claim of every eligible gift from..to, and
-// carries every adjustment due. Each gift is put in this claim in one transaction (claims are made
+// CreateClaim makes a draft claim of every eligible gift from..to and the
+// small donations the scheme's limits allow, and carries every adjustment
+// due. Each gift is put in this claim in one transaction (claims are made
 // one at a time, and the database refuses a gift in two live claims), so
 // none is claimed twice. It returns the claim and its schedule.
 func (s *Service) CreateClaim(ctx context.Context, from, to time.Time, by *uuid.UUID) (*Claim, Schedule, error) {
@@ -133,12 +144,13 @@ func (s *Service) createTx(ctx context.Context, tx pgx.Tx, from, to time.Time, b
 	if err != nil {
 		return nil, Schedule{}, err
 	}
-	if len(gifts) == 0 {
+	if len(gifts) == 0 && len(sched.SmallDonations) == 0 {
 		return nil, Schedule{}, hpa.Errorf(hpa.ECONFLICT, "no unclaimed Gift Aid gifts were received in this period").WithReason("nothing-to-claim")
 	}
 	now := s.now()
 	row, err := store.Q.GiftAidClaimInsert(ctx, tx, store.GiftAidClaimInsertParams{ID: uuid.New(), PeriodFrom: from, PeriodTo: to,
 		DonationCount: int32(sched.Donations), TotalPence: sched.TotalPence, GiftAidPence: sched.GiftAidPence, AdjustmentPence: sched.AdjustmentPence,
+		SmallDonationsPence: sched.SmallDonationsPence, SmallDonationsTopUpPence: sched.SmallDonationsTopUpPence,
 		AggregateLimitPence: s.settings.AggregateMaxPence, AccountingYearEnd: s.settings.AccountingYearEnd.String(),
 		ResubmissionOf: resubmissionOf, CreatedBy: by, RetainUntil: retainFrom(now)})
 	if err != nil {
@@ -153,6 +165,12 @@ func (s *Service) createTx(ctx context.Context, tx pgx.Tx, from, to time.Time, b
 		p.DonationIds, p.DeclarationIds, p.ClaimedPence = append(p.DonationIds, g.DonationID), append(p.DeclarationIds, g.DeclarationID), append(p.ClaimedPence, g.AmountPence)
 		declarations = append(declarations, g.DeclarationID)
 	}
+	for _, y := range sched.SmallDonations {
+		for i, id := range y.DonationIDs {
+			// uuid.Nil: a small donation rests on no declaration.
+			p.DonationIds, p.DeclarationIds, p.ClaimedPence = append(p.DonationIds, id), append(p.DeclarationIds, uuid.Nil), append(p.ClaimedPence, y.amounts[i])
+		}
+	}
 	n, err := store.Q.GiftAidMarkClaimed(ctx, tx, p)
 	if store.IsUniqueViolation(err, "gift_aid_claim_gifts_once") || (err == nil && n != int64(len(p.DonationIds))) {
 		return nil, Schedule{}, hpa.Errorf(hpa.ECONFLICT, "some gifts were claimed by another claim meanwhile; try again").WithReason("claim-race")
@@ -163,7 +181,8 @@ func (s *Service) createTx(ctx context.Context, tx pgx.Tx, from, to time.Time, b
 	if err := store.Q.DeclarationRetainUntil(ctx, tx, store.DeclarationRetainUntilParams{Ids: declarations, RetainUntil: retainFrom(now)}); err != nil {
 		return nil, Schedule{}, err
 	}
-	details := map[string]any{"donations": sched.Donations, "total_pence": sched.TotalPence, "adjustment_pence": sched.AdjustmentPence}
+	details := map[string]any{"donations": sched.Donations, "total_pence": sched.TotalPence, "adjustment_pence": sched.AdjustmentPence,
+		"small_donations_pence": sched.SmallDonationsPence}
 	if resubmissionOf != nil {
 		details["resubmission_of"] = resubmissionOf.String()
 	}
@@ -172,7 +191,8 @@ func (s *Service) createTx(ctx context.Context, tx pgx.Tx, from, to time.Time, b
 }
 
 // Claim returns a claim and its schedule as made (amounts claimed on,
-// whatever was refunded since, and the adjustments it carried; kept as filed when the claim is rejected or void),
+// whatever was refunded since, the small donations and the adjustments it
+// carried; kept as filed when the claim is rejected or void),
 // audit-logged (the schedule holds donors' names and addresses).
 func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, error) {
 	row, err := store.Q.GiftAidClaimGet(ctx, s.db, id)
@@ -194,6 +214,10 @@ func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, er
 		}
 		gifts = append(gifts, g)
 	}
+	small, err := store.Q.GiftAidClaimedSmallDonations(ctx, s.db, id)
+	if err != nil {
+		return nil, Schedule{}, err
+	}
 	adjustments, err := store.Q.GiftAidClaimAdjustments(ctx, s.db, id)
 	if err != nil {
 		return nil, Schedule{}, err
@@ -206,6 +230,10 @@ func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, er
 		return nil, Schedule{}, err
 	}
 	sched := BuildSchedule(gifts, row.AggregateLimitPence, yearEnd)
+	for _, r := range small {
+		sched.SmallDonations = addSmallDonation(sched.SmallDonations, r.ID, r.ClaimedPence, r.PaidOn)
+	}
+	sched.totalSmallDonations()
 	for _, a := range adjustments {
 		sched.Adjustments = append(sched.Adjustments, Adjustment{DonationID: a.DonationID, ClaimedIn: a.ClaimedIn, PaidAt: a.PaidAt,
 			OverclaimedPence: a.OverclaimedPence, GiftAidPence: a.GiftAidPence})

@@ -53,6 +53,13 @@ type Schedule struct {
 	// Aid, AdjustmentPence in all, is paid back through this claim.
 	Adjustments     []Adjustment
 	AdjustmentPence int64
+	// SmallDonations are the gifts taken under the Gift Aid Small
+	// Donations Scheme, per tax year: not lines of the schedule, but
+	// totals for the claim form. SmallDonationsPence and
+	// SmallDonationsTopUpPence total them.
+	SmallDonations           []SmallDonationsYear
+	SmallDonationsPence      int64
+	SmallDonationsTopUpPence int64
 	// EarliestClaimable is, in a preview, the first date whose gifts HMRC
 	// still takes.
 	EarliestClaimable time.Time

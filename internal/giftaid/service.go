@@ -28,6 +28,12 @@ type Settings struct {
 	// AccountingYearEnd bounds the accounting periods: the four-year time
 	// limit runs from a period's end, and no line adds up two periods.
 	AccountingYearEnd YearEnd
+	// SmallDonationMaxPence is the largest gift the Gift Aid Small
+	// Donations Scheme takes.
+	SmallDonationMaxPence int64
+	// SmallDonationsAnnualLimitPence is the most small donations one tax
+	// year's claims may take.
+	SmallDonationsAnnualLimitPence int64
 }
 
 // Service keeps declarations and makes claims.
@@ -42,6 +48,10 @@ type Service struct {
 func NewService(db DB, ring *sealed.Ring, settings Settings, now func() time.Time) *Service {
 	return &Service{db: db, ring: ring, settings: settings, now: now}
 }
+
+// SmallDonationMaxPence is the largest gift the Gift Aid Small Donations
+// Scheme takes.
+func (s *Service) SmallDonationMaxPence() int64 { return s.settings.SmallDonationMaxPence }
 
 // today is the UK date now.
 func (s *Service) today() time.Time { return dateOf(s.now()) }

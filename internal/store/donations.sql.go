@@ -342,7 +342,7 @@ UPDATE donations SET
         ELSE 'partially_refunded' END,
     updated_at = now()
 WHERE id = $2 AND refunded_pence + $1::bigint <= amount_pence
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation
 `
 
 type DonationAddRefundParams struct {
@@ -382,6 +382,7 @@ func (q *Queries) DonationAddRefund(ctx context.Context, db DBTX, arg DonationAd
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
+		&i.SmallDonation,
 	)
 	return i, err
 }
@@ -404,7 +405,7 @@ func (q *Queries) DonationCountByStripeIDs(ctx context.Context, db DBTX, arg Don
 }
 
 const donationFindByStripe = `-- name: DonationFindByStripe :one
-SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence FROM donations
+SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation FROM donations
 WHERE ($1::text IS NOT NULL AND stripe_payment_intent_id = $1)
    OR ($2::text IS NOT NULL AND stripe_charge_id = $2)
    OR ($3::text IS NOT NULL AND stripe_invoice_id = $3)
@@ -450,12 +451,13 @@ func (q *Queries) DonationFindByStripe(ctx context.Context, db DBTX, arg Donatio
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
+		&i.SmallDonation,
 	)
 	return i, err
 }
 
 const donationGet = `-- name: DonationGet :one
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.id = $1
 `
@@ -488,6 +490,7 @@ type DonationGetRow struct {
 	UpdatedAt                   time.Time
 	GiftAidClaimedDeclarationID *uuid.UUID
 	GiftAidClaimedPence         *int64
+	SmallDonation               bool
 	CampaignSlug                string
 	DonorEmailSealed            []byte
 	DonorName                   *string
@@ -524,6 +527,7 @@ func (q *Queries) DonationGet(ctx context.Context, db DBTX, id uuid.UUID) (Donat
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
+		&i.SmallDonation,
 		&i.CampaignSlug,
 		&i.DonorEmailSealed,
 		&i.DonorName,
@@ -532,7 +536,7 @@ func (q *Queries) DonationGet(ctx context.Context, db DBTX, id uuid.UUID) (Donat
 }
 
 const donationGetForUpdate = `-- name: DonationGetForUpdate :one
-SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence FROM donations WHERE id = $1 FOR UPDATE
+SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation FROM donations WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) DonationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (Donation, error) {
@@ -566,14 +570,15 @@ func (q *Queries) DonationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUI
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
+		&i.SmallDonation,
 	)
 	return i, err
 }
 
 const donationInsertOffline = `-- name: DonationInsertOffline :one
-INSERT INTO donations (donor_id, campaign_id, amount_pence, channel, method, frequency, gift_aid_declaration_id, reference, paid_at, recorded_by)
-VALUES ($1, $2, $3, 'offline', $4, 'one_off', $5, $6, $7, $8)
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence
+INSERT INTO donations (donor_id, campaign_id, amount_pence, channel, method, frequency, gift_aid_declaration_id, small_donation, reference, paid_at, recorded_by)
+VALUES ($1, $2, $3, 'offline', $4, 'one_off', $5, $6, $7, $8, $9)
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation
 `
 
 type DonationInsertOfflineParams struct {
@@ -582,6 +587,7 @@ type DonationInsertOfflineParams struct {
 	AmountPence          int64
 	Method               string
 	GiftAidDeclarationID *uuid.UUID
+	SmallDonation        bool
 	Reference            string
 	PaidAt               time.Time
 	RecordedBy           *uuid.UUID
@@ -594,6 +600,7 @@ func (q *Queries) DonationInsertOffline(ctx context.Context, db DBTX, arg Donati
 		arg.AmountPence,
 		arg.Method,
 		arg.GiftAidDeclarationID,
+		arg.SmallDonation,
 		arg.Reference,
 		arg.PaidAt,
 		arg.RecordedBy,
@@ -627,6 +634,7 @@ func (q *Queries) DonationInsertOffline(ctx context.Context, db DBTX, arg Donati
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
+		&i.SmallDonation,
 	)
 	return i, err
 }
@@ -640,7 +648,7 @@ VALUES ($1, $2, $3, $4, 'online', $5, $6,
     $7, $8, $9, $10,
     $11, $12, $13, $14)
 ON CONFLICT DO NOTHING
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation
 `
 
 type DonationInsertStripeParams struct {
@@ -709,12 +717,13 @@ func (q *Queries) DonationInsertStripe(ctx context.Context, db DBTX, arg Donatio
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
+		&i.SmallDonation,
 	)
 	return i, err
 }
 
 const donationList = `-- name: DonationList :many
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.paid_at >= $1 AND d.paid_at < $2
   AND ($3::text IS NULL OR c.slug = $3)
@@ -768,6 +777,7 @@ type DonationListRow struct {
 	UpdatedAt                   time.Time
 	GiftAidClaimedDeclarationID *uuid.UUID
 	GiftAidClaimedPence         *int64
+	SmallDonation               bool
 	CampaignSlug                string
 	DonorEmailSealed            []byte
 	DonorName                   *string
@@ -822,6 +832,7 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 			&i.UpdatedAt,
 			&i.GiftAidClaimedDeclarationID,
 			&i.GiftAidClaimedPence,
+			&i.SmallDonation,
 			&i.CampaignSlug,
 			&i.DonorEmailSealed,
 			&i.DonorName,
@@ -837,7 +848,7 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 }
 
 const donationListByMember = `-- name: DonationListByMember :many
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE o.member_id = $1
 ORDER BY d.paid_at DESC, d.id DESC
@@ -872,6 +883,7 @@ type DonationListByMemberRow struct {
 	UpdatedAt                   time.Time
 	GiftAidClaimedDeclarationID *uuid.UUID
 	GiftAidClaimedPence         *int64
+	SmallDonation               bool
 	CampaignSlug                string
 	DonorEmailSealed            []byte
 	DonorName                   *string
@@ -915,6 +927,7 @@ func (q *Queries) DonationListByMember(ctx context.Context, db DBTX, memberID *u
 			&i.UpdatedAt,
 			&i.GiftAidClaimedDeclarationID,
 			&i.GiftAidClaimedPence,
+			&i.SmallDonation,
 			&i.CampaignSlug,
 			&i.DonorEmailSealed,
 			&i.DonorName,
@@ -1049,7 +1062,7 @@ UPDATE donations SET
         ELSE status END,
     updated_at = now()
 WHERE id = $3
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation
 `
 
 type DonationSetStripeRefundedParams struct {
@@ -1091,6 +1104,7 @@ func (q *Queries) DonationSetStripeRefunded(ctx context.Context, db DBTX, arg Do
 		&i.UpdatedAt,
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
+		&i.SmallDonation,
 	)
 	return i, err
 }

@@ -553,7 +553,7 @@ func (q *Queries) GiftAidClaimAdjustments(ctx context.Context, db DBTX, claimID 
 const giftAidClaimClose = `-- name: GiftAidClaimClose :one
 UPDATE gift_aid_claims SET status = $1, decided_on = $2, decided_by = $3, decision_note = $4
 WHERE id = $5
-RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of
+RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of, small_donations_pence, small_donations_top_up_pence
 `
 
 type GiftAidClaimCloseParams struct {
@@ -595,12 +595,14 @@ func (q *Queries) GiftAidClaimClose(ctx context.Context, db DBTX, arg GiftAidCla
 		&i.DecidedBy,
 		&i.DecisionNote,
 		&i.ResubmissionOf,
+		&i.SmallDonationsPence,
+		&i.SmallDonationsTopUpPence,
 	)
 	return i, err
 }
 
 const giftAidClaimGet = `-- name: GiftAidClaimGet :one
-SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of FROM gift_aid_claims WHERE id = $1
+SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of, small_donations_pence, small_donations_top_up_pence FROM gift_aid_claims WHERE id = $1
 `
 
 func (q *Queries) GiftAidClaimGet(ctx context.Context, db DBTX, id uuid.UUID) (GiftAidClaim, error) {
@@ -627,12 +629,14 @@ func (q *Queries) GiftAidClaimGet(ctx context.Context, db DBTX, id uuid.UUID) (G
 		&i.DecidedBy,
 		&i.DecisionNote,
 		&i.ResubmissionOf,
+		&i.SmallDonationsPence,
+		&i.SmallDonationsTopUpPence,
 	)
 	return i, err
 }
 
 const giftAidClaimGetForUpdate = `-- name: GiftAidClaimGetForUpdate :one
-SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of FROM gift_aid_claims WHERE id = $1 FOR UPDATE
+SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of, small_donations_pence, small_donations_top_up_pence FROM gift_aid_claims WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GiftAidClaimGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (GiftAidClaim, error) {
@@ -659,31 +663,36 @@ func (q *Queries) GiftAidClaimGetForUpdate(ctx context.Context, db DBTX, id uuid
 		&i.DecidedBy,
 		&i.DecisionNote,
 		&i.ResubmissionOf,
+		&i.SmallDonationsPence,
+		&i.SmallDonationsTopUpPence,
 	)
 	return i, err
 }
 
 const giftAidClaimInsert = `-- name: GiftAidClaimInsert :one
 INSERT INTO gift_aid_claims (id, status, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence,
-    aggregate_limit_pence, accounting_year_end, resubmission_of, created_by, retain_until)
+    small_donations_pence, small_donations_top_up_pence, aggregate_limit_pence, accounting_year_end, resubmission_of, created_by, retain_until)
 VALUES ($1, 'draft', $2, $3, $4, $5, $6, $7,
-    $8, $9, $10, $11, $12)
-RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of
+    $8, $9, $10, $11, $12,
+    $13, $14)
+RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of, small_donations_pence, small_donations_top_up_pence
 `
 
 type GiftAidClaimInsertParams struct {
-	ID                  uuid.UUID
-	PeriodFrom          time.Time
-	PeriodTo            time.Time
-	DonationCount       int32
-	TotalPence          int64
-	GiftAidPence        int64
-	AdjustmentPence     int64
-	AggregateLimitPence int64
-	AccountingYearEnd   string
-	ResubmissionOf      *uuid.UUID
-	CreatedBy           *uuid.UUID
-	RetainUntil         time.Time
+	ID                       uuid.UUID
+	PeriodFrom               time.Time
+	PeriodTo                 time.Time
+	DonationCount            int32
+	TotalPence               int64
+	GiftAidPence             int64
+	AdjustmentPence          int64
+	SmallDonationsPence      int64
+	SmallDonationsTopUpPence int64
+	AggregateLimitPence      int64
+	AccountingYearEnd        string
+	ResubmissionOf           *uuid.UUID
+	CreatedBy                *uuid.UUID
+	RetainUntil              time.Time
 }
 
 func (q *Queries) GiftAidClaimInsert(ctx context.Context, db DBTX, arg GiftAidClaimInsertParams) (GiftAidClaim, error) {
@@ -695,6 +704,8 @@ func (q *Queries) GiftAidClaimInsert(ctx context.Context, db DBTX, arg GiftAidCl
 		arg.TotalPence,
 		arg.GiftAidPence,
 		arg.AdjustmentPence,
+		arg.SmallDonationsPence,
+		arg.SmallDonationsTopUpPence,
 		arg.AggregateLimitPence,
 		arg.AccountingYearEnd,
 		arg.ResubmissionOf,
@@ -723,12 +734,14 @@ func (q *Queries) GiftAidClaimInsert(ctx context.Context, db DBTX, arg GiftAidCl
 		&i.DecidedBy,
 		&i.DecisionNote,
 		&i.ResubmissionOf,
+		&i.SmallDonationsPence,
+		&i.SmallDonationsTopUpPence,
 	)
 	return i, err
 }
 
 const giftAidClaimList = `-- name: GiftAidClaimList :many
-SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of FROM gift_aid_claims ORDER BY created_at DESC, id DESC LIMIT $1
+SELECT id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of, small_donations_pence, small_donations_top_up_pence FROM gift_aid_claims ORDER BY created_at DESC, id DESC LIMIT $1
 `
 
 func (q *Queries) GiftAidClaimList(ctx context.Context, db DBTX, pageSize int32) ([]GiftAidClaim, error) {
@@ -761,6 +774,8 @@ func (q *Queries) GiftAidClaimList(ctx context.Context, db DBTX, pageSize int32)
 			&i.DecidedBy,
 			&i.DecisionNote,
 			&i.ResubmissionOf,
+			&i.SmallDonationsPence,
+			&i.SmallDonationsTopUpPence,
 		); err != nil {
 			return nil, err
 		}
@@ -794,7 +809,7 @@ const giftAidClaimSubmit = `-- name: GiftAidClaimSubmit :one
 UPDATE gift_aid_claims SET status = 'submitted', submitted_on = $1, submitted_by = $2,
     hmrc_reference = $3
 WHERE id = $4 AND status = 'draft'
-RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of
+RETURNING id, period_from, period_to, donation_count, total_pence, gift_aid_pence, aggregate_limit_pence, created_by, retain_until, created_at, adjustment_pence, accounting_year_end, status, hmrc_reference, submitted_on, submitted_by, decided_on, decided_by, decision_note, resubmission_of, small_donations_pence, small_donations_top_up_pence
 `
 
 type GiftAidClaimSubmitParams struct {
@@ -833,6 +848,8 @@ func (q *Queries) GiftAidClaimSubmit(ctx context.Context, db DBTX, arg GiftAidCl
 		&i.DecidedBy,
 		&i.DecisionNote,
 		&i.ResubmissionOf,
+		&i.SmallDonationsPence,
+		&i.SmallDonationsTopUpPence,
 	)
 	return i, err
 }
@@ -891,6 +908,67 @@ func (q *Queries) GiftAidClaimedDonations(ctx context.Context, db DBTX, claimID 
 	return items, nil
 }
 
+const giftAidClaimedInPeriod = `-- name: GiftAidClaimedInPeriod :one
+SELECT COALESCE(sum(g.claimed_pence) FILTER (WHERE g.declaration_id IS NOT NULL), 0)::bigint AS gift_aid_donations_pence,
+       COALESCE(sum(g.claimed_pence) FILTER (WHERE g.declaration_id IS NULL), 0)::bigint AS small_donations_pence
+FROM gift_aid_claim_gifts g JOIN donations d ON d.id = g.donation_id
+WHERE g.live AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN $1 AND $2
+`
+
+type GiftAidClaimedInPeriodParams struct {
+	FromDate time.Time
+	ToDate   time.Time
+}
+
+type GiftAidClaimedInPeriodRow struct {
+	GiftAidDonationsPence int64
+	SmallDonationsPence   int64
+}
+
+// What live claims hold of gifts received from..to: Gift Aid donations
+// (under a declaration) and small donations (GASDS), for the scheme's
+// annual limit and matching rule.
+func (q *Queries) GiftAidClaimedInPeriod(ctx context.Context, db DBTX, arg GiftAidClaimedInPeriodParams) (GiftAidClaimedInPeriodRow, error) {
+	row := db.QueryRow(ctx, giftAidClaimedInPeriod, arg.FromDate, arg.ToDate)
+	var i GiftAidClaimedInPeriodRow
+	err := row.Scan(&i.GiftAidDonationsPence, &i.SmallDonationsPence)
+	return i, err
+}
+
+const giftAidClaimedSmallDonations = `-- name: GiftAidClaimedSmallDonations :many
+SELECT d.id, g.claimed_pence, (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on
+FROM gift_aid_claim_gifts g JOIN donations d ON d.id = g.donation_id
+WHERE g.claim_id = $1 AND g.declaration_id IS NULL
+ORDER BY d.paid_at, d.id
+`
+
+type GiftAidClaimedSmallDonationsRow struct {
+	ID           uuid.UUID
+	ClaimedPence int64
+	PaidOn       time.Time
+}
+
+// The small donations (GASDS) a claim took, as filed.
+func (q *Queries) GiftAidClaimedSmallDonations(ctx context.Context, db DBTX, claimID uuid.UUID) ([]GiftAidClaimedSmallDonationsRow, error) {
+	rows, err := db.Query(ctx, giftAidClaimedSmallDonations, claimID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []GiftAidClaimedSmallDonationsRow{}
+	for rows.Next() {
+		var i GiftAidClaimedSmallDonationsRow
+		if err := rows.Scan(&i.ID, &i.ClaimedPence, &i.PaidOn); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const giftAidDonationExists = `-- name: GiftAidDonationExists :one
 SELECT EXISTS (SELECT 1 FROM donations WHERE id = $1) AS found
 `
@@ -922,6 +1000,7 @@ JOIN LATERAL (
     LIMIT 1
 ) g ON true
 WHERE d.gift_aid_claim_id IS NULL
+  AND NOT d.small_donation
   AND d.status IN ('paid', 'partially_refunded')
   AND d.amount_pence > d.refunded_pence
   AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN $2 AND $3
@@ -948,7 +1027,7 @@ type GiftAidEligibleRow struct {
 }
 
 // Gifts in the period not yet in a live claim, not disputed, not wholly
-// refunded and not ruled ineligible, each with the
+// refunded, not small donations and not ruled ineligible, each with the
 // declaration that covers it: the one made for that gift, or the donor's
 // standing declaration in force on the day. A single-gift declaration
 // covers the first gift naming it only; an oral one counts once recorded
@@ -1042,7 +1121,7 @@ func (q *Queries) GiftAidLock(ctx context.Context, db DBTX) error {
 const giftAidMarkClaimed = `-- name: GiftAidMarkClaimed :execrows
 WITH taken AS (
     UPDATE donations d SET gift_aid_claim_id = $1::uuid,
-        gift_aid_claimed_declaration_id = v.declaration_id,
+        gift_aid_claimed_declaration_id = NULLIF(v.declaration_id, '00000000-0000-0000-0000-000000000000'::uuid),
         gift_aid_claimed_pence = v.claimed_pence, updated_at = now()
     FROM (SELECT unnest($2::uuid[]) AS donation_id, unnest($3::uuid[]) AS declaration_id,
                  unnest($4::bigint[]) AS claimed_pence) v
@@ -1060,8 +1139,8 @@ type GiftAidMarkClaimedParams struct {
 	ClaimedPence   []int64
 }
 
-// Puts gifts in a claim, with the declaration that covered each and the
-// amount claimed on. A gift another claim
+// Puts gifts in a claim, with the declaration that covered each (uuid.Nil
+// for a small donation) and the amount claimed on. A gift another claim
 // took meanwhile is not taken again (the caller checks the count; the
 // unique index on live claim gifts is the last word).
 func (q *Queries) GiftAidMarkClaimed(ctx context.Context, db DBTX, arg GiftAidMarkClaimedParams) (int64, error) {
@@ -1075,4 +1154,49 @@ func (q *Queries) GiftAidMarkClaimed(ctx context.Context, db DBTX, arg GiftAidMa
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const giftAidSmallDonationsUnclaimed = `-- name: GiftAidSmallDonationsUnclaimed :many
+SELECT d.id, (d.amount_pence - d.refunded_pence)::bigint AS net_pence, (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on
+FROM donations d
+WHERE d.small_donation AND d.gift_aid_claim_id IS NULL
+  AND d.status IN ('paid', 'partially_refunded') AND d.amount_pence > d.refunded_pence
+  AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN GREATEST($1::date, $2::date) AND $3
+  AND NOT EXISTS (SELECT 1 FROM gift_aid_exclusions e WHERE e.donation_id = d.id)
+ORDER BY d.paid_at, d.id
+`
+
+type GiftAidSmallDonationsUnclaimedParams struct {
+	FromDate time.Time
+	Earliest time.Time
+	ToDate   time.Time
+}
+
+type GiftAidSmallDonationsUnclaimedRow struct {
+	ID       uuid.UUID
+	NetPence int64
+	PaidOn   time.Time
+}
+
+// Small donations (GASDS) received in the period and since @earliest
+// (HMRC takes them for two years after the tax year), not yet in a live
+// claim, net of refunds, oldest first.
+func (q *Queries) GiftAidSmallDonationsUnclaimed(ctx context.Context, db DBTX, arg GiftAidSmallDonationsUnclaimedParams) ([]GiftAidSmallDonationsUnclaimedRow, error) {
+	rows, err := db.Query(ctx, giftAidSmallDonationsUnclaimed, arg.FromDate, arg.Earliest, arg.ToDate)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []GiftAidSmallDonationsUnclaimedRow{}
+	for rows.Next() {
+		var i GiftAidSmallDonationsUnclaimedRow
+		if err := rows.Scan(&i.ID, &i.NetPence, &i.PaidOn); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -126,6 +126,7 @@ type Donation struct {
 	UpdatedAt                   time.Time
 	GiftAidClaimedDeclarationID *uuid.UUID
 	GiftAidClaimedPence         *int64
+	SmallDonation               bool
 }
 
 type DonationCheckout struct {
@@ -213,32 +214,34 @@ type GiftAidAdjustment struct {
 }
 
 type GiftAidClaim struct {
-	ID                  uuid.UUID
-	PeriodFrom          time.Time
-	PeriodTo            time.Time
-	DonationCount       int32
-	TotalPence          int64
-	GiftAidPence        int64
-	AggregateLimitPence int64
-	CreatedBy           *uuid.UUID
-	RetainUntil         time.Time
-	CreatedAt           time.Time
-	AdjustmentPence     int64
-	AccountingYearEnd   string
-	Status              string
-	HmrcReference       *string
-	SubmittedOn         *time.Time
-	SubmittedBy         *uuid.UUID
-	DecidedOn           *time.Time
-	DecidedBy           *uuid.UUID
-	DecisionNote        *string
-	ResubmissionOf      *uuid.UUID
+	ID                       uuid.UUID
+	PeriodFrom               time.Time
+	PeriodTo                 time.Time
+	DonationCount            int32
+	TotalPence               int64
+	GiftAidPence             int64
+	AggregateLimitPence      int64
+	CreatedBy                *uuid.UUID
+	RetainUntil              time.Time
+	CreatedAt                time.Time
+	AdjustmentPence          int64
+	AccountingYearEnd        string
+	Status                   string
+	HmrcReference            *string
+	SubmittedOn              *time.Time
+	SubmittedBy              *uuid.UUID
+	DecidedOn                *time.Time
+	DecidedBy                *uuid.UUID
+	DecisionNote             *string
+	ResubmissionOf           *uuid.UUID
+	SmallDonationsPence      int64
+	SmallDonationsTopUpPence int64
 }
 
 type GiftAidClaimGift struct {
 	ClaimID       uuid.UUID
 	DonationID    uuid.UUID
-	DeclarationID uuid.UUID
+	DeclarationID *uuid.UUID
 	ClaimedPence  int64
 	Live          bool
 }
