@@ -66,9 +66,17 @@ type donorIDInput struct {
 
 type statementInput struct {
 	ID   string `path:"id" maxLength:"64" doc:"Donor ID."`
-	Body struct {
-		Year int `json:"year" minimum:"2000" maximum:"9999" example:"2026" doc:"The calendar year (UK time) to list."`
-	}
+	Body statementYear
+}
+
+// statementYear is the year a statement lists.
+type statementYear struct {
+	Year  int    `json:"year" minimum:"2000" maximum:"9999" example:"2026" doc:"The year to list: a calendar year (UK time), or with basis tax_year the UK tax year starting 6 April of it (2026 is 6 April 2026 to 5 April 2027)."`
+	Basis string `json:"basis,omitempty" enum:"calendar_year,tax_year" default:"calendar_year" doc:"calendar_year (1 January to 31 December) or tax_year (6 April to 5 April, what a Self Assessment return asks about)."`
+}
+
+func (y statementYear) year() donations.StatementYear {
+	return donations.StatementYear{Year: y.Year, Basis: y.Basis}
 }
 
 type mergeDonorInput struct {
@@ -150,7 +158,7 @@ func registerDonors(hapi huma.API, svc *donations.Service) {
 		Method:        http.MethodPost,
 		Path:          "/v1/donors/{id}/statements",
 		Summary:       "Email a donor their annual statement",
-		Description:   "Queues an email listing the donor's gifts in a calendar year, for a donor who asked for one. 409 `donor-has-no-email` or `no-gifts-in-year` when there is nothing to send. Audit-logged.",
+		Description:   "Queues an email listing the donor's gifts in a calendar year or a UK tax year (`basis`), marking the gifts Gift Aid applies to, for a donor who asked for one. 409 `donor-has-no-email` or `no-gifts-in-year` when there is nothing to send. Audit-logged.",
 		Tags:          []string{"Donations"},
 		DefaultStatus: http.StatusAccepted,
 		Errors:        []int{http.StatusNotFound, http.StatusConflict},
@@ -159,7 +167,7 @@ func registerDonors(hapi huma.API, svc *donations.Service) {
 		if err != nil {
 			return nil, err
 		}
-		if err := svc.SendStatement(ctx, id, in.Body.Year); err != nil {
+		if err := svc.SendStatement(ctx, id, in.Body.year()); err != nil {
 			return nil, err
 		}
 		return &struct{ Body statementQueued }{Body: statementQueued{Queued: true}}, nil
@@ -227,12 +235,12 @@ func registerMyGiving(hapi huma.API, svc *donations.Service) {
 		Method:        http.MethodPost,
 		Path:          "/v1/me/donations/statements",
 		Summary:       "Email me my statement for a year",
-		Description:   "Queues the statement of a calendar year's gifts (UK time) to the email address each of the member's donor records gave with. 409 `no-gifts-in-year` when there were none. Audit-logged.",
+		Description:   "Queues the statement of a calendar year's or a UK tax year's gifts (`basis`) to the email address each of the member's donor records gave with, marking the gifts Gift Aid applies to. 409 `no-gifts-in-year` when there were none. Audit-logged.",
 		Tags:          []string{"Self-service"},
 		DefaultStatus: http.StatusAccepted,
 		Errors:        []int{http.StatusConflict},
 	}, func(ctx context.Context, in *myStatementInput) (*struct{ Body statementQueued }, error) {
-		if err := svc.SendMemberStatement(ctx, callerFrom(ctx).ID, in.Body.Year); err != nil {
+		if err := svc.SendMemberStatement(ctx, callerFrom(ctx).ID, in.Body.year()); err != nil {
 			return nil, err
 		}
 		return &struct{ Body statementQueued }{Body: statementQueued{Queued: true}}, nil
@@ -240,7 +248,5 @@ func registerMyGiving(hapi huma.API, svc *donations.Service) {
 }
 
 type myStatementInput struct {
-	Body struct {
-		Year int `json:"year" minimum:"2000" maximum:"9999" example:"2026" doc:"The calendar year (UK time) to list."`
-	}
+	Body statementYear
 }

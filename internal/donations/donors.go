@@ -8,9 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/hpa"
-	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/store"
-	"github.com/jackc/pgx/v5"
 )
 
 // Donor is someone who gave.
@@ -150,84 +148,6 @@ func (s *Service) GetDonor(ctx context.Context, id uuid.UUID) (*Donor, []Subscri
 	}
 	d.GiftCount = int64(len(gifts))
 	return d, outSubs, outGifts, nil
-}
-
-// SendStatement emails a donor the statement of their gifts in a UK
-// calendar year, audit-logged.
-func (s *Service) SendStatement(ctx context.Context, donorID uuid.UUID, year int) error {
-	if year < 2000 || year > s.now().In(London).Year() {
-		return hpa.Invalid("body.year", "must be a year up to this one")
-	}
-	return store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
-		donor, err := store.Q.DonorGet(ctx, tx, donorID)
-		if store.IsNotFound(err) {
-			return hpa.Errorf(hpa.ENOTFOUND, "no donor has this ID")
-		}
-		if err != nil {
-			return err
-		}
-		if donor.MergedInto != nil {
-			return mergedNotFound(*donor.MergedInto)
-		}
-		if donor.EmailSealed == nil {
-			return hpa.Errorf(hpa.ECONFLICT, "this donor has no email address to send a statement to").WithReason("donor-has-no-email")
-		}
-		to, err := s.openEmail(donor.ID, donor.EmailSealed)
-		if err != nil {
-			return err
-		}
-		from := time.Date(year, 1, 1, 0, 0, 0, 0, London)
-		gifts, err := store.Q.DonationList(ctx, tx, Filter{DonorID: &donorID, From: from, To: from.AddDate(1, 0, 0), Limit: 10000}.params())
-		if err != nil {
-			return err
-		}
-		var lines []map[string]any
-		var total int64
-		giftAid := false
-		for i := len(gifts) - 1; i >= 0; i-- { // oldest first
-			g := gifts[i]
-			if g.Status == "disputed" || g.AmountPence == g.RefundedPence {
-				continue
-			}
-			lines = append(lines, statementLine(g))
-			total += g.AmountPence - g.RefundedPence
-			giftAid = giftAid || g.GiftAidDeclarationID != nil || g.GiftAidClaimID != nil
-		}
-		if len(lines) == 0 {
-			return hpa.Errorf(hpa.ECONFLICT, "this donor made no gifts in %d", year).WithReason("no-gifts-in-year")
-		}
-		if err := s.outbox.Enqueue(ctx, tx, mail.Email{Template: "donation-statement", To: to, Data: map[string]any{
-			"Name": greetingName(&donor.Name), "Year": year, "Lines": lines, "Total": pounds(total), "GiftAid": giftAid,
-		}}); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, audit.Event{Action: "donor.statement", TargetType: "donor", TargetID: donorID.String(), Details: map[string]any{"year": year}})
-	})
-}
-
-// SendMemberStatement emails a member the statement for a year of the
-// gifts made through each donor record linked to their membership (one
-// email per donor address). 409 no-gifts-in-year when none has a gift.
-func (s *Service) SendMemberStatement(ctx context.Context, memberID uuid.UUID, year int) error {
-	donors, err := store.Q.DonorIDsByMember(ctx, s.db, &memberID)
-	if err != nil {
-		return err
-	}
-	sent := 0
-	for _, id := range donors {
-		err := s.SendStatement(ctx, id, year)
-		if hpa.ErrorReason(err) == "no-gifts-in-year" {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		sent++
-	}
-	if sent == 0 {
-		return hpa.Errorf(hpa.ECONFLICT, "you made no gifts in %d that we know of", year).WithReason("no-gifts-in-year")
-	}
-	return nil
 }
 
 // MemberGiving returns a member's own gifts (newest first, at most 500)

@@ -3,7 +3,6 @@ package donations
 import (
 	"context"
 	"embed"
-	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/giftaid"
@@ -43,6 +42,10 @@ func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation, 
 	if err != nil {
 		return err
 	}
+	covered, err := s.giftAid.Covered(ctx, tx, []uuid.UUID{d.ID})
+	if err != nil {
+		return err
+	}
 	manage := ""
 	if d.Frequency == Monthly && holder != nil {
 		if manage, err = s.manageURL(*holder); err != nil {
@@ -51,7 +54,7 @@ func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation, 
 	}
 	return s.outbox.Enqueue(ctx, tx, mail.Email{Template: "donation-receipt", To: to, Data: map[string]any{
 		"Name": greetingName(row.DonorName), "Amount": pounds(d.AmountPence), "Campaign": campaign.Name,
-		"Date": d.PaidAt.In(London).Format(longDate), "Reference": d.ID.String(), "GiftAid": d.GiftAidDeclarationID != nil,
+		"Date": d.PaidAt.In(London).Format(longDate), "Reference": d.ID.String(), "GiftAid": covered[d.ID],
 		"Monthly": d.Frequency == Monthly, "ManageURL": manage,
 	}})
 }
@@ -77,9 +80,4 @@ func greetingName(name *string) string {
 		return "friend"
 	}
 	return *name
-}
-
-func statementLine(d store.DonationListRow) map[string]any {
-	return map[string]any{"Date": d.PaidAt.In(London).Format(longDate), "Amount": pounds(d.AmountPence - d.RefundedPence),
-		"Campaign": d.CampaignSlug, "Reference": fmt.Sprint(d.ID)}
 }

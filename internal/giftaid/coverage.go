@@ -2,12 +2,29 @@ package giftaid
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
 )
+
+// Covered returns which of the gifts a declaration covers (the one made
+// with the gift or the donor's standing declaration on the day), not
+// ruled out of Gift Aid: the gifts a receipt or statement says Gift Aid
+// applies to, whether claimed yet or not.
+func (s *Service) Covered(ctx context.Context, db store.DBTX, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
+	covered, err := store.Q.GiftAidCovered(ctx, db, ids)
+	if err != nil {
+		return nil, fmt.Errorf("Gift Aid coverage: %w", err)
+	}
+	out := make(map[uuid.UUID]bool, len(covered))
+	for _, id := range covered {
+		out[id] = true
+	}
+	return out, nil
+}
 
 // CheckGiftDeclarationTx checks, inside the transaction recording a gift,
 // that the declaration named for it can cover it: it is the donor's, and

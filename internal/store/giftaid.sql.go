@@ -969,6 +969,46 @@ func (q *Queries) GiftAidClaimedSmallDonations(ctx context.Context, db DBTX, cla
 	return items, nil
 }
 
+const giftAidCovered = `-- name: GiftAidCovered :many
+SELECT d.id FROM donations d
+WHERE d.id = ANY($1::uuid[])
+  AND NOT d.small_donation
+  AND NOT EXISTS (SELECT 1 FROM gift_aid_exclusions e WHERE e.donation_id = d.id)
+  AND EXISTS (
+    SELECT 1 FROM gift_aid_declarations x
+    WHERE (x.id = d.gift_aid_declaration_id
+           OR (d.donor_id IS NOT NULL AND x.donor_id = d.donor_id AND x.scope <> 'this_gift'
+               AND (d.paid_at AT TIME ZONE 'Europe/London')::date >=
+                   CASE WHEN x.scope = 'past_four_years_and_future' THEN (x.declared_on - interval '4 years')::date ELSE x.declared_on END))
+      AND (x.cancelled_at IS NULL OR d.paid_at < x.cancelled_at)
+      AND NOT x.cancelled_retrospectively
+      AND (x.scope <> 'this_gift' OR NOT EXISTS (
+          SELECT 1 FROM donations e WHERE e.gift_aid_declaration_id = x.id AND (e.paid_at, e.id) < (d.paid_at, d.id))))
+`
+
+// Which of these gifts a Gift Aid declaration covers, for receipts and
+// statements: as GiftAidEligible, whether claimed or not, and counting an
+// oral declaration whose written record is still to go.
+func (q *Queries) GiftAidCovered(ctx context.Context, db DBTX, ids []uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, giftAidCovered, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const giftAidDonationExists = `-- name: GiftAidDonationExists :one
 SELECT EXISTS (SELECT 1 FROM donations WHERE id = $1) AS found
 `
