@@ -35,6 +35,9 @@ func documentWebhookEvents(oapi *huma.OpenAPI) {
 			Description: et.Description + " Sent to the endpoints that subscribe to " + et.Name + " (" + sentTo + ").",
 			Tags:        []string{"Outgoing webhooks"},
 			Parameters:  params,
+			// HPA calls the receiver: no credential of HPA's is involved;
+			// the receiver checks the signature headers instead.
+			Security:    []map[string][]string{},
 			RequestBody: &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{"application/json": {Schema: body}}},
 			Responses:   map[string]*huma.Response{"2XX": {Description: "Received. Any 2xx ends the delivery; any other answer, a redirect, or none within 10 seconds is a failed attempt, retried for about three days."}},
 		}}
