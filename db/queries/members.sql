@@ -37,6 +37,12 @@ SELECT EXISTS (SELECT 1 FROM members WHERE email_hash = @email_hash)::boolean;
 -- name: MemberGetByID :one
 SELECT * FROM members WHERE id = @id;
 
+-- name: MemberGetByIDForErasure :one
+-- The member about to be erased, locked first: a sign-in link or alert
+-- being made for them (FOR SHARE, below) finishes before the erasure
+-- deletes tokens and queued email, or waits and then sees the erasure.
+SELECT * FROM members WHERE id = @id FOR UPDATE;
+
 -- name: MemberGetByIDToMail :one
 -- A member about to be emailed: the share lock makes an erasure wait for
 -- this transaction, whose email it then erases, or makes this one see

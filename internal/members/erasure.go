@@ -36,9 +36,12 @@ func (s *Service) EraseAlsoWith(erasers ...Eraser) {
 // the gifts it covers, six years) are kept by their own capability.
 func (s *Service) Erase(ctx context.Context, id uuid.UUID) error {
 	return s.withTx(ctx, func(tx pgx.Tx) error {
-		row, err := s.get(ctx, tx, id)
+		row, err := store.Q.MemberGetByIDForErasure(ctx, tx, id)
+		if store.IsNotFound(err) {
+			return errNoMember
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("erase member: %w", err)
 		}
 		email, err := s.ring.OpenString(row.EmailSealed, emailContext(id))
 		if err != nil {

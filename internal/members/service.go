@@ -116,10 +116,12 @@ func (s *Service) openSensitive(r store.MemberSensitive) (*Sensitive, error) {
 	return &out, nil
 }
 
+var errNoMember = hpa.Errorf(hpa.ENOTFOUND, "no member with that ID")
+
 func (s *Service) get(ctx context.Context, db store.DBTX, id uuid.UUID) (store.Member, error) {
 	row, err := store.Q.MemberGetByID(ctx, db, id)
 	if store.IsNotFound(err) {
-		return row, hpa.Errorf(hpa.ENOTFOUND, "no member with that ID")
+		return row, errNoMember
 	}
 	if err != nil {
 		return row, fmt.Errorf("get member: %w", err)

@@ -455,6 +455,40 @@ func (q *Queries) MemberGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Mem
 	return i, err
 }
 
+const memberGetByIDForErasure = `-- name: MemberGetByIDForErasure :one
+SELECT id, email_hash, email_sealed, name, organisation, role_title, audiences, region, interests, email_frequency, status, source, source_key_id, source_organisation_id, created_at, confirmed_at, unsubscribed_at, erased_at, updated_at FROM members WHERE id = $1 FOR UPDATE
+`
+
+// The member about to be erased, locked first: a sign-in link or alert
+// being made for them (FOR SHARE, below) finishes before the erasure
+// deletes tokens and queued email, or waits and then sees the erasure.
+func (q *Queries) MemberGetByIDForErasure(ctx context.Context, db DBTX, id uuid.UUID) (Member, error) {
+	row := db.QueryRow(ctx, memberGetByIDForErasure, id)
+	var i Member
+	err := row.Scan(
+		&i.ID,
+		&i.EmailHash,
+		&i.EmailSealed,
+		&i.Name,
+		&i.Organisation,
+		&i.RoleTitle,
+		&i.Audiences,
+		&i.Region,
+		&i.Interests,
+		&i.EmailFrequency,
+		&i.Status,
+		&i.Source,
+		&i.SourceKeyID,
+		&i.SourceOrganisationID,
+		&i.CreatedAt,
+		&i.ConfirmedAt,
+		&i.UnsubscribedAt,
+		&i.ErasedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const memberGetByIDToMail = `-- name: MemberGetByIDToMail :one
 SELECT id, email_hash, email_sealed, name, organisation, role_title, audiences, region, interests, email_frequency, status, source, source_key_id, source_organisation_id, created_at, confirmed_at, unsubscribed_at, erased_at, updated_at FROM members WHERE id = $1 FOR SHARE
 `
