@@ -171,8 +171,13 @@ INSERT INTO opportunity_outcomes (opportunity_id, summary, link) VALUES (@opport
 -- name: OutcomeList :many
 SELECT * FROM opportunity_outcomes WHERE opportunity_id = @opportunity_id AND (NOT @published_only::boolean OR published_at IS NOT NULL) ORDER BY id;
 
+-- name: OutcomeGetForPublish :one
+-- An outcome about to be published, locked so that two publications of
+-- it (a double click) tell the organiser once.
+SELECT * FROM opportunity_outcomes WHERE id = @id AND opportunity_id = @opportunity_id FOR UPDATE;
+
 -- name: OutcomePublish :one
-UPDATE opportunity_outcomes SET published_at = coalesce(published_at, now()) WHERE id = @id AND opportunity_id = @opportunity_id RETURNING *;
+UPDATE opportunity_outcomes SET published_at = now() WHERE id = @id AND published_at IS NULL RETURNING *;
 
 -- name: OutcomesPublishedForMember :many
 SELECT oc.* FROM opportunity_outcomes oc JOIN registrations r ON r.opportunity_id = oc.opportunity_id

@@ -65,11 +65,18 @@ func (s *Service) ReportOutcome(ctx context.Context, id uuid.UUID, owner *uuid.U
 func (s *Service) PublishOutcome(ctx context.Context, id uuid.UUID, outcomeID int64) (*Outcome, error) {
 	var out Outcome
 	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
-		oc, err := store.Q.OutcomePublish(ctx, tx, store.OutcomePublishParams{ID: outcomeID, OpportunityID: id})
+		oc, err := store.Q.OutcomeGetForPublish(ctx, tx, store.OutcomeGetForPublishParams{ID: outcomeID, OpportunityID: id})
 		if store.IsNotFound(err) {
 			return hpa.Errorf(hpa.ENOTFOUND, "no such outcome for that opportunity")
 		}
 		if err != nil {
+			return fmt.Errorf("publish outcome: %w", err)
+		}
+		if oc.PublishedAt != nil { // published before: nothing new to tell
+			out = outcomeFromRow(oc)
+			return nil
+		}
+		if oc, err = store.Q.OutcomePublish(ctx, tx, outcomeID); err != nil {
 			return fmt.Errorf("publish outcome: %w", err)
 		}
 		out = outcomeFromRow(oc)

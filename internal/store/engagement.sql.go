@@ -926,6 +926,31 @@ func (q *Queries) OpportunityUpdate(ctx context.Context, db DBTX, arg Opportunit
 	return i, err
 }
 
+const outcomeGetForPublish = `-- name: OutcomeGetForPublish :one
+SELECT id, opportunity_id, summary, link, published_at, created_at FROM opportunity_outcomes WHERE id = $1 AND opportunity_id = $2 FOR UPDATE
+`
+
+type OutcomeGetForPublishParams struct {
+	ID            int64
+	OpportunityID uuid.UUID
+}
+
+// An outcome about to be published, locked so that two publications of
+// it (a double click) tell the organiser once.
+func (q *Queries) OutcomeGetForPublish(ctx context.Context, db DBTX, arg OutcomeGetForPublishParams) (OpportunityOutcome, error) {
+	row := db.QueryRow(ctx, outcomeGetForPublish, arg.ID, arg.OpportunityID)
+	var i OpportunityOutcome
+	err := row.Scan(
+		&i.ID,
+		&i.OpportunityID,
+		&i.Summary,
+		&i.Link,
+		&i.PublishedAt,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const outcomeInsert = `-- name: OutcomeInsert :one
 INSERT INTO opportunity_outcomes (opportunity_id, summary, link) VALUES ($1, $2, $3) RETURNING id, opportunity_id, summary, link, published_at, created_at
 `
@@ -987,16 +1012,11 @@ func (q *Queries) OutcomeList(ctx context.Context, db DBTX, arg OutcomeListParam
 }
 
 const outcomePublish = `-- name: OutcomePublish :one
-UPDATE opportunity_outcomes SET published_at = coalesce(published_at, now()) WHERE id = $1 AND opportunity_id = $2 RETURNING id, opportunity_id, summary, link, published_at, created_at
+UPDATE opportunity_outcomes SET published_at = now() WHERE id = $1 AND published_at IS NULL RETURNING id, opportunity_id, summary, link, published_at, created_at
 `
 
-type OutcomePublishParams struct {
-	ID            int64
-	OpportunityID uuid.UUID
-}
-
-func (q *Queries) OutcomePublish(ctx context.Context, db DBTX, arg OutcomePublishParams) (OpportunityOutcome, error) {
-	row := db.QueryRow(ctx, outcomePublish, arg.ID, arg.OpportunityID)
+func (q *Queries) OutcomePublish(ctx context.Context, db DBTX, id int64) (OpportunityOutcome, error) {
+	row := db.QueryRow(ctx, outcomePublish, id)
 	var i OpportunityOutcome
 	err := row.Scan(
 		&i.ID,
