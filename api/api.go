@@ -162,7 +162,7 @@ func New(opts Options, svc Services) *API {
 	registerOrganisations(hapi, svc.Identity)
 	registerAPIKeys(hapi, svc.Identity)
 	registerAudit(hapi, svc.Audit)
-	registerMembers(hapi, svc.Members, svc.Idempotency, opts.SignupRateLimit)
+	registerMembers(hapi, svc.Members, svc.Identity, svc.Idempotency, opts.SignupRateLimit)
 	registerMe(hapi, svc.Members)
 	registerMemberAdmin(hapi, svc.Members)
 	registerOutbox(hapi, svc.Outbox)

@@ -130,7 +130,7 @@ func (s SignupFields) toSignup() (members.Signup, error) {
 	return in, nil
 }
 
-func registerMembers(hapi huma.API, svc membersService, idem idempotencyStore, signupsPerHour int) {
+func registerMembers(hapi huma.API, svc membersService, orgs identityService, idem idempotencyStore, signupsPerHour int) {
 	register(hapi, public, huma.Operation{
 		OperationID: "list-consent-texts",
 		Method:      http.MethodGet,
@@ -187,6 +187,13 @@ func registerMembers(hapi huma.API, svc membersService, idem idempotencyStore, s
 		caller := callerFrom(ctx)
 		signup.Source, signup.SourceKeyID, signup.SourceOrganisationID = members.SourcePartner, &caller.ID, &caller.OrganisationID
 		signup.PartnerSharing = in.Body.PartnerSharingConsent
+		if signup.PartnerSharing {
+			org, err := orgs.GetOrganisation(ctx, caller.OrganisationID)
+			if err != nil {
+				return nil, err
+			}
+			signup.SourceOrganisationName = org.Name
+		}
 		return idempotent(ctx, idem, "create-partner-member", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusAccepted, func(ctx context.Context) (any, error) {
 			return signupReceived, svc.Signup(ctx, signup)
 		})

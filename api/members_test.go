@@ -376,3 +376,29 @@ func TestSealedHarmAnswersAllHaveOneLength(t *testing.T) {
 		t.Fatalf("%d sealed answers have %d different lengths", rows, lengths)
 	}
 }
+
+// A partner's signup with sharing consent names the partner in the email
+// whose link confirms that sharing, for a new member and for one who
+// already was: a person cannot agree to tell an organisation they cannot
+// see named.
+func TestPartnerSharingEmailsNameThePartner(t *testing.T) {
+	srv := apitest.Start(t, unlimited)
+	org, err := srv.App.Identity.CreateOrganisation(context.Background(), "Northshire NHS Trust", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := srv.NewAPIKeyWith(t, identity.NewAPIKey{OrganisationID: org.ID, Scopes: []identity.Scope{identity.ScopeMembersSignup}})
+	existing := "already-joined@example.org"
+	srv.MemberToken(t, existing)
+	for _, addr := range []string{"new-through-partner@example.org", existing} {
+		body := apitest.SignupBody(addr)
+		body["partner_sharing_consent"] = true
+		if r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/partner/members", Body: body, APIKey: key}); r.StatusCode != 202 {
+			t.Fatalf("partner signup of %s: %d %s", addr, r.StatusCode, r.Body)
+		}
+		m := srv.Mail.WaitFor(t, addr, 10*time.Second, func(m mailtest.Message) bool { return strings.Contains(m.Text, "partner") })
+		if !strings.Contains(m.Text, "Northshire NHS Trust") || !strings.Contains(m.HTML, "Northshire NHS Trust") {
+			t.Errorf("email to %s does not name the partner:\n%s", addr, m.Text)
+		}
+	}
+}

@@ -58,7 +58,8 @@ func withSharing(l link, in Signup) link {
 		email := l.email
 		l.email = func(token string) mail.Email {
 			e := email(token)
-			e.Data["PartnerSharing"] = true // the email says what using the link agrees to
+			// The email says what using the link agrees to, and with whom.
+			e.Data["PartnerSharing"], e.Data["PartnerName"] = true, in.SourceOrganisationName
 			return e
 		}
 	}

@@ -34,6 +34,9 @@ type Signup struct {
 	// organisation for partner signups.
 	SourceKeyID          *uuid.UUID
 	SourceOrganisationID *uuid.UUID
+	// SourceOrganisationName is how the emails name that organisation
+	// when they ask the person to confirm sharing with it.
+	SourceOrganisationName string
 }
 
 // Email kinds sent to (possible) members.
@@ -200,6 +203,7 @@ func (s *Service) confirmLink(id uuid.UUID, to, name string) link {
 	return link{member: id, purpose: "confirm", ttl: s.settings.ConfirmTTL, email: func(token string) mail.Email {
 		return mail.Email{Template: emailConfirm, To: to, UnsubscribeURL: s.UnsubscribeURL(id), Data: map[string]any{
 			"Name": name, "ConfirmURL": s.settings.SiteURL + "/members/confirm?token=" + token, "ValidHours": int(s.settings.ConfirmTTL.Hours()),
+			"PartnerSharing": false, "PartnerName": "", // see withSharing
 		}}
 	}}
 }
@@ -211,7 +215,7 @@ func (s *Service) signInLink(id uuid.UUID, template, to, name string) link {
 	return link{member: id, purpose: "magic-link", ttl: s.settings.MagicLinkTTL, email: func(token string) mail.Email {
 		return mail.Email{Template: template, To: to, UnsubscribeURL: s.UnsubscribeURL(id), Data: map[string]any{
 			"Name": name, "SignInURL": s.settings.SiteURL + "/members/sign-in?token=" + token, "ValidMinutes": int(s.settings.MagicLinkTTL.Minutes()),
-			"PartnerSharing": false, // see withSharing
+			"PartnerSharing": false, "PartnerName": "", // see withSharing
 		}}
 	}}
 }
