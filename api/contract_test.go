@@ -63,6 +63,16 @@ func TestSpecAndDocsAreServed(t *testing.T) {
 			t.Errorf("%s: %d %q %d bytes", path, r.StatusCode, r.Header.Get("Content-Type"), len(r.Body))
 		}
 	}
+	// The 3.0 document is one a 3.0 tool can read: OpenAPI 3.0 has no
+	// top-level webhooks (the partner webhooks are in the 3.1 contract).
+	var spec30 map[string]any
+	srv.Do(apitest.Request{Path: "/openapi-3.0.json", NoCheck: true}).JSON(t, &spec30)
+	if v, _ := spec30["openapi"].(string); !strings.HasPrefix(v, "3.0.") {
+		t.Errorf("/openapi-3.0.json is OpenAPI %q", v)
+	}
+	if _, ok := spec30["webhooks"]; ok {
+		t.Errorf("/openapi-3.0.json has a webhooks section, which OpenAPI 3.0 does not allow")
+	}
 	docs := srv.Do(apitest.Request{Path: "/docs", NoCheck: true})
 	page := string(docs.Body)
 	if docs.StatusCode != 200 || !strings.HasPrefix(docs.Header.Get("Content-Type"), "text/html") {

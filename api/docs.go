@@ -48,7 +48,7 @@ func registerSpecAndDocs(router chi.Router, oapi *huma.OpenAPI) {
 		if err != nil {
 			panic(fmt.Sprintf("marshal OpenAPI YAML: %v", err))
 		}
-		spec30, err := oapi.Downgrade()
+		spec30, err := downgrade(oapi)
 		if err != nil {
 			panic(fmt.Sprintf("downgrade OpenAPI: %v", err))
 		}
@@ -67,6 +67,22 @@ func registerSpecAndDocs(router chi.Router, oapi *huma.OpenAPI) {
 		router.Get(path, func(w http.ResponseWriter, r *http.Request) { documents()[path](w, r) })
 	}
 	router.Get("/docs/docs.css", staticHandler("text/css; charset=utf-8", docsCSS, ""))
+}
+
+// downgrade renders the contract as OpenAPI 3.0 for older generators.
+// 3.0 has no top-level webhooks, so the outgoing partner webhooks are
+// left out (they are described in the 3.1 contract and docs/partners.md).
+func downgrade(oapi *huma.OpenAPI) ([]byte, error) {
+	spec, err := oapi.Downgrade()
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(spec, &doc); err != nil {
+		return nil, err
+	}
+	delete(doc, "webhooks")
+	return json.Marshal(doc)
 }
 
 // staticHandler serves fixed bytes with a strong ETag.
