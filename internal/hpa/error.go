@@ -61,10 +61,13 @@ func Invalid(location, message string) *Error {
 	return &Error{Code: EINVALID, Message: "validation failed", Fields: []FieldError{{Location: location, Message: message}}}
 }
 
-// WithReason sets the specific reason and returns e for chaining.
+// WithReason returns a copy of e with the specific reason set; e itself
+// is unchanged, so a package-level error can be given a reason safely.
 func (e *Error) WithReason(reason string) *Error {
-	e.Reason = reason
-	return e
+	c := *e
+	c.Reason = reason
+	c.Fields = append([]FieldError(nil), e.Fields...)
+	return &c
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
