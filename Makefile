@@ -26,7 +26,7 @@ run: ## migrate, seed and serve on http://localhost:8080 (docs at /docs)
 
 test: $(STRIPE_MOCK) cli-tools ## run every test against a real PostgreSQL (installs stripe-mock first)
 	@export HPA_TEST_DATABASE_URL="$${HPA_TEST_DATABASE_URL:-$$(scripts/dev-postgres.sh url postgres)}" && \
-	go test -count=1 -race ./...
+	go test -count=1 -race -timeout 30m ./...
 
 # Native Go fuzz targets for the decoders of untrusted input, as
 # package:Target (`go test -fuzz` takes one target per run). Their seed
