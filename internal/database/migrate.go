@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/harmedpatients/hpa/db"
@@ -76,6 +77,18 @@ const (
 	riverMigrationVersion = 3
 	riverSchemaVersion    = 8
 )
+
+// GoMigrations names the migrations written in Go rather than in
+// db/migrations: the River schema version installed and the data
+// migrations' versions. Whoever keeps migrated databases (internal/pgtest's
+// template) includes it in their fingerprint, so a change here is seen.
+func GoMigrations() string {
+	names := []string{fmt.Sprintf("river-schema-%d", riverSchemaVersion)}
+	for _, m := range dataMigrations(nil) {
+		names = append(names, fmt.Sprintf("data-%d", m.Version))
+	}
+	return strings.Join(names, " ")
+}
 
 // NewProvider returns the goose provider for every migration: the SQL
 // files in db/migrations plus River's own schema, applied through River's

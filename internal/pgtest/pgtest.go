@@ -96,8 +96,7 @@ type migrator struct{}
 
 func (migrator) Hash() (string, error) {
 	h := sha256.New()
-	h.Write([]byte("river-schema-8")) // bump with database.riverSchemaVersion
-	h.Write([]byte("data-61-63-81"))  // bump with the versions in database.dataMigrations
+	h.Write([]byte(database.GoMigrations()))
 	names, err := fs.Glob(db.Migrations, "migrations/*.sql")
 	if err != nil {
 		return "", err
