@@ -71,7 +71,7 @@ var evilBodies = []struct {
 func TestBadInputNeverBreaksAnOperation(t *testing.T) {
 	srv := apitest.Start(t, unlimited)
 	registry := api.New(api.Options{}, api.Services{}).OpenAPI().Components.Schemas
-	check := func(t *testing.T, req apitest.Request) {
+	check := func(t *testing.T, req apitest.Request) int {
 		t.Helper()
 		req.NoCheck = true // unmatched paths are outside the contract; checked below
 		r := srv.Do(req)
@@ -84,6 +84,7 @@ func TestBadInputNeverBreaksAnOperation(t *testing.T) {
 				t.Errorf("%s %s → %d: problem %+v", req.Method, req.Path, r.StatusCode, p)
 			}
 		}
+		return r.StatusCode
 	}
 	for _, o := range operationsErasureLast() {
 		t.Run(o.op.OperationID, func(t *testing.T) {
@@ -95,30 +96,75 @@ func TestBadInputNeverBreaksAnOperation(t *testing.T) {
 				}
 			}
 			for _, c := range callersOf(t, srv, o.op) {
+				// The allowed caller's answers: each must come from the
+				// operation's input handling, not from its access policy.
+				var reached reachedInput
 				as := func(req apitest.Request) apitest.Request {
 					req.Token, req.APIKey = c.Token, c.APIKey
+					if endsItsCaller[o.op.OperationID] && !c.Anonymous() {
+						fresh := srv.NewCallerFor(t, o.op.Security)
+						req.Token, req.APIKey = fresh.Token, fresh.APIKey
+					}
 					return req
 				}
 				for _, p := range paths {
 					for _, q := range append([]string{""}, evilQueries...) {
-						check(t, as(apitest.Request{Method: o.method, Path: p + q}))
+						reached.add("path and query", check(t, as(apitest.Request{Method: o.method, Path: p + q})))
 					}
-					check(t, as(apitest.Request{Method: o.method, Path: p, Header: http.Header{
+					reached.add("headers", check(t, as(apitest.Request{Method: o.method, Path: p, Header: http.Header{
 						"If-None-Match": {"\xff\xfe"}, "If-Match": {`W/"x", *`}, "Accept": {"text/html"},
-					}}))
+					}})))
 					if o.op.RequestBody != nil {
 						for _, b := range evilBodies {
-							check(t, as(apitest.Request{Method: o.method, Path: p, Body: b.body, Header: http.Header{"Content-Type": {b.contentType}}}))
+							reached.add("body: "+b.name, check(t, as(apitest.Request{Method: o.method, Path: p, Body: b.body, Header: http.Header{"Content-Type": {b.contentType}}})))
 						}
 						if content := o.op.RequestBody.Content["application/json"]; content != nil {
-							check(t, as(apitest.Request{Method: o.method, Path: p, Body: mistypedItems(registry, content.Schema, 0),
-								Header: http.Header{"Content-Type": {"application/json"}}}))
+							reached.add("body: mistyped items", check(t, as(apitest.Request{Method: o.method, Path: p, Body: mistypedItems(registry, content.Schema, 0),
+								Header: http.Header{"Content-Type": {"application/json"}}})))
 						}
+					}
+				}
+				if !c.Anonymous() { // an anonymous 401 from a public operation is its own answer (wrong password)
+					for _, what := range reached.onlyDenied() {
+						t.Errorf("as %s, every request with hostile %s was answered 401 or 403: its input handling was never reached", c.Name, what)
 					}
 				}
 			}
 		})
 	}
+}
+
+// endsItsCaller lists the operations whose success ends the credentials
+// they were called with: each hostile request gets new ones, so every one
+// reaches the operation rather than a 401 for the caller it already ended.
+var endsItsCaller = map[string]bool{"erase-my-data": true}
+
+// reachedInput records, per kind of hostile input, whether any request
+// carrying it got past authorisation (an answer other than 401 or 403).
+type reachedInput struct {
+	order   []string
+	reached map[string]bool
+}
+
+func (r *reachedInput) add(what string, status int) {
+	if r.reached == nil {
+		r.reached = map[string]bool{}
+	}
+	if _, ok := r.reached[what]; !ok {
+		r.order = append(r.order, what)
+	}
+	r.reached[what] = r.reached[what] || (status != http.StatusUnauthorized && status != http.StatusForbidden)
+}
+
+// onlyDenied lists the kinds of input every request carrying was denied.
+func (r *reachedInput) onlyDenied() []string {
+	var out []string
+	for _, what := range r.order {
+		if !r.reached[what] {
+			out = append(out, what)
+		}
+	}
+	return out
 }
 
 // unlimited lifts the per-address limits on sign-ins, signups and

@@ -1,9 +1,13 @@
 package apitest
 
 import (
+	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/identity"
 )
 
@@ -58,6 +62,20 @@ func (s *Server) CallerFor(t testing.TB, security []map[string][]string) Caller 
 	return Caller{}
 }
 
+// NewCallerFor is CallerFor with new credentials on every call, for an
+// operation that ends its caller (a member erasing their data).
+func (s *Server) NewCallerFor(t testing.TB, security []map[string][]string) Caller {
+	t.Helper()
+	c := s.CallerFor(t, security)
+	if c.Anonymous() {
+		return c
+	}
+	return s.makeCaller(t, c.Name, fmt.Sprintf("caller-member%d-%s@example.org", memberSeq.Add(1), uuid.NewString()[:8]))
+}
+
+// memberSeq numbers the members NewCallerFor signs up.
+var memberSeq atomic.Int64
+
 func (s *Server) caller(t testing.TB, scheme string, names []string) Caller {
 	t.Helper()
 	var name string
@@ -78,18 +96,26 @@ func (s *Server) caller(t testing.TB, scheme string, names []string) Caller {
 	if c, ok := s.callers.made[name]; ok {
 		return c
 	}
-	c := Caller{Name: name}
-	switch scheme {
-	case schemeStaff:
-		c.Token = s.StaffToken(t, identity.Role(name[len("staff "):]))
-	case schemeAPIKey:
-		c.APIKey, _ = s.NewAPIKey(t, identity.Scope(names[0]))
-	default:
-		c.Token = s.MemberToken(t, "caller-member@example.org")
-	}
+	c := s.makeCaller(t, name, "caller-member@example.org")
 	if s.callers.made == nil {
 		s.callers.made = map[string]Caller{}
 	}
 	s.callers.made[name] = c
+	return c
+}
+
+// makeCaller makes the credentials a caller's name describes ("staff
+// ROLE", "key SCOPE" or "member", who signs up with memberEmail).
+func (s *Server) makeCaller(t testing.TB, name, memberEmail string) Caller {
+	t.Helper()
+	c := Caller{Name: name}
+	switch {
+	case strings.HasPrefix(name, "staff "):
+		c.Token = s.StaffToken(t, identity.Role(strings.TrimPrefix(name, "staff ")))
+	case strings.HasPrefix(name, "key "):
+		c.APIKey, _ = s.NewAPIKey(t, identity.Scope(strings.TrimPrefix(name, "key ")))
+	default:
+		c.Token = s.MemberToken(t, memberEmail)
+	}
 	return c
 }
