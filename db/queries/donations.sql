@@ -307,13 +307,6 @@ WHERE (sqlc.narg(before_created)::timestamptz IS NULL OR (created_at, id) < (sql
 ORDER BY created_at DESC, id DESC
 LIMIT @page_size;
 
--- name: StaffTreasurerEmails :many
--- Where reconciliation reports go: active treasurers, or admins if none.
-SELECT email FROM staff
-WHERE active AND password_hash IS NOT NULL
-  AND ('treasurer' = ANY(roles) OR (NOT EXISTS (SELECT 1 FROM staff t WHERE t.active AND 'treasurer' = ANY(t.roles)) AND 'admin' = ANY(roles)))
-ORDER BY email;
-
 -- name: StripeEventDefer :exec
 UPDATE stripe_events SET status = 'deferred', awaiting = @awaiting, payload = @payload WHERE id = @id;
 
@@ -362,3 +355,22 @@ WHERE member_id = sqlc.narg(member_id) OR email_hash = sqlc.narg(email_hash);
 -- the Gift Aid details it held for a declaration not yet made.
 UPDATE donation_checkouts SET member_id = NULL, gift_aid_sealed = NULL, gift_aid_key_id = NULL
 WHERE member_id = @member_id;
+
+-- name: DonationGiftAidClaimSet :many
+-- Marks gifts as claimed by a Gift Aid claim (internal/giftaid asks), with
+-- the declaration that covered each (uuid.Nil for a small donation) and the
+-- amount claimed on. A gift another claim took meanwhile is not taken
+-- again: the caller compares what comes back with what it asked for.
+UPDATE donations d SET gift_aid_claim_id = @claim_id::uuid,
+    gift_aid_claimed_declaration_id = NULLIF(v.declaration_id, '00000000-0000-0000-0000-000000000000'::uuid),
+    gift_aid_claimed_pence = v.claimed_pence, updated_at = now()
+FROM (SELECT unnest(@donation_ids::uuid[]) AS donation_id, unnest(@declaration_ids::uuid[]) AS declaration_id,
+             unnest(@claimed_pence::bigint[]) AS claimed_pence) v
+WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL
+RETURNING d.id, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence;
+
+-- name: DonationGiftAidClaimClear :execrows
+-- Lets gifts a rejected or void Gift Aid claim had go (internal/giftaid
+-- asks), so they may be claimed again.
+UPDATE donations SET gift_aid_claim_id = NULL, gift_aid_claimed_declaration_id = NULL, gift_aid_claimed_pence = NULL, updated_at = now()
+WHERE id = ANY (@donation_ids::uuid[]) AND gift_aid_claim_id = @claim_id::uuid;

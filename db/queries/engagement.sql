@@ -117,21 +117,21 @@ UPDATE alert_sends SET state = @state, updated_at = now() WHERE opportunity_id =
 UPDATE alert_sends SET matched = @matched, updated_at = now() WHERE opportunity_id = @opportunity_id;
 
 -- name: AlertsInsertMatching :execrows
--- Members who asked for this kind of opportunity, whose latest consent for
--- it is a grant, and who share one of its audiences (if it names any).
+-- Active members who asked for this kind of opportunity, whose current
+-- consent for it is a grant (members' views: the rules are theirs), and
+-- who share one of its audiences (if it names any).
 -- Someone alerted in the last week, or who chose a digest, gets it in
 -- their digest instead.
 INSERT INTO opportunity_alerts (opportunity_id, member_id, state)
-SELECT @opportunity_id, m.id,
+SELECT @opportunity_id, m.member_id,
     CASE WHEN m.email_frequency <> 'as-it-happens' THEN 'digest'
-         WHEN EXISTS (SELECT 1 FROM opportunity_alerts a WHERE a.member_id = m.id AND a.state IN ('pending', 'sent')
+         WHEN EXISTS (SELECT 1 FROM opportunity_alerts a WHERE a.member_id = m.member_id AND a.state IN ('pending', 'sent')
                       AND coalesce(a.sent_at, a.created_at) > @since::timestamptz) THEN 'digest'
          ELSE 'pending' END
-FROM members m
-WHERE m.status = 'active'
-  AND @interest::text = ANY (m.interests)
+FROM member_email_preferences m
+WHERE @interest::text = ANY (m.interests)
   AND (cardinality(@audiences::text[]) = 0 OR m.audiences && @audiences::text[])
-  AND coalesce((SELECT c.granted FROM consent_events c WHERE c.member_id = m.id AND c.purpose = @purpose ORDER BY c.id DESC LIMIT 1), false)
+  AND coalesce((SELECT c.granted FROM member_current_consents c WHERE c.member_id = m.member_id AND c.purpose = @purpose), false)
 ON CONFLICT DO NOTHING;
 
 -- name: AlertsPending :many
@@ -151,8 +151,8 @@ UPDATE opportunity_alerts SET state = 'skipped' WHERE opportunity_id = @opportun
 
 -- name: DigestMembersDue :many
 -- Members with digest alerts waiting whose digest day it is.
-SELECT DISTINCT a.member_id FROM opportunity_alerts a JOIN members m ON m.id = a.member_id
-WHERE a.state = 'digest' AND m.status = 'active'
+SELECT DISTINCT a.member_id FROM opportunity_alerts a JOIN member_email_preferences m ON m.member_id = a.member_id
+WHERE a.state = 'digest'
   AND (m.email_frequency <> 'monthly-digest' OR @first_of_month::boolean)
   AND (m.email_frequency = 'monthly-digest' OR @weekly_day::boolean);
 

@@ -130,31 +130,21 @@ FROM gift_aid_claim_gifts g JOIN donations d ON d.id = g.donation_id
 WHERE g.claim_id = @claim_id AND g.declaration_id IS NULL
 ORDER BY d.paid_at, d.id;
 
--- name: GiftAidMarkClaimed :execrows
--- Puts gifts in a claim, with the declaration that covered each (uuid.Nil
--- for a small donation) and the amount claimed on. A gift another claim
--- took meanwhile is not taken again (the caller checks the count; the
--- unique index on live claim gifts is the last word).
-WITH taken AS (
-    UPDATE donations d SET gift_aid_claim_id = @claim_id::uuid,
-        gift_aid_claimed_declaration_id = NULLIF(v.declaration_id, '00000000-0000-0000-0000-000000000000'::uuid),
-        gift_aid_claimed_pence = v.claimed_pence, updated_at = now()
-    FROM (SELECT unnest(@donation_ids::uuid[]) AS donation_id, unnest(@declaration_ids::uuid[]) AS declaration_id,
-                 unnest(@claimed_pence::bigint[]) AS claimed_pence) v
-    WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL
-    RETURNING d.id, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence
-)
+-- name: GiftAidClaimGiftsInsert :execrows
+-- Records the gifts a claim took (DonationGiftAidClaimSet marked them on
+-- the ledger), with the declaration that covered each (uuid.Nil for a
+-- small donation) and the amount claimed on. The unique index on live claim
+-- gifts is the last word on a gift taken twice.
 INSERT INTO gift_aid_claim_gifts (claim_id, donation_id, declaration_id, claimed_pence)
-SELECT @claim_id::uuid, t.id, t.gift_aid_claimed_declaration_id, t.gift_aid_claimed_pence FROM taken t;
+SELECT @claim_id::uuid, v.donation_id, NULLIF(v.declaration_id, '00000000-0000-0000-0000-000000000000'::uuid), v.claimed_pence
+FROM (SELECT unnest(@donation_ids::uuid[]) AS donation_id, unnest(@declaration_ids::uuid[]) AS declaration_id,
+             unnest(@claimed_pence::bigint[]) AS claimed_pence) v;
 
--- name: GiftAidClaimRelease :execrows
--- A rejected or void claim lets its gifts go: they may be claimed again.
--- Its record of them stays, no longer live.
-WITH released AS (
-    UPDATE gift_aid_claim_gifts SET live = false WHERE claim_id = @claim_id::uuid AND live RETURNING donation_id
-)
-UPDATE donations d SET gift_aid_claim_id = NULL, gift_aid_claimed_declaration_id = NULL, gift_aid_claimed_pence = NULL, updated_at = now()
-FROM released r WHERE d.id = r.donation_id AND d.gift_aid_claim_id = @claim_id::uuid;
+-- name: GiftAidClaimGiftsRelease :many
+-- A rejected or void claim lets its gifts go: they may be claimed again
+-- (DonationGiftAidClaimClear clears them on the ledger). Its record of
+-- them stays, no longer live.
+UPDATE gift_aid_claim_gifts SET live = false WHERE claim_id = @claim_id::uuid AND live RETURNING donation_id;
 
 -- name: GiftAidClaimAdjustedElsewhere :many
 -- Live claims other than this one that pay back Gift Aid on one of its

@@ -129,3 +129,11 @@ UPDATE api_keys SET last_used_at = sqlc.arg(now)::timestamptz WHERE id = sqlc.ar
 -- Every browser origin some usable key is restricted to, for CORS.
 SELECT DISTINCT unnest(allowed_origins)::text AS origin FROM api_keys
 WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now());
+
+-- name: StaffTreasurerEmails :many
+-- Where reconciliation reports go (internal/donations asks): active
+-- treasurers, or admins if none.
+SELECT email FROM staff
+WHERE active AND password_hash IS NOT NULL
+  AND ('treasurer' = ANY(roles) OR (NOT EXISTS (SELECT 1 FROM staff t WHERE t.active AND 'treasurer' = ANY(t.roles)) AND 'admin' = ANY(roles)))
+ORDER BY email;

@@ -215,9 +215,6 @@ VALUES (@id, @email_hash, @email_sealed, @name, @audiences, @interests, @status,
 INSERT INTO consent_events (member_id, purpose, granted, text_version, text_hash, source)
 VALUES (@member_id, @purpose, @granted, @text_version, @text_hash, @source);
 
--- name: AudienceKeysKnown :many
-SELECT key FROM audiences WHERE key = ANY (@keys::text[]);
-
 -- name: MemberSignupRequestInsert :exec
 INSERT INTO member_signup_requests (id, payload_sealed) VALUES (@id, @payload_sealed);
 

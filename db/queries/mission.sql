@@ -82,3 +82,7 @@ INSERT INTO content_seed (key) VALUES (@key) ON CONFLICT DO NOTHING;
 -- Serialises replacements of one ordered list (a menu, the calls to
 -- action) so two editors' saves cannot interleave.
 SELECT pg_advisory_xact_lock(hashtext(@list::text));
+
+-- name: AudienceKeysKnown :many
+-- Which of keys name an audience (internal/members checks a signup's).
+SELECT key FROM audiences WHERE key = ANY (@keys::text[]);

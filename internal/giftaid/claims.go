@@ -159,7 +159,7 @@ func (s *Service) createTx(ctx context.Context, tx pgx.Tx, from, to time.Time, b
 	if err := recordAdjustments(ctx, tx, row.ID, sched.Adjustments); err != nil {
 		return nil, Schedule{}, err
 	}
-	p := store.GiftAidMarkClaimedParams{ClaimID: row.ID}
+	p := store.DonationGiftAidClaimSetParams{ClaimID: row.ID}
 	declarations := make([]uuid.UUID, 0, len(gifts))
 	for _, g := range gifts {
 		p.DonationIds, p.DeclarationIds, p.ClaimedPence = append(p.DonationIds, g.DonationID), append(p.DeclarationIds, g.DeclarationID), append(p.ClaimedPence, g.AmountPence)
@@ -171,8 +171,13 @@ func (s *Service) createTx(ctx context.Context, tx pgx.Tx, from, to time.Time, b
 			p.DonationIds, p.DeclarationIds, p.ClaimedPence = append(p.DonationIds, id), append(p.DeclarationIds, uuid.Nil), append(p.ClaimedPence, y.amounts[i])
 		}
 	}
-	n, err := store.Q.GiftAidMarkClaimed(ctx, tx, p)
-	if store.IsUniqueViolation(err, "gift_aid_claim_gifts_once") || (err == nil && n != int64(len(p.DonationIds))) {
+	// The ledger marks the gifts (a gift another claim took meanwhile is
+	// not taken again), then the claim records them.
+	taken, err := store.Q.DonationGiftAidClaimSet(ctx, tx, p)
+	if err == nil && len(taken) == len(p.DonationIds) {
+		_, err = store.Q.GiftAidClaimGiftsInsert(ctx, tx, store.GiftAidClaimGiftsInsertParams(p))
+	}
+	if store.IsUniqueViolation(err, "gift_aid_claim_gifts_once") || (err == nil && len(taken) != len(p.DonationIds)) {
 		return nil, Schedule{}, hpa.Errorf(hpa.ECONFLICT, "some gifts were claimed by another claim meanwhile; try again").WithReason("claim-race")
 	}
 	if err != nil {

@@ -108,7 +108,11 @@ func (s *Service) release(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
 	if len(later) > 0 {
 		return hpa.Errorf(hpa.ECONFLICT, "claim %s pays back Gift Aid on gifts of this claim; void it first", later[0]).WithReason("claim-adjusted-later")
 	}
-	_, err = store.Q.GiftAidClaimRelease(ctx, tx, id)
+	released, err := store.Q.GiftAidClaimGiftsRelease(ctx, tx, id)
+	if err != nil || len(released) == 0 {
+		return err
+	}
+	_, err = store.Q.DonationGiftAidClaimClear(ctx, tx, store.DonationGiftAidClaimClearParams{DonationIds: released, ClaimID: id})
 	return err
 }
 

@@ -575,6 +575,78 @@ func (q *Queries) DonationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUI
 	return i, err
 }
 
+const donationGiftAidClaimClear = `-- name: DonationGiftAidClaimClear :execrows
+UPDATE donations SET gift_aid_claim_id = NULL, gift_aid_claimed_declaration_id = NULL, gift_aid_claimed_pence = NULL, updated_at = now()
+WHERE id = ANY ($1::uuid[]) AND gift_aid_claim_id = $2::uuid
+`
+
+type DonationGiftAidClaimClearParams struct {
+	DonationIds []uuid.UUID
+	ClaimID     uuid.UUID
+}
+
+// Lets gifts a rejected or void Gift Aid claim had go (internal/giftaid
+// asks), so they may be claimed again.
+func (q *Queries) DonationGiftAidClaimClear(ctx context.Context, db DBTX, arg DonationGiftAidClaimClearParams) (int64, error) {
+	result, err := db.Exec(ctx, donationGiftAidClaimClear, arg.DonationIds, arg.ClaimID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const donationGiftAidClaimSet = `-- name: DonationGiftAidClaimSet :many
+UPDATE donations d SET gift_aid_claim_id = $1::uuid,
+    gift_aid_claimed_declaration_id = NULLIF(v.declaration_id, '00000000-0000-0000-0000-000000000000'::uuid),
+    gift_aid_claimed_pence = v.claimed_pence, updated_at = now()
+FROM (SELECT unnest($2::uuid[]) AS donation_id, unnest($3::uuid[]) AS declaration_id,
+             unnest($4::bigint[]) AS claimed_pence) v
+WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL
+RETURNING d.id, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence
+`
+
+type DonationGiftAidClaimSetParams struct {
+	ClaimID        uuid.UUID
+	DonationIds    []uuid.UUID
+	DeclarationIds []uuid.UUID
+	ClaimedPence   []int64
+}
+
+type DonationGiftAidClaimSetRow struct {
+	ID                          uuid.UUID
+	GiftAidClaimedDeclarationID *uuid.UUID
+	GiftAidClaimedPence         *int64
+}
+
+// Marks gifts as claimed by a Gift Aid claim (internal/giftaid asks), with
+// the declaration that covered each (uuid.Nil for a small donation) and the
+// amount claimed on. A gift another claim took meanwhile is not taken
+// again: the caller compares what comes back with what it asked for.
+func (q *Queries) DonationGiftAidClaimSet(ctx context.Context, db DBTX, arg DonationGiftAidClaimSetParams) ([]DonationGiftAidClaimSetRow, error) {
+	rows, err := db.Query(ctx, donationGiftAidClaimSet,
+		arg.ClaimID,
+		arg.DonationIds,
+		arg.DeclarationIds,
+		arg.ClaimedPence,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DonationGiftAidClaimSetRow{}
+	for rows.Next() {
+		var i DonationGiftAidClaimSetRow
+		if err := rows.Scan(&i.ID, &i.GiftAidClaimedDeclarationID, &i.GiftAidClaimedPence); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const donationInsertOffline = `-- name: DonationInsertOffline :one
 INSERT INTO donations (donor_id, campaign_id, amount_pence, channel, method, frequency, gift_aid_declaration_id, small_donation, reference, paid_at, recorded_by)
 VALUES ($1, $2, $3, 'offline', $4, 'one_off', $5, $6, $7, $8, $9)
@@ -1790,34 +1862,6 @@ func (q *Queries) RefundListByDonation(ctx context.Context, db DBTX, donationID 
 			return nil, err
 		}
 		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const staffTreasurerEmails = `-- name: StaffTreasurerEmails :many
-SELECT email FROM staff
-WHERE active AND password_hash IS NOT NULL
-  AND ('treasurer' = ANY(roles) OR (NOT EXISTS (SELECT 1 FROM staff t WHERE t.active AND 'treasurer' = ANY(t.roles)) AND 'admin' = ANY(roles)))
-ORDER BY email
-`
-
-// Where reconciliation reports go: active treasurers, or admins if none.
-func (q *Queries) StaffTreasurerEmails(ctx context.Context, db DBTX) ([]string, error) {
-	rows, err := db.Query(ctx, staffTreasurerEmails)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []string{}
-	for rows.Next() {
-		var email string
-		if err := rows.Scan(&email); err != nil {
-			return nil, err
-		}
-		items = append(items, email)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

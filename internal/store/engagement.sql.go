@@ -170,16 +170,15 @@ func (q *Queries) AlertsDeleteForMember(ctx context.Context, db DBTX, memberID u
 
 const alertsInsertMatching = `-- name: AlertsInsertMatching :execrows
 INSERT INTO opportunity_alerts (opportunity_id, member_id, state)
-SELECT $1, m.id,
+SELECT $1, m.member_id,
     CASE WHEN m.email_frequency <> 'as-it-happens' THEN 'digest'
-         WHEN EXISTS (SELECT 1 FROM opportunity_alerts a WHERE a.member_id = m.id AND a.state IN ('pending', 'sent')
+         WHEN EXISTS (SELECT 1 FROM opportunity_alerts a WHERE a.member_id = m.member_id AND a.state IN ('pending', 'sent')
                       AND coalesce(a.sent_at, a.created_at) > $2::timestamptz) THEN 'digest'
          ELSE 'pending' END
-FROM members m
-WHERE m.status = 'active'
-  AND $3::text = ANY (m.interests)
+FROM member_email_preferences m
+WHERE $3::text = ANY (m.interests)
   AND (cardinality($4::text[]) = 0 OR m.audiences && $4::text[])
-  AND coalesce((SELECT c.granted FROM consent_events c WHERE c.member_id = m.id AND c.purpose = $5 ORDER BY c.id DESC LIMIT 1), false)
+  AND coalesce((SELECT c.granted FROM member_current_consents c WHERE c.member_id = m.member_id AND c.purpose = $5), false)
 ON CONFLICT DO NOTHING
 `
 
@@ -191,8 +190,9 @@ type AlertsInsertMatchingParams struct {
 	Purpose       string
 }
 
-// Members who asked for this kind of opportunity, whose latest consent for
-// it is a grant, and who share one of its audiences (if it names any).
+// Active members who asked for this kind of opportunity, whose current
+// consent for it is a grant (members' views: the rules are theirs), and
+// who share one of its audiences (if it names any).
 // Someone alerted in the last week, or who chose a digest, gets it in
 // their digest instead.
 func (q *Queries) AlertsInsertMatching(ctx context.Context, db DBTX, arg AlertsInsertMatchingParams) (int64, error) {
@@ -299,8 +299,8 @@ func (q *Queries) DigestMarkDone(ctx context.Context, db DBTX, memberID uuid.UUI
 }
 
 const digestMembersDue = `-- name: DigestMembersDue :many
-SELECT DISTINCT a.member_id FROM opportunity_alerts a JOIN members m ON m.id = a.member_id
-WHERE a.state = 'digest' AND m.status = 'active'
+SELECT DISTINCT a.member_id FROM opportunity_alerts a JOIN member_email_preferences m ON m.member_id = a.member_id
+WHERE a.state = 'digest'
   AND (m.email_frequency <> 'monthly-digest' OR $1::boolean)
   AND (m.email_frequency = 'monthly-digest' OR $2::boolean)
 `

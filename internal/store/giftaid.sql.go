@@ -669,6 +669,64 @@ func (q *Queries) GiftAidClaimGetForUpdate(ctx context.Context, db DBTX, id uuid
 	return i, err
 }
 
+const giftAidClaimGiftsInsert = `-- name: GiftAidClaimGiftsInsert :execrows
+INSERT INTO gift_aid_claim_gifts (claim_id, donation_id, declaration_id, claimed_pence)
+SELECT $1::uuid, v.donation_id, NULLIF(v.declaration_id, '00000000-0000-0000-0000-000000000000'::uuid), v.claimed_pence
+FROM (SELECT unnest($2::uuid[]) AS donation_id, unnest($3::uuid[]) AS declaration_id,
+             unnest($4::bigint[]) AS claimed_pence) v
+`
+
+type GiftAidClaimGiftsInsertParams struct {
+	ClaimID        uuid.UUID
+	DonationIds    []uuid.UUID
+	DeclarationIds []uuid.UUID
+	ClaimedPence   []int64
+}
+
+// Records the gifts a claim took (DonationGiftAidClaimSet marked them on
+// the ledger), with the declaration that covered each (uuid.Nil for a
+// small donation) and the amount claimed on. The unique index on live claim
+// gifts is the last word on a gift taken twice.
+func (q *Queries) GiftAidClaimGiftsInsert(ctx context.Context, db DBTX, arg GiftAidClaimGiftsInsertParams) (int64, error) {
+	result, err := db.Exec(ctx, giftAidClaimGiftsInsert,
+		arg.ClaimID,
+		arg.DonationIds,
+		arg.DeclarationIds,
+		arg.ClaimedPence,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const giftAidClaimGiftsRelease = `-- name: GiftAidClaimGiftsRelease :many
+UPDATE gift_aid_claim_gifts SET live = false WHERE claim_id = $1::uuid AND live RETURNING donation_id
+`
+
+// A rejected or void claim lets its gifts go: they may be claimed again
+// (DonationGiftAidClaimClear clears them on the ledger). Its record of
+// them stays, no longer live.
+func (q *Queries) GiftAidClaimGiftsRelease(ctx context.Context, db DBTX, claimID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, giftAidClaimGiftsRelease, claimID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var donation_id uuid.UUID
+		if err := rows.Scan(&donation_id); err != nil {
+			return nil, err
+		}
+		items = append(items, donation_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const giftAidClaimInsert = `-- name: GiftAidClaimInsert :one
 INSERT INTO gift_aid_claims (id, status, period_from, period_to, donation_count, total_pence, gift_aid_pence, adjustment_pence,
     small_donations_pence, small_donations_top_up_pence, aggregate_limit_pence, accounting_year_end, resubmission_of, created_by, retain_until)
@@ -785,24 +843,6 @@ func (q *Queries) GiftAidClaimList(ctx context.Context, db DBTX, pageSize int32)
 		return nil, err
 	}
 	return items, nil
-}
-
-const giftAidClaimRelease = `-- name: GiftAidClaimRelease :execrows
-WITH released AS (
-    UPDATE gift_aid_claim_gifts SET live = false WHERE claim_id = $1::uuid AND live RETURNING donation_id
-)
-UPDATE donations d SET gift_aid_claim_id = NULL, gift_aid_claimed_declaration_id = NULL, gift_aid_claimed_pence = NULL, updated_at = now()
-FROM released r WHERE d.id = r.donation_id AND d.gift_aid_claim_id = $1::uuid
-`
-
-// A rejected or void claim lets its gifts go: they may be claimed again.
-// Its record of them stays, no longer live.
-func (q *Queries) GiftAidClaimRelease(ctx context.Context, db DBTX, claimID uuid.UUID) (int64, error) {
-	result, err := db.Exec(ctx, giftAidClaimRelease, claimID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
 }
 
 const giftAidClaimSubmit = `-- name: GiftAidClaimSubmit :one
@@ -1156,44 +1196,6 @@ SELECT pg_advisory_xact_lock(hashtext('hpa.gift_aid_claim'))
 func (q *Queries) GiftAidLock(ctx context.Context, db DBTX) error {
 	_, err := db.Exec(ctx, giftAidLock)
 	return err
-}
-
-const giftAidMarkClaimed = `-- name: GiftAidMarkClaimed :execrows
-WITH taken AS (
-    UPDATE donations d SET gift_aid_claim_id = $1::uuid,
-        gift_aid_claimed_declaration_id = NULLIF(v.declaration_id, '00000000-0000-0000-0000-000000000000'::uuid),
-        gift_aid_claimed_pence = v.claimed_pence, updated_at = now()
-    FROM (SELECT unnest($2::uuid[]) AS donation_id, unnest($3::uuid[]) AS declaration_id,
-                 unnest($4::bigint[]) AS claimed_pence) v
-    WHERE d.id = v.donation_id AND d.gift_aid_claim_id IS NULL
-    RETURNING d.id, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence
-)
-INSERT INTO gift_aid_claim_gifts (claim_id, donation_id, declaration_id, claimed_pence)
-SELECT $1::uuid, t.id, t.gift_aid_claimed_declaration_id, t.gift_aid_claimed_pence FROM taken t
-`
-
-type GiftAidMarkClaimedParams struct {
-	ClaimID        uuid.UUID
-	DonationIds    []uuid.UUID
-	DeclarationIds []uuid.UUID
-	ClaimedPence   []int64
-}
-
-// Puts gifts in a claim, with the declaration that covered each (uuid.Nil
-// for a small donation) and the amount claimed on. A gift another claim
-// took meanwhile is not taken again (the caller checks the count; the
-// unique index on live claim gifts is the last word).
-func (q *Queries) GiftAidMarkClaimed(ctx context.Context, db DBTX, arg GiftAidMarkClaimedParams) (int64, error) {
-	result, err := db.Exec(ctx, giftAidMarkClaimed,
-		arg.ClaimID,
-		arg.DonationIds,
-		arg.DeclarationIds,
-		arg.ClaimedPence,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
 }
 
 const giftAidSmallDonationsUnclaimed = `-- name: GiftAidSmallDonationsUnclaimed :many

@@ -702,6 +702,35 @@ func (q *Queries) StaffTokenUse(ctx context.Context, db DBTX, arg StaffTokenUseP
 	return staff_id, err
 }
 
+const staffTreasurerEmails = `-- name: StaffTreasurerEmails :many
+SELECT email FROM staff
+WHERE active AND password_hash IS NOT NULL
+  AND ('treasurer' = ANY(roles) OR (NOT EXISTS (SELECT 1 FROM staff t WHERE t.active AND 'treasurer' = ANY(t.roles)) AND 'admin' = ANY(roles)))
+ORDER BY email
+`
+
+// Where reconciliation reports go (internal/donations asks): active
+// treasurers, or admins if none.
+func (q *Queries) StaffTreasurerEmails(ctx context.Context, db DBTX) ([]string, error) {
+	rows, err := db.Query(ctx, staffTreasurerEmails)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var email string
+		if err := rows.Scan(&email); err != nil {
+			return nil, err
+		}
+		items = append(items, email)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const staffUpdate = `-- name: StaffUpdate :one
 UPDATE staff SET
     display_name = coalesce($1, display_name),

@@ -12,30 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const audienceKeysKnown = `-- name: AudienceKeysKnown :many
-SELECT key FROM audiences WHERE key = ANY ($1::text[])
-`
-
-func (q *Queries) AudienceKeysKnown(ctx context.Context, db DBTX, keys []string) ([]string, error) {
-	rows, err := db.Query(ctx, audienceKeysKnown, keys)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []string{}
-	for rows.Next() {
-		var key string
-		if err := rows.Scan(&key); err != nil {
-			return nil, err
-		}
-		items = append(items, key)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 type ConsentCopyParams struct {
 	MemberID    uuid.UUID
 	Purpose     string

@@ -160,6 +160,31 @@ func (q *Queries) AudienceInsertIfMissing(ctx context.Context, db DBTX, arg Audi
 	return result.RowsAffected(), nil
 }
 
+const audienceKeysKnown = `-- name: AudienceKeysKnown :many
+SELECT key FROM audiences WHERE key = ANY ($1::text[])
+`
+
+// Which of keys name an audience (internal/members checks a signup's).
+func (q *Queries) AudienceKeysKnown(ctx context.Context, db DBTX, keys []string) ([]string, error) {
+	rows, err := db.Query(ctx, audienceKeysKnown, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			return nil, err
+		}
+		items = append(items, key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const audienceList = `-- name: AudienceList :many
 
 SELECT a.id, a.key, a.name, a.message, a.page_id, a.position, a.version, a.created_at, a.updated_at, p.slug AS page_slug,

@@ -318,6 +318,19 @@ type Member struct {
 	UpdatedAt            time.Time
 }
 
+type MemberCurrentConsent struct {
+	MemberID uuid.UUID
+	Purpose  string
+	Granted  bool
+}
+
+type MemberEmailPreference struct {
+	MemberID       uuid.UUID
+	Interests      []string
+	Audiences      []string
+	EmailFrequency string
+}
+
 type MemberEmailThrottle struct {
 	EmailHash  []byte
 	Kind       string
