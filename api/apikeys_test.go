@@ -22,6 +22,7 @@ type keyBody struct {
 }
 
 func TestAPIKeyLifecycle(t *testing.T) {
+	// Not parallel: it holds revocation to a one-second deadline.
 	srv := apitest.Start(t, nil)
 	admin := srv.StaffToken(t, identity.RoleAdmin)
 
@@ -95,6 +96,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 }
 
 func TestExpiredKeysOriginsAndPerKeyLimits(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	past := time.Now().Add(time.Hour)
 	expiring, _ := srv.NewAPIKeyWith(t, identity.NewAPIKey{Scopes: []identity.Scope{identity.ScopeStatsRead}, ExpiresAt: &past})
@@ -127,6 +129,7 @@ func TestExpiredKeysOriginsAndPerKeyLimits(t *testing.T) {
 }
 
 func TestCredentialHeadersAreStrict(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	token := srv.StaffToken(t, identity.RoleAdmin)
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)

@@ -24,6 +24,7 @@ type auditPage struct {
 }
 
 func TestAuditLogRecordsAccessChanges(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	adminEmail, adminPassword := srv.NewStaff(t, identity.RoleAdmin)
 	admin := srv.Login(t, adminEmail, adminPassword).AccessToken

@@ -27,6 +27,7 @@ func post(srv *apitest.Server, path string, body any, token string) *apitest.Res
 }
 
 func TestLoginRefreshReuseAndLogout(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	email, password := srv.NewStaff(t, identity.RoleEditor, identity.RoleAnalyst)
 	tok := srv.Login(t, email, password)
@@ -74,6 +75,7 @@ func TestLoginRefreshReuseAndLogout(t *testing.T) {
 // password is wrong or the account is disabled. (Repeated failures slow
 // sign-in down without locking: login_test.go.)
 func TestLoginFailuresRevealNothing(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_LOGIN_RATE_LIMIT": "1000"})
 	email, _ := srv.NewStaff(t, identity.RoleEditor)
 	disabledEmail, disabledPassword := srv.NewStaff(t, identity.RoleEditor)
@@ -104,6 +106,7 @@ func TestLoginFailuresRevealNothing(t *testing.T) {
 }
 
 func TestLoginIsRateLimitedPerAddress(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_LOGIN_RATE_LIMIT": "3"})
 	for i := 0; i < 3; i++ {
 		post(srv, "/v1/auth/login", map[string]string{"email": "x@example.org", "password": "wrong wrong wrong"}, "")
@@ -115,6 +118,7 @@ func TestLoginIsRateLimitedPerAddress(t *testing.T) {
 }
 
 func TestInvitationRolesAndDisablingTakeEffectAtOnce(t *testing.T) {
+	// Not parallel: it holds role changes to a one-second deadline.
 	srv := apitest.Start(t, nil)
 	admin := srv.StaffToken(t, identity.RoleAdmin)
 	r := post(srv, "/v1/staff", map[string]any{"email": "New.Editor@Example.org", "display_name": "New Editor", "roles": []string{"editor"}}, admin)
@@ -172,6 +176,7 @@ func TestInvitationRolesAndDisablingTakeEffectAtOnce(t *testing.T) {
 }
 
 func TestTheLastAdminCannotBeRemoved(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	admin := srv.StaffToken(t, identity.RoleAdmin)
 	var m me
@@ -185,6 +190,7 @@ func TestTheLastAdminCannotBeRemoved(t *testing.T) {
 }
 
 func TestChangePassword(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	email, password := srv.NewStaff(t, identity.RoleEditor)
 	tok := srv.Login(t, email, password)
@@ -211,6 +217,7 @@ func TestChangePassword(t *testing.T) {
 // tolerance: a leak would show as the hash's whole cost (~75 ms) missing
 // from one side, far outside it.
 func TestLoginTimingDoesNotRevealAccounts(t *testing.T) {
+	// Not parallel: it measures how long answers take.
 	if testing.Short() {
 		t.Skip("timing test")
 	}

@@ -69,6 +69,7 @@ var evilBodies = []struct {
 // caller its policy admits, so the input reaches the handler rather than
 // stopping at a 401.
 func TestBadInputNeverBreaksAnOperation(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, unlimited)
 	registry := api.New(api.Options{}, api.Services{}).OpenAPI().Components.Schemas
 	check := func(t *testing.T, req apitest.Request) int {
@@ -213,6 +214,7 @@ var unstorableText = []struct {
 // anything is stored: never a 500 (which partners are told to retry) and
 // never an acknowledgement of work that will fail later.
 func TestUnstorableTextIsRefusedWhereverItIsSent(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, unlimited)
 	registry := api.New(api.Options{}, api.Services{}).OpenAPI().Components.Schemas
 	for _, o := range operationsErasureLast() {

@@ -13,6 +13,7 @@ import (
 var kebab = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 func TestEveryOperationIsFullyDescribed(t *testing.T) {
+	t.Parallel()
 	declared := map[string]bool{}
 	for _, tag := range api.New(api.Options{}, api.Services{}).OpenAPI().Tags {
 		declared[tag.Name] = tag.Description != ""
@@ -52,6 +53,7 @@ func TestEveryOperationIsFullyDescribed(t *testing.T) {
 }
 
 func TestSpecAndDocsAreServed(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	for path, ct := range map[string]string{
 		"/openapi.json":     "application/json",

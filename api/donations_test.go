@@ -96,6 +96,7 @@ func previewClaim(t *testing.T, srv *apitest.Server, token string) previewResult
 // the Gift Aid schedule leaves it out; a second gift is claimed once and
 // exported in HMRC's layout.
 func TestOneOffGiftWithGiftAidFromCheckoutToClaim(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 
@@ -223,6 +224,7 @@ func memberGives(t *testing.T, srv *apitest.Server, token string, body map[strin
 // A member who gives while signed in sees the gift in their own history;
 // nobody else's.
 func TestMembersSeeTheirOwnGifts(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	member := srv.MemberToken(t, "giver@example.org")
 	other := srv.MemberToken(t, "other@example.org")
@@ -248,6 +250,7 @@ func TestMembersSeeTheirOwnGifts(t *testing.T) {
 // A monthly gift paid over three invoices is three gifts, whatever order
 // and however often Stripe delivers the events.
 func TestMonthlyGiftOverThreeInvoices(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	r, c := startCheckout(t, srv, map[string]any{"amount_pence": 1000, "currency": "GBP", "frequency": "monthly", "campaign": "campaigning",
@@ -308,6 +311,7 @@ func TestMonthlyGiftOverThreeInvoices(t *testing.T) {
 // A member who gave with Gift Aid while signed in can see and cancel their
 // declaration and ask for a statement; another member can do neither.
 func TestMembersManageTheirOwnGiftAidAndStatements(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	member := srv.MemberToken(t, "aidan@example.org")
 	other := srv.MemberToken(t, "nosy@example.org")

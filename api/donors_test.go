@@ -51,6 +51,7 @@ func anonymousGives(t *testing.T, srv *apitest.Server, body map[string]any, emai
 // and cannot cancel their declaration; an anonymous payer using the
 // address does not rename the record. Each payer gets a record of their own.
 func TestAnEmailTypedAtCheckoutLinksNoOneToAnotherDonor(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	anonymousGives(t, srv, map[string]any{"amount_pence": 5000, "currency": "GBP", "frequency": "one_off", "campaign": "general",
@@ -115,6 +116,7 @@ func TestAnEmailTypedAtCheckoutLinksNoOneToAnotherDonor(t *testing.T) {
 // database in clear, yet the treasurer still finds the donor by it, sees
 // it, and receipts and statements still reach it.
 func TestDonorEmailIsSealedAtRest(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	anonymousGives(t, srv, map[string]any{"amount_pence": 2500, "currency": "GBP", "frequency": "one_off", "campaign": "general"},
@@ -174,6 +176,7 @@ func monthlyGives(t *testing.T, srv *apitest.Server, body map[string]any, email,
 // it, and the merge is audited with both IDs. What cannot be merged is
 // refused with a clear code.
 func TestTreasurerMergesDonors(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	member := srv.MemberToken(t, "gwen@example.org")

@@ -51,6 +51,7 @@ func study(capacity int) map[string]any {
 // each, members fill the places, the next waits, one cancels, the waiting
 // member is promoted and told.
 func TestOpportunityFromSubmissionToPromotion(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	key, _ := srv.NewAPIKey(t, identity.ScopeOpportunitiesWrite, identity.ScopeWebhooksManage)
 	addEndpoint(t, srv, key, "https://hooks.partner.example/hpa", "outcome.published")
@@ -254,6 +255,7 @@ type engagementProgress struct {
 
 // 100 people try for 10 places at once: exactly 10 get them.
 func TestParallelRegistrationsNeverOverbook(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	editor := srv.StaffToken(t, identity.RoleEditor)
 	event := map[string]any{"kind": "webinar", "title": "Restorative practice webinar", "summary": "An hour on restorative practice.", "organiser_name": "HPA",
@@ -299,6 +301,7 @@ func TestParallelRegistrationsNeverOverbook(t *testing.T) {
 }
 
 func TestOpportunityValidation(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	editor := srv.StaffToken(t, identity.RoleEditor)
 	base := func(change func(map[string]any)) map[string]any {
@@ -339,6 +342,7 @@ func uuidOf(t *testing.T, s string) uuid.UUID {
 // At most one alert a week: a second opportunity within the week goes to
 // the member's digest instead; members who chose a digest get no alerts.
 func TestAlertsAreCappedAndDigested(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	editor := srv.StaffToken(t, identity.RoleEditor)
 	joinWith(t, srv, "eager@example.org", "surveys")
@@ -374,6 +378,7 @@ func TestAlertsAreCappedAndDigested(t *testing.T) {
 }
 
 func TestRegistrationAfterClosingIsRefused(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	editor := srv.StaffToken(t, identity.RoleEditor)
 	var opp opportunityBody
@@ -400,6 +405,7 @@ func TestRegistrationAfterClosingIsRefused(t *testing.T) {
 // A partner saving its opportunity after HPA asked for changes keeps the
 // HPA contact staff chose: partners never see or set that field.
 func TestPartnerEditKeepsTheHPAContact(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	key, _ := srv.NewAPIKey(t, identity.ScopeOpportunitiesWrite)
 	email, password := srv.NewStaff(t, identity.RoleMembership)

@@ -49,6 +49,7 @@ func submit(srv *apitest.Server, body any) *apitest.Response {
 }
 
 func TestEnquiryReachesStaffWhoHandleIt(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_ENQUIRY_MIN_FILL_TIME": "300ms", "HPA_ENQUIRY_NOTIFY": "inbox@hpa.example"})
 	if r := submit(srv, enquiry(readyFormToken(t, srv), nil)); r.StatusCode != http.StatusAccepted {
 		t.Fatalf("submit: %d %s", r.StatusCode, r.Body)
@@ -160,6 +161,7 @@ func countEnquiries(t *testing.T, srv *apitest.Server) int {
 }
 
 func TestEnquiryAntiAbuse(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_ENQUIRY_MIN_FILL_TIME": "300ms", "HPA_ENQUIRY_RATE_LIMIT": "1000"})
 
 	// Sent at once: a bot. The token is not spent, so a person can resend.
@@ -220,6 +222,7 @@ func TestEnquiryAntiAbuse(t *testing.T) {
 }
 
 func TestEnquiryBurstsFromOneAddressAreRefused(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_ENQUIRY_RATE_LIMIT": "3", "HPA_ENQUIRY_MIN_FILL_TIME": "0"})
 	for i := range 3 {
 		if r := submit(srv, enquiry(newFormToken(t, srv).Token, nil)); r.StatusCode != http.StatusAccepted {
@@ -238,6 +241,7 @@ func TestEnquiryBurstsFromOneAddressAreRefused(t *testing.T) {
 // The hourly retention job deletes enquiries older than
 // HPA_ENQUIRY_RETENTION, handled or not, and keeps the rest.
 func TestOldEnquiriesArePurged(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_ENQUIRY_RETENTION": "720h", "HPA_ENQUIRY_MIN_FILL_TIME": "0"})
 	for range 2 {
 		if r := submit(srv, enquiry(newFormToken(t, srv).Token, nil)); r.StatusCode != http.StatusAccepted {
@@ -265,6 +269,7 @@ func TestOldEnquiriesArePurged(t *testing.T) {
 }
 
 func TestEnquiryIsSealedAtRest(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_ENQUIRY_MIN_FILL_TIME": "300ms"})
 	sent := enquiry(readyFormToken(t, srv), map[string]any{"name": "Ngozi Okafor-Quist", "email": "Ngozi.Q+hpa@example.org",
 		"message": "St Elsewhere hospital harmed my daughter during her birth."})

@@ -20,6 +20,7 @@ import (
 // except the Gift Aid declaration HMRC requires HPA to keep, which their
 // former token cannot read.
 func TestErasureLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, map[string]string{"HPA_ENQUIRY_MIN_FILL_TIME": "300ms", "HPA_ENQUIRY_NOTIFY": "inbox@hpa.example"})
 	const (
 		email      = "Zebedee.Quartermain+hpa@Example.org"
@@ -149,6 +150,7 @@ func TestErasureLeavesNothingBehind(t *testing.T) {
 
 // Every sealed column is known to the code that reaches all personal data.
 func TestEverySealedColumnIsListed(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	rows, err := srv.Pool.Query(context.Background(), `SELECT table_name || '.' || column_name FROM information_schema.columns
 		WHERE table_schema = 'public' AND data_type = 'bytea' AND column_name LIKE '%\_sealed'`)
@@ -175,6 +177,7 @@ func TestEverySealedColumnIsListed(t *testing.T) {
 // sent before the erasure (and its email erased with the rest) or not at
 // all: no email to an erased person is left in the outbox afterwards.
 func TestErasureRacingASignInLinkLeavesNoEmail(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, unlimited)
 	for i := range 12 {
 		email := fmt.Sprintf("racer%d@example.org", i)

@@ -12,6 +12,7 @@ import (
 // (SQLSTATE class 22), which validation should have caught and did not,
 // is still the caller's mistake, a 422, never a 500 that clients retry.
 func TestDataExceptionsFromTheDatabaseAre422(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	for _, c := range []struct {

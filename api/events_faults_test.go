@@ -27,6 +27,7 @@ func metricValue(t *testing.T, srv *apitest.Server, sample string) string {
 // hide, percent-encoded in the URL included, and the events after them are
 // written and counted: no input can stop collection.
 func TestPoisonEventsAreRefusedAndCollectionGoesOn(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, nil)
 	cases := []struct {
 		name, path, body, location string
@@ -75,6 +76,7 @@ func TestPoisonEventsAreRefusedAndCollectionGoesOn(t *testing.T) {
 // retries until it gets one loses nothing, and sending the batch again
 // (the answer lost, say) counts each event once.
 func TestDurableBatchesAreAnsweredOnlyOnceWritten(t *testing.T) {
+	t.Parallel()
 	// Without durable, events would wait an hour for the writer.
 	srv := startVisits(t, map[string]string{"HPA_VISITS_FLUSH_INTERVAL": "1h"})
 	ctx := context.Background()

@@ -77,6 +77,7 @@ func batchOf(n int, id func(i int) string) map[string]any {
 // identify the visitor reaches any table: not the address, not the
 // User-Agent.
 func TestBeaconsAreCountedWithoutRawAddressesOrAgents(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1", "HPA_VISITS_COUNTRY_HEADER": "CF-IPCountry"})
 	const marker = "HPAUniqueAgentMarker/7.7"
 	ua := browserUA + " " + marker
@@ -128,6 +129,7 @@ func TestBeaconsAreCountedWithoutRawAddressesOrAgents(t *testing.T) {
 }
 
 func TestBotsOptOutsAndFloodsAreNotCounted(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_VISITS_VISITOR_RATE_LIMIT": "5"})
 	page := `{"url":"https://www.example.org/"}`
 	for _, ua := range []string{
@@ -158,6 +160,7 @@ func TestBotsOptOutsAndFloodsAreNotCounted(t *testing.T) {
 }
 
 func TestBatchesAreIdempotentAndParallelPostsCountOnce(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, nil)
 	var sent atomic.Int64
 	var wg sync.WaitGroup
@@ -187,6 +190,7 @@ func TestBatchesAreIdempotentAndParallelPostsCountOnce(t *testing.T) {
 }
 
 func TestBadEventsAreRefusedPrecisely(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, nil)
 	long := strings.Repeat("a", 2100)
 	cases := []struct {
@@ -238,6 +242,7 @@ func TestBadEventsAreRefusedPrecisely(t *testing.T) {
 }
 
 func TestAFullBufferShedsLoadWith503(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_VISITS_BUFFER_SIZE": "250", "HPA_VISITS_FLUSH_INTERVAL": "1h"})
 	accepted := 0
 	for range 5 {
@@ -259,6 +264,7 @@ func TestAFullBufferShedsLoadWith503(t *testing.T) {
 // in (as in a PostgreSQL restart or failover): every acknowledged event is
 // written exactly once, and nothing unacknowledged is counted.
 func TestConnectionLossDuringIngestLosesNothingAcknowledged(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_VISITS_FLUSH_INTERVAL": "5ms", "HPA_VISITS_BATCH_SIZE": "150"})
 	cfg, err := pgxpool.ParseConfig(srv.DBURL)
 	if err != nil {
@@ -367,6 +373,7 @@ func writeCountryDB(t *testing.T, networks map[string]string) string {
 // address; a trusted proxy's country header still wins, and a relayed
 // event is placed by the visitor's address, not the sender's header.
 func TestCountryFromTheGeoIPDatabase(t *testing.T) {
+	t.Parallel()
 	db := writeCountryDB(t, map[string]string{"8.8.8.0/24": "US", "81.2.69.0/24": "GB", "193.0.0.0/24": "FR"})
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1", "HPA_VISITS_COUNTRY_HEADER": "CF-IPCountry", "HPA_VISITS_GEOIP_DB": db})
 	send := func(path, forwardedFor, country string) {

@@ -12,6 +12,7 @@ import (
 // period its gifts were received in, and an aggregated line never adds
 // up gifts from two accounting periods.
 func TestGiftAidClaimsKeepHMRCsTimeLimitAndAccountingPeriods(t *testing.T) {
+	t.Parallel()
 	d := newGiftAidDesk(t, map[string]string{"HPA_ACCOUNTING_YEAR_END": "03-31"})
 	today := ukToday()
 
@@ -71,6 +72,7 @@ func TestGiftAidClaimsKeepHMRCsTimeLimitAndAccountingPeriods(t *testing.T) {
 // it. A rejected or voided claim lets its gifts go, to be claimed again,
 // and no gift is ever in two live claims.
 func TestGiftAidClaimLifecycle(t *testing.T) {
+	t.Parallel()
 	d := newGiftAidDesk(t, nil)
 	today := day(ukToday())
 	g := d.gift("Eve Claim", 8000, today, "")
@@ -153,6 +155,7 @@ func TestGiftAidClaimLifecycle(t *testing.T) {
 // A claim rejected after a later claim paid back Gift Aid on one of its
 // gifts cannot simply let the gift go: the later claim is voided first.
 func TestRejectingAClaimAnotherClaimAdjustedIsRefused(t *testing.T) {
+	t.Parallel()
 	d := newGiftAidDesk(t, nil)
 	today := day(ukToday())
 	g := d.gift("Fin Refund", 6000, today, "")

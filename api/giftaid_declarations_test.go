@@ -8,6 +8,7 @@ import (
 
 // A declaration for a single gift covers that gift and no other.
 func TestSingleGiftDeclarationCoversOneGift(t *testing.T) {
+	t.Parallel()
 	d := newGiftAidDesk(t, nil)
 	today := day(ukToday())
 	first := d.gift("Cy Single", 1500, today, "")
@@ -25,6 +26,7 @@ func TestSingleGiftDeclarationCoversOneGift(t *testing.T) {
 // to cancel have passed, and cancelling within them undoes the
 // declaration from the start. A recorded call needs no letter.
 func TestOralDeclarations(t *testing.T) {
+	t.Parallel()
 	d := newGiftAidDesk(t, nil)
 	today := ukToday()
 	from, to := day(today.AddDate(0, 0, -60)), day(today)

@@ -10,6 +10,7 @@ import (
 // override brings it back, and overriding a claimed gift pays its Gift
 // Aid back through the next claim.
 func TestGiftAidExclusion(t *testing.T) {
+	t.Parallel()
 	d := newGiftAidDesk(t, nil)
 	today := day(ukToday())
 	g := d.gift("Hal Gala", 4000, today, "")

@@ -12,6 +12,7 @@ import (
 // per-gift limit, and each tax year's total within the annual limit and
 // ten times the Gift Aid donations claimed for that year.
 func TestSmallDonationsScheme(t *testing.T) {
+	t.Parallel()
 	d := newGiftAidDesk(t, map[string]string{"HPA_GASDS_ANNUAL_LIMIT_PENCE": "5000"})
 	today := day(ukToday())
 	small := func(pence int64, method, key string) *apitest.Response {

@@ -15,6 +15,7 @@ import (
 // A donor's statement covers a UK tax year (6 April to 5 April) as well
 // as a calendar year, and marks the gifts Gift Aid applies to.
 func TestStatementsByUKTaxYear(t *testing.T) {
+	t.Parallel()
 	d := newGiftAidDesk(t, nil)
 	today := ukToday()
 	y := today.Year()
@@ -59,6 +60,7 @@ func TestStatementsByUKTaxYear(t *testing.T) {
 // Every monthly gift's receipt says Gift Aid applies when the donor's
 // declaration covers it, not only the gift the declaration was made with.
 func TestEveryMonthlyReceiptMentionsGiftAid(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	_, c := startCheckout(t, srv, map[string]any{"amount_pence": 1500, "currency": "GBP", "frequency": "monthly", "campaign": "general",
 		"gift_aid": giftAid("Mo", "Monthly", "this_and_future")}, "")

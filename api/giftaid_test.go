@@ -26,6 +26,7 @@ type claimResult struct {
 // refunded part: the next claim pays it back once, and the first claim's
 // schedule stays as it was filed.
 func TestRefundAfterClaimIsAdjustedInTheNextClaim(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	today := time.Now().Format(time.DateOnly)

@@ -15,6 +15,7 @@ import (
 // is the only way a member names themself, and the only declarations a
 // member can name are their own.
 func TestGivingChecksTheIDsItIsGiven(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	member := srv.MemberToken(t, "ida@example.org")

@@ -13,6 +13,7 @@ import (
 )
 
 func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	r := srv.Do(apitest.Request{Path: "/v1/nothing-here", NoCheck: true})
 	p := r.Problem(t)
@@ -30,6 +31,7 @@ func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
 }
 
 func TestRequestLimitsAreProblems(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	cases := []struct {
 		name   string
@@ -53,6 +55,7 @@ func TestRequestLimitsAreProblems(t *testing.T) {
 }
 
 func TestRequestIDs(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	r := srv.Do(apitest.Request{Path: "/healthz", Header: http.Header{"X-Request-Id": {"trace-abc.123_X"}}})
 	if got := r.Header.Get("X-Request-ID"); got != "trace-abc.123_X" {
@@ -71,6 +74,7 @@ func TestRequestIDs(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	security := map[string]string{
 		"X-Content-Type-Options":  "nosniff",
@@ -111,6 +115,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestRateLimitPerClientAddress(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_RATE_LIMIT": "3", "HPA_RATE_WINDOW": "1m"})
 	for i := 0; i < 3; i++ {
 		if r := srv.Get("/v1/site"); r.StatusCode != 200 {
@@ -133,6 +138,7 @@ func TestRateLimitPerClientAddress(t *testing.T) {
 }
 
 func TestRateLimitTrustsForwardedForOnlyFromConfiguredProxies(t *testing.T) {
+	t.Parallel()
 	limited := apitest.Start(t, map[string]string{"HPA_RATE_LIMIT": "2"})
 	proxied := apitest.Start(t, map[string]string{"HPA_RATE_LIMIT": "2", "HPA_TRUSTED_PROXIES": "127.0.0.1/32,::1"})
 	spoof := func(srv *apitest.Server, ip string) int {
@@ -151,6 +157,7 @@ func TestRateLimitTrustsForwardedForOnlyFromConfiguredProxies(t *testing.T) {
 }
 
 func TestCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_CORS_ORIGINS": "https://www.example.org"})
 	preflight := func(origin string) *apitest.Response {
 		return srv.Do(apitest.Request{Method: http.MethodOptions, Path: "/v1/site", NoCheck: true, Header: http.Header{
@@ -177,6 +184,7 @@ func TestCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
 }
 
 func TestLargeResponsesAreCompressed(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	plain := srv.Do(apitest.Request{Path: "/openapi.json", NoCheck: true, Header: http.Header{"Accept-Encoding": {"identity"}}})
 	for _, enc := range []string{"br", "gzip"} {
@@ -209,6 +217,7 @@ func TestLargeResponsesAreCompressed(t *testing.T) {
 }
 
 func TestMetricsExposeRequestsPoolAndRuntime(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	srv.Get("/v1/site")
 	r := srv.Do(apitest.Request{Path: "/metrics", NoCheck: true})
@@ -227,6 +236,7 @@ func TestMetricsExposeRequestsPoolAndRuntime(t *testing.T) {
 }
 
 func TestMetricsToken(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_METRICS_TOKEN": "s3cret-token"})
 	if r := srv.Do(apitest.Request{Path: "/metrics", NoCheck: true}); r.StatusCode != 401 {
 		t.Errorf("without token: %d", r.StatusCode)
@@ -237,6 +247,7 @@ func TestMetricsToken(t *testing.T) {
 }
 
 func TestReadiness(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	if r := srv.Get("/readyz"); r.StatusCode != 200 {
 		t.Fatalf("readyz: %d %s", r.StatusCode, r.Body)

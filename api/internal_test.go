@@ -13,6 +13,7 @@ import (
 )
 
 func TestPanicsBecomeLoggedProblemsAndTheServerLivesOn(t *testing.T) {
+	t.Parallel()
 	var logs bytes.Buffer
 	s := &server{logger: logging.New(&logs, "json", nil), metrics: newHTTPMetrics(nil), requestIDs: newRequestIDs()}
 	calls := 0
@@ -57,6 +58,7 @@ func TestPanicsBecomeLoggedProblemsAndTheServerLivesOn(t *testing.T) {
 }
 
 func TestClientIP(t *testing.T) {
+	t.Parallel()
 	s := &server{trustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
 	cases := []struct {
 		remote, xff, want string
@@ -82,6 +84,7 @@ func TestClientIP(t *testing.T) {
 }
 
 func TestNegotiateEncoding(t *testing.T) {
+	t.Parallel()
 	for header, want := range map[string]string{
 		"":                     "",
 		"identity":             "",
@@ -100,6 +103,7 @@ func TestNegotiateEncoding(t *testing.T) {
 }
 
 func TestAccessLogKeepsErrorsUnlessAskedForAll(t *testing.T) {
+	t.Parallel()
 	for _, all := range []bool{false, true} {
 		var logs bytes.Buffer
 		s := &server{logger: logging.New(&logs, "json", nil), metrics: newHTTPMetrics(nil), requestIDs: newRequestIDs(), accessLogAll: all}
@@ -121,6 +125,7 @@ func TestAccessLogKeepsErrorsUnlessAskedForAll(t *testing.T) {
 // The docs page is the same bytes every time (its ETag must not change
 // between processes), and lists every media type a body may have.
 func TestDocsPageIsDeterministic(t *testing.T) {
+	t.Parallel()
 	oapi := New(Options{}, Services{}).OpenAPI()
 	first, err := renderDocs(oapi)
 	if err != nil {

@@ -25,6 +25,7 @@ func loginFrom(srv *apitest.Server, addr, email, password string) (*apitest.Resp
 // works (from anywhere, a little later), the owner is told once, and the
 // stranger's own address runs into its limit.
 func TestWrongPasswordsCannotLockTheOwnerOut(t *testing.T) {
+	// Not parallel: it measures how long answers take.
 	srv := apitest.Start(t, map[string]string{"HPA_LOGIN_RATE_LIMIT": "6", "HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	email, password := srv.NewStaff(t, identity.RoleEditor)
 	const attacker, owner = "203.0.113.9", "198.51.100.7"
@@ -67,6 +68,7 @@ func TestWrongPasswordsCannotLockTheOwnerOut(t *testing.T) {
 // failures for an unknown address are slowed exactly like those for a
 // real account.
 func TestThrottlingDoesNotRevealAccounts(t *testing.T) {
+	// Not parallel: it measures how long answers take.
 	srv := apitest.Start(t, map[string]string{"HPA_LOGIN_RATE_LIMIT": "1000"})
 	email, _ := srv.NewStaff(t, identity.RoleEditor)
 	sixth := func(e string) time.Duration {

@@ -220,6 +220,7 @@ func expectAllowed(policy string, c matrixCaller) bool {
 const matrixKeyB64 = "bWF0cml4LXRlc3Qta2V5LW9mLWF0LWxlYXN0LTMyLWJ5dGVzIQ"
 
 func TestAccessMatrix(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_LOGIN_RATE_LIMIT": "100000", "HPA_JWT_KEYS": "matrix:" + matrixKeyB64})
 	secret, _ := base64.RawURLEncoding.DecodeString(matrixKeyB64)
 	forge := func(method jwt.SigningMethod, key any, kid string, mutate func(jwt.MapClaims)) string {
@@ -329,6 +330,7 @@ func TestAccessMatrix(t *testing.T) {
 // naming themself the event's HPA contact; only a caller who holds the
 // membership role (or admin) at the time of the request sees them.
 func TestAttendeeAccessNeedsFollowTheMembershipRole(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	ctx := context.Background()
 	staff := func(roles ...identity.Role) (id, token string) {

@@ -15,6 +15,7 @@ import (
 )
 
 func TestSpecialCategoryDataIsSealedAndGuarded(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	body := apitest.SignupBody("harmed@example.org")
 	body["name"] = "Pat"
@@ -71,6 +72,7 @@ func TestSpecialCategoryDataIsSealedAndGuarded(t *testing.T) {
 }
 
 func TestStaffListExportAndImport(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	staff := srv.StaffToken(t, identity.RoleMembership)
 	srv.MemberToken(t, "alpha@example.org") // interests: surveys, webinars
@@ -178,6 +180,7 @@ func TestStaffListExportAndImport(t *testing.T) {
 }
 
 func TestUnconfirmedSignupsArePurged(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_PENDING_MEMBER_TTL": "1h"})
 	post(srv, "/v1/members", apitest.SignupBody("never-confirmed@example.org"), "")
 	srv.MemberToken(t, "confirmed@example.org")

@@ -62,6 +62,7 @@ func timingRatio(t *testing.T, srv *apitest.Server, n int, known, unknown func(i
 // Asking for a sign-in link takes as long for a member's address as for
 // any other: the answer is the same, and so must its timing be.
 func TestSignInLinkTimingDoesNotRevealMembers(t *testing.T) {
+	// Not parallel: it measures how long answers take.
 	if testing.Short() {
 		t.Skip("timing test")
 	}
@@ -82,6 +83,7 @@ func TestSignInLinkTimingDoesNotRevealMembers(t *testing.T) {
 // Signing up with a member's address takes as long as signing up with a
 // new one.
 func TestSignupTimingDoesNotRevealMembers(t *testing.T) {
+	// Not parallel: it measures how long answers take.
 	if testing.Short() {
 		t.Skip("timing test")
 	}
@@ -111,6 +113,7 @@ func liveTokens(t *testing.T, srv *apitest.Server) int {
 // A sign-in token exists only if the email carrying it was sent: requests
 // the per-address throttle turns away mint nothing.
 func TestSignInLinksMintOnlyWhatIsSent(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_SIGNUP_RATE_LIMIT": "100000"})
 	const email = "many-links@example.org"
 	srv.MemberToken(t, email)
@@ -136,6 +139,7 @@ func TestSignInLinksMintOnlyWhatIsSent(t *testing.T) {
 // The "already a member" email's sign-in link lives as long as any other
 // sign-in link: 15 minutes.
 func TestAlreadyMemberLinkLivesFifteenMinutes(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	const email = "already@example.org"
 	srv.MemberToken(t, email)
@@ -161,6 +165,7 @@ func TestAlreadyMemberLinkLivesFifteenMinutes(t *testing.T) {
 // tombstone and its consent history stay as they were, and the retention
 // purge of unconfirmed signups never touches them.
 func TestRejoiningAfterErasureIsANewMembership(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_PENDING_MEMBER_TTL": "1h"})
 	ctx := context.Background()
 	const email = "rejoiner@example.org"

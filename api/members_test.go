@@ -41,6 +41,7 @@ type memberRecord struct {
 // in with a magic link, change interests, export, unsubscribe, erase; the
 // consent history records each step and erasure leaves no trace.
 func TestMembershipJourney(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	const email = "Jo.Bloggs+hpa@Example.org"
 	body := apitest.SignupBody(email)
@@ -190,6 +191,7 @@ func tablesContaining(t *testing.T, srv *apitest.Server, needle string) []string
 // Signing up an address that is already a member looks exactly the same,
 // changes nothing, and sends at most one email per address per interval.
 func TestSignupRevealsNothingAndFloodsNoOne(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	const email = "existing@example.org"
 	srv.MemberToken(t, email)
@@ -224,6 +226,7 @@ func TestSignupRevealsNothingAndFloodsNoOne(t *testing.T) {
 }
 
 func TestSignupValidation(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	base := func(change func(map[string]any)) map[string]any {
 		b := apitest.SignupBody("valid@example.org")
@@ -266,6 +269,7 @@ func TestSignupValidation(t *testing.T) {
 // Partners retry safely with Idempotency-Key; a storm of the same signup,
 // with or without a key, makes one member and never a 500.
 func TestPartnerSignupIsIdempotent(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	key, org := srv.NewAPIKey(t, identity.ScopeMembersSignup)
 	body := apitest.SignupBody("partner-signup@example.org")
@@ -315,6 +319,7 @@ func TestPartnerSignupIsIdempotent(t *testing.T) {
 // A mail server that is down never fails a signup: the email waits in the
 // outbox, staff can see it, and it is delivered once the server is back.
 func TestSignupSurvivesMailServerOutage(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	srv.Mail.SetFailing(true)
 	if r := post(srv, "/v1/members", apitest.SignupBody("patient@example.org"), ""); r.StatusCode != 202 {
@@ -343,6 +348,7 @@ func TestSignupSurvivesMailServerOutage(t *testing.T) {
 }
 
 func TestAudiencesMustBeTheSitesOwn(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	body := apitest.SignupBody("audience@example.org")
 	body["audiences"] = []string{"harmed-patient-family", "research-team"}
@@ -357,6 +363,7 @@ func TestAudiencesMustBeTheSitesOwn(t *testing.T) {
 
 // A sealed answer's length must not tell which answer it is.
 func TestSealedHarmAnswersAllHaveOneLength(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	answers := []string{"yes", "family", "no", "prefer-not-to-say"}
 	for _, harmed := range answers {

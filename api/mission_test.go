@@ -28,6 +28,7 @@ type siteDocument struct {
 }
 
 func TestSiteServesTheWholeHomePageInOneCall(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	var s siteDocument
 	srv.Get("/v1/site").JSON(t, &s)
@@ -68,6 +69,7 @@ func TestSiteServesTheWholeHomePageInOneCall(t *testing.T) {
 }
 
 func TestEditorsChangeTheMissionConditionally(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	ed := newEditor(t, srv)
 	etag := srv.Get("/v1/site").Header.Get("ETag")
@@ -95,6 +97,7 @@ func TestEditorsChangeTheMissionConditionally(t *testing.T) {
 }
 
 func TestAudiencesAreEditableAndOrdered(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	ed := newEditor(t, srv)
 	r := ed.do("POST", "/v1/audiences", "", map[string]any{"key": "journalists", "name": "Journalists", "message": "Tell the story well.", "position": 0, "page_slug": "get-in-touch"})
@@ -139,6 +142,7 @@ func TestAudiencesAreEditableAndOrdered(t *testing.T) {
 }
 
 func TestMenusHideDraftsAndRefuseUnsafeLinks(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	ed := newEditor(t, srv)
 	ed.page(http.StatusCreated, "POST", "/v1/pages", "", map[string]any{"slug": "coming-soon", "title": "Coming soon"})
@@ -191,6 +195,7 @@ func TestMenusHideDraftsAndRefuseUnsafeLinks(t *testing.T) {
 }
 
 func TestCallsToActionAreReplacedAsAList(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	ed := newEditor(t, srv)
 	current := ed.do("GET", "/v1/calls-to-action", "", nil)

@@ -17,6 +17,7 @@ import (
 // still served; /readyz says not ready. When PostgreSQL is back the
 // service recovers by itself, without a restart.
 func TestDatabaseOutageAnswers503AndRecovers(t *testing.T) {
+	// Not parallel: it stops and starts a PostgreSQL cluster and times the recovery.
 	cluster := pgtest.StartCluster(t)
 	srv := apitest.StartOn(t, cluster.NewDatabase(t), unlimited)
 	ops := operationsErasureLast()

@@ -75,6 +75,7 @@ func publicStatus(srv *apitest.Server, slug string) int {
 }
 
 func TestFreshInstallServesTheSeedPagesWordForWord(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	want := map[string][]string{
 		"home": {"Our Mission", "“To work collaboratively towards a future where harmed patients and families are respected and cared for",
@@ -116,6 +117,7 @@ func htmlText(h string) string {
 }
 
 func TestEditorWorkflowFromDraftToRestore(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	ed := newEditor(t, srv)
 
@@ -210,6 +212,7 @@ func TestEditorWorkflowFromDraftToRestore(t *testing.T) {
 }
 
 func TestStaleAndMissingIfMatchNeverOverwrite(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	alice, bob := newEditor(t, srv), newEditor(t, srv)
 	_, etag := alice.page(http.StatusOK, "GET", "/v1/pages/about-us/preview", "", nil)
@@ -244,6 +247,7 @@ func TestStaleAndMissingIfMatchNeverOverwrite(t *testing.T) {
 }
 
 func TestUnsafeMarkupIsStoredButNeverServed(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	ed := newEditor(t, srv)
 	body := "# Hello\n\n<script>alert('x')</script>\n\n[click](javascript:alert(1)) <a href=\"javascript:alert(2)\">two</a> " +
@@ -269,6 +273,7 @@ func TestUnsafeMarkupIsStoredButNeverServed(t *testing.T) {
 }
 
 func TestPublicPagesRevalidateWithETags(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	for _, path := range []string{"/v1/pages/about-us", "/v1/pages", "/v1/audiences", "/v1/navigation", "/v1/site", "/v1/search?q=harm"} {
 		first := srv.Get(path)
@@ -295,6 +300,7 @@ func TestPublicPagesRevalidateWithETags(t *testing.T) {
 // Two API processes on one database: a publish on one is served by both
 // within a second.
 func TestPublishReachesEveryInstanceWithinASecond(t *testing.T) {
+	// Not parallel: it holds propagation to a one-second deadline.
 	a := apitest.Start(t, nil)
 	b := apitest.StartOn(t, a.DBURL, nil)
 	for _, srv := range []*apitest.Server{a, b} {
@@ -317,6 +323,7 @@ func TestPublishReachesEveryInstanceWithinASecond(t *testing.T) {
 }
 
 func TestPageBadInput(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	ed := newEditor(t, srv)
 	_, etag := ed.page(http.StatusOK, "GET", "/v1/pages/donate/preview", "", nil)
@@ -359,6 +366,7 @@ func TestPageBadInput(t *testing.T) {
 
 // Seeding again never brings back what editors deleted or changed.
 func TestReseedingKeepsEditorsChanges(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	ed := newEditor(t, srv)
 	_, etag := ed.page(http.StatusOK, "GET", "/v1/pages/about-us/preview", "", nil)

@@ -16,6 +16,7 @@ import (
 // organisation with partner-sharing consent, that consent is recorded
 // once the person confirms it with the link HPA emails them.
 func TestASecondOrganisationsSharingConsentIsRecorded(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_SIGNUP_EMAIL_INTERVAL": "1ns"})
 	const email = "twice@example.org"
 	srv.MemberToken(t, email)

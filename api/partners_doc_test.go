@@ -21,6 +21,7 @@ var shellBlock = regexp.MustCompile("(?s)```sh\n(.*?)```")
 // test plays the partner's developer, who reads the endpoint's ID and
 // secret from an answer and the headers and body of a delivery.
 func TestPartnerGuideExamplesWork(t *testing.T) {
+	t.Parallel()
 	for _, tool := range []string{"curl", "openssl", "xxd", "base64"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skip(tool + " is not installed")

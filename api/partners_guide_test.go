@@ -47,6 +47,7 @@ func rawPost(t *testing.T, srv *apitest.Server, path, body string, header http.H
 // per-address limit can use all of it from one address. Requests without
 // a valid key still meet the per-address limit.
 func TestAKeysOwnLimitIsReachable(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_RATE_LIMIT": "5"})
 	key, _ := srv.NewAPIKeyWith(t, identity.NewAPIKey{Scopes: []identity.Scope{identity.ScopeMembersSignup}, RateLimitPerMinute: 8})
 	for i := 1; i <= 8; i++ {
@@ -78,6 +79,7 @@ func TestAKeysOwnLimitIsReachable(t *testing.T) {
 // "422 consent-required: membership_consent was not true", also when it
 // was left out.
 func TestMissingMembershipConsentIsConsentRequired(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	key, _ := srv.NewAPIKey(t, identity.ScopeMembersSignup)
 	for _, path := range []string{"/v1/partner/members", "/v1/members"} {
@@ -95,6 +97,7 @@ func TestMissingMembershipConsentIsConsentRequired(t *testing.T) {
 
 // "415 unsupported-media-type: send Content-Type: application/json".
 func TestABodyWithoutContentTypeIs415(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	key, _ := srv.NewAPIKey(t, identity.ScopeMembersSignup)
 	body := `{"email":"no-type@example.org","name":"No Type","membership_consent":true,"consent_version":"` + members.MembershipConsent.Version + `"}`
@@ -115,6 +118,7 @@ func TestABodyWithoutContentTypeIs415(t *testing.T) {
 // "Retry with the same key and body": the same JSON serialised again
 // (keys in another order, other whitespace) is the same body.
 func TestIdempotencyComparesMeaningNotBytes(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	key, _ := srv.NewAPIKey(t, identity.ScopeMembersSignup)
 	v := members.MembershipConsent.Version
@@ -143,6 +147,7 @@ func TestIdempotencyComparesMeaningNotBytes(t *testing.T) {
 // "The answer names your organisation, the key's scopes and its rate
 // limit".
 func TestCurrentKeyNamesItsOrganisation(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	key, org := srv.NewAPIKey(t, identity.ScopeMembersSignup)
 	var body struct {
@@ -163,6 +168,7 @@ func TestCurrentKeyNamesItsOrganisation(t *testing.T) {
 // web page: a browser on that page can use it (CORS preflight and all),
 // and it works nowhere else, not even without an Origin.
 func TestAnOriginRestrictedKeyWorksInItsBrowserOnly(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	const site = "https://join.partner.example"
 	key, _ := srv.NewAPIKeyWith(t, identity.NewAPIKey{Scopes: []identity.Scope{identity.ScopeMembersSignup}, AllowedOrigins: []string{site}})

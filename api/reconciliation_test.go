@@ -17,6 +17,7 @@ import (
 // ledger rows in that day and checks the reconciliation finds each
 // difference, and nothing on a day where both sides agree.
 func TestReconciliationReportsPlantedDifferences(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurerEmail, password := srv.NewStaff(t, identity.RoleTreasurer)
 	treasurer := srv.Login(t, treasurerEmail, password).AccessToken

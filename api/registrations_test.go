@@ -62,6 +62,7 @@ func answerOf(t *testing.T, r *apitest.Response) registrationAnswer {
 // person is told by email instead (once an hour at most), their booking
 // stands unchanged, and the email tells them how to cancel it.
 func TestAnonymousRegistrationRevealsNoBooking(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	id := publishedEvent(t, srv, 2)
 	register := func(name, email string) *apitest.Response {
@@ -150,6 +151,7 @@ func TestAnonymousRegistrationRevealsNoBooking(t *testing.T) {
 
 // The answer takes as long whether or not the address was already booked.
 func TestAnonymousRegistrationTimingRevealsNoBooking(t *testing.T) {
+	// Not parallel: it measures how long answers take.
 	if testing.Short() {
 		t.Skip("timing test")
 	}

@@ -13,6 +13,7 @@ import (
 // each case signs in, proves the access token works, ends the session the
 // way a user or admin would, and expects the very next request to be 401.
 func TestRevocationEndsAccessTokensAtOnce(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	admin := srv.StaffToken(t, identity.RoleAdmin)
 	me := func(token string) int {
@@ -88,6 +89,7 @@ func TestRevocationEndsAccessTokensAtOnce(t *testing.T) {
 // refused by the other within a second, though the other had the account
 // cached.
 func TestRevocationReachesEveryInstanceWithinASecond(t *testing.T) {
+	// Not parallel: it holds propagation to a one-second deadline.
 	a := apitest.Start(t, nil)
 	b := apitest.StartOn(t, a.DBURL, nil) // shares a's keys, as production processes do
 	email, password := a.NewStaff(t, identity.RoleEditor)

@@ -31,6 +31,7 @@ func search(t *testing.T, srv *apitest.Server, q string) searchResults {
 }
 
 func TestSearchRanksAndHighlightsPublishedPages(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	res := search(t, srv, "restorative culture")
 	if len(res.Items) == 0 || res.Items[0].Slug != "restorative-and-just-culture" {
@@ -66,6 +67,7 @@ func TestSearchRanksAndHighlightsPublishedPages(t *testing.T) {
 }
 
 func TestSearchPagesAndRefusesNonsense(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	r := srv.Get("/v1/search?q=harm&limit=2")
 	var first searchResults

@@ -20,6 +20,7 @@ type site struct {
 }
 
 func TestSiteServesTheSeededProfile(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_CONTACT_EMAIL": "hello@example.org"})
 	r := srv.Get("/v1/site")
 	if r.StatusCode != http.StatusOK {
@@ -42,6 +43,7 @@ func TestSiteServesTheSeededProfile(t *testing.T) {
 }
 
 func TestSiteConditionalGet(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	first := srv.Get("/v1/site")
 	etag := first.Header.Get("ETag")
@@ -66,6 +68,7 @@ func TestSiteConditionalGet(t *testing.T) {
 // Two API processes share a database: a change made anywhere reaches both
 // within a second, because the trigger's NOTIFY drops their caches.
 func TestSiteChangesReachEveryInstanceWithinASecond(t *testing.T) {
+	// Not parallel: it holds propagation to a one-second deadline.
 	a := apitest.Start(t, nil)
 	b := apitest.StartOn(t, a.DBURL, nil)
 	for _, srv := range []*apitest.Server{a, b} {

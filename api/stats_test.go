@@ -34,6 +34,7 @@ func twoVisitors(t *testing.T, srv *apitest.Server) {
 }
 
 func TestStatsReportsAgreeOnAKnownDay(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	twoVisitors(t, srv)
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
@@ -147,6 +148,7 @@ func TestStatsReportsAgreeOnAKnownDay(t *testing.T) {
 
 // The counter moves by itself: the periodic River job rolls new events up.
 func TestTheCounterStartsFromTheHistoricTotal(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1", "HPA_VISITS_ROLLUP_INTERVAL": "1s"})
 	var c struct {
 		TotalVisits      int64 `json:"total_visits"`
@@ -172,6 +174,7 @@ func TestTheCounterStartsFromTheHistoricTotal(t *testing.T) {
 }
 
 func TestStatsQueriesAreValidated(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, nil)
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
 	cases := []struct {
@@ -234,6 +237,7 @@ func TestStatsQueriesAreValidated(t *testing.T) {
 // the pages of the campaign's visits, the devices of visits that reached
 // /join, the visits that never did.
 func TestStatsFiltersAcrossDimensions(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	twoVisitors(t, srv)
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)

@@ -20,6 +20,7 @@ var shBlock = regexp.MustCompile("(?s)```sh\n(.*?)```")
 // Every example in docs/statistics.md runs, as written, against a server
 // loaded with synthetic traffic, and prints an answer.
 func TestStatisticsDocExamplesWork(t *testing.T) {
+	t.Parallel()
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("the documentation examples need %s", tool)

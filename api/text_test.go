@@ -17,6 +17,7 @@ import (
 // answered 500 (which partners are told to retry, for ever) and signups
 // answered 202 for a job that could never succeed.
 func TestUnstorableTextInAValidBodyIsRefusedNamingTheField(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_LOGIN_RATE_LIMIT": "100000", "HPA_SIGNUP_RATE_LIMIT": "100000"})
 	key, _ := srv.NewAPIKey(t, identity.ScopeMembersSignup)
 	member := srv.MemberToken(t, "text-member@example.org")

@@ -17,6 +17,7 @@ import (
 // a refund through Stripe, donors, a statement, totals, an export, a
 // cancelled declaration; and a monthly donor opening the portal.
 func TestTreasurerTools(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	do := func(method, path string, body any, want int) *apitest.Response {

@@ -146,6 +146,7 @@ func confirmFromEmail(t *testing.T, srv *apitest.Server, addr string) string {
 // Webhooks library verifies. Someone signed up without partner-sharing
 // consent is never mentioned; a withdrawal names only the member_ref.
 func TestWebhookAfterAPartnerSignupIsConfirmed(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_WEBHOOKS_ALLOW_PRIVATE": "true"})
 	rc := newReceiver(t)
 	key, org := srv.NewAPIKey(t, identity.ScopeMembersSignup, identity.ScopeWebhooksManage)
@@ -192,6 +193,7 @@ func TestWebhookAfterAPartnerSignupIsConfirmed(t *testing.T) {
 // A receiver that answers 500 gets the delivery again, with the same
 // webhook-id, and once it answers 200 exactly one success is recorded.
 func TestWebhookRetriedAfterAFailure(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_WEBHOOKS_ALLOW_PRIVATE": "true", "HPA_WEBHOOK_RETRY_DELAYS": "50ms,50ms,50ms"})
 	rc := newReceiver(t)
 	rc.status = func(n int) int {
@@ -237,6 +239,7 @@ func TestWebhookRetriedAfterAFailure(t *testing.T) {
 // An endpoint that fails every attempt of the whole retry schedule is
 // disabled, and its organisation's contact is told by email.
 func TestWebhookEndpointDisabledAfterPersistentFailure(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_WEBHOOKS_ALLOW_PRIVATE": "true", "HPA_WEBHOOK_RETRY_DELAYS": "30ms,30ms"})
 	rc := newReceiver(t)
 	rc.status = func(int) int { return http.StatusServiceUnavailable }
@@ -274,6 +277,7 @@ func TestWebhookEndpointDisabledAfterPersistentFailure(t *testing.T) {
 // and the old secret, so a receiver with either verifies it; without an
 // overlap, the old secret stops at once.
 func TestWebhookSecretRotation(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_WEBHOOKS_ALLOW_PRIVATE": "true"})
 	rc := newReceiver(t)
 	key, _ := srv.NewAPIKey(t, identity.ScopeWebhooksManage)
@@ -318,6 +322,7 @@ func TestWebhookSecretRotation(t *testing.T) {
 // such a URL is refused when saved, and one that resolves to a private
 // address when sending (as a DNS change could make it) is not connected to.
 func TestWebhookNeverReachesAPrivateAddress(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	hits := 0
 	target := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits++ }))

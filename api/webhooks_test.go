@@ -15,6 +15,7 @@ import (
 )
 
 func TestWebhookSignaturesAreChecked(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	payload := stripemock.Event(newEventID(), "customer.created", time.Now(), map[string]any{"id": "cus_x", "object": "customer"})
 	now := time.Now()
@@ -54,6 +55,7 @@ func TestWebhookSignaturesAreChecked(t *testing.T) {
 
 // Refunds and disputes that arrive before their payment wait for it.
 func TestOutOfOrderEventsWaitForTheirPayment(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	_, c := startCheckout(t, srv, map[string]any{"amount_pence": 4000, "currency": "GBP", "frequency": "one_off", "campaign": "general"}, "")
@@ -83,6 +85,7 @@ func TestOutOfOrderEventsWaitForTheirPayment(t *testing.T) {
 
 // Bad gifts are refused precisely, before anything reaches Stripe.
 func TestCheckoutRefusesBadGifts(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	good := func() map[string]any {
 		return map[string]any{"amount_pence": 2500, "currency": "GBP", "frequency": "one_off", "campaign": "general"}
@@ -147,6 +150,7 @@ func TestCheckoutRefusesBadGifts(t *testing.T) {
 // A delivery cut off by a database failure answers 5xx and stores
 // nothing; Stripe's retry then records the payment exactly once.
 func TestPaymentSurvivesDatabaseFailureMidDelivery(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	_, c := startCheckout(t, srv, map[string]any{"amount_pence": 1500, "currency": "GBP", "frequency": "one_off", "campaign": "general"}, "")
 	payload := stripemock.Event(newEventID(), "checkout.session.completed", time.Now(), checkoutCompleted(c.CheckoutID, "general", 1500, "cut@example.org", "", "cus_cut", "pi_cut"))
@@ -196,6 +200,7 @@ func TestPaymentSurvivesDatabaseFailureMidDelivery(t *testing.T) {
 // than refused (Stripe would deliver it for days and then give up) or
 // failed as a 500 for ever.
 func TestSignedEventsWithUnstorableTextAreStillApplied(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	_, c := startCheckout(t, srv, map[string]any{"amount_pence": 2500, "currency": "GBP", "frequency": "one_off", "campaign": "general"}, "")

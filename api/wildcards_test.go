@@ -13,6 +13,7 @@ import (
 // Searching members by name matches q literally: % and _ are characters
 // to find, not wildcards (q=% once listed everyone), and so is \.
 func TestMemberSearchMatchesLiterally(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	staff := srv.StaffToken(t, identity.RoleMembership)
 	v := members.MembershipConsent.Version
@@ -50,6 +51,7 @@ func TestMemberSearchMatchesLiterally(t *testing.T) {
 // The audit log's action filter takes an action or a prefix, literally:
 // _ is not a wildcard (action=____ once listed every auth.* event).
 func TestAuditActionFilterIsLiteral(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	admin := srv.StaffToken(t, identity.RoleAdmin) // logs in: an auth.login event
 	var page auditPage
