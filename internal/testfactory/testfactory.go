@@ -150,3 +150,16 @@ func Consent(ctx context.Context, t testing.TB, db store.DBTX, memberID uuid.UUI
 		t.Fatalf("factory consent %s: %v", event, err)
 	}
 }
+
+// Staff inserts an active staff member who has set a password (its hash
+// opens nothing), holding roles.
+func Staff(ctx context.Context, t testing.TB, db store.DBTX, roles ...string) store.Staff {
+	t.Helper()
+	email := fmt.Sprintf("staff%d-%s@example.org", seq.Add(1), uuid.NewString()[:8])
+	hash := "not a real password hash"
+	row, err := store.Q.StaffInsert(ctx, db, store.StaffInsertParams{Email: email, DisplayName: "Staff " + email, PasswordHash: &hash, Roles: roles})
+	if err != nil {
+		t.Fatalf("factory staff: %v", err)
+	}
+	return row
+}
