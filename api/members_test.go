@@ -389,6 +389,7 @@ func TestSealedHarmAnswersAllHaveOneLength(t *testing.T) {
 // already was: a person cannot agree to tell an organisation they cannot
 // see named.
 func TestPartnerSharingEmailsNameThePartner(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, unlimited)
 	org, err := srv.App.Identity.CreateOrganisation(context.Background(), "Northshire NHS Trust", "", "")
 	if err != nil {
