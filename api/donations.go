@@ -135,7 +135,7 @@ func registerDonations(hapi huma.API, svc *donations.Service, keys idempotencySt
 			}
 			req.MemberID = &id
 		}
-		return idempotent(ctx, keys, "create-donation-checkout", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
+		return idempotentLeased(ctx, keys, "create-donation-checkout", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
 			c, err := svc.CreateCheckout(ctx, req)
 			if err != nil {
 				return nil, err

@@ -195,7 +195,7 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotency
 			return nil, err
 		}
 		by := callerFrom(ctx).ID
-		return idempotent(ctx, keys, "create-gift-aid-claim", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
+		return idempotentLeased(ctx, keys, "create-gift-aid-claim", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
 			c, s, err := svc.CreateClaim(ctx, from, to, &by)
 			if err != nil {
 				return nil, err

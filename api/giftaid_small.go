@@ -36,7 +36,7 @@ func registerSmallDonations(hapi huma.API, svc *donations.Service, keys idempote
 			return nil, err
 		}
 		by := callerFrom(ctx).ID
-		return idempotent(ctx, keys, "record-small-donation", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
+		return idempotentLeased(ctx, keys, "record-small-donation", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
 			d, err := svc.RecordSmallDonation(ctx, donations.SmallDonation{AmountPence: in.Body.AmountPence, Method: in.Body.Method, ReceivedOn: received,
 				Campaign: in.Body.Campaign, Reference: in.Body.Reference}, by)
 			if err != nil {

@@ -12,7 +12,10 @@ import (
 // idempotencyStore runs a request at most once per caller and key.
 type idempotencyStore interface {
 	Do(ctx context.Context, r idempotency.Request, fn func(ctx context.Context) (idempotency.Response, error)) (idempotency.Response, bool, error)
+	DoLeased(ctx context.Context, r idempotency.Request, fn func(ctx context.Context) (idempotency.Response, error)) (idempotency.Response, bool, error)
 }
+
+type idempotentRun func(ctx context.Context, r idempotency.Request, fn func(ctx context.Context) (idempotency.Response, error)) (idempotency.Response, bool, error)
 
 // IdempotencyKey is the optional header that makes a POST safe to retry.
 type IdempotencyKey struct {
@@ -28,8 +31,21 @@ type replayableOutput struct {
 }
 
 // idempotent runs fn once per caller, operation and Idempotency-Key (when
-// one is sent) and answers with its JSON result and status.
+// one is sent) and answers with its JSON result and status. fn's database
+// work must be done through store.WithTx with the context it is given: it
+// then commits together with the recorded response (idempotency.Store.Do).
 func idempotent(ctx context.Context, store idempotencyStore, operation, key string, rawBody []byte, status int, fn func(ctx context.Context) (any, error)) (*replayableOutput, error) {
+	return runIdempotent(ctx, store.Do, operation, key, rawBody, status, fn)
+}
+
+// idempotentLeased is idempotent for work that cannot join the key's
+// transaction: it calls Stripe, or reads back through the pool what it
+// wrote (idempotency.Store.DoLeased).
+func idempotentLeased(ctx context.Context, store idempotencyStore, operation, key string, rawBody []byte, status int, fn func(ctx context.Context) (any, error)) (*replayableOutput, error) {
+	return runIdempotent(ctx, store.DoLeased, operation, key, rawBody, status, fn)
+}
+
+func runIdempotent(ctx context.Context, do idempotentRun, operation, key string, rawBody []byte, status int, fn func(ctx context.Context) (any, error)) (*replayableOutput, error) {
 	run := func(ctx context.Context) (idempotency.Response, error) {
 		v, err := fn(ctx)
 		if err != nil {
@@ -47,7 +63,7 @@ func idempotent(ctx context.Context, store idempotencyStore, operation, key stri
 	if key == "" {
 		resp, err = run(ctx)
 	} else {
-		resp, replayed, err = store.Do(ctx, idempotency.Request{Scope: callerScope(ctx), Operation: operation, Key: key, Body: rawBody}, run)
+		resp, replayed, err = do(ctx, idempotency.Request{Scope: callerScope(ctx), Operation: operation, Key: key, Body: rawBody}, run)
 	}
 	if err != nil {
 		return nil, err

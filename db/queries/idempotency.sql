@@ -23,3 +23,9 @@ DELETE FROM idempotency_keys WHERE scope_hash = @scope_hash AND operation = @ope
 
 -- name: IdempotencyPurge :execrows
 DELETE FROM idempotency_keys WHERE expires_at < @before;
+
+-- name: IdempotencyTryLock :one
+-- Holds a key for the rest of the transaction; false when another
+-- request holds it. The two-int form keeps these locks apart from the
+-- single-bigint ones (migrations).
+SELECT pg_try_advisory_xact_lock(sqlc.arg(lock_a)::int, sqlc.arg(lock_b)::int);

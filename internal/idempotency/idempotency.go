@@ -9,12 +9,21 @@
 // error (422), and a retry that arrives while the first request is still
 // running is a conflict (409). A request that fails releases its key, so
 // the client can retry; only successful responses are replayed.
+//
+// Do claims the key, does the work and records its response in one
+// transaction, so work is never done twice nor recorded without its
+// response, whatever fails when. DoLeased is for work that cannot join
+// that transaction (a call to Stripe): it claims the key for a Lease,
+// does the work, then records the response; should the database go away
+// between the work and the record, a retry after the lease does the work
+// again.
 package idempotency
 
 import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -22,6 +31,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
 )
 
 // Retention is how long a key is remembered; Lease is how long a started
@@ -32,15 +42,21 @@ const (
 	Lease     = time.Minute
 )
 
+// DB is what a Store runs on: a pool, which can also begin transactions.
+type DB interface {
+	store.DBTX
+	store.Beginner
+}
+
 // Store keeps idempotency keys in PostgreSQL.
 type Store struct {
-	db     store.DBTX
+	db     DB
 	hasher *sealed.Hasher
 	now    func() time.Time
 }
 
 // NewStore returns a Store. Caller scopes are stored as keyed hashes.
-func NewStore(db store.DBTX, hasher *sealed.Hasher, now func() time.Time) *Store {
+func NewStore(db DB, hasher *sealed.Hasher, now func() time.Time) *Store {
 	return &Store{db: db, hasher: hasher, now: now}
 }
 
@@ -95,7 +111,61 @@ func canonical(body []byte) []byte {
 
 // Do runs fn once for r: the first request runs it and, if it succeeds,
 // stores its response; retries get that response back with replayed set.
+// fn's database work must go through store.WithTx with the context it is
+// given: it then commits in the transaction that holds the key and records
+// the response, so it is stored with its response or not at all. A retry
+// while the first request runs is a 409, as with DoLeased.
 func (s *Store) Do(ctx context.Context, r Request, fn func(ctx context.Context) (Response, error)) (resp Response, replayed bool, err error) {
+	c := s.claimOf(r)
+	now := s.now()
+	err = store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		free, err := store.Q.IdempotencyTryLock(ctx, tx, c.lock())
+		if err != nil {
+			return fmt.Errorf("lock idempotency key: %w", err)
+		}
+		if !free {
+			return errInUse()
+		}
+		_, err = store.Q.IdempotencyClaim(ctx, tx, store.IdempotencyClaimParams{
+			ScopeHash: c.scope, Operation: c.op, Key: c.key, RequestHash: c.hash,
+			LeaseExpiresAt: now.Add(Lease), ExpiresAt: now.Add(Retention), Now: now,
+		})
+		if store.IsNotFound(err) {
+			resp, replayed, err = s.existing(ctx, tx, c)
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("claim idempotency key: %w", err)
+		}
+		if resp, err = fn(store.WithOuterTx(ctx, tx)); err != nil {
+			return err
+		}
+		if err := store.Q.IdempotencyComplete(ctx, tx, store.IdempotencyCompleteParams{
+			ScopeHash: c.scope, Operation: c.op, Key: c.key, ResponseStatus: ptr(int32(resp.Status)), ResponseBody: resp.Body,
+		}); err != nil {
+			return fmt.Errorf("complete idempotency key: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Response{}, false, err
+	}
+	return resp, replayed, nil
+}
+
+// lock is the key's advisory lock: 64 bits of the claim's hash.
+func (c claim) lock() store.IdempotencyTryLockParams {
+	sum := sha256.Sum256([]byte(string(c.scope) + "\x00" + c.op + "\x00" + c.key))
+	return store.IdempotencyTryLockParams{LockA: int32(binary.BigEndian.Uint32(sum[0:4])), LockB: int32(binary.BigEndian.Uint32(sum[4:8]))}
+}
+
+func errInUse() error {
+	return hpa.Errorf(hpa.ECONFLICT, "a request with this Idempotency-Key is being processed; retry shortly").WithReason("idempotency-key-in-use")
+}
+
+// DoLeased is Do for work that reaches outside the database (see the
+// package documentation): the key is claimed for a Lease while fn runs.
+func (s *Store) DoLeased(ctx context.Context, r Request, fn func(ctx context.Context) (Response, error)) (resp Response, replayed bool, err error) {
 	c := s.claimOf(r)
 	now := s.now()
 	_, err = store.Q.IdempotencyClaim(ctx, s.db, store.IdempotencyClaimParams{
@@ -103,7 +173,7 @@ func (s *Store) Do(ctx context.Context, r Request, fn func(ctx context.Context) 
 		LeaseExpiresAt: now.Add(Lease), ExpiresAt: now.Add(Retention), Now: now,
 	})
 	if store.IsNotFound(err) {
-		return s.existing(ctx, c)
+		return s.existing(ctx, s.db, c)
 	}
 	if err != nil {
 		return Response{}, false, fmt.Errorf("claim idempotency key: %w", err)
@@ -122,11 +192,11 @@ func (s *Store) Do(ctx context.Context, r Request, fn func(ctx context.Context) 
 	return resp, false, nil
 }
 
-func (s *Store) existing(ctx context.Context, c claim) (Response, bool, error) {
-	row, err := store.Q.IdempotencyGet(ctx, s.db, store.IdempotencyGetParams{ScopeHash: c.scope, Operation: c.op, Key: c.key})
+func (s *Store) existing(ctx context.Context, db store.DBTX, c claim) (Response, bool, error) {
+	row, err := store.Q.IdempotencyGet(ctx, db, store.IdempotencyGetParams{ScopeHash: c.scope, Operation: c.op, Key: c.key})
 	if store.IsNotFound(err) {
 		// Released between our claim and this read: the client may retry.
-		return Response{}, false, hpa.Errorf(hpa.ECONFLICT, "a request with this Idempotency-Key is being processed; retry shortly").WithReason("idempotency-key-in-use")
+		return Response{}, false, errInUse()
 	}
 	if err != nil {
 		return Response{}, false, fmt.Errorf("read idempotency key: %w", err)
@@ -135,7 +205,7 @@ func (s *Store) existing(ctx context.Context, c claim) (Response, bool, error) {
 		return Response{}, false, hpa.Errorf(hpa.EINVALID, "this Idempotency-Key was already used with a different request body; use a new key for a new request").WithReason("idempotency-key-reused")
 	}
 	if row.State != "completed" || row.ResponseStatus == nil {
-		return Response{}, false, hpa.Errorf(hpa.ECONFLICT, "a request with this Idempotency-Key is being processed; retry shortly").WithReason("idempotency-key-in-use")
+		return Response{}, false, errInUse()
 	}
 	return Response{Status: int(*row.ResponseStatus), Body: row.ResponseBody}, true, nil
 }

@@ -127,3 +127,22 @@ func (q *Queries) IdempotencyRelease(ctx context.Context, db DBTX, arg Idempoten
 	_, err := db.Exec(ctx, idempotencyRelease, arg.ScopeHash, arg.Operation, arg.Key)
 	return err
 }
+
+const idempotencyTryLock = `-- name: IdempotencyTryLock :one
+SELECT pg_try_advisory_xact_lock($1::int, $2::int)
+`
+
+type IdempotencyTryLockParams struct {
+	LockA int32
+	LockB int32
+}
+
+// Holds a key for the rest of the transaction; false when another
+// request holds it. The two-int form keeps these locks apart from the
+// single-bigint ones (migrations).
+func (q *Queries) IdempotencyTryLock(ctx context.Context, db DBTX, arg IdempotencyTryLockParams) (bool, error) {
+	row := db.QueryRow(ctx, idempotencyTryLock, arg.LockA, arg.LockB)
+	var pg_try_advisory_xact_lock bool
+	err := row.Scan(&pg_try_advisory_xact_lock)
+	return pg_try_advisory_xact_lock, err
+}

@@ -17,9 +17,23 @@ type Beginner interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
+type outerTxKey struct{}
+
+// WithOuterTx returns a context under which WithTx runs its work inside
+// tx (as a savepoint) instead of a transaction of its own, so that the work
+// commits with whatever tx does next, or not at all. The idempotency store
+// uses it to record a response in the transaction that did the work.
+func WithOuterTx(ctx context.Context, tx pgx.Tx) context.Context {
+	return context.WithValue(ctx, outerTxKey{}, tx)
+}
+
 // WithTx runs fn in a transaction, committing if fn returns nil and rolling
-// back otherwise (including on panic, which is then re-raised).
+// back otherwise (including on panic, which is then re-raised). Under a
+// context from WithOuterTx, the transaction is a savepoint of that one.
 func WithTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) (err error) {
+	if outer, ok := ctx.Value(outerTxKey{}).(pgx.Tx); ok {
+		db = outer
+	}
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
