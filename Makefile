@@ -13,7 +13,7 @@ STRIPE_MOCK_VERSION := v0.203.0
 REDOCLY    := npx --yes @redocly/cli@2.77.0
 export GOTOOLCHAIN := local
 
-.PHONY: help run test fuzz-short fuzz-visits bench lint fmt generate openapi tools ci build clean cli-tools
+.PHONY: help run test fuzz-short fuzz-visits faults faults-short bench lint fmt generate openapi tools ci build clean cli-tools
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,16 @@ fuzz-short: ## run each fuzz target FUZZTIME times (default 2000x; CI keeps the 
 
 fuzz-visits: ## run only the visit fuzz targets (beacons, batches, stats queries)
 	@$(MAKE) --no-print-directory fuzz-short FUZZ_TARGETS='$(FUZZ_VISITS)'
+
+# The reliability suite (scripts/faults, docs/reliability.md): the real
+# service under load while PostgreSQL restarts or hangs and the service is
+# stopped or killed, on a throwaway cluster of its own; then a check, from
+# the database, that nothing acknowledged was lost or written twice.
+faults-short: $(STRIPE_MOCK) ## reliability suite, each fault once (CI, about a minute)
+	scripts/faults/run.sh short
+
+faults: $(STRIPE_MOCK) ## reliability suite, full form; its table goes to bin/faults-report.md
+	@mkdir -p bin && HPA_FAULTS_REPORT=$(CURDIR)/bin/faults-report.md scripts/faults/run.sh full
 
 # The documentation tests run their curl and jq examples as written.
 cli-tools:
@@ -103,7 +113,7 @@ $(STATICCHECK):
 $(STRIPE_MOCK):
 	GOBIN=$(TOOLS) go install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
 
-ci: lint test fuzz-short ## what .ci/run does
+ci: lint test fuzz-short faults-short ## what .ci/run does
 
 clean: ## stop the throwaway database and remove build output
 	scripts/dev-postgres.sh stop

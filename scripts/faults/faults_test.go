@@ -33,7 +33,7 @@ type plan struct {
 
 var plans = map[string]plan{
 	// In CI: each fault once, with short outages (well under two minutes).
-	"short": {rounds: 1, steady: 2 * time.Second, restart: time.Second, hang: 11 * time.Second, settle: 3 * time.Second, retryFor: 30 * time.Second, drain: 20 * time.Second},
+	"short": {rounds: 1, steady: 2 * time.Second, restart: time.Second, hang: 11 * time.Second, settle: 3 * time.Second, retryFor: 30 * time.Second, drain: 10 * time.Second},
 	// make faults: each fault twice with longer outages, and long enough a
 	// drain for River to rescue the jobs a SIGKILL left running (5 min).
 	"full": {rounds: 2, steady: 5 * time.Second, restart: 3 * time.Second, hang: 30 * time.Second, settle: 8 * time.Second, retryFor: 60 * time.Second, drain: 7 * time.Minute},
