@@ -19,6 +19,11 @@ const (
 	pendingEmails  = `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND state NOT IN ('completed', 'discarded', 'cancelled')`
 )
 
+// sigkillBound is how long before a SIGKILL a single beacon may have been
+// accepted and still be lost: the writer's flush interval (1 s) and time
+// for the batch being written.
+const sigkillBound = 3 * time.Second
+
 // flushWait is longer than the visit writer's flush interval (1 s), so
 // every event the service still holds has been written.
 const flushWait = 3 * time.Second
@@ -176,8 +181,9 @@ func check(ctx context.Context, t *testing.T, pool *pgxpool.Pool, d *driver, pha
 		case pathBeacon:
 			have = db.visits[o.id]
 			lost = o.acked && have == 0
-			// A SIGKILL loses what was accepted in the last flush interval.
-			if lost && pr.injected.Sub(o.ackAt) < 2*time.Second && strings.HasPrefix(pr.name, "SIGKILL") {
+			// A SIGKILL loses what was accepted in the last flush interval,
+			// plus the batch being written.
+			if lost && pr.injected.Sub(o.ackAt) < sigkillBound && strings.HasPrefix(pr.name, "SIGKILL") {
 				lost = false
 				tl.lostInBound++
 			}

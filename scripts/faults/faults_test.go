@@ -33,7 +33,7 @@ type plan struct {
 
 var plans = map[string]plan{
 	// In CI: each fault once, with short outages (well under two minutes).
-	"short": {rounds: 1, steady: 2 * time.Second, restart: time.Second, hang: 11 * time.Second, settle: 3 * time.Second, retryFor: 30 * time.Second, drain: 10 * time.Second},
+	"short": {rounds: 1, steady: 2 * time.Second, restart: time.Second, hang: 11 * time.Second, settle: 3 * time.Second, retryFor: 30 * time.Second, drain: 5 * time.Second},
 	// make faults: each fault twice with longer outages, and long enough a
 	// drain for River to rescue the jobs a SIGKILL left running (5 min).
 	"full": {rounds: 2, steady: 5 * time.Second, restart: 3 * time.Second, hang: 30 * time.Second, settle: 8 * time.Second, retryFor: 60 * time.Second, drain: 7 * time.Minute},
@@ -42,7 +42,7 @@ var plans = map[string]plan{
 // fault is one thing that goes wrong, and how it is put right.
 type fault struct {
 	name   string
-	inject func(*testing.T)
+	inject func() // returns once the fault is over
 }
 
 // phase is one fault as it happened (phase 0 is the baseline).
@@ -110,11 +110,11 @@ func TestFaults(t *testing.T) {
 	staff := setUp(t, svc, d)
 
 	faults := []fault{
-		{"PostgreSQL restart (fast)", func(t *testing.T) { cluster.Stop("fast"); time.Sleep(p.restart); cluster.Start() }},
-		{"PostgreSQL restart (immediate)", func(t *testing.T) { cluster.Stop("immediate"); time.Sleep(p.restart); cluster.Start() }},
-		{"PostgreSQL stops answering", func(t *testing.T) { db.pause(); time.Sleep(p.hang); db.resume() }},
-		{"SIGTERM of the service", func(t *testing.T) { svc.stop(syscall.SIGTERM, 40*time.Second); svc.start(ctx) }},
-		{"SIGKILL of the service", func(t *testing.T) { svc.stop(syscall.SIGKILL, 10*time.Second); svc.start(ctx) }},
+		{"PostgreSQL restart (fast)", func() { cluster.Stop("fast"); time.Sleep(p.restart); cluster.Start() }},
+		{"PostgreSQL restart (immediate)", func() { cluster.Stop("immediate"); time.Sleep(p.restart); cluster.Start() }},
+		{"PostgreSQL stops answering", func() { db.pause(); time.Sleep(p.hang); db.resume() }},
+		{"SIGTERM of the service", func() { svc.stop(syscall.SIGTERM, 40*time.Second); svc.start(ctx) }},
+		{"SIGKILL of the service", func() { svc.stop(syscall.SIGKILL, 10*time.Second); svc.start(ctx) }},
 	}
 
 	stop := make(chan struct{})
@@ -148,7 +148,7 @@ func TestFaults(t *testing.T) {
 			time.Sleep(p.steady)
 			ph.injected = time.Now()
 			t.Logf("%s: injecting %s", time.Since(started).Round(time.Millisecond), ph.name)
-			f.inject(t)
+			f.inject()
 			ph.healed = time.Now()
 			time.Sleep(p.settle)
 		}

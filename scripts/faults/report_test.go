@@ -52,9 +52,10 @@ func (r *result) problems() []string {
 func (r *result) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Run %s, `%s`, %s in all.\n\n", r.when.Format("2006-01-02 15:04 MST"), r.command, r.took.Round(time.Second))
-	b.WriteString("| fault | first error | recovered | failed attempts | 5xx but a 503 with Retry-After | slowest answer |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| fault | lasted | first error | recovered | failed attempts | 5xx but a 503 with Retry-After | slowest answer |\n|---|---|---|---|---|---|---|\n")
 	for _, pr := range r.phases {
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %.2f s |\n", pr.name, since(pr.firstError), since(pr.recovered), pr.failed, pr.serverErrors, pr.slowest.Seconds())
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %.2f s |\n", pr.name, since(pr.healed.Sub(pr.injected)), since(pr.firstError),
+			since(pr.recovered), pr.failed, pr.serverErrors, pr.slowest.Seconds())
 	}
 	b.WriteString("\n| fault | path | sent | acknowledged | dropped | lost | duplicated |\n|---|---|---|---|---|---|---|\n")
 	for _, pr := range r.phases {
@@ -77,9 +78,9 @@ func (r *result) markdown() string {
 	return b.String()
 }
 
-// since formats a time after injection, or "none" for no error.
+// since formats a time after injection; "none" for no error or fault.
 func since(d time.Duration) string {
-	if d < 0 {
+	if d <= 0 {
 		return "none"
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
