@@ -94,14 +94,19 @@ func registerStats(hapi huma.API, stats statsReader) {
 		Summary:     "Query visit statistics",
 		Description: "In the spirit of Plausible's Stats API v2: metrics over a date range, grouped by up to one dimension and one time dimension, filtered, ordered, paginated, optionally compared with the previous period. Answers come from rollups, so a year costs no more than a day, except when a filter names a dimension the query does not group by: those are counted from raw events (422 `range-beyond-raw-events` before the raw events kept, `filtered-range-too-long` when counting takes over 20 s). Visitors are unique per day (visitor IDs change daily by design), so over longer ranges they are the sum of daily visitors. Send `Accept: text/csv` for a spreadsheet: one column per dimension and metric.",
 		Tags:        []string{"Statistics"},
+		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[statsQueryResult](hapi, "The matching rows."),
 	}, func(ctx context.Context, in *statsQueryInput) (*csvOutput, error) {
+		asCSV, err := statsFormat(in.Accept)
+		if err != nil {
+			return nil, err
+		}
 		q := in.query()
 		res, err := stats.Query(ctx, q)
 		if err != nil {
 			return nil, err
 		}
-		if wantsCSV(in.Accept) {
+		if asCSV {
 			return csvQuery(q, res), nil
 		}
 		out := statsQueryResult{Results: make([]statsRow, len(res.Rows)), Meta: statsMeta{

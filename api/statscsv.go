@@ -9,13 +9,61 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/negotiation"
 	"github.com/harmedpatients/hpa/internal/visits"
 )
 
-// wantsCSV reports whether the Accept header prefers text/csv to JSON.
-func wantsCSV(accept string) bool {
-	return accept != "" && negotiation.SelectQValueFast(accept, []string{"application/json", "text/csv"}) == "text/csv"
+// statsFormat reads a report's Accept header: CSV when it prefers
+// text/csv, JSON when it takes JSON or says nothing, and 406 when it takes
+// neither (a client asking for HTML or XML is told, not sent JSON).
+func statsFormat(accept string) (csv bool, err error) {
+	if strings.TrimSpace(accept) == "" {
+		return false, nil
+	}
+	json, csvQ := acceptQ(accept, "application", "json"), acceptQ(accept, "text", "csv")
+	switch {
+	case json == 0 && csvQ == 0:
+		return false, huma.Error406NotAcceptable("statistics are available as application/json or text/csv; send Accept with one of them")
+	case csvQ > json:
+		return true, nil
+	}
+	return false, nil
+}
+
+// acceptQ is the quality an Accept header gives type/subtype, wildcards
+// included (the most specific range wins, as RFC 9110 says); 0 if none.
+func acceptQ(accept, typ, subtype string) float64 {
+	best, specificity := 0.0, -1
+	for _, part := range strings.Split(accept, ",") {
+		fields := strings.Split(part, ";")
+		mt := strings.ToLower(strings.TrimSpace(fields[0]))
+		t, st, ok := strings.Cut(mt, "/")
+		if !ok {
+			continue
+		}
+		var spec int
+		switch {
+		case t == typ && st == subtype:
+			spec = 2
+		case t == typ && st == "*":
+			spec = 1
+		case t == "*" && st == "*":
+			spec = 0
+		default:
+			continue
+		}
+		q := 1.0
+		for _, p := range fields[1:] {
+			if k, v, _ := strings.Cut(strings.TrimSpace(p), "="); strings.EqualFold(k, "q") {
+				if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f <= 1 {
+					q = f
+				}
+			}
+		}
+		if spec > specificity {
+			best, specificity = q, spec
+		}
+	}
+	return best
 }
 
 func jsonOutput(v any) *csvOutput {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -89,6 +90,11 @@ type breakdownResult struct {
 	NextCursor string         `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last."`
 }
 
+// acceptInput is a report's only input: the format it is wanted in.
+type acceptInput struct {
+	Accept string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
+}
+
 type realtimeResult struct {
 	Visitors      int64          `json:"visitors" example:"12" doc:"Unique visitors in the last five minutes."`
 	Pageviews     int64          `json:"pageviews" example:"30"`
@@ -115,8 +121,13 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Summary:     "Summarise visits over a period",
 		Description: "Every metric for a period, optionally with the previous period: `curl -H \"X-API-Key: $KEY\" '…/v1/stats/summary?period=30d' | jq .visitors`. `Accept: text/csv` gives one row per period.",
 		Tags:        []string{"Statistics"},
+		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[summaryResult](hapi, "The period's figures."),
 	}, func(ctx context.Context, in *summaryInput) (*csvOutput, error) {
+		asCSV, err := statsFormat(in.Accept)
+		if err != nil {
+			return nil, err
+		}
 		r, err := resolveRange(ctx, stats, in.PeriodQuery)
 		if err != nil {
 			return nil, err
@@ -137,7 +148,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 			}
 			out.Comparison = &prev
 		}
-		if wantsCSV(in.Accept) {
+		if asCSV {
 			rows := [][]string{append([]string{"from", "to"}, append(visits.Metrics, "bots")...), summaryCSV(current)}
 			if out.Comparison != nil {
 				rows = append(rows, summaryCSV(*out.Comparison))
@@ -154,14 +165,19 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Summary:     "Visits over time",
 		Description: "Every metric per hour, day, week or month of a period, empty buckets included, for charts. `Accept: text/csv` gives one row per bucket.",
 		Tags:        []string{"Statistics"},
+		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[timeseriesResult](hapi, "One point per bucket."),
 	}, func(ctx context.Context, in *timeseriesInput) (*csvOutput, error) {
+		asCSV, err := statsFormat(in.Accept)
+		if err != nil {
+			return nil, err
+		}
 		r, err := resolveRange(ctx, stats, in.PeriodQuery)
 		if err != nil {
 			return nil, err
 		}
 		res, err := stats.Query(ctx, visits.Query{Metrics: visits.Metrics, Range: r, Dimensions: []string{"time:" + in.Interval},
-			FillTime: true, Limit: 100_000, At: "query."})
+			FillTime: true, Limit: 100_000, At: "query.", TimeAt: "query.interval"})
 		if err != nil {
 			return nil, err
 		}
@@ -170,7 +186,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		for i, row := range res.Rows {
 			out.Results[i] = timeseriesPoint{Date: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics)}
 		}
-		if wantsCSV(in.Accept) {
+		if asCSV {
 			return csvQuery(visits.Query{Metrics: visits.Metrics, Dimensions: []string{"date"}}, res), nil
 		}
 		return jsonOutput(out), nil
@@ -183,8 +199,13 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Summary:     "Break visits down by page, source, campaign…",
 		Description: "Top values of one dimension over a period, largest first, cursor-paginated: top pages this month, sources after a campaign, devices. `Accept: text/csv` gives one row per value.",
 		Tags:        []string{"Statistics"},
+		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[breakdownResult](hapi, "One row per value."),
 	}, func(ctx context.Context, in *breakdownInput) (*csvOutput, error) {
+		asCSV, err := statsFormat(in.Accept)
+		if err != nil {
+			return nil, err
+		}
 		r, err := resolveRange(ctx, stats, in.PeriodQuery)
 		if err != nil {
 			return nil, err
@@ -202,7 +223,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		if err != nil {
 			return nil, err
 		}
-		if wantsCSV(in.Accept) {
+		if asCSV {
 			return csvQuery(q, res), nil
 		}
 		out := breakdownResult{Dimension: in.Dimension, From: res.From.Format(time.DateOnly), To: res.To.Format(time.DateOnly),
@@ -221,9 +242,15 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Method:      http.MethodGet,
 		Path:        "/v1/stats/realtime",
 		Summary:     "Visitors right now",
-		Description: "Unique visitors and page views in the last five minutes, and the pages they are on.",
+		Description: "Unique visitors and page views in the last five minutes, and the pages they are on. `Accept: text/csv` gives one row per page, after a row of totals (page empty).",
 		Tags:        []string{"Statistics"},
-	}, func(ctx context.Context, _ *struct{}) (*struct{ Body realtimeResult }, error) {
+		Errors:      []int{http.StatusNotAcceptable},
+		Responses:   csvResponses[realtimeResult](hapi, "Right now."),
+	}, func(ctx context.Context, in *acceptInput) (*csvOutput, error) {
+		asCSV, err := statsFormat(in.Accept)
+		if err != nil {
+			return nil, err
+		}
 		rt, err := stats.Realtime(ctx)
 		if err != nil {
 			return nil, err
@@ -233,7 +260,10 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		for i, p := range rt.Pages {
 			out.Pages[i] = realtimePage{Page: p.Page, Visitors: p.Visitors}
 		}
-		return &struct{ Body realtimeResult }{Body: out}, nil
+		if asCSV {
+			return csvBody(realtimeCSV(out)), nil
+		}
+		return jsonOutput(out), nil
 	})
 
 	encoded := newEncodedCache()
@@ -267,4 +297,15 @@ func summarise(ctx context.Context, stats statsReader, from, to time.Time, value
 		return SummaryPeriod{}, err
 	}
 	return SummaryPeriod{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), MetricValues: namedMetrics(values), Bots: bots}, nil
+}
+
+// realtimeCSV is the realtime figures as a table: the totals (page empty),
+// then a row per page.
+func realtimeCSV(rt realtimeResult) [][]string {
+	rows := [][]string{{"page", "visitors", "pageviews", "window_seconds"},
+		{"", strconv.FormatInt(rt.Visitors, 10), strconv.FormatInt(rt.Pageviews, 10), strconv.Itoa(rt.WindowSeconds)}}
+	for _, p := range rt.Pages {
+		rows = append(rows, []string{p.Page, strconv.FormatInt(p.Visitors, 10), "", ""})
+	}
+	return rows
 }

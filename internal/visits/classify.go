@@ -156,19 +156,51 @@ var sources = []struct{ match, name string }{
 	{"nhs.uk", "NHS"}, {"gov.uk", "GOV.UK"}, {"bbc.co.uk", "BBC"},
 }
 
+// sourceAliases are short utm_source spellings of known sites.
+var sourceAliases = map[string]string{"fb": "Facebook", "ig": "Instagram", "yahoo": "Yahoo!", "x": "Twitter"}
+
 // directSource is the source of visits without a referrer or campaign.
 const directSource = "Direct / None"
 
 // referrerSource names where a visit came from: a campaign's utm_source
-// wins, then a known site, then the referring host.
+// wins, then a known site, then the referring host. A utm_source naming a
+// known site, however spelt (facebook, FACEBOOK, facebook.com), is that
+// site's name, so a source is not counted twice by case.
 func referrerSource(ref *url.URL, utmSource string) string {
 	if utmSource != "" {
-		return utmSource
+		return knownSource(utmSource)
 	}
 	if ref == nil {
 		return directSource
 	}
-	host := strings.TrimPrefix(strings.ToLower(ref.Hostname()), "www.")
+	if name := knownHost(strings.TrimPrefix(strings.ToLower(ref.Hostname()), "www.")); name != "" {
+		return name
+	}
+	return strings.TrimPrefix(strings.ToLower(ref.Hostname()), "www.")
+}
+
+// knownSource is the name of the known site a campaign's utm_source
+// names, or the utm_source as sent.
+func knownSource(utmSource string) string {
+	lower := strings.ToLower(strings.TrimSpace(utmSource))
+	for _, s := range sources {
+		if lower == strings.ToLower(s.name) {
+			return s.name
+		}
+	}
+	if name, ok := sourceAliases[lower]; ok {
+		return name
+	}
+	if strings.Contains(lower, ".") {
+		if name := knownHost(strings.TrimPrefix(lower, "www.")); name != "" {
+			return name
+		}
+	}
+	return utmSource
+}
+
+// knownHost is the name of the known site host belongs to, or "".
+func knownHost(host string) string {
 	for _, s := range sources {
 		if host == strings.TrimSuffix(s.match, ".") || strings.HasPrefix(host, s.match) && strings.HasSuffix(s.match, ".") ||
 			strings.HasSuffix(host, "."+s.match) || host == s.match {
@@ -178,5 +210,5 @@ func referrerSource(ref *url.URL, utmSource string) string {
 	if strings.Contains(host, ".google.") || strings.HasPrefix(host, "google.") {
 		return "Google"
 	}
-	return host
+	return ""
 }

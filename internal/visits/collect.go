@@ -156,9 +156,14 @@ func (s *Service) collect(ctx context.Context, client Client, events []Event, pr
 			s.metrics.ignored.WithLabelValues("bot").Inc()
 			continue
 		}
+		// A relayed visitor is placed by their own address when GeoIP
+		// knows it; otherwise a trusted proxy's country header (which a
+		// relay may forward from the visitor's request) is kept.
 		r.row.Device, r.row.Browser, r.row.Os, r.row.Country = a.device, a.browser, a.os, client.Country
 		if r.row.Country == "" || ev.IP != "" {
-			r.row.Country = s.geo.Country(ip)
+			if cc := s.geo.Country(ip); cc != "" || r.row.Country == "" {
+				r.row.Country = cc
+			}
 		}
 		kept = append(kept, *r)
 	}

@@ -195,8 +195,8 @@ var (
 	genDevices   = []weighted{{"Desktop", 45}, {"Mobile", 48}, {"Tablet", 7}}
 	genBrowsers  = map[string][]weighted{
 		"Desktop": {{"Chrome", 55}, {"Edge", 18}, {"Safari", 12}, {"Firefox", 12}, {"Opera", 3}},
-		"Mobile":  {{"Mobile Safari", 45}, {"Chrome", 45}, {"Samsung Browser", 8}, {"Firefox", 2}},
-		"Tablet":  {{"Mobile Safari", 70}, {"Chrome", 30}},
+		"Mobile":  {{"Safari", 45}, {"Chrome", 45}, {"Samsung Browser", 8}, {"Firefox", 2}},
+		"Tablet":  {{"Safari", 70}, {"Chrome", 30}},
 	}
 	genOS = map[string][]weighted{
 		"Desktop": {{"Windows", 65}, {"macOS", 28}, {"Linux", 4}, {"ChromeOS", 3}},

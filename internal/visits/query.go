@@ -57,7 +57,13 @@ type Query struct {
 	FillTime bool
 	// At prefixes error locations ("body." or "query.").
 	At string
+	// TimeAt names the time dimension's parameter in errors when it is
+	// not in a dimensions list (query.interval); default At+"dimensions".
+	TimeAt string
 }
+
+// maxHourRangeDays is the longest range time:hour may cover.
+const maxHourRangeDays = 31
 
 // Row is one result: its dimension values and the metrics in the order
 // asked, with the previous period's when comparing.
@@ -135,8 +141,12 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	timeDim, valueDim := splitDimensions(q.Dimensions)
-	if timeDim == "time:hour" && to.Sub(from) > 31*24*time.Hour {
-		return nil, hpa.Invalid(q.At+"dimensions", "time:hour needs a range of at most 31 days")
+	if timeDim == "time:hour" && int(to.Sub(from).Hours()/24)+1 > maxHourRangeDays {
+		at := q.TimeAt
+		if at == "" {
+			at = q.At + "dimensions"
+		}
+		return nil, hpa.Invalid(at, fmt.Sprintf("hours need a range of at most %d days", maxHourRangeDays))
 	}
 	res := &Result{From: from, To: to}
 	if q.Compare {
