@@ -51,9 +51,20 @@ type statsInclude struct {
 }
 
 type statsFilter struct {
-	Dimension string   `json:"dimension" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name"`
-	Operator  string   `json:"operator" enum:"is,is_not,contains,contains_not" doc:"contains and contains_not ignore case."`
-	Values    []string `json:"values" minItems:"1" maxItems:"50" doc:"The row matches if it matches any value (is, contains) or none (is_not, contains_not)."`
+	Dimension     string        `json:"dimension,omitempty" maxLength:"80" example:"page" doc:"What to compare: page, entry_page, source, referrer, utm_source, utm_medium, utm_campaign, utm_content, utm_term, country, device, browser, os or event_name. Not for and, or, not."`
+	Operator      string        `json:"operator" enum:"is,is_not,contains,contains_not,matches,does_not_match,and,or,not" doc:"A comparison, or and/or/not combining filters. matches and does_not_match take regular expressions of a safe subset: literals, ., [classes], \\d \\s \\w, ^ $, (groups), |, * + ? {n,m} (n, m ≤ 50), at most 200 bytes; no back-references, look-arounds or flags."`
+	Values        []string      `json:"values,omitempty" maxItems:"50" doc:"The comparison holds if any value matches (is, contains, matches) or none does (is_not, contains_not, does_not_match)."`
+	CaseSensitive *bool         `json:"case_sensitive,omitempty" doc:"Whether case matters. Default: true for is, is_not, matches, does_not_match; false for contains, contains_not."`
+	Filters       []statsFilter `json:"filters,omitempty" maxItems:"10" doc:"The filters and, or and not combine (not: exactly one). Groups nest up to 4 deep, with at most 20 comparisons in a query."`
+}
+
+// visits is the filter as the query layer takes it.
+func (f statsFilter) visits() visits.Filter {
+	out := visits.Filter{Dimension: f.Dimension, Operator: f.Operator, Values: f.Values, CaseSensitive: f.CaseSensitive}
+	for _, g := range f.Filters {
+		out.Filters = append(out.Filters, g.visits())
+	}
+	return out
 }
 
 type statsOrder struct {
@@ -138,7 +149,7 @@ func (in *statsQueryInput) query() visits.Query {
 	q := visits.Query{Metrics: b.Metrics, Dimensions: b.Dimensions, Limit: b.Pagination.Limit, Offset: b.Pagination.Offset,
 		Compare: b.Include.Comparison != "", At: "body.", Range: b.DateRange.visits("body.date_range")}
 	for _, f := range b.Filters {
-		q.Filters = append(q.Filters, visits.Filter{Dimension: f.Dimension, Operator: f.Operator, Values: f.Values})
+		q.Filters = append(q.Filters, f.visits())
 	}
 	for _, o := range b.OrderBy {
 		q.OrderBy = append(q.OrderBy, visits.Order{Field: o.Field, Desc: o.Direction != "asc"})

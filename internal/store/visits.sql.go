@@ -258,20 +258,29 @@ WITH ev AS (
             WHEN 'utm_content' THEN s.utm_content WHEN 'utm_term' THEN s.utm_term WHEN 'country' THEN s.country
             WHEN 'device' THEN s.device WHEN 'browser' THEN s.browser WHEN 'os' THEN s.os ELSE '' END AS value
     FROM sessions s
+    -- Filters arrive as clauses (conjunctive normal form): a session is
+    -- kept when every clause has a comparison that holds. A comparison
+    -- holds when a value of the session matches, or (negate) when none does.
     WHERE NOT EXISTS (
-        SELECT 1 FROM jsonb_array_elements($5::jsonb) f
-        CROSS JOIN LATERAL (SELECT CASE f->>'dimension'
-                WHEN 'page' THEN s.pages WHEN 'event_name' THEN s.names
-                WHEN 'entry_page' THEN ARRAY[s.entry_page] WHEN 'source' THEN ARRAY[s.source] WHEN 'referrer' THEN ARRAY[s.referrer]
-                WHEN 'utm_source' THEN ARRAY[s.utm_source] WHEN 'utm_medium' THEN ARRAY[s.utm_medium]
-                WHEN 'utm_campaign' THEN ARRAY[s.utm_campaign] WHEN 'utm_content' THEN ARRAY[s.utm_content]
-                WHEN 'utm_term' THEN ARRAY[s.utm_term] WHEN 'country' THEN ARRAY[s.country] WHEN 'device' THEN ARRAY[s.device]
-                WHEN 'browser' THEN ARRAY[s.browser] WHEN 'os' THEN ARRAY[s.os] END AS vals) v
-        -- A filter fails a session when a match is what its operator rules out.
-        WHERE (f->>'operator' IN ('is_not', 'contains_not')) = EXISTS (
-            SELECT 1 FROM unnest(v.vals) AS got (val), jsonb_array_elements_text(f->'values') AS want (val)
-            WHERE CASE WHEN f->>'operator' IN ('is', 'is_not') THEN got.val = want.val
-                       ELSE strpos(lower(got.val), lower(want.val)) > 0 END)
+        SELECT 1 FROM jsonb_array_elements($5::jsonb) c
+        WHERE NOT EXISTS (
+            SELECT 1 FROM jsonb_array_elements(c) f
+            CROSS JOIN LATERAL (SELECT CASE f->>'dimension'
+                    WHEN 'page' THEN s.pages WHEN 'event_name' THEN s.names
+                    WHEN 'entry_page' THEN ARRAY[s.entry_page] WHEN 'source' THEN ARRAY[s.source] WHEN 'referrer' THEN ARRAY[s.referrer]
+                    WHEN 'utm_source' THEN ARRAY[s.utm_source] WHEN 'utm_medium' THEN ARRAY[s.utm_medium]
+                    WHEN 'utm_campaign' THEN ARRAY[s.utm_campaign] WHEN 'utm_content' THEN ARRAY[s.utm_content]
+                    WHEN 'utm_term' THEN ARRAY[s.utm_term] WHEN 'country' THEN ARRAY[s.country] WHEN 'device' THEN ARRAY[s.device]
+                    WHEN 'browser' THEN ARRAY[s.browser] WHEN 'os' THEN ARRAY[s.os] END AS vals) v
+            WHERE (f->>'negate')::boolean <> EXISTS (
+                SELECT 1 FROM unnest(v.vals) AS got (val), jsonb_array_elements_text(f->'values') AS want (val)
+                WHERE CASE f->>'operator'
+                    WHEN 'is' THEN CASE WHEN (f->>'ignore_case')::boolean THEN lower(got.val) = lower(want.val) ELSE got.val = want.val END
+                    WHEN 'contains' THEN CASE WHEN (f->>'ignore_case')::boolean THEN strpos(lower(got.val), lower(want.val)) > 0
+                        ELSE strpos(got.val, want.val) > 0 END
+                    -- patterns are a subset checked by the API (visits.checkPattern)
+                    ELSE CASE WHEN (f->>'ignore_case')::boolean THEN got.val ~* want.val ELSE got.val ~ want.val END END)
+        )
     )
 ), event_values AS (
     SELECT k.day, k.visitor_id, k.session,

@@ -20,11 +20,23 @@ const defaultRawQueryTimeout = 20 * time.Second
 // query is counted from raw events.
 func (q Query) crossFiltered(valueDim string) bool {
 	for _, f := range q.Filters {
-		if f.Dimension != valueDim {
+		if valueDim == "" || !f.only(valueDim) {
 			return true
 		}
 	}
 	return false
+}
+
+// visitClauses are the filters that keep whole visits (those not only on
+// the dimension grouped by), in conjunctive normal form.
+func (q Query) visitClauses(valueDim string) [][]leaf {
+	clauses := [][]leaf{}
+	for _, f := range q.Filters {
+		if valueDim == "" || !f.only(valueDim) {
+			clauses = append(clauses, f.clauses(false)...)
+		}
+	}
+	return clauses
 }
 
 // checkRawRange refuses a cross-filtered query reaching back before the
@@ -38,20 +50,10 @@ func (s *Service) checkRawRange(q Query, from time.Time) error {
 	return nil
 }
 
-type filterJSON struct {
-	Dimension string   `json:"dimension"`
-	Operator  string   `json:"operator"`
-	Values    []string `json:"values"`
-}
-
 // filteredGroups counts a cross-filtered query's figures from raw events,
 // a day and value at a time, then groups them as the rollup path does.
 func (s *Service) filteredGroups(ctx context.Context, q Query, timeDim, valueDim string, from, to time.Time) ([]keyed, error) {
-	filters := make([]filterJSON, len(q.Filters))
-	for i, f := range q.Filters {
-		filters[i] = filterJSON(f)
-	}
-	encoded, err := json.Marshal(filters)
+	encoded, err := json.Marshal(q.visitClauses(valueDim))
 	if err != nil {
 		return nil, err
 	}

@@ -25,16 +25,6 @@ var Dimensions = []string{"page", "entry_page", "source", "referrer", "utm_sourc
 // TimeDimensions group by period.
 var TimeDimensions = []string{"time:hour", "time:day", "time:week", "time:month"}
 
-// FilterOperators compare a dimension's value with the filter's values.
-var FilterOperators = []string{"is", "is_not", "contains", "contains_not"}
-
-// Filter keeps rows whose dimension value matches.
-type Filter struct {
-	Dimension string
-	Operator  string
-	Values    []string
-}
-
 // Order sorts results by a metric or dimension.
 type Order struct {
 	Field string
@@ -302,7 +292,7 @@ func (s *Service) groups(ctx context.Context, q Query, timeDim, valueDim string,
 // onlyValues lets the database skip values an "is" filter excludes.
 func (q Query) onlyValues(dim string) []string {
 	for _, f := range q.Filters {
-		if f.Dimension == dim && f.Operator == "is" {
+		if f.Dimension == dim && f.Operator == "is" && (f.CaseSensitive == nil || *f.CaseSensitive) {
 			return f.Values
 		}
 	}
@@ -319,29 +309,12 @@ func (q Query) filter(rows []keyed, valueDim string, hasTime bool) []keyed {
 	}
 	return slices.DeleteFunc(rows, func(r keyed) bool {
 		for _, f := range q.Filters {
-			if f.Dimension == valueDim && !f.matches(r.dims[col]) {
+			if valueDim != "" && f.only(valueDim) && !f.matches(r.dims[col]) {
 				return true
 			}
 		}
 		return false
 	})
-}
-
-func (f Filter) matches(value string) bool {
-	lower := strings.ToLower(value)
-	any := false
-	for _, v := range f.Values {
-		switch f.Operator {
-		case "is", "is_not":
-			any = any || value == v
-		default:
-			any = any || strings.Contains(lower, strings.ToLower(v))
-		}
-	}
-	if f.Operator == "is_not" || f.Operator == "contains_not" {
-		return !any
-	}
-	return any
 }
 
 func (q Query) sort(rows []keyed, hasTime bool) {
@@ -408,24 +381,19 @@ func (q *Query) validate() error {
 	if timeDim == "time:hour" && valueDim != "" {
 		return hpa.Invalid(at+"dimensions", "time:hour cannot be combined with another dimension; use time:day").WithReason("too-many-dimensions")
 	}
+	leaves := 0
+	known := func(d string) bool { return slices.Contains(Dimensions, d) }
 	for i, f := range q.Filters {
 		loc := fmt.Sprintf("%sfilters[%d]", at, i)
-		switch {
-		case !slices.Contains(FilterOperators, f.Operator):
-			return hpa.Invalid(loc+".operator", "use one of "+strings.Join(FilterOperators, ", "))
-		case !slices.Contains(Dimensions, f.Dimension):
-			return hpa.Invalid(loc+".dimension", "unknown dimension; use one of "+strings.Join(Dimensions, ", "))
-		case f.Dimension != valueDim && timeDim == "time:hour":
+		if err := checkFilter(f, loc, 0, &leaves, known, strings.Join(Dimensions, ", ")); err != nil {
+			return err
+		}
+		if timeDim == "time:hour" && !f.only(valueDim) {
 			return hpa.Invalid(loc+".dimension", "time:hour cannot be combined with filters; use time:day").WithReason("too-many-dimensions")
-		case len(f.Values) == 0:
-			return hpa.Invalid(loc+".values", "give at least one value")
 		}
-		for j, v := range f.Values {
-			if fault := hpa.TextFault(v); fault != "" {
-				// The database would refuse the query, not just match nothing.
-				return hpa.InvalidText(hpa.FieldError{Location: fmt.Sprintf("%s.values[%d]", loc, j), Message: fault})
-			}
-		}
+	}
+	if n := len(q.visitClauses(valueDim)); n > maxFilterClauses {
+		return hpa.Invalid(at+"filters", fmt.Sprintf("the filters expand to %d alternatives to check; at most %d", n, maxFilterClauses)).WithReason("filter-too-complex")
 	}
 	for i, o := range q.OrderBy {
 		if !slices.Contains(q.Metrics, o.Field) && !slices.Contains(q.Dimensions, o.Field) {
