@@ -168,6 +168,9 @@ var accessMatrix = map[string]string{
 	"get-stats-timeseries":             "staff:analyst|key:stats:read",
 	"get-stats-breakdown":              "staff:analyst|key:stats:read",
 	"get-stats-realtime":               "staff:analyst|key:stats:read",
+	"list-stats-goals":                 "staff:analyst|key:stats:read",
+	"create-stats-goal":                "staff:analyst",
+	"delete-stats-goal":                "staff:analyst",
 	// Outgoing webhooks (issue 18).
 	"list-webhook-endpoints":      "staff:admin|key:webhooks:manage",
 	"create-webhook-endpoint":     "staff:admin|key:webhooks:manage",

@@ -21,6 +21,7 @@ type statsReader interface {
 	Counter(ctx context.Context) (visits.Counter, error)
 	Bots(ctx context.Context, from, to time.Time) (int64, error)
 	Location() *time.Location
+	goalKeeper
 }
 
 // statsAccess admits analysts (and admins) and scripts with a stats:read key.
@@ -31,9 +32,9 @@ type statsQueryInput struct {
 	// No uniqueItems on the lists: huma 2.37's check panics on an item
 	// that is an object (huma#1042); Query refuses repeats itself.
 	Body struct {
-		Metrics    []string        `json:"metrics" minItems:"1" maxItems:"7" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events" doc:"What to count, each at most once."`
+		Metrics    []string        `json:"metrics" minItems:"1" maxItems:"8" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events,conversion_rate" doc:"What to count, each at most once. conversion_rate (the percentage of visitors who reached a goal) needs the goal dimension or a goal filter."`
 		DateRange  dateRange       `json:"date_range" doc:"A preset (day, 7d, 30d, month, 12mo, year, all) or [first, last] dates, inclusive, in the site's time zone."`
-		Dimensions []string        `json:"dimensions,omitempty" maxItems:"2" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name,time:hour,time:day,time:week,time:month" doc:"Group by at most one of these plus one time dimension (time:hour only alone)."`
+		Dimensions []string        `json:"dimensions,omitempty" maxItems:"2" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name,goal,time:hour,time:day,time:week,time:month" doc:"Group by at most one of these plus one time dimension (time:hour only alone). goal: a row per goal reached (see /v1/stats/goals), counted from raw events."`
 		Filters    []statsFilter   `json:"filters,omitempty" maxItems:"10" doc:"A filter on the dimension the query groups by keeps the rows whose value matches. A filter on any other dimension keeps whole visits: those whose value matches (for page and event_name, those that include a matching page or event; with is_not and contains_not, those that include none); such queries are counted from raw events, so their range must lie within the raw events kept."`
 		OrderBy    []statsOrder    `json:"order_by,omitempty" maxItems:"3" doc:"Default: by time for time dimensions, else the first metric, descending."`
 		Pagination statsPagination `json:"pagination,omitzero" doc:"Which rows to return."`
@@ -51,7 +52,7 @@ type statsInclude struct {
 }
 
 type statsFilter struct {
-	Dimension     string        `json:"dimension,omitempty" maxLength:"80" example:"page" doc:"What to compare: page, entry_page, source, referrer, utm_source, utm_medium, utm_campaign, utm_content, utm_term, country, device, browser, os or event_name. Not for and, or, not."`
+	Dimension     string        `json:"dimension,omitempty" maxLength:"80" example:"page" doc:"What to compare: page, entry_page, source, referrer, utm_source, utm_medium, utm_campaign, utm_content, utm_term, country, device, browser, os, event_name, or goal (a goal's name, with is or is_not: the visits that reached it). Not for and, or, not."`
 	Operator      string        `json:"operator" enum:"is,is_not,contains,contains_not,matches,does_not_match,and,or,not" doc:"A comparison, or and/or/not combining filters. matches and does_not_match take regular expressions of a safe subset: literals, ., [classes], \\d \\s \\w, ^ $, (groups), |, * + ? {n,m} (n, m ≤ 50), at most 200 bytes; no back-references, look-arounds or flags."`
 	Values        []string      `json:"values,omitempty" maxItems:"50" doc:"The comparison holds if any value matches (is, contains, matches) or none does (is_not, contains_not, does_not_match)."`
 	CaseSensitive *bool         `json:"case_sensitive,omitempty" doc:"Whether case matters. Default: true for is, is_not, matches, does_not_match; false for contains, contains_not."`
@@ -141,6 +142,7 @@ func registerStats(hapi huma.API, stats statsReader) {
 		return jsonOutput(out), nil
 	})
 	registerStatsReports(hapi, stats)
+	registerStatsGoals(hapi, stats)
 }
 
 // query is the visits query the body asks for.

@@ -42,6 +42,11 @@ func TestStatisticsDocExamplesWork(t *testing.T) {
 	}, nil); err != nil {
 		t.Fatal(err)
 	}
+	for _, g := range []visits.Goal{{Name: "Donated", PagePath: "/donate"}, {Name: "Donate clicked", EventName: "donate-clicked"}} {
+		if _, err := srv.App.Visits.CreateGoal(context.Background(), g); err != nil {
+			t.Fatal(err)
+		}
+	}
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
 	for i, b := range blocks {
 		script := b[1]

@@ -214,20 +214,30 @@ WITH ev AS (
         )
     )
 ), event_values AS (
-    SELECT k.day, k.visitor_id, k.session,
-        CASE WHEN @dimension::text = 'page' THEN CASE WHEN n.name = 'pageview' THEN n.pathname END ELSE n.name END AS value,
+    -- Rows for page, event_name and goal: the sessions that include each
+    -- value, with the matching events' counts. A goal is reached by its
+    -- event, or by a page view whose path matches its pattern.
+    SELECT k.day, k.visitor_id, k.session, v.value,
         count(*) FILTER (WHERE n.name = 'pageview') AS pageviews, count(*) AS events,
         -- the visit's own figures, for its bounce and duration
         min(k.pageviews) AS visit_pageviews, min(k.events) AS visit_events, min(k.duration) AS visit_duration
     FROM numbered n JOIN valued k ON k.visitor_id = n.visitor_id AND k.day = n.day AND k.session = n.session
-    WHERE @dimension::text IN ('page', 'event_name')
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN @dimension::text = 'page' THEN CASE WHEN n.name = 'pageview' THEN n.pathname END ELSE n.name END AS value
+        WHERE @dimension::text IN ('page', 'event_name')
+        UNION ALL
+        SELECT g->>'name' FROM jsonb_array_elements(@goals::jsonb) g
+        WHERE @dimension::text = 'goal' AND CASE WHEN g ? 'event_name' THEN n.name = g->>'event_name'
+            ELSE n.name = 'pageview' AND n.pathname ~ (g->>'page_pattern') END
+    ) v
+    WHERE @dimension::text IN ('page', 'event_name', 'goal')
     GROUP BY 1, 2, 3, 4
 )
 SELECT k.day::date AS day, k.value::text AS value, count(DISTINCT k.visitor_id)::bigint AS visitors, count(*)::bigint AS visits,
     sum(k.pageviews)::bigint AS pageviews, sum(k.events)::bigint AS events,
     count(*) FILTER (WHERE k.events = 1 AND k.pageviews = 1)::bigint AS bounces, sum(k.duration)::bigint AS duration
 FROM valued k
-WHERE @dimension::text NOT IN ('page', 'event_name')
+WHERE @dimension::text NOT IN ('page', 'event_name', 'goal')
 GROUP BY k.day, k.value
 UNION ALL
 SELECT e.day::date, e.value::text, count(DISTINCT e.visitor_id)::bigint, count(*)::bigint, sum(e.pageviews)::bigint, sum(e.events)::bigint,
@@ -236,3 +246,14 @@ FROM event_values e
 WHERE e.value IS NOT NULL
 GROUP BY e.day, e.value
 ORDER BY 1, 2;
+
+-- name: VisitGoalInsert :one
+INSERT INTO visit_goals (name, event_name, page_path) VALUES (@name, sqlc.narg(event_name), sqlc.narg(page_path))
+ON CONFLICT (name) DO NOTHING
+RETURNING id, name, event_name, page_path, created_at;
+
+-- name: VisitGoalList :many
+SELECT id, name, event_name, page_path, created_at FROM visit_goals ORDER BY name;
+
+-- name: VisitGoalDelete :execrows
+DELETE FROM visit_goals WHERE id = @id;

@@ -606,6 +606,14 @@ type VisitEventsQuarantine struct {
 	Event         string
 }
 
+type VisitGoal struct {
+	ID        uuid.UUID
+	Name      string
+	EventName *string
+	PagePath  *string
+	CreatedAt time.Time
+}
+
 type VisitRollupDirty struct {
 	Day     time.Time
 	Version int64

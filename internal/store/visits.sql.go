@@ -155,6 +155,73 @@ func (q *Queries) VisitFirstDay(ctx context.Context, db DBTX) (time.Time, error)
 	return first_day, err
 }
 
+const visitGoalDelete = `-- name: VisitGoalDelete :execrows
+DELETE FROM visit_goals WHERE id = $1
+`
+
+func (q *Queries) VisitGoalDelete(ctx context.Context, db DBTX, id uuid.UUID) (int64, error) {
+	result, err := db.Exec(ctx, visitGoalDelete, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const visitGoalInsert = `-- name: VisitGoalInsert :one
+INSERT INTO visit_goals (name, event_name, page_path) VALUES ($1, $2, $3)
+ON CONFLICT (name) DO NOTHING
+RETURNING id, name, event_name, page_path, created_at
+`
+
+type VisitGoalInsertParams struct {
+	Name      string
+	EventName *string
+	PagePath  *string
+}
+
+func (q *Queries) VisitGoalInsert(ctx context.Context, db DBTX, arg VisitGoalInsertParams) (VisitGoal, error) {
+	row := db.QueryRow(ctx, visitGoalInsert, arg.Name, arg.EventName, arg.PagePath)
+	var i VisitGoal
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.EventName,
+		&i.PagePath,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
+const visitGoalList = `-- name: VisitGoalList :many
+SELECT id, name, event_name, page_path, created_at FROM visit_goals ORDER BY name
+`
+
+func (q *Queries) VisitGoalList(ctx context.Context, db DBTX) ([]VisitGoal, error) {
+	rows, err := db.Query(ctx, visitGoalList)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []VisitGoal{}
+	for rows.Next() {
+		var i VisitGoal
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.EventName,
+			&i.PagePath,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const visitPartitionExists = `-- name: VisitPartitionExists :one
 SELECT (to_regclass($1::text) IS NOT NULL)::boolean AS present
 `
@@ -283,20 +350,30 @@ WITH ev AS (
         )
     )
 ), event_values AS (
-    SELECT k.day, k.visitor_id, k.session,
-        CASE WHEN $4::text = 'page' THEN CASE WHEN n.name = 'pageview' THEN n.pathname END ELSE n.name END AS value,
+    -- Rows for page, event_name and goal: the sessions that include each
+    -- value, with the matching events' counts. A goal is reached by its
+    -- event, or by a page view whose path matches its pattern.
+    SELECT k.day, k.visitor_id, k.session, v.value,
         count(*) FILTER (WHERE n.name = 'pageview') AS pageviews, count(*) AS events,
         -- the visit's own figures, for its bounce and duration
         min(k.pageviews) AS visit_pageviews, min(k.events) AS visit_events, min(k.duration) AS visit_duration
     FROM numbered n JOIN valued k ON k.visitor_id = n.visitor_id AND k.day = n.day AND k.session = n.session
-    WHERE $4::text IN ('page', 'event_name')
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN $4::text = 'page' THEN CASE WHEN n.name = 'pageview' THEN n.pathname END ELSE n.name END AS value
+        WHERE $4::text IN ('page', 'event_name')
+        UNION ALL
+        SELECT g->>'name' FROM jsonb_array_elements($6::jsonb) g
+        WHERE $4::text = 'goal' AND CASE WHEN g ? 'event_name' THEN n.name = g->>'event_name'
+            ELSE n.name = 'pageview' AND n.pathname ~ (g->>'page_pattern') END
+    ) v
+    WHERE $4::text IN ('page', 'event_name', 'goal')
     GROUP BY 1, 2, 3, 4
 )
 SELECT k.day::date AS day, k.value::text AS value, count(DISTINCT k.visitor_id)::bigint AS visitors, count(*)::bigint AS visits,
     sum(k.pageviews)::bigint AS pageviews, sum(k.events)::bigint AS events,
     count(*) FILTER (WHERE k.events = 1 AND k.pageviews = 1)::bigint AS bounces, sum(k.duration)::bigint AS duration
 FROM valued k
-WHERE $4::text NOT IN ('page', 'event_name')
+WHERE $4::text NOT IN ('page', 'event_name', 'goal')
 GROUP BY k.day, k.value
 UNION ALL
 SELECT e.day::date, e.value::text, count(DISTINCT e.visitor_id)::bigint, count(*)::bigint, sum(e.pageviews)::bigint, sum(e.events)::bigint,
@@ -313,6 +390,7 @@ type VisitQueryFilteredParams struct {
 	RangeEnd   time.Time
 	Dimension  string
 	Filters    []byte
+	Goals      []byte
 }
 
 type VisitQueryFilteredRow struct {
@@ -341,6 +419,7 @@ func (q *Queries) VisitQueryFiltered(ctx context.Context, db DBTX, arg VisitQuer
 		arg.RangeEnd,
 		arg.Dimension,
 		arg.Filters,
+		arg.Goals,
 	)
 	if err != nil {
 		return nil, err

@@ -19,6 +19,9 @@ const defaultRawQueryTimeout = 20 * time.Second
 // one it groups by: the rollups hold each dimension on its own, so such a
 // query is counted from raw events.
 func (q Query) crossFiltered(valueDim string) bool {
+	if valueDim == GoalDimension {
+		return true
+	}
 	for _, f := range q.Filters {
 		if valueDim == "" || !f.only(valueDim) {
 			return true
@@ -62,7 +65,7 @@ func (s *Service) filteredGroups(ctx context.Context, q Query, timeDim, valueDim
 	counting, cancel := context.WithTimeout(ctx, s.rawQueryTimeout)
 	defer cancel()
 	got, err := store.Q.VisitQueryFiltered(counting, s.pool, store.VisitQueryFilteredParams{RangeStart: start, RangeEnd: stop,
-		TimeZone: s.settings.TimeZone.String(), Dimension: valueDim, Filters: encoded})
+		TimeZone: s.settings.TimeZone.String(), Dimension: valueDim, Filters: encoded, Goals: goalsJSON(q.goals)})
 	if store.IsQueryCanceled(err) && ctx.Err() == nil {
 		return nil, hpa.Invalid(q.At+"date_range", "counting these filters over this range from raw events took too long; "+
 			"shorten the range, or filter on the dimension the query groups by (answered from rollups)").WithReason("filtered-range-too-long")
@@ -72,7 +75,7 @@ func (s *Service) filteredGroups(ctx context.Context, q Query, timeDim, valueDim
 	}
 	days := make([]dayFigures, len(got))
 	for i, g := range got {
-		days[i] = dayFigures{g.Day, g.Value, sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration}}
+		days[i] = dayFigures{g.Day, g.Value, sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration, 0}}
 	}
 	return q.filter(q.groupDays(days, timeDim, valueDim, from, to), valueDim, timeDim != ""), nil
 }

@@ -34,6 +34,9 @@ type Filter struct {
 	// and does_not_match tell case apart, contains and contains_not do not.
 	CaseSensitive *bool
 	Filters       []Filter
+	// goal marks the comparisons a goal filter stands for: they keep
+	// visits, whatever the query groups by.
+	goal bool
 }
 
 // leaf is a comparison in its positive form (is, contains, matches),
@@ -50,6 +53,9 @@ func (f Filter) group() bool { return f.Operator == "and" || f.Operator == "or" 
 
 // dimensions lists the dimensions f compares.
 func (f Filter) dimensions() []string {
+	if f.goal {
+		return []string{GoalDimension} // visits reaching a goal, never rows
+	}
 	if !f.group() {
 		return []string{f.Dimension}
 	}
@@ -203,6 +209,8 @@ func checkFilter(f Filter, loc string, depth int, leaves *int, known func(string
 		return hpa.Invalid(loc+".filters", "only and, or and not take filters")
 	case len(f.Values) == 0:
 		return hpa.Invalid(loc+".values", "give at least one value")
+	case f.Dimension == GoalDimension && f.Operator != "is" && f.Operator != "is_not":
+		return hpa.Invalid(loc+".operator", "goals are compared with is or is_not")
 	}
 	for j, v := range f.Values {
 		at := fmt.Sprintf("%s.values[%d]", loc, j)

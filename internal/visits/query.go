@@ -47,6 +47,8 @@ type Query struct {
 	FillTime bool
 	// At prefixes error locations ("body." or "query.").
 	At string
+	// goals are the site's goals, loaded when the query uses them.
+	goals []Goal
 	// TimeAt names the time dimension's parameter in errors when it is
 	// not in a dimensions list (query.interval); default At+"dimensions".
 	TimeAt string
@@ -75,7 +77,11 @@ type Result struct {
 }
 
 // sums are additive rollup figures.
-type sums struct{ visitors, visits, pageviews, events, bounces, duration int64 }
+type sums struct {
+	visitors, visits, pageviews, events, bounces, duration int64
+	// base is the visitors conversion_rate is a share of.
+	base int64
+}
 
 func (a *sums) add(b sums) {
 	a.visitors += b.visitors
@@ -84,6 +90,7 @@ func (a *sums) add(b sums) {
 	a.events += b.events
 	a.bounces += b.bounces
 	a.duration += b.duration
+	a.base += b.base
 }
 
 func (a sums) metric(name string) float64 {
@@ -108,6 +115,8 @@ func (a sums) metric(name string) float64 {
 		return math.Round(ratio(a.bounces, a.visits)*1000) / 10
 	case "visit_duration":
 		return math.Round(ratio(a.duration, a.visits))
+	case ConversionRate:
+		return math.Round(ratio(a.visitors, a.base)*1000) / 10
 	}
 	return 0
 }
@@ -131,6 +140,17 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	timeDim, valueDim := splitDimensions(q.Dimensions)
+	if q.usesGoals() {
+		if timeDim == "time:hour" {
+			return nil, hpa.Invalid(q.At+"dimensions", "goals cannot be counted by the hour; use time:day").WithReason("too-many-dimensions")
+		}
+		if q.goals, err = s.Goals(ctx); err != nil {
+			return nil, err
+		}
+		if err := q.expandGoals(q.goals, valueDim); err != nil {
+			return nil, err
+		}
+	}
 	if timeDim == "time:hour" && int(to.Sub(from).Hours()/24)+1 > maxHourRangeDays {
 		at := q.TimeAt
 		if at == "" {
@@ -151,13 +171,13 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 			return nil, err
 		}
 	}
-	rows, err := s.groups(ctx, q, timeDim, valueDim, from, to)
+	rows, err := s.figures(ctx, q, timeDim, valueDim, from, to)
 	if err != nil {
 		return nil, err
 	}
 	var previous map[string]keyed
 	if q.Compare {
-		prev, err := s.groups(ctx, q, timeDim, valueDim, res.CompareFrom, res.CompareTo)
+		prev, err := s.figures(ctx, q, timeDim, valueDim, res.CompareFrom, res.CompareTo)
 		if err != nil {
 			return nil, err
 		}
@@ -195,7 +215,7 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 }
 
 func change(metric string, now, before float64) *float64 {
-	if metric == "bounce_rate" {
+	if metric == "bounce_rate" || metric == ConversionRate {
 		d := math.Round((now-before)*10) / 10
 		return &d
 	}
@@ -227,6 +247,42 @@ func splitDimensions(dims []string) (timeDim, valueDim string) {
 	return timeDim, valueDim
 }
 
+// figures are the grouped figures of one range, with the base of
+// conversion_rate when asked: the visitors of the same group counted
+// without the goal filters (for a goal breakdown, all visitors in the
+// time bucket).
+func (s *Service) figures(ctx context.Context, q Query, timeDim, valueDim string, from, to time.Time) ([]keyed, error) {
+	rows, err := s.groups(ctx, q, timeDim, valueDim, from, to)
+	if err != nil || !slices.Contains(q.Metrics, ConversionRate) {
+		return rows, err
+	}
+	base := q
+	base.Filters = slices.DeleteFunc(slices.Clone(q.Filters), func(f Filter) bool { return f.goal || f.only(GoalDimension) })
+	baseDim := valueDim
+	if valueDim == GoalDimension {
+		baseDim = ""
+	}
+	baseRows, err := s.groups(ctx, base, timeDim, baseDim, from, to)
+	if err != nil {
+		return nil, err
+	}
+	key := func(r keyed, dropValue bool) string {
+		dims := r.dims
+		if dropValue && len(dims) > 0 {
+			dims = dims[:len(dims)-1]
+		}
+		return strconv.Itoa(r.bucket) + "\x00" + strings.Join(dims, "\x00")
+	}
+	visitors := make(map[string]int64, len(baseRows))
+	for _, r := range baseRows {
+		visitors[key(r, false)] = r.sums.visitors
+	}
+	for i := range rows {
+		rows[i].sums.base = visitors[key(rows[i], valueDim == GoalDimension)]
+	}
+	return rows, nil
+}
+
 // groups reads the rollups for one range and groups them by the query's
 // dimensions, filters applied. A query filtering on a dimension it does not
 // group by is counted from raw events instead.
@@ -246,7 +302,7 @@ func (s *Service) groups(ctx context.Context, q Query, timeDim, valueDim string,
 			return nil, fmt.Errorf("read rollups: %w", err)
 		}
 		for _, g := range got {
-			k := keyed{sums: sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration}}
+			k := keyed{sums: sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration, 0}}
 			if valueDim != "" {
 				k.dims = []string{g.Value}
 			} else {
@@ -266,7 +322,7 @@ func (s *Service) groups(ctx context.Context, q Query, timeDim, valueDim string,
 		}
 		byHour := map[int64]sums{}
 		for _, g := range got {
-			byHour[g.Hour.Unix()] = sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration}
+			byHour[g.Hour.Unix()] = sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration, 0}
 		}
 		for h, i := start, 0; h.Before(stop); h, i = h.Add(time.Hour), i+1 {
 			if v, ok := byHour[h.Unix()]; ok || q.FillTime {
@@ -282,7 +338,7 @@ func (s *Service) groups(ctx context.Context, q Query, timeDim, valueDim string,
 		}
 		days := make([]dayFigures, len(got))
 		for i, g := range got {
-			days[i] = dayFigures{g.Day, g.Value, sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration}}
+			days[i] = dayFigures{g.Day, g.Value, sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration, 0}}
 		}
 		rows = q.groupDays(days, timeDim, valueDim, from, to)
 	}
@@ -332,7 +388,7 @@ func (q Query) sort(rows []keyed, hasTime bool) {
 			switch {
 			case o.Field == "time" || strings.HasPrefix(o.Field, "time:"):
 				c = cmp.Compare(a.bucket, b.bucket)
-			case slices.Contains(Dimensions, o.Field):
+			case slices.Contains(Dimensions, o.Field) || o.Field == GoalDimension:
 				i := len(a.dims) - 1
 				c = strings.Compare(a.dims[i], b.dims[i])
 			default:
@@ -356,8 +412,8 @@ func (q *Query) validate() error {
 		return hpa.Invalid(at+"metrics", "ask for at least one metric")
 	}
 	for i, m := range q.Metrics {
-		if !slices.Contains(Metrics, m) {
-			return hpa.Invalid(fmt.Sprintf("%smetrics[%d]", at, i), "unknown metric; use one of "+strings.Join(Metrics, ", "))
+		if !slices.Contains(Metrics, m) && m != ConversionRate {
+			return hpa.Invalid(fmt.Sprintf("%smetrics[%d]", at, i), "unknown metric; use one of "+strings.Join(Metrics, ", ")+", "+ConversionRate)
 		}
 		if slices.Index(q.Metrics, m) != i {
 			return hpa.Invalid(fmt.Sprintf("%smetrics[%d]", at, i), "metric listed twice")
@@ -368,7 +424,7 @@ func (q *Query) validate() error {
 		switch {
 		case slices.Contains(TimeDimensions, d):
 			timeDims++
-		case slices.Contains(Dimensions, d):
+		case slices.Contains(Dimensions, d) || d == GoalDimension:
 			valueDims++
 		default:
 			return hpa.Invalid(fmt.Sprintf("%sdimensions[%d]", at, i), "unknown dimension; use one of "+strings.Join(append(slices.Clone(Dimensions), TimeDimensions...), ", "))
@@ -382,13 +438,13 @@ func (q *Query) validate() error {
 		return hpa.Invalid(at+"dimensions", "time:hour cannot be combined with another dimension; use time:day").WithReason("too-many-dimensions")
 	}
 	leaves := 0
-	known := func(d string) bool { return slices.Contains(Dimensions, d) }
+	known := func(d string) bool { return slices.Contains(Dimensions, d) || d == GoalDimension }
 	for i, f := range q.Filters {
 		loc := fmt.Sprintf("%sfilters[%d]", at, i)
-		if err := checkFilter(f, loc, 0, &leaves, known, strings.Join(Dimensions, ", ")); err != nil {
+		if err := checkFilter(f, loc, 0, &leaves, known, strings.Join(Dimensions, ", ")+", "+GoalDimension); err != nil {
 			return err
 		}
-		if timeDim == "time:hour" && !f.only(valueDim) {
+		if timeDim == "time:hour" && (valueDim == "" || !f.only(valueDim)) {
 			return hpa.Invalid(loc+".dimension", "time:hour cannot be combined with filters; use time:day").WithReason("too-many-dimensions")
 		}
 	}
