@@ -151,8 +151,14 @@ func (f Filter) matches(value string) bool {
 		return false
 	}
 	l := f.asLeaf()
-	found := false
+	return l.matches(value) != l.Negate
+}
+
+// matches reports whether value matches one of the leaf's values (its
+// positive form: negation is the caller's).
+func (l leaf) matches(value string) bool {
 	for _, v := range l.Values {
+		var found bool
 		switch l.Operator {
 		case "is":
 			found = value == v || l.IgnoreCase && strings.EqualFold(value, v)
@@ -162,10 +168,10 @@ func (f Filter) matches(value string) bool {
 			found = compilePattern(v, l.IgnoreCase).MatchString(value)
 		}
 		if found {
-			break
+			return true
 		}
 	}
-	return found != l.Negate
+	return false
 }
 
 // compilePattern compiles a pattern checkPattern accepted.
