@@ -48,7 +48,8 @@ type statsPagination struct {
 }
 
 type statsInclude struct {
-	Comparison string `json:"comparison,omitempty" enum:"previous_period" doc:"Add the previous period of the same length, with each metric's change."`
+	Comparison       string    `json:"comparison,omitempty" enum:"previous_period,year_over_year,custom" doc:"Add another period's figures, with each metric's change: previous_period (the same number of days just before), year_over_year (the same dates a year earlier) or custom (compare_date_range). Rows are matched by their dimension values; time buckets by position (the first with the first)."`
+	CompareDateRange dateRange `json:"compare_date_range,omitzero" doc:"The period a custom comparison compares with: a preset or [first, last] dates."`
 }
 
 type statsFilter struct {
@@ -85,7 +86,7 @@ type statsRow struct {
 }
 
 type statsComparison struct {
-	Metrics []float64     `json:"metrics" doc:"The previous period's values."`
+	Metrics []float64     `json:"metrics" doc:"The compared period's values."`
 	Change  []changeValue `json:"change" doc:"Percentage change per metric (null where the previous value was 0); for bounce_rate, the difference in points."`
 }
 
@@ -125,13 +126,13 @@ func registerStats(hapi huma.API, stats statsReader) {
 			Metrics: q.Metrics, Dimensions: nonNil(q.Dimensions), DateRange: dates(res.From, res.To),
 			TimeZone: stats.Location().String(), TotalRows: res.TotalRows,
 		}}
-		if q.Compare {
+		if q.Comparison != "" {
 			cr := dates(res.CompareFrom, res.CompareTo)
 			out.Meta.ComparisonDateRange = &cr
 		}
 		for i, r := range res.Rows {
 			out.Results[i] = statsRow{Dimensions: r.Dimensions, Metrics: r.Metrics}
-			if q.Compare {
+			if q.Comparison != "" {
 				c := &statsComparison{Metrics: r.Comparison, Change: make([]changeValue, len(r.Change))}
 				for j, ch := range r.Change {
 					c.Change[j] = changeValue{ch}
@@ -149,7 +150,8 @@ func registerStats(hapi huma.API, stats statsReader) {
 func (in *statsQueryInput) query() visits.Query {
 	b := in.Body
 	q := visits.Query{Metrics: b.Metrics, Dimensions: b.Dimensions, Limit: b.Pagination.Limit, Offset: b.Pagination.Offset,
-		Compare: b.Include.Comparison != "", At: "body.", Range: b.DateRange.visits("body.date_range")}
+		Comparison: b.Include.Comparison, CompareRange: b.Include.CompareDateRange.visits("body.include.compare_date_range"),
+		At: "body.", Range: b.DateRange.visits("body.date_range")}
 	for _, f := range b.Filters {
 		q.Filters = append(q.Filters, f.visits())
 	}

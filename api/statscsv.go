@@ -102,7 +102,7 @@ func defuseFormula(cell string) string {
 // metric, then the comparison's.
 func csvQuery(q visits.Query, res *visits.Result) *csvOutput {
 	header := append(append([]string{}, q.Dimensions...), q.Metrics...)
-	if q.Compare {
+	if q.Comparison != "" {
 		for _, m := range q.Metrics {
 			header = append(header, "previous_"+m)
 		}
@@ -114,7 +114,7 @@ func csvQuery(q visits.Query, res *visits.Result) *csvOutput {
 	for _, r := range res.Rows {
 		row := append([]string{}, r.Dimensions...)
 		row = append(row, formatNumbers(r.Metrics)...)
-		if q.Compare {
+		if q.Comparison != "" {
 			row = append(row, formatNumbers(r.Comparison)...)
 			for _, c := range r.Change {
 				if c == nil {

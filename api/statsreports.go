@@ -30,7 +30,9 @@ func namedMetrics(values []float64) MetricValues {
 
 type summaryInput struct {
 	PeriodQuery
-	Compare string `query:"compare" enum:"previous_period" doc:"Add the previous period of the same length."`
+	Compare     string `query:"compare" enum:"previous_period,year_over_year,custom" doc:"Add another period: the same number of days just before, the same dates a year earlier, or custom (compare_from and compare_to)."`
+	CompareFrom string `query:"compare_from" format:"date" doc:"First date of a custom comparison."`
+	CompareTo   string `query:"compare_to" format:"date" doc:"Last date of a custom comparison."`
 	Accept  string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
 }
 
@@ -45,7 +47,7 @@ type SummaryPeriod struct {
 type summaryResult struct {
 	SummaryPeriod
 	TimeZone   string         `json:"time_zone" example:"Europe/London"`
-	Comparison *SummaryPeriod `json:"comparison,omitempty" doc:"The previous period, when compare=previous_period."`
+	Comparison *SummaryPeriod `json:"comparison,omitempty" doc:"The compared period, when compare is given."`
 }
 
 type timeseriesInput struct {
@@ -119,7 +121,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Method:      http.MethodGet,
 		Path:        "/v1/stats/summary",
 		Summary:     "Summarise visits over a period",
-		Description: "Every metric for a period, optionally with the previous period: `curl -H \"X-API-Key: $KEY\" '…/v1/stats/summary?period=30d' | jq .visitors`. `Accept: text/csv` gives one row per period.",
+		Description: "Every metric for a period, optionally with another (the previous period, the same dates last year, or custom dates): `curl -H \"X-API-Key: $KEY\" '…/v1/stats/summary?period=30d' | jq .visitors`. `Accept: text/csv` gives one row per period.",
 		Tags:        []string{"Statistics"},
 		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[summaryResult](hapi, "The period's figures."),
@@ -132,7 +134,15 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		if err != nil {
 			return nil, err
 		}
-		res, err := stats.Query(ctx, visits.Query{Metrics: visits.Metrics, Range: r, Compare: in.Compare != "", At: "query."})
+		q := visits.Query{Metrics: visits.Metrics, Range: r, Comparison: in.Compare, At: "query."}
+		if in.Compare == "custom" {
+			if q.CompareRange, err = customComparison(in.CompareFrom, in.CompareTo); err != nil {
+				return nil, err
+			}
+		} else if in.CompareFrom != "" || in.CompareTo != "" {
+			return nil, invalidField("query.compare", "compare_from and compare_to need compare=custom")
+		}
+		res, err := stats.Query(ctx, q)
 		if err != nil {
 			return nil, err
 		}
@@ -308,4 +318,14 @@ func realtimeCSV(rt realtimeResult) [][]string {
 		rows = append(rows, []string{p.Page, strconv.FormatInt(p.Visitors, 10), "", ""})
 	}
 	return rows
+}
+
+// customComparison is the range of compare_from and compare_to.
+func customComparison(from, to string) (visits.DateRange, error) {
+	f, err1 := time.Parse(time.DateOnly, from)
+	t, err2 := time.Parse(time.DateOnly, to)
+	if err1 != nil || err2 != nil {
+		return visits.DateRange{}, invalidField("query.compare_from", "a custom comparison needs compare_from and compare_to, dates such as 2025-03-01")
+	}
+	return visits.DateRange{From: f, To: t, Location: "query.compare_from"}, nil
 }

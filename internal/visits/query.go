@@ -40,8 +40,12 @@ type Query struct {
 	OrderBy    []Order
 	Limit      int
 	Offset     int
-	// Compare adds the previous period of the same length.
-	Compare bool
+	// Comparison adds another period's figures, matched row by row (time
+	// buckets by position): previous_period (the same length just
+	// before), year_over_year (the same dates a year earlier) or custom
+	// (CompareRange); "" for none.
+	Comparison   string
+	CompareRange DateRange
 	// FillTime adds empty rows for periods without visits (only when the
 	// sole dimension is a time dimension).
 	FillTime bool
@@ -159,12 +163,14 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 		return nil, hpa.Invalid(at, fmt.Sprintf("hours need a range of at most %d days", maxHourRangeDays))
 	}
 	res := &Result{From: from, To: to}
-	if q.Compare {
-		res.CompareFrom, res.CompareTo = previousPeriod(from, to)
+	if q.Comparison != "" {
+		if res.CompareFrom, res.CompareTo, err = s.comparedRange(ctx, q, from, to); err != nil {
+			return nil, err
+		}
 	}
 	if q.crossFiltered(valueDim) {
 		earliest := from
-		if q.Compare {
+		if q.Comparison != "" && res.CompareFrom.Before(from) {
 			earliest = res.CompareFrom
 		}
 		if err := s.checkRawRange(q, earliest); err != nil {
@@ -176,7 +182,7 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	var previous map[string]keyed
-	if q.Compare {
+	if q.Comparison != "" {
 		prev, err := s.figures(ctx, q, timeDim, valueDim, res.CompareFrom, res.CompareTo)
 		if err != nil {
 			return nil, err
@@ -200,7 +206,7 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 		for j, m := range q.Metrics {
 			out.Metrics[j] = r.sums.metric(m)
 		}
-		if q.Compare {
+		if q.Comparison != "" {
 			p := previous[compareKey(r, timeDim)]
 			out.Comparison = make([]float64, len(q.Metrics))
 			out.Change = make([]*float64, len(q.Metrics))

@@ -70,6 +70,26 @@ func (s *Service) Resolve(ctx context.Context, r DateRange) (from, to time.Time,
 	return r.From, r.To, nil
 }
 
+// Comparisons name the periods a query can be compared with.
+var Comparisons = []string{"previous_period", "year_over_year", "custom"}
+
+// comparedRange is the period q compares from..to with.
+func (s *Service) comparedRange(ctx context.Context, q Query, from, to time.Time) (time.Time, time.Time, error) {
+	switch q.Comparison {
+	case "previous_period":
+		f, t := previousPeriod(from, to)
+		return f, t, nil
+	case "year_over_year":
+		return from.AddDate(-1, 0, 0), to.AddDate(-1, 0, 0), nil
+	case "custom":
+		if q.CompareRange.Preset == "" && q.CompareRange.From.IsZero() {
+			return time.Time{}, time.Time{}, hpa.Invalid(q.CompareRange.Location, "a custom comparison needs its dates")
+		}
+		return s.Resolve(ctx, q.CompareRange)
+	}
+	return time.Time{}, time.Time{}, hpa.Invalid(q.At+"comparison", "use one of previous_period, year_over_year, custom")
+}
+
 // previousPeriod is the range of the same length just before from..to.
 func previousPeriod(from, to time.Time) (time.Time, time.Time) {
 	days := int(to.Sub(from).Hours()/24) + 1
