@@ -150,11 +150,14 @@ ANALYZE visit_events, visit_rollups_daily, visit_rollups_monthly, visit_rollups_
 -- filter keeps the sessions whose value matches; for page and event_name,
 -- those that include a matching page or event (is_not and contains_not:
 -- that include none). Rows for page and event_name are, as in the
--- rollups, the sessions that include each value. Sessions are cut at
--- site-local midnight, as the rollups count a day at a time.
+-- rollups, the sessions that include each value; so are rows of a custom
+-- property (event:props:NAME, the 1,000 values of a day with most events,
+-- the rest as '(other)') and of goals. screen_size is the class of the
+-- visit's first screen width. Sessions are cut at site-local midnight, as
+-- the rollups count a day at a time.
 WITH ev AS (
     SELECT e.ts, e.visitor_id, e.name, e.pathname, e.referrer, e.source, e.utm_source, e.utm_medium, e.utm_campaign,
-        e.utm_content, e.utm_term, e.country, e.device, e.browser, e.os,
+        e.utm_content, e.utm_term, e.country, e.device, e.browser, e.os, e.screen_width, e.props,
         (e.ts AT TIME ZONE @time_zone::text)::date AS day,
         CASE WHEN e.ts - lag(e.ts) OVER (PARTITION BY e.visitor_id, (e.ts AT TIME ZONE @time_zone::text)::date ORDER BY e.ts)
             <= interval '30 minutes' THEN 0 ELSE 1 END AS starts
@@ -166,16 +169,19 @@ WITH ev AS (
 ), firsts AS (
     -- Each visit's first event, whose values are the visit's.
     SELECT DISTINCT ON (n.visitor_id, n.day, n.session) n.visitor_id, n.day, n.session, n.referrer, n.source, n.utm_source,
-        n.utm_medium, n.utm_campaign, n.utm_content, n.utm_term, n.country, n.device, n.browser, n.os
+        n.utm_medium, n.utm_campaign, n.utm_content, n.utm_term, n.country, n.device, n.browser, n.os,
+        CASE WHEN n.screen_width <= 0 THEN '' WHEN n.screen_width < 576 THEN 'Mobile' WHEN n.screen_width < 992 THEN 'Tablet'
+            WHEN n.screen_width < 1440 THEN 'Laptop' ELSE 'Desktop' END AS screen_size
     FROM numbered n
     ORDER BY n.visitor_id, n.day, n.session, n.ts
 ), sessions AS (
-    SELECT f.*, a.entry_page, a.pages, a.names, a.pageviews, a.events, a.duration
+    SELECT f.*, a.entry_page, a.pages, a.names, a.props, a.pageviews, a.events, a.duration
     FROM firsts f JOIN (
         SELECT n.visitor_id, n.day, n.session,
             coalesce((array_agg(n.pathname ORDER BY n.ts) FILTER (WHERE n.name = 'pageview'))[1], '') AS entry_page,
             coalesce(array_agg(DISTINCT n.pathname) FILTER (WHERE n.name = 'pageview'), '{}') AS pages,
             array_agg(DISTINCT n.name) AS names,
+            coalesce(array_agg(n.props) FILTER (WHERE n.props IS NOT NULL), '{}') AS props,
             count(*) FILTER (WHERE n.name = 'pageview') AS pageviews,
             count(*) AS events,
             extract(epoch FROM max(n.ts) - min(n.ts))::bigint AS duration
@@ -187,7 +193,8 @@ WITH ev AS (
             WHEN 'entry_page' THEN s.entry_page WHEN 'source' THEN s.source WHEN 'referrer' THEN s.referrer
             WHEN 'utm_source' THEN s.utm_source WHEN 'utm_medium' THEN s.utm_medium WHEN 'utm_campaign' THEN s.utm_campaign
             WHEN 'utm_content' THEN s.utm_content WHEN 'utm_term' THEN s.utm_term WHEN 'country' THEN s.country
-            WHEN 'device' THEN s.device WHEN 'browser' THEN s.browser WHEN 'os' THEN s.os ELSE '' END AS value
+            WHEN 'device' THEN s.device WHEN 'browser' THEN s.browser WHEN 'os' THEN s.os
+            WHEN 'screen_size' THEN s.screen_size ELSE '' END AS value
     FROM sessions s
     -- Filters arrive as clauses (conjunctive normal form): a session is
     -- kept when every clause has a comparison that holds. A comparison
@@ -202,7 +209,9 @@ WITH ev AS (
                     WHEN 'utm_source' THEN ARRAY[s.utm_source] WHEN 'utm_medium' THEN ARRAY[s.utm_medium]
                     WHEN 'utm_campaign' THEN ARRAY[s.utm_campaign] WHEN 'utm_content' THEN ARRAY[s.utm_content]
                     WHEN 'utm_term' THEN ARRAY[s.utm_term] WHEN 'country' THEN ARRAY[s.country] WHEN 'device' THEN ARRAY[s.device]
-                    WHEN 'browser' THEN ARRAY[s.browser] WHEN 'os' THEN ARRAY[s.os] END AS vals) v
+                    WHEN 'browser' THEN ARRAY[s.browser] WHEN 'os' THEN ARRAY[s.os] WHEN 'screen_size' THEN ARRAY[s.screen_size]
+                    ELSE ARRAY(SELECT p->>substr(f->>'dimension', 13) FROM unnest(s.props) p
+                        WHERE f->>'dimension' LIKE 'event:props:%' AND p ? substr(f->>'dimension', 13)) END AS vals) v
             WHERE (f->>'negate')::boolean <> EXISTS (
                 SELECT 1 FROM unnest(v.vals) AS got (val), jsonb_array_elements_text(f->'values') AS want (val)
                 WHERE CASE f->>'operator'
@@ -213,6 +222,16 @@ WITH ev AS (
                     ELSE CASE WHEN (f->>'ignore_case')::boolean THEN got.val ~* want.val ELSE got.val ~ want.val END END)
         )
     )
+), top_props AS (
+    -- The values of the property grouped by, the 1,000 with most events
+    -- each day; the rest count as '(other)'.
+    SELECT t.day, t.value FROM (
+        SELECT n.day, n.props->>substr(@dimension::text, 13) AS value,
+            row_number() OVER (PARTITION BY n.day ORDER BY count(*) DESC, n.props->>substr(@dimension::text, 13)) AS rank
+        FROM numbered n
+        WHERE @dimension::text LIKE 'event:props:%' AND n.props ? substr(@dimension::text, 13)
+        GROUP BY 1, 2
+    ) t WHERE t.rank <= 1000
 ), event_values AS (
     -- Rows for page, event_name and goal: the sessions that include each
     -- value, with the matching events' counts. A goal is reached by its
@@ -229,15 +248,19 @@ WITH ev AS (
         SELECT g->>'name' FROM jsonb_array_elements(@goals::jsonb) g
         WHERE @dimension::text = 'goal' AND CASE WHEN g ? 'event_name' THEN n.name = g->>'event_name'
             ELSE n.name = 'pageview' AND n.pathname ~ (g->>'page_pattern') END
+        UNION ALL
+        SELECT CASE WHEN EXISTS (SELECT 1 FROM top_props t WHERE t.day = n.day AND t.value = n.props->>substr(@dimension::text, 13))
+            THEN n.props->>substr(@dimension::text, 13) ELSE '(other)' END
+        WHERE @dimension::text LIKE 'event:props:%' AND n.props ? substr(@dimension::text, 13)
     ) v
-    WHERE @dimension::text IN ('page', 'event_name', 'goal')
+    WHERE @dimension::text IN ('page', 'event_name', 'goal') OR @dimension::text LIKE 'event:props:%'
     GROUP BY 1, 2, 3, 4
 )
 SELECT k.day::date AS day, k.value::text AS value, count(DISTINCT k.visitor_id)::bigint AS visitors, count(*)::bigint AS visits,
     sum(k.pageviews)::bigint AS pageviews, sum(k.events)::bigint AS events,
     count(*) FILTER (WHERE k.events = 1 AND k.pageviews = 1)::bigint AS bounces, sum(k.duration)::bigint AS duration
 FROM valued k
-WHERE @dimension::text NOT IN ('page', 'event_name', 'goal')
+WHERE @dimension::text NOT IN ('page', 'event_name', 'goal') AND @dimension::text NOT LIKE 'event:props:%'
 GROUP BY k.day, k.value
 UNION ALL
 SELECT e.day::date, e.value::text, count(DISTINCT e.visitor_id)::bigint, count(*)::bigint, sum(e.pageviews)::bigint, sum(e.events)::bigint,

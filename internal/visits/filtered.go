@@ -19,7 +19,7 @@ const defaultRawQueryTimeout = 20 * time.Second
 // one it groups by: the rollups hold each dimension on its own, so such a
 // query is counted from raw events.
 func (q Query) crossFiltered(valueDim string) bool {
-	if valueDim == GoalDimension {
+	if rawOnly(valueDim) {
 		return true
 	}
 	for _, f := range q.Filters {

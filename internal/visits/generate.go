@@ -260,6 +260,9 @@ func (g *generator) session(day time.Time, maxViews int64, now time.Time) []stor
 		case x < 0.04:
 			ev := events[len(events)-1]
 			ev.Name, ev.Ts = "donate-clicked", ts.UTC().Truncate(time.Millisecond)
+			// A property, chosen without drawing from rng so the rest of
+			// the traffic stays as it was.
+			ev.Props = []byte(`{"amount":"` + [3]string{"10", "25", "50"}[len(events)%3] + `"}`)
 			events = append(events, ev)
 		case x < 0.10:
 			ev := events[len(events)-1]

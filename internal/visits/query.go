@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +22,22 @@ var Metrics = []string{"visitors", "visits", "pageviews", "views_per_visit", "bo
 // time dimension.
 var Dimensions = []string{"page", "entry_page", "source", "referrer", "utm_source", "utm_medium", "utm_campaign",
 	"utm_content", "utm_term", "country", "device", "browser", "os", "event_name"}
+
+// RawDimensions are counted from raw events only (not in the rollups):
+// goals and the screen size class; so are custom properties,
+// event:props:NAME.
+var RawDimensions = []string{GoalDimension, "screen_size"}
+
+// propDimension names a custom property: the prop key after the prefix.
+var propDimension = regexp.MustCompile(`^event:props:[A-Za-z0-9_.:-]{1,40}$`)
+
+// isValueDimension reports whether d is a dimension other than time.
+func isValueDimension(d string) bool {
+	return slices.Contains(Dimensions, d) || slices.Contains(RawDimensions, d) || propDimension.MatchString(d)
+}
+
+// rawOnly reports whether d is counted from raw events only.
+func rawOnly(d string) bool { return slices.Contains(RawDimensions, d) || propDimension.MatchString(d) }
 
 // TimeDimensions group by period.
 var TimeDimensions = []string{"time:hour", "time:day", "time:week", "time:month"}
@@ -394,7 +411,7 @@ func (q Query) sort(rows []keyed, hasTime bool) {
 			switch {
 			case o.Field == "time" || strings.HasPrefix(o.Field, "time:"):
 				c = cmp.Compare(a.bucket, b.bucket)
-			case slices.Contains(Dimensions, o.Field) || o.Field == GoalDimension:
+			case isValueDimension(o.Field):
 				i := len(a.dims) - 1
 				c = strings.Compare(a.dims[i], b.dims[i])
 			default:
@@ -430,10 +447,10 @@ func (q *Query) validate() error {
 		switch {
 		case slices.Contains(TimeDimensions, d):
 			timeDims++
-		case slices.Contains(Dimensions, d) || d == GoalDimension:
+		case isValueDimension(d):
 			valueDims++
 		default:
-			return hpa.Invalid(fmt.Sprintf("%sdimensions[%d]", at, i), "unknown dimension; use one of "+strings.Join(append(slices.Clone(Dimensions), TimeDimensions...), ", "))
+			return hpa.Invalid(fmt.Sprintf("%sdimensions[%d]", at, i), "unknown dimension; use one of "+strings.Join(slices.Concat(Dimensions, RawDimensions, TimeDimensions), ", ")+" or event:props:NAME")
 		}
 	}
 	if timeDims > 1 || valueDims > 1 {
@@ -444,10 +461,10 @@ func (q *Query) validate() error {
 		return hpa.Invalid(at+"dimensions", "time:hour cannot be combined with another dimension; use time:day").WithReason("too-many-dimensions")
 	}
 	leaves := 0
-	known := func(d string) bool { return slices.Contains(Dimensions, d) || d == GoalDimension }
+	known := func(d string) bool { return isValueDimension(d) }
 	for i, f := range q.Filters {
 		loc := fmt.Sprintf("%sfilters[%d]", at, i)
-		if err := checkFilter(f, loc, 0, &leaves, known, strings.Join(Dimensions, ", ")+", "+GoalDimension); err != nil {
+		if err := checkFilter(f, loc, 0, &leaves, known, strings.Join(Dimensions, ", ")+", "+strings.Join(RawDimensions, ", ")+" or event:props:NAME"); err != nil {
 			return err
 		}
 		if timeDim == "time:hour" && (valueDim == "" || !f.only(valueDim)) {
