@@ -33,7 +33,7 @@ type summaryInput struct {
 	Compare     string `query:"compare" enum:"previous_period,year_over_year,custom" doc:"Add another period: the same number of days just before, the same dates a year earlier, or custom (compare_from and compare_to)."`
 	CompareFrom string `query:"compare_from" format:"date" doc:"First date of a custom comparison."`
 	CompareTo   string `query:"compare_to" format:"date" doc:"Last date of a custom comparison."`
-	Accept  string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
+	Accept      string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
 }
 
 // SummaryPeriod is one period's figures in a summary.
