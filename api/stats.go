@@ -22,6 +22,7 @@ type statsReader interface {
 	Bots(ctx context.Context, from, to time.Time) (int64, error)
 	Location() *time.Location
 	goalKeeper
+	funnelCounter
 }
 
 // statsAccess admits analysts (and admins) and scripts with a stats:read key.
@@ -144,6 +145,7 @@ func registerStats(hapi huma.API, stats statsReader) {
 	})
 	registerStatsReports(hapi, stats)
 	registerStatsGoals(hapi, stats)
+	registerStatsFunnel(hapi, stats)
 }
 
 // query is the visits query the body asks for.

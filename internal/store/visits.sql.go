@@ -393,7 +393,7 @@ SELECT k.day::date AS day, k.value::text AS value, count(DISTINCT k.visitor_id):
     sum(k.pageviews)::bigint AS pageviews, sum(k.events)::bigint AS events,
     count(*) FILTER (WHERE k.events = 1 AND k.pageviews = 1)::bigint AS bounces, sum(k.duration)::bigint AS duration
 FROM valued k
-WHERE $4::text NOT IN ('page', 'event_name', 'goal') AND $4::text NOT LIKE 'event:props:%'
+WHERE $4::text NOT IN ('page', 'event_name', 'goal', 'funnel') AND $4::text NOT LIKE 'event:props:%'
 GROUP BY k.day, k.value
 UNION ALL
 SELECT e.day::date, e.value::text, count(DISTINCT e.visitor_id)::bigint, count(*)::bigint, sum(e.pageviews)::bigint, sum(e.events)::bigint,
@@ -401,6 +401,22 @@ SELECT e.day::date, e.value::text, count(DISTINCT e.visitor_id)::bigint, count(*
 FROM event_values e
 WHERE e.value IS NOT NULL
 GROUP BY e.day, e.value
+UNION ALL
+SELECT f.day::date, f.step::text, count(DISTINCT f.visitor_id)::bigint, count(*)::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint
+FROM (
+    SELECT q.day, q.visitor_id, k.step
+    FROM (
+        SELECT n.day, n.visitor_id, n.session, string_agg(chr(96 + g.ord::integer), '' ORDER BY n.ts, g.ord) AS seq
+        FROM numbered n JOIN valued v ON v.visitor_id = n.visitor_id AND v.day = n.day AND v.session = n.session
+        CROSS JOIN LATERAL jsonb_array_elements($6::jsonb) WITH ORDINALITY AS g (step, ord)
+        WHERE $4::text = 'funnel' AND CASE WHEN g.step ? 'event_name' THEN n.name = g.step->>'event_name'
+            ELSE n.name = 'pageview' AND n.pathname ~ (g.step->>'page_pattern') END
+        GROUP BY 1, 2, 3
+    ) q
+    CROSS JOIN LATERAL generate_series(1, jsonb_array_length($6::jsonb)) AS k (step)
+    WHERE q.seq ~ (SELECT string_agg(chr(96 + i), '.*' ORDER BY i) FROM generate_series(1, k.step) AS i)
+) f
+GROUP BY f.day, f.step
 ORDER BY 1, 2
 `
 
@@ -435,6 +451,9 @@ type VisitQueryFilteredRow struct {
 // the rest as '(other)') and of goals. screen_size is the class of the
 // visit's first screen width. Sessions are cut at site-local midnight, as
 // the rollups count a day at a time.
+// A funnel (dimension 'funnel', its steps in @goals): each visit's events
+// that match a step, as letters in time order (a for the first step…);
+// the visit reached step k if the letters of steps 1 to k appear in order.
 func (q *Queries) VisitQueryFiltered(ctx context.Context, db DBTX, arg VisitQueryFilteredParams) ([]VisitQueryFilteredRow, error) {
 	rows, err := db.Query(ctx, visitQueryFiltered,
 		arg.TimeZone,
