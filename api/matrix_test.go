@@ -170,6 +170,7 @@ var accessMatrix = map[string]string{
 	"get-stats-realtime":               "staff:analyst|key:stats:read",
 	"list-stats-goals":                 "staff:analyst|key:stats:read",
 	"query-stats-funnel":               "staff:analyst|key:stats:read",
+	"export-stats":                     "staff:analyst|key:stats:read",
 	"create-stats-goal":                "staff:analyst",
 	"delete-stats-goal":                "staff:analyst",
 	// Outgoing webhooks (issue 18).

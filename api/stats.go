@@ -146,6 +146,7 @@ func registerStats(hapi huma.API, stats statsReader) {
 	registerStatsReports(hapi, stats)
 	registerStatsGoals(hapi, stats)
 	registerStatsFunnel(hapi, stats)
+	registerStatsExport(hapi, stats)
 }
 
 // query is the visits query the body asks for.

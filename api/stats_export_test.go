@@ -1,0 +1,70 @@
+package api_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/harmedpatients/hpa/internal/apitest"
+	"github.com/harmedpatients/hpa/internal/identity"
+)
+
+// The export holds every report as CSV, whose figures add up to an
+// independent count over the raw events.
+func TestExportZipsEveryReport(t *testing.T) {
+	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
+	twoVisitors(t, srv)
+	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
+	r := srv.Do(apitest.Request{Path: "/v1/stats/export?period=7d", APIKey: key})
+	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/zip" || !strings.Contains(r.Header.Get("Content-Disposition"), ".zip") {
+		t.Fatalf("%d %q %q", r.StatusCode, r.Header.Get("Content-Type"), r.Header.Get("Content-Disposition"))
+	}
+	zr, err := zip.NewReader(bytes.NewReader(r.Body), int64(len(r.Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][][]string{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if files[f.Name], err = csv.NewReader(bytes.NewReader(b)).ReadAll(); err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+	}
+	for _, name := range []string{"summary.csv", "visitors-by-day.csv", "page.csv", "source.csv", "utm_campaign.csv", "country.csv", "event_name.csv"} {
+		if len(files[name]) < 2 {
+			t.Errorf("%s: %v", name, files[name])
+		}
+	}
+	pageviews := count(t, srv, `SELECT count(*) FROM visit_events WHERE name = 'pageview'`)
+	column := func(rows [][]string, name string) (sum int64) {
+		i := -1
+		for j, h := range rows[0] {
+			if h == name {
+				i = j
+			}
+		}
+		for _, row := range rows[1:] {
+			n, _ := strconv.ParseInt(row[i], 10, 64)
+			sum += n
+		}
+		return sum
+	}
+	for _, name := range []string{"summary.csv", "visitors-by-day.csv", "page.csv", "source.csv", "device.csv"} {
+		if got := column(files[name], "pageviews"); got != pageviews {
+			t.Errorf("%s: %d page views, want %d", name, got, pageviews)
+		}
+	}
+	if r := srv.Do(apitest.Request{Path: "/v1/stats/export?period=custom&from=2026-01-05&to=2026-01-01", APIKey: key}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("reversed range: %d", r.StatusCode)
+	}
+}
