@@ -64,6 +64,24 @@ func TestExportZipsEveryReport(t *testing.T) {
 			t.Errorf("%s: %d page views, want %d", name, got, pageviews)
 		}
 	}
+	// A long list in CSV is paged, with its total and the next cursor in
+	// headers, or comes whole.
+	csvOf := func(path string) (*apitest.Response, [][]string) {
+		r := srv.Do(apitest.Request{Path: path, APIKey: key, Header: http.Header{"Accept": {"text/csv"}}})
+		rows, err := csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return r, rows
+	}
+	r, rows := csvOf("/v1/stats/breakdown/page?period=7d&limit=1")
+	r2, rest := csvOf("/v1/stats/breakdown/page?period=7d&limit=5&cursor=" + r.Header.Get("X-Next-Cursor"))
+	if len(rows) != 2 || r.Header.Get("X-Total-Rows") != "3" || r.Header.Get("X-Next-Cursor") == "" || len(rest) != 3 || r2.Header.Get("X-Next-Cursor") != "" {
+		t.Errorf("paged CSV: %v %v %v", r.Header, rows, rest)
+	}
+	if r, all := csvOf("/v1/stats/breakdown/page?period=7d&limit=1&all=true"); len(all) != 4 || r.Header.Get("X-Total-Rows") != "3" || r.Header.Get("X-Next-Cursor") != "" {
+		t.Errorf("whole CSV: %v %v", r.Header, all)
+	}
 	if r := srv.Do(apitest.Request{Path: "/v1/stats/export?period=custom&from=2026-01-05&to=2026-01-01", APIKey: key}); r.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("reversed range: %d", r.StatusCode)
 	}

@@ -75,6 +75,7 @@ type breakdownInput struct {
 	OrderBy  string `query:"order_by" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events" default:"visitors" doc:"Sort, largest first."`
 	Contains string `query:"contains" maxLength:"200" doc:"Only values containing this text (ignoring case)."`
 	PageQuery
+	All    bool   `query:"all" doc:"Every row (up to 10,000) at once instead of a page of limit rows: for a spreadsheet. X-Total-Rows says how many there are."`
 	Accept string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
 }
 
@@ -211,7 +212,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Tags:        []string{"Statistics"},
 		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[breakdownResult](hapi, "One row per value."),
-	}, func(ctx context.Context, in *breakdownInput) (*csvOutput, error) {
+	}, func(ctx context.Context, in *breakdownInput) (*pagedOutput, error) {
 		asCSV, err := statsFormat(in.Accept)
 		if err != nil {
 			return nil, err
@@ -224,7 +225,11 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		if err := decodeCursor(in.Cursor, &offset); err != nil || offset < 0 {
 			return nil, invalidField("query.cursor", "is not a cursor this API gave out")
 		}
-		q := visits.Query{Metrics: visits.Metrics, Range: r, Dimensions: []string{in.Dimension}, Limit: in.Limit, Offset: offset,
+		limit := in.Limit
+		if in.All {
+			limit, offset = maxExportRows, 0
+		}
+		q := visits.Query{Metrics: visits.Metrics, Range: r, Dimensions: []string{in.Dimension}, Limit: limit, Offset: offset,
 			OrderBy: []visits.Order{{Field: in.OrderBy, Desc: true}}, At: "query."}
 		if in.Contains != "" {
 			q.Filters = []visits.Filter{{Dimension: in.Dimension, Operator: "contains", Values: []string{in.Contains}}}
@@ -233,18 +238,19 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		if err != nil {
 			return nil, err
 		}
+		next := ""
+		if offset+len(res.Rows) < res.TotalRows {
+			next = encodeCursor(offset + len(res.Rows))
+		}
 		if asCSV {
-			return csvQuery(q, res), nil
+			return paged(csvQuery(q, res), res.TotalRows, next), nil
 		}
 		out := breakdownResult{Dimension: in.Dimension, From: res.From.Format(time.DateOnly), To: res.To.Format(time.DateOnly),
-			Results: make([]breakdownRow, len(res.Rows)), TotalRows: res.TotalRows}
+			Results: make([]breakdownRow, len(res.Rows)), TotalRows: res.TotalRows, NextCursor: next}
 		for i, row := range res.Rows {
 			out.Results[i] = breakdownRow{Value: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics)}
 		}
-		if offset+len(res.Rows) < res.TotalRows {
-			out.NextCursor = encodeCursor(offset + len(res.Rows))
-		}
-		return jsonOutput(out), nil
+		return paged(jsonOutput(out), res.TotalRows, next), nil
 	})
 
 	register(hapi, statsAccess, huma.Operation{
@@ -328,4 +334,18 @@ func customComparison(from, to string) (visits.DateRange, error) {
 		return visits.DateRange{}, invalidField("query.compare_from", "a custom comparison needs compare_from and compare_to, dates such as 2025-03-01")
 	}
 	return visits.DateRange{From: f, To: t, Location: "query.compare_from"}, nil
+}
+
+// pagedOutput is a page of a list, as JSON or CSV, with its total and the
+// cursor of the next page also in headers (a CSV file has nowhere else).
+type pagedOutput struct {
+	ContentType        string `header:"Content-Type"`
+	ContentDisposition string `header:"Content-Disposition"`
+	TotalRows          string `header:"X-Total-Rows" doc:"Rows in the whole list."`
+	NextCursor         string `header:"X-Next-Cursor" doc:"Pass as cursor for the next page; absent on the last."`
+	Body               []byte
+}
+
+func paged(o *csvOutput, total int, next string) *pagedOutput {
+	return &pagedOutput{ContentType: o.ContentType, ContentDisposition: o.ContentDisposition, TotalRows: strconv.Itoa(total), NextCursor: next, Body: o.Body}
 }
