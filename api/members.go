@@ -115,7 +115,7 @@ type emailInput struct {
 }
 
 type unsubscribeInput struct {
-	Token string `query:"token" minLength:"1" maxLength:"200" doc:"The token from the email's unsubscribe link."`
+	Token string `query:"token" required:"true" minLength:"1" maxLength:"200" doc:"The token from the email's unsubscribe link."`
 }
 
 func (s SignupFields) toSignup() (members.Signup, error) {
@@ -247,7 +247,7 @@ func registerMembers(hapi huma.API, svc membersService, orgs identityService, id
 		Method:      http.MethodPost,
 		Path:        "/v1/unsubscribe",
 		Summary:     "One-click unsubscribe",
-		Description: "The target of every email's List-Unsubscribe header (RFC 8058: mail clients POST `List-Unsubscribe=One-Click`; the body is ignored). Stops all email to the member; using the link again is harmless.",
+		Description: "The target of every member email's List-Unsubscribe header (RFC 8058: mail clients POST `List-Unsubscribe=One-Click`; the body is ignored), and what the website's unsubscribe page (`/members/unsubscribe?token=…`, the emails' footer link) calls with the token it receives. Stops all email to the member; using the link again is harmless.",
 		Tags:        []string{"Members"},
 	}, func(ctx context.Context, in *unsubscribeInput) (*struct{ Body unsubscribed }, error) {
 		if err := svc.Unsubscribe(ctx, in.Token); err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/harmedpatients/hpa/internal/sitelinks"
 )
 
 // Security scheme names, referenced by access policies.
@@ -35,6 +36,19 @@ to partner organisations and to scripts.
 - Text must be UTF-8 without NUL characters (` + "`\\u0000`" + `), wherever it is sent (path, query,
   header, any string or key of a JSON body, a CSV line): anything else is refused with ` + "`422 invalid-text`" + `,
   whose ` + "`errors`" + ` name each place (` + "`body.name`" + `, ` + "`query.q`" + `). Do not retry it unchanged.`
+
+// siteRoutes lists the website's pages the API links to (package
+// sitelinks), which the frontend must serve.
+var siteRoutes = `
+
+## Website pages the API links to
+
+Links in emails, and Stripe's way back from Checkout, open pages of the website (` + "`HPA_SITE_URL`" + `),
+never the API: a click is a GET in a browser, and each page makes the API call it names.
+The API's own ` + "`POST /v1/unsubscribe`" + ` is only for mail clients' one-click unsubscribe
+(` + "`List-Unsubscribe`" + ` with ` + "`List-Unsubscribe-Post`" + `, RFC 8058) and for the unsubscribe page.
+
+` + sitelinks.Table()
 
 const rolesTable = `
 
@@ -84,7 +98,7 @@ func humaConfig() huma.Config {
 	config.DocsPath = ""
 	config.OpenAPIPath = ""
 	config.SchemasPath = ""
-	config.Info.Description = apiDescription
+	config.Info.Description = apiDescription + siteRoutes
 	config.Info.Contact = &huma.Contact{Name: "Harmed Patients Alliance", URL: "https://github.com/harmedpatients/hpa"}
 	config.Info.License = &huma.License{Name: "MIT", Identifier: "MIT"}
 	config.Servers = []*huma.Server{{URL: "/", Description: "The deployment serving this document (http://localhost:8080 under `make run`)"}}

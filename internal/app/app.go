@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/harmedpatients/hpa/api"
@@ -100,7 +99,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	river.AddWorker(workers, mail.NewWorker(renderer, mailTransport(cfg, logger), cfg.MailFrom, ring))
 	river.AddWorker(workers, mail.ForgetWorker{})
 	outbox := mail.NewOutbox(jobClient, renderer, ring, hasher)
-	identityService.SendEmailWith(outbox, cfg.SiteURL.String()+"/staff/accept-invitation")
+	identityService.SendEmailWith(outbox, cfg.SiteURL.String())
 
 	webhookService := webhooks.NewService(pool, jobClient, ring, hasher, outbox, identityService, webhooks.Settings{
 		AllowPrivate: cfg.Webhooks.AllowPrivate, RetryDelays: cfg.Webhooks.RetryDelays, NotifyTo: cfg.EnquiryNotify,
@@ -190,11 +189,9 @@ func newGiving(cfg *config.Config, pool *pgxpool.Pool, directory donations.Direc
 	for i, k := range cfg.JWTKeys {
 		linkKeys[i] = donations.LinkKey{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
 	}
-	donateURL := *cfg.SiteURL
-	donateURL.Path = strings.TrimSuffix(donateURL.Path, "/") + "/donate"
 	donationService := donations.NewService(pool, donations.Settings{
 		StripeKey: cfg.StripeSecretKey.Reveal(), StripeURL: cfg.StripeAPIURL, WebhookSecrets: secrets, WebhookTolerance: cfg.StripeWebhookTolerance,
-		MinPence: cfg.DonationMinPence, MaxPence: cfg.DonationMaxPence, Presets: cfg.DonationPresets, DonateURL: &donateURL,
+		MinPence: cfg.DonationMinPence, MaxPence: cfg.DonationMaxPence, Presets: cfg.DonationPresets, SiteURL: cfg.SiteURL.String(),
 		LinkKeys: linkKeys, PublicBaseURL: cfg.PublicBaseURL.String(),
 	}, giftAidService, directory, ring, hasher, outbox, jobClient, time.Now, logger)
 	return giftAidService, donationService

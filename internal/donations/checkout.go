@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/giftaid"
 	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/sitelinks"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/stripe/stripe-go/v82"
 )
@@ -139,7 +140,6 @@ func (s *Service) CreateCheckout(ctx context.Context, r CheckoutRequest) (*Check
 
 func (s *Service) sessionParams(id uuid.UUID, campaign *Campaign, r CheckoutRequest) *stripe.CheckoutSessionCreateParams {
 	meta := map[string]string{metaCheckout: id.String(), metaCampaign: campaign.Slug}
-	donate := strings.TrimSuffix(s.settings.DonateURL.String(), "/")
 	price := &stripe.CheckoutSessionCreateLineItemPriceDataParams{
 		Currency:    stripe.String("gbp"),
 		UnitAmount:  stripe.Int64(r.AmountPence),
@@ -147,8 +147,8 @@ func (s *Service) sessionParams(id uuid.UUID, campaign *Campaign, r CheckoutRequ
 	}
 	p := &stripe.CheckoutSessionCreateParams{
 		LineItems:         []*stripe.CheckoutSessionCreateLineItemParams{{PriceData: price, Quantity: stripe.Int64(1)}},
-		SuccessURL:        stripe.String(donate + "/thanks?session_id={CHECKOUT_SESSION_ID}"),
-		CancelURL:         stripe.String(donate + "?cancelled=1"),
+		SuccessURL:        stripe.String(sitelinks.DonateThanks.URL(s.settings.SiteURL, "{CHECKOUT_SESSION_ID}")),
+		CancelURL:         stripe.String(sitelinks.Donate.URL(s.settings.SiteURL, "1")),
 		ClientReferenceID: stripe.String(id.String()),
 		Metadata:          meta,
 	}

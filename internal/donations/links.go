@@ -2,14 +2,13 @@ package donations
 
 import (
 	"context"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/sitelinks"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/stripe/stripe-go/v82"
 )
@@ -38,7 +37,7 @@ func (s *Service) manageURL(donorID uuid.UUID) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimSuffix(s.settings.DonateURL.String(), "/") + "/manage?token=" + url.QueryEscape(signed), nil
+	return sitelinks.ManageGift.URL(s.settings.SiteURL, signed), nil
 }
 
 // donorFromLink checks a management link's token and returns its donor.
@@ -85,7 +84,7 @@ func (s *Service) PortalSession(ctx context.Context, token string) (string, erro
 		return "", err
 	}
 	session, err := sc.V1BillingPortalSessions.Create(ctx, &stripe.BillingPortalSessionCreateParams{
-		Customer: donor.StripeCustomerID, ReturnURL: stripe.String(s.settings.DonateURL.String()),
+		Customer: donor.StripeCustomerID, ReturnURL: stripe.String(sitelinks.Donate.URL(s.settings.SiteURL)),
 	})
 	if err != nil {
 		return "", s.stripeUnavailable(ctx, "create portal session", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/google/uuid"
@@ -45,9 +44,10 @@ type Settings struct {
 	MinPence         int64
 	MaxPence         int64
 	Presets          []int64
-	// DonateURL is the frontend's donate page: Checkout returns there and
-	// emails link to its /manage page.
-	DonateURL *url.URL
+	// SiteURL is the website: Checkout and the billing portal return to
+	// its donate pages and receipts link to its management page
+	// (package sitelinks).
+	SiteURL string
 	// LinkKeys sign donors' management links (the JWT keys); the first signs.
 	LinkKeys []LinkKey
 	// PublicBaseURL is the API's own URL, the links' issuer.

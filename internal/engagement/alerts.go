@@ -10,6 +10,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/members"
+	"github.com/harmedpatients/hpa/internal/sitelinks"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -23,7 +24,7 @@ type Directory interface {
 	// Contact is a member's name and address for something they asked for
 	// themselves (a registration), whatever their interests.
 	Contact(ctx context.Context, db store.DBTX, memberID uuid.UUID) (*members.Recipient, error)
-	UnsubscribeURL(id uuid.UUID) string
+	UnsubscribeLinks(id uuid.UUID) *mail.Unsubscribe
 }
 
 // FanoutArgs finds the members to alert about a published opportunity.
@@ -162,9 +163,9 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 }
 
 func (s *Service) alertEmail(o *Opportunity, r *members.Recipient, memberID uuid.UUID) mail.Email {
-	return mail.Email{Template: "opportunity-alert", To: r.Email, UnsubscribeURL: s.directory.UnsubscribeURL(memberID), Data: map[string]any{
+	return mail.Email{Template: "opportunity-alert", To: r.Email, Unsubscribe: s.directory.UnsubscribeLinks(memberID), Data: map[string]any{
 		"Name": r.Name, "Title": o.Title, "Summary": o.Summary, "Kind": o.Kind, "Organiser": o.OrganiserName,
-		"When": describeWhen(o), "URL": s.settings.SiteURL + "/opportunities/" + o.ID.String(),
+		"When": describeWhen(o), "URL": sitelinks.Opportunity.URL(s.settings.SiteURL, o.ID.String()),
 	}}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/sitelinks"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -97,10 +98,10 @@ func (s *Service) sendDigest(ctx context.Context, memberID uuid.UUID) error {
 				continue // they withdrew that interest since
 			}
 			o := fromRow(row)
-			items = append(items, map[string]any{"Title": o.Title, "Summary": o.Summary, "When": describeWhen(o), "URL": s.settings.SiteURL + "/opportunities/" + o.ID.String()})
+			items = append(items, map[string]any{"Title": o.Title, "Summary": o.Summary, "When": describeWhen(o), "URL": sitelinks.Opportunity.URL(s.settings.SiteURL, o.ID.String())})
 		}
 		if r != nil && len(items) > 0 {
-			if err := s.outbox.Enqueue(ctx, tx, mail.Email{Template: "opportunity-digest", To: r.Email, UnsubscribeURL: s.directory.UnsubscribeURL(memberID),
+			if err := s.outbox.Enqueue(ctx, tx, mail.Email{Template: "opportunity-digest", To: r.Email, Unsubscribe: s.directory.UnsubscribeLinks(memberID),
 				Data: map[string]any{"Name": r.Name, "Items": items}}); err != nil {
 				return err
 			}

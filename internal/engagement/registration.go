@@ -13,6 +13,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/members"
+	"github.com/harmedpatients/hpa/internal/sitelinks"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/harmedpatients/hpa/internal/webhooks"
 	"github.com/jackc/pgx/v5"
@@ -178,7 +179,7 @@ func (s *Service) checkOpen(row store.Opportunity) error {
 func (s *Service) registrationEmail(template string, o *Opportunity, r *Registration) mail.Email {
 	e := mail.Email{Template: template, To: r.Email, Data: map[string]any{
 		"Name": r.Name, "Title": o.Title, "When": describeWhen(o), "Where": where(o), "Position": r.WaitlistPosition, "Waitlisted": r.Status == RegWaitlisted,
-		"CancelURL": s.settings.SiteURL + "/events/cancel?token=" + s.cancelToken(r.ID), "URL": s.settings.SiteURL + "/opportunities/" + o.ID.String(),
+		"CancelURL": sitelinks.CancelRegistration.URL(s.settings.SiteURL, s.cancelToken(r.ID)), "URL": sitelinks.Opportunity.URL(s.settings.SiteURL, o.ID.String()),
 	}}
 	if r.Status == RegConfirmed {
 		e.Attachments = []mail.Attachment{{Name: "event.ics", ContentType: "text/calendar; charset=utf-8; method=PUBLISH",

@@ -3,9 +3,9 @@ package identity
 import (
 	"context"
 	"embed"
-	"net/url"
 
 	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/sitelinks"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -20,12 +20,12 @@ type enqueuer interface {
 }
 
 // SendEmailWith makes the service email through outbox: Invite sends the
-// invitation, with a link to acceptPage (the staff site's page that posts
-// the token to POST /v1/auth/invitations/accept), and Login warns an
+// invitation, with a link to the site's (siteURL) invitation page
+// (sitelinks.AcceptInvitation), and Login warns an
 // account's owner of a burst of failed sign-ins. Without it, invitations
 // are only returned to the inviting admin and no one is warned.
-func (s *Service) SendEmailWith(outbox enqueuer, acceptPage string) {
-	s.outbox, s.acceptPage = outbox, acceptPage
+func (s *Service) SendEmailWith(outbox enqueuer, siteURL string) {
+	s.outbox, s.siteURL = outbox, siteURL
 }
 
 func (s *Service) mailInvitation(ctx context.Context, tx pgx.Tx, m *StaffMember, token string) error {
@@ -34,6 +34,6 @@ func (s *Service) mailInvitation(ctx context.Context, tx pgx.Tx, m *StaffMember,
 	}
 	return s.outbox.Enqueue(ctx, tx, mail.Email{Template: "staff-invite", To: m.Email, Data: map[string]any{
 		"Name": m.DisplayName, "Roles": roleNames(m.Roles), "ValidDays": int(s.settings.InviteTTL.Hours() / 24),
-		"AcceptURL": s.acceptPage + "?token=" + url.QueryEscape(token),
+		"AcceptURL": sitelinks.AcceptInvitation.URL(s.siteURL, token),
 	}})
 }

@@ -59,8 +59,8 @@ type Service struct {
 	origins  *cache.Cache[map[string]bool]
 	touched  sync.Map // API key ID → when this process last recorded its use
 
-	outbox     enqueuer // nil: nothing is emailed
-	acceptPage string
+	outbox  enqueuer // nil: nothing is emailed
+	siteURL string
 }
 
 // keyedHasher computes keyed hashes (sealed.Hasher): failed sign-ins are

@@ -21,11 +21,25 @@ type Email struct {
 	To       string `json:"to"`
 	// Data fills the template. Keep it to what the email shows.
 	Data map[string]any `json:"data"`
-	// UnsubscribeURL, when set, becomes a one-click List-Unsubscribe
-	// (RFC 8058) header and the footer link.
+	// Unsubscribe, when set, gives a member's email its List-Unsubscribe
+	// headers and its footer link.
+	Unsubscribe *Unsubscribe `json:"unsubscribe,omitempty"`
+	// UnsubscribeURL is the one-click URL of an email queued before
+	// Unsubscribe: it still gets its List-Unsubscribe header.
 	UnsubscribeURL string `json:"unsubscribe_url,omitempty"`
 	// Attachments are small files such as calendar invitations.
 	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// Unsubscribe are the two ways out of a member's email. A person's click
+// on a link is a GET in a browser, so the footer links to the website's
+// page, which calls the API; mail clients POST the API's URL themselves.
+type Unsubscribe struct {
+	// OneClick is the API's RFC 8058 one-click URL, sent as the
+	// List-Unsubscribe header with List-Unsubscribe-Post.
+	OneClick string `json:"one_click"`
+	// Page is the website's unsubscribe page, the footer's link.
+	Page string `json:"page"`
 }
 
 // Attachment is a file sent with an email.

@@ -96,8 +96,8 @@ func splitTemplateName(base string) (name, kind string, ok bool) {
 // Has reports whether a template exists.
 func (r *Renderer) Has(name string) bool { return r.subjects[name] != nil }
 
-// Render fills the named template. The data gets UnsubscribeURL added for
-// the layout's footer.
+// Render fills the named template. The data gets UnsubscribeURL (the
+// website's unsubscribe page, or "" for none) added for the layout's footer.
 func (r *Renderer) Render(name string, data map[string]any, unsubscribeURL string) (Rendered, error) {
 	if !r.Has(name) {
 		return Rendered{}, fmt.Errorf("no mail template %q", name)

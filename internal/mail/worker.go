@@ -34,10 +34,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	if err != nil {
 		return river.JobCancel(err) // a key no longer configured does not come back by retrying
 	}
-	r, err := w.renderer.Render(e.Template, e.Data, e.UnsubscribeURL)
+	oneClick, page := e.UnsubscribeURL, ""
+	if e.Unsubscribe != nil {
+		oneClick, page = e.Unsubscribe.OneClick, e.Unsubscribe.Page
+	}
+	r, err := w.renderer.Render(e.Template, e.Data, page)
 	if err != nil {
 		return river.JobCancel(err) // retrying cannot fix a template error
 	}
 	return w.transport.Send(ctx, Message{From: w.from, To: e.To, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
-		UnsubscribeURL: e.UnsubscribeURL, Attachments: e.Attachments})
+		UnsubscribeURL: oneClick, Attachments: e.Attachments})
 }

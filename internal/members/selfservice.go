@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/identity"
+	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/sitelinks"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
 )
@@ -254,9 +256,15 @@ func (s *Service) UnsubscribeToken(id uuid.UUID) string {
 	return base64.RawURLEncoding.EncodeToString(append(id[:], mac...))
 }
 
-// UnsubscribeURL is the one-click (RFC 8058) unsubscribe URL for a member.
-func (s *Service) UnsubscribeURL(id uuid.UUID) string {
-	return s.settings.APIURL + "/v1/unsubscribe?token=" + s.UnsubscribeToken(id)
+// UnsubscribeLinks are how a member's emails let them stop email: the API's
+// one-click (RFC 8058) URL for mail clients and the website's page for the
+// footer link, both carrying the same token.
+func (s *Service) UnsubscribeLinks(id uuid.UUID) *mail.Unsubscribe {
+	token := s.UnsubscribeToken(id)
+	return &mail.Unsubscribe{
+		OneClick: s.settings.APIURL + "/v1/unsubscribe?token=" + token,
+		Page:     sitelinks.Unsubscribe.URL(s.settings.SiteURL, token),
+	}
 }
 
 var errBadUnsubscribe = &hpa.Error{Code: hpa.EINVALID, Reason: "invalid-link", Message: "this unsubscribe link is not valid",

@@ -11,6 +11,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/identity"
 	"github.com/harmedpatients/hpa/internal/logging"
 	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/sitelinks"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
 )
@@ -201,8 +202,8 @@ type link struct {
 // confirmLink is a confirmation email, valid ConfirmTTL.
 func (s *Service) confirmLink(id uuid.UUID, to, name string) link {
 	return link{member: id, purpose: "confirm", ttl: s.settings.ConfirmTTL, email: func(token string) mail.Email {
-		return mail.Email{Template: emailConfirm, To: to, UnsubscribeURL: s.UnsubscribeURL(id), Data: map[string]any{
-			"Name": name, "ConfirmURL": s.settings.SiteURL + "/members/confirm?token=" + token, "ValidHours": int(s.settings.ConfirmTTL.Hours()),
+		return mail.Email{Template: emailConfirm, To: to, Unsubscribe: s.UnsubscribeLinks(id), Data: map[string]any{
+			"Name": name, "ConfirmURL": sitelinks.Confirm.URL(s.settings.SiteURL, token), "ValidHours": int(s.settings.ConfirmTTL.Hours()),
 			"PartnerSharing": false, "PartnerName": "", // see withSharing
 		}}
 	}}
@@ -213,8 +214,8 @@ func (s *Service) confirmLink(id uuid.UUID, to, name string) link {
 // MagicLinkTTL, whichever email carries them.
 func (s *Service) signInLink(id uuid.UUID, template, to, name string) link {
 	return link{member: id, purpose: "magic-link", ttl: s.settings.MagicLinkTTL, email: func(token string) mail.Email {
-		return mail.Email{Template: template, To: to, UnsubscribeURL: s.UnsubscribeURL(id), Data: map[string]any{
-			"Name": name, "SignInURL": s.settings.SiteURL + "/members/sign-in?token=" + token, "ValidMinutes": int(s.settings.MagicLinkTTL.Minutes()),
+		return mail.Email{Template: template, To: to, Unsubscribe: s.UnsubscribeLinks(id), Data: map[string]any{
+			"Name": name, "SignInURL": sitelinks.SignIn.URL(s.settings.SiteURL, token), "ValidMinutes": int(s.settings.MagicLinkTTL.Minutes()),
 			"PartnerSharing": false, "PartnerName": "", // see withSharing
 		}}
 	}}
