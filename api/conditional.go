@@ -39,6 +39,9 @@ func noneMatch(ifNoneMatch, etag string) bool {
 // notModifiedResponse documents the 304 a conditional GET can return.
 func notModifiedResponse() map[string]*huma.Response {
 	return map[string]*huma.Response{
-		"304": {Description: "Not Modified: the representation matching If-None-Match is still current."},
+		"304": {Description: "Not Modified: the representation matching If-None-Match is still current.", Headers: map[string]*huma.Param{
+			"ETag":          {Description: "The representation's strong validator, the same as before.", Schema: &huma.Schema{Type: "string"}},
+			"Cache-Control": {Description: "How long the representation may still be reused.", Schema: &huma.Schema{Type: "string"}},
+		}},
 	}
 }

@@ -103,3 +103,34 @@ func TestSpecAndDocsAreServed(t *testing.T) {
 		t.Errorf("/docs revalidation: %d", r.StatusCode)
 	}
 }
+
+// The contract declares only what the server sends: no base64 "string"
+// body beside an operation's real one (which made generated types
+// string | T), request bodies only of the media types the server reads, a
+// replay's Idempotent-Replayed header on every success of an operation
+// that takes an Idempotency-Key, and ETag on every 304.
+func TestResponsesAreOnlyWhatTheServerSends(t *testing.T) {
+	for _, o := range operations() {
+		name := o.method + " " + o.path
+		idempotent := false
+		for _, p := range o.op.Parameters {
+			idempotent = idempotent || p.Name == "Idempotency-Key"
+		}
+		if rb := o.op.RequestBody; rb != nil && rb.Content["application/octet-stream"] != nil {
+			t.Errorf("%s: accepts application/octet-stream, which the server answers with 415", name)
+		}
+		for status, resp := range o.op.Responses {
+			for ct, media := range resp.Content {
+				if media.Schema != nil && media.Schema.ContentEncoding == "base64" && strings.HasSuffix(ct, "json") {
+					t.Errorf("%s: %s declares a base64 string body the server never sends", name, status)
+				}
+			}
+			if status == "304" && resp.Headers["ETag"] == nil {
+				t.Errorf("%s: 304 does not declare ETag", name)
+			}
+			if idempotent && status[0] == '2' && resp.Headers["Idempotent-Replayed"] == nil {
+				t.Errorf("%s: %s does not declare Idempotent-Replayed", name, status)
+			}
+		}
+	}
+}

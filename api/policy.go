@@ -168,6 +168,7 @@ func register[I, O any](hapi huma.API, a access, op huma.Operation, handler func
 				for _, resp := range registered.Responses {
 					delete(resp.Headers, "Content-Type")
 				}
+				dropRawResponses(registered)
 				describeErrors(registered)
 			}
 		}

@@ -52,3 +52,31 @@ func describeErrors(op *huma.Operation) {
 		}
 	}
 }
+
+// dropRawResponses removes the response huma documents for an output
+// whose body is raw bytes (pre-encoded or replayed JSON): a JSON string
+// in base64 the server never sends. Its headers (Idempotent-Replayed on a
+// replay, ETag) move to the success responses the operation declares
+// with their real schemas.
+func dropRawResponses(op *huma.Operation) {
+	for status, resp := range op.Responses {
+		media := resp.Content["application/json"]
+		if media == nil || media.Schema == nil || media.Schema.ContentEncoding != "base64" {
+			continue
+		}
+		delete(op.Responses, status)
+		for other, declared := range op.Responses {
+			if other[0] != '2' {
+				continue
+			}
+			for name, header := range resp.Headers {
+				if declared.Headers == nil {
+					declared.Headers = map[string]*huma.Param{}
+				}
+				if declared.Headers[name] == nil {
+					declared.Headers[name] = header
+				}
+			}
+		}
+	}
+}
