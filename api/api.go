@@ -24,8 +24,11 @@ import (
 )
 
 // ContractVersion is the version of the published API contract. Bump it
-// with every change to openapi/openapi.yaml (semantic versioning).
-const ContractVersion = "0.4.0"
+// with every change to openapi/openapi.yaml (semantic versioning) and say
+// what changed in openapi/CHANGELOG.md. A change that breaks clients
+// needs a new major version: `make contract-compat` (in CI) compares the
+// contract with the last released one (openapi/released/) using oasdiff.
+const ContractVersion = "1.0.0"
 
 // maxBodyBytes caps every request body; operations may set a lower cap.
 const maxBodyBytes = 1 << 20
@@ -181,6 +184,7 @@ func New(opts Options, svc Services) *API {
 	registerWebhookEndpoints(hapi, svc.Webhooks)
 	registerMySharing(hapi, svc.Members, svc.Identity)
 	documentWebhookEvents(hapi.OpenAPI())
+	documentProblemCodes(hapi.OpenAPI())
 	registerSpecAndDocs(router, hapi.OpenAPI())
 	return &API{handler: router, openapi: hapi.OpenAPI()}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"strconv"
 	"sync"
 
@@ -116,12 +117,26 @@ func problemFor(status int, msg string, errs ...error) *Problem {
 		var d huma.ErrorDetailer
 		if errors.As(err, &d) {
 			detail := d.ErrorDetail()
-			p.Errors = append(p.Errors, ProblemField{Location: detail.Location, Message: detail.Message})
+			p.Errors = append(p.Errors, fieldProblem(detail.Location, detail.Message))
 			continue
 		}
 		p.Errors = append(p.Errors, ProblemField{Message: err.Error()})
 	}
 	return p
+}
+
+// missingProperty is huma's message for a required property left out,
+// which it reports at the enclosing object.
+var missingProperty = regexp.MustCompile(`^expected required property (\S+) to be present$`)
+
+// fieldProblem locates a validation error at the field itself: a missing
+// property is body.name ("is required"), not body with the name in the
+// message, so a form can put each message beside its field.
+func fieldProblem(location, message string) ProblemField {
+	if m := missingProperty.FindStringSubmatch(message); m != nil {
+		return ProblemField{Location: location + "." + m[1], Message: "is required"}
+	}
+	return ProblemField{Location: location, Message: message}
 }
 
 // domainError returns the first domain error among errs or, failing that,

@@ -266,6 +266,19 @@ func TestSignupValidation(t *testing.T) {
 	}
 }
 
+// A field left out is named where it is (body.name), so a form can show
+// the message beside it; so is one nested in an object.
+func TestValidationNamesTheMissingField(t *testing.T) {
+	srv := apitest.Start(t, nil)
+	body := apitest.SignupBody("named@example.org")
+	delete(body, "name")
+	r := post(srv, "/v1/members", body, "")
+	p := r.Problem(t)
+	if r.StatusCode != 422 || p.Code != "validation-failed" || len(p.Errors) != 1 || p.Errors[0].Location != "body.name" || p.Errors[0].Message != "is required" {
+		t.Errorf("missing name: %d %+v", r.StatusCode, p)
+	}
+}
+
 // Partners retry safely with Idempotency-Key; a storm of the same signup,
 // with or without a key, makes one member and never a 500.
 func TestPartnerSignupIsIdempotent(t *testing.T) {

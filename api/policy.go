@@ -30,6 +30,12 @@ type access struct {
 // public lets anyone call the operation.
 var public = access{public: true}
 
+// publicOrMember lets anyone call the operation and takes an optional
+// member token, which makes the member the caller (their own registration,
+// their own gift). A token that no longer works is ignored, as on every
+// public operation, so a stale one never breaks the page.
+var publicOrMember = access{public: true, member: true}
+
 // anyStaff lets every signed-in staff member call the operation.
 var anyStaff = access{anyStaff: true}
 
@@ -83,6 +89,9 @@ func (a access) staffRoleNames() []string {
 
 // describe renders the policy for the operation's description.
 func (a access) describe() string {
+	if a.public && a.member {
+		return "**Access:** public; no credentials needed. Send a member token (optional) to act as that member."
+	}
 	if a.public {
 		return "**Access:** public; no credentials needed."
 	}
@@ -110,6 +119,9 @@ func (a access) describe() string {
 // alternative per kind of caller admitted, listing the roles or scopes.
 func (a access) security() []map[string][]string {
 	reqs := []map[string][]string{}
+	if a.public && a.member {
+		return append(reqs, map[string][]string{}, map[string][]string{schemeMember: {}})
+	}
 	if a.public {
 		return reqs
 	}
@@ -153,6 +165,7 @@ func register[I, O any](hapi huma.API, a access, op huma.Operation, handler func
 	if !a.public {
 		op.Errors = append(op.Errors, http.StatusUnauthorized, http.StatusForbidden)
 	}
+	declareProblems(&op)
 	if hasBody(reflect.TypeFor[I]()) {
 		op.Errors = append(op.Errors, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity)
 		if op.MaxBodyBytes == 0 {
@@ -170,6 +183,7 @@ func register[I, O any](hapi huma.API, a access, op huma.Operation, handler func
 				}
 				dropRawResponses(registered)
 				describeErrors(registered)
+				documentProblems(registered)
 			}
 		}
 	}

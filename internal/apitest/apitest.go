@@ -254,6 +254,7 @@ func CheckContract(t testing.TB, req *http.Request, r *Response) {
 	if contractErr != nil {
 		t.Fatalf("load contract: %v", contractErr)
 	}
+	checkProblemCode(t, req, r)
 	if r.StatusCode == http.StatusNotModified {
 		return // no body to check
 	}
