@@ -110,7 +110,7 @@ func registerDonations(hapi huma.API, svc *donations.Service, keys idempotencySt
 			Frequencies: []string{donations.OneOff, donations.Monthly}, GiftAidWording: giftaid.CurrentWordingVersion}}, nil
 	})
 
-	register(hapi, public, huma.Operation{
+	register(hapi, publicOrMember, huma.Operation{
 		OperationID: "create-donation-checkout",
 		Method:      http.MethodPost,
 		Path:        "/v1/donations/checkout",

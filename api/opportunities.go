@@ -73,6 +73,23 @@ type opportunity struct {
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
 	Outcomes        []outcome  `json:"outcomes" doc:"What the organiser learned, once HPA publishes it."`
+	Booking         booking    `json:"booking" doc:"Whether and until when people can get a place through HPA, and how many are left."`
+}
+
+// booking tells a visitor whether they can get a place, without reading
+// the kind, dates and capacity and applying the rules themselves.
+type booking struct {
+	Offered     bool       `json:"offered" doc:"People register through HPA: POST /v1/opportunities/{id}/registrations. False for surveys, which are answered at external_url."`
+	Open        bool       `json:"open" doc:"Registration is offered and not closed: a registration now gets a place, or a place on the waiting list when full is true."`
+	ClosesAt    *time.Time `json:"closes_at,omitempty" doc:"When registration closes: the earlier of closes_at and starts_at. Absent when neither is set or registration is not offered."`
+	Capacity    *int       `json:"capacity,omitempty" example:"40" doc:"The number of places; absent when unlimited."`
+	PlacesLeft  *int       `json:"places_left,omitempty" example:"12" doc:"Places not yet taken; absent when unlimited."`
+	Full        bool       `json:"full" doc:"Every place is taken: new registrations join the waiting list (waiting_list is true while open)."`
+	WaitingList bool       `json:"waiting_list" doc:"A registration now would join the waiting list: open and full. Someone cancelling gives the first person waiting their place."`
+}
+
+func bookingBody(b engagement.Booking) booking {
+	return booking{Offered: b.Offered, Open: b.Open, ClosesAt: b.ClosesAt, Capacity: b.Capacity, PlacesLeft: b.PlacesLeft, Full: b.Full, WaitingList: b.Open && b.Full}
 }
 
 // publicOpportunity and privateOpportunity render for the public, and for
@@ -85,7 +102,7 @@ func opportunityBody(o *engagement.Opportunity, private bool) opportunity {
 		OrganiserName: o.OrganiserName, Audiences: nonNilStrings(o.Audiences), Online: o.Online, Location: o.Location, StartsAt: o.StartsAt,
 		EndsAt: o.EndsAt, ClosesAt: o.ClosesAt, TimeZone: o.TimeZone, Capacity: o.Capacity, ExternalURL: o.ExternalURL,
 		EthicsReference: o.EthicsReference, ContactName: o.ContactName, ContactEmail: o.ContactEmail, Status: o.Status,
-		PublishedAt: o.PublishedAt, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Outcomes: []outcome{}}
+		PublishedAt: o.PublishedAt, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Outcomes: []outcome{}, Booking: bookingBody(o.Booking)}
 	if o.OrganisationID != nil {
 		b.OrganisationID = o.OrganisationID.String()
 	}

@@ -46,7 +46,7 @@ type participation struct {
 }
 
 func registerRegistrations(hapi huma.API, svc engagementService) {
-	register(hapi, public, huma.Operation{
+	register(hapi, publicOrMember, huma.Operation{
 		OperationID: "register-for-opportunity",
 		Method:      http.MethodPost,
 		Path:        "/v1/opportunities/{id}/registrations",

@@ -207,3 +207,8 @@ WHERE id = @id;
 
 -- name: AlertsDeleteForMember :execrows
 DELETE FROM opportunity_alerts WHERE member_id = @member_id;
+
+-- name: RegistrationCountConfirmedByOpportunity :many
+SELECT opportunity_id, count(*) AS confirmed FROM registrations
+WHERE opportunity_id = ANY (@opportunity_ids::uuid[]) AND status = 'confirmed'
+GROUP BY opportunity_id;

@@ -72,6 +72,8 @@ type Opportunity struct {
 	PublishedAt     *time.Time
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	// Booking is filled in by the service's reads and writes.
+	Booking Booking
 }
 
 // Details is what an organiser or editor writes.

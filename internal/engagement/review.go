@@ -79,7 +79,10 @@ func (s *Service) Review(ctx context.Context, id uuid.UUID, action, note string)
 		// opportunity.request_changes.
 		return audit.Record(ctx, tx, audit.Event{Action: "opportunity." + strings.ReplaceAll(action, "-", "_"), TargetType: "opportunity", TargetID: id.String()})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.book(ctx, s.db, out)
 }
 
 func contains(xs []string, x string) bool {

@@ -97,7 +97,10 @@ func (s *Service) Create(ctx context.Context, by Submitter, d Details) (*Opportu
 		out = fromRow(row)
 		return audit.Record(ctx, tx, audit.Event{Action: "opportunity.create", TargetType: "opportunity", TargetID: row.ID.String(), Details: map[string]any{"status": status}})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.book(ctx, s.db, out)
 }
 
 // Update replaces an opportunity's details. A partner may only change its
@@ -150,7 +153,10 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, owner *uuid.UUID, d 
 		out = fromRow(row)
 		return audit.Record(ctx, tx, audit.Event{Action: "opportunity.update", TargetType: "opportunity", TargetID: id.String()})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.book(ctx, s.db, out)
 }
 
 func sameOrg(a, b *uuid.UUID) bool { return a != nil && b != nil && *a == *b }
@@ -165,7 +171,8 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID, view Viewer) (*Opportun
 	if !view.canSee(row) {
 		return nil, errNotFound
 	}
-	return fromRow(row), nil
+	o := fromRow(row)
+	return o, s.book(ctx, s.db, o)
 }
 
 // Viewer says who is looking.
@@ -203,7 +210,7 @@ func (s *Service) ListPublished(ctx context.Context, f PublicFilter) ([]*Opportu
 	if err != nil {
 		return nil, fmt.Errorf("list opportunities: %w", err)
 	}
-	return fromRows(rows), nil
+	return s.booked(ctx, fromRows(rows))
 }
 
 // ListForReview returns opportunities by status, oldest first: the review
@@ -217,7 +224,7 @@ func (s *Service) ListForReview(ctx context.Context, status string, limit int, a
 	if err != nil {
 		return nil, fmt.Errorf("review queue: %w", err)
 	}
-	return fromRows(rows), nil
+	return s.booked(ctx, fromRows(rows))
 }
 
 // ListOwn returns an organisation's opportunities.
@@ -226,7 +233,15 @@ func (s *Service) ListOwn(ctx context.Context, organisationID uuid.UUID) ([]*Opp
 	if err != nil {
 		return nil, fmt.Errorf("list own opportunities: %w", err)
 	}
-	return fromRows(rows), nil
+	return s.booked(ctx, fromRows(rows))
+}
+
+// booked returns ops with their bookings filled in.
+func (s *Service) booked(ctx context.Context, ops []*Opportunity) ([]*Opportunity, error) {
+	if err := s.book(ctx, s.db, ops...); err != nil {
+		return nil, err
+	}
+	return ops, nil
 }
 
 func fromRows(rows []store.Opportunity) []*Opportunity {

@@ -1099,6 +1099,37 @@ func (q *Queries) RegistrationCountConfirmed(ctx context.Context, db DBTX, oppor
 	return count, err
 }
 
+const registrationCountConfirmedByOpportunity = `-- name: RegistrationCountConfirmedByOpportunity :many
+SELECT opportunity_id, count(*) AS confirmed FROM registrations
+WHERE opportunity_id = ANY ($1::uuid[]) AND status = 'confirmed'
+GROUP BY opportunity_id
+`
+
+type RegistrationCountConfirmedByOpportunityRow struct {
+	OpportunityID uuid.UUID
+	Confirmed     int64
+}
+
+func (q *Queries) RegistrationCountConfirmedByOpportunity(ctx context.Context, db DBTX, opportunityIds []uuid.UUID) ([]RegistrationCountConfirmedByOpportunityRow, error) {
+	rows, err := db.Query(ctx, registrationCountConfirmedByOpportunity, opportunityIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RegistrationCountConfirmedByOpportunityRow{}
+	for rows.Next() {
+		var i RegistrationCountConfirmedByOpportunityRow
+		if err := rows.Scan(&i.OpportunityID, &i.Confirmed); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const registrationCountWaitlisted = `-- name: RegistrationCountWaitlisted :one
 SELECT count(*) FROM registrations WHERE opportunity_id = $1 AND status = 'waitlisted'
 `
