@@ -83,7 +83,9 @@ var tags = []*huma.Tag{
 	{Name: "Donations", Description: "Giving through Stripe: campaigns and their running totals, Checkout for one-off and monthly gifts, the signed Stripe webhook, and the treasurer's ledger, refunds, donors, exports and nightly reconciliation. Money is integer pence in GBP. See docs/donations.md for the donate-page flow."},
 	{Name: "Gift Aid", Description: "Donors' Gift Aid declarations (HMRC's required details, encrypted at rest, kept six years) and claims to HMRC: preview, claim (each gift once) and the Charities Online schedule as CSV."},
 	{Name: "Audit", Description: "The append-only record of who read or changed personal data, content, money or access."},
-	{Name: "Visits", Description: "Privacy-first collection of page views and events: no cookies, no personal data, visitors unlinkable across days."},
+	{Name: "Visits", Description: "Privacy-first collection of page views and events: no cookies, no personal data, visitors unlinkable across days. " +
+		"Browsers send a page view with `navigator.sendBeacon(url, JSON.stringify(event))` (a string: text/plain, no preflight), never with an application/json Blob, which the browser drops. " +
+		"Visits count only for the sites in `HPA_VISITS_HOSTNAMES`, by default the hosts of `HPA_CORS_ORIGINS`. See docs/statistics.md."},
 	{Name: "Statistics", Description: "Visit figures for analysts and scripts (`stats:read` keys): summaries, time series, breakdowns, realtime, CSV; and the public visit counter. See docs/statistics.md for copy-paste examples."},
 	{Name: "Outgoing webhooks", Description: "Partners (key scope webhooks:manage) and admins register endpoints that receive signed deliveries of events (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature), with retries for about three days, a delivery log, redelivery and test events. The events and their payloads are under webhooks in this document; see docs/partners.md for verifying a delivery."},
 	{Name: "Operations", Description: "Probes for orchestrators and monitoring. `/metrics` (Prometheus text format) is served beside them."},
