@@ -7,13 +7,17 @@ TOOLS      := $(CURDIR)/.tools/bin
 SQLC       := $(TOOLS)/sqlc
 STATICCHECK := $(TOOLS)/staticcheck
 STRIPE_MOCK := $(TOOLS)/stripe-mock
+OASDIFF    := $(TOOLS)/oasdiff
 SQLC_VERSION := v1.31.1
 STATICCHECK_VERSION := v0.8.2
 STRIPE_MOCK_VERSION := v0.203.0
+OASDIFF_VERSION := v1.39.0
+# The last released contract; clients built against it must keep working.
+RELEASED_SPEC := openapi/released/1.0.0.yaml
 REDOCLY    := npx --yes @redocly/cli@2.77.0
 export GOTOOLCHAIN := local
 
-.PHONY: help run test fuzz-short fuzz-visits faults faults-short bench lint fmt generate openapi tools ci build clean cli-tools
+.PHONY: help run test fuzz-short fuzz-visits faults faults-short bench lint fmt generate openapi tools ci build clean cli-tools contract-compat
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -101,7 +105,13 @@ lint: $(SQLC) $(STATICCHECK) ## gofmt, go vet, staticcheck, sqlc diff/vet, spec 
 	  SQLC_DATABASE_URL="$$server/$$vetdb?sslmode=disable" $(SQLC) vet && echo "sqlc vet: ok"
 	$(REDOCLY) lint --format=summary openapi/openapi.yaml
 
-tools: $(SQLC) $(STATICCHECK) $(STRIPE_MOCK) ## install pinned tools into .tools/bin
+# A change that breaks clients of the released contract fails unless
+# info.version moves to a new major version (then add the new release
+# under openapi/released/ and point RELEASED_SPEC at it).
+contract-compat: $(OASDIFF) ## fail on breaking changes since the released contract (oasdiff)
+	$(OASDIFF) breaking $(RELEASED_SPEC) openapi/openapi.yaml --fail-on MISSING-VERSION-BUMP
+
+tools: $(SQLC) $(STATICCHECK) $(STRIPE_MOCK) $(OASDIFF) ## install pinned tools into .tools/bin
 
 $(SQLC):
 	GOBIN=$(TOOLS) go install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
@@ -109,11 +119,14 @@ $(SQLC):
 $(STATICCHECK):
 	GOBIN=$(TOOLS) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
+$(OASDIFF):
+	GOBIN=$(TOOLS) go install github.com/oasdiff/oasdiff@$(OASDIFF_VERSION)
+
 # Stripe's API mock; the donations tests start it (internal/stripemock).
 $(STRIPE_MOCK):
 	GOBIN=$(TOOLS) go install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
 
-ci: lint test fuzz-short faults-short ## what .ci/run does
+ci: lint contract-compat test fuzz-short faults-short ## what .ci/run does
 
 clean: ## stop the throwaway database and remove build output
 	scripts/dev-postgres.sh stop
