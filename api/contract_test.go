@@ -94,6 +94,15 @@ func TestSpecAndDocsAreServed(t *testing.T) {
 			t.Errorf("docs page lacks operation %s", o.op.OperationID)
 		}
 	}
+	// Each operation's error responses show their codes and an example
+	// of their own, not one 422 for all.
+	signup := page[strings.Index(page, `id="op-create-member"`):]
+	signup = signup[:strings.Index(signup[1:], `id="op-`)+1]
+	for _, want := range []string{"consent-required", "idempotency-key-in-use", "urn:hpa:problem:consent-required"} {
+		if !strings.Contains(signup, want) {
+			t.Errorf("docs for create-member do not show %s", want)
+		}
+	}
 	css := srv.Do(apitest.Request{Path: "/docs/docs.css", NoCheck: true})
 	if css.StatusCode != 200 || !strings.HasPrefix(css.Header.Get("Content-Type"), "text/css") {
 		t.Errorf("docs.css: %d", css.StatusCode)

@@ -353,4 +353,9 @@ func describeContent(c *docsContent, reg huma.Registry, content map[string]*huma
 	}
 	c.ContentType = strings.Join(types, ", ")
 	c.Type, c.Example = typeHTML(content[primary].Schema), exampleJSON(reg, content[primary].Schema)
+	if example := content[primary].Example; example != nil {
+		if b, err := json.MarshalIndent(example, "", "  "); err == nil {
+			c.Example = string(b)
+		}
+	}
 }

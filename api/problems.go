@@ -173,7 +173,9 @@ func documentProblems(op *huma.Operation) {
 		for i, c := range codes {
 			enum[i], quoted[i] = c, "`"+c+"`"
 		}
-		resp.Content["application/problem+json"].Schema = &huma.Schema{AllOf: []*huma.Schema{
+		media := resp.Content["application/problem+json"]
+		media.Example = problemExample(op, status, codes)
+		media.Schema = &huma.Schema{AllOf: []*huma.Schema{
 			{Ref: "#/components/schemas/Problem"},
 			{Type: huma.TypeObject, Properties: map[string]*huma.Schema{"code": {Type: huma.TypeString, Enum: enum}}},
 		}}
@@ -202,4 +204,40 @@ func documentProblemCodes(oapi *huma.OpenAPI) {
 	schemas["ProblemCode"] = &huma.Schema{Type: huma.TypeString, Enum: enum,
 		Description: "Every stable problem code. Each operation's error responses list the codes that operation answers with. Switch on the code, never on detail."}
 	problem.Properties["code"] = &huma.Schema{Ref: "#/components/schemas/ProblemCode"}
+}
+
+// problemExample is an example of op's problem with status: the
+// operation's own code where it has one, as the commonest worth handling.
+func problemExample(op *huma.Operation, status int, codes []string) *Problem {
+	own, _ := op.Metadata[problemsKey].(map[int][]string)
+	code := codes[0]
+	if len(own[status]) > 0 {
+		code = own[status][0]
+	} else if generic := statusProblems[status]; len(generic) > 0 {
+		code = generic[0]
+	}
+	p := newProblem(status, code, strings.ToUpper(code[:1])+strings.ReplaceAll(code[1:], "-", " ")+".")
+	p.Instance, p.RequestID = exampleInstance(op.Path), "01JD0Q5V7X2M9K3F4R6T8W0Y1Z"
+	if status == 422 && code == "validation-failed" {
+		p.Detail = "validation failed"
+		p.Errors = []ProblemField{{Location: "body.email", Message: "expected string to be RFC 5322 email"}}
+	}
+	return p
+}
+
+// exampleInstance fills a path template's parameters with example values.
+func exampleInstance(path string) string {
+	var b strings.Builder
+	for {
+		open := strings.IndexByte(path, '{')
+		if open < 0 {
+			return b.String() + path
+		}
+		end := strings.IndexByte(path[open:], '}')
+		if end < 0 {
+			return b.String() + path
+		}
+		b.WriteString(path[:open] + "0193a4f4-8d3c-7b1e-9f0a-2c4d6e8f0a1b")
+		path = path[open+end+1:]
+	}
 }

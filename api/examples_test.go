@@ -1,0 +1,69 @@
+package api_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/harmedpatients/hpa/api"
+	"github.com/pb33f/libopenapi"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+	"github.com/pb33f/libopenapi/orderedmap"
+	"github.com/pb33f/libopenapi-validator/schema_validation"
+)
+
+// Every example in the contract is one its schema accepts, so /docs and
+// generated clients never show a document the server would not send; and
+// every error response has its own example, with a code it can carry.
+func TestEveryExampleMatchesItsSchema(t *testing.T) {
+	spec, err := api.New(api.Options{}, api.Services{}).OpenAPI().YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := libopenapi.NewDocument(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := doc.BuildV3Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	validator := schema_validation.NewSchemaValidator()
+	checked := 0
+	check := func(where string, content *orderedmap.Map[string, *v3.MediaType], required bool) {
+		for ct, media := range content.FromOldest() {
+			if media.Example == nil {
+				if required {
+					t.Errorf("%s %s: no example", where, ct)
+				}
+				continue
+			}
+			var example any
+			if err := media.Example.Decode(&example); err != nil {
+				t.Errorf("%s %s: example: %v", where, ct, err)
+				continue
+			}
+			b, _ := json.Marshal(example)
+			if ok, errs := validator.ValidateSchemaBytes(media.Schema.Schema(), b); !ok {
+				for _, e := range errs {
+					t.Errorf("%s %s: example %s does not match the schema: %s %s", where, ct, b, e.Message, e.Reason)
+				}
+			}
+			checked++
+		}
+	}
+	for path, item := range model.Model.Paths.PathItems.FromOldest() {
+		for method, op := range item.GetOperations().FromOldest() {
+			where := strings.ToUpper(method) + " " + path
+			if op.RequestBody != nil {
+				check(where+" request", op.RequestBody.Content, false)
+			}
+			for status, resp := range op.Responses.Codes.FromOldest() {
+				check(where+" "+status, resp.Content, status[0] == '4' || status[0] == '5')
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no examples checked")
+	}
+}
