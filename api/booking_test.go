@@ -30,7 +30,7 @@ func TestOpportunitiesSayWhetherAPlaceCanBeBooked(t *testing.T) {
 		var o struct {
 			Booking bookingBody `json:"booking"`
 		}
-		srv.Get("/v1/opportunities/" + id).JSON(t, &o)
+		srv.Get("/v1/opportunities/"+id).JSON(t, &o)
 		return o.Booking
 	}
 	b := booking()

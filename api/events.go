@@ -100,11 +100,11 @@ func registerEvents(hapi huma.API, collector eventCollector, s *server, countryH
 	}
 
 	register(hapi, public, huma.Operation{
-		OperationID:   "send-event",
-		Method:        http.MethodPost,
-		Path:          "/v1/events",
-		Summary:       "Record a page view or event",
-		Description:   "The pageEvent a page sends when it is viewed, or when something worth counting happens (a custom event such as `donate-clicked`). Send it with `navigator.sendBeacon(url, JSON.stringify(event))`: a string goes as `text/plain;charset=UTF-8`, a body the API reads as JSON and that needs no CORS preflight. " +
+		OperationID: "send-event",
+		Method:      http.MethodPost,
+		Path:        "/v1/events",
+		Summary:     "Record a page view or event",
+		Description: "The pageEvent a page sends when it is viewed, or when something worth counting happens (a custom event such as `donate-clicked`). Send it with `navigator.sendBeacon(url, JSON.stringify(event))`: a string goes as `text/plain;charset=UTF-8`, a body the API reads as JSON and that needs no CORS preflight. " +
 			"Never pass sendBeacon a `Blob` of type `application/json`: a beacon always carries credentials, so its preflight would need `Access-Control-Allow-Credentials`, which this API never sends, and the browser drops the event silently. " +
 			"`fetch(url, {method: \"POST\", keepalive: true, headers: {\"Content-Type\": \"application/json\"}, body})` (no credentials) works too.\n\n" +
 			"Only page views of the sites in `HPA_VISITS_HOSTNAMES` count; unless set, that is the hosts of `HPA_CORS_ORIGINS`, so the origins allowed to call the API from a browser are also the sites whose visits count. The host of `url` must be one of them: `422 hostname-not-allowed` otherwise.\n\nNo cookies, nothing stored about the visitor: a visitor is a hash of the day's random salt, the site, the address and the User-Agent, which cannot be linked to another day. Bots, browsers sending `DNT: 1` or `Sec-GPC: 1` (when so configured) and floods from one visitor are answered `202` like everyone else and not counted. When events arrive faster than they can be written, a request is held for up to a second, then refused with `503` and `Retry-After`: send it again after that many seconds.\n\nText anywhere in the event (URL and its `utm_*` parameters included) must be UTF-8 without NUL characters, which the database cannot store: `422` otherwise. A `202` means the event is queued in memory and written within `HPA_VISITS_FLUSH_INTERVAL` (1 s); a crash of the service before then loses it.",

@@ -7,9 +7,9 @@ import (
 
 	"github.com/harmedpatients/hpa/api"
 	"github.com/pb33f/libopenapi"
+	"github.com/pb33f/libopenapi-validator/schema_validation"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 	"github.com/pb33f/libopenapi/orderedmap"
-	"github.com/pb33f/libopenapi-validator/schema_validation"
 )
 
 // Every example in the contract is one its schema accepts, so /docs and
