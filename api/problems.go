@@ -21,7 +21,7 @@ var problemStatuses = map[string][]int{
 	"conflict": {409}, "precondition-failed": {412}, "stale-version": {412}, "body-too-large": {413},
 	"unsupported-media-type": {415}, "validation-failed": {422}, "invalid-text": {422}, "invalid-value": {422},
 	"precondition-required": {428}, "rate-limited": {429}, "internal-error": {500},
-	"unavailable": {503}, "database-unavailable": {503},
+	"unavailable": {503}, "database-unavailable": {503}, "not-acceptable": {406},
 	// Operations' own (operationProblems).
 	"already-closed": {409}, "already-registered": {409}, "audience-key-taken": {409}, "claim-adjusted-later": {409},
 	"claim-race": {409}, "claim-status": {409}, "collection-busy": {503}, "consent-required": {422},
@@ -42,7 +42,8 @@ var problemStatuses = map[string][]int{
 	"slug-taken": {409}, "small-donation-over-limit": {422}, "special-category-consent-required": {422},
 	"stripe-not-configured": {503}, "stripe-refused-refund": {409}, "stripe-unavailable": {503},
 	"timestamp-out-of-range": {422}, "too-many-dimensions": {422}, "unknown-campaign": {422}, "unknown-member": {422},
-	"written-record-already-sent": {409}, "written-record-not-needed": {409}, "written-record-not-sent": {409},
+	"written-record-already-sent": {409}, "filter-too-complex": {422}, "invalid-pattern": {422}, "unknown-goal": {422},
+	"goal-exists": {409}, "too-many-goals": {409}, "written-record-not-needed": {409}, "written-record-not-sent": {409},
 	"wrong-password": {403},
 }
 
@@ -96,7 +97,14 @@ var operationProblems = map[string][]string{
 	"merge-donors":                   {"donor-merged", "donors-linked-to-different-members"},
 	"preview-gift-aid-claim":         {"gift-aid-time-limit"},
 	"publish-opportunity-outcome":    {"not-published"},
-	"query-stats":                    {"filtered-range-too-long", "range-beyond-raw-events", "too-many-dimensions"},
+	"query-stats":                    statsQueryProblems,
+	"query-stats-funnel":             statsQueryProblems,
+	"get-stats-summary":              statsQueryProblems,
+	"get-stats-timeseries":           statsQueryProblems,
+	"get-stats-breakdown":            statsQueryProblems,
+	"get-stats-realtime":             {"not-acceptable"},
+	"export-stats":                   statsQueryProblems,
+	"create-stats-goal":              {"goal-exists", "too-many-goals"},
 	"receive-stripe-webhook":         {"malformed-event", "signature-expired", "signature-invalid", "signature-malformed", "signature-missing"},
 	"record-gift-aid-written-record": {"declaration-not-oral", "written-record-already-sent", "written-record-not-needed"},
 	"record-offline-donation":        {"declaration-covers-one-gift", "donor-merged", "unknown-campaign"},
@@ -126,6 +134,11 @@ var operationProblems = map[string][]string{
 	"update-staff":                   {"last-admin"},
 	"void-gift-aid-claim":            {"claim-status"},
 }
+
+// statsQueryProblems are what any statistics report can refuse: a query
+// too costly or too complex to count, or a format it cannot give.
+var statsQueryProblems = []string{"filter-too-complex", "filtered-range-too-long", "invalid-pattern", "not-acceptable",
+	"range-beyond-raw-events", "too-many-dimensions", "unknown-goal"}
 
 const problemsKey = "hpa-problems"
 
