@@ -374,3 +374,11 @@ RETURNING d.id, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence;
 -- asks), so they may be claimed again.
 UPDATE donations SET gift_aid_claim_id = NULL, gift_aid_claimed_declaration_id = NULL, gift_aid_claimed_pence = NULL, updated_at = now()
 WHERE id = ANY (@donation_ids::uuid[]) AND gift_aid_claim_id = @claim_id::uuid;
+
+-- name: StripeUnreadableEventRecord :one
+-- Records a refused delivery of an event HPA cannot read; first is true
+-- for its first delivery only, which alerts staff.
+INSERT INTO stripe_unreadable_events (id, type, api_version)
+VALUES (@id, @type, @api_version)
+ON CONFLICT (id) DO UPDATE SET attempts = stripe_unreadable_events.attempts + 1, last_seen_at = now()
+RETURNING (xmax = 0) AS first;

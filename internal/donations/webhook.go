@@ -160,6 +160,9 @@ func (s *Service) HandleEvent(ctx context.Context, payload []byte, ev *stripe.Ev
 	}
 	var apply effect
 	if h, ok := s.handlers()[ev.Type]; ok {
+		if !readableVersion(ev.APIVersion) {
+			return "", s.refuseUnreadable(ctx, ev)
+		}
 		if apply, err = h(ctx, ev); err != nil {
 			return "", err
 		}

@@ -1981,6 +1981,28 @@ func (q *Queries) StripeEventSeen(ctx context.Context, db DBTX, id string) (bool
 	return exists, err
 }
 
+const stripeUnreadableEventRecord = `-- name: StripeUnreadableEventRecord :one
+INSERT INTO stripe_unreadable_events (id, type, api_version)
+VALUES ($1, $2, $3)
+ON CONFLICT (id) DO UPDATE SET attempts = stripe_unreadable_events.attempts + 1, last_seen_at = now()
+RETURNING (xmax = 0) AS first
+`
+
+type StripeUnreadableEventRecordParams struct {
+	ID         string
+	Type       string
+	ApiVersion string
+}
+
+// Records a refused delivery of an event HPA cannot read; first is true
+// for its first delivery only, which alerts staff.
+func (q *Queries) StripeUnreadableEventRecord(ctx context.Context, db DBTX, arg StripeUnreadableEventRecordParams) (bool, error) {
+	row := db.QueryRow(ctx, stripeUnreadableEventRecord, arg.ID, arg.Type, arg.ApiVersion)
+	var first bool
+	err := row.Scan(&first)
+	return first, err
+}
+
 const subscriptionGetByStripeID = `-- name: SubscriptionGetByStripeID :one
 SELECT id, stripe_subscription_id, donor_id, checkout_id, campaign_id, amount_pence, status, cancel_at_period_end, current_period_end, canceled_at, last_event_at, created_at, updated_at FROM donation_subscriptions WHERE stripe_subscription_id = $1
 `

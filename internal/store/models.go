@@ -560,6 +560,15 @@ type StripeEvent struct {
 	Payload    []byte
 }
 
+type StripeUnreadableEvent struct {
+	ID          string
+	Type        string
+	ApiVersion  string
+	Attempts    int32
+	FirstSeenAt time.Time
+	LastSeenAt  time.Time
+}
+
 type VisitBotCount struct {
 	Day    time.Time
 	Reason string

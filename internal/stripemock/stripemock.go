@@ -105,10 +105,20 @@ func Sign(payload []byte, at time.Time, secrets ...string) string {
 	return header
 }
 
-// Event wraps object as a Stripe event of type typ.
+// APIVersion is the API version Event's events are sent in: the one
+// stripe-go, and so the code, is written for.
+const APIVersion = "2025-08-27.basil"
+
+// Event wraps object as a Stripe event of type typ, in APIVersion.
 func Event(id, typ string, created time.Time, object map[string]any) []byte {
+	return EventIn(APIVersion, id, typ, created, object)
+}
+
+// EventIn wraps object as a Stripe event of type typ sent in API version
+// version, as an endpoint pinned to that version receives it.
+func EventIn(version, id, typ string, created time.Time, object map[string]any) []byte {
 	b, err := json.Marshal(map[string]any{
-		"id": id, "object": "event", "type": typ, "api_version": "2025-08-27.basil", "created": created.Unix(),
+		"id": id, "object": "event", "type": typ, "api_version": version, "created": created.Unix(),
 		"livemode": false, "pending_webhooks": 1, "data": map[string]any{"object": object},
 	})
 	if err != nil {
