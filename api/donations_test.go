@@ -259,7 +259,7 @@ func TestMonthlyGiftOverThreeInvoices(t *testing.T) {
 		t.Fatalf("checkout: %d %s", r.StatusCode, r.Body)
 	}
 	invoice := func(n string) []byte {
-		return stripemock.Event(newEventID(), "invoice.paid", time.Now(), invoicePaid("in_"+n, "sub_mo", "cus_mo", "mo@example.org", c.CheckoutID, 1000, "pi_mo_"+n))
+		return stripemock.Event(newEventID(), "invoice.paid", time.Now(), invoicePaid("in_"+n, "sub_mo", "cus_mo", "mo@example.org", c.CheckoutID, 1000))
 	}
 	first, second, third := invoice("1"), invoice("2"), invoice("3")
 	// The first invoice arrives before the checkout event; the third before the second; the second twice.

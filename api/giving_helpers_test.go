@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -21,9 +22,15 @@ const (
 // startGiving runs the service against stripe-mock.
 func startGiving(t testing.TB, env map[string]string) *apitest.Server {
 	t.Helper()
+	if _, ok := env["HPA_STRIPE_API_URL"]; !ok {
+		env = maps.Clone(env)
+		if env == nil {
+			env = map[string]string{}
+		}
+		env["HPA_STRIPE_API_URL"] = stripemock.Start(t)
+	}
 	vars := map[string]string{
 		"HPA_STRIPE_SECRET_KEY":      "sk_test_123",
-		"HPA_STRIPE_API_URL":         stripemock.Start(t),
 		"HPA_STRIPE_WEBHOOK_SECRETS": webhookSecret + "," + oldWebhookSecret,
 		"HPA_SITE_URL":               "https://www.hpa.example",
 	}
@@ -31,6 +38,14 @@ func startGiving(t testing.TB, env map[string]string) *apitest.Server {
 		vars[k] = v
 	}
 	return apitest.Start(t, vars)
+}
+
+// startGivingBehindProxy runs the service against stripe-mock behind a
+// proxy that fails calls on demand.
+func startGivingBehindProxy(t testing.TB) (*apitest.Server, *stripemock.Proxy) {
+	t.Helper()
+	proxy := stripemock.StartProxy(t)
+	return startGiving(t, map[string]string{"HPA_STRIPE_API_URL": proxy.URL}), proxy
 }
 
 var eventSeq atomic.Int64
@@ -82,15 +97,15 @@ func subscriptionCheckout(checkoutID string, amount int64, email, customer, subs
 	}
 }
 
-// invoicePaid is a paid subscription invoice.
-func invoicePaid(invoice, subscription, customer, email, checkoutID string, amount int64, paymentIntent string) map[string]any {
+// invoicePaid is a paid subscription invoice as Stripe sends it in
+// invoice.paid: its payments are not included (an expandable field), so
+// the handler must ask Stripe which payment paid it.
+func invoicePaid(invoice, subscription, customer, email, checkoutID string, amount int64) map[string]any {
 	return map[string]any{
 		"id": invoice, "object": "invoice", "status": "paid", "amount_paid": amount, "amount_due": amount, "currency": "gbp",
 		"customer": customer, "customer_email": email,
 		"parent": map[string]any{"type": "subscription_details", "subscription_details": map[string]any{
 			"subscription": subscription, "metadata": map[string]any{"hpa_checkout_id": checkoutID}}},
-		"payments": map[string]any{"object": "list", "data": []any{map[string]any{"object": "invoice_payment", "status": "paid",
-			"payment": map[string]any{"type": "payment_intent", "payment_intent": paymentIntent}}}},
 	}
 }
 

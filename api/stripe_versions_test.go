@@ -47,7 +47,7 @@ func TestWebhookInAnotherAPIVersionIsRefusedForRetryAndStaffAlerted(t *testing.T
 	}
 
 	// The endpoint is pinned: Stripe's retry of the same event comes in today's shape.
-	pinned := stripemock.Event(id, "invoice.paid", time.Now(), invoicePaid("in_old", "sub_old", "cus_old", "old@example.org", "", 1000, "pi_old"))
+	pinned := stripemock.Event(id, "invoice.paid", time.Now(), invoicePaid("in_old", "sub_old", "cus_old", "old@example.org", "", 1000))
 	if out := sendEvent(t, srv, pinned); out != "processed" {
 		t.Fatalf("pinned retry: %s", out)
 	}
@@ -56,5 +56,40 @@ func TestWebhookInAnotherAPIVersionIsRefusedForRetryAndStaffAlerted(t *testing.T
 	}
 	if n := len(srv.Mail.To(email)); n != 1 {
 		t.Errorf("%d alerts, want one for the event however often it came", n)
+	}
+}
+
+// invoice.paid does not carry the invoice's payments; when asking Stripe
+// for them fails, the delivery fails (Stripe retries) instead of storing
+// a gift without its payment, which could never be refunded.
+func TestInvoicePaidFailsWhenStripeCannotSayWhichPaymentPaidIt(t *testing.T) {
+	srv, proxy := startGivingBehindProxy(t)
+	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
+
+	ev := stripemock.Event(newEventID(), "invoice.paid", time.Now(), invoicePaid("in_lookup", "sub_lookup", "cus_lookup", "lu@example.org", "", 1200))
+	proxy.Fail("/v1/invoices/", http.StatusServiceUnavailable)
+	r := deliver(srv, ev, stripemock.Sign(ev, time.Now(), webhookSecret))
+	if r.StatusCode != http.StatusServiceUnavailable || r.Problem(t).Code != "stripe-unavailable" {
+		t.Fatalf("invoice.paid while Stripe fails: %d %s", r.StatusCode, r.Body)
+	}
+	if n := countRows(t, srv, `SELECT count(*) FROM donations`) + countRows(t, srv, `SELECT count(*) FROM stripe_events`); n != 0 {
+		t.Fatalf("%d rows stored from a delivery that failed", n)
+	}
+
+	proxy.Heal()
+	if out := sendEvent(t, srv, ev); out != "processed" {
+		t.Fatalf("Stripe's retry: %s", out)
+	}
+	if gifts := listDonations(t, srv, treasurer, "?frequency=monthly"); len(gifts) != 1 || gifts[0].StripeInvoiceID != "in_lookup" {
+		t.Fatalf("gifts %+v", gifts)
+	}
+	asked := 0
+	for _, c := range proxy.Calls("/v1/invoices/in_lookup") {
+		if !c.Failed {
+			asked++
+		}
+	}
+	if asked == 0 {
+		t.Error("the retry never asked Stripe for the invoice's payments")
 	}
 }

@@ -2,6 +2,7 @@ package donations
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -101,14 +102,15 @@ func (s *Service) onInvoicePaid(ctx context.Context, ev *stripe.Event) (effect, 
 		p.PaidAt = time.Unix(inv.StatusTransitions.PaidAt, 0)
 	}
 	p.PaymentIntentID = invoicePaymentIntent(&inv)
-	if p.PaymentIntentID == "" {
-		// Older payloads do not carry the payments: ask Stripe.
-		if sc, err := s.stripeClient(); err == nil {
-			params := &stripe.InvoiceRetrieveParams{}
-			params.AddExpand("payments")
-			if fetched, err := sc.V1Invoices.Retrieve(ctx, inv.ID, params); err == nil && fetched.ID == inv.ID {
-				p.PaymentIntentID = invoicePaymentIntent(fetched)
-			}
+	if p.PaymentIntentID == "" && inv.Payments == nil {
+		// invoice.paid does not include the invoice's payments (an
+		// expandable field): ask Stripe. A lookup that fails fails the
+		// delivery, for Stripe to retry: a gift stored without its payment
+		// could not be refunded, would have no fee and would trouble
+		// reconciliation.
+		var err error
+		if p.PaymentIntentID, err = s.invoicePayment(ctx, inv.ID); err != nil {
+			return nil, err
 		}
 	}
 	subscriptionID := details.Subscription.ID
@@ -132,6 +134,26 @@ func (s *Service) onInvoicePaid(ctx context.Context, ev *stripe.Event) (effect, 
 	}, nil
 }
 
+// invoicePayment asks Stripe for the payment intent that paid invoice id;
+// "" when it was paid otherwise (out of band, from the customer's credit).
+func (s *Service) invoicePayment(ctx context.Context, id string) (string, error) {
+	sc, err := s.stripeClient()
+	if err != nil {
+		return "", err
+	}
+	params := &stripe.InvoiceRetrieveParams{}
+	params.AddExpand("payments")
+	fetched, err := sc.V1Invoices.Retrieve(ctx, id, params)
+	if err == nil && fetched.ID != id {
+		err = fmt.Errorf("stripe answered with invoice %q", fetched.ID)
+	}
+	if err != nil {
+		return "", s.stripeUnavailable(ctx, "retrieve invoice payments", err)
+	}
+	return invoicePaymentIntent(fetched), nil
+}
+
+// invoicePaymentIntent is the payment intent of an invoice's paid payment.
 func invoicePaymentIntent(inv *stripe.Invoice) string {
 	if inv.Payments == nil {
 		return ""
