@@ -181,7 +181,7 @@ func registerDonations(hapi huma.API, svc *donations.Service, keys idempotencySt
 		return &struct{ Body portalSession }{Body: portalSession{URL: url}}, nil
 	})
 
-	registerLedger(hapi, svc)
+	registerLedger(hapi, svc, keys)
 }
 
 // parseDate reads a YYYY-MM-DD query value.

@@ -94,7 +94,9 @@ type donationIDInput struct {
 }
 
 type offlineInput struct {
-	Body struct {
+	IdempotencyKey
+	RawBody []byte
+	Body    struct {
 		AmountPence          int64  `json:"amount_pence" minimum:"1" example:"5000"`
 		Method               string `json:"method" enum:"cheque,bank_transfer,cash"`
 		ReceivedOn           string `json:"received_on" format:"date" doc:"The UK date the gift was received."`
@@ -109,8 +111,10 @@ type offlineInput struct {
 }
 
 type refundInput struct {
-	ID   string `path:"id" maxLength:"64" doc:"Donation ID."`
-	Body struct {
+	IdempotencyKey
+	ID      string `path:"id" maxLength:"64" doc:"Donation ID."`
+	RawBody []byte
+	Body    struct {
 		AmountPence int64  `json:"amount_pence" minimum:"1" doc:"Pence to refund: at most what is left of the gift."`
 		Reason      string `json:"reason" enum:"requested_by_customer,duplicate,fraudulent,other"`
 		Note        string `json:"note,omitempty" maxLength:"500"`
@@ -153,7 +157,7 @@ type channelTotal struct {
 	GiftCount     int64  `json:"gift_count"`
 }
 
-func registerLedger(hapi huma.API, svc *donations.Service) {
+func registerLedger(hapi huma.API, svc *donations.Service, keys idempotencyStore) {
 	register(hapi, treasurers, huma.Operation{
 		OperationID: "list-donations",
 		Method:      http.MethodGet,
@@ -206,14 +210,15 @@ func registerLedger(hapi huma.API, svc *donations.Service) {
 	})
 
 	register(hapi, treasurers, huma.Operation{
-		OperationID:   "record-offline-donation",
-		Method:        http.MethodPost,
-		Path:          "/v1/donations/offline",
-		Summary:       "Record a gift received by cheque, bank transfer or cash",
-		Description:   "Enters an offline gift in the ledger, optionally for a donor and covered by their Gift Aid declaration. `donor_id` names an existing donor; `donor_email` and `donor_name` make a new donor record, whoever else gave that address (merge records that are one person with `POST /v1/donors/{id}/merge`). Audit-logged.",
-		Tags:          []string{"Donations"},
-		DefaultStatus: http.StatusCreated,
-	}, func(ctx context.Context, in *offlineInput) (*struct{ Body donation }, error) {
+		OperationID: "record-offline-donation",
+		Method:      http.MethodPost,
+		Path:        "/v1/donations/offline",
+		Summary:     "Record a gift received by cheque, bank transfer or cash",
+		Description: "Enters an offline gift in the ledger, optionally for a donor and covered by their Gift Aid declaration. `donor_id` names an existing donor; `donor_email` and `donor_name` make a new donor record, whoever else gave that address (merge records that are one person with `POST /v1/donors/{id}/merge`). Send an `Idempotency-Key` so a retried press records one gift. Audit-logged.",
+		Tags:        []string{"Donations"},
+		Responses:   map[string]*huma.Response{"201": jsonResponse[donation](hapi, "The gift, as the ledger holds it.")},
+		Errors:      []int{http.StatusConflict},
+	}, func(ctx context.Context, in *offlineInput) (*replayableOutput, error) {
 		received, err := parseDate(in.Body.ReceivedOn, "body.received_on")
 		if err != nil {
 			return nil, err
@@ -229,34 +234,44 @@ func registerLedger(hapi huma.API, svc *donations.Service) {
 		if in.Body.SendReceipt && in.Body.DonorEmail == "" && donor == nil {
 			return nil, invalidField("body.send_receipt", "needs donor_email or donor_id")
 		}
-		d, err := svc.RecordOffline(ctx, donations.OfflineGift{AmountPence: in.Body.AmountPence, Method: in.Body.Method, ReceivedOn: received,
+		gift := donations.OfflineGift{AmountPence: in.Body.AmountPence, Method: in.Body.Method, ReceivedOn: received,
 			Campaign: in.Body.Campaign, DonorID: donor, DonorEmail: in.Body.DonorEmail, DonorName: in.Body.DonorName,
-			GiftAidDeclarationID: decl, Reference: in.Body.Reference, SendReceipt: in.Body.SendReceipt}, callerFrom(ctx).ID)
-		if err != nil {
-			return nil, err
-		}
-		return &struct{ Body donation }{Body: donationBody(d)}, nil
+			GiftAidDeclarationID: decl, Reference: in.Body.Reference, SendReceipt: in.Body.SendReceipt}
+		by := callerFrom(ctx).ID
+		return idempotent(ctx, keys, "record-offline-donation", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
+			d, err := svc.RecordOffline(ctx, gift, by)
+			if err != nil {
+				return nil, err
+			}
+			return donationBody(d), nil
+		})
 	})
 
 	register(hapi, treasurers, huma.Operation{
-		OperationID:   "refund-donation",
-		Method:        http.MethodPost,
-		Path:          "/v1/donations/{id}/refunds",
-		Summary:       "Refund part or all of a gift",
-		Description:   "Online gifts are refunded through Stripe; offline ones are recorded. A refund larger than what is left of the gift is refused (422 `refund-exceeds-gift`); a disputed gift cannot be refunded (409). Audit-logged.",
-		Tags:          []string{"Donations"},
-		DefaultStatus: http.StatusCreated,
-		Errors:        []int{http.StatusNotFound, http.StatusConflict, http.StatusServiceUnavailable},
-	}, func(ctx context.Context, in *refundInput) (*struct{ Body donation }, error) {
+		OperationID: "refund-donation",
+		Method:      http.MethodPost,
+		Path:        "/v1/donations/{id}/refunds",
+		Summary:     "Refund part or all of a gift",
+		Description: "Online gifts are refunded through Stripe; offline ones are recorded. A refund larger than what is left of the gift is refused (422 `refund-exceeds-gift`); a disputed gift cannot be refunded (409). Send an `Idempotency-Key`: a retried press replays the first answer instead of refunding twice, and a retry after Stripe did not answer passes Stripe the same idempotency key, so Stripe refunds once. Audit-logged.",
+		Tags:        []string{"Donations"},
+		Responses:   map[string]*huma.Response{"201": jsonResponse[donation](hapi, "The gift with the refund applied.")},
+		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusServiceUnavailable},
+	}, func(ctx context.Context, in *refundInput) (*replayableOutput, error) {
 		id, err := parseID(in.ID, "donation")
 		if err != nil {
 			return nil, err
 		}
-		d, err := svc.RefundDonation(ctx, id, in.Body.AmountPence, in.Body.Reason, in.Body.Note, callerFrom(ctx).ID)
-		if err != nil {
-			return nil, err
+		req := donations.RefundRequest{DonationID: id, AmountPence: in.Body.AmountPence, Reason: in.Body.Reason, Note: in.Body.Note, By: callerFrom(ctx).ID}
+		if key := in.IdempotencyKey.IdempotencyKey; key != "" {
+			req.RequestKey = callerScope(ctx) + "\x00" + key
 		}
-		return &struct{ Body donation }{Body: donationBody(d)}, nil
+		return idempotent(ctx, keys, "refund-donation", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
+			d, err := svc.RefundDonation(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			return donationBody(d), nil
+		})
 	})
 
 	register(hapi, treasurers, huma.Operation{

@@ -2,6 +2,7 @@ package donations
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -248,11 +249,36 @@ func receivedAt(day, now time.Time) time.Time {
 // stripeRefundReasons are the reasons Stripe itself accepts.
 var stripeRefundReasons = map[string]bool{"requested_by_customer": true, "duplicate": true, "fraudulent": true}
 
+// RefundRequest asks for part or all of a gift back.
+type RefundRequest struct {
+	DonationID  uuid.UUID
+	AmountPence int64
+	Reason      string
+	Note        string
+	By          uuid.UUID
+	// RequestKey names this request across retries (the caller and their
+	// Idempotency-Key): Stripe is given a key derived from it, so a retry
+	// after Stripe refunded but HPA did not record it refunds once.
+	RequestKey string
+}
+
+// stripeKey is the idempotency key Stripe gets for the refund: derived
+// from the request's key when there is one, else from the gift's state
+// (two identical requests in a row then differ, as they should).
+func (r RefundRequest) stripeKey(refundedSoFar int64) string {
+	if r.RequestKey == "" {
+		return fmt.Sprintf("hpa-refund-%s-%d-%d", r.DonationID, refundedSoFar, r.AmountPence)
+	}
+	sum := sha256.Sum256([]byte(r.RequestKey))
+	return fmt.Sprintf("hpa-refund-%s-%x", r.DonationID, sum[:16])
+}
+
 // RefundDonation refunds part or all of a gift: through Stripe for online
 // gifts, as a record for offline ones. It refuses more than is left. The
 // gift stays locked until Stripe answers, so two refunds cannot together
 // exceed it.
-func (s *Service) RefundDonation(ctx context.Context, id uuid.UUID, amount int64, reason, note string, by uuid.UUID) (*Donation, error) {
+func (s *Service) RefundDonation(ctx context.Context, req RefundRequest) (*Donation, error) {
+	id, amount, reason, note, by := req.DonationID, req.AmountPence, req.Reason, req.Note, req.By
 	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
 		d, err := store.Q.DonationGetForUpdate(ctx, tx, id)
 		if store.IsNotFound(err) {
@@ -284,7 +310,7 @@ func (s *Service) RefundDonation(ctx context.Context, id uuid.UUID, amount int64
 			if stripeRefundReasons[reason] {
 				params.Reason = stripe.String(reason)
 			}
-			params.SetIdempotencyKey(fmt.Sprintf("hpa-refund-%s-%d-%d", id, d.RefundedPence, amount))
+			params.SetIdempotencyKey(req.stripeKey(d.RefundedPence))
 			r, err := sc.V1Refunds.Create(ctx, params)
 			if err != nil {
 				var se *stripe.Error
