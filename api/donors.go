@@ -45,6 +45,7 @@ func subscriptionBody(s *donations.Subscription) subscription {
 }
 
 type donorDetail struct {
+	StripeCustomerIDs []string `json:"stripe_customer_ids" doc:"Every Stripe customer this donor record holds, oldest first; stripe_customer_id is the first."`
 	DonorSummary
 	Subscriptions []subscription `json:"subscriptions"`
 	Donations     []donation     `json:"donations" doc:"The latest 200 gifts, newest first."`
@@ -180,7 +181,7 @@ func donorDetailOutput(ctx context.Context, svc *donations.Service, id uuid.UUID
 	if err != nil {
 		return nil, err
 	}
-	body := donorDetail{DonorSummary: donorBody(d), Subscriptions: make([]subscription, len(subs)), Donations: make([]donation, len(gifts))}
+	body := donorDetail{DonorSummary: donorBody(d), StripeCustomerIDs: d.StripeCustomerIDs, Subscriptions: make([]subscription, len(subs)), Donations: make([]donation, len(gifts))}
 	for i := range subs {
 		body.Subscriptions[i] = subscriptionBody(&subs[i])
 	}

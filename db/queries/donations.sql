@@ -40,8 +40,35 @@ SELECT * FROM donors WHERE id = @id;
 -- The donor a Stripe customer's payments belong to: the record made for
 -- the customer, or the one a treasurer merged it into. holder_id is the
 -- record holding the customer, which a management link names.
-SELECT d.*, h.id AS holder_id FROM donors h JOIN donors d ON d.id = COALESCE(h.merged_into, h.id)
-WHERE h.stripe_customer_id = @stripe_customer_id;
+SELECT d.*, h.id AS holder_id
+FROM donor_stripe_customers c JOIN donors h ON h.id = c.donor_id JOIN donors d ON d.id = COALESCE(h.merged_into, h.id)
+WHERE c.stripe_customer_id = @stripe_customer_id;
+
+-- name: DonorCustomerAdd :exec
+-- Records that a donor record holds a Stripe customer; a customer already
+-- held stays where it is.
+INSERT INTO donor_stripe_customers (stripe_customer_id, donor_id) VALUES (@stripe_customer_id, @donor_id)
+ON CONFLICT (stripe_customer_id) DO NOTHING;
+
+-- name: DonorCustomerList :many
+-- The Stripe customers a donor record holds, oldest first.
+SELECT stripe_customer_id FROM donor_stripe_customers WHERE donor_id = @donor_id ORDER BY created_at, stripe_customer_id;
+
+-- name: DonorCustomerHeldBy :one
+SELECT EXISTS (SELECT 1 FROM donor_stripe_customers WHERE stripe_customer_id = @stripe_customer_id AND donor_id = @donor_id);
+
+-- name: DonorCustomerForMember :one
+-- The Stripe customer to reuse for a member's next checkout: the newest
+-- one held by a donor record linked to the member.
+SELECT c.stripe_customer_id FROM donor_stripe_customers c JOIN donors d ON d.id = c.donor_id
+WHERE d.member_id = @member_id AND d.merged_into IS NULL
+ORDER BY c.created_at DESC, c.stripe_customer_id DESC
+LIMIT 1;
+
+-- name: DonorForMember :one
+-- The donor record a member's payments go to when their customer is new
+-- to HPA: the first linked to the member.
+SELECT id FROM donors WHERE member_id = @member_id AND merged_into IS NULL ORDER BY created_at, id LIMIT 1;
 
 -- name: DonorInsertForCustomer :one
 -- Creates the donor for a Stripe customer or, when a concurrent event

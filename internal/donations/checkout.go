@@ -127,7 +127,16 @@ func (s *Service) CreateCheckout(ctx context.Context, r CheckoutRequest) (*Check
 	if _, err := store.Q.CheckoutInsert(ctx, s.db, p); err != nil {
 		return nil, fmt.Errorf("insert checkout: %w", err)
 	}
-	session, err := sc.V1CheckoutSessions.Create(ctx, s.sessionParams(id, campaign, r))
+	customer := ""
+	if r.MemberID != nil {
+		// The member's own Stripe customer, so their gifts, portal and
+		// emails stay one customer's.
+		customer, err = store.Q.DonorCustomerForMember(ctx, s.db, r.MemberID)
+		if err != nil && !store.IsNotFound(err) {
+			return nil, fmt.Errorf("member's stripe customer: %w", err)
+		}
+	}
+	session, err := sc.V1CheckoutSessions.Create(ctx, s.sessionParams(id, campaign, r, customer))
 	if err != nil {
 		_ = store.Q.CheckoutFinish(context.WithoutCancel(ctx), s.db, store.CheckoutFinishParams{ID: id, Status: "failed"})
 		return nil, s.stripeUnavailable(ctx, "create checkout session", err)
@@ -138,7 +147,9 @@ func (s *Service) CreateCheckout(ctx context.Context, r CheckoutRequest) (*Check
 	return &Checkout{ID: id, SessionID: session.ID, URL: session.URL, ExpiresAt: time.Unix(session.ExpiresAt, 0).UTC()}, nil
 }
 
-func (s *Service) sessionParams(id uuid.UUID, campaign *Campaign, r CheckoutRequest) *stripe.CheckoutSessionCreateParams {
+// sessionParams describes the Checkout Session; customer, when not empty,
+// is the donor's existing Stripe customer, which the session reuses.
+func (s *Service) sessionParams(id uuid.UUID, campaign *Campaign, r CheckoutRequest, customer string) *stripe.CheckoutSessionCreateParams {
 	meta := map[string]string{metaCheckout: id.String(), metaCampaign: campaign.Slug}
 	price := &stripe.CheckoutSessionCreateLineItemPriceDataParams{
 		Currency:    stripe.String("gbp"),
@@ -152,7 +163,9 @@ func (s *Service) sessionParams(id uuid.UUID, campaign *Campaign, r CheckoutRequ
 		ClientReferenceID: stripe.String(id.String()),
 		Metadata:          meta,
 	}
-	if r.Email != "" {
+	if customer != "" {
+		p.Customer = stripe.String(customer)
+	} else if r.Email != "" {
 		p.CustomerEmail = stripe.String(r.Email)
 	}
 	if r.Frequency == Monthly {
@@ -162,7 +175,9 @@ func (s *Service) sessionParams(id uuid.UUID, campaign *Campaign, r CheckoutRequ
 	} else {
 		p.Mode = stripe.String(string(stripe.CheckoutSessionModePayment))
 		p.SubmitType = stripe.String("donate")
-		p.CustomerCreation = stripe.String("always")
+		if customer == "" {
+			p.CustomerCreation = stripe.String("always")
+		}
 		p.PaymentIntentData = &stripe.CheckoutSessionCreatePaymentIntentDataParams{Metadata: meta}
 	}
 	p.SetIdempotencyKey("hpa-checkout-" + id.String())

@@ -17,11 +17,13 @@ type Donor struct {
 	Email            string
 	Name             string
 	StripeCustomerID string
-	MemberID         *uuid.UUID
-	GiftCount        int64
-	TotalPence       int64
-	Monthly          bool
-	CreatedAt        time.Time
+	// StripeCustomerIDs are every customer the record holds (GetDonor only).
+	StripeCustomerIDs []string
+	MemberID          *uuid.UUID
+	GiftCount         int64
+	TotalPence        int64
+	Monthly           bool
+	CreatedAt         time.Time
 }
 
 // Subscription is a monthly donor's standing gift.
@@ -131,7 +133,12 @@ func (s *Service) GetDonor(ctx context.Context, id uuid.UUID) (*Donor, []Subscri
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	d := &Donor{ID: r.ID, Email: email, Name: r.Name, StripeCustomerID: store.Text(r.StripeCustomerID), MemberID: r.MemberID, CreatedAt: r.CreatedAt}
+	customers, err := store.Q.DonorCustomerList(ctx, s.db, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d := &Donor{ID: r.ID, Email: email, Name: r.Name, StripeCustomerID: store.Text(r.StripeCustomerID), StripeCustomerIDs: append([]string{}, customers...),
+		MemberID: r.MemberID, CreatedAt: r.CreatedAt}
 	outSubs := make([]Subscription, len(subs))
 	for i, sub := range subs {
 		outSubs[i] = subscriptionFrom(sub)

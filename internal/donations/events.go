@@ -37,7 +37,7 @@ func (s *Service) onCheckoutCompleted(ctx context.Context, ev *stripe.Event) (ef
 			return nil, nil
 		}
 		return func(ctx context.Context, tx pgx.Tx) (string, error) {
-			who, err := s.donorFor(ctx, tx, donor)
+			who, err := s.donorFor(ctx, tx, donor, checkoutID)
 			if err != nil {
 				return "", err
 			}
@@ -181,14 +181,14 @@ func (s *Service) onInvoicePaymentFailed(ctx context.Context, ev *stripe.Event) 
 		if customer == "" {
 			return "", nil
 		}
-		donor, err := store.Q.DonorGetByStripeCustomer(ctx, tx, &customer)
+		donor, err := store.Q.DonorGetByStripeCustomer(ctx, tx, customer)
 		if store.IsNotFound(err) || (err == nil && donor.EmailSealed == nil) {
 			return "", nil
 		}
 		if err != nil {
 			return "", err
 		}
-		return "", s.sendPaymentFailed(ctx, tx, donor, inv.AmountDue)
+		return "", s.sendPaymentFailed(ctx, tx, donor, customer, inv.AmountDue)
 	}, nil
 }
 
@@ -222,7 +222,7 @@ func (s *Service) onSubscriptionChanged(ctx context.Context, ev *stripe.Event) (
 	return func(ctx context.Context, tx pgx.Tx) (string, error) {
 		var donorID *uuid.UUID
 		if donor.CustomerID != "" {
-			if d, err := store.Q.DonorGetByStripeCustomer(ctx, tx, &donor.CustomerID); err == nil {
+			if d, err := store.Q.DonorGetByStripeCustomer(ctx, tx, donor.CustomerID); err == nil {
 				donorID = &d.ID
 			} else if !store.IsNotFound(err) {
 				return "", err

@@ -24,9 +24,9 @@ func pounds(pence int64) string { return "£" + giftaid.FormatPounds(pence) }
 const longDate = "2 January 2006"
 
 // sendReceipt queues the receipt for a gift, in the gift's transaction.
-// A monthly gift's receipt links to the management page for holder, the
-// donor record holding the subscription's Stripe customer.
-func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation, holder *uuid.UUID) error {
+// A monthly gift's receipt links to the management page for customer, the
+// subscription's Stripe customer, which holder (a donor record) holds.
+func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation, holder *uuid.UUID, customer string) error {
 	row, err := store.Q.DonationGet(ctx, tx, d.ID)
 	if err != nil {
 		return err
@@ -48,7 +48,7 @@ func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation, 
 	}
 	manage := ""
 	if d.Frequency == Monthly && holder != nil {
-		if manage, err = s.manageURL(*holder); err != nil {
+		if manage, err = s.manageURL(*holder, customer); err != nil {
 			return err
 		}
 	}
@@ -61,12 +61,12 @@ func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation, 
 
 // sendPaymentFailed tells a monthly donor a payment failed, with a link
 // to manage the Stripe customer whose payment it was.
-func (s *Service) sendPaymentFailed(ctx context.Context, tx pgx.Tx, donor store.DonorGetByStripeCustomerRow, amountPence int64) error {
+func (s *Service) sendPaymentFailed(ctx context.Context, tx pgx.Tx, donor store.DonorGetByStripeCustomerRow, customer string, amountPence int64) error {
 	to, err := s.openEmail(donor.ID, donor.EmailSealed)
 	if err != nil {
 		return err
 	}
-	manage, err := s.manageURL(donor.HolderID)
+	manage, err := s.manageURL(donor.HolderID, customer)
 	if err != nil {
 		return err
 	}

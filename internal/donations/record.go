@@ -42,7 +42,7 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 		s.logger.WarnContext(ctx, "stripe payment not recorded: not a positive GBP amount", "payment_intent", p.PaymentIntentID, "invoice", p.InvoiceID, "currency", p.Currency)
 		return nil
 	}
-	who, err := s.donorFor(ctx, tx, p.Donor)
+	who, err := s.donorFor(ctx, tx, p.Donor, p.CheckoutID)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 		Details: map[string]any{"amount_pence": d.AmountPence, "frequency": d.Frequency, "gift_aid": c.declarationID != nil}}); err != nil {
 		return err
 	}
-	if err := s.sendReceipt(ctx, tx, d, who.holderID()); err != nil {
+	if err := s.sendReceipt(ctx, tx, d, who.holderID(), p.Donor.CustomerID); err != nil {
 		return err
 	}
 	if p.PaymentIntentID != "" && s.jobs != nil {
@@ -105,28 +105,58 @@ func (p *payer) holderID() *uuid.UUID {
 	return &p.holder
 }
 
-// donorFor returns the donor a payment belongs to: the record made for
-// its Stripe customer (Stripe creates a customer for each checkout, so
-// that record is this payer's) or the one a treasurer merged it into,
-// else a new one. The email and name are what the payer typed into
-// Stripe, a claim and not an identity: they fill in a new record only,
-// and never find, merge into or rename an existing one (a treasurer
-// merges records that are one person). A payment with neither customer
-// nor email has no donor record.
-func (s *Service) donorFor(ctx context.Context, tx pgx.Tx, d donorDetails) (*payer, error) {
+// donorFor returns the donor a payment belongs to: the record holding
+// its Stripe customer (or the one a treasurer merged that into); else,
+// when the payment's checkout was a member's (their verified identity),
+// the member's donor record, which then holds this customer too; else a
+// new record. The email and name are what the payer typed into Stripe, a
+// claim and not an identity: they fill in a new record only, and never
+// find, merge into or rename an existing one (a treasurer merges records
+// that are one person). A payment with neither customer nor email has no
+// donor record.
+func (s *Service) donorFor(ctx context.Context, tx pgx.Tx, d donorDetails, checkoutID *uuid.UUID) (*payer, error) {
 	if d.CustomerID != "" {
-		found, err := store.Q.DonorGetByStripeCustomer(ctx, tx, &d.CustomerID)
+		found, err := store.Q.DonorGetByStripeCustomer(ctx, tx, d.CustomerID)
 		if err == nil {
 			return &payer{donor: found.ID, holder: found.HolderID}, nil
 		}
 		if !store.IsNotFound(err) {
 			return nil, err
 		}
+		if member, err := s.checkoutMember(ctx, tx, checkoutID); err != nil {
+			return nil, err
+		} else if member != nil {
+			id, err := store.Q.DonorForMember(ctx, tx, member)
+			if err == nil {
+				if err := store.Q.DonorCustomerAdd(ctx, tx, store.DonorCustomerAddParams{StripeCustomerID: d.CustomerID, DonorID: id}); err != nil {
+					return nil, err
+				}
+				return s.donorFor(ctx, tx, d, nil) // as the table now says, whoever added it first
+			}
+			if !store.IsNotFound(err) {
+				return nil, err
+			}
+		}
 	}
 	if d.CustomerID == "" && payerEmail(d.Email) == "" {
 		return nil, nil
 	}
 	return s.insertDonor(ctx, tx, d)
+}
+
+// checkoutMember is the member whose checkout it was, if any.
+func (s *Service) checkoutMember(ctx context.Context, tx pgx.Tx, checkoutID *uuid.UUID) (*uuid.UUID, error) {
+	if checkoutID == nil {
+		return nil, nil
+	}
+	c, err := store.Q.CheckoutGet(ctx, tx, *checkoutID)
+	if store.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.MemberID, nil
 }
 
 // insertDonor creates a donor record from a payer's details; for a Stripe
@@ -143,6 +173,9 @@ func (s *Service) insertDonor(ctx context.Context, tx pgx.Tx, d donorDetails) (*
 			StripeCustomerID: &d.CustomerID})
 		if err != nil {
 			return nil, fmt.Errorf("insert donor: %w", err)
+		}
+		if err := store.Q.DonorCustomerAdd(ctx, tx, store.DonorCustomerAddParams{StripeCustomerID: d.CustomerID, DonorID: row.HolderID}); err != nil {
+			return nil, fmt.Errorf("insert donor's customer: %w", err)
 		}
 		return &payer{donor: row.DonorID, holder: row.HolderID}, nil
 	}

@@ -1323,6 +1323,80 @@ func (q *Queries) DonationTotalsByMonth(ctx context.Context, db DBTX, arg Donati
 	return items, nil
 }
 
+const donorCustomerAdd = `-- name: DonorCustomerAdd :exec
+INSERT INTO donor_stripe_customers (stripe_customer_id, donor_id) VALUES ($1, $2)
+ON CONFLICT (stripe_customer_id) DO NOTHING
+`
+
+type DonorCustomerAddParams struct {
+	StripeCustomerID string
+	DonorID          uuid.UUID
+}
+
+// Records that a donor record holds a Stripe customer; a customer already
+// held stays where it is.
+func (q *Queries) DonorCustomerAdd(ctx context.Context, db DBTX, arg DonorCustomerAddParams) error {
+	_, err := db.Exec(ctx, donorCustomerAdd, arg.StripeCustomerID, arg.DonorID)
+	return err
+}
+
+const donorCustomerForMember = `-- name: DonorCustomerForMember :one
+SELECT c.stripe_customer_id FROM donor_stripe_customers c JOIN donors d ON d.id = c.donor_id
+WHERE d.member_id = $1 AND d.merged_into IS NULL
+ORDER BY c.created_at DESC, c.stripe_customer_id DESC
+LIMIT 1
+`
+
+// The Stripe customer to reuse for a member's next checkout: the newest
+// one held by a donor record linked to the member.
+func (q *Queries) DonorCustomerForMember(ctx context.Context, db DBTX, memberID *uuid.UUID) (string, error) {
+	row := db.QueryRow(ctx, donorCustomerForMember, memberID)
+	var stripe_customer_id string
+	err := row.Scan(&stripe_customer_id)
+	return stripe_customer_id, err
+}
+
+const donorCustomerHeldBy = `-- name: DonorCustomerHeldBy :one
+SELECT EXISTS (SELECT 1 FROM donor_stripe_customers WHERE stripe_customer_id = $1 AND donor_id = $2)
+`
+
+type DonorCustomerHeldByParams struct {
+	StripeCustomerID string
+	DonorID          uuid.UUID
+}
+
+func (q *Queries) DonorCustomerHeldBy(ctx context.Context, db DBTX, arg DonorCustomerHeldByParams) (bool, error) {
+	row := db.QueryRow(ctx, donorCustomerHeldBy, arg.StripeCustomerID, arg.DonorID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
+const donorCustomerList = `-- name: DonorCustomerList :many
+SELECT stripe_customer_id FROM donor_stripe_customers WHERE donor_id = $1 ORDER BY created_at, stripe_customer_id
+`
+
+// The Stripe customers a donor record holds, oldest first.
+func (q *Queries) DonorCustomerList(ctx context.Context, db DBTX, donorID uuid.UUID) ([]string, error) {
+	rows, err := db.Query(ctx, donorCustomerList, donorID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var stripe_customer_id string
+		if err := rows.Scan(&stripe_customer_id); err != nil {
+			return nil, err
+		}
+		items = append(items, stripe_customer_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const donorErase = `-- name: DonorErase :execrows
 UPDATE donors SET email_sealed = NULL, email_hash = NULL, name = '', member_id = NULL, updated_at = now()
 WHERE member_id = $1 OR email_hash = $2
@@ -1375,6 +1449,19 @@ func (q *Queries) DonorFillIn(ctx context.Context, db DBTX, arg DonorFillInParam
 	return err
 }
 
+const donorForMember = `-- name: DonorForMember :one
+SELECT id FROM donors WHERE member_id = $1 AND merged_into IS NULL ORDER BY created_at, id LIMIT 1
+`
+
+// The donor record a member's payments go to when their customer is new
+// to HPA: the first linked to the member.
+func (q *Queries) DonorForMember(ctx context.Context, db DBTX, memberID *uuid.UUID) (uuid.UUID, error) {
+	row := db.QueryRow(ctx, donorForMember, memberID)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
+}
+
 const donorGet = `-- name: DonorGet :one
 
 SELECT id, name, stripe_customer_id, member_id, created_at, updated_at, email_sealed, email_hash, merged_into FROM donors WHERE id = $1
@@ -1399,8 +1486,9 @@ func (q *Queries) DonorGet(ctx context.Context, db DBTX, id uuid.UUID) (Donor, e
 }
 
 const donorGetByStripeCustomer = `-- name: DonorGetByStripeCustomer :one
-SELECT d.id, d.name, d.stripe_customer_id, d.member_id, d.created_at, d.updated_at, d.email_sealed, d.email_hash, d.merged_into, h.id AS holder_id FROM donors h JOIN donors d ON d.id = COALESCE(h.merged_into, h.id)
-WHERE h.stripe_customer_id = $1
+SELECT d.id, d.name, d.stripe_customer_id, d.member_id, d.created_at, d.updated_at, d.email_sealed, d.email_hash, d.merged_into, h.id AS holder_id
+FROM donor_stripe_customers c JOIN donors h ON h.id = c.donor_id JOIN donors d ON d.id = COALESCE(h.merged_into, h.id)
+WHERE c.stripe_customer_id = $1
 `
 
 type DonorGetByStripeCustomerRow struct {
@@ -1419,7 +1507,7 @@ type DonorGetByStripeCustomerRow struct {
 // The donor a Stripe customer's payments belong to: the record made for
 // the customer, or the one a treasurer merged it into. holder_id is the
 // record holding the customer, which a management link names.
-func (q *Queries) DonorGetByStripeCustomer(ctx context.Context, db DBTX, stripeCustomerID *string) (DonorGetByStripeCustomerRow, error) {
+func (q *Queries) DonorGetByStripeCustomer(ctx context.Context, db DBTX, stripeCustomerID string) (DonorGetByStripeCustomerRow, error) {
 	row := db.QueryRow(ctx, donorGetByStripeCustomer, stripeCustomerID)
 	var i DonorGetByStripeCustomerRow
 	err := row.Scan(

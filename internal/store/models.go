@@ -183,6 +183,12 @@ type Donor struct {
 	MergedInto       *uuid.UUID
 }
 
+type DonorStripeCustomer struct {
+	StripeCustomerID string
+	DonorID          uuid.UUID
+	CreatedAt        time.Time
+}
+
 type Enquiry struct {
 	ID            uuid.UUID
 	Audience      *string

@@ -1,6 +1,8 @@
 package stripemock
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -27,7 +29,9 @@ type Proxy struct {
 type Call struct {
 	Method, Path   string
 	IdempotencyKey string
-	Failed         bool
+	// Form is the request's form-encoded body (Stripe's API takes forms).
+	Form   url.Values
+	Failed bool
 }
 
 // StartProxy runs stripe-mock behind a Proxy until the test ends.
@@ -41,8 +45,11 @@ func StartProxy(t testing.TB) *Proxy {
 	rp := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		status := p.failing(r.URL.Path)
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
 		p.mu.Lock()
-		p.calls = append(p.calls, Call{Method: r.Method, Path: r.URL.Path, IdempotencyKey: r.Header.Get("Idempotency-Key"), Failed: status != 0})
+		p.calls = append(p.calls, Call{Method: r.Method, Path: r.URL.Path, IdempotencyKey: r.Header.Get("Idempotency-Key"), Form: form, Failed: status != 0})
 		p.mu.Unlock()
 		if status != 0 {
 			w.Header().Set("Content-Type", "application/json")
