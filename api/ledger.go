@@ -25,7 +25,8 @@ type donation struct {
 	Method                string    `json:"method" enum:"card,bacs_debit,stripe,cheque,bank_transfer,cash,contactless"`
 	Frequency             string    `json:"frequency" enum:"one_off,monthly"`
 	Status                string    `json:"status" enum:"paid,partially_refunded,refunded,disputed"`
-	DisputeStatus         string    `json:"dispute_status,omitempty"`
+	DisputeStatus         string    `json:"dispute_status,omitempty" doc:"Stripe's status of a dispute on the gift: warning_needs_response, warning_under_review, warning_closed (an inquiry), needs_response, under_review, won, lost."`
+	DisputeFeePence       int64     `json:"dispute_fee_pence,omitempty" doc:"What Stripe charged for a dispute on the gift."`
 	StripePaymentIntentID string    `json:"stripe_payment_intent_id,omitempty"`
 	StripeChargeID        string    `json:"stripe_charge_id,omitempty"`
 	StripeInvoiceID       string    `json:"stripe_invoice_id,omitempty"`
@@ -45,13 +46,14 @@ type refund struct {
 	AmountPence    int64     `json:"amount_pence"`
 	Reason         string    `json:"reason"`
 	Note           string    `json:"note,omitempty"`
+	Status         string    `json:"status" enum:"succeeded,failed,canceled" doc:"failed or canceled: Stripe did not make the refund, and it does not count."`
 	CreatedAt      time.Time `json:"created_at"`
 }
 
 func donationBody(d *donations.Donation) donation {
 	return donation{ID: d.ID.String(), DonorID: idString(d.DonorID), DonorName: d.DonorName, DonorEmail: d.DonorEmail, Campaign: d.Campaign,
 		AmountPence: d.AmountPence, RefundedPence: d.RefundedPence, FeePence: d.FeePence, Currency: d.Currency, Channel: d.Channel, Method: d.Method,
-		Frequency: d.Frequency, Status: d.Status, DisputeStatus: d.DisputeStatus, StripePaymentIntentID: d.StripePaymentIntentID,
+		Frequency: d.Frequency, Status: d.Status, DisputeStatus: d.DisputeStatus, DisputeFeePence: d.DisputeFeePence, StripePaymentIntentID: d.StripePaymentIntentID,
 		StripeChargeID: d.StripeChargeID, StripeInvoiceID: d.StripeInvoiceID, SubscriptionID: idString(d.SubscriptionID),
 		GiftAidDeclarationID: idString(d.GiftAidDeclarationID), GiftAidClaimID: idString(d.GiftAidClaimID), SmallDonation: d.SmallDonation, Reference: d.Reference,
 		PaidAt: d.PaidAt.UTC(), CreatedAt: d.CreatedAt.UTC()}
@@ -204,7 +206,7 @@ func registerLedger(hapi huma.API, svc *donations.Service, keys idempotencyStore
 		}
 		body := donationBody(d)
 		for _, r := range refunds {
-			body.Refunds = append(body.Refunds, refund{ID: r.ID.String(), StripeRefundID: r.StripeRefundID, AmountPence: r.AmountPence, Reason: r.Reason, Note: r.Note, CreatedAt: r.CreatedAt.UTC()})
+			body.Refunds = append(body.Refunds, refund{ID: r.ID.String(), StripeRefundID: r.StripeRefundID, AmountPence: r.AmountPence, Reason: r.Reason, Note: r.Note, Status: r.Status, CreatedAt: r.CreatedAt.UTC()})
 		}
 		return &struct{ Body donation }{Body: body}, nil
 	})

@@ -239,8 +239,47 @@ UPDATE donations SET
 WHERE id = @id AND refunded_pence + @amount_pence::bigint <= amount_pence
 RETURNING *;
 
--- name: DonationSetDisputed :exec
-UPDATE donations SET status = 'disputed', dispute_status = @dispute_status, updated_at = now() WHERE id = @id;
+-- name: DonationApplyDispute :execrows
+-- Applies a dispute event: Stripe's status of the dispute and the fees
+-- it cost so far. An open or lost dispute keeps the gift out of totals
+-- and Gift Aid; one won (or an inquiry closed) puts it back. An event
+-- older than the last applied changes nothing.
+UPDATE donations SET
+    dispute_status = @dispute_status,
+    dispute_fee_pence = @dispute_fee_pence,
+    dispute_event_at = @event_at,
+    status = CASE
+        WHEN @dispute_status::text NOT IN ('won', 'warning_closed') THEN 'disputed'
+        WHEN refunded_pence = amount_pence THEN 'refunded'
+        WHEN refunded_pence > 0 THEN 'partially_refunded'
+        ELSE 'paid' END,
+    updated_at = now()
+WHERE id = @id AND (dispute_event_at IS NULL OR dispute_event_at <= @event_at);
+
+-- name: RefundMarkFailed :one
+-- A refund Stripe could not make (failed) or that was cancelled: it no
+-- longer counts. Returns the row only when it counted until now.
+UPDATE donation_refunds SET status = @status WHERE stripe_refund_id = @stripe_refund_id AND status = 'succeeded'
+RETURNING *;
+
+-- name: RefundInsertFailed :execrows
+-- A refund made outside HPA (Stripe's dashboard) that failed: recorded so
+-- that its failure is applied once (0 rows: it already was).
+INSERT INTO donation_refunds (donation_id, stripe_refund_id, amount_pence, reason, note, status)
+VALUES (@donation_id, @stripe_refund_id, @amount_pence, 'other', 'made in Stripe', @status)
+ON CONFLICT (stripe_refund_id) DO NOTHING;
+
+-- name: DonationRefundReversed :one
+-- Takes a failed refund's amount off the gift's refunded total.
+UPDATE donations SET
+    refunded_pence = GREATEST(refunded_pence - @amount_pence::bigint, 0),
+    status = CASE
+        WHEN status = 'disputed' THEN 'disputed'
+        WHEN GREATEST(refunded_pence - @amount_pence::bigint, 0) = 0 THEN 'paid'
+        ELSE 'partially_refunded' END,
+    updated_at = now()
+WHERE id = @id
+RETURNING *;
 
 -- name: DonationList :many
 -- Newest first; the cursor is the last (paid_at, id) of the previous page.

@@ -264,29 +264,5 @@ func (s *Service) onChargeRefunded(ctx context.Context, ev *stripe.Event) (effec
 	}, nil
 }
 
-// onDisputeCreated marks a gift disputed: it leaves totals and Gift Aid.
-func (s *Service) onDisputeCreated(ctx context.Context, ev *stripe.Event) (effect, error) {
-	var dispute stripe.Dispute
-	if err := decode(ev, &dispute); err != nil {
-		return nil, err
-	}
-	pi, charge := idOf(dispute.PaymentIntent), idOf(dispute.Charge)
-	return func(ctx context.Context, tx pgx.Tx) (string, error) {
-		d, err := store.Q.DonationFindByStripe(ctx, tx, store.DonationFindByStripeParams{PaymentIntentID: store.NullText(pi), ChargeID: store.NullText(charge)})
-		if store.IsNotFound(err) {
-			return firstNonEmpty(pi, charge), nil
-		}
-		if err != nil {
-			return "", err
-		}
-		status := string(dispute.Status)
-		if err := store.Q.DonationSetDisputed(ctx, tx, store.DonationSetDisputedParams{ID: d.ID, DisputeStatus: &status}); err != nil {
-			return "", err
-		}
-		return "", audit.RecordAs(ctx, tx, systemActor, audit.Event{Action: "donation.disputed", TargetType: "donation", TargetID: d.ID.String(),
-			Details: map[string]any{"dispute_status": status}})
-	}, nil
-}
-
 // noEffect acknowledges an event that needs nothing done now.
 func noEffect(context.Context, pgx.Tx) (string, error) { return "", nil }

@@ -30,6 +30,8 @@ type Donation struct {
 	Frequency             string
 	Status                string
 	DisputeStatus         string
+	// DisputeFeePence is what Stripe charged for a dispute on the gift.
+	DisputeFeePence       int64
 	StripePaymentIntentID string
 	StripeChargeID        string
 	StripeInvoiceID       string
@@ -54,7 +56,7 @@ func (s *Service) donationFrom(r store.DonationListRow) (Donation, error) {
 	}
 	return Donation{ID: r.ID, DonorID: r.DonorID, DonorEmail: email, DonorName: store.Text(r.DonorName), Campaign: r.CampaignSlug,
 		AmountPence: r.AmountPence, RefundedPence: r.RefundedPence, FeePence: r.FeePence, Currency: r.Currency, Channel: r.Channel, Method: r.Method,
-		Frequency: r.Frequency, Status: r.Status, DisputeStatus: store.Text(r.DisputeStatus), StripePaymentIntentID: store.Text(r.StripePaymentIntentID),
+		Frequency: r.Frequency, Status: r.Status, DisputeStatus: store.Text(r.DisputeStatus), DisputeFeePence: r.DisputeFeePence, StripePaymentIntentID: store.Text(r.StripePaymentIntentID),
 		StripeChargeID: store.Text(r.StripeChargeID), StripeInvoiceID: store.Text(r.StripeInvoiceID), SubscriptionID: r.SubscriptionID,
 		GiftAidDeclarationID: r.GiftAidDeclarationID, GiftAidClaimID: r.GiftAidClaimID, SmallDonation: r.SmallDonation, Reference: r.Reference, PaidAt: r.PaidAt, CreatedAt: r.CreatedAt}, nil
 }
@@ -124,7 +126,9 @@ type Refund struct {
 	AmountPence    int64
 	Reason         string
 	Note           string
-	CreatedAt      time.Time
+	// Status is succeeded, or failed or canceled when Stripe did not make it.
+	Status    string
+	CreatedAt time.Time
 }
 
 // GetDonation returns one gift and its refunds, audit-logged.
@@ -149,7 +153,7 @@ func (s *Service) GetDonation(ctx context.Context, id uuid.UUID) (*Donation, []R
 	}
 	out := make([]Refund, len(refunds))
 	for i, r := range refunds {
-		out[i] = Refund{ID: r.ID, StripeRefundID: store.Text(r.StripeRefundID), AmountPence: r.AmountPence, Reason: r.Reason, Note: r.Note, CreatedAt: r.CreatedAt}
+		out[i] = Refund{ID: r.ID, StripeRefundID: store.Text(r.StripeRefundID), AmountPence: r.AmountPence, Reason: r.Reason, Note: r.Note, Status: r.Status, CreatedAt: r.CreatedAt}
 	}
 	return &d, out, nil
 }

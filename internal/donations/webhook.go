@@ -142,7 +142,13 @@ func (s *Service) handlers() map[stripe.EventType]handler {
 		stripe.EventTypeCustomerSubscriptionUpdated:          s.onSubscriptionChanged,
 		stripe.EventTypeCustomerSubscriptionDeleted:          s.onSubscriptionChanged,
 		stripe.EventTypeChargeRefunded:                       s.onChargeRefunded,
-		stripe.EventTypeChargeDisputeCreated:                 s.onDisputeCreated,
+		stripe.EventTypeChargeDisputeCreated:                 s.onDispute,
+		stripe.EventTypeChargeDisputeUpdated:                 s.onDispute,
+		stripe.EventTypeChargeDisputeClosed:                  s.onDispute,
+		stripe.EventTypeChargeDisputeFundsWithdrawn:          s.onDispute,
+		stripe.EventTypeChargeDisputeFundsReinstated:         s.onDispute,
+		stripe.EventTypeRefundUpdated:                        s.onRefundUpdated,
+		stripe.EventTypeChargeRefundUpdated:                  s.onRefundUpdated,
 	}
 }
 

@@ -342,7 +342,7 @@ UPDATE donations SET
         ELSE 'partially_refunded' END,
     updated_at = now()
 WHERE id = $2 AND refunded_pence + $1::bigint <= amount_pence
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation, dispute_event_at, dispute_fee_pence
 `
 
 type DonationAddRefundParams struct {
@@ -383,8 +383,48 @@ func (q *Queries) DonationAddRefund(ctx context.Context, db DBTX, arg DonationAd
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
 		&i.SmallDonation,
+		&i.DisputeEventAt,
+		&i.DisputeFeePence,
 	)
 	return i, err
+}
+
+const donationApplyDispute = `-- name: DonationApplyDispute :execrows
+UPDATE donations SET
+    dispute_status = $1,
+    dispute_fee_pence = $2,
+    dispute_event_at = $3,
+    status = CASE
+        WHEN $1::text NOT IN ('won', 'warning_closed') THEN 'disputed'
+        WHEN refunded_pence = amount_pence THEN 'refunded'
+        WHEN refunded_pence > 0 THEN 'partially_refunded'
+        ELSE 'paid' END,
+    updated_at = now()
+WHERE id = $4 AND (dispute_event_at IS NULL OR dispute_event_at <= $3)
+`
+
+type DonationApplyDisputeParams struct {
+	DisputeStatus   *string
+	DisputeFeePence int64
+	EventAt         *time.Time
+	ID              uuid.UUID
+}
+
+// Applies a dispute event: Stripe's status of the dispute and the fees
+// it cost so far. An open or lost dispute keeps the gift out of totals
+// and Gift Aid; one won (or an inquiry closed) puts it back. An event
+// older than the last applied changes nothing.
+func (q *Queries) DonationApplyDispute(ctx context.Context, db DBTX, arg DonationApplyDisputeParams) (int64, error) {
+	result, err := db.Exec(ctx, donationApplyDispute,
+		arg.DisputeStatus,
+		arg.DisputeFeePence,
+		arg.EventAt,
+		arg.ID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const donationCountByStripeIDs = `-- name: DonationCountByStripeIDs :one
@@ -405,7 +445,7 @@ func (q *Queries) DonationCountByStripeIDs(ctx context.Context, db DBTX, arg Don
 }
 
 const donationFindByStripe = `-- name: DonationFindByStripe :one
-SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation FROM donations
+SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation, dispute_event_at, dispute_fee_pence FROM donations
 WHERE ($1::text IS NOT NULL AND stripe_payment_intent_id = $1)
    OR ($2::text IS NOT NULL AND stripe_charge_id = $2)
    OR ($3::text IS NOT NULL AND stripe_invoice_id = $3)
@@ -452,12 +492,14 @@ func (q *Queries) DonationFindByStripe(ctx context.Context, db DBTX, arg Donatio
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
 		&i.SmallDonation,
+		&i.DisputeEventAt,
+		&i.DisputeFeePence,
 	)
 	return i, err
 }
 
 const donationGet = `-- name: DonationGet :one
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, d.dispute_event_at, d.dispute_fee_pence, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.id = $1
 `
@@ -491,6 +533,8 @@ type DonationGetRow struct {
 	GiftAidClaimedDeclarationID *uuid.UUID
 	GiftAidClaimedPence         *int64
 	SmallDonation               bool
+	DisputeEventAt              *time.Time
+	DisputeFeePence             int64
 	CampaignSlug                string
 	DonorEmailSealed            []byte
 	DonorName                   *string
@@ -528,6 +572,8 @@ func (q *Queries) DonationGet(ctx context.Context, db DBTX, id uuid.UUID) (Donat
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
 		&i.SmallDonation,
+		&i.DisputeEventAt,
+		&i.DisputeFeePence,
 		&i.CampaignSlug,
 		&i.DonorEmailSealed,
 		&i.DonorName,
@@ -536,7 +582,7 @@ func (q *Queries) DonationGet(ctx context.Context, db DBTX, id uuid.UUID) (Donat
 }
 
 const donationGetForUpdate = `-- name: DonationGetForUpdate :one
-SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation FROM donations WHERE id = $1 FOR UPDATE
+SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation, dispute_event_at, dispute_fee_pence FROM donations WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) DonationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUID) (Donation, error) {
@@ -571,6 +617,8 @@ func (q *Queries) DonationGetForUpdate(ctx context.Context, db DBTX, id uuid.UUI
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
 		&i.SmallDonation,
+		&i.DisputeEventAt,
+		&i.DisputeFeePence,
 	)
 	return i, err
 }
@@ -650,7 +698,7 @@ func (q *Queries) DonationGiftAidClaimSet(ctx context.Context, db DBTX, arg Dona
 const donationInsertOffline = `-- name: DonationInsertOffline :one
 INSERT INTO donations (donor_id, campaign_id, amount_pence, channel, method, frequency, gift_aid_declaration_id, small_donation, reference, paid_at, recorded_by)
 VALUES ($1, $2, $3, 'offline', $4, 'one_off', $5, $6, $7, $8, $9)
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation, dispute_event_at, dispute_fee_pence
 `
 
 type DonationInsertOfflineParams struct {
@@ -707,6 +755,8 @@ func (q *Queries) DonationInsertOffline(ctx context.Context, db DBTX, arg Donati
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
 		&i.SmallDonation,
+		&i.DisputeEventAt,
+		&i.DisputeFeePence,
 	)
 	return i, err
 }
@@ -720,7 +770,7 @@ VALUES ($1, $2, $3, $4, 'online', $5, $6,
     $7, $8, $9, $10,
     $11, $12, $13, $14)
 ON CONFLICT DO NOTHING
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation, dispute_event_at, dispute_fee_pence
 `
 
 type DonationInsertStripeParams struct {
@@ -790,12 +840,14 @@ func (q *Queries) DonationInsertStripe(ctx context.Context, db DBTX, arg Donatio
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
 		&i.SmallDonation,
+		&i.DisputeEventAt,
+		&i.DisputeFeePence,
 	)
 	return i, err
 }
 
 const donationList = `-- name: DonationList :many
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, d.dispute_event_at, d.dispute_fee_pence, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.paid_at >= $1 AND d.paid_at < $2
   AND ($3::text IS NULL OR c.slug = $3)
@@ -850,6 +902,8 @@ type DonationListRow struct {
 	GiftAidClaimedDeclarationID *uuid.UUID
 	GiftAidClaimedPence         *int64
 	SmallDonation               bool
+	DisputeEventAt              *time.Time
+	DisputeFeePence             int64
 	CampaignSlug                string
 	DonorEmailSealed            []byte
 	DonorName                   *string
@@ -905,6 +959,8 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 			&i.GiftAidClaimedDeclarationID,
 			&i.GiftAidClaimedPence,
 			&i.SmallDonation,
+			&i.DisputeEventAt,
+			&i.DisputeFeePence,
 			&i.CampaignSlug,
 			&i.DonorEmailSealed,
 			&i.DonorName,
@@ -920,7 +976,7 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 }
 
 const donationListByMember = `-- name: DonationListByMember :many
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, d.dispute_event_at, d.dispute_fee_pence, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE o.member_id = $1
 ORDER BY d.paid_at DESC, d.id DESC
@@ -956,6 +1012,8 @@ type DonationListByMemberRow struct {
 	GiftAidClaimedDeclarationID *uuid.UUID
 	GiftAidClaimedPence         *int64
 	SmallDonation               bool
+	DisputeEventAt              *time.Time
+	DisputeFeePence             int64
 	CampaignSlug                string
 	DonorEmailSealed            []byte
 	DonorName                   *string
@@ -1000,6 +1058,8 @@ func (q *Queries) DonationListByMember(ctx context.Context, db DBTX, memberID *u
 			&i.GiftAidClaimedDeclarationID,
 			&i.GiftAidClaimedPence,
 			&i.SmallDonation,
+			&i.DisputeEventAt,
+			&i.DisputeFeePence,
 			&i.CampaignSlug,
 			&i.DonorEmailSealed,
 			&i.DonorName,
@@ -1082,18 +1142,60 @@ func (q *Queries) DonationMoveDonor(ctx context.Context, db DBTX, arg DonationMo
 	return result.RowsAffected(), nil
 }
 
-const donationSetDisputed = `-- name: DonationSetDisputed :exec
-UPDATE donations SET status = 'disputed', dispute_status = $1, updated_at = now() WHERE id = $2
+const donationRefundReversed = `-- name: DonationRefundReversed :one
+UPDATE donations SET
+    refunded_pence = GREATEST(refunded_pence - $1::bigint, 0),
+    status = CASE
+        WHEN status = 'disputed' THEN 'disputed'
+        WHEN GREATEST(refunded_pence - $1::bigint, 0) = 0 THEN 'paid'
+        ELSE 'partially_refunded' END,
+    updated_at = now()
+WHERE id = $2
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation, dispute_event_at, dispute_fee_pence
 `
 
-type DonationSetDisputedParams struct {
-	DisputeStatus *string
-	ID            uuid.UUID
+type DonationRefundReversedParams struct {
+	AmountPence int64
+	ID          uuid.UUID
 }
 
-func (q *Queries) DonationSetDisputed(ctx context.Context, db DBTX, arg DonationSetDisputedParams) error {
-	_, err := db.Exec(ctx, donationSetDisputed, arg.DisputeStatus, arg.ID)
-	return err
+// Takes a failed refund's amount off the gift's refunded total.
+func (q *Queries) DonationRefundReversed(ctx context.Context, db DBTX, arg DonationRefundReversedParams) (Donation, error) {
+	row := db.QueryRow(ctx, donationRefundReversed, arg.AmountPence, arg.ID)
+	var i Donation
+	err := row.Scan(
+		&i.ID,
+		&i.DonorID,
+		&i.CampaignID,
+		&i.AmountPence,
+		&i.Currency,
+		&i.FeePence,
+		&i.RefundedPence,
+		&i.Channel,
+		&i.Method,
+		&i.Frequency,
+		&i.Status,
+		&i.DisputeStatus,
+		&i.StripePaymentIntentID,
+		&i.StripeInvoiceID,
+		&i.StripeChargeID,
+		&i.StripeSessionID,
+		&i.SubscriptionID,
+		&i.CheckoutID,
+		&i.GiftAidDeclarationID,
+		&i.GiftAidClaimID,
+		&i.Reference,
+		&i.PaidAt,
+		&i.RecordedBy,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.GiftAidClaimedDeclarationID,
+		&i.GiftAidClaimedPence,
+		&i.SmallDonation,
+		&i.DisputeEventAt,
+		&i.DisputeFeePence,
+	)
+	return i, err
 }
 
 const donationSetPaymentDetails = `-- name: DonationSetPaymentDetails :exec
@@ -1134,7 +1236,7 @@ UPDATE donations SET
         ELSE status END,
     updated_at = now()
 WHERE id = $3
-RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation
+RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation, dispute_event_at, dispute_fee_pence
 `
 
 type DonationSetStripeRefundedParams struct {
@@ -1177,6 +1279,8 @@ func (q *Queries) DonationSetStripeRefunded(ctx context.Context, db DBTX, arg Do
 		&i.GiftAidClaimedDeclarationID,
 		&i.GiftAidClaimedPence,
 		&i.SmallDonation,
+		&i.DisputeEventAt,
+		&i.DisputeFeePence,
 	)
 	return i, err
 }
@@ -1888,7 +1992,7 @@ const refundInsert = `-- name: RefundInsert :one
 
 INSERT INTO donation_refunds (donation_id, stripe_refund_id, amount_pence, reason, note, created_by)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, donation_id, stripe_refund_id, amount_pence, reason, note, created_by, created_at
+RETURNING id, donation_id, stripe_refund_id, amount_pence, reason, note, created_by, created_at, status
 `
 
 type RefundInsertParams struct {
@@ -1920,12 +2024,41 @@ func (q *Queries) RefundInsert(ctx context.Context, db DBTX, arg RefundInsertPar
 		&i.Note,
 		&i.CreatedBy,
 		&i.CreatedAt,
+		&i.Status,
 	)
 	return i, err
 }
 
+const refundInsertFailed = `-- name: RefundInsertFailed :execrows
+INSERT INTO donation_refunds (donation_id, stripe_refund_id, amount_pence, reason, note, status)
+VALUES ($1, $2, $3, 'other', 'made in Stripe', $4)
+ON CONFLICT (stripe_refund_id) DO NOTHING
+`
+
+type RefundInsertFailedParams struct {
+	DonationID     uuid.UUID
+	StripeRefundID *string
+	AmountPence    int64
+	Status         string
+}
+
+// A refund made outside HPA (Stripe's dashboard) that failed: recorded so
+// that its failure is applied once (0 rows: it already was).
+func (q *Queries) RefundInsertFailed(ctx context.Context, db DBTX, arg RefundInsertFailedParams) (int64, error) {
+	result, err := db.Exec(ctx, refundInsertFailed,
+		arg.DonationID,
+		arg.StripeRefundID,
+		arg.AmountPence,
+		arg.Status,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const refundListByDonation = `-- name: RefundListByDonation :many
-SELECT id, donation_id, stripe_refund_id, amount_pence, reason, note, created_by, created_at FROM donation_refunds WHERE donation_id = $1 ORDER BY created_at
+SELECT id, donation_id, stripe_refund_id, amount_pence, reason, note, created_by, created_at, status FROM donation_refunds WHERE donation_id = $1 ORDER BY created_at
 `
 
 func (q *Queries) RefundListByDonation(ctx context.Context, db DBTX, donationID uuid.UUID) ([]DonationRefund, error) {
@@ -1946,6 +2079,7 @@ func (q *Queries) RefundListByDonation(ctx context.Context, db DBTX, donationID 
 			&i.Note,
 			&i.CreatedBy,
 			&i.CreatedAt,
+			&i.Status,
 		); err != nil {
 			return nil, err
 		}
@@ -1955,6 +2089,35 @@ func (q *Queries) RefundListByDonation(ctx context.Context, db DBTX, donationID 
 		return nil, err
 	}
 	return items, nil
+}
+
+const refundMarkFailed = `-- name: RefundMarkFailed :one
+UPDATE donation_refunds SET status = $1 WHERE stripe_refund_id = $2 AND status = 'succeeded'
+RETURNING id, donation_id, stripe_refund_id, amount_pence, reason, note, created_by, created_at, status
+`
+
+type RefundMarkFailedParams struct {
+	Status         string
+	StripeRefundID *string
+}
+
+// A refund Stripe could not make (failed) or that was cancelled: it no
+// longer counts. Returns the row only when it counted until now.
+func (q *Queries) RefundMarkFailed(ctx context.Context, db DBTX, arg RefundMarkFailedParams) (DonationRefund, error) {
+	row := db.QueryRow(ctx, refundMarkFailed, arg.Status, arg.StripeRefundID)
+	var i DonationRefund
+	err := row.Scan(
+		&i.ID,
+		&i.DonationID,
+		&i.StripeRefundID,
+		&i.AmountPence,
+		&i.Reason,
+		&i.Note,
+		&i.CreatedBy,
+		&i.CreatedAt,
+		&i.Status,
+	)
+	return i, err
 }
 
 const stripeEventDefer = `-- name: StripeEventDefer :exec

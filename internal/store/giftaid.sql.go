@@ -411,7 +411,7 @@ const giftAidAdjustmentsDue = `-- name: GiftAidAdjustmentsDue :many
 SELECT d.id, d.gift_aid_claim_id::uuid AS claimed_in, d.paid_at, v.overclaimed_pence::bigint AS overclaimed_pence
 FROM donations d
 CROSS JOIN LATERAL (
-    SELECT EXISTS (SELECT 1 FROM gift_aid_exclusions e WHERE e.donation_id = d.id) AS excluded
+    SELECT (EXISTS (SELECT 1 FROM gift_aid_exclusions e WHERE e.donation_id = d.id) OR d.dispute_status IS NOT DISTINCT FROM 'lost') AS excluded
 ) x
 CROSS JOIN LATERAL (
     SELECT d.gift_aid_claimed_pence - CASE WHEN x.excluded THEN 0 ELSE d.amount_pence - d.refunded_pence END
@@ -430,8 +430,9 @@ type GiftAidAdjustmentsDueRow struct {
 }
 
 // Gifts in live claims on which less Gift Aid was due than was claimed:
-// refunded since, or ruled ineligible (then none was due), by more than
-// the adjustments live claims already carry. The part not yet paid back.
+// refunded since, ruled ineligible or lost to a dispute (then none was
+// due), by more than the adjustments live claims already carry. The part
+// not yet paid back.
 func (q *Queries) GiftAidAdjustmentsDue(ctx context.Context, db DBTX) ([]GiftAidAdjustmentsDueRow, error) {
 	rows, err := db.Query(ctx, giftAidAdjustmentsDue)
 	if err != nil {

@@ -127,6 +127,8 @@ type Donation struct {
 	GiftAidClaimedDeclarationID *uuid.UUID
 	GiftAidClaimedPence         *int64
 	SmallDonation               bool
+	DisputeEventAt              *time.Time
+	DisputeFeePence             int64
 }
 
 type DonationCheckout struct {
@@ -153,6 +155,7 @@ type DonationRefund struct {
 	Note           string
 	CreatedBy      *uuid.UUID
 	CreatedAt      time.Time
+	Status         string
 }
 
 type DonationSubscription struct {
