@@ -38,6 +38,7 @@ var owners = map[string]string{
 
 	"campaigns": "donations", "donors": "donations", "donation_checkouts": "donations", "donation_subscriptions": "donations",
 	"donations": "donations", "donation_refunds": "donations", "stripe_events": "donations", "reconciliation_reports": "donations",
+	"stripe_unreadable_events": "donations", "donor_stripe_customers": "donations",
 
 	"gift_aid_declarations": "giftaid", "gift_aid_claims": "giftaid", "gift_aid_adjustments": "giftaid",
 	"gift_aid_claim_gifts": "giftaid", "gift_aid_exclusions": "giftaid",
