@@ -64,7 +64,7 @@ func TestAFailedMonthlyPaymentTellsTheDonorOnce(t *testing.T) {
 	}
 
 	sendEvent(t, srv, stripemock.Event(newEventID(), "invoice.paid", time.Now(),
-		invoicePaid("in_pf_1", "sub_pf", "cus_pf", "pat@example.org", c.CheckoutID, 1500, "pi_pf_1")))
+		invoicePaid("in_pf_1", "sub_pf", "cus_pf", "pat@example.org", c.CheckoutID, 1500)))
 	if gifts := listDonations(t, srv, treasurer, "?frequency=monthly"); len(gifts) != 1 || gifts[0].AmountPence != 1500 {
 		t.Errorf("after the retry was paid: %+v, want one gift of 1500", gifts)
 	}
