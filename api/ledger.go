@@ -240,7 +240,7 @@ func registerLedger(hapi huma.API, svc *donations.Service, keys idempotencyStore
 			Campaign: in.Body.Campaign, DonorID: donor, DonorEmail: in.Body.DonorEmail, DonorName: in.Body.DonorName,
 			GiftAidDeclarationID: decl, Reference: in.Body.Reference, SendReceipt: in.Body.SendReceipt}
 		by := callerFrom(ctx).ID
-		return idempotent(ctx, keys, "record-offline-donation", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
+		return idempotentLeased(ctx, keys, "record-offline-donation", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
 			d, err := svc.RecordOffline(ctx, gift, by)
 			if err != nil {
 				return nil, err
@@ -267,7 +267,7 @@ func registerLedger(hapi huma.API, svc *donations.Service, keys idempotencyStore
 		if key := in.IdempotencyKey.IdempotencyKey; key != "" {
 			req.RequestKey = callerScope(ctx) + "\x00" + key
 		}
-		return idempotent(ctx, keys, "refund-donation", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
+		return idempotentLeased(ctx, keys, "refund-donation", in.IdempotencyKey.IdempotencyKey, in.RawBody, http.StatusCreated, func(ctx context.Context) (any, error) {
 			d, err := svc.RefundDonation(ctx, req)
 			if err != nil {
 				return nil, err
