@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,9 +16,9 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
-	"github.com/go-chi/httprate"
 	"github.com/harmedpatients/hpa/internal/donations"
 	"github.com/harmedpatients/hpa/internal/giftaid"
+	"github.com/harmedpatients/hpa/internal/ratelimit"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -80,6 +79,8 @@ type Services struct {
 	Stats  statsReader
 	// Webhooks are the outgoing webhooks (issue 18).
 	Webhooks webhookService
+	// Limits counts the rate limits every instance shares.
+	Limits rateLimiter
 }
 
 // API is the assembled HTTP handler and its OpenAPI document.
@@ -93,7 +94,7 @@ type server struct {
 	auth           authenticator
 	keyOrigins     keyOriginChecker
 	members        memberAuthenticator
-	keyLimiter     *httprate.RateLimiter
+	limits         rateLimiter
 	logger         *slog.Logger
 	accessLogAll   bool
 	requestIDs     *requestIDs
@@ -122,7 +123,7 @@ func New(opts Options, svc Services) *API {
 		trustedProxies: opts.TrustedProxies,
 		https:          strings.HasPrefix(opts.PublicBaseURL, "https://"),
 		maxBodyBytes:   maxBodyBytes,
-		keyLimiter:     httprate.NewRateLimiter(600, time.Minute, httprate.WithResponseHeaders(httprate.ResponseHeaders{})),
+		limits:         svc.Limits,
 	}
 	if svc.Identity != nil {
 		s.auth = svc.Identity
@@ -140,7 +141,7 @@ func New(opts Options, svc Services) *API {
 		AllowOriginFunc:  s.corsOrigin(opts.CORSOrigins),
 		AllowedMethods:   []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"},
 		AllowedHeaders:   []string{"Accept", "Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-API-Key", "X-Request-ID"},
-		ExposedHeaders:   []string{"ETag", "Link", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"},
+		ExposedHeaders:   []string{"ETag", "Link", "Location", "Retry-After", "RateLimit", "RateLimit-Policy", "X-Request-ID", "Idempotent-Replayed"},
 		AllowCredentials: false,
 		MaxAge:           600,
 	})))
@@ -159,13 +160,16 @@ func New(opts Options, svc Services) *API {
 	registerAudiences(hapi, svc.Content)
 	registerNavigation(hapi, svc.Site, svc.Content)
 	registerSearch(hapi, svc.Content)
-	registerEnquiries(hapi, svc.Enquiries, opts.EnquiryRateLimit)
-	registerAuth(hapi, svc.Identity, opts.LoginRateLimit)
+	registerEnquiries(hapi, svc.Enquiries, s.limitPerAddress("enquiry", defaultTo(opts.EnquiryRateLimit, 5), time.Hour,
+		"too many enquiries from this address; please try again later or write to us by email"))
+	registerAuth(hapi, svc.Identity, s.limitPerAddress("login", defaultTo(opts.LoginRateLimit, 10), time.Minute,
+		"too many sign-in attempts from this address; wait for the number of seconds in Retry-After"))
 	registerStaff(hapi, svc.Identity)
 	registerOrganisations(hapi, svc.Identity)
 	registerAPIKeys(hapi, svc.Identity)
 	registerAudit(hapi, svc.Audit)
-	registerMembers(hapi, svc.Members, svc.Identity, svc.Idempotency, opts.SignupRateLimit)
+	registerMembers(hapi, svc.Members, svc.Identity, svc.Idempotency, s.limitPerAddress("signup", defaultTo(opts.SignupRateLimit, 20), time.Hour,
+		"too many signups from this address; try again after the number of seconds in Retry-After"))
 	registerMe(hapi, svc.Members)
 	registerMemberAdmin(hapi, svc.Members)
 	registerOutbox(hapi, svc.Outbox)
@@ -187,6 +191,14 @@ func New(opts Options, svc Services) *API {
 	documentProblemCodes(hapi.OpenAPI())
 	registerSpecAndDocs(router, hapi.OpenAPI())
 	return &API{handler: router, openapi: hapi.OpenAPI()}
+}
+
+// defaultTo is n, or fallback when n is not positive.
+func defaultTo(n, fallback int) int {
+	if n <= 0 {
+		return fallback
+	}
+	return n
 }
 
 // Handler returns the root HTTP handler.
@@ -248,23 +260,14 @@ func (s *server) corsOrigin(configured []string) func(*http.Request, string) boo
 // or a Prometheus server scraping must never be refused.
 var unlimitedPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
-// rateLimit allows limit requests per window from each client address and
-// answers the rest with 429 and Retry-After.
+// rateLimit allows limit requests per window from each client address
+// (counted in this instance: see generalLimit), except for requests with
+// a valid API key, which count against the key's own allowance.
 func (s *server) rateLimit(limit int, window time.Duration) func(http.Handler) http.Handler {
 	if limit <= 0 {
 		return func(next http.Handler) http.Handler { return s.limitKeys(next, next) }
 	}
-	retryAfter := strconv.Itoa(max(1, int(window.Seconds())))
-	limited := httprate.LimitBy(limit, window,
-		func(r *http.Request) (string, error) { return stateOf(r.Context()).clientIP.String(), nil },
-		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Retry-After", retryAfter)
-			writeProblem(w, r, newProblem(http.StatusTooManyRequests, "", "too many requests from this address; retry after the number of seconds in Retry-After"))
-		}),
-		// Headers only on refusal: three extra headers on every response
-		// cost more than they tell a well-behaved client.
-		httprate.WithResponseHeaders(httprate.ResponseHeaders{}),
-	)
+	limited := s.generalLimit(ratelimit.NewLocal(ratelimit.Policy{Name: "address", Quota: limit, Window: window}, 100_000, time.Now))
 	return func(next http.Handler) http.Handler {
 		return s.limitKeys(next, limited(next))
 	}
@@ -287,13 +290,9 @@ func (s *server) limitKeys(next, byAddress http.Handler) http.Handler {
 			byAddress.ServeHTTP(w, r)
 			return
 		}
-		limited := r.WithContext(httprate.WithRequestLimit(r.Context(), auth.use.RateLimitPerMinute))
-		if s.keyLimiter.OnLimit(w, limited, auth.caller.ID.String()) {
-			w.Header().Set("Retry-After", "60")
-			writeProblem(w, r, newProblem(http.StatusTooManyRequests, "", "this API key has made too many requests this minute; retry after the number of seconds in Retry-After"))
-			return
+		if s.limitKey(w, r, auth) {
+			next.ServeHTTP(w, r)
 		}
-		next.ServeHTTP(w, r)
 	})
 }
 

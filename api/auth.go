@@ -80,15 +80,10 @@ type acceptInviteInput struct {
 
 type staffOutput struct{ Body staffMember }
 
-func registerAuth(hapi huma.API, ids identityService, loginPerMinute int) {
-	if loginPerMinute <= 0 {
-		loginPerMinute = 10
-	}
-	// Password guessing is limited per client address on top of the
-	// per-address slow-down in identity, which alone would let one client
-	// try many accounts.
-	limitLogins := perAddressLimit(hapi, loginPerMinute, time.Minute, "too many sign-in attempts from this address; wait a minute")
-
+// registerAuth registers staff sign-in. Password guessing is limited per
+// client address (limitLogins) on top of the per-email-address slow-down
+// in identity, which alone would let one client try many accounts.
+func registerAuth(hapi huma.API, ids identityService, limitLogins *addressLimit) {
 	register(hapi, public, huma.Operation{
 		OperationID: "login",
 		Method:      http.MethodPost,
@@ -100,7 +95,8 @@ func registerAuth(hapi huma.API, ids identityService, loginPerMinute int) {
 			"until a sign-in succeeds or an hour passes without failures, and the account's owner is emailed once. " +
 			"Attempts are also limited per client address (429).",
 		Tags:        []string{"Auth"},
-		Middlewares: huma.Middlewares{limitLogins},
+		Middlewares: huma.Middlewares{limitLogins.middleware},
+		Metadata:    map[string]any{rateLimitKey: limitLogins.policy},
 		Errors:      []int{http.StatusUnauthorized, http.StatusTooManyRequests},
 	}, func(ctx context.Context, in *loginInput) (*tokenOutput, error) {
 		s, err := ids.Login(ctx, in.Body.Email, in.Body.Password)
@@ -173,7 +169,8 @@ func registerAuth(hapi huma.API, ids identityService, loginPerMinute int) {
 		Description:   "Sets the password of an invited staff account. The invitation works once and expires after 7 days.",
 		Tags:          []string{"Auth"},
 		DefaultStatus: http.StatusNoContent,
-		Middlewares:   huma.Middlewares{limitLogins},
+		Middlewares:   huma.Middlewares{limitLogins.middleware},
+		Metadata:      map[string]any{rateLimitKey: limitLogins.policy},
 	}, func(ctx context.Context, in *acceptInviteInput) (*struct{}, error) {
 		return nil, ids.AcceptInvite(ctx, in.Body.Token, in.Body.Password)
 	})

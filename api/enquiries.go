@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/content"
+	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/identity"
 )
 
@@ -117,14 +118,12 @@ var enquiryStaff = staffWith(content.EnquiryRoles...)
 
 var enquiryErasers = staffWith(identity.RoleMembership)
 
-func registerEnquiries(hapi huma.API, enquiries enquiryService, perHour int) {
-	if perHour <= 0 {
-		perHour = 5
-	}
+// registerEnquiries registers the enquiry form and its staff operations.
+// Spam bursts from one address are refused by limit before any work is
+// done; attempts refused as too fast or caught by the honeypot give their
+// count back, so a person who was too quick still has their allowance.
+func registerEnquiries(hapi huma.API, enquiries enquiryService, limit *addressLimit) {
 	tags := []string{"Enquiries"}
-	// Spam bursts from one address are refused before any work is done;
-	// each process counts on its own, in memory, and stores no address.
-	limitSubmissions := perAddressLimit(hapi, perHour, time.Hour, "too many enquiries from this address; please try again later or write to us by email")
 
 	register(hapi, public, huma.Operation{
 		OperationID: "get-enquiry-form-token",
@@ -151,11 +150,15 @@ func registerEnquiries(hapi huma.API, enquiries enquiryService, perHour int) {
 		Tags:          tags,
 		DefaultStatus: http.StatusAccepted,
 		MaxBodyBytes:  maxEnquiryBytes,
-		Middlewares:   huma.Middlewares{limitSubmissions},
+		Middlewares:   huma.Middlewares{limit.middleware},
+		Metadata:      map[string]any{rateLimitKey: limit.policy},
 	}, func(ctx context.Context, in *enquirySubmitInput) (*struct{ Body enquiryReceived }, error) {
 		b := in.Body
 		err := enquiries.Submit(ctx, content.EnquiryInput{Name: b.Name, Email: b.Email, Audience: b.Audience, Topic: b.Topic,
 			Message: b.Message, ReplyConsent: b.ReplyConsent, FormToken: b.FormToken, Honeypot: b.Website})
+		if b.Website != "" || hpa.ErrorReason(err) == "form-sent-too-fast" {
+			limit.refund(ctx)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -130,7 +130,7 @@ func (s SignupFields) toSignup() (members.Signup, error) {
 	return in, nil
 }
 
-func registerMembers(hapi huma.API, svc membersService, orgs identityService, idem idempotencyStore, signupsPerHour int) {
+func registerMembers(hapi huma.API, svc membersService, orgs identityService, idem idempotencyStore, limitSignups *addressLimit) {
 	register(hapi, public, huma.Operation{
 		OperationID: "list-consent-texts",
 		Method:      http.MethodGet,
@@ -147,8 +147,6 @@ func registerMembers(hapi huma.API, svc membersService, orgs identityService, id
 		return out, nil
 	})
 
-	limitSignups := perAddressLimit(hapi, signupsPerHour, time.Hour, "too many signups from this address; try again later")
-
 	register(hapi, public, huma.Operation{
 		OperationID: "create-member",
 		Method:      http.MethodPost,
@@ -156,7 +154,8 @@ func registerMembers(hapi huma.API, svc membersService, orgs identityService, id
 		Summary:     "Join HPA",
 		Description: "Signs someone up from HPA's website. The answer is the same, and takes the same time, whether or not the address is already a member (the signup is queued and carried out in the background), and nothing stored is ever overwritten: a new address gets a confirmation email (double opt-in), an existing member a \"you're already a member\" email with a sign-in link (valid 15 minutes, like every sign-in link). At most one such email goes to an address per hour, and a token exists only if the email carrying it is sent. Special-category details (harm, experience, accessibility) need special_category_consent. Send an Idempotency-Key to retry safely.",
 		Tags:        []string{"Members"},
-		Middlewares: huma.Middlewares{limitSignups},
+		Middlewares: huma.Middlewares{limitSignups.middleware},
+		Metadata:    map[string]any{rateLimitKey: limitSignups.policy},
 		Responses:   map[string]*huma.Response{"202": jsonResponse[signupAccepted](hapi, "Received; an email is on its way if the address can join.")},
 		Errors:      []int{http.StatusConflict},
 	}, func(ctx context.Context, in *signupInput) (*replayableOutput, error) {
@@ -222,7 +221,8 @@ func registerMembers(hapi huma.API, svc membersService, orgs identityService, id
 		Description:   "Members have no passwords: this emails a single-use link, valid 15 minutes. The answer is the same, and takes the same time, whether or not the address is a member (the request is queued; a background job decides whether to send); at most one link per address every two minutes, and a request within those two minutes mints no token.",
 		Tags:          []string{"Members"},
 		DefaultStatus: http.StatusAccepted,
-		Middlewares:   huma.Middlewares{limitSignups},
+		Middlewares:   huma.Middlewares{limitSignups.middleware},
+		Metadata:      map[string]any{rateLimitKey: limitSignups.policy},
 	}, func(ctx context.Context, in *emailInput) (*struct{}, error) {
 		return nil, svc.RequestSignInLink(ctx, in.Body.Email)
 	})

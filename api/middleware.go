@@ -18,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/harmedpatients/hpa/internal/identity"
 	"github.com/harmedpatients/hpa/internal/logging"
+	"github.com/harmedpatients/hpa/internal/ratelimit"
 )
 
 // Limits on the request itself, checked before any routing.
@@ -36,6 +37,9 @@ type requestState struct {
 	// key is the API key's authentication, when the rate limiter already
 	// did it (see validKey).
 	key *keyAuthentication
+	// limited is the per-address limit's count of the request, which the
+	// operation may refund (see addressLimit).
+	limited *ratelimit.Decision
 }
 
 // keyAuthentication is the outcome of authenticating an API key.

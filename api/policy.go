@@ -184,6 +184,7 @@ func register[I, O any](hapi huma.API, a access, op huma.Operation, handler func
 				dropRawResponses(registered)
 				describeErrors(registered)
 				documentProblems(registered)
+				describeRateLimits(registered, len(a.scopes) > 0)
 			}
 		}
 	}

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -77,6 +79,52 @@ func dropRawResponses(op *huma.Operation) {
 					declared.Headers[name] = header
 				}
 			}
+		}
+	}
+}
+
+// rateLimitKey marks, in an operation's metadata, the ratelimit.Policy
+// limiting it per client address, so the contract declares its RateLimit
+// fields; operations API keys may call declare the key's.
+const rateLimitKey = "hpa-rate-limit"
+
+// rateLimitFields document the IETF RateLimit fields of a limited
+// operation's answers.
+var rateLimitFields = map[string]*huma.Param{
+	"RateLimit-Policy": {
+		Description: "The limit the operation counts against, as an IETF RateLimit-Policy field: its name, quota `q` and window `w` in seconds " +
+			"(`\"signup\";q=20;w=3600`). Counted across every instance of the service.",
+		Schema: &huma.Schema{Type: "string"},
+	},
+	"RateLimit": {
+		Description: "What is left of that limit, as an IETF RateLimit field: remaining requests `r` and seconds `t` until the window ends (`\"signup\";r=19;t=3412`).",
+		Schema:      &huma.Schema{Type: "string"},
+	},
+}
+
+// retryAfterLimit documents the Retry-After header of a 429.
+var retryAfterLimit = &huma.Param{
+	Description: "Seconds until the limit's window ends and requests are allowed again.",
+	Schema:      &huma.Schema{Type: "integer", Minimum: &oneSecond},
+}
+
+// describeRateLimits declares the RateLimit fields on the successful and
+// 429 answers of an operation limited per address or by API key, and
+// Retry-After on its 429.
+func describeRateLimits(op *huma.Operation, keyed bool) {
+	if _, perAddress := op.Metadata[rateLimitKey]; !perAddress && !keyed {
+		return
+	}
+	for status, resp := range op.Responses {
+		if !strings.HasPrefix(status, "2") && status != "429" {
+			continue
+		}
+		if resp.Headers == nil {
+			resp.Headers = map[string]*huma.Param{}
+		}
+		maps.Copy(resp.Headers, rateLimitFields)
+		if status == "429" {
+			resp.Headers["Retry-After"] = retryAfterLimit
 		}
 	}
 }

@@ -54,7 +54,7 @@ func startFuzzService(f *testing.F) *fuzzService {
 		FlushInterval: time.Hour, BatchSize: 10_000, VisitorRateLimit: 1 << 30, RawRetentionDays: 400, RollupInterval: time.Hour,
 	}
 	reg := prometheus.NewRegistry()
-	s := &fuzzService{Service: visits.NewService(pgtest.Pool(f), settings, reg, nil, func() time.Time { return fuzzNow }), reg: reg}
+	s := &fuzzService{Service: visits.NewService(pgtest.Pool(f), settings, nil, reg, nil, func() time.Time { return fuzzNow }), reg: reg}
 	ctx, stop := context.WithCancel(context.Background())
 	s.Run(ctx)
 	f.Cleanup(func() { stop(); <-s.Stopped() })

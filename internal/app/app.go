@@ -25,6 +25,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/jobs"
 	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/members"
+	"github.com/harmedpatients/hpa/internal/ratelimit"
 	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/harmedpatients/hpa/internal/visits"
 	"github.com/harmedpatients/hpa/internal/webhooks"
@@ -79,7 +80,8 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		database.NewPoolCollector(pool),
 	)
-	visitService := visits.NewService(pool, cfg.Visits, registry, logger, time.Now)
+	limiter := ratelimit.New(pool, hasher, time.Now)
+	visitService := visits.NewService(pool, cfg.Visits, limiter, registry, logger, time.Now)
 
 	// Background work: River workers are registered on this bundle before
 	// the client starts; services get the client to enqueue through.
@@ -126,6 +128,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		"staff login failures": identityService.PurgeLoginFailures,
 		"enquiries":            enquiries.Purge,
 		"webhook events":       webhookService.Purge,
+		"rate limit counts":    limiter.Purge,
 	}, logger))
 	giftAidService, donationService := newGiving(cfg, pool, membersService, ring, hasher, outbox, jobClient, logger)
 	donationService.Workers(workers)
@@ -162,6 +165,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		Events:      visitService,
 		Stats:       visitService,
 		Webhooks:    webhookService,
+		Limits:      limiter,
 	}).Handler()
 	// Opened last, so that no earlier failure leaves it open.
 	var geo *visits.GeoIP

@@ -480,6 +480,12 @@ type PageRevision struct {
 	CreatedAt       time.Time
 }
 
+type RateLimitHit struct {
+	Bucket       []byte
+	WindowEndsAt time.Time
+	Hits         int32
+}
+
 type ReconciliationReport struct {
 	ID               uuid.UUID
 	PeriodStart      time.Time

@@ -14,6 +14,8 @@ type pending struct {
 	idHash []byte
 	// receipt, for a durable sender's event, is told when it is settled.
 	receipt *receipt
+	// arrived is when the event arrived, which the flood limit counts by.
+	arrived time.Time
 }
 
 // buffer holds accepted events until the writer takes them. Its bound

@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/mileusna/useragent"
@@ -107,41 +106,6 @@ func (m *memo[V]) get(key string) V {
 	m.entries[strings.Clone(key)] = v
 	m.mu.Unlock()
 	return v
-}
-
-// floodGuard counts events per visitor per minute; a visitor over the
-// limit is treated as a bot for the rest of the minute. It tracks at most
-// max visitors a minute, so an attack with endless addresses cannot grow
-// memory without bound (untracked visitors pass).
-type floodGuard struct {
-	mu     sync.Mutex
-	limit  int
-	max    int
-	minute int64
-	counts map[int64]int
-}
-
-func newFloodGuard(limit, max int) *floodGuard {
-	return &floodGuard{limit: limit, max: max, counts: map[int64]int{}}
-}
-
-// allow records one event from visitor and reports whether it is within
-// the limit.
-func (g *floodGuard) allow(visitor int64, now time.Time) bool {
-	minute := now.Unix() / 60
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if minute != g.minute {
-		g.minute = minute
-		clear(g.counts)
-	}
-	n, ok := g.counts[visitor]
-	if !ok && len(g.counts) >= g.max {
-		return true
-	}
-	n++
-	g.counts[visitor] = n
-	return n <= g.limit
 }
 
 // sources names the referrers worth grouping by site rather than host.

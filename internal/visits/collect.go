@@ -148,9 +148,7 @@ func (s *Service) collect(ctx context.Context, client Client, events []Event, pr
 		}
 		a := s.agents.get(ua)
 		r.row.VisitorID = visitorID(hashers, r.row.Hostname, ip, ua)
-		if a.bot == "" && !s.flood.allow(r.row.VisitorID, now) {
-			a.bot = botFlood
-		}
+		r.arrived = now
 		if a.bot != "" {
 			s.bots.add(localDate(r.row.Ts, s.settings.TimeZone), a.bot)
 			s.metrics.ignored.WithLabelValues("bot").Inc()

@@ -27,7 +27,7 @@ func testSettings() config.Visits {
 
 func newTestService(t *testing.T, c *clock) *Service {
 	t.Helper()
-	return NewService(pgtest.Pool(t), testSettings(), nil, nil, c.now)
+	return NewService(pgtest.Pool(t), testSettings(), nil, nil, nil, c.now)
 }
 
 // eventually polls cond until it holds or the deadline passes.

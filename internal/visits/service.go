@@ -21,7 +21,7 @@ type Service struct {
 	agents   *memo[agent]
 	pages    *memo[page]
 	refs     *memo[referrer]
-	flood    *floodGuard
+	flood    floodCounter
 	buffer   *buffer
 	bots     *botTally
 	geo      *GeoIP
@@ -41,8 +41,10 @@ type Service struct {
 }
 
 // NewService returns a Service over pool. Register its metrics with reg
-// (nil skips them) and start the writer with Run.
-func NewService(pool *pgxpool.Pool, settings config.Visits, reg prometheus.Registerer, logger *slog.Logger, now func() time.Time) *Service {
+// (nil skips them) and start the writer with Run. flood counts each
+// visitor's events against HPA_VISITS_VISITOR_RATE_LIMIT across every
+// instance; nil counts none (for commands that collect nothing).
+func NewService(pool *pgxpool.Pool, settings config.Visits, flood floodCounter, reg prometheus.Registerer, logger *slog.Logger, now func() time.Time) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -55,7 +57,7 @@ func NewService(pool *pgxpool.Pool, settings config.Visits, reg prometheus.Regis
 		metrics:  m,
 		salts:    newSalts(pool, settings.TimeZone),
 		agents:   newMemo(4096, classifyAgent),
-		flood:    newFloodGuard(settings.VisitorRateLimit, 100_000),
+		flood:    flood,
 		buffer:   newBuffer(settings.BufferSize),
 		bots:     newBotTally(),
 		writing:  make(chan struct{}),

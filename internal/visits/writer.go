@@ -157,8 +157,9 @@ func (s *Service) finish(events []pending, lost bool) {
 // writeOnce makes one attempt at writing b and counts its events.
 func (s *Service) writeOnce(ctx context.Context, b batch) error {
 	var written, duplicates int64
+	var flooded map[botKey]int64
 	err := store.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		written, duplicates = 0, 0
+		written, duplicates, flooded = 0, 0, nil
 		claimed, err := store.Q.VisitWriteBatchClaim(ctx, tx, b.id)
 		if err != nil {
 			return fmt.Errorf("claim batch: %w", err)
@@ -167,11 +168,16 @@ func (s *Service) writeOnce(ctx context.Context, b batch) error {
 			written = int64(len(b.events)) // counted as written by the lost attempt's commit
 			return nil
 		}
-		rows, dupes, err := s.withoutDuplicates(ctx, tx, b.events)
+		fresh, dupes, err := s.withoutDuplicates(ctx, tx, b.events)
 		if err != nil {
 			return err
 		}
 		duplicates = dupes
+		rows, floods, err := s.withoutFloods(ctx, tx, fresh)
+		if err != nil {
+			return err
+		}
+		flooded = floods
 		if len(rows) > 0 {
 			n, err := store.Q.VisitEventsCopy(ctx, tx, rows)
 			if err != nil {
@@ -182,9 +188,9 @@ func (s *Service) writeOnce(ctx context.Context, b batch) error {
 				return fmt.Errorf("mark rollups dirty: %w", err)
 			}
 		}
-		if len(b.bots) > 0 {
+		if bots := mergeCounts(b.bots, flooded); len(bots) > 0 {
 			var arg store.VisitBotCountsAddParams
-			for k, n := range b.bots {
+			for k, n := range bots {
 				arg.Days = append(arg.Days, pgDate(k.day))
 				arg.Reasons = append(arg.Reasons, k.reason)
 				arg.Counts = append(arg.Counts, n)
@@ -198,13 +204,16 @@ func (s *Service) writeOnce(ctx context.Context, b batch) error {
 	if err == nil {
 		s.metrics.written.Add(float64(written))
 		s.metrics.dropped.WithLabelValues("duplicate").Add(float64(duplicates))
+		for _, n := range flooded {
+			s.metrics.ignored.WithLabelValues("bot").Add(float64(n))
+		}
 	}
 	return err
 }
 
 // withoutDuplicates drops events whose client ID was written before (or
 // appears earlier in the batch), claiming the new IDs in tx.
-func (s *Service) withoutDuplicates(ctx context.Context, tx pgx.Tx, batch []pending) ([]store.VisitEventsCopyParams, int64, error) {
+func (s *Service) withoutDuplicates(ctx context.Context, tx pgx.Tx, batch []pending) ([]pending, int64, error) {
 	var hashes [][]byte
 	for i := range batch {
 		if batch[i].idHash != nil {
@@ -222,7 +231,7 @@ func (s *Service) withoutDuplicates(ctx context.Context, tx pgx.Tx, batch []pend
 			fresh[string(h)] = true
 		}
 	}
-	rows := make([]store.VisitEventsCopyParams, 0, len(batch))
+	kept := make([]pending, 0, len(batch))
 	var dupes int64
 	for i := range batch {
 		if h := batch[i].idHash; h != nil {
@@ -232,9 +241,9 @@ func (s *Service) withoutDuplicates(ctx context.Context, tx pgx.Tx, batch []pend
 			}
 			delete(fresh, string(h)) // a second copy within the batch is a duplicate too
 		}
-		rows = append(rows, batch[i].row)
+		kept = append(kept, batch[i])
 	}
-	return rows, dupes, nil
+	return kept, dupes, nil
 }
 
 // daysOf lists the site-local days of rows, sorted, so that concurrent
