@@ -96,7 +96,7 @@ func TestLimitsHoldAcrossInstances(t *testing.T) {
 		if r := send(srv[0], enquiry(newFormToken(t, srv[0]).Token, nil)); r.StatusCode != http.StatusUnprocessableEntity || r.Problem(t).Code != "form-sent-too-fast" {
 			t.Fatalf("too fast: %d %s", r.StatusCode, r.Body)
 		}
-		if r := send(srv[1], enquiry(readyFormToken(t, srv[1]), map[string]any{"website": "https://spam.example"})); r.StatusCode != http.StatusAccepted {
+		if r := send(srv[0], enquiry(readyFormToken(t, srv[0]), map[string]any{"website": "https://spam.example"})); r.StatusCode != http.StatusAccepted {
 			t.Fatalf("honeypot: %d %s", r.StatusCode, r.Body)
 		}
 		for i := range 2 {

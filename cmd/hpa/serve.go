@@ -70,7 +70,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	// leaves garbage that the relaxed GC setting would keep for a while;
 	// hand it back, but while serving: no request need wait for that.
 	go debug.FreeOSMemory()
-	err = httpserver.Serve(ctx, httpserver.New(service.Handler()), ln, cfg.ShutdownTimeout)
+	err = httpserver.Serve(ctx, httpserver.New(service.Handler()), ln,
+		httpserver.Drain{Begin: service.Drain, Delay: cfg.DrainDelay, Timeout: cfg.ShutdownTimeout})
 	log.Info("stopped", "error", err)
 	return err
 }

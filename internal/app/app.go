@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/harmedpatients/hpa/api"
@@ -42,6 +43,7 @@ type App struct {
 	jobs     *jobs.Client
 	logger   *slog.Logger
 	geo      *visits.GeoIP
+	leaving  *atomic.Bool
 	// Visits is exposed for the dev commands and tests.
 	Visits *visits.Service
 	// Identity is exposed for the admin command and tests.
@@ -135,6 +137,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	// The outbox goes last, so that nothing queued by the erasure is left.
 	membersService.EraseAlsoWith(engagementService, enquiries, donationService, webhookService, outbox)
 
+	leaving := new(atomic.Bool)
 	handler := api.New(api.Options{
 		PublicBaseURL:    cfg.PublicBaseURL.String(),
 		CORSOrigins:      cfg.CORSOrigins,
@@ -153,7 +156,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		Site:        contentService,
 		Content:     contentService,
 		Enquiries:   enquiries,
-		Ready:       database.Readiness{Pool: pool, Migrator: migrator},
+		Ready:       readiness{Readiness: database.Readiness{Pool: pool, Migrator: migrator}, leaving: leaving},
 		Identity:    identityService,
 		Audit:       audit.Log{DB: pool},
 		Members:     membersService,
@@ -175,7 +178,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		}
 		visitService.UseGeoIP(geo)
 	}
-	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, geo: geo, Identity: identityService, Visits: visitService, Webhooks: webhookService}, nil
+	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, geo: geo, leaving: leaving, Identity: identityService, Visits: visitService, Webhooks: webhookService}, nil
 }
 
 // newGiving builds Gift Aid and donations from configuration.

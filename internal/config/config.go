@@ -31,8 +31,11 @@ type Config struct {
 	RateLimit       int
 	RateWindow      time.Duration
 	ShutdownTimeout time.Duration
-	LogLevel        slog.Level
-	LogFormat       string
+	// DrainDelay is how long a stopping instance goes on serving with
+	// /readyz failing, so a load balancer takes it out of its pool first.
+	DrainDelay time.Duration
+	LogLevel   slog.Level
+	LogFormat  string
 	// AccessLog is "all" (a line per request) or "errors" (only requests
 	// answered 4xx or 5xx, or slower than a second; metrics count the rest).
 	AccessLog string
@@ -168,6 +171,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		RateLimit:       r.intRange("HPA_RATE_LIMIT", 300, 1, 10_000_000),
 		RateWindow:      r.duration("HPA_RATE_WINDOW", time.Minute),
 		ShutdownTimeout: r.duration("HPA_SHUTDOWN_TIMEOUT", 20*time.Second),
+		DrainDelay:      r.durationOrZero("HPA_SHUTDOWN_DRAIN_DELAY", 5*time.Second),
 		LogLevel:        r.logLevel("HPA_LOG_LEVEL", slog.LevelInfo),
 		LogFormat:       r.oneOf("HPA_LOG_FORMAT", "json", "json", "text"),
 		AccessLog:       r.oneOf("HPA_ACCESS_LOG", "errors", "errors", "all"),

@@ -1,5 +1,6 @@
 // Package httpserver runs an http.Server with the service's timeouts and
-// shuts it down gracefully: stop accepting, let in-flight requests finish
+// shuts it down gracefully: fail readiness and go on serving while the
+// load balancer notices, stop accepting, let in-flight requests finish
 // (for a bounded time), then return.
 package httpserver
 
@@ -28,10 +29,27 @@ func New(handler http.Handler) *http.Server {
 	}
 }
 
-// Serve serves on ln until ctx is cancelled, then shuts down: the listener
-// closes at once and in-flight requests get up to shutdownTimeout to finish.
-// It returns nil after a clean shutdown.
-func Serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeout time.Duration) error {
+// Drain is how a server leaves a load balancer's pool when it is told to
+// stop, so that no request is sent to an instance that is going away.
+type Drain struct {
+	// Begin is called as soon as the signal arrives; the service makes its
+	// readiness probe fail then, so the balancer takes it out of the pool.
+	Begin func()
+	// Delay is how long the server goes on serving after Begin, with
+	// keep-alives off so that clients open their next connection to
+	// another instance, before it stops accepting: longer than the
+	// balancer needs to see the probe fail.
+	Delay time.Duration
+	// Timeout bounds how long requests in flight when the listener closes
+	// may take to finish.
+	Timeout time.Duration
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down as d says:
+// readiness fails at once, the listener closes d.Delay later, and
+// in-flight requests get up to d.Timeout to finish. It returns nil after
+// a clean shutdown.
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, d Drain) error {
 	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -40,7 +58,18 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeo
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	if d.Begin != nil {
+		d.Begin()
+	}
+	if d.Delay > 0 {
+		srv.SetKeepAlivesEnabled(false)
+		select {
+		case err := <-errc:
+			return fmt.Errorf("http server: %w", err)
+		case <-time.After(d.Delay):
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.Timeout)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
 	if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
@@ -48,7 +77,7 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeo
 	}
 	if err != nil {
 		_ = srv.Close()
-		return fmt.Errorf("graceful shutdown did not finish within %s: %w", shutdownTimeout, err)
+		return fmt.Errorf("graceful shutdown did not finish within %s: %w", d.Timeout, err)
 	}
 	return nil
 }

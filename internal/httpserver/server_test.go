@@ -26,7 +26,7 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, New(handler), ln, 5*time.Second) }()
+	go func() { served <- Serve(ctx, New(handler), ln, Drain{Timeout: 5 * time.Second}) }()
 
 	type result struct {
 		body string
@@ -81,7 +81,7 @@ func TestShutdownIsBounded(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, New(handler), ln, 200*time.Millisecond) }()
+	go func() { served <- Serve(ctx, New(handler), ln, Drain{Timeout: 200 * time.Millisecond}) }()
 	go http.Get("http://" + ln.Addr().String() + "/stuck")
 	<-entered
 	start := time.Now()
@@ -92,5 +92,46 @@ func TestShutdownIsBounded(t *testing.T) {
 	}
 	if waited := time.Since(start); waited > 2*time.Second {
 		t.Errorf("shutdown took %s", waited)
+	}
+}
+
+// During the drain delay the server still answers, readiness has been
+// told, and every answer closes its connection so the client's next
+// request opens one to another instance; then the listener closes.
+func TestDrainKeepsServingUntilTheBalancerHasSeenIt(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	began := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- Serve(ctx, New(handler), ln, Drain{Begin: func() { close(began) }, Delay: 300 * time.Millisecond, Timeout: time.Second})
+	}()
+	url := "http://" + ln.Addr().String() + "/"
+	if resp, err := http.Get(url); err != nil || resp.Close {
+		t.Fatalf("before the signal: %v, closing %v", err, resp != nil && resp.Close)
+	}
+	start := time.Now()
+	cancel()
+	<-began
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("during the drain delay: %v", err)
+	}
+	resp.Body.Close()
+	if !resp.Close {
+		t.Error("an answer during the drain delay keeps its connection open")
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if waited := time.Since(start); waited < 300*time.Millisecond {
+		t.Errorf("the listener closed after %s, before the drain delay", waited)
+	}
+	if _, err := http.Get(url); err == nil {
+		t.Error("still accepting after the drain")
 	}
 }
