@@ -46,8 +46,8 @@ func registerHealth(hapi huma.API, ready readinessChecker) {
 		Summary:     "Readiness probe",
 		Description: "Answers 200 when the database is reachable and its schema is current, 503 otherwise (`database-unavailable` while it cannot be reached, with `Retry-After`). " +
 			"From the moment the instance is told to stop it answers 503 `shutting-down`, while it goes on serving for `HPA_SHUTDOWN_DRAIN_DELAY`, so a load balancer polling it takes it out of the pool before it stops accepting. Never rate limited.",
-		Tags:        []string{"Operations"},
-		Errors:      []int{http.StatusServiceUnavailable},
+		Tags:   []string{"Operations"},
+		Errors: []int{http.StatusServiceUnavailable},
 	}, func(ctx context.Context, _ *struct{}) (*readyOutput, error) {
 		if err := ready.Ready(ctx); err != nil {
 			return nil, err
