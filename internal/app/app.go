@@ -44,6 +44,8 @@ type App struct {
 	logger   *slog.Logger
 	geo      *visits.GeoIP
 	leaving  *atomic.Bool
+	// replica is the read replica's pool (nil without one).
+	replica *pgxpool.Pool
 	// Visits is exposed for the dev commands and tests.
 	Visits *visits.Service
 	// Identity is exposed for the admin command and tests.
@@ -178,7 +180,17 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		}
 		visitService.UseGeoIP(geo)
 	}
-	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, geo: geo, leaving: leaving, Identity: identityService, Visits: visitService, Webhooks: webhookService}, nil
+	var replica *pgxpool.Pool
+	if readURL := cfg.DatabaseReadURL.Reveal(); readURL != "" {
+		if replica, err = database.Open(context.Background(), readURL, cfg.DBMaxConns); err != nil {
+			_ = geo.Close()
+			return nil, fmt.Errorf("HPA_DATABASE_READ_URL: %w", err)
+		}
+		registry.MustRegister(database.NewReplicaLagGauge(replica))
+		visitService.ReadFrom(replica)
+		donationService.ReadFrom(replica)
+	}
+	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, geo: geo, leaving: leaving, replica: replica, Identity: identityService, Visits: visitService, Webhooks: webhookService}, nil
 }
 
 // newGiving builds Gift Aid and donations from configuration.
@@ -314,6 +326,9 @@ func (a *App) Run(ctx context.Context) {
 	<-a.Visits.Stopped()
 	if err := a.geo.Close(); err != nil {
 		a.logger.Warn("closing the GeoIP database", "error", err)
+	}
+	if a.replica != nil {
+		a.replica.Close()
 	}
 	<-listening
 }

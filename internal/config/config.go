@@ -19,12 +19,15 @@ const (
 
 // Config is everything the service reads from its environment.
 type Config struct {
-	Env           string
-	DatabaseURL   Secret
-	DBMaxConns    int32
-	HTTPAddr      string
-	PublicBaseURL *url.URL
-	CORSOrigins   []string
+	Env         string
+	DatabaseURL Secret
+	// DatabaseReadURL, when set, is a read replica for the heavy reads
+	// (statistics, exports).
+	DatabaseReadURL Secret
+	DBMaxConns      int32
+	HTTPAddr        string
+	PublicBaseURL   *url.URL
+	CORSOrigins     []string
 	// TrustedProxies are the networks whose X-Forwarded-For header is believed.
 	TrustedProxies []netip.Prefix
 	// RateLimit is the number of requests one client IP may make per RateWindow.
@@ -163,6 +166,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		DevKeysFile:     devKeysFile,
 		DevKeysCreated:  devKeysCreated,
 		DatabaseURL:     r.databaseURL("HPA_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hpa?sslmode=disable"),
+		DatabaseReadURL: r.optionalDatabaseURL("HPA_DATABASE_READ_URL"),
 		DBMaxConns:      int32(r.intRange("HPA_DB_MAX_CONNS", 20, 1, 1000)),
 		HTTPAddr:        r.hostPort("HPA_HTTP_ADDR", "127.0.0.1:8080"),
 		PublicBaseURL:   r.httpURL("HPA_PUBLIC_BASE_URL", "http://localhost:8080"),

@@ -216,6 +216,14 @@ func (r *reader) databaseURL(name, def string) Secret {
 	return Secret(v)
 }
 
+// optionalDatabaseURL is databaseURL for a variable that may be unset.
+func (r *reader) optionalDatabaseURL(name string) Secret {
+	if r.get(name, "") == "" {
+		return ""
+	}
+	return r.databaseURL(name, "")
+}
+
 // secretList parses a comma-separated list of secrets.
 func (r *reader) secretList(name string) []Secret {
 	var out []Secret

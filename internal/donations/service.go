@@ -62,7 +62,9 @@ type LinkKey struct {
 
 // Service is the donations capability.
 type Service struct {
-	db       DB
+	db DB
+	// reads answers exports: a read replica, or db.
+	reads    DB
 	stripe   *stripe.Client
 	settings Settings
 	giftAid  *giftaid.Service
@@ -80,12 +82,16 @@ type Service struct {
 // hash) and enqueues its background work through jobs.
 func NewService(db DB, settings Settings, giftAid *giftaid.Service, directory Directory, ring *sealed.Ring, hasher *sealed.Hasher, outbox *mail.Outbox,
 	jobs *river.Client[pgx.Tx], now func() time.Time, logger *slog.Logger) *Service {
-	s := &Service{db: db, settings: settings, giftAid: giftAid, members: directory, ring: ring, hasher: hasher, outbox: outbox, jobs: jobs, now: now, logger: logger}
+	s := &Service{db: db, reads: db, settings: settings, giftAid: giftAid, members: directory, ring: ring, hasher: hasher, outbox: outbox, jobs: jobs, now: now, logger: logger}
 	if settings.StripeKey != "" {
 		s.stripe = newStripeClient(settings.StripeKey, settings.StripeURL)
 	}
 	return s
 }
+
+// ReadFrom makes exports of gifts read from replica, so that a large
+// export does not load the primary.
+func (s *Service) ReadFrom(replica DB) { s.reads = replica }
 
 func newStripeClient(key, apiURL string) *stripe.Client {
 	cfg := &stripe.BackendConfig{

@@ -72,7 +72,7 @@ func (s *Service) ExportCSV(ctx context.Context, f Filter, w io.Writer) (int, er
 	f.Limit = 1000
 	count := 0
 	for {
-		rows, err := store.Q.DonationList(ctx, s.db, f.params())
+		rows, err := store.Q.DonationList(ctx, s.reads, f.params())
 		if err != nil {
 			return 0, err
 		}

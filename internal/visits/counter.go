@@ -96,7 +96,7 @@ func (s *Service) Realtime(ctx context.Context) (*Realtime, error) {
 
 // Bots counts the bot events ignored on the dates from..to (inclusive).
 func (s *Service) Bots(ctx context.Context, from, to time.Time) (int64, error) {
-	n, err := store.Q.VisitBotCountsSum(ctx, s.pool, store.VisitBotCountsSumParams{DayFrom: pgDate(from), DayTo: pgDate(to.AddDate(0, 0, 1))})
+	n, err := store.Q.VisitBotCountsSum(ctx, s.reads, store.VisitBotCountsSumParams{DayFrom: pgDate(from), DayTo: pgDate(to.AddDate(0, 0, 1))})
 	if err != nil {
 		return 0, fmt.Errorf("count bots: %w", err)
 	}

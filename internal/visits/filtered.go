@@ -64,7 +64,7 @@ func (s *Service) filteredGroups(ctx context.Context, q Query, timeDim, valueDim
 	_, stop := dayBounds(to, s.settings.TimeZone)
 	counting, cancel := context.WithTimeout(ctx, s.rawQueryTimeout)
 	defer cancel()
-	got, err := store.Q.VisitQueryFiltered(counting, s.pool, store.VisitQueryFilteredParams{RangeStart: start, RangeEnd: stop,
+	got, err := store.Q.VisitQueryFiltered(counting, s.reads, store.VisitQueryFilteredParams{RangeStart: start, RangeEnd: stop,
 		TimeZone: s.settings.TimeZone.String(), Dimension: valueDim, Filters: encoded, Goals: goalsJSON(q.goals)})
 	if store.IsQueryCanceled(err) && ctx.Err() == nil {
 		return nil, hpa.Invalid(q.At+"date_range", "counting these filters over this range from raw events took too long; "+

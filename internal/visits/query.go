@@ -320,7 +320,7 @@ func (s *Service) groups(ctx context.Context, q Query, timeDim, valueDim string,
 	case "":
 		p := split(from, end)
 		p.Dimension, p.OnlyValues = valueDim, only
-		got, err := store.Q.VisitRollupSums(ctx, s.pool, p)
+		got, err := store.Q.VisitRollupSums(ctx, s.reads, p)
 		if err != nil {
 			return nil, fmt.Errorf("read rollups: %w", err)
 		}
@@ -339,7 +339,7 @@ func (s *Service) groups(ctx context.Context, q Query, timeDim, valueDim string,
 	case "time:hour":
 		start, _ := dayBounds(from, s.settings.TimeZone)
 		_, stop := dayBounds(to, s.settings.TimeZone)
-		got, err := store.Q.VisitRollupHours(ctx, s.pool, store.VisitRollupHoursParams{HourFrom: start, HourTo: stop})
+		got, err := store.Q.VisitRollupHours(ctx, s.reads, store.VisitRollupHoursParams{HourFrom: start, HourTo: stop})
 		if err != nil {
 			return nil, fmt.Errorf("read hourly rollups: %w", err)
 		}
@@ -353,7 +353,7 @@ func (s *Service) groups(ctx context.Context, q Query, timeDim, valueDim string,
 			}
 		}
 	default:
-		got, err := store.Q.VisitRollupDays(ctx, s.pool, store.VisitRollupDaysParams{
+		got, err := store.Q.VisitRollupDays(ctx, s.reads, store.VisitRollupDaysParams{
 			Dimension: valueDim, DayFrom: pgDate(from), DayTo: pgDate(end), OnlyValues: only,
 		})
 		if err != nil {

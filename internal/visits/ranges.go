@@ -45,7 +45,7 @@ func (s *Service) Resolve(ctx context.Context, r DateRange) (from, to time.Time,
 	case "year":
 		return time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC), today, nil
 	case "all":
-		first, err := store.Q.VisitFirstDay(ctx, s.pool)
+		first, err := store.Q.VisitFirstDay(ctx, s.reads)
 		if err != nil {
 			return time.Time{}, time.Time{}, fmt.Errorf("first day: %w", err)
 		}

@@ -12,7 +12,9 @@ import (
 
 // Service collects events and answers statistics queries.
 type Service struct {
-	pool     *pgxpool.Pool
+	pool *pgxpool.Pool
+	// reads answers the statistics queries: a read replica, or pool.
+	reads    *pgxpool.Pool
 	settings config.Visits
 	logger   *slog.Logger
 	now      func() time.Time
@@ -51,6 +53,7 @@ func NewService(pool *pgxpool.Pool, settings config.Visits, flood floodCounter, 
 	m := newMetrics(reg)
 	s := &Service{
 		pool:     pool,
+		reads:    pool,
 		settings: settings,
 		logger:   logger,
 		now:      now,
@@ -77,6 +80,12 @@ func NewService(pool *pgxpool.Pool, settings config.Visits, flood floodCounter, 
 	}
 	return s
 }
+
+// ReadFrom makes the statistics queries (which read rollups and raw
+// events, never what a request just wrote) read from replica, so that
+// heavy reports do not load the primary. The live figures (the counter,
+// the last 30 minutes) still read the primary.
+func (s *Service) ReadFrom(replica *pgxpool.Pool) { s.reads = replica }
 
 // UseGeoIP makes the service find visitors' countries in g, for events
 // no trusted proxy named a country for. Call it before collecting.
