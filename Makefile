@@ -17,7 +17,7 @@ RELEASED_SPEC := openapi/released/1.0.0.yaml
 REDOCLY    := npx --yes @redocly/cli@2.77.0
 export GOTOOLCHAIN := local
 
-.PHONY: help run test fuzz-short fuzz-visits faults faults-short bench lint fmt generate openapi tools ci build clean cli-tools contract-compat
+.PHONY: help run test fuzz-short fuzz-visits faults faults-short bench cluster-test lint fmt generate openapi tools ci build clean cli-tools contract-compat
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ cli-tools:
 
 bench: ## run the benchmarks in scripts/bench (see docs/performance.md)
 	scripts/bench/run.sh
+
+cluster-test: ## three instances, a streaming replica and HAProxy under load with rolling restarts (docs/operations.md)
+	scripts/cluster-test.sh $(CLUSTER_SECONDS)
 
 build: ## build bin/hpa
 	go build -o bin/hpa ./cmd/hpa

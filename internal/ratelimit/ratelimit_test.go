@@ -14,7 +14,7 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func newLimiter(t *testing.T) (*Limiter, *clock) {
+func newLimiter(t testing.TB) (*Limiter, *clock) {
 	t.Helper()
 	hasher, err := sealed.NewHasher([]byte(strings.Repeat("k", 32)))
 	if err != nil {
