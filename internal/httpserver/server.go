@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,9 +36,9 @@ type Drain struct {
 	// Begin is called as soon as the signal arrives; the service makes its
 	// readiness probe fail then, so the balancer takes it out of the pool.
 	Begin func()
-	// Delay is how long the server goes on serving after Begin, with
-	// keep-alives off so that clients open their next connection to
-	// another instance, before it stops accepting: longer than the
+	// Delay is how long the server goes on serving after Begin, every
+	// answer closing its connection so that clients open their next one
+	// to another instance, before it stops accepting: longer than the
 	// balancer needs to see the probe fail.
 	Delay time.Duration
 	// Timeout bounds how long requests in flight when the listener closes
@@ -51,6 +52,8 @@ type Drain struct {
 // a clean shutdown.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, d Drain) error {
 	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+	var draining atomic.Bool
+	srv.Handler = closeWhen(&draining, srv.Handler)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -62,7 +65,7 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, d Drain) erro
 		d.Begin()
 	}
 	if d.Delay > 0 {
-		srv.SetKeepAlivesEnabled(false)
+		draining.Store(true)
 		select {
 		case err := <-errc:
 			return fmt.Errorf("http server: %w", err)
@@ -80,4 +83,17 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, d Drain) erro
 		return fmt.Errorf("graceful shutdown did not finish within %s: %w", d.Timeout, err)
 	}
 	return nil
+}
+
+// closeWhen makes next's answers close their connections once draining is
+// set. Unlike turning keep-alives off, which closes idle connections at
+// once (racing a request a proxy is sending on one), this closes each
+// connection only after a whole answer that says so.
+func closeWhen(draining *atomic.Bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }

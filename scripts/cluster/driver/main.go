@@ -146,7 +146,7 @@ func (c *client) do(method, url string, body any, header http.Header) (int, http
 // retry is do, sending the request once more if the connection was lost
 // before an answer came (a documented retry case: an instance closing a
 // connection as it stops). Only requests that are safe to repeat are
-// retried: reads, events with an ID, writes with an Idempotency-Key.
+// retried: writes with an Idempotency-Key.
 func (c *client) retry(r *report, kind, method, url string, body any, header http.Header) (int, http.Header, []byte) {
 	status, h, b := c.do(method, url, body, header)
 	if status == 0 {
