@@ -25,8 +25,12 @@ to partner organisations and to scripts.
   ` + "`errors`" + ` for invalid input and the ` + "`request_id`" + ` to quote when reporting it.
 - Every response carries ` + "`X-Request-ID`" + `; send your own (up to 64 of ` + "`A-Z a-z 0-9 - _ .`" + `)
   to correlate logs.
-- Requests are rate limited per client address: a 429 carries ` + "`Retry-After`" + `
-  (seconds) and ` + "`RateLimit-*`" + ` headers.
+- Requests are rate limited: a 429 ` + "`rate-limited`" + ` carries ` + "`Retry-After`" + ` (the seconds left
+  in the limit's window) and the IETF ` + "`RateLimit-Policy`" + ` and ` + "`RateLimit`" + ` fields
+  (` + "`\"signup\";q=20;w=3600`" + `, ` + "`\"signup\";r=0;t=1834`" + `). Operations with a limit of their own
+  (signups, sign-in links, enquiries, sign-ins) and every request with an API key send those
+  fields on every answer, so a client can slow down before it is refused. These limits hold
+  across every instance of the service.
 - While the database is briefly away (a restart), operations that need it answer ` + "`503 database-unavailable`" + `
   with ` + "`Retry-After`" + `: send the same request again after that many seconds (with the same
   ` + "`Idempotency-Key`" + `, where the operation takes one). Public content already read is still served.
