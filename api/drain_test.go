@@ -11,6 +11,7 @@ import (
 // balancer stops sending it requests, while it still serves those that
 // arrive before the balancer has noticed.
 func TestALeavingInstanceFailsReadinessButStillServes(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	if r := srv.Get("/readyz"); r.StatusCode != http.StatusOK {
 		t.Fatalf("readyz before: %d %s", r.StatusCode, r.Body)

@@ -52,6 +52,7 @@ func wantRefused(t *testing.T, r *apitest.Response, policy string, window int) {
 // many instances serve the requests: a client alternating between two
 // instances gets no more than from one.
 func TestLimitsHoldAcrossInstances(t *testing.T) {
+	t.Parallel()
 	srv := twoInstances(t, map[string]string{
 		"HPA_TRUSTED_PROXIES": "127.0.0.1", "HPA_SIGNUP_RATE_LIMIT": "3", "HPA_ENQUIRY_RATE_LIMIT": "2", "HPA_ENQUIRY_MIN_FILL_TIME": "2s",
 		"HPA_LOGIN_RATE_LIMIT": "4", "HPA_VISITS_HOSTNAMES": "www.example.org", "HPA_VISITS_FLUSH_INTERVAL": "20ms", "HPA_VISITS_VISITOR_RATE_LIMIT": "5",

@@ -14,6 +14,7 @@ import (
 // /metrics says how far behind it is. The "replica" here is a second
 // database holding different figures, so the answer shows which was read.
 func TestStatisticsReadTheReplica(t *testing.T) {
+	t.Parallel()
 	replicaURL := pgtest.URL(t)
 	replica, err := pgxpool.New(context.Background(), replicaURL)
 	if err != nil {
