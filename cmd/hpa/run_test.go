@@ -37,6 +37,10 @@ func testEnv(t *testing.T, vars map[string]string) func(string) string {
 		}
 		vars["HPA_DEV_KEYS_FILE"] = filepath.Join(t.TempDir(), "dev-keys.env")
 	}
+	if _, set := vars["HPA_SHUTDOWN_DRAIN_DELAY"]; !set {
+		vars = maps.Clone(vars)
+		vars["HPA_SHUTDOWN_DRAIN_DELAY"] = "0" // no load balancer to wait for
+	}
 	return func(k string) string { return vars[k] }
 }
 
