@@ -31,6 +31,8 @@ var owners = map[string]string{
 
 	"idempotency_keys": "idempotency",
 
+	"rate_limit_hits": "ratelimit",
+
 	"visit_events": "visits", "visit_events_quarantine": "visits", "visit_salts": "visits", "visit_event_ids": "visits",
 	"visit_write_batches": "visits", "visit_rollup_dirty": "visits", "visit_rollups_daily": "visits",
 	"visit_rollups_monthly": "visits", "visit_rollups_hourly": "visits", "visit_bot_counts": "visits", "visit_counter": "visits",
@@ -80,6 +82,7 @@ var queryFiles = map[string]string{
 	"audit.sql": "audit", "donations.sql": "donations", "engagement.sql": "engagement", "enquiries.sql": "content",
 	"giftaid.sql": "giftaid", "idempotency.sql": "idempotency", "identity.sql": "identity", "members.sql": "members",
 	"mission.sql": "content", "pages.sql": "content", "site.sql": "content", "visits.sql": "visits", "webhooks.sql": "webhooks",
+	"ratelimit.sql": "ratelimit", "replica.sql": "database",
 }
 
 // A capability's queries touch its own tables, the views others publish
