@@ -21,7 +21,7 @@ var problemStatuses = map[string][]int{
 	"conflict": {409}, "precondition-failed": {412}, "stale-version": {412}, "body-too-large": {413},
 	"unsupported-media-type": {415}, "validation-failed": {422}, "invalid-text": {422}, "invalid-value": {422},
 	"precondition-required": {428}, "rate-limited": {429}, "internal-error": {500},
-	"unavailable": {503}, "database-unavailable": {503}, "not-acceptable": {406},
+	"unavailable": {503}, "database-unavailable": {503}, "shutting-down": {503}, "not-acceptable": {406},
 	// Operations' own (operationProblems).
 	"already-closed": {409}, "already-registered": {409}, "audience-key-taken": {409}, "claim-adjusted-later": {409},
 	"claim-race": {409}, "claim-status": {409}, "collection-busy": {503}, "consent-required": {422},
@@ -102,6 +102,7 @@ var operationProblems = map[string][]string{
 	"get-stats-summary":              statsQueryProblems,
 	"get-stats-timeseries":           statsQueryProblems,
 	"get-stats-breakdown":            statsQueryProblems,
+	"get-readiness":                  {"shutting-down"},
 	"get-stats-realtime":             {"not-acceptable"},
 	"export-stats":                   statsQueryProblems,
 	"create-stats-goal":              {"goal-exists", "too-many-goals"},
