@@ -182,7 +182,7 @@ func TestErasureRacingASignInLinkLeavesNoEmail(t *testing.T) {
 	for i := range 12 {
 		email := fmt.Sprintf("racer%d@example.org", i)
 		token := srv.MemberToken(t, email)
-		srv.WaitForJobs(t, memberJobs...)
+		waitForMemberWork(t, srv)
 		var wg sync.WaitGroup
 		wg.Add(2)
 		go func() {
@@ -197,7 +197,7 @@ func TestErasureRacingASignInLinkLeavesNoEmail(t *testing.T) {
 		}()
 		wg.Wait()
 	}
-	srv.WaitForJobs(t, memberJobs...)
+	waitForMemberWork(t, srv)
 	// Emails being sent at the moment of an erasure go a few minutes later,
 	// with the erasure's follow-up: run it now.
 	if _, err := srv.Pool.Exec(context.Background(), `UPDATE river_job SET scheduled_at = now() WHERE kind = 'mail.forget'`); err != nil {

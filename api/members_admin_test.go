@@ -184,7 +184,7 @@ func TestUnconfirmedSignupsArePurged(t *testing.T) {
 	srv := apitest.Start(t, map[string]string{"HPA_PENDING_MEMBER_TTL": "1h"})
 	post(srv, "/v1/members", apitest.SignupBody("never-confirmed@example.org"), "")
 	srv.MemberToken(t, "confirmed@example.org")
-	srv.WaitForJobs(t, memberJobs...)
+	waitForMemberWork(t, srv)
 	ctx := context.Background()
 	if _, err := srv.Pool.Exec(ctx, `UPDATE members SET created_at = now() - interval '2 hours'`); err != nil {
 		t.Fatal(err)

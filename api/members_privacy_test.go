@@ -16,9 +16,13 @@ import (
 	"github.com/harmedpatients/hpa/internal/members"
 )
 
-// memberJobs are the background jobs a signup or sign-in-link request
-// leads to.
-var memberJobs = []string{"members.signup", "members.sign_in_link", "mail.send"}
+// waitForMemberWork waits for the background work signup and sign-in-link
+// requests lead to: queued signups, sign-in-link jobs and their emails.
+func waitForMemberWork(t testing.TB, srv *apitest.Server) {
+	t.Helper()
+	srv.WaitForSignups(t)
+	srv.WaitForJobs(t, "members.sign_in_link", "mail.send")
+}
 
 // timingRatio times known and unknown requests in n pairs, alternating
 // which goes first, and returns the median of each and the median of the
@@ -35,7 +39,7 @@ func timingRatio(t *testing.T, srv *apitest.Server, n int, known, unknown func(i
 		if r.StatusCode != http.StatusAccepted {
 			t.Fatalf("%s: %d %s", r.Request.URL.Path, r.StatusCode, r.Body)
 		}
-		srv.WaitForJobs(t, memberJobs...)
+		waitForMemberWork(t, srv)
 		return d
 	}
 	for i := range 3 { // warm up both paths (connections, plans)
@@ -125,7 +129,7 @@ func TestSignInLinksMintOnlyWhatIsSent(t *testing.T) {
 	for range 5 { // "already a member": the confirmation used the hour's signup email
 		post(srv, "/v1/members", apitest.SignupBody(email), "")
 	}
-	srv.WaitForJobs(t, memberJobs...)
+	waitForMemberWork(t, srv)
 	var emails int
 	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.send'
 		AND args->>'template' IN ('member-magic-link', 'member-already')`).Scan(&emails); err != nil {

@@ -148,7 +148,7 @@ func TestMembershipJourney(t *testing.T) {
 	if r := post(srv, "/v1/members/sign-in-link", map[string]string{"email": email}, ""); r.StatusCode != 202 {
 		t.Errorf("sign-in link for an erased address: %d", r.StatusCode)
 	}
-	srv.WaitForJobs(t, memberJobs...)
+	waitForMemberWork(t, srv)
 	var links int
 	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND args->>'template' = 'member-magic-link'`).Scan(&links); err != nil || links != 0 {
 		t.Errorf("sign-in emails in the outbox: %d (%v), want none (erasure took the one sent before)", links, err)
@@ -218,7 +218,7 @@ func TestSignupRevealsNothingAndFloodsNoOne(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		post(srv, "/v1/members", apitest.SignupBody("existing+"+strings.Repeat("x", i+1)+"@example.org"), "")
 	}
-	srv.WaitForJobs(t, memberJobs...)
+	waitForMemberWork(t, srv)
 	var queued int
 	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND args->>'template' = 'member-already'`).Scan(&queued); err != nil || queued != 1 {
 		t.Errorf("already-a-member emails queued: %d (%v), want 1", queued, err)
@@ -259,7 +259,7 @@ func TestSignupValidation(t *testing.T) {
 			}
 		})
 	}
-	srv.WaitForJobs(t, memberJobs...)
+	waitForMemberWork(t, srv)
 	var n int
 	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM members`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("members stored from invalid signups: %d", n)
@@ -312,7 +312,7 @@ func TestPartnerSignupIsIdempotent(t *testing.T) {
 	}
 	wg.Wait()
 	close(codes)
-	srv.WaitForJobs(t, memberJobs...)
+	waitForMemberWork(t, srv)
 	for c := range codes {
 		if c != 202 && c != 409 {
 			t.Errorf("storm answered %d", c)
@@ -387,7 +387,7 @@ func TestSealedHarmAnswersAllHaveOneLength(t *testing.T) {
 			t.Fatalf("signup: %d %s", r.StatusCode, r.Body)
 		}
 	}
-	srv.WaitForJobs(t, memberJobs...)
+	waitForMemberWork(t, srv)
 	var rows, lengths int
 	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT length(harmed_sealed)) FROM member_sensitive`).Scan(&rows, &lengths); err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ func TestASecondOrganisationsSharingConsentIsRecorded(t *testing.T) {
 	if r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/partner/members", Body: partnerSignup(email), APIKey: key}); r.StatusCode != http.StatusAccepted {
 		t.Fatalf("second signup: %d %s", r.StatusCode, r.Body)
 	}
-	srv.WaitForJobs(t, "members.signup")
+	srv.WaitForSignups(t)
 	msg := srv.Mail.WaitFor(t, email, 10*time.Second, func(m mailtest.Message) bool { return strings.Contains(m.Text, "already a member") })
 	if r := post(srv, "/v1/members/sign-in", map[string]string{"token": apitest.TokenFrom(t, msg)}, ""); r.StatusCode != http.StatusOK {
 		t.Fatalf("use the link: %d %s", r.StatusCode, r.Body)

@@ -138,7 +138,7 @@ func TestIdempotencyComparesMeaningNotBytes(t *testing.T) {
 	if other.StatusCode != http.StatusUnprocessableEntity || other.Problem(t).Code != "idempotency-key-reused" {
 		t.Fatalf("different body: %d %s", other.StatusCode, other.Body)
 	}
-	srv.WaitForJobs(t, "members.signup")
+	srv.WaitForSignups(t)
 	if n := countRows(t, srv, `SELECT count(*) FROM members WHERE source = 'partner'`); n != 1 {
 		t.Errorf("%d members, want 1", n)
 	}

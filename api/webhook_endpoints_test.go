@@ -128,7 +128,7 @@ func deliveriesOf(t *testing.T, srv *apitest.Server, key, endpoint string) deliv
 // to addr and returns the member token.
 func confirmFromEmail(t *testing.T, srv *apitest.Server, addr string) string {
 	t.Helper()
-	srv.WaitForJobs(t, "members.signup")
+	srv.WaitForSignups(t)
 	msg := srv.Mail.WaitFor(t, addr, 10*time.Second, func(m mailtest.Message) bool { return strings.Contains(m.Text, "confirm") })
 	r := post(srv, "/v1/members/confirm", map[string]string{"token": apitest.TokenFrom(t, msg)}, "")
 	var out struct {

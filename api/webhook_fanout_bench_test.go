@@ -86,7 +86,7 @@ func BenchmarkWebhookFanout(b *testing.B) {
 		return float64(done.Load()) / d.Seconds()
 	}
 	before := signups(5 * time.Second)
-	srv.WaitForJobs(b, "members.signup")
+	srv.WaitForSignups(b)
 
 	b.ResetTimer()
 	start := time.Now()

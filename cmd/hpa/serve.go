@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/app"
+	"github.com/harmedpatients/hpa/internal/database"
 	"github.com/harmedpatients/hpa/internal/httpserver"
 	"github.com/harmedpatients/hpa/internal/logging"
 )
@@ -47,7 +48,12 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Info("seed content checked", "added", report.String())
 	}
 
-	service, err := app.New(env.cfg, env.pool, env.migrator, log)
+	work, err := database.Open(ctx, env.cfg.DatabaseURL.Reveal(), env.cfg.DBWorkerConns)
+	if err != nil {
+		return err
+	}
+	defer work.Close()
+	service, err := app.New(env.cfg, env.pool, work, env.migrator, log)
 	if err != nil {
 		return err
 	}

@@ -218,10 +218,23 @@ VALUES (@member_id, @purpose, @granted, @text_version, @text_hash, @source);
 -- name: MemberSignupRequestInsert :exec
 INSERT INTO member_signup_requests (id, payload_sealed) VALUES (@id, @payload_sealed);
 
--- name: MemberSignupRequestTake :one
--- Claims a waiting signup for its job; no row means it was handled already.
-DELETE FROM member_signup_requests WHERE id = @id RETURNING payload_sealed;
+-- name: MemberSignupRequestClaim :many
+-- Claims up to batch due signups, oldest first, for this transaction; rows
+-- another transaction holds are left to it.
+SELECT id, payload_sealed, attempts FROM member_signup_requests
+WHERE run_after <= @now
+ORDER BY run_after
+LIMIT @batch
+FOR UPDATE SKIP LOCKED;
+
+-- name: MemberSignupRequestDelete :exec
+DELETE FROM member_signup_requests WHERE id = ANY (@ids::uuid[]);
+
+-- name: MemberSignupRequestRetry :exec
+-- Puts a failed signup back for later.
+UPDATE member_signup_requests SET attempts = attempts + 1, run_after = @run_after WHERE id = @id;
 
 -- name: MemberSignupRequestPurge :execrows
--- Signups whose job gave up (River discards it after its last attempt).
+-- Signups that kept failing (the queue gives up on them after its last
+-- attempt and leaves them here until then).
 DELETE FROM member_signup_requests WHERE created_at < @before;

@@ -85,7 +85,11 @@ func StartOn(t testing.TB, dbURL string, env map[string]string) *Server {
 	if os.Getenv("HPA_TEST_LOG") != "" { // see what the server logs while debugging a test
 		logger = logging.New(os.Stderr, "text", slog.LevelDebug)
 	}
-	a, err := app.New(cfg, pool, migrator, logger)
+	work, err := database.Open(ctx, dbURL, 6)
+	if err != nil {
+		t.Fatalf("open database: %v", err)
+	}
+	a, err := app.New(cfg, pool, work, migrator, logger)
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
@@ -96,6 +100,7 @@ func StartOn(t testing.TB, dbURL string, env map[string]string) *Server {
 		srv.Close()
 		cancel()
 		<-done
+		work.Close()
 		pool.Close()
 	})
 	s := &Server{URL: srv.URL, Mail: mailbox, DBURL: dbURL, Pool: pool, Config: cfg, App: a, t: t, client: srv.Client()}

@@ -21,3 +21,18 @@ func (s *Server) WaitForJobs(t testing.TB, kinds ...string) {
 		return n == 0
 	})
 }
+
+// WaitForSignups waits until every signup queued is carried out (see
+// internal/members, queue.go) and its email job finished, and fails the
+// test after ten seconds.
+func (s *Server) WaitForSignups(t testing.TB) {
+	t.Helper()
+	Eventually(t, 10*time.Second, "queued signups carried out", func() bool {
+		var n int
+		if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM member_signup_requests`).Scan(&n); err != nil {
+			t.Fatalf("count queued signups: %v", err)
+		}
+		return n == 0
+	})
+	s.WaitForJobs(t, "mail.send")
+}

@@ -38,12 +38,14 @@ import (
 
 // App is the assembled service.
 type App struct {
-	handler  http.Handler
-	listener *database.Listener
-	jobs     *jobs.Client
-	logger   *slog.Logger
-	geo      *visits.GeoIP
-	leaving  *atomic.Bool
+	handler   http.Handler
+	listener  *database.Listener
+	jobs      *jobs.Client
+	transport mail.Transport
+	members   *members.Service
+	logger    *slog.Logger
+	geo       *visits.GeoIP
+	leaving   *atomic.Bool
 	// replica is the read replica's pool (nil without one).
 	replica *pgxpool.Pool
 	// Visits is exposed for the dev commands and tests.
@@ -54,8 +56,11 @@ type App struct {
 	Webhooks *webhooks.Service
 }
 
-// New wires the service over pool. Call Run to start its background work.
-func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, logger *slog.Logger) (*App, error) {
+// New wires the service: requests use pool, background work (River's
+// jobs, queued signups, email, webhook deliveries) uses work, a pool of its
+// own so that a backlog of jobs never holds up requests waiting for a
+// connection. Call Run to start the background work.
+func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrator, logger *slog.Logger) (*App, error) {
 	listener := database.NewListener(pool, logger)
 	contentService := content.NewService(pool, listener.Listening, time.Now)
 	listener.Subscribe(content.NotifyChannel, contentService.Cache())
@@ -94,7 +99,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	periodic := append([]*river.PeriodicJob{jobs.RetentionJob(), engagement.DigestJob()}, donations.PeriodicJobs()...)
 	periodic = append(periodic, visitService.PeriodicJobs()...)
 	periodic = append(periodic, webhooks.PeriodicJobs()...)
-	jobClient, err := jobs.NewClient(pool, workers, periodic, logger)
+	jobClient, err := jobs.NewClient(work, workers, periodic, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +107,11 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	if err != nil {
 		return nil, err
 	}
-	river.AddWorker(workers, mail.NewWorker(renderer, mailTransport(cfg, logger), cfg.MailFrom, ring))
+	transport, err := mailTransport(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	river.AddWorker(workers, mail.NewWorker(renderer, transport, cfg.MailFrom, ring))
 	river.AddWorker(workers, mail.ForgetWorker{})
 	outbox := mail.NewOutbox(jobClient, renderer, ring, hasher)
 	identityService.SendEmailWith(outbox, cfg.SiteURL.String())
@@ -110,14 +119,14 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 	webhookService := webhooks.NewService(pool, jobClient, ring, hasher, outbox, identityService, webhooks.Settings{
 		AllowPrivate: cfg.Webhooks.AllowPrivate, RetryDelays: cfg.Webhooks.RetryDelays, NotifyTo: cfg.EnquiryNotify,
 	}, time.Now)
-	webhookService.AddWorkers(workers)
+	webhookService.AddWorkers(workers, work)
 	idempotencyStore := idempotency.NewStore(pool, hasher, time.Now)
 	enquiries := content.NewEnquiries(pool, contentService, outbox, ring, hasher, enquirySettings(cfg), time.Now)
 	membersService := members.NewService(pool, jobClient, ring, hasher, identityService.Tokens(), outbox, members.Settings{
 		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
 		MemberTokenTTL: cfg.MemberTokenTTL, PendingTTL: cfg.PendingMemberTTL, EmailInterval: cfg.SignupEmailInterval,
 	}, time.Now)
-	membersService.AddWorkers(workers)
+	membersService.AddWorkers(workers, work)
 	membersService.NotifyPartnersWith(webhookService)
 	engagementService := engagement.NewService(pool, jobClient, outbox, ring, hasher, contentService, membersService, engagement.Settings{
 		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), AlertInterval: 7 * 24 * time.Hour,
@@ -190,7 +199,7 @@ func New(cfg *config.Config, pool *pgxpool.Pool, migrator *database.Migrator, lo
 		visitService.ReadFrom(replica)
 		donationService.ReadFrom(replica)
 	}
-	return &App{handler: handler, listener: listener, jobs: jobClient, logger: logger, geo: geo, leaving: leaving, replica: replica, Identity: identityService, Visits: visitService, Webhooks: webhookService}, nil
+	return &App{handler: handler, listener: listener, jobs: jobClient, transport: transport, members: membersService, logger: logger, geo: geo, leaving: leaving, replica: replica, Identity: identityService, Visits: visitService, Webhooks: webhookService}, nil
 }
 
 // newGiving builds Gift Aid and donations from configuration.
@@ -241,12 +250,12 @@ func NewMigrator(cfg *config.Config, pool *pgxpool.Pool) (*database.Migrator, er
 }
 
 // mailTransport picks SMTP or the development log transport.
-func mailTransport(cfg *config.Config, logger *slog.Logger) mail.Transport {
+func mailTransport(cfg *config.Config, logger *slog.Logger) (mail.Transport, error) {
 	if cfg.MailTransport == "smtp" {
 		return mail.NewSMTP(mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
 			Password: cfg.SMTPPassword.Reveal(), TLS: cfg.SMTPTLS, Timeout: cfg.SMTPTimeout})
 	}
-	return mail.Log{Logger: logger}
+	return mail.Log{Logger: logger}, nil
 }
 
 // enquirySettings configures the enquiry form. Form tokens are signed
@@ -317,11 +326,17 @@ func (a *App) Run(ctx context.Context) {
 	if err := a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		a.logger.Error("job queue did not start", "error", err)
 	}
+	signups := make(chan struct{})
+	go func() { a.members.RunSignups(ctx, a.logger); close(signups) }()
 	<-ctx.Done()
+	<-signups
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := a.jobs.Stop(stopCtx); err != nil {
 		a.logger.Warn("job queue stopped with jobs still running", "error", err)
+	}
+	if smtp, ok := a.transport.(*mail.SMTP); ok {
+		smtp.Close()
 	}
 	<-a.Visits.Stopped()
 	if err := a.geo.Close(); err != nil {

@@ -25,9 +25,13 @@ type Config struct {
 	// (statistics, exports).
 	DatabaseReadURL Secret
 	DBMaxConns      int32
-	HTTPAddr        string
-	PublicBaseURL   *url.URL
-	CORSOrigins     []string
+	// DBWorkerConns bounds the background workers' own pool (River jobs,
+	// signups, email, webhook deliveries), so they never take the
+	// connections requests need.
+	DBWorkerConns int32
+	HTTPAddr      string
+	PublicBaseURL *url.URL
+	CORSOrigins   []string
 	// TrustedProxies are the networks whose X-Forwarded-For header is believed.
 	TrustedProxies []netip.Prefix
 	// RateLimit is the number of requests one client IP may make per RateWindow.
@@ -168,6 +172,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		DatabaseURL:     r.databaseURL("HPA_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hpa?sslmode=disable"),
 		DatabaseReadURL: r.optionalDatabaseURL("HPA_DATABASE_READ_URL"),
 		DBMaxConns:      int32(r.intRange("HPA_DB_MAX_CONNS", 20, 1, 1000)),
+		DBWorkerConns:   int32(r.intRange("HPA_DB_WORKER_CONNS", 8, 2, 1000)),
 		HTTPAddr:        r.hostPort("HPA_HTTP_ADDR", "127.0.0.1:8080"),
 		PublicBaseURL:   r.httpURL("HPA_PUBLIC_BASE_URL", "http://localhost:8080"),
 		CORSOrigins:     r.origins("HPA_CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"),

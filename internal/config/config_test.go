@@ -56,6 +56,7 @@ func TestEveryBadValueIsReportedByName(t *testing.T) {
 		"HPA_ENV":                          "staging",
 		"HPA_DATABASE_URL":                 "mysql://root:hunter2@db/hpa",
 		"HPA_DB_MAX_CONNS":                 "0",
+		"HPA_DB_WORKER_CONNS":              "1",
 		"HPA_HTTP_ADDR":                    "8080",
 		"HPA_PUBLIC_BASE_URL":              "not a url",
 		"HPA_CORS_ORIGINS":                 "https://ok.example, *",

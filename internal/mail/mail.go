@@ -130,3 +130,46 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, e Email) error {
 	}
 	return nil
 }
+
+// Batch collects emails to enqueue together, in one insert, for work that
+// queues many in one transaction (the signup queue's batches).
+type Batch struct {
+	o      *Outbox
+	params []river.InsertManyParams
+}
+
+// Batch returns an empty batch for o.
+func (o *Outbox) Batch() *Batch { return &Batch{o: o} }
+
+// Enqueue adds e to the batch; like Outbox.Enqueue, but nothing is
+// inserted until Flush.
+func (b *Batch) Enqueue(_ context.Context, _ pgx.Tx, e Email) error {
+	if !b.o.renders.Has(e.Template) {
+		return fmt.Errorf("mail: no template %q", e.Template)
+	}
+	args, err := Seal(b.o.ring, b.o.hasher, e)
+	if err != nil {
+		return err
+	}
+	b.params = append(b.params, river.InsertManyParams{Args: args})
+	return nil
+}
+
+// Len is how many emails the batch holds.
+func (b *Batch) Len() int { return len(b.params) }
+
+// Truncate drops the emails added after the batch held n, those of work
+// that was rolled back.
+func (b *Batch) Truncate(n int) { b.params = b.params[:n] }
+
+// Flush inserts the batch's emails within tx and empties it.
+func (b *Batch) Flush(ctx context.Context, tx pgx.Tx) error {
+	if len(b.params) == 0 {
+		return nil
+	}
+	if _, err := b.o.client.InsertManyTx(ctx, tx, b.params); err != nil {
+		return fmt.Errorf("enqueue %d emails: %w", len(b.params), err)
+	}
+	b.params = b.params[:0]
+	return nil
+}

@@ -2,12 +2,15 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 )
 
 // Message is a rendered email ready to send.
@@ -37,17 +40,38 @@ type SMTPConfig struct {
 	Timeout time.Duration
 }
 
-// SMTP sends through an SMTP server with go-mail.
-type SMTP struct{ cfg SMTPConfig }
+// SMTP sends through an SMTP server with go-mail, keeping connections open
+// between messages: a new connection costs a TCP handshake, the greeting,
+// EHLO (and STARTTLS and AUTH when configured) and QUIT, several times the
+// message itself, and opening one per message held the outbox to a few
+// hundred emails a second.
+type SMTP struct {
+	client *gomail.Client
+	// idle holds open connections not in use, the most recently used
+	// last; at most maxIdle are kept.
+	mu   sync.Mutex
+	idle []*smtpConn
+}
+
+type smtpConn struct {
+	c        *smtp.Client
+	lastUsed time.Time
+}
+
+const (
+	// maxIdle is enough for every mail worker (internal/jobs) to keep its
+	// connection between jobs.
+	maxIdle = 32
+	// idleFor is how long an unused connection is kept: servers drop idle
+	// clients after a few minutes (RFC 5321 §4.5.3.2 allows 5), and one
+	// the server has dropped costs a failed check before dialling anew.
+	idleFor = 30 * time.Second
+)
 
 // NewSMTP returns an SMTP transport.
-func NewSMTP(cfg SMTPConfig) *SMTP { return &SMTP{cfg: cfg} }
-
-// Send implements Transport: one connection per message, which is plenty
-// for a charity's volume and never leaves a broken connection cached.
-func (s *SMTP) Send(ctx context.Context, m Message) error {
-	opts := []gomail.Option{gomail.WithPort(s.cfg.Port), gomail.WithTimeout(s.cfg.Timeout), gomail.WithHELO("localhost")}
-	switch s.cfg.TLS {
+func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
+	opts := []gomail.Option{gomail.WithPort(cfg.Port), gomail.WithTimeout(cfg.Timeout), gomail.WithHELO("localhost")}
+	switch cfg.TLS {
 	case "tls":
 		opts = append(opts, gomail.WithSSL())
 	case "starttls":
@@ -55,21 +79,95 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	default:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	}
-	if s.cfg.Username != "" {
-		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(s.cfg.Username), gomail.WithPassword(s.cfg.Password))
+	if cfg.Username != "" {
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
 	}
-	client, err := gomail.NewClient(s.cfg.Host, opts...)
+	client, err := gomail.NewClient(cfg.Host, opts...)
 	if err != nil {
-		return fmt.Errorf("smtp client: %w", err)
+		return nil, fmt.Errorf("smtp client: %w", err)
 	}
+	return &SMTP{client: client}, nil
+}
+
+// Send implements Transport over an open connection if there is one. Each
+// send first checks its connection (NOOP), so one the server has closed
+// fails before anything is sent and is replaced by a new one; any other
+// failure closes the connection, since its state is unknown.
+func (s *SMTP) Send(ctx context.Context, m Message) error {
 	msg, err := buildMessage(m)
 	if err != nil {
 		return err
 	}
-	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
-		return fmt.Errorf("smtp send: %w", err)
+	conn := s.take()
+	for {
+		fresh := conn == nil
+		if fresh {
+			c, err := s.client.DialToSMTPClientWithContext(ctx)
+			if err != nil {
+				return fmt.Errorf("smtp dial: %w", err)
+			}
+			conn = &smtpConn{c: c}
+		}
+		err := s.client.SendWithSMTPClient(conn.c, msg)
+		if err == nil {
+			s.put(conn)
+			return nil
+		}
+		_ = s.client.CloseWithSMTPClient(conn.c)
+		var sendErr *gomail.SendError
+		if !errors.As(err, &sendErr) {
+			return fmt.Errorf("smtp send: %w", err)
+		}
+		switch {
+		case sendErr.Reason == gomail.ErrSMTPReset:
+			return nil // the server took the message; only the RSET after it failed
+		case sendErr.Reason == gomail.ErrConnCheck && !fresh:
+			conn = nil // dropped while idle: nothing was sent, dial again
+		default:
+			return fmt.Errorf("smtp send: %w", err)
+		}
+	}
+}
+
+// take returns an open connection used within idleFor, or nil, closing
+// the ones idle for longer.
+func (s *SMTP) take() *smtpConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for n := len(s.idle); n > 0; n = len(s.idle) {
+		conn := s.idle[n-1]
+		s.idle = s.idle[:n-1]
+		if time.Since(conn.lastUsed) < idleFor {
+			return conn
+		}
+		go func() { _ = s.client.CloseWithSMTPClient(conn.c) }()
 	}
 	return nil
+}
+
+// put keeps conn for the next message, or closes it if enough are kept.
+func (s *SMTP) put(conn *smtpConn) {
+	conn.lastUsed = time.Now()
+	s.mu.Lock()
+	if len(s.idle) < maxIdle {
+		s.idle = append(s.idle, conn)
+		conn = nil
+	}
+	s.mu.Unlock()
+	if conn != nil {
+		_ = s.client.CloseWithSMTPClient(conn.c)
+	}
+}
+
+// Close closes the idle connections.
+func (s *SMTP) Close() {
+	s.mu.Lock()
+	idle := s.idle
+	s.idle = nil
+	s.mu.Unlock()
+	for _, conn := range idle {
+		_ = s.client.CloseWithSMTPClient(conn.c)
+	}
 }
 
 func buildMessage(m Message) (*gomail.Msg, error) {

@@ -34,7 +34,7 @@ func (s *Service) RequestSignInLink(ctx context.Context, email string) error {
 // sendSignInLink sends the member with the address behind hash a sign-in
 // link, at most one every two minutes; nobody else gets anything.
 func (s *Service) sendSignInLink(ctx context.Context, hash []byte) error {
-	return s.withTx(ctx, func(tx pgx.Tx) error {
+	return store.WithTx(ctx, s.work, func(tx pgx.Tx) error {
 		row, err := store.Q.MemberGetByEmailHashToMail(ctx, tx, hash)
 		if store.IsNotFound(err) {
 			return nil

@@ -40,7 +40,10 @@ type DB interface {
 
 // Service is membership.
 type Service struct {
-	db       DB
+	db DB
+	// work is the background workers' pool (see AddWorkers).
+	work     DB
+	kick     chan struct{} // a signup was queued
 	jobs     *jobs.Client
 	ring     *sealed.Ring
 	hasher   *sealed.Hasher
@@ -52,10 +55,12 @@ type Service struct {
 	partners Partners // nil: nobody is told
 }
 
-// NewService returns the membership service. jobClient queues signups and
-// sign-in links; its workers come from AddWorkers.
+// NewService returns the membership service. jobClient queues sign-in
+// links; its workers come from AddWorkers, and RunSignups carries out the
+// signups queued.
 func NewService(db DB, jobClient *jobs.Client, ring *sealed.Ring, hasher *sealed.Hasher, tokens *identity.Tokens, outbox *mail.Outbox, settings Settings, now func() time.Time) *Service {
-	return &Service{db: db, jobs: jobClient, ring: ring, hasher: hasher, tokens: tokens, outbox: outbox, settings: settings, now: now}
+	return &Service{db: db, jobs: jobClient, ring: ring, hasher: hasher, tokens: tokens, outbox: outbox, settings: settings, now: now,
+		kick: make(chan struct{}, 1)}
 }
 
 func (s *Service) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {

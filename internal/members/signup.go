@@ -57,8 +57,8 @@ const (
 // sign-in link instead of a confirmation.
 //
 // Only validation happens here; the signup itself is queued (see
-// queueSignup) so that answering takes the same time for a member's
-// address as for a new one.
+// queue.go) so that answering takes the same time for a member's address
+// as for a new one.
 func (s *Service) Signup(ctx context.Context, in Signup) error {
 	if in.ConsentVersion != MembershipConsent.Version {
 		return hpa.Invalid("body.consent_version", "must be the current consent version "+MembershipConsent.Version+" (see GET /v1/consent-texts); show the current wording and send its version").WithReason("consent-version-outdated")
@@ -75,17 +75,13 @@ func (s *Service) Signup(ctx context.Context, in Signup) error {
 	if _, _, err := NormaliseEmail(in.Email); err != nil {
 		return err
 	}
-	return s.withTx(ctx, func(tx pgx.Tx) error {
-		if err := CheckAudiences(ctx, tx, in.Profile.Audiences, "body.audiences"); err != nil {
-			return err
-		}
-		return s.queueSignup(ctx, tx, in)
-	})
+	return s.queueSignup(ctx, in)
 }
 
-// signup carries out a validated signup, in its job: a new member with a
-// confirmation email, or an email to the member the address belongs to.
-func (s *Service) signup(ctx context.Context, tx pgx.Tx, in Signup) error {
+// signup carries out a validated signup, from the signup queue: a new
+// member with a confirmation email, or an email to the member the address
+// belongs to. The email goes into out.
+func (s *Service) signup(ctx context.Context, tx pgx.Tx, out enqueuer, in Signup) error {
 	send, dedupe, err := NormaliseEmail(in.Email)
 	if err != nil {
 		return err
@@ -97,12 +93,12 @@ func (s *Service) signup(ctx context.Context, tx pgx.Tx, in Signup) error {
 		return err
 	}
 	if !created {
-		return s.signupExisting(ctx, tx, hash, send, in)
+		return s.signupExisting(ctx, tx, out, hash, send, in)
 	}
 	if err := s.auditSignup(ctx, tx, id, in); err != nil {
 		return err
 	}
-	return s.sendLink(ctx, tx, hash, signupThrottle(in), s.settings.EmailInterval, withSharing(s.confirmLink(id, send, in.Profile.Name), in))
+	return s.sendLinkVia(ctx, tx, out, hash, signupThrottle(in), s.settings.EmailInterval, withSharing(s.confirmLink(id, send, in.Profile.Name), in))
 }
 
 func (s *Service) consentsFor(in Signup) consentBatch {
@@ -154,7 +150,7 @@ func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, id uuid.UUID, hash [
 // confirmation, an active or unsubscribed one an "already a member" email
 // with a sign-in link. (An erased member's tombstone is not a live
 // membership: joining again made a new one.)
-func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, send string, in Signup) error {
+func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, out enqueuer, hash []byte, send string, in Signup) error {
 	row, err := store.Q.MemberGetByEmailHashToMail(ctx, tx, hash)
 	if store.IsNotFound(err) {
 		return nil // erased since the insert found it: nobody to write to
@@ -166,7 +162,7 @@ func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, hash []byte, se
 	if row.Status == StatusPending {
 		l = s.confirmLink(row.ID, send, store.Text(row.Name))
 	}
-	return s.sendLink(ctx, tx, hash, signupThrottle(in), s.settings.EmailInterval, withSharing(l, in))
+	return s.sendLinkVia(ctx, tx, out, hash, signupThrottle(in), s.settings.EmailInterval, withSharing(l, in))
 }
 
 func (s *Service) recordConsents(ctx context.Context, tx pgx.Tx, id uuid.UUID, b consentBatch, source string, keyID *uuid.UUID) error {
@@ -226,6 +222,16 @@ func (s *Service) signInLink(id uuid.UUID, template, to, name string) link {
 // only when its email is queued: a throttled request leaves no live token
 // behind that no email carries.
 func (s *Service) sendLink(ctx context.Context, tx pgx.Tx, hash []byte, kind string, interval time.Duration, l link) error {
+	return s.sendLinkVia(ctx, tx, s.outbox, hash, kind, interval, l)
+}
+
+// enqueuer queues email: the outbox, or a batch of it.
+type enqueuer interface {
+	Enqueue(ctx context.Context, tx pgx.Tx, e mail.Email) error
+}
+
+// sendLinkVia is sendLink queueing the email into out.
+func (s *Service) sendLinkVia(ctx context.Context, tx pgx.Tx, out enqueuer, hash []byte, kind string, interval time.Duration, l link) error {
 	ok, err := s.throttle(ctx, tx, hash, kind, interval)
 	if err != nil || !ok {
 		return err
@@ -236,7 +242,7 @@ func (s *Service) sendLink(ctx context.Context, tx pgx.Tx, hash []byte, kind str
 	if err != nil {
 		return fmt.Errorf("store member token: %w", err)
 	}
-	return s.outbox.Enqueue(ctx, tx, l.email(token))
+	return out.Enqueue(ctx, tx, l.email(token))
 }
 
 // Confirmed is what confirming a membership returns: a self-service

@@ -854,6 +854,56 @@ func (q *Queries) MemberSignupInsert(ctx context.Context, db DBTX, arg MemberSig
 	return id, err
 }
 
+const memberSignupRequestClaim = `-- name: MemberSignupRequestClaim :many
+SELECT id, payload_sealed, attempts FROM member_signup_requests
+WHERE run_after <= $1
+ORDER BY run_after
+LIMIT $2
+FOR UPDATE SKIP LOCKED
+`
+
+type MemberSignupRequestClaimParams struct {
+	Now   time.Time
+	Batch int32
+}
+
+type MemberSignupRequestClaimRow struct {
+	ID            uuid.UUID
+	PayloadSealed []byte
+	Attempts      int32
+}
+
+// Claims up to batch due signups, oldest first, for this transaction; rows
+// another transaction holds are left to it.
+func (q *Queries) MemberSignupRequestClaim(ctx context.Context, db DBTX, arg MemberSignupRequestClaimParams) ([]MemberSignupRequestClaimRow, error) {
+	rows, err := db.Query(ctx, memberSignupRequestClaim, arg.Now, arg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []MemberSignupRequestClaimRow{}
+	for rows.Next() {
+		var i MemberSignupRequestClaimRow
+		if err := rows.Scan(&i.ID, &i.PayloadSealed, &i.Attempts); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const memberSignupRequestDelete = `-- name: MemberSignupRequestDelete :exec
+DELETE FROM member_signup_requests WHERE id = ANY ($1::uuid[])
+`
+
+func (q *Queries) MemberSignupRequestDelete(ctx context.Context, db DBTX, ids []uuid.UUID) error {
+	_, err := db.Exec(ctx, memberSignupRequestDelete, ids)
+	return err
+}
+
 const memberSignupRequestInsert = `-- name: MemberSignupRequestInsert :exec
 INSERT INTO member_signup_requests (id, payload_sealed) VALUES ($1, $2)
 `
@@ -872,7 +922,8 @@ const memberSignupRequestPurge = `-- name: MemberSignupRequestPurge :execrows
 DELETE FROM member_signup_requests WHERE created_at < $1
 `
 
-// Signups whose job gave up (River discards it after its last attempt).
+// Signups that kept failing (the queue gives up on them after its last
+// attempt and leaves them here until then).
 func (q *Queries) MemberSignupRequestPurge(ctx context.Context, db DBTX, before time.Time) (int64, error) {
 	result, err := db.Exec(ctx, memberSignupRequestPurge, before)
 	if err != nil {
@@ -881,16 +932,19 @@ func (q *Queries) MemberSignupRequestPurge(ctx context.Context, db DBTX, before 
 	return result.RowsAffected(), nil
 }
 
-const memberSignupRequestTake = `-- name: MemberSignupRequestTake :one
-DELETE FROM member_signup_requests WHERE id = $1 RETURNING payload_sealed
+const memberSignupRequestRetry = `-- name: MemberSignupRequestRetry :exec
+UPDATE member_signup_requests SET attempts = attempts + 1, run_after = $1 WHERE id = $2
 `
 
-// Claims a waiting signup for its job; no row means it was handled already.
-func (q *Queries) MemberSignupRequestTake(ctx context.Context, db DBTX, id uuid.UUID) ([]byte, error) {
-	row := db.QueryRow(ctx, memberSignupRequestTake, id)
-	var payload_sealed []byte
-	err := row.Scan(&payload_sealed)
-	return payload_sealed, err
+type MemberSignupRequestRetryParams struct {
+	RunAfter time.Time
+	ID       uuid.UUID
+}
+
+// Puts a failed signup back for later.
+func (q *Queries) MemberSignupRequestRetry(ctx context.Context, db DBTX, arg MemberSignupRequestRetryParams) error {
+	_, err := db.Exec(ctx, memberSignupRequestRetry, arg.RunAfter, arg.ID)
+	return err
 }
 
 const memberThrottlePurge = `-- name: MemberThrottlePurge :execrows

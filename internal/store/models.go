@@ -366,6 +366,8 @@ type MemberSignupRequest struct {
 	ID            uuid.UUID
 	PayloadSealed []byte
 	CreatedAt     time.Time
+	Attempts      int32
+	RunAfter      time.Time
 }
 
 type MemberToken struct {

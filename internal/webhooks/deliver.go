@@ -90,10 +90,12 @@ func (SweepArgs) Kind() string { return "webhooks.sweep" }
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (SweepArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueWebhooks} }
 
-// AddWorkers registers the webhooks' workers.
-func (s *Service) AddWorkers(workers *river.Workers) {
+// AddWorkers registers the webhooks' workers, which use work (the
+// workers' pool) for the database.
+func (s *Service) AddWorkers(workers *river.Workers, work DB) {
+	s.work = work
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[FanoutArgs]) error {
-		return store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		return store.WithTx(ctx, s.work, func(tx pgx.Tx) error {
 			endpoints, err := store.Q.WebhookDeliveriesCreate(ctx, tx, job.Args.EventID)
 			if err != nil {
 				return fmt.Errorf("webhook fan-out: %w", err)
@@ -102,7 +104,7 @@ func (s *Service) AddWorkers(workers *river.Workers) {
 		})
 	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[SweepArgs]) error {
-		return store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		return store.WithTx(ctx, s.work, func(tx pgx.Tx) error {
 			endpoints, err := store.Q.WebhookEndpointsDue(ctx, tx, s.now())
 			if err != nil {
 				return fmt.Errorf("webhook sweep: %w", err)
@@ -153,7 +155,7 @@ func (s *Service) pump(ctx context.Context, job *river.Job[PumpArgs]) error {
 	id := job.Args.EndpointID
 	sent := false
 	for stop := time.Now().Add(pumpBudget); time.Now().Before(stop); sent = true {
-		ep, err := store.Q.WebhookEndpointGet(ctx, s.db, id)
+		ep, err := store.Q.WebhookEndpointGet(ctx, s.work, id)
 		if store.IsNotFound(err) || (err == nil && !ep.Enabled) {
 			return nil // deleted or disabled: enabling it queues a pump again
 		}
@@ -161,7 +163,7 @@ func (s *Service) pump(ctx context.Context, job *river.Job[PumpArgs]) error {
 			return fmt.Errorf("webhook pump: %w", err)
 		}
 		now := s.now()
-		batch, err := store.Q.WebhookDeliveriesClaim(ctx, s.db, store.WebhookDeliveriesClaimParams{LeaseUntil: now.Add(lease), EndpointID: id, Now: now, Batch: batchSize})
+		batch, err := store.Q.WebhookDeliveriesClaim(ctx, s.work, store.WebhookDeliveriesClaimParams{LeaseUntil: now.Add(lease), EndpointID: id, Now: now, Batch: batchSize})
 		if err != nil {
 			return fmt.Errorf("webhook pump: %w", err)
 		}
@@ -181,7 +183,7 @@ func (s *Service) pump(ctx context.Context, job *river.Job[PumpArgs]) error {
 // idle ends a pump with nothing due: it waits for the next retry itself
 // if that is due before the sweeper comes round, and otherwise finishes.
 func (s *Service) idle(ctx context.Context, id uuid.UUID) error {
-	next, err := store.Q.WebhookDeliveryNextDue(ctx, s.db, id)
+	next, err := store.Q.WebhookDeliveryNextDue(ctx, s.work, id)
 	if store.IsNotFound(err) {
 		return nil
 	}
@@ -232,7 +234,7 @@ func (s *Service) deliverBatch(ctx context.Context, ep store.WebhookEndpoint, ba
 		for i, d := range batch {
 			ids[i] = d.ID
 		}
-		_ = store.Q.WebhookDeliveriesRelease(context.WithoutCancel(ctx), s.db, store.WebhookDeliveriesReleaseParams{Now: s.now(), Ids: ids})
+		_ = store.Q.WebhookDeliveriesRelease(context.WithoutCancel(ctx), s.work, store.WebhookDeliveriesReleaseParams{Now: s.now(), Ids: ids})
 		return ctx.Err()
 	}
 	return s.record(ctx, ep, batch, results)
@@ -362,7 +364,7 @@ func (s *Service) record(ctx context.Context, ep store.WebhookEndpoint, batch []
 		p.Latencies = append(p.Latencies, int32(r.latency.Milliseconds()))
 		p.Errors = append(p.Errors, r.err)
 	}
-	return store.WithTx(context.WithoutCancel(ctx), s.db, func(tx pgx.Tx) error {
+	return store.WithTx(context.WithoutCancel(ctx), s.work, func(tx pgx.Tx) error {
 		if err := store.Q.WebhookDeliveriesRecord(ctx, tx, p); err != nil {
 			return fmt.Errorf("record webhook attempts: %w", err)
 		}

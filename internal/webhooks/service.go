@@ -56,7 +56,10 @@ type DB interface {
 
 // Service is outgoing webhooks.
 type Service struct {
-	db       DB
+	db DB
+	// work is the workers' pool (see AddWorkers): deliveries never take
+	// the connections requests use.
+	work     DB
 	jobs     *jobs.Client
 	ring     *sealed.Ring
 	hasher   *sealed.Hasher

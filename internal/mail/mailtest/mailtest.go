@@ -41,6 +41,7 @@ type Server struct {
 	messages []Message
 	failing  bool
 	srv      *smtp.Server
+	conns    []*smtp.Conn // every connection made, in order
 }
 
 // Start runs a server on a free loopback port until the test ends.
@@ -67,6 +68,24 @@ func (s *Server) SetFailing(failing bool) {
 	s.mu.Lock()
 	s.failing = failing
 	s.mu.Unlock()
+}
+
+// Connections is how many connections clients have made.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// DropConnections closes every open connection from the server's side, as
+// a server does with clients idle too long.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	conns := s.conns
+	s.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
 }
 
 // Messages returns everything received so far.
@@ -108,7 +127,12 @@ func (s *Server) WaitFor(t testing.TB, addr string, within time.Duration, match 
 
 type backend struct{ s *Server }
 
-func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	b.s.mu.Lock()
+	b.s.conns = append(b.s.conns, c)
+	b.s.mu.Unlock()
+	return &session{s: b.s}, nil
+}
 
 type session struct {
 	s    *Server
@@ -145,7 +169,8 @@ func (ss *session) Data(r io.Reader) error {
 	return nil
 }
 
-func (ss *session) Reset()        {}
+// Reset ends a message: the next one on the connection starts afresh.
+func (ss *session) Reset()        { ss.from, ss.to = "", nil }
 func (ss *session) Logout() error { return nil }
 
 func parse(raw []byte) (Message, error) {

@@ -1,0 +1,183 @@
+package members
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/audit"
+	"github.com/harmedpatients/hpa/internal/logging"
+	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// The signup queue. A signup request only checks the audiences and seals
+// the signup into a row of member_signup_requests (whatever the address:
+// see Signup);
+// runners in the background take the rows in batches and carry each batch
+// out in one transaction: members, consents, tokens, throttle rows, the
+// rows' deletion and one insert for all the confirmation emails. A job
+// per signup cost two more inserts in the request and a job row kept a
+// day per member, and one transaction per signup could not keep up with
+// the requests (docs/performance.md, "Membership: sustained signups").
+
+const (
+	// signupBatch bounds a batch: large enough that a backlog is taken in
+	// a few commits, small enough that one transaction stays short.
+	signupBatch = 200
+	// signupRunners take batches side by side (rows one holds are skipped
+	// by the other), so one batch's round trips overlap another's.
+	signupRunners = 2
+	// signupPoll is how often a runner looks for signups it was not told
+	// of: queued by another process, or put back after failing.
+	signupPoll = time.Second
+	// signupAttempts: a signup that fails this often is left for the
+	// purge of unconfirmed signups (PurgeUnconfirmed) instead of retried.
+	signupAttempts = 12
+)
+
+// signupRequest is what a queued signup holds: the signup, and who made it
+// and in which request, for the consent history and the audit log.
+type signupRequest struct {
+	Signup    Signup
+	Actor     audit.Actor
+	RequestID string
+}
+
+func signupRequestContext(id uuid.UUID) string { return "member_signup_requests:" + id.String() }
+
+// queueSignup checks a validated signup's audiences, seals it into
+// member_signup_requests (no transaction: one insert) and wakes a runner.
+func (s *Service) queueSignup(ctx context.Context, in Signup) error {
+	if err := CheckAudiences(ctx, s.db, in.Profile.Audiences, "body.audiences"); err != nil {
+		return err
+	}
+	plain, err := json.Marshal(signupRequest{Signup: in, Actor: audit.ActorFrom(ctx), RequestID: logging.RequestID(ctx)})
+	if err != nil {
+		return fmt.Errorf("queue signup: %w", err)
+	}
+	id := uuid.New()
+	err = store.Q.MemberSignupRequestInsert(ctx, s.db, store.MemberSignupRequestInsertParams{ID: id, PayloadSealed: s.ring.Seal(plain, signupRequestContext(id))})
+	if err != nil {
+		return fmt.Errorf("queue signup: %w", err)
+	}
+	select {
+	case s.kick <- struct{}{}:
+	default: // a runner is already told
+	}
+	return nil
+}
+
+// RunSignups carries out queued signups until ctx ends: at once when this
+// process queued one, and every signupPoll for the rest. A batch under way
+// when ctx ends is finished. It needs the workers' pool (AddWorkers).
+func (s *Service) RunSignups(ctx context.Context, logger *slog.Logger) {
+	var wg sync.WaitGroup
+	for range signupRunners {
+		wg.Go(func() { s.runSignups(ctx, logger) })
+	}
+	wg.Wait()
+}
+
+func (s *Service) runSignups(ctx context.Context, logger *slog.Logger) {
+	poll := time.NewTicker(signupPoll)
+	defer poll.Stop()
+	for {
+		n, err := s.carryOutSignups(context.WithoutCancel(ctx), logger)
+		if err != nil {
+			logger.Error("signup queue", "error", err)
+		}
+		if err == nil && n == signupBatch && ctx.Err() == nil {
+			continue // more are waiting
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		case <-poll.C:
+		}
+	}
+}
+
+// carryOutSignups carries out a batch of due signups and reports how many
+// it took. If one of them fails the batch, they are carried out again one
+// at a time, and those that fail are put back for later.
+func (s *Service) carryOutSignups(ctx context.Context, logger *slog.Logger) (int, error) {
+	n, err := s.signupBatch(ctx, nil)
+	if err == nil {
+		return n, nil
+	}
+	logger.Warn("a signup failed its batch; carrying the batch out one signup at a time", "error", err)
+	return s.signupBatch(ctx, logger)
+}
+
+// signupBatch claims up to signupBatch due signups and carries them out in
+// one transaction. With a logger, each signup runs in a savepoint, and one
+// that fails is logged and put back instead of failing the batch.
+func (s *Service) signupBatch(ctx context.Context, careful *slog.Logger) (int, error) {
+	var claimed int
+	err := store.WithTx(ctx, s.work, func(tx pgx.Tx) error {
+		now := s.now()
+		rows, err := store.Q.MemberSignupRequestClaim(ctx, tx, store.MemberSignupRequestClaimParams{Now: now, Batch: signupBatch})
+		if err != nil {
+			return fmt.Errorf("claim signups: %w", err)
+		}
+		claimed = len(rows)
+		mails := s.outbox.Batch()
+		done := make([]uuid.UUID, 0, len(rows))
+		for _, r := range rows {
+			if careful == nil {
+				if err := s.completeSignup(ctx, tx, mails, r); err != nil {
+					return err
+				}
+				done = append(done, r.ID)
+				continue
+			}
+			mark := mails.Len()
+			err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return s.completeSignup(ctx, sp, mails, r) })
+			if err == nil {
+				done = append(done, r.ID)
+				continue
+			}
+			mails.Truncate(mark)
+			careful.Error("signup failed; it is put back", "signup_request", r.ID, "attempt", r.Attempts+1, "error", err)
+			if err := store.Q.MemberSignupRequestRetry(ctx, tx, store.MemberSignupRequestRetryParams{ID: r.ID, RunAfter: retryAt(now, r.Attempts+1)}); err != nil {
+				return fmt.Errorf("put back signup: %w", err)
+			}
+		}
+		if err := store.Q.MemberSignupRequestDelete(ctx, tx, done); err != nil {
+			return fmt.Errorf("delete signups done: %w", err)
+		}
+		return mails.Flush(ctx, tx)
+	})
+	return claimed, err
+}
+
+// retryAt is when a signup that has failed attempts times is tried again:
+// after 2, 4, 8… seconds up to an hour, and never after signupAttempts.
+func retryAt(now time.Time, attempts int32) time.Time {
+	if attempts >= signupAttempts {
+		return now.AddDate(100, 0, 0)
+	}
+	return now.Add(min(time.Second<<attempts, time.Hour))
+}
+
+// completeSignup opens a queued signup and carries it out in tx, queueing
+// its email into mails.
+func (s *Service) completeSignup(ctx context.Context, tx pgx.Tx, mails *mail.Batch, r store.MemberSignupRequestClaimRow) error {
+	plain, err := s.ring.Open(r.PayloadSealed, signupRequestContext(r.ID))
+	if err != nil {
+		return fmt.Errorf("signup %s: %w", r.ID, err)
+	}
+	var req signupRequest
+	if err := json.Unmarshal(plain, &req); err != nil {
+		return fmt.Errorf("signup %s: %w", r.ID, err)
+	}
+	ctx = audit.WithActor(logging.WithRequestID(ctx, req.RequestID), req.Actor)
+	return s.signup(ctx, tx, mails, req.Signup)
+}
