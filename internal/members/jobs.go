@@ -49,4 +49,3 @@ type signInLinkWorker struct {
 func (w *signInLinkWorker) Work(ctx context.Context, job *river.Job[SignInLinkArgs]) error {
 	return w.s.sendSignInLink(ctx, job.Args.EmailHash)
 }
-
