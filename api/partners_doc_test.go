@@ -58,6 +58,11 @@ func TestPartnerGuideExamplesWork(t *testing.T) {
 			env = append(env, "ENDPOINT_ID="+created.Endpoint.ID, "WEBHOOK_SECRET="+created.Secret)
 		case strings.Contains(b[1], "/test\""):
 			d := rc.waitFor(t, 1)[0]
+			// The receiver has it; the next example reads the log, which the
+			// sender writes once the receiver has answered.
+			apitest.Eventually(t, 10*time.Second, "the test delivery recorded", func() bool {
+				return countRows(t, srv, `SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'`) == 1
+			})
 			if err := os.WriteFile(filepath.Join(dir, "body.json"), d.body, 0o600); err != nil {
 				t.Fatal(err)
 			}

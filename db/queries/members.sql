@@ -1,4 +1,4 @@
--- name: MemberSignupInsert :one
+-- name: MemberSignupInsert :batchone
 -- A new member with their consents and special-category data in one
 -- statement (the confirmation token is minted only if its email is sent). Returns nothing when the address already has a
 -- membership that is not erased (the caller then takes the "already a
@@ -172,7 +172,7 @@ ON CONFLICT (member_id) DO UPDATE SET harmed_sealed = excluded.harmed_sealed, ex
 -- name: SensitiveDelete :exec
 DELETE FROM member_sensitive WHERE member_id = @member_id;
 
--- name: MemberTokenInsert :exec
+-- name: MemberTokenInsert :batchexec
 INSERT INTO member_tokens (token_hash, member_id, purpose, expires_at, partner_organisation_id, partner_key_id)
 VALUES (@token_hash, @member_id, @purpose, @expires_at, sqlc.narg(partner_organisation_id), sqlc.narg(partner_key_id));
 
@@ -196,7 +196,7 @@ SELECT * FROM member_notes WHERE member_id = @member_id ORDER BY id;
 -- name: MemberNotesDelete :exec
 DELETE FROM member_notes WHERE member_id = @member_id;
 
--- name: MemberThrottleTake :one
+-- name: MemberThrottleTake :batchone
 -- Claims the right to send one email of kind to an address: returns a row
 -- only if none was sent within the interval.
 INSERT INTO member_email_throttle (email_hash, kind, last_sent_at) VALUES (@email_hash, @kind, sqlc.arg(now)::timestamptz)

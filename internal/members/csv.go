@@ -138,11 +138,11 @@ func (s *Service) Import(ctx context.Context, r io.Reader, dryRun bool) (*Import
 			send, _, _ := NormaliseEmail(in.Email)
 			_, dedupe, _ := NormaliseEmail(in.Email)
 			id := uuid.New()
-			created, err := s.insertNew(ctx, tx, id, s.emailHash(dedupe), send, in)
+			created, err := s.insertNew(ctx, tx, []store.MemberSignupInsertParams{s.signupParams(ctx, id, s.emailHash(dedupe), send, in)})
 			if err != nil {
 				return err
 			}
-			if !created {
+			if !created[0] {
 				return fmt.Errorf("import: address appeared during import")
 			}
 			if err := store.Q.MemberMarkImportedActive(ctx, tx, id); err != nil {

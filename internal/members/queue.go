@@ -32,7 +32,7 @@ const (
 	signupBatch = 200
 	// signupRunners take batches side by side (rows one holds are skipped
 	// by the other), so one batch's round trips overlap another's.
-	signupRunners = 2
+	signupRunners = 4
 	// signupPoll is how often a runner looks for signups it was not told
 	// of: queued by another process, or put back after failing.
 	signupPoll = time.Second
@@ -117,8 +117,9 @@ func (s *Service) carryOutSignups(ctx context.Context, logger *slog.Logger) (int
 }
 
 // signupBatch claims up to signupBatch due signups and carries them out in
-// one transaction. With a logger, each signup runs in a savepoint, and one
-// that fails is logged and put back instead of failing the batch.
+// one transaction. With a logger, each signup runs on its own in a
+// savepoint, and one that fails is logged and put back instead of failing
+// the batch.
 func (s *Service) signupBatch(ctx context.Context, careful *slog.Logger) (int, error) {
 	var claimed int
 	err := store.WithTx(ctx, s.work, func(tx pgx.Tx) error {
@@ -129,26 +130,14 @@ func (s *Service) signupBatch(ctx context.Context, careful *slog.Logger) (int, e
 		}
 		claimed = len(rows)
 		mails := s.outbox.Batch()
-		done := make([]uuid.UUID, 0, len(rows))
-		for _, r := range rows {
-			if careful == nil {
-				if err := s.completeSignup(ctx, tx, mails, r); err != nil {
-					return err
-				}
-				done = append(done, r.ID)
-				continue
-			}
-			mark := mails.Len()
-			err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return s.completeSignup(ctx, sp, mails, r) })
-			if err == nil {
-				done = append(done, r.ID)
-				continue
-			}
-			mails.Truncate(mark)
-			careful.Error("signup failed; it is put back", "signup_request", r.ID, "attempt", r.Attempts+1, "error", err)
-			if err := store.Q.MemberSignupRequestRetry(ctx, tx, store.MemberSignupRequestRetryParams{ID: r.ID, RunAfter: retryAt(now, r.Attempts+1)}); err != nil {
-				return fmt.Errorf("put back signup: %w", err)
-			}
+		var done []uuid.UUID
+		if careful == nil {
+			done, err = s.signupsTogether(ctx, tx, mails, rows)
+		} else {
+			done, err = s.signupsOneByOne(ctx, tx, mails, rows, now, careful)
+		}
+		if err != nil {
+			return err
 		}
 		if err := store.Q.MemberSignupRequestDelete(ctx, tx, done); err != nil {
 			return fmt.Errorf("delete signups done: %w", err)
@@ -156,6 +145,46 @@ func (s *Service) signupBatch(ctx context.Context, careful *slog.Logger) (int, e
 		return mails.Flush(ctx, tx)
 	})
 	return claimed, err
+}
+
+// signupsTogether carries out rows in tx as one batch (see signups).
+func (s *Service) signupsTogether(ctx context.Context, tx pgx.Tx, mails *mail.Batch, rows []store.MemberSignupRequestClaimRow) ([]uuid.UUID, error) {
+	qs := make([]queuedSignup, len(rows))
+	done := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		q, err := s.openSignup(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		qs[i], done[i] = q, r.ID
+	}
+	return done, s.signups(ctx, tx, mails, qs)
+}
+
+// signupsOneByOne carries out rows in tx each in a savepoint, putting back
+// those that fail; it returns those done.
+func (s *Service) signupsOneByOne(ctx context.Context, tx pgx.Tx, mails *mail.Batch, rows []store.MemberSignupRequestClaimRow, now time.Time, logger *slog.Logger) ([]uuid.UUID, error) {
+	var done []uuid.UUID
+	for _, r := range rows {
+		mark := mails.Len()
+		err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+			q, err := s.openSignup(ctx, r)
+			if err != nil {
+				return err
+			}
+			return s.signups(ctx, sp, mails, []queuedSignup{q})
+		})
+		if err == nil {
+			done = append(done, r.ID)
+			continue
+		}
+		mails.Truncate(mark)
+		logger.Error("signup failed; it is put back", "signup_request", r.ID, "attempt", r.Attempts+1, "error", err)
+		if err := store.Q.MemberSignupRequestRetry(ctx, tx, store.MemberSignupRequestRetryParams{ID: r.ID, RunAfter: retryAt(now, r.Attempts+1)}); err != nil {
+			return nil, fmt.Errorf("put back signup: %w", err)
+		}
+	}
+	return done, nil
 }
 
 // retryAt is when a signup that has failed attempts times is tried again:
@@ -167,17 +196,16 @@ func retryAt(now time.Time, attempts int32) time.Time {
 	return now.Add(min(time.Second<<attempts, time.Hour))
 }
 
-// completeSignup opens a queued signup and carries it out in tx, queueing
-// its email into mails.
-func (s *Service) completeSignup(ctx context.Context, tx pgx.Tx, mails *mail.Batch, r store.MemberSignupRequestClaimRow) error {
+// openSignup opens a queued signup, with the context of the request that
+// made it.
+func (s *Service) openSignup(ctx context.Context, r store.MemberSignupRequestClaimRow) (queuedSignup, error) {
 	plain, err := s.ring.Open(r.PayloadSealed, signupRequestContext(r.ID))
 	if err != nil {
-		return fmt.Errorf("signup %s: %w", r.ID, err)
+		return queuedSignup{}, fmt.Errorf("signup %s: %w", r.ID, err)
 	}
 	var req signupRequest
 	if err := json.Unmarshal(plain, &req); err != nil {
-		return fmt.Errorf("signup %s: %w", r.ID, err)
+		return queuedSignup{}, fmt.Errorf("signup %s: %w", r.ID, err)
 	}
-	ctx = audit.WithActor(logging.WithRequestID(ctx, req.RequestID), req.Actor)
-	return s.signup(ctx, tx, mails, req.Signup)
+	return queuedSignup{ctx: audit.WithActor(logging.WithRequestID(ctx, req.RequestID), req.Actor), in: req.Signup}, nil
 }

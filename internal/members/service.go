@@ -133,16 +133,3 @@ func (s *Service) get(ctx context.Context, db store.DBTX, id uuid.UUID) (store.M
 	}
 	return row, nil
 }
-
-// throttle claims the right to send one email of kind to the address
-// behind hash; false means one was sent too recently.
-func (s *Service) throttle(ctx context.Context, tx pgx.Tx, hash []byte, kind string, interval time.Duration) (bool, error) {
-	_, err := store.Q.MemberThrottleTake(ctx, tx, store.MemberThrottleTakeParams{EmailHash: hash, Kind: kind, Now: s.now(), IntervalSeconds: int32(interval.Seconds())})
-	if store.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("email throttle: %w", err)
-	}
-	return true, nil
-}

@@ -78,27 +78,53 @@ func (s *Service) Signup(ctx context.Context, in Signup) error {
 	return s.queueSignup(ctx, in)
 }
 
-// signup carries out a validated signup, from the signup queue: a new
-// member with a confirmation email, or an email to the member the address
-// belongs to. The email goes into out.
-func (s *Service) signup(ctx context.Context, tx pgx.Tx, out enqueuer, in Signup) error {
-	send, dedupe, err := NormaliseEmail(in.Email)
+// queuedSignup is a validated signup taken from the signup queue, with
+// the context of the request that made it (its ID and actor).
+type queuedSignup struct {
+	ctx context.Context
+	in  Signup
+}
+
+// signups carries out validated signups from the signup queue in tx: each
+// is a new member with a confirmation email, or an email to the member the
+// address belongs to. The emails go into out. The new members go in one
+// pipelined batch of statements, and their throttle claims and tokens in
+// one each (sendLinks), so a batch of signups costs a few round trips to
+// the database rather than several per signup; addresses that are
+// members already take the slower path, one at a time.
+func (s *Service) signups(ctx context.Context, tx pgx.Tx, out enqueuer, qs []queuedSignup) error {
+	params := make([]store.MemberSignupInsertParams, 0, len(qs))
+	hashes := make([][]byte, 0, len(qs))
+	sends := make([]string, 0, len(qs))
+	for _, q := range qs {
+		send, dedupe, err := NormaliseEmail(q.in.Email)
+		if err != nil {
+			return err
+		}
+		hash := s.emailHash(dedupe)
+		params = append(params, s.signupParams(q.ctx, uuid.New(), hash, send, q.in))
+		hashes, sends = append(hashes, hash), append(sends, send)
+	}
+	created, err := s.insertNew(ctx, tx, params)
 	if err != nil {
 		return err
 	}
-	hash := s.emailHash(dedupe)
-	id := uuid.New()
-	created, err := s.insertNew(ctx, tx, id, hash, send, in)
-	if err != nil {
-		return err
+	links := make([]linkRequest, 0, len(qs))
+	for i, q := range qs {
+		if !created[i] {
+			if err := s.signupExisting(q.ctx, tx, out, hashes[i], sends[i], q.in); err != nil {
+				return err
+			}
+			continue
+		}
+		id := params[i].ID
+		if err := s.auditSignup(q.ctx, tx, id, q.in); err != nil {
+			return err
+		}
+		links = append(links, linkRequest{hash: hashes[i], kind: signupThrottle(q.in), interval: s.settings.EmailInterval,
+			link: withSharing(s.confirmLink(id, sends[i], q.in.Profile.Name), q.in)})
 	}
-	if !created {
-		return s.signupExisting(ctx, tx, out, hash, send, in)
-	}
-	if err := s.auditSignup(ctx, tx, id, in); err != nil {
-		return err
-	}
-	return s.sendLinkVia(ctx, tx, out, hash, signupThrottle(in), s.settings.EmailInterval, withSharing(s.confirmLink(id, send, in.Profile.Name), in))
+	return s.sendLinks(ctx, tx, out, links)
 }
 
 func (s *Service) consentsFor(in Signup) consentBatch {
@@ -116,10 +142,9 @@ func (s *Service) consentsFor(in Signup) consentBatch {
 	return b
 }
 
-// insertNew inserts a member with everything that goes with them in one
-// statement; false means the address already has a live membership (an
-// erased member's tombstone does not count).
-func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, id uuid.UUID, hash []byte, email string, in Signup) (bool, error) {
+// signupParams is the statement that inserts a member with everything
+// that goes with them (see insertNew).
+func (s *Service) signupParams(ctx context.Context, id uuid.UUID, hash []byte, email string, in Signup) store.MemberSignupInsertParams {
 	consents := s.consentsFor(in)
 	p := store.MemberSignupInsertParams{
 		ID: id, EmailHash: hash, EmailSealed: s.ring.SealString(email, emailContext(id)), Name: store.NullText(in.Profile.Name),
@@ -135,14 +160,22 @@ func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, id uuid.UUID, hash [
 	if p.HasSensitive {
 		p.HarmedSealed, p.ExperienceSealed, p.AccessibilityNeedsSealed = s.sealSensitive(id, in.Sensitive)
 	}
-	_, err := store.Q.MemberSignupInsert(ctx, tx, p)
-	if store.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("sign up: %w", err)
-	}
-	return true, nil
+	return p
+}
+
+// insertNew inserts members, each with everything that goes with them in
+// one statement, all in one round trip; false means the address already
+// has a live membership (an erased member's tombstone does not count).
+func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, params []store.MemberSignupInsertParams) ([]bool, error) {
+	created := make([]bool, len(params))
+	var failed error
+	store.Q.MemberSignupInsert(ctx, tx, params).QueryRow(func(i int, _ uuid.UUID, err error) {
+		created[i] = err == nil
+		if err != nil && !store.IsNotFound(err) && failed == nil {
+			failed = fmt.Errorf("sign up: %w", err)
+		}
+	})
+	return created, failed
 }
 
 // signupExisting handles a signup for an address with a live membership
@@ -162,7 +195,7 @@ func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, out enqueuer, h
 	if row.Status == StatusPending {
 		l = s.confirmLink(row.ID, send, store.Text(row.Name))
 	}
-	return s.sendLinkVia(ctx, tx, out, hash, signupThrottle(in), s.settings.EmailInterval, withSharing(l, in))
+	return s.sendLinks(ctx, tx, out, []linkRequest{{hash: hash, kind: signupThrottle(in), interval: s.settings.EmailInterval, link: withSharing(l, in)}})
 }
 
 func (s *Service) recordConsents(ctx context.Context, tx pgx.Tx, id uuid.UUID, b consentBatch, source string, keyID *uuid.UUID) error {
@@ -222,7 +255,7 @@ func (s *Service) signInLink(id uuid.UUID, template, to, name string) link {
 // only when its email is queued: a throttled request leaves no live token
 // behind that no email carries.
 func (s *Service) sendLink(ctx context.Context, tx pgx.Tx, hash []byte, kind string, interval time.Duration, l link) error {
-	return s.sendLinkVia(ctx, tx, s.outbox, hash, kind, interval, l)
+	return s.sendLinks(ctx, tx, s.outbox, []linkRequest{{hash: hash, kind: kind, interval: interval, link: l}})
 }
 
 // enqueuer queues email: the outbox, or a batch of it.
@@ -230,19 +263,66 @@ type enqueuer interface {
 	Enqueue(ctx context.Context, tx pgx.Tx, e mail.Email) error
 }
 
-// sendLinkVia is sendLink queueing the email into out.
-func (s *Service) sendLinkVia(ctx context.Context, tx pgx.Tx, out enqueuer, hash []byte, kind string, interval time.Duration, l link) error {
-	ok, err := s.throttle(ctx, tx, hash, kind, interval)
-	if err != nil || !ok {
-		return err
+// linkRequest is a link to send to the address behind hash, unless an
+// email of kind went to it within interval.
+type linkRequest struct {
+	hash     []byte
+	kind     string
+	interval time.Duration
+	link     link
+}
+
+// sendLinks is sendLink for many, queueing the emails into out: the
+// throttle claims go to the database in one round trip, and the tokens of
+// those not throttled in another.
+func (s *Service) sendLinks(ctx context.Context, tx pgx.Tx, out enqueuer, rs []linkRequest) error {
+	if len(rs) == 0 {
+		return nil
 	}
-	token := newSecret()
-	err = store.Q.MemberTokenInsert(ctx, tx, store.MemberTokenInsertParams{TokenHash: hashToken(token), MemberID: l.member, Purpose: l.purpose,
-		ExpiresAt: s.now().Add(l.ttl), PartnerOrganisationID: l.partner, PartnerKeyID: l.partnerKey})
-	if err != nil {
-		return fmt.Errorf("store member token: %w", err)
+	now := s.now()
+	claims := make([]store.MemberThrottleTakeParams, len(rs))
+	for i, r := range rs {
+		claims[i] = store.MemberThrottleTakeParams{EmailHash: r.hash, Kind: r.kind, Now: now, IntervalSeconds: int32(r.interval.Seconds())}
 	}
-	return out.Enqueue(ctx, tx, l.email(token))
+	claimed := make([]bool, len(rs))
+	var failed error
+	store.Q.MemberThrottleTake(ctx, tx, claims).QueryRow(func(i int, _ string, err error) {
+		claimed[i] = err == nil // no row: an email of this kind went within the interval
+		if err != nil && !store.IsNotFound(err) && failed == nil {
+			failed = fmt.Errorf("email throttle: %w", err)
+		}
+	})
+	if failed != nil {
+		return failed
+	}
+	tokens := make([]store.MemberTokenInsertParams, 0, len(rs))
+	emails := make([]mail.Email, 0, len(rs))
+	for i, r := range rs {
+		if !claimed[i] {
+			continue
+		}
+		token, l := newSecret(), r.link
+		tokens = append(tokens, store.MemberTokenInsertParams{TokenHash: hashToken(token), MemberID: l.member, Purpose: l.purpose,
+			ExpiresAt: now.Add(l.ttl), PartnerOrganisationID: l.partner, PartnerKeyID: l.partnerKey})
+		emails = append(emails, l.email(token))
+	}
+	if len(tokens) == 0 {
+		return nil
+	}
+	store.Q.MemberTokenInsert(ctx, tx, tokens).Exec(func(_ int, err error) {
+		if err != nil && failed == nil {
+			failed = fmt.Errorf("store member token: %w", err)
+		}
+	})
+	if failed != nil {
+		return failed
+	}
+	for _, e := range emails {
+		if err := out.Enqueue(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Confirmed is what confirming a membership returns: a self-service

@@ -776,84 +776,6 @@ func (q *Queries) MemberSegment(ctx context.Context, db DBTX, arg MemberSegmentP
 	return items, nil
 }
 
-const memberSignupInsert = `-- name: MemberSignupInsert :one
-WITH m AS (
-    INSERT INTO members (id, email_hash, email_sealed, name, organisation, role_title, audiences, region, interests,
-                         status, source, source_key_id, source_organisation_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-            $10, $11, $12, $13)
-    ON CONFLICT (email_hash) WHERE status <> 'erased' DO NOTHING
-    RETURNING id
-), consents AS (
-    INSERT INTO consent_events (member_id, purpose, granted, text_version, text_hash, source, source_key_id, request_id)
-    SELECT m.id, ($14::text[])[i], true, ($15::text[])[i], ($16::bytea[])[i],
-           $11, $12, $17
-    FROM m, generate_series(1, cardinality($14::text[])) AS i
-), sensitive AS (
-    INSERT INTO member_sensitive (member_id, harmed_sealed, experience_sealed, accessibility_needs_sealed)
-    SELECT m.id, $18, $19, $20
-    FROM m WHERE $21::boolean
-)
-SELECT id FROM m
-`
-
-type MemberSignupInsertParams struct {
-	ID                       uuid.UUID
-	EmailHash                []byte
-	EmailSealed              []byte
-	Name                     *string
-	Organisation             *string
-	RoleTitle                *string
-	Audiences                []string
-	Region                   *string
-	Interests                []string
-	Status                   string
-	Source                   string
-	SourceKeyID              *uuid.UUID
-	SourceOrganisationID     *uuid.UUID
-	ConsentPurposes          []string
-	ConsentVersions          []string
-	ConsentHashes            [][]byte
-	RequestID                *string
-	HarmedSealed             []byte
-	ExperienceSealed         []byte
-	AccessibilityNeedsSealed []byte
-	HasSensitive             bool
-}
-
-// A new member with their consents and special-category data in one
-// statement (the confirmation token is minted only if its email is sent). Returns nothing when the address already has a
-// membership that is not erased (the caller then takes the "already a
-// member" path); an erased member's tombstone does not count.
-func (q *Queries) MemberSignupInsert(ctx context.Context, db DBTX, arg MemberSignupInsertParams) (uuid.UUID, error) {
-	row := db.QueryRow(ctx, memberSignupInsert,
-		arg.ID,
-		arg.EmailHash,
-		arg.EmailSealed,
-		arg.Name,
-		arg.Organisation,
-		arg.RoleTitle,
-		arg.Audiences,
-		arg.Region,
-		arg.Interests,
-		arg.Status,
-		arg.Source,
-		arg.SourceKeyID,
-		arg.SourceOrganisationID,
-		arg.ConsentPurposes,
-		arg.ConsentVersions,
-		arg.ConsentHashes,
-		arg.RequestID,
-		arg.HarmedSealed,
-		arg.ExperienceSealed,
-		arg.AccessibilityNeedsSealed,
-		arg.HasSensitive,
-	)
-	var id uuid.UUID
-	err := row.Scan(&id)
-	return id, err
-}
-
 const memberSignupRequestClaim = `-- name: MemberSignupRequestClaim :many
 SELECT id, payload_sealed, attempts FROM member_signup_requests
 WHERE run_after <= $1
@@ -959,66 +881,12 @@ func (q *Queries) MemberThrottlePurge(ctx context.Context, db DBTX, before time.
 	return result.RowsAffected(), nil
 }
 
-const memberThrottleTake = `-- name: MemberThrottleTake :one
-INSERT INTO member_email_throttle (email_hash, kind, last_sent_at) VALUES ($1, $2, $3::timestamptz)
-ON CONFLICT (email_hash, kind) DO UPDATE SET last_sent_at = excluded.last_sent_at
-    WHERE member_email_throttle.last_sent_at < $3::timestamptz - $4::integer * interval '1 second'
-RETURNING kind
-`
-
-type MemberThrottleTakeParams struct {
-	EmailHash       []byte
-	Kind            string
-	Now             time.Time
-	IntervalSeconds int32
-}
-
-// Claims the right to send one email of kind to an address: returns a row
-// only if none was sent within the interval.
-func (q *Queries) MemberThrottleTake(ctx context.Context, db DBTX, arg MemberThrottleTakeParams) (string, error) {
-	row := db.QueryRow(ctx, memberThrottleTake,
-		arg.EmailHash,
-		arg.Kind,
-		arg.Now,
-		arg.IntervalSeconds,
-	)
-	var kind string
-	err := row.Scan(&kind)
-	return kind, err
-}
-
 const memberTokenDeleteForMember = `-- name: MemberTokenDeleteForMember :exec
 DELETE FROM member_tokens WHERE member_id = $1
 `
 
 func (q *Queries) MemberTokenDeleteForMember(ctx context.Context, db DBTX, memberID uuid.UUID) error {
 	_, err := db.Exec(ctx, memberTokenDeleteForMember, memberID)
-	return err
-}
-
-const memberTokenInsert = `-- name: MemberTokenInsert :exec
-INSERT INTO member_tokens (token_hash, member_id, purpose, expires_at, partner_organisation_id, partner_key_id)
-VALUES ($1, $2, $3, $4, $5, $6)
-`
-
-type MemberTokenInsertParams struct {
-	TokenHash             []byte
-	MemberID              uuid.UUID
-	Purpose               string
-	ExpiresAt             time.Time
-	PartnerOrganisationID *uuid.UUID
-	PartnerKeyID          *uuid.UUID
-}
-
-func (q *Queries) MemberTokenInsert(ctx context.Context, db DBTX, arg MemberTokenInsertParams) error {
-	_, err := db.Exec(ctx, memberTokenInsert,
-		arg.TokenHash,
-		arg.MemberID,
-		arg.Purpose,
-		arg.ExpiresAt,
-		arg.PartnerOrganisationID,
-		arg.PartnerKeyID,
-	)
 	return err
 }
 
