@@ -99,7 +99,7 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 	periodic := append([]*river.PeriodicJob{jobs.RetentionJob(), engagement.DigestJob()}, donations.PeriodicJobs()...)
 	periodic = append(periodic, visitService.PeriodicJobs()...)
 	periodic = append(periodic, webhooks.PeriodicJobs()...)
-	jobClient, err := jobs.NewClient(work, workers, periodic, logger)
+	jobClient, err := jobs.NewClient(work, workers, periodic, cfg.JobRetention, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,9 @@ type Config struct {
 	// signups, email, webhook deliveries), so they never take the
 	// connections requests need.
 	DBWorkerConns int32
+	// JobRetention is how long finished (completed or cancelled) jobs are
+	// kept before River deletes them.
+	JobRetention  time.Duration
 	HTTPAddr      string
 	PublicBaseURL *url.URL
 	CORSOrigins   []string
@@ -173,6 +176,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		DatabaseReadURL: r.optionalDatabaseURL("HPA_DATABASE_READ_URL"),
 		DBMaxConns:      int32(r.intRange("HPA_DB_MAX_CONNS", 20, 1, 1000)),
 		DBWorkerConns:   int32(r.intRange("HPA_DB_WORKER_CONNS", 8, 2, 1000)),
+		JobRetention:    r.duration("HPA_JOB_RETENTION", time.Hour),
 		HTTPAddr:        r.hostPort("HPA_HTTP_ADDR", "127.0.0.1:8080"),
 		PublicBaseURL:   r.httpURL("HPA_PUBLIC_BASE_URL", "http://localhost:8080"),
 		CORSOrigins:     r.origins("HPA_CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"),

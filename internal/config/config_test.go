@@ -46,6 +46,11 @@ func TestDefaultsSuitLocalDevelopment(t *testing.T) {
 		c.RateLimit != 300 || c.RateWindow != time.Minute || c.ShutdownTimeout != 20*time.Second || c.LogLevel != slog.LevelInfo {
 		t.Errorf("defaults: %+v", c)
 	}
+	// Workers get a pool of their own; finished jobs (one per email sent)
+	// are kept an hour, not a day (issue 21: most of a member's bytes).
+	if c.DBMaxConns != 20 || c.DBWorkerConns != 8 || c.JobRetention != time.Hour {
+		t.Errorf("pools %d + %d, job retention %s; want 20 + 8, 1h", c.DBMaxConns, c.DBWorkerConns, c.JobRetention)
+	}
 	if !strings.HasPrefix(c.DatabaseURL.Reveal(), "postgres://postgres@127.0.0.1:5432/hpa") {
 		t.Errorf("database default = %q", c.DatabaseURL.Reveal())
 	}
@@ -57,6 +62,7 @@ func TestEveryBadValueIsReportedByName(t *testing.T) {
 		"HPA_DATABASE_URL":                 "mysql://root:hunter2@db/hpa",
 		"HPA_DB_MAX_CONNS":                 "0",
 		"HPA_DB_WORKER_CONNS":              "1",
+		"HPA_JOB_RETENTION":                "forever",
 		"HPA_HTTP_ADDR":                    "8080",
 		"HPA_PUBLIC_BASE_URL":              "not a url",
 		"HPA_CORS_ORIGINS":                 "https://ok.example, *",

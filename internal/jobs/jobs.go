@@ -27,8 +27,12 @@ const (
 type Client = river.Client[pgx.Tx]
 
 // NewClient returns a River client working the service's queues. Workers
-// may still be added to workers until the client starts.
-func NewClient(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.PeriodicJob, logger *slog.Logger) (*Client, error) {
+// may still be added to workers until the client starts. Completed and
+// cancelled jobs are deleted retention after they finished (River's
+// cleaner looks every 30 s): an email job holds its message sealed, but a
+// row per email sent is most of what a member would otherwise cost the
+// database, and nothing reads them once done.
+func NewClient(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.PeriodicJob, retention time.Duration, logger *slog.Logger) (*Client, error) {
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		// River fetches at most MaxWorkers jobs per FetchCooldown, so the
 		// product bounds throughput: 20 workers every 20 ms is 1,000 jobs/s.
@@ -45,7 +49,8 @@ func NewClient(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.Per
 		PeriodicJobs:                periodic,
 		Logger:                      logger,
 		JobTimeout:                  time.Minute,
-		CompletedJobRetentionPeriod: 24 * time.Hour,
+		CompletedJobRetentionPeriod: retention,
+		CancelledJobRetentionPeriod: retention,
 		// Failed jobs retry with River's exponential back-off; after
 		// MaxAttempts they are discarded and kept a week for staff to see.
 		DiscardedJobRetentionPeriod: 7 * 24 * time.Hour,

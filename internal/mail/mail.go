@@ -53,8 +53,8 @@ type Attachment struct {
 // (a name, a booking, a gift), so everything but the template name is
 // sealed: a job row, queued or finished, holds no address or text in
 // clear. Recipient, the keyed hash of the address (sealed.Hasher.Email),
-// finds a person's mail when they ask to be forgotten. Rows are deleted a
-// day after sending (River's completed-job retention).
+// finds a person's mail when they ask to be forgotten. Rows are deleted an
+// hour after sending (HPA_JOB_RETENTION, River's completed-job retention).
 type SendArgs struct {
 	Template  string `json:"template"`
 	Recipient string `json:"recipient"`

@@ -11,6 +11,9 @@
 #   DURATION=20s   length of the measured round
 #   HPA_BIN=path   measure another build (e.g. main's) instead of this tree's
 #   DB_CONNS=20    HPA_DB_MAX_CONNS for the server
+#   PRUNE=1        also measure the storage once River's cleaner has deleted
+#                  the finished jobs (the server runs with HPA_JOB_RETENTION=5s;
+#                  builds that keep them a day are measured as they are)
 # The database server is HPA_DATABASE_URL's (see scripts/dev-postgres.sh);
 # give it a production-like cluster of its own (fsync and autovacuum on).
 source "$(dirname "$0")/lib.sh"
@@ -34,7 +37,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b-a}'; }
 size() { q "SELECT pg_database_size(current_database())"; }
 
 start_hpa "$db" HPA_LOG_LEVEL=warn HPA_SIGNUP_RATE_LIMIT=10000000 HPA_MAIL_TRANSPORT=smtp HPA_SMTP_HOST=127.0.0.1 \
-  HPA_SMTP_PORT="$smtp_port" HPA_SMTP_TLS=none HPA_DB_MAX_CONNS=${DB_CONNS:-20}
+  HPA_SMTP_PORT="$smtp_port" HPA_SMTP_TLS=none HPA_DB_MAX_CONNS=${DB_CONNS:-20} HPA_JOB_RETENTION=$([ -n "${PRUNE:-}" ] && echo 5s || echo 1h)
 q "VACUUM" >/dev/null
 empty=$(size)
 
@@ -77,6 +80,16 @@ round=$(elapsed "$t0" "$t1")
 delivered_rate=$(awk -v n="$sent_during" -v t="$round" 'BEGIN {printf "%.0f", n/t}')
 q "VACUUM" >/dev/null
 grown=$(( $(size) - empty ))
+pruned="not measured (PRUNE=1)"
+if [ -n "${PRUNE:-}" ]; then
+  for _ in $(seq 1 90); do # the cleaner runs every 30 s
+    [ "$(q "SELECT count(*) FROM river_job WHERE state = 'completed' AND kind = 'mail.send'")" -eq 0 ] && break
+    sleep 1
+  done
+  q "VACUUM" >/dev/null
+  left=$(q "SELECT count(*) FROM river_job WHERE state = 'completed'")
+  pruned="$(( ($(size) - empty) / after )) bytes per member ($left finished jobs left)"
+fi
 tables=$(q "SELECT string_agg(format('%s %s', c.relname, pg_size_pretty(pg_total_relation_size(c.oid))), ', ' ORDER BY pg_total_relation_size(c.oid) DESC)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind = 'r' AND n.nspname = 'public' AND pg_total_relation_size(c.oid) > 1048576")
@@ -89,6 +102,7 @@ POST /v1/members, 32 connections, $duration (after a 3 s warm-up), emails over S
   GET /healthz/s   $(median healthz)   (same server, same connections: the in-run baseline)
   accepted (2xx)   $accepted of $total requests; members stored $stored (all runs: $after)
   emails           $(sink messages) delivered, $(sink duplicates) duplicates
+  after pruning    $pruned
   storage          $((grown / after)) bytes per member after VACUUM ($((grown / 1048576)) MB for $after members; tables over 1 MB: $tables)
   peak RSS         $(peak_rss_mb "$hpa_pid") MB
 OUT
