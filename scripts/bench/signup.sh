@@ -82,7 +82,7 @@ q "VACUUM" >/dev/null
 grown=$(( $(size) - empty ))
 pruned="not measured (PRUNE=1)"
 if [ -n "${PRUNE:-}" ]; then
-  for _ in $(seq 1 90); do # the cleaner runs every 30 s
+  for _ in $(seq 1 60); do # the cleaner runs every 30 s
     [ "$(q "SELECT count(*) FROM river_job WHERE state = 'completed' AND kind = 'mail.send'")" -eq 0 ] && break
     sleep 1
   done
