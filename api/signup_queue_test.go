@@ -15,6 +15,7 @@ import (
 // its own behind (a job row per signup, kept a day, was most of what a
 // member cost the database).
 func TestABurstOfSignupsIsCarriedOutWithoutAJobEach(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_SIGNUP_RATE_LIMIT": "1000"})
 	const n = 60
 	var wg sync.WaitGroup
@@ -45,6 +46,7 @@ func TestABurstOfSignupsIsCarriedOutWithoutAJobEach(t *testing.T) {
 // hold up the others queued with it: it is put back to be tried later, and
 // the rest become members.
 func TestASignupThatFailsIsPutBackAndTheOthersGoThrough(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	ctx := context.Background()
 	if _, err := srv.Pool.Exec(ctx, `INSERT INTO member_signup_requests (id, payload_sealed) VALUES (gen_random_uuid(), '\x00')`); err != nil {

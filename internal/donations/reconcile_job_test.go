@@ -26,7 +26,7 @@ func TestNightlyReconciliationReportsYesterdayToTreasurers(t *testing.T) {
 	ctx := context.Background()
 	ring, hasher := testfactory.Keys(t)
 	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(pool, workers, nil, logging.Discard())
+	jobClient, err := jobs.NewClient(pool, workers, nil, time.Hour, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}

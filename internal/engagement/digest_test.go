@@ -33,7 +33,7 @@ func setup(t *testing.T) (*Service, *testBundle) {
 	now := func() time.Time { return b.now }
 	ring, hasher := testfactory.Keys(t)
 	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(b.pool, workers, nil, logging.Discard())
+	jobClient, err := jobs.NewClient(b.pool, workers, nil, time.Hour, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func setup(t *testing.T) (*Service, *testBundle) {
 	}
 	settings := Settings{SiteURL: "https://www.hpa.test", APIURL: "https://api.hpa.test", AlertInterval: 7 * 24 * time.Hour}
 	directory := members.NewService(b.pool, jobClient, ring, hasher, tokens, outbox, members.Settings{SiteURL: settings.SiteURL, APIURL: settings.APIURL}, now)
-	directory.AddWorkers(workers)
+	directory.AddWorkers(workers, b.pool)
 	svc := NewService(b.pool, jobClient, outbox, ring, hasher, nil, directory, settings, now)
 	svc.AddWorkers(workers)
 	return svc, b

@@ -36,7 +36,7 @@ func setup(t *testing.T) (*Service, *testBundle) {
 	pool := b.pool
 	ring, hasher := testfactory.Keys(t)
 	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(pool, workers, nil, logging.Discard())
+	jobClient, err := jobs.NewClient(pool, workers, nil, time.Hour, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func setup(t *testing.T) (*Service, *testBundle) {
 	s := NewService(pool, jobClient, ring, hasher, tokens, mail.NewOutbox(jobClient, renderer, ring, hasher), Settings{
 		SiteURL: "https://www.hpa.test", APIURL: "https://api.hpa.test", ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
 		MemberTokenTTL: time.Hour, PendingTTL: 7 * 24 * time.Hour, EmailInterval: time.Minute}, now)
-	s.AddWorkers(workers)
+	s.AddWorkers(workers, pool)
 	return s, b
 }
 
@@ -133,12 +133,8 @@ func TestSigningUpAgainAfterErasureIsANewMembership(t *testing.T) {
 			Profile: Profile{Name: name, Interests: []string{"surveys"}}}); err != nil {
 			t.Fatalf("signup: %v", err)
 		}
-		var request uuid.UUID
-		if err := pool.QueryRow(ctx, `SELECT id FROM member_signup_requests`).Scan(&request); err != nil {
-			t.Fatalf("queued signup: %v", err)
-		}
-		if err := s.completeSignup(ctx, request); err != nil {
-			t.Fatalf("complete signup: %v", err)
+		if n, err := s.signupBatch(ctx, nil); err != nil || n != 1 {
+			t.Fatalf("carrying out the queued signup: %d signups, %v", n, err)
 		}
 		_, dedupe, err := NormaliseEmail(email)
 		if err != nil {
