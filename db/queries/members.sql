@@ -216,7 +216,8 @@ INSERT INTO consent_events (member_id, purpose, granted, text_version, text_hash
 VALUES (@member_id, @purpose, @granted, @text_version, @text_hash, @source);
 
 -- name: MemberSignupRequestInsert :exec
-INSERT INTO member_signup_requests (id, payload_sealed) VALUES (@id, @payload_sealed);
+-- run_after is the service's clock, which the claims compare it with.
+INSERT INTO member_signup_requests (id, payload_sealed, run_after) VALUES (@id, @payload_sealed, @run_after);
 
 -- name: MemberSignupRequestClaim :many
 -- Claims up to batch due signups, oldest first, for this transaction; rows

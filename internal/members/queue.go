@@ -62,7 +62,7 @@ func (s *Service) queueSignup(ctx context.Context, in Signup) error {
 		return fmt.Errorf("queue signup: %w", err)
 	}
 	id := uuid.New()
-	err = store.Q.MemberSignupRequestInsert(ctx, s.db, store.MemberSignupRequestInsertParams{ID: id, PayloadSealed: s.ring.Seal(plain, signupRequestContext(id))})
+	err = store.Q.MemberSignupRequestInsert(ctx, s.db, store.MemberSignupRequestInsertParams{ID: id, PayloadSealed: s.ring.Seal(plain, signupRequestContext(id)), RunAfter: s.now()})
 	if err != nil {
 		return fmt.Errorf("queue signup: %w", err)
 	}

@@ -827,16 +827,18 @@ func (q *Queries) MemberSignupRequestDelete(ctx context.Context, db DBTX, ids []
 }
 
 const memberSignupRequestInsert = `-- name: MemberSignupRequestInsert :exec
-INSERT INTO member_signup_requests (id, payload_sealed) VALUES ($1, $2)
+INSERT INTO member_signup_requests (id, payload_sealed, run_after) VALUES ($1, $2, $3)
 `
 
 type MemberSignupRequestInsertParams struct {
 	ID            uuid.UUID
 	PayloadSealed []byte
+	RunAfter      time.Time
 }
 
+// run_after is the service's clock, which the claims compare it with.
 func (q *Queries) MemberSignupRequestInsert(ctx context.Context, db DBTX, arg MemberSignupRequestInsertParams) error {
-	_, err := db.Exec(ctx, memberSignupRequestInsert, arg.ID, arg.PayloadSealed)
+	_, err := db.Exec(ctx, memberSignupRequestInsert, arg.ID, arg.PayloadSealed, arg.RunAfter)
 	return err
 }
 
