@@ -67,7 +67,7 @@ func TestLimitsHoldAcrossInstances(t *testing.T) {
 				t.Fatalf("signup on instance %d: %d %s", i+1, r.StatusCode, r.Body)
 			}
 		}
-		srv[0].WaitForJobs(t, memberJobs...)
+		srv[0].WaitForSignups(t)
 		var queued int
 		if err := srv[0].Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND args->>'template' = 'member-confirm'`).Scan(&queued); err != nil || queued != 1 {
 			t.Errorf("confirmation emails for one address signing up on two instances: %d (%v), want 1", queued, err)
