@@ -16,6 +16,7 @@ import (
 // never allowed. HPA_CORS_ORIGINS also says which sites' visits count, and
 // the contract and docs/statistics.md say both where the frontend reads.
 func TestBeaconsAsBrowsersSendThem(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, map[string]string{"HPA_CORS_ORIGINS": "https://www.hpa.example", "HPA_VISITS_FLUSH_INTERVAL": "20ms"})
 	origin := http.Header{"Origin": {"https://www.hpa.example"}}
 	r := beacon(srv, `{"name":"pageview","url":"https://www.hpa.example/about"}`, origin.Clone())

@@ -24,6 +24,7 @@ type bookingBody struct {
 // many are left, so the site need not apply the rules itself; the
 // registration operation declares the optional member token it takes.
 func TestOpportunitiesSayWhetherAPlaceCanBeBooked(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	id := publishedEvent(t, srv, 1)
 	booking := func() bookingBody {

@@ -119,6 +119,7 @@ func TestSpecAndDocsAreServed(t *testing.T) {
 // replay's Idempotent-Replayed header on every success of an operation
 // that takes an Idempotency-Key, and ETag on every 304.
 func TestResponsesAreOnlyWhatTheServerSends(t *testing.T) {
+	t.Parallel()
 	for _, o := range operations() {
 		name := o.method + " " + o.path
 		idempotent := false

@@ -16,6 +16,7 @@ import (
 // generated clients never show a document the server would not send; and
 // every error response has its own example, with a code it can carry.
 func TestEveryExampleMatchesItsSchema(t *testing.T) {
+	t.Parallel()
 	spec, err := api.New(api.Options{}, api.Services{}).OpenAPI().YAML()
 	if err != nil {
 		t.Fatal(err)

@@ -269,6 +269,7 @@ func TestSignupValidation(t *testing.T) {
 // A field left out is named where it is (body.name), so a form can show
 // the message beside it; so is one nested in an object.
 func TestValidationNamesTheMissingField(t *testing.T) {
+	t.Parallel()
 	srv := apitest.Start(t, nil)
 	body := apitest.SignupBody("named@example.org")
 	delete(body, "name")

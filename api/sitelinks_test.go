@@ -19,6 +19,7 @@ import (
 // the frontend team finds each such page, with what it receives, in the
 // contract and in docs/content.md.
 func TestEmailLinksLandOnTheWebsite(t *testing.T) {
+	t.Parallel()
 	const site = "https://www.hpa.example"
 	srv := apitest.Start(t, map[string]string{"HPA_SITE_URL": site})
 	const email = "links@example.org"
@@ -70,6 +71,7 @@ func TestEmailLinksLandOnTheWebsite(t *testing.T) {
 }
 
 func TestSiteRoutesAreDocumented(t *testing.T) {
+	t.Parallel()
 	table := sitelinks.Table()
 	if description := api.New(api.Options{}, api.Services{}).OpenAPI().Info.Description; !strings.Contains(description, table) {
 		t.Errorf("the contract's description lacks the site routes table:\n%s", table)

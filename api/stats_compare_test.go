@@ -15,6 +15,7 @@ import (
 // custom range give, for totals, time buckets and breakdowns, what an
 // independent count over the raw events gives for the compared dates.
 func TestComparisonsWithLastYearAndCustomRanges(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, nil)
 	if _, err := srv.App.Visits.Generate(context.Background(), visits.GenerateOptions{
 		Pageviews: 6_000, Days: 400, Hostname: "www.example.org", Seed: 7}, nil); err != nil {

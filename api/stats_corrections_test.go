@@ -16,6 +16,7 @@ import (
 // FB) are one source, Facebook, not three; utm_source itself keeps what
 // the links said.
 func TestKnownSourcesAreCountedOnceWhateverTheirSpelling(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
 	for ip, body := range map[string]string{
@@ -61,6 +62,7 @@ func TestKnownSourcesAreCountedOnceWhateverTheirSpelling(t *testing.T) {
 // interval=hour covers at most 31 days, as documented, and the error
 // names the parameter the request has.
 func TestHourlySeriesCoverAtMost31Days(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, nil)
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
 	london, _ := time.LoadLocation("Europe/London")
@@ -81,6 +83,7 @@ func TestHourlySeriesCoverAtMost31Days(t *testing.T) {
 // Every report answers CSV when asked, realtime included, and a 406 when
 // asked for a format it does not have.
 func TestStatsReportsNegotiateTheirFormat(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	twoVisitors(t, srv)
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
@@ -117,6 +120,7 @@ func TestStatsReportsNegotiateTheirFormat(t *testing.T) {
 // Without a GeoIP database, a batch relaying visitors keeps the country a
 // trusted proxy's header gives.
 func TestRelayedEventsKeepTheTrustedCountryHeader(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1", "HPA_VISITS_COUNTRY_HEADER": "CF-IPCountry"})
 	r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/events/batch", Header: http.Header{"CF-IPCountry": {"IE"}},
 		Body: map[string]any{"events": []map[string]any{{"url": "https://www.example.org/relayed", "ip": "198.51.100.9", "user_agent": browserUA}}}})

@@ -17,6 +17,7 @@ import (
 // The export holds every report as CSV, whose figures add up to an
 // independent count over the raw events.
 func TestExportZipsEveryReport(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	twoVisitors(t, srv)
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)

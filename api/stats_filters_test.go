@@ -73,6 +73,7 @@ func statsQuery(t *testing.T, srv *apitest.Server, key string, body map[string]a
 // Patterns, case options and and/or/not groups keep the visits an
 // independent count over the raw events keeps.
 func TestStatsFilterGroupsAndPatterns(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	someVisits(t, srv,
 		[]string{"/?utm_campaign=Spring-Appeal", "/donate", "donate-clicked /donate", "/donate/thanks"},

@@ -14,6 +14,7 @@ import (
 // A funnel counts the visitors who reached each step after the ones
 // before it, in order, as an independent count over raw events does.
 func TestFunnelsFollowStepsInOrder(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	someVisits(t, srv,
 		[]string{"/donate", "donate-clicked /donate", "/donate/thanks"},

@@ -13,6 +13,7 @@ import (
 // conversion rate, and keep the visits that reached a goal, as an
 // independent count over the raw events does.
 func TestGoalsAndConversions(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	someVisits(t, srv,
 		[]string{"/?utm_campaign=spring", "/donate", "donate-clicked /donate", "/donate/thanks"},

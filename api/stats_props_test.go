@@ -15,6 +15,7 @@ import (
 // dimensions and filters like any other, as an independent count over the
 // raw events says.
 func TestCustomPropertiesAndScreenSizes(t *testing.T) {
+	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	events := []struct{ ip, body string }{
 		{"192.0.2.1", `{"url":"https://www.example.org/donate","screen_width":360}`},

@@ -20,6 +20,7 @@ import (
 // and a failed monthly payment emails them a link to the customer whose
 // payment failed.
 func TestAMemberGivingAgainKeepsTheirStripeCustomer(t *testing.T) {
+	t.Parallel()
 	srv, proxy := startGivingBehindProxy(t)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	member := srv.MemberToken(t, "mia@example.org")

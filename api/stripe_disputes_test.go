@@ -35,6 +35,7 @@ type disputedGift struct {
 // dispute lost on a gift already claimed for Gift Aid, and a refund that
 // failed.
 func TestDisputesAndFailedRefundsRunTheirCourse(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	give := func(ref string, pence int, gift map[string]any) string {

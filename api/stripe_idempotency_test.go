@@ -14,6 +14,7 @@ import (
 // after Stripe did not answer gives Stripe the same idempotency key, so
 // Stripe refunds once however often the treasurer retries.
 func TestRefundWithIdempotencyKeyRefundsOnce(t *testing.T) {
+	t.Parallel()
 	srv, proxy := startGivingBehindProxy(t)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	_, c := startCheckout(t, srv, map[string]any{"amount_pence": 5000, "currency": "GBP", "frequency": "one_off", "campaign": "general"}, "")
@@ -55,6 +56,7 @@ func TestRefundWithIdempotencyKeyRefundsOnce(t *testing.T) {
 // Two presses of "record" for one cheque with one Idempotency-Key record
 // one gift.
 func TestOfflineGiftWithIdempotencyKeyIsRecordedOnce(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 	body := map[string]any{"amount_pence": 2000, "method": "cheque", "received_on": time.Now().Format(time.DateOnly), "campaign": "general", "reference": "chq 7"}

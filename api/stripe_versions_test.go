@@ -18,6 +18,7 @@ import (
 // treasurer is told once, and once the endpoint is pinned the retry
 // records the monthly gift.
 func TestWebhookInAnotherAPIVersionIsRefusedForRetryAndStaffAlerted(t *testing.T) {
+	t.Parallel()
 	srv := startGiving(t, nil)
 	email, password := srv.NewStaff(t, identity.RoleTreasurer)
 	treasurer := srv.Login(t, email, password).AccessToken
@@ -63,6 +64,7 @@ func TestWebhookInAnotherAPIVersionIsRefusedForRetryAndStaffAlerted(t *testing.T
 // for them fails, the delivery fails (Stripe retries) instead of storing
 // a gift without its payment, which could never be refunded.
 func TestInvoicePaidFailsWhenStripeCannotSayWhichPaymentPaidIt(t *testing.T) {
+	t.Parallel()
 	srv, proxy := startGivingBehindProxy(t)
 	treasurer := srv.StaffToken(t, identity.RoleTreasurer)
 
