@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/harmedpatients/hpa/internal/jobs"
 	"github.com/harmedpatients/hpa/internal/logging"
-	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/pgtest"
 	"github.com/harmedpatients/hpa/internal/stripemock"
 	"github.com/harmedpatients/hpa/internal/testfactory"
@@ -25,19 +23,10 @@ func TestNightlyReconciliationReportsYesterdayToTreasurers(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	ring, hasher := testfactory.Keys(t)
-	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(pool, workers, nil, time.Hour, logging.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	renderer, err := mail.NewRenderer(Templates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	river.AddWorker(workers, mail.NewWorker(renderer, nil, "HPA <no-reply@hpa.test>", ring)) // never started: it only lets the outbox queue
+	q := testfactory.NewQueue(t, pool, ring, hasher, Templates)
 	now, _ := time.ParseInLocation(time.DateTime, "2009-02-14 04:00:00", London)
 	s := NewService(pool, Settings{StripeKey: "sk_test_123", StripeURL: stripemock.Start(t)}, nil, nil, ring, hasher,
-		mail.NewOutbox(jobClient, renderer, ring, hasher), jobClient, func() time.Time { return now }, logging.Discard())
+		q.Outbox, q.Jobs, func() time.Time { return now }, logging.Discard())
 	testfactory.Staff(ctx, t, pool, "treasurer")
 	testfactory.Staff(ctx, t, pool, "admin")
 

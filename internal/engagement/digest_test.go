@@ -6,9 +6,6 @@ import (
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/identity"
-	"github.com/harmedpatients/hpa/internal/jobs"
-	"github.com/harmedpatients/hpa/internal/logging"
-	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/members"
 	"github.com/harmedpatients/hpa/internal/pgtest"
 	"github.com/harmedpatients/hpa/internal/store"
@@ -32,26 +29,16 @@ func setup(t *testing.T) (*Service, *testBundle) {
 	b := &testBundle{pool: pgtest.Pool(t), now: time.Now()}
 	now := func() time.Time { return b.now }
 	ring, hasher := testfactory.Keys(t)
-	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(b.pool, workers, nil, time.Hour, logging.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	renderer, err := mail.NewRenderer(members.Templates, Templates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	outbox := mail.NewOutbox(jobClient, renderer, ring, hasher)
-	river.AddWorker(workers, mail.NewWorker(renderer, nil, "HPA <no-reply@hpa.test>", ring)) // never started: it only lets the outbox queue
+	q := testfactory.NewQueue(t, b.pool, ring, hasher, members.Templates, Templates)
 	tokens, err := identity.NewTokens("https://api.hpa.test", []identity.SigningKey{{ID: "test", Secret: []byte("engagement-test-signing-key-32-bytes")}}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	settings := Settings{SiteURL: "https://www.hpa.test", APIURL: "https://api.hpa.test", AlertInterval: 7 * 24 * time.Hour}
-	directory := members.NewService(b.pool, jobClient, ring, hasher, tokens, outbox, members.Settings{SiteURL: settings.SiteURL, APIURL: settings.APIURL}, now)
-	directory.AddWorkers(workers, b.pool)
-	svc := NewService(b.pool, jobClient, outbox, ring, hasher, nil, directory, settings, now)
-	svc.AddWorkers(workers)
+	directory := members.NewService(b.pool, q.Jobs, ring, hasher, tokens, q.Outbox, members.Settings{SiteURL: settings.SiteURL, APIURL: settings.APIURL}, now)
+	directory.AddWorkers(q.Workers, b.pool)
+	svc := NewService(b.pool, q.Jobs, q.Outbox, ring, hasher, nil, directory, settings, now)
+	svc.AddWorkers(q.Workers)
 	return svc, b
 }
 

@@ -9,14 +9,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/identity"
-	"github.com/harmedpatients/hpa/internal/jobs"
-	"github.com/harmedpatients/hpa/internal/logging"
-	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/pgtest"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/harmedpatients/hpa/internal/testfactory"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
 )
 
 // testBundle is what a capability-level test of membership works with
@@ -35,24 +31,15 @@ func setup(t *testing.T) (*Service, *testBundle) {
 	now := func() time.Time { return b.now }
 	pool := b.pool
 	ring, hasher := testfactory.Keys(t)
-	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(pool, workers, nil, time.Hour, logging.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	renderer, err := mail.NewRenderer(Templates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	river.AddWorker(workers, mail.NewWorker(renderer, nil, "HPA <no-reply@hpa.test>", ring)) // never started: it only lets the outbox queue
+	q := testfactory.NewQueue(t, pool, ring, hasher, Templates)
 	tokens, err := identity.NewTokens("https://api.hpa.test", []identity.SigningKey{{ID: "test", Secret: []byte("members-test-signing-key-32-bytes!!")}}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewService(pool, jobClient, ring, hasher, tokens, mail.NewOutbox(jobClient, renderer, ring, hasher), Settings{
+	s := NewService(pool, q.Jobs, ring, hasher, tokens, q.Outbox, Settings{
 		SiteURL: "https://www.hpa.test", APIURL: "https://api.hpa.test", ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
 		MemberTokenTTL: time.Hour, PendingTTL: 7 * 24 * time.Hour, EmailInterval: time.Minute}, now)
-	s.AddWorkers(workers, pool)
+	s.AddWorkers(q.Workers, pool)
 	return s, b
 }
 

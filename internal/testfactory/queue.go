@@ -1,0 +1,41 @@
+package testfactory
+
+import (
+	"io/fs"
+	"testing"
+	"time"
+
+	"github.com/harmedpatients/hpa/internal/jobs"
+	"github.com/harmedpatients/hpa/internal/logging"
+	"github.com/harmedpatients/hpa/internal/mail"
+	"github.com/harmedpatients/hpa/internal/sealed"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+)
+
+// Queue is the job client and email outbox of a capability-level test:
+// jobs are queued and never worked by River; tests run the workers
+// themselves.
+type Queue struct {
+	Workers  *river.Workers
+	Jobs     *jobs.Client
+	Renderer *mail.Renderer
+	Outbox   *mail.Outbox
+}
+
+// NewQueue builds a Queue on pool whose outbox renders the given email
+// templates, sealed with ring and hasher.
+func NewQueue(t testing.TB, pool *pgxpool.Pool, ring *sealed.Ring, hasher *sealed.Hasher, templates ...fs.FS) *Queue {
+	t.Helper()
+	workers := river.NewWorkers()
+	client, err := jobs.NewClient(pool, workers, nil, time.Hour, logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	renderer, err := mail.NewRenderer(templates...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	river.AddWorker(workers, mail.NewWorker(renderer, nil, "HPA <no-reply@hpa.test>", ring)) // never started: it only lets the outbox queue
+	return &Queue{Workers: workers, Jobs: client, Renderer: renderer, Outbox: mail.NewOutbox(client, renderer, ring, hasher)}
+}
