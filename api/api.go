@@ -71,13 +71,13 @@ type Services struct {
 	Idempotency idempotencyStore
 	Outbox      outboxService
 	Engagement  engagementService
-	// Donations and GiftAid serve giving (issue 8).
+	// Donations and GiftAid serve giving.
 	Donations *donations.Service
 	GiftAid   *giftaid.Service
-	// Events and Stats serve visit statistics (issue 7).
+	// Events and Stats serve visit statistics.
 	Events eventCollector
 	Stats  statsReader
-	// Webhooks are the outgoing webhooks (issue 18).
+	// Webhooks are the outgoing webhooks.
 	Webhooks webhookService
 	// Limits counts the rate limits every instance shares.
 	Limits rateLimiter

@@ -85,7 +85,7 @@ var accessMatrix = map[string]string{
 	"update-partner-opportunity":  "key:opportunities:write",
 	"list-partner-attendees":      "key:opportunities:write",
 	"report-partner-outcome":      "key:opportunities:write",
-	// Donations and Gift Aid (issue 8).
+	// Donations and Gift Aid.
 	"list-campaigns":                   "public",
 	"get-campaign":                     "public",
 	"create-campaign":                  "staff:treasurer",
@@ -173,7 +173,7 @@ var accessMatrix = map[string]string{
 	"export-stats":                     "staff:analyst|key:stats:read",
 	"create-stats-goal":                "staff:analyst",
 	"delete-stats-goal":                "staff:analyst",
-	// Outgoing webhooks (issue 18).
+	// Outgoing webhooks.
 	"list-webhook-endpoints":      "staff:admin|key:webhooks:manage",
 	"create-webhook-endpoint":     "staff:admin|key:webhooks:manage",
 	"get-webhook-endpoint":        "staff:admin|key:webhooks:manage",

@@ -91,7 +91,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	}
 }
 
-// hpa serve in production with the unsafe settings of issue 13 exits
+// hpa serve in production with unsafe settings (weak or development secrets) exits
 // before touching the database, naming every variable to fix at once.
 func TestServeRefusesUnsafeProduction(t *testing.T) {
 	zeros := base64.StdEncoding.EncodeToString(make([]byte, 32))

@@ -47,7 +47,7 @@ func TestDefaultsSuitLocalDevelopment(t *testing.T) {
 		t.Errorf("defaults: %+v", c)
 	}
 	// Workers get a pool of their own; finished jobs (one per email sent)
-	// are kept an hour, not a day (issue 21: most of a member's bytes).
+	// are kept an hour, not a day (finished jobs were most of a member's bytes).
 	if c.DBMaxConns != 20 || c.DBWorkerConns != 8 || c.JobRetention != time.Hour {
 		t.Errorf("pools %d + %d, job retention %s; want 20 + 8, 1h", c.DBMaxConns, c.DBWorkerConns, c.JobRetention)
 	}

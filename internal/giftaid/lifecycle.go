@@ -120,7 +120,7 @@ func (s *Service) release(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
 // as gift_aid.claim_<verb>.
 //
 // This is where a claim's money enters the books: when the ledger of
-// money movements exists (issue 16's other half), submitting a claim is
+// money movements exists (an append-only ledger is planned), submitting a claim is
 // where its "Gift Aid claimed" and "Gift Aid adjusted" entries belong, and
 // rejecting or voiding a submitted claim where they are reversed.
 func (s *Service) transition(ctx context.Context, id uuid.UUID, verb string, step Step, from []string,
