@@ -92,14 +92,15 @@ WHERE d.id = ANY(@ids::uuid[])
 -- name: GiftAidSmallDonationsUnclaimed :many
 -- Small donations (GASDS) received in the period and since @earliest
 -- (HMRC takes them for two years after the tax year), not yet in a live
--- claim, net of refunds, oldest first.
+-- claim, net of refunds, oldest first (gifts received the same day in
+-- the order they were recorded).
 SELECT d.id, (d.amount_pence - d.refunded_pence)::bigint AS net_pence, (d.paid_at AT TIME ZONE 'Europe/London')::date AS paid_on
 FROM donations d
 WHERE d.small_donation AND d.gift_aid_claim_id IS NULL
   AND d.status IN ('paid', 'partially_refunded') AND d.amount_pence > d.refunded_pence
   AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN GREATEST(@from_date::date, @earliest::date) AND @to_date
   AND NOT EXISTS (SELECT 1 FROM gift_aid_exclusions e WHERE e.donation_id = d.id)
-ORDER BY d.paid_at, d.id;
+ORDER BY d.paid_at, d.created_at, d.id;
 
 -- name: GiftAidClaimedInPeriod :one
 -- What live claims hold of gifts received from..to: Gift Aid donations

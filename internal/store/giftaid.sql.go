@@ -1206,7 +1206,7 @@ WHERE d.small_donation AND d.gift_aid_claim_id IS NULL
   AND d.status IN ('paid', 'partially_refunded') AND d.amount_pence > d.refunded_pence
   AND (d.paid_at AT TIME ZONE 'Europe/London')::date BETWEEN GREATEST($1::date, $2::date) AND $3
   AND NOT EXISTS (SELECT 1 FROM gift_aid_exclusions e WHERE e.donation_id = d.id)
-ORDER BY d.paid_at, d.id
+ORDER BY d.paid_at, d.created_at, d.id
 `
 
 type GiftAidSmallDonationsUnclaimedParams struct {
@@ -1223,7 +1223,8 @@ type GiftAidSmallDonationsUnclaimedRow struct {
 
 // Small donations (GASDS) received in the period and since @earliest
 // (HMRC takes them for two years after the tax year), not yet in a live
-// claim, net of refunds, oldest first.
+// claim, net of refunds, oldest first (gifts received the same day in
+// the order they were recorded).
 func (q *Queries) GiftAidSmallDonationsUnclaimed(ctx context.Context, db DBTX, arg GiftAidSmallDonationsUnclaimedParams) ([]GiftAidSmallDonationsUnclaimedRow, error) {
 	rows, err := db.Query(ctx, giftAidSmallDonationsUnclaimed, arg.FromDate, arg.Earliest, arg.ToDate)
 	if err != nil {
