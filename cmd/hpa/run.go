@@ -26,6 +26,9 @@ Usage:
                                          create a staff account (default role admin);
                                          the password is generated and printed once
                                          unless read from stdin
+  hpa keys rehash                        after rotating HPA_HASH_KEY (the old key in
+                                         HPA_HASH_KEYS_RETIRED), re-key every stored
+                                         email hash; run with every instance stopped
   hpa openapi [-o FILE]                  write the OpenAPI contract (no database needed)
   hpa dev generate-visits [--pageviews N] [--days D] [--hostname H] [--seed S]
   hpa dev generate-members --count N [--interests a,b] [--prefix P]
@@ -57,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdSeed(ctx, rest, getenv, stdout)
 	case "admin":
 		return cmdAdmin(ctx, rest, getenv, stdin, stdout)
+	case "keys":
+		return cmdKeys(ctx, rest, getenv, stdout)
 	case "openapi":
 		return cmdOpenAPI(rest, stdout)
 	case "dev":

@@ -448,3 +448,12 @@ INSERT INTO stripe_unreadable_events (id, type, api_version)
 VALUES (@id, @type, @api_version)
 ON CONFLICT (id) DO UPDATE SET attempts = stripe_unreadable_events.attempts + 1, last_seen_at = now()
 RETURNING (xmax = 0) AS first;
+
+-- name: DonorsSealedEmails :many
+-- Donors whose address can still be opened, in ID order after @after, for
+-- re-keying their hashes (hpa keys rehash).
+SELECT id, email_sealed, email_hash FROM donors
+WHERE email_sealed IS NOT NULL AND id > @after ORDER BY id LIMIT @batch;
+
+-- name: DonorSetEmailHash :exec
+UPDATE donors SET email_hash = @email_hash WHERE id = @id;

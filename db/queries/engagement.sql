@@ -212,3 +212,12 @@ DELETE FROM opportunity_alerts WHERE member_id = @member_id;
 SELECT opportunity_id, count(*) AS confirmed FROM registrations
 WHERE opportunity_id = ANY (@opportunity_ids::uuid[]) AND status = 'confirmed'
 GROUP BY opportunity_id;
+
+-- name: RegistrationsSealedEmails :many
+-- Registrations whose address can still be opened, in ID order after
+-- @after, for re-keying their hashes (hpa keys rehash).
+SELECT id, opportunity_id, email_sealed, email_hash FROM registrations
+WHERE email_sealed IS NOT NULL AND id > @after ORDER BY id LIMIT @batch;
+
+-- name: RegistrationSetEmailHash :exec
+UPDATE registrations SET email_hash = @email_hash WHERE id = @id;

@@ -45,3 +45,12 @@ DELETE FROM enquiries WHERE created_at < @before;
 
 -- name: EnquiryFormTokenPurge :execrows
 DELETE FROM enquiry_form_tokens_used WHERE expires_at < @before;
+
+-- name: EnquiriesSealedEmails :many
+-- Enquiries whose address can still be opened, in ID order after @after,
+-- for re-keying their hashes (hpa keys rehash).
+SELECT id, email_sealed, email_hash FROM enquiries
+WHERE email_sealed IS NOT NULL AND id > @after ORDER BY id LIMIT @batch;
+
+-- name: EnquirySetEmailHash :exec
+UPDATE enquiries SET email_hash = @email_hash WHERE id = @id;

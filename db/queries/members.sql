@@ -239,3 +239,13 @@ UPDATE member_signup_requests SET attempts = attempts + 1, run_after = @run_afte
 -- Signups that kept failing (the queue gives up on them after its last
 -- attempt and leaves them here until then).
 DELETE FROM member_signup_requests WHERE created_at < @before;
+
+-- name: MembersSealedEmails :many
+-- Memberships whose address can still be opened, in ID order after @after,
+-- for re-keying their hashes after the hash key is rotated (hpa keys
+-- rehash). An erased member's tombstone has no address left to re-key.
+SELECT id, email_sealed, email_hash FROM members
+WHERE email_sealed IS NOT NULL AND id > @after ORDER BY id LIMIT @batch;
+
+-- name: MemberSetEmailHash :exec
+UPDATE members SET email_hash = @email_hash WHERE id = @id;

@@ -235,7 +235,11 @@ func Sealing(cfg *config.Config) (*sealed.Ring, *sealed.Hasher, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	hasher, err := sealed.NewHasher([]byte(cfg.HashKey.Reveal()))
+	retired := make([][]byte, len(cfg.RetiredHashKeys))
+	for i, k := range cfg.RetiredHashKeys {
+		retired[i] = []byte(k.Reveal())
+	}
+	hasher, err := sealed.NewHasher([]byte(cfg.HashKey.Reveal()), retired...)
 	return ring, hasher, err
 }
 

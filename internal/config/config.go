@@ -74,9 +74,12 @@ type Config struct {
 	// SiteURL is the public website (the frontend), for links in emails.
 	SiteURL *url.URL
 	// EncryptionKeys seal special-category fields (AES-256; the first
-	// seals); HashKey keys the hashes used to look up sealed emails.
-	EncryptionKeys []NamedKey
-	HashKey        Secret
+	// seals); HashKey keys the hashes used to look up sealed emails, and
+	// RetiredHashKeys are the hash keys it replaced, newest first
+	// (docs/operations.md, "Rotating keys").
+	EncryptionKeys  []NamedKey
+	HashKey         Secret
+	RetiredHashKeys []Secret
 	// DevKeysFile, in development, is the file that the JWT, encryption
 	// and hash keys not set in the environment came from (HPA_DEV_KEYS_FILE,
 	// by default .data/dev-keys.env); DevKeysCreated reports that this load
@@ -247,6 +250,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.EncryptionKeys = r.namedKeys("HPA_ENCRYPTION_KEYS", 32, 32)
 	c.HashKey = r.base64Secret("HPA_HASH_KEY", 32)
+	c.RetiredHashKeys = r.base64Secrets("HPA_HASH_KEYS_RETIRED", 32)
+	if len(c.RetiredHashKeys) > 0 && !c.HashKey.IsSet() {
+		r.fail("HPA_HASH_KEYS_RETIRED", "needs HPA_HASH_KEY: the key that replaced them")
+	}
 	c.MemberTokenTTL = r.duration("HPA_MEMBER_TOKEN_TTL", time.Hour)
 	c.PendingMemberTTL = r.duration("HPA_PENDING_MEMBER_TTL", 7*24*time.Hour)
 	c.SignupEmailInterval = r.duration("HPA_SIGNUP_EMAIL_INTERVAL", time.Hour)

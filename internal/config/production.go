@@ -37,6 +37,9 @@ func (r *reader) refuseUnsafeProduction(c *Config, allowStripeTestMode bool) {
 	if c.HashKey.IsSet() {
 		r.randomKey("HPA_HASH_KEY", "", c.HashKey)
 	}
+	for _, k := range c.RetiredHashKeys {
+		r.randomKey("HPA_HASH_KEYS_RETIRED", "", k)
+	}
 	r.distinctSecrets(c)
 
 	switch key := c.StripeSecretKey.Reveal(); {
@@ -145,6 +148,9 @@ func (r *reader) distinctSecrets(c *Config) {
 	}
 	if c.HashKey.IsSet() {
 		key("HPA_HASH_KEY", c.HashKey)
+	}
+	for _, k := range c.RetiredHashKeys {
+		key("HPA_HASH_KEYS_RETIRED", k)
 	}
 	text("HPA_METRICS_TOKEN", c.MetricsToken)
 	text("HPA_STRIPE_SECRET_KEY", c.StripeSecretKey)

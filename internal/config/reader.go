@@ -283,6 +283,20 @@ func (r *reader) base64Secret(name string, minLen int) Secret {
 	return Secret(secret)
 }
 
+// base64Secrets is base64Secret for a comma-separated list.
+func (r *reader) base64Secrets(name string, minLen int) []Secret {
+	var out []Secret
+	for _, v := range splitList(r.get(name, "")) {
+		secret, ok := decodeBase64(v)
+		if !ok || len(secret) < minLen {
+			r.fail(name, "must list base64 secrets of at least %d bytes each", minLen)
+			continue
+		}
+		out = append(out, Secret(secret))
+	}
+	return out
+}
+
 func decodeBase64(s string) ([]byte, bool) {
 	if b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "=")); err == nil {
 		return b, true

@@ -16,8 +16,11 @@ import (
 // opportunity, so the same person's bookings cannot be linked across
 // events without the key.
 func (s *Service) registrationEmailHash(opportunityID uuid.UUID, emailKey string) []byte {
-	return s.hasher.Hash("registration-email", opportunityID.String()+"|"+emailKey)
+	return s.hasher.Hash(registrationEmailDomain, opportunityID.String()+"|"+emailKey)
 }
+
+// registrationEmailDomain is the domain of registrationEmailHash.
+const registrationEmailDomain = "registration-email"
 
 // ErasePerson removes what engagement holds about a person who asked to be
 // forgotten, in the erasure's transaction: every registration made by the

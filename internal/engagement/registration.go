@@ -2,7 +2,6 @@ package engagement
 
 import (
 	"context"
-	"crypto/hmac"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -264,7 +263,7 @@ func (s *Service) Cancel(ctx context.Context, token string) error {
 		return errBadCancel
 	}
 	id, _ := uuid.FromBytes(raw[:16])
-	if !hmac.Equal(raw[16:], s.hasher.Hash("registration-cancel", id.String())[:16]) {
+	if !s.hasher.VerifyUnderEveryKey("registration-cancel", id.String(), raw[16:]) {
 		return errBadCancel
 	}
 	return store.WithTx(ctx, s.db, func(tx pgx.Tx) error {

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -34,14 +35,17 @@ func (ForgetArgs) InsertOpts() river.InsertOpts {
 // ErasePerson deletes every email to email's owner, queued or finished,
 // within tx: for an erasure request (members.Eraser). An email being sent
 // at this very moment cannot be deleted yet: a mail.forget job deletes it
-// a few minutes later, once it has finished.
+// a few minutes later, once it has finished. Emails queued before the
+// hash key was rotated are found by the hash they were queued with.
 func (o *Outbox) ErasePerson(ctx context.Context, tx pgx.Tx, _ uuid.UUID, email string) error {
-	recipient := RecipientKey(o.hasher, email)
-	if err := forget(ctx, o.client, tx, recipient); err != nil {
-		return err
-	}
-	if _, err := o.client.InsertTx(ctx, tx, ForgetArgs{Recipient: recipient}, nil); err != nil {
-		return fmt.Errorf("erase email to a person: %w", err)
+	for _, hash := range o.hasher.EmailUnderEveryKey(email) {
+		recipient := base64.RawURLEncoding.EncodeToString(hash)
+		if err := forget(ctx, o.client, tx, recipient); err != nil {
+			return err
+		}
+		if _, err := o.client.InsertTx(ctx, tx, ForgetArgs{Recipient: recipient}, nil); err != nil {
+			return fmt.Errorf("erase email to a person: %w", err)
+		}
 	}
 	return nil
 }

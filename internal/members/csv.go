@@ -119,7 +119,9 @@ func (s *Service) Import(ctx context.Context, r io.Reader, dryRun bool) (*Import
 			_, dedupe, _ := NormaliseEmail(in.Email)
 			// An address whose owner asked to be erased is never added
 			// back by someone else: only they can join again.
-			known, err := store.Q.MemberEmailHashKnown(ctx, tx, s.emailHash(dedupe))
+			// A tombstone keeps the hash it had when the member was
+			// erased, under whichever key was current then.
+			known, err := s.everKnown(ctx, tx, dedupe)
 			if err != nil {
 				return fmt.Errorf("import: %w", err)
 			}

@@ -2,7 +2,6 @@ package members
 
 import (
 	"context"
-	"crypto/hmac"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -279,7 +278,7 @@ func (s *Service) Unsubscribe(ctx context.Context, token string) error {
 		return errBadUnsubscribe
 	}
 	id, _ := uuid.FromBytes(raw[:16])
-	if !hmac.Equal(raw[16:], s.hasher.Hash("unsubscribe", id.String())[:16]) {
+	if !s.hasher.VerifyUnderEveryKey("unsubscribe", id.String(), raw[16:]) {
 		return errBadUnsubscribe
 	}
 	return s.withTx(ctx, func(tx pgx.Tx) error {

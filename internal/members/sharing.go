@@ -33,9 +33,10 @@ var refEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // PartnerRef is how an organisation knows a member in what HPA tells it:
 // stable for that organisation, different for every other, so partners
-// cannot link their lists through it, and meaningless without HPA's key.
+// cannot link their lists through it, and meaningless without HPA's key:
+// the first hash key, so it survives the key's rotation.
 func (s *Service) PartnerRef(organisationID, memberID uuid.UUID) string {
-	sum := s.hasher.Hash("partner-member-ref", organisationID.String()+"|"+memberID.String())
+	sum := s.hasher.First().Hash("partner-member-ref", organisationID.String()+"|"+memberID.String())
 	return "mbr_" + strings.ToLower(refEncoding.EncodeToString(sum[:10]))
 }
 

@@ -193,14 +193,72 @@ func KeyID(sealed []byte) string {
 }
 
 // Hasher computes keyed hashes (HMAC-SHA256) for lookups of sealed values.
-type Hasher struct{ key []byte }
+// It hashes with its current key. After the key is rotated, the keys it
+// replaced are kept as retired keys: `hpa keys rehash` re-keys every hash
+// whose value can still be opened, and the few lookups that must also find
+// what cannot be re-keyed (an erased member's tombstone keeps only its
+// hash) ask for the hashes under every key.
+type Hasher struct {
+	key     []byte
+	retired []*Hasher
+}
 
-// NewHasher returns a Hasher with a secret key of at least 32 bytes.
-func NewHasher(key []byte) (*Hasher, error) {
+// NewHasher returns a Hasher with a secret key of at least 32 bytes, and
+// the keys it replaced, if any, newest first.
+func NewHasher(key []byte, retired ...[]byte) (*Hasher, error) {
 	if len(key) < 32 {
 		return nil, errors.New("sealed: hash key must be at least 32 bytes")
 	}
-	return &Hasher{key: key}, nil
+	h := &Hasher{key: key}
+	for _, k := range retired {
+		old, err := NewHasher(k)
+		if err != nil {
+			return nil, fmt.Errorf("sealed: retired hash key: %w", err)
+		}
+		h.retired = append(h.retired, old)
+	}
+	return h, nil
+}
+
+// First returns a Hasher for the oldest key, retired or not: for the
+// references that must never change while the key is rotated (what a
+// partner organisation knows a member by).
+func (h *Hasher) First() *Hasher {
+	if len(h.retired) == 0 {
+		return h
+	}
+	return h.retired[len(h.retired)-1]
+}
+
+// HashUnderEveryKey returns value's hash within domain under the current
+// key and then under each retired key: for the lookups that must also find
+// what was hashed before a rotation and cannot be re-keyed.
+func (h *Hasher) HashUnderEveryKey(domain, value string) [][]byte {
+	out := [][]byte{h.Hash(domain, value)}
+	for _, old := range h.retired {
+		out = append(out, old.Hash(domain, value))
+	}
+	return out
+}
+
+// EmailUnderEveryKey is HashUnderEveryKey for Email.
+func (h *Hasher) EmailUnderEveryKey(address string) [][]byte {
+	return h.HashUnderEveryKey(EmailDomain, hpa.EmailKey(address))
+}
+
+// VerifyUnderEveryKey reports whether mac is the start of value's hash
+// within domain under any key: a link in an email sent before a rotation
+// still works.
+func (h *Hasher) VerifyUnderEveryKey(domain, value string, mac []byte) bool {
+	if len(mac) == 0 {
+		return false
+	}
+	for _, sum := range h.HashUnderEveryKey(domain, value) {
+		if hmac.Equal(sum[:min(len(mac), len(sum))], mac) {
+			return true
+		}
+	}
+	return false
 }
 
 // Hash returns the keyed hash of value within a domain ("email", …), so
@@ -216,5 +274,31 @@ func (h *Hasher) Hash(domain, value string) []byte {
 // Email returns the keyed hash that finds a person's records by their
 // address (see hpa.EmailKey): the same for every table that holds one.
 func (h *Hasher) Email(address string) []byte {
-	return h.Hash("member-email", hpa.EmailKey(address))
+	return h.Hash(EmailDomain, hpa.EmailKey(address))
+}
+
+// EmailDomain is the domain of Email's hashes.
+const EmailDomain = "member-email"
+
+// ErrHashMismatch reports a stored hash that matches its value under
+// neither the current key nor any retired key: re-keying it would lose the
+// link between them, so it stops (a retired key is missing or wrong).
+var ErrHashMismatch = errors.New("sealed: stored hash matches no hash key")
+
+// RekeyEmail returns the hash, under h's current key, of the address
+// sealed in e (hashed within e.Domain after e.Prefix, as the row's owner
+// hashes it), and whether it differs from e.Hash, the hash stored beside
+// it: e.Hash must be that hash under the current key or a retired one, or
+// the answer is ErrHashMismatch.
+func (h *Hasher) RekeyEmail(ring *Ring, e StoredEmail) (hash []byte, changed bool, err error) {
+	address, err := ring.Open(e.Sealed, e.Context)
+	if err != nil {
+		return nil, false, err
+	}
+	for i, candidate := range h.HashUnderEveryKey(e.Domain, e.Prefix+hpa.EmailKey(string(address))) {
+		if hmac.Equal(candidate, e.Hash) {
+			return h.Hash(e.Domain, e.Prefix+hpa.EmailKey(string(address))), i > 0, nil
+		}
+	}
+	return nil, false, ErrHashMismatch
 }

@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -121,5 +122,57 @@ func TestUnpaddedValuesStillOpen(t *testing.T) {
 	}
 	if r.Current(old) || !r.Current(r.Seal([]byte("family"), "c")) || ring(t, k2, k1).Current(r.Seal([]byte("x"), "c")) {
 		t.Error("Current does not tell old format or old key from current")
+	}
+}
+
+func TestRotatedHashKeys(t *testing.T) {
+	oldKey, newKey, otherKey := bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{8}, 32), bytes.Repeat([]byte{9}, 32)
+	before, _ := NewHasher(oldKey)
+	after, err := NewHasher(newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewHasher(newKey, []byte("short")); err == nil {
+		t.Error("short retired key accepted")
+	}
+	all := after.EmailUnderEveryKey("A.Person@Example.org")
+	if len(all) != 2 || !bytes.Equal(all[0], after.Email("a.person@example.org")) || !bytes.Equal(all[1], before.Email("a.person@example.org")) {
+		t.Errorf("hashes under every key: %x", all)
+	}
+
+	r := ring(t, k1)
+	sealedEmail := r.SealString("A.Person+news@example.org", "members.email:1")
+	stored := func(context string, hash []byte) StoredEmail {
+		return StoredEmail{Context: context, Domain: EmailDomain, Sealed: sealedEmail, Hash: hash}
+	}
+	hash, changed, err := after.RekeyEmail(r, stored("members.email:1", before.Email("a.person@example.org")))
+	if err != nil || !changed || !bytes.Equal(hash, after.Email("a.person@example.org")) {
+		t.Errorf("re-key from the retired key: %x %v %v", hash, changed, err)
+	}
+	if _, changed, err := after.RekeyEmail(r, stored("members.email:1", hash)); err != nil || changed {
+		t.Errorf("already re-keyed: changed %v, %v", changed, err)
+	}
+	stranger, _ := NewHasher(otherKey)
+	if _, _, err := after.RekeyEmail(r, stored("members.email:1", stranger.Email("a.person@example.org"))); !errors.Is(err, ErrHashMismatch) {
+		t.Errorf("hash under an unknown key: %v", err)
+	}
+	if _, _, err := after.RekeyEmail(r, stored("members.email:2", hash)); !errors.Is(err, ErrOpen) {
+		t.Errorf("value from another row: %v", err)
+	}
+}
+
+func TestLinksAndReferencesSurviveARotation(t *testing.T) {
+	oldKey, newKey := bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{8}, 32)
+	before, _ := NewHasher(oldKey)
+	after, _ := NewHasher(newKey, oldKey)
+	mac := before.Hash("unsubscribe", "member-1")[:16]
+	if !after.VerifyUnderEveryKey("unsubscribe", "member-1", mac) {
+		t.Error("a link made before the rotation no longer verifies")
+	}
+	if after.VerifyUnderEveryKey("unsubscribe", "member-2", mac) || after.VerifyUnderEveryKey("unsubscribe", "member-1", nil) {
+		t.Error("a link verifies for another value, or with no MAC")
+	}
+	if !bytes.Equal(after.First().Hash("ref", "x"), before.Hash("ref", "x")) || before.First() != before {
+		t.Error("the first key is not the oldest")
 	}
 }

@@ -1854,6 +1854,20 @@ func (q *Queries) DonorMarkMerged(ctx context.Context, db DBTX, arg DonorMarkMer
 	return err
 }
 
+const donorSetEmailHash = `-- name: DonorSetEmailHash :exec
+UPDATE donors SET email_hash = $1 WHERE id = $2
+`
+
+type DonorSetEmailHashParams struct {
+	EmailHash []byte
+	ID        uuid.UUID
+}
+
+func (q *Queries) DonorSetEmailHash(ctx context.Context, db DBTX, arg DonorSetEmailHashParams) error {
+	_, err := db.Exec(ctx, donorSetEmailHash, arg.EmailHash, arg.ID)
+	return err
+}
+
 const donorUpsertMember = `-- name: DonorUpsertMember :execrows
 UPDATE donors SET member_id = COALESCE(member_id, $1), updated_at = now() WHERE id = $2
 `
@@ -1869,6 +1883,44 @@ func (q *Queries) DonorUpsertMember(ctx context.Context, db DBTX, arg DonorUpser
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const donorsSealedEmails = `-- name: DonorsSealedEmails :many
+SELECT id, email_sealed, email_hash FROM donors
+WHERE email_sealed IS NOT NULL AND id > $1 ORDER BY id LIMIT $2
+`
+
+type DonorsSealedEmailsParams struct {
+	After uuid.UUID
+	Batch int32
+}
+
+type DonorsSealedEmailsRow struct {
+	ID          uuid.UUID
+	EmailSealed []byte
+	EmailHash   []byte
+}
+
+// Donors whose address can still be opened, in ID order after @after, for
+// re-keying their hashes (hpa keys rehash).
+func (q *Queries) DonorsSealedEmails(ctx context.Context, db DBTX, arg DonorsSealedEmailsParams) ([]DonorsSealedEmailsRow, error) {
+	rows, err := db.Query(ctx, donorsSealedEmails, arg.After, arg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DonorsSealedEmailsRow{}
+	for rows.Next() {
+		var i DonorsSealedEmailsRow
+		if err := rows.Scan(&i.ID, &i.EmailSealed, &i.EmailHash); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const reconciliationGet = `-- name: ReconciliationGet :one

@@ -1481,6 +1481,20 @@ func (q *Queries) RegistrationPromote(ctx context.Context, db DBTX, id uuid.UUID
 	return i, err
 }
 
+const registrationSetEmailHash = `-- name: RegistrationSetEmailHash :exec
+UPDATE registrations SET email_hash = $1 WHERE id = $2
+`
+
+type RegistrationSetEmailHashParams struct {
+	EmailHash []byte
+	ID        uuid.UUID
+}
+
+func (q *Queries) RegistrationSetEmailHash(ctx context.Context, db DBTX, arg RegistrationSetEmailHashParams) error {
+	_, err := db.Exec(ctx, registrationSetEmailHash, arg.EmailHash, arg.ID)
+	return err
+}
+
 const registrationWaitlistPosition = `-- name: RegistrationWaitlistPosition :one
 SELECT count(*) FROM registrations
 WHERE opportunity_id = $1 AND status = 'waitlisted' AND (created_at, id) <= ($2::timestamptz, $3::uuid)
@@ -1497,4 +1511,48 @@ func (q *Queries) RegistrationWaitlistPosition(ctx context.Context, db DBTX, arg
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const registrationsSealedEmails = `-- name: RegistrationsSealedEmails :many
+SELECT id, opportunity_id, email_sealed, email_hash FROM registrations
+WHERE email_sealed IS NOT NULL AND id > $1 ORDER BY id LIMIT $2
+`
+
+type RegistrationsSealedEmailsParams struct {
+	After uuid.UUID
+	Batch int32
+}
+
+type RegistrationsSealedEmailsRow struct {
+	ID            uuid.UUID
+	OpportunityID uuid.UUID
+	EmailSealed   []byte
+	EmailHash     []byte
+}
+
+// Registrations whose address can still be opened, in ID order after
+// @after, for re-keying their hashes (hpa keys rehash).
+func (q *Queries) RegistrationsSealedEmails(ctx context.Context, db DBTX, arg RegistrationsSealedEmailsParams) ([]RegistrationsSealedEmailsRow, error) {
+	rows, err := db.Query(ctx, registrationsSealedEmails, arg.After, arg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RegistrationsSealedEmailsRow{}
+	for rows.Next() {
+		var i RegistrationsSealedEmailsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.OpportunityID,
+			&i.EmailSealed,
+			&i.EmailHash,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -12,6 +12,44 @@ import (
 	"github.com/google/uuid"
 )
 
+const enquiriesSealedEmails = `-- name: EnquiriesSealedEmails :many
+SELECT id, email_sealed, email_hash FROM enquiries
+WHERE email_sealed IS NOT NULL AND id > $1 ORDER BY id LIMIT $2
+`
+
+type EnquiriesSealedEmailsParams struct {
+	After uuid.UUID
+	Batch int32
+}
+
+type EnquiriesSealedEmailsRow struct {
+	ID          uuid.UUID
+	EmailSealed []byte
+	EmailHash   []byte
+}
+
+// Enquiries whose address can still be opened, in ID order after @after,
+// for re-keying their hashes (hpa keys rehash).
+func (q *Queries) EnquiriesSealedEmails(ctx context.Context, db DBTX, arg EnquiriesSealedEmailsParams) ([]EnquiriesSealedEmailsRow, error) {
+	rows, err := db.Query(ctx, enquiriesSealedEmails, arg.After, arg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []EnquiriesSealedEmailsRow{}
+	for rows.Next() {
+		var i EnquiriesSealedEmailsRow
+		if err := rows.Scan(&i.ID, &i.EmailSealed, &i.EmailHash); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const enquiryDelete = `-- name: EnquiryDelete :execrows
 DELETE FROM enquiries WHERE id = $1
 `
@@ -204,6 +242,20 @@ func (q *Queries) EnquiryPurge(ctx context.Context, db DBTX, before time.Time) (
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const enquirySetEmailHash = `-- name: EnquirySetEmailHash :exec
+UPDATE enquiries SET email_hash = $1 WHERE id = $2
+`
+
+type EnquirySetEmailHashParams struct {
+	EmailHash []byte
+	ID        uuid.UUID
+}
+
+func (q *Queries) EnquirySetEmailHash(ctx context.Context, db DBTX, arg EnquirySetEmailHashParams) error {
+	_, err := db.Exec(ctx, enquirySetEmailHash, arg.EmailHash, arg.ID)
+	return err
 }
 
 const enquiryUpdate = `-- name: EnquiryUpdate :one

@@ -776,6 +776,20 @@ func (q *Queries) MemberSegment(ctx context.Context, db DBTX, arg MemberSegmentP
 	return items, nil
 }
 
+const memberSetEmailHash = `-- name: MemberSetEmailHash :exec
+UPDATE members SET email_hash = $1 WHERE id = $2
+`
+
+type MemberSetEmailHashParams struct {
+	EmailHash []byte
+	ID        uuid.UUID
+}
+
+func (q *Queries) MemberSetEmailHash(ctx context.Context, db DBTX, arg MemberSetEmailHashParams) error {
+	_, err := db.Exec(ctx, memberSetEmailHash, arg.EmailHash, arg.ID)
+	return err
+}
+
 const memberSignupRequestClaim = `-- name: MemberSignupRequestClaim :many
 SELECT id, payload_sealed, attempts FROM member_signup_requests
 WHERE run_after <= $1
@@ -1027,6 +1041,45 @@ func (q *Queries) MemberUpdateProfile(ctx context.Context, db DBTX, arg MemberUp
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const membersSealedEmails = `-- name: MembersSealedEmails :many
+SELECT id, email_sealed, email_hash FROM members
+WHERE email_sealed IS NOT NULL AND id > $1 ORDER BY id LIMIT $2
+`
+
+type MembersSealedEmailsParams struct {
+	After uuid.UUID
+	Batch int32
+}
+
+type MembersSealedEmailsRow struct {
+	ID          uuid.UUID
+	EmailSealed []byte
+	EmailHash   []byte
+}
+
+// Memberships whose address can still be opened, in ID order after @after,
+// for re-keying their hashes after the hash key is rotated (hpa keys
+// rehash). An erased member's tombstone has no address left to re-key.
+func (q *Queries) MembersSealedEmails(ctx context.Context, db DBTX, arg MembersSealedEmailsParams) ([]MembersSealedEmailsRow, error) {
+	rows, err := db.Query(ctx, membersSealedEmails, arg.After, arg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []MembersSealedEmailsRow{}
+	for rows.Next() {
+		var i MembersSealedEmailsRow
+		if err := rows.Scan(&i.ID, &i.EmailSealed, &i.EmailHash); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const sensitiveDelete = `-- name: SensitiveDelete :exec

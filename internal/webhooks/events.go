@@ -151,8 +151,11 @@ func payloadContext(id uuid.UUID) string { return "webhook_events.payload:" + id
 // personHash is how an event about someone is found again without keeping
 // their address in the clear.
 func (s *Service) personHash(email string) []byte {
-	return s.hasher.Hash("webhook-person", hpa.EmailKey(email))
+	return s.hasher.Hash(personDomain, hpa.EmailKey(email))
 }
+
+// personDomain is the domain of personHash.
+const personDomain = "webhook-person"
 
 // Emit records e in tx, if an enabled endpoint receives it, and queues its
 // fan-out, so the event exists exactly when the change committed. An
@@ -189,9 +192,22 @@ func (s *Service) emit(ctx context.Context, tx pgx.Tx, e Event) (uuid.UUID, bool
 // address for one organisation: they withdrew the consent those events
 // rested on.
 func (s *Service) Forget(ctx context.Context, tx pgx.Tx, organisationID uuid.UUID, email string) error {
-	_, err := store.Q.WebhookEventsCancelForPerson(ctx, tx, store.WebhookEventsCancelForPersonParams{PersonHash: s.personHash(email), OrganisationID: &organisationID})
-	if err != nil {
+	if err := s.cancelForPerson(ctx, tx, &organisationID, email); err != nil {
 		return fmt.Errorf("cancel webhook events: %w", err)
+	}
+	return nil
+}
+
+// cancelForPerson cancels the undelivered events about the person with
+// this address (for one organisation, or all when organisationID is nil),
+// found under the hash key of any time: an event emitted before the key
+// was rotated keeps the hash it was made with.
+func (s *Service) cancelForPerson(ctx context.Context, tx pgx.Tx, organisationID *uuid.UUID, email string) error {
+	for _, hash := range s.hasher.HashUnderEveryKey(personDomain, hpa.EmailKey(email)) {
+		_, err := store.Q.WebhookEventsCancelForPerson(ctx, tx, store.WebhookEventsCancelForPersonParams{PersonHash: hash, OrganisationID: organisationID})
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -204,8 +220,7 @@ func (s *Service) ErasePerson(ctx context.Context, tx pgx.Tx, _ uuid.UUID, email
 	if email == "" {
 		return nil
 	}
-	_, err := store.Q.WebhookEventsCancelForPerson(ctx, tx, store.WebhookEventsCancelForPersonParams{PersonHash: s.personHash(email)})
-	if err != nil {
+	if err := s.cancelForPerson(ctx, tx, nil, email); err != nil {
 		return fmt.Errorf("erase webhook events: %w", err)
 	}
 	return nil
