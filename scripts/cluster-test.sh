@@ -10,8 +10,9 @@
 # while it restarts each instance in turn and takes each out of HAProxy's
 # pool and back, then checks that no request failed, every limit held
 # across the instances, every cache saw every content change within a
-# second, every acknowledged visit was counted and periodic jobs ran once
-# per tick. Needs the PostgreSQL server programs and haproxy (installed
+# second, every acknowledged visit was counted, periodic jobs ran once
+# per tick, the event on sale was not overbooked and each Stripe event
+# (delivered twice, to any instance) made one gift. Needs the PostgreSQL server programs and haproxy (installed
 # with apt-get when missing); run as root or as a user who can run initdb.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,9 +53,19 @@ primary="postgres://postgres@127.0.0.1:$primary_port/hpa?sslmode=disable"
 replica="postgres://postgres@127.0.0.1:$replica_port/hpa?sslmode=disable"
 say "primary on :$primary_port, replica on :$replica_port"
 
+# stripe-mock for the instances' calls to Stripe (make tools installs it).
+stripe_mock=${HPA_STRIPE_MOCK:-$repo/.tools/bin/stripe-mock}
+[ -x "$stripe_mock" ] || { say "stripe-mock not found: run make tools"; exit 1; }
+stripe_port=$(free_port)
+"$stripe_mock" -http-addr "127.0.0.1:$stripe_port" -https-addr "127.0.0.1:$(free_port)" >"$tmp/stripe-mock.log" 2>&1 &
+pids+=("$!")
+webhook_secret=whsec_cluster_test_secret
+
 # Three instances.
 go build -o "$tmp/hpa" ./cmd/hpa
 go build -o "$tmp/driver" ./scripts/cluster/driver
+export HPA_STRIPE_SECRET_KEY=sk_test_cluster HPA_STRIPE_API_URL="http://127.0.0.1:$stripe_port" \
+  HPA_STRIPE_WEBHOOK_SECRETS="$webhook_secret"
 export HPA_DATABASE_URL="$primary" HPA_DATABASE_READ_URL="$replica" HPA_TRUSTED_PROXIES=127.0.0.1 HPA_RATE_LIMIT=1000000 \
   HPA_VISITS_HOSTNAMES=www.example.org HPA_VISITS_ROLLUP_INTERVAL=2s HPA_SHUTDOWN_DRAIN_DELAY=2s \
   HPA_DEV_KEYS_FILE="$tmp/dev-keys.env" HPA_LOG_FORMAT=text
@@ -112,7 +123,7 @@ if [ "${CLUSTER_BENCH:-}" = 1 ]; then
 fi
 
 say "driving load for ${duration}s through HAProxy on :$lb_port"
-"$tmp/driver" -lb "http://127.0.0.1:$lb_port" -db "$primary" -duration "${duration}s" -restarts 3 \
+"$tmp/driver" -lb "http://127.0.0.1:$lb_port" -db "$primary" -duration "${duration}s" -restarts 3 -webhook-secret "$webhook_secret" \
   -instances "http://127.0.0.1:${ports[1]},http://127.0.0.1:${ports[2]},http://127.0.0.1:${ports[3]}" \
   -email admin@example.org -password a-cluster-test-password >"$tmp/driver.out" 2>&1 &
 driver=$!

@@ -3,7 +3,8 @@
 // checks what must hold with any number of instances: no failed request,
 // every limit held globally, every cache saw every content change within a
 // second, every acknowledged visit counted, each periodic job run once per
-// tick. It prints a report and exits non-zero if a check failed.
+// tick, no event overbooked, each Stripe event recorded once. It prints a
+// report and exits non-zero if a check failed.
 package main
 
 import (
@@ -32,6 +33,7 @@ func main() {
 // config is what the script tells the driver.
 type config struct {
 	lb, db, email, password string
+	webhookSecret           string
 	instances               []string
 	duration                time.Duration
 	signupLimit, keyLimit   int
@@ -49,6 +51,7 @@ func run() error {
 	flag.DurationVar(&c.duration, "duration", time.Minute, "how long to drive load")
 	flag.IntVar(&c.signupLimit, "signup-limit", 20, "HPA_SIGNUP_RATE_LIMIT of the instances")
 	flag.IntVar(&c.keyLimit, "key-limit", 30, "the partner key's allowance per minute")
+	flag.StringVar(&c.webhookSecret, "webhook-secret", "", "HPA_STRIPE_WEBHOOK_SECRETS of the instances")
 	flag.IntVar(&c.restarts, "restarts", 3, "how many instance restarts the script makes")
 	flag.Parse()
 	c.instances = strings.Split(instances, ",")
@@ -69,6 +72,12 @@ func run() error {
 		return err
 	}
 
+	event, err := cl.newEvent(token)
+	if err != nil {
+		return err
+	}
+	run := fmt.Sprint(time.Now().UnixNano())
+
 	r := newReport()
 	start := time.Now()
 	load, stop := context.WithTimeout(ctx, c.duration)
@@ -84,6 +93,8 @@ func run() error {
 	wg.Go(func() { signUp(load, cl, r, "signup-many", "", "", 200*time.Millisecond) })
 	wg.Go(func() { signUp(load, cl, r, "partner", "", key, 50*time.Millisecond) })
 	wg.Go(func() { changeContent(load, cl, c.instances, token, r) })
+	wg.Go(func() { register(load, cl, r, event, 100*time.Millisecond) })
+	wg.Go(func() { deliverWebhooks(load, cl, r, run, c.webhookSecret, 100*time.Millisecond) })
 	wg.Wait()
 	elapsed := time.Since(start)
 
@@ -97,6 +108,8 @@ func run() error {
 	ch := r.get("content")
 	r.check("every instance saw every content change within a second", ch.accepted > 0 && ch.slowest < time.Second,
 		fmt.Sprintf("%d changes seen by every live instance, slowest after %s", ch.accepted, ch.slowest.Round(time.Millisecond)))
+	checkBooking(ctx, pool, event, r)
+	checkGifts(ctx, pool, run, r)
 	checkVisits(ctx, cl, pool, token, r)
 	checkPeriodic(ctx, pool, c.restarts, r)
 	fmt.Print(r.String(elapsed))
