@@ -102,7 +102,8 @@ backend hpa
   balance roundrobin
   option httpchk GET /readyz
   http-check expect status 200
-  default-server inter 300ms fall 1 rise 2
+  timeout check 1s
+  default-server inter 300ms fall 2 rise 2
   server i1 127.0.0.1:${ports[1]} check
   server i2 127.0.0.1:${ports[2]} check
   server i3 127.0.0.1:${ports[3]} check
