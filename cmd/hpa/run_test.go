@@ -239,3 +239,22 @@ func TestAdminCreate(t *testing.T) {
 		t.Error("short password accepted")
 	}
 }
+
+// `hpa keys rehash` on a migrated database: it needs the retired key, and
+// with one it re-keys (here, nothing yet: no one has signed up).
+func TestKeysRehash(t *testing.T) {
+	vars := map[string]string{"HPA_DATABASE_URL": pgtest.URL(t), "HPA_HASH_KEY": strings.Repeat("A", 43)}
+	if _, err := runCLI(t, vars, "keys"); !errors.Is(err, errUsage) {
+		t.Errorf("keys without a subcommand: %v", err)
+	}
+	if _, err := runCLI(t, vars, "migrate", "up"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCLI(t, vars, "keys", "rehash"); err == nil || !strings.Contains(err.Error(), "HPA_HASH_KEYS_RETIRED") {
+		t.Errorf("rehash without the retired key: %v", err)
+	}
+	vars["HPA_HASH_KEYS_RETIRED"] = strings.Repeat("B", 43)
+	if out, err := runCLI(t, vars, "keys", "rehash"); err != nil || !strings.Contains(out, "re-keyed email hashes: 0 members") {
+		t.Errorf("rehash: %q %v", out, err)
+	}
+}
