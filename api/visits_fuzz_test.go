@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/harmedpatients/hpa/internal/config"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/pgtest"
 	"github.com/harmedpatients/hpa/internal/visits"
@@ -48,13 +47,12 @@ type fuzzService struct {
 
 func startFuzzService(f *testing.F) *fuzzService {
 	f.Helper()
-	london, _ := time.LoadLocation("Europe/London")
-	settings := config.Visits{
-		Hostnames: []string{"www.example.org", "*.example.net"}, TimeZone: london, HonourDNT: true, BufferSize: 100_000,
+	settings := visits.Settings{
+		Hostnames: []string{"www.example.org", "*.example.net"}, TimeZone: hpa.London, HonourDNT: true, BufferSize: 100_000,
 		FlushInterval: time.Hour, BatchSize: 10_000, VisitorRateLimit: 1 << 30, RawRetentionDays: 400, RollupInterval: time.Hour,
 	}
 	reg := prometheus.NewRegistry()
-	s := &fuzzService{Service: visits.NewService(pgtest.Pool(f), settings, nil, reg, nil, func() time.Time { return fuzzNow }), reg: reg}
+	s := &fuzzService{Service: visits.NewService(pgtest.Pool(f), visits.Deps{Metrics: reg}, settings, func() time.Time { return fuzzNow }), reg: reg}
 	ctx, stop := context.WithCancel(context.Background())
 	s.Run(ctx)
 	f.Cleanup(func() { stop(); <-s.Stopped() })

@@ -39,7 +39,7 @@ func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if host == "" && len(env.cfg.Visits.Hostnames) > 0 {
 		host = env.cfg.Visits.Hostnames[0]
 	}
-	service := visits.NewService(env.pool, env.cfg.Visits, nil, nil, env.logger, time.Now)
+	service := visits.NewService(env.pool, visits.Deps{Logger: env.logger}, env.cfg.Visits.Settings, time.Now)
 	report, err := service.Generate(ctx, visits.GenerateOptions{Pageviews: *pageviews, Days: *days, Hostname: host, Seed: *seed}, stdout)
 	if err != nil {
 		return err

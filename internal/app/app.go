@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -62,7 +63,7 @@ type App struct {
 // connection. Call Run to start the background work.
 func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrator, logger *slog.Logger) (*App, error) {
 	listener := database.NewListener(pool, logger)
-	contentService := content.NewService(pool, listener.Listening, time.Now)
+	contentService := content.NewService(pool, content.Deps{Live: listener.Listening}, time.Now)
 	listener.Subscribe(content.NotifyChannel, contentService.Cache())
 
 	ring, hasher, err := Sealing(cfg)
@@ -90,16 +91,12 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 		database.NewPoolCollector(pool),
 	)
 	limiter := ratelimit.New(pool, hasher, time.Now)
-	visitService := visits.NewService(pool, cfg.Visits, limiter, registry, logger, time.Now)
+	visitService := visits.NewService(pool, visits.Deps{Flood: limiter, Metrics: registry, Logger: logger}, cfg.Visits.Settings, time.Now)
 
-	// Background work: River workers are registered on this bundle before
-	// the client starts; services get the client to enqueue through.
+	// Background work: services get the client to enqueue through, and
+	// register their workers and scheduled jobs before it starts.
 	workers := river.NewWorkers()
-	visitService.AddWorkers(workers)
-	periodic := append([]*river.PeriodicJob{jobs.RetentionJob(), engagement.DigestJob()}, donations.PeriodicJobs()...)
-	periodic = append(periodic, visitService.PeriodicJobs()...)
-	periodic = append(periodic, webhooks.PeriodicJobs()...)
-	jobClient, err := jobs.NewClient(work, workers, periodic, cfg.JobRetention, logger)
+	jobClient, err := jobs.NewClient(work, workers, []*river.PeriodicJob{jobs.RetentionJob()}, cfg.JobRetention, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -116,22 +113,19 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 	outbox := mail.NewOutbox(jobClient, renderer, ring, hasher)
 	identityService.SendEmailWith(outbox, cfg.SiteURL.String())
 
-	webhookService := webhooks.NewService(pool, jobClient, ring, hasher, outbox, identityService, webhooks.Settings{
-		AllowPrivate: cfg.Webhooks.AllowPrivate, RetryDelays: cfg.Webhooks.RetryDelays, NotifyTo: cfg.EnquiryNotify,
-	}, time.Now)
-	webhookService.AddWorkers(workers, work)
+	webhookService := webhooks.NewService(pool, webhooks.Deps{Work: work, Jobs: jobClient, Ring: ring, Hasher: hasher, Outbox: outbox, Organisations: identityService},
+		webhooks.Settings{AllowPrivate: cfg.Webhooks.AllowPrivate, RetryDelays: cfg.Webhooks.RetryDelays, NotifyTo: cfg.EnquiryNotify}, time.Now)
 	idempotencyStore := idempotency.NewStore(pool, hasher, time.Now)
-	enquiries := content.NewEnquiries(pool, contentService, outbox, ring, hasher, enquirySettings(cfg), time.Now)
-	membersService := members.NewService(pool, jobClient, ring, hasher, identityService.Tokens(), outbox, members.Settings{
-		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
-		MemberTokenTTL: cfg.MemberTokenTTL, PendingTTL: cfg.PendingMemberTTL, EmailInterval: cfg.SignupEmailInterval,
-	}, time.Now)
-	membersService.AddWorkers(workers, work)
+	enquiries := content.NewEnquiries(pool, content.EnquiryDeps{Content: contentService, Outbox: outbox, Ring: ring, Hasher: hasher}, enquirySettings(cfg), time.Now)
+	membersService := members.NewService(pool, members.Deps{Work: work, Jobs: jobClient, Ring: ring, Hasher: hasher, Tokens: identityService.Tokens(), Outbox: outbox},
+		members.Settings{
+			SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
+			MemberTokenTTL: cfg.MemberTokenTTL, PendingTTL: cfg.PendingMemberTTL, EmailInterval: cfg.SignupEmailInterval,
+		}, time.Now)
 	membersService.NotifyPartnersWith(webhookService)
-	engagementService := engagement.NewService(pool, jobClient, outbox, ring, hasher, contentService, membersService, engagement.Settings{
-		SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), AlertInterval: 7 * 24 * time.Hour,
-	}, time.Now)
-	engagementService.AddWorkers(workers)
+	engagementService := engagement.NewService(pool, engagement.Deps{Jobs: jobClient, Outbox: outbox, Ring: ring, Hasher: hasher,
+		Markdown: contentService, Directory: membersService},
+		engagement.Settings{SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), AlertInterval: 7 * 24 * time.Hour}, time.Now)
 	engagementService.NotifyOrganisersWith(webhookService)
 	river.AddWorker(workers, jobs.NewRetentionWorker(map[string]jobs.Purger{
 		"unconfirmed members":  membersService.PurgeUnconfirmed,
@@ -144,7 +138,12 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 		"rate limit counts":    limiter.Purge,
 	}, logger))
 	giftAidService, donationService := newGiving(cfg, pool, membersService, ring, hasher, outbox, jobClient, logger)
-	donationService.Workers(workers)
+	for _, addWorkers := range []func(*river.Workers){visitService.AddWorkers, membersService.AddWorkers, engagementService.AddWorkers,
+		webhookService.AddWorkers, donationService.Workers} {
+		addWorkers(workers)
+	}
+	jobClient.PeriodicJobs().AddMany(slices.Concat(visitService.PeriodicJobs(), engagementService.PeriodicJobs(), webhookService.PeriodicJobs(),
+		donations.PeriodicJobs()))
 	// The outbox goes last, so that nothing queued by the erasure is left.
 	membersService.EraseAlsoWith(engagementService, enquiries, donationService, webhookService, outbox)
 
@@ -169,7 +168,7 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 		Enquiries:   enquiries,
 		Ready:       readiness{Readiness: database.Readiness{Pool: pool, Migrator: migrator}, leaving: leaving},
 		Identity:    identityService,
-		Audit:       audit.Log{DB: pool},
+		Audit:       audit.NewLog(pool),
 		Members:     membersService,
 		Idempotency: idempotencyStore,
 		Outbox:      mail.NewAdmin(jobClient, pool, ring),
@@ -284,7 +283,7 @@ func NewMembers(cfg *config.Config, pool *pgxpool.Pool) (*members.Service, error
 	if err != nil {
 		return nil, err
 	}
-	return members.NewService(pool, nil, ring, hasher, ids.Tokens(), nil, members.Settings{}, time.Now), nil
+	return members.NewService(pool, members.Deps{Ring: ring, Hasher: hasher, Tokens: ids.Tokens()}, members.Settings{}, time.Now), nil
 }
 
 // NewIdentity builds an identity service without caching, for commands
@@ -312,7 +311,8 @@ func newIdentity(cfg *config.Config, pool *pgxpool.Pool, hasher *sealed.Hasher, 
 	if cfg.Env != config.EnvProduction {
 		settings.KeyPrefix = "hpa_test_"
 	}
-	return identity.NewService(pool, tokens, identity.NewHasher(identity.DefaultArgon2), hasher, settings, time.Now, live), nil
+	return identity.NewService(pool, identity.Deps{Tokens: tokens, Passwords: identity.NewHasher(identity.DefaultArgon2), Emails: hasher, Live: live},
+		settings, time.Now), nil
 }
 
 // Handler is the root HTTP handler.

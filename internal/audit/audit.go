@@ -150,8 +150,11 @@ func List(ctx context.Context, db store.DBTX, f Filter) ([]Entry, error) {
 	return out, nil
 }
 
-// Log reads the audit log through db.
-type Log struct{ DB store.DBTX }
+// Log reads the audit log.
+type Log struct{ db store.DBTX }
+
+// NewLog returns the audit log read through db.
+func NewLog(db store.DBTX) *Log { return &Log{db: db} }
 
 // List returns events newest first.
-func (l Log) List(ctx context.Context, f Filter) ([]Entry, error) { return List(ctx, l.DB, f) }
+func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) { return List(ctx, l.db, f) }

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"net/url"
 	"time"
+
+	"github.com/harmedpatients/hpa/internal/visits"
 )
 
 // Environments the service knows. Production refuses development defaults
@@ -119,28 +121,10 @@ type Config struct {
 	Webhooks Webhooks
 }
 
-// Visits configures the collection and rollup of visit statistics.
+// Visits configures visit statistics: the service's own settings, and
+// where visitors' countries and the counter's baseline come from.
 type Visits struct {
-	// Hostnames are the sites whose page views are counted ("*.example.org"
-	// matches subdomains). By default, the hosts of CORSOrigins.
-	Hostnames []string
-	// TimeZone is the site's zone: days, months and salts follow it.
-	TimeZone *time.Location
-	// HonourDNT drops events from browsers sending DNT: 1 or Sec-GPC: 1.
-	HonourDNT bool
-	// BufferSize bounds the events accepted but not yet written.
-	BufferSize int
-	// FlushInterval is the longest an accepted event waits to be written.
-	FlushInterval time.Duration
-	// BatchSize is the most events written in one COPY.
-	BatchSize int
-	// VisitorRateLimit is the most events one visitor may send a minute;
-	// beyond it the visitor is treated as a bot.
-	VisitorRateLimit int
-	// RawRetentionDays is how long raw events are kept; rollups are kept.
-	RawRetentionDays int
-	// RollupInterval is how often rollups catch up with new events.
-	RollupInterval time.Duration
+	visits.Settings
 	// CountryHeader, when set, names a header a trusted proxy sets to the
 	// client's ISO country code (such as CF-IPCountry).
 	CountryHeader string

@@ -8,30 +8,37 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // the site's time zone must load on hosts without zoneinfo
+
+	"github.com/harmedpatients/hpa/internal/hpa"
+	"github.com/harmedpatients/hpa/internal/visits"
 )
 
 var hostnamePattern = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
 
 func (r *reader) visits(corsOrigins []string) Visits {
 	v := Visits{
-		HonourDNT:        r.boolean("HPA_VISITS_HONOUR_DNT", true),
-		BufferSize:       r.intRange("HPA_VISITS_BUFFER_SIZE", 50_000, 100, 10_000_000),
-		FlushInterval:    r.duration("HPA_VISITS_FLUSH_INTERVAL", time.Second),
-		BatchSize:        r.intRange("HPA_VISITS_BATCH_SIZE", 10_000, 1, 1_000_000),
-		VisitorRateLimit: r.intRange("HPA_VISITS_VISITOR_RATE_LIMIT", 120, 1, 1_000_000),
-		RawRetentionDays: r.intRange("HPA_VISITS_RAW_RETENTION_DAYS", 400, 32, 100_000),
-		RollupInterval:   r.duration("HPA_VISITS_ROLLUP_INTERVAL", time.Minute),
-		CountryHeader:    r.get("HPA_VISITS_COUNTRY_HEADER", ""),
-		GeoIPPath:        r.get("HPA_VISITS_GEOIP_DB", ""),
-		Baseline:         int64(r.intRange("HPA_VISITS_BASELINE", -1, 0, 1<<62)),
+		Settings: visits.Settings{
+			HonourDNT:        r.boolean("HPA_VISITS_HONOUR_DNT", true),
+			BufferSize:       r.intRange("HPA_VISITS_BUFFER_SIZE", 50_000, 100, 10_000_000),
+			FlushInterval:    r.duration("HPA_VISITS_FLUSH_INTERVAL", time.Second),
+			BatchSize:        r.intRange("HPA_VISITS_BATCH_SIZE", 10_000, 1, 1_000_000),
+			VisitorRateLimit: r.intRange("HPA_VISITS_VISITOR_RATE_LIMIT", 120, 1, 1_000_000),
+			RawRetentionDays: r.intRange("HPA_VISITS_RAW_RETENTION_DAYS", 400, 32, 100_000),
+			RollupInterval:   r.duration("HPA_VISITS_ROLLUP_INTERVAL", time.Minute),
+		},
+		CountryHeader: r.get("HPA_VISITS_COUNTRY_HEADER", ""),
+		GeoIPPath:     r.get("HPA_VISITS_GEOIP_DB", ""),
+		Baseline:      int64(r.intRange("HPA_VISITS_BASELINE", -1, 0, 1<<62)),
 	}
-	zone := r.get("HPA_VISITS_TIMEZONE", "Europe/London")
-	loc, err := time.LoadLocation(zone)
-	if err != nil || zone == "Local" {
-		r.fail("HPA_VISITS_TIMEZONE", "must be an IANA time zone such as Europe/London, got %q", zone)
-		loc, _ = time.LoadLocation("Europe/London")
+	v.TimeZone = hpa.London
+	if zone := r.get("HPA_VISITS_TIMEZONE", ""); zone != "" {
+		loc, err := time.LoadLocation(zone)
+		if err != nil || zone == "Local" {
+			r.fail("HPA_VISITS_TIMEZONE", "must be an IANA time zone such as Europe/London, got %q", zone)
+		} else {
+			v.TimeZone = loc
+		}
 	}
-	v.TimeZone = loc
 	if v.CountryHeader != "" && !regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`).MatchString(v.CountryHeader) {
 		r.fail("HPA_VISITS_COUNTRY_HEADER", "must be a header name such as CF-IPCountry, got %q", v.CountryHeader)
 		v.CountryHeader = ""

@@ -58,7 +58,7 @@ type EnquirySettings struct {
 // audited, and they are deleted once the retention period passes (Purge)
 // or when the person asks (EraseByEmail).
 type Enquiries struct {
-	db        DB
+	db        store.DB
 	content   *Service
 	outbox    Outbox
 	ring      *sealed.Ring
@@ -69,10 +69,21 @@ type Enquiries struct {
 	now       func() time.Time
 }
 
-// NewEnquiries returns the enquiry service. content supplies the current
-// audiences an enquiry may name; ring and hasher seal what people send.
-func NewEnquiries(db DB, content *Service, outbox Outbox, ring *sealed.Ring, hasher *sealed.Hasher, settings EnquirySettings, now func() time.Time) *Enquiries {
-	return &Enquiries{db: db, content: content, outbox: outbox, ring: ring, hasher: hasher, notifyTo: settings.NotifyTo, retention: settings.Retention, now: now,
+// EnquiryDeps are what the enquiry service uses besides the database.
+type EnquiryDeps struct {
+	// Content supplies the current audiences an enquiry may name.
+	Content *Service
+	// Outbox tells staff about new enquiries.
+	Outbox Outbox
+	// Ring and Hasher seal what people send.
+	Ring   *sealed.Ring
+	Hasher *sealed.Hasher
+}
+
+// NewEnquiries returns the enquiry service.
+func NewEnquiries(db store.DB, deps EnquiryDeps, settings EnquirySettings, now func() time.Time) *Enquiries {
+	return &Enquiries{db: db, content: deps.Content, outbox: deps.Outbox, ring: deps.Ring, hasher: deps.Hasher,
+		notifyTo: settings.NotifyTo, retention: settings.Retention, now: now,
 		tokens: &formTokens{keys: settings.FormKeys, minFill: settings.MinFillTime, maxAge: settings.TokenMaxAge, now: now}}
 }
 

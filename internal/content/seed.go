@@ -31,7 +31,7 @@ type SeedReport struct {
 // Each item is recorded in content_seed when first loaded and never loaded
 // again, so running Seed again, or after editors have changed or deleted
 // seeded content, changes nothing. It all happens in one transaction.
-func Seed(ctx context.Context, db DB, text *SeedText, contactEmail string) (SeedReport, error) {
+func Seed(ctx context.Context, db store.DB, text *SeedText, contactEmail string) (SeedReport, error) {
 	var r SeedReport
 	err := store.WithTx(ctx, db, func(tx pgx.Tx) error {
 		sd := seeder{tx: tx, md: newMarkdown(), now: time.Now()}

@@ -18,13 +18,6 @@ import (
 // announced (by triggers, see the migrations).
 const NotifyChannel = "hpa_content_changed"
 
-// DB is what the service needs from the database: queries and transactions
-// (*pgxpool.Pool is one).
-type DB interface {
-	store.DBTX
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
-
 // Site is everything a home page renders, in one document: the
 // organisation's profile, its mission, the audiences it speaks to, its
 // calls to action and its navigation menus. Links to pages that are not
@@ -52,20 +45,26 @@ type Site struct {
 	Version string
 }
 
+// Deps are what the content service uses besides the database.
+type Deps struct {
+	// Live reports whether change notifications are arriving (see
+	// database.Listener); nil never caches.
+	Live func() bool
+}
+
 // Service reads and edits public content.
 type Service struct {
-	db     DB
+	db     store.DB
 	now    func() time.Time
 	md     *markdown
 	public *publicCache
 }
 
-// NewService returns a Service over db. live reports whether change
-// notifications are arriving (see database.Listener); the Service's Cache
-// must be subscribed to NotifyChannel for caching to be safe. now is the
-// clock that decides when scheduled pages go live.
-func NewService(db DB, live func() bool, now func() time.Time) *Service {
-	return &Service{db: db, now: now, md: newMarkdown(), public: newPublicCache(live)}
+// NewService returns a Service over db. Its Cache must be subscribed to
+// NotifyChannel for caching to be safe. now is the clock that decides when
+// scheduled pages go live.
+func NewService(db store.DB, deps Deps, now func() time.Time) *Service {
+	return &Service{db: db, now: now, md: newMarkdown(), public: newPublicCache(deps.Live)}
 }
 
 // Cache is what must hear about content changes.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/sitelinks"
 	"github.com/harmedpatients/hpa/internal/store"
@@ -19,19 +20,12 @@ type DigestArgs struct{}
 // Kind implements river.JobArgs.
 func (DigestArgs) Kind() string { return "engagement.digest" }
 
-// DigestJob runs every morning at nine, UK time. Weekly digests (and the
-// alerts held back by the one-a-week cap) go on Mondays, monthly digests on
-// the first of the month.
-func DigestJob() *river.PeriodicJob {
-	return river.NewPeriodicJob(dailyAt{hour: 9, loc: london()}, func() (river.JobArgs, *river.InsertOpts) { return DigestArgs{}, nil }, nil)
-}
-
-func london() *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
+// PeriodicJobs are engagement's scheduled jobs: the digests, every morning
+// at nine, UK time. Weekly digests (and the alerts held back by the
+// one-a-week cap) go on Mondays, monthly digests on the first of the month.
+func (s *Service) PeriodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{river.NewPeriodicJob(dailyAt{hour: 9, loc: hpa.London},
+		func() (river.JobArgs, *river.InsertOpts) { return DigestArgs{}, nil }, nil)}
 }
 
 // dailyAt is a River schedule firing once a day at an hour, local time.
@@ -64,7 +58,7 @@ func (w *DigestWorker) Work(ctx context.Context, _ *river.Job[DigestArgs]) error
 
 // SendDigests sends the digests due now.
 func (s *Service) SendDigests(ctx context.Context) error {
-	today := s.now().In(london())
+	today := s.now().In(hpa.London)
 	due, err := store.Q.DigestMembersDue(ctx, s.db, store.DigestMembersDueParams{FirstOfMonth: today.Day() == 1, WeeklyDay: today.Weekday() == time.Monday})
 	if err != nil {
 		return fmt.Errorf("digests due: %w", err)

@@ -35,9 +35,10 @@ func setup(t *testing.T) (*Service, *testBundle) {
 		t.Fatal(err)
 	}
 	settings := Settings{SiteURL: "https://www.hpa.test", APIURL: "https://api.hpa.test", AlertInterval: 7 * 24 * time.Hour}
-	directory := members.NewService(b.pool, q.Jobs, ring, hasher, tokens, q.Outbox, members.Settings{SiteURL: settings.SiteURL, APIURL: settings.APIURL}, now)
-	directory.AddWorkers(q.Workers, b.pool)
-	svc := NewService(b.pool, q.Jobs, q.Outbox, ring, hasher, nil, directory, settings, now)
+	directory := members.NewService(b.pool, members.Deps{Jobs: q.Jobs, Ring: ring, Hasher: hasher, Tokens: tokens, Outbox: q.Outbox},
+		members.Settings{SiteURL: settings.SiteURL, APIURL: settings.APIURL}, now)
+	directory.AddWorkers(q.Workers)
+	svc := NewService(b.pool, Deps{Jobs: q.Jobs, Outbox: q.Outbox, Ring: ring, Hasher: hasher, Directory: directory}, settings, now)
 	svc.AddWorkers(q.Workers)
 	return svc, b
 }

@@ -6,10 +6,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/hpa"
 )
 
 func TestDailyAtIsNineInLondonAcrossClockChanges(t *testing.T) {
-	d := dailyAt{hour: 9, loc: london()}
+	d := dailyAt{hour: 9, loc: hpa.London}
 	for _, c := range []struct{ now, want string }{
 		{"2026-11-26T08:00:00Z", "2026-11-26T09:00:00Z"}, // winter: GMT
 		{"2026-11-26T09:00:00Z", "2026-11-27T09:00:00Z"},

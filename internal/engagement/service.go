@@ -21,12 +21,6 @@ type Renderer interface {
 	RenderMarkdown(src string) (string, error)
 }
 
-// DB is what the service needs from the database.
-type DB interface {
-	store.DBTX
-	store.Beginner
-}
-
 // Settings are engagement's tunables.
 type Settings struct {
 	SiteURL, APIURL string
@@ -35,9 +29,23 @@ type Settings struct {
 	AlertInterval time.Duration
 }
 
+// Deps are what engagement uses besides the database.
+type Deps struct {
+	// Jobs queues alerts, reminders and notices; AddWorkers works them.
+	Jobs   *jobs.Client
+	Outbox *mail.Outbox
+	// Ring seals contact details; Hasher keys the hashes of addresses.
+	Ring   *sealed.Ring
+	Hasher *sealed.Hasher
+	// Markdown renders organisers' descriptions (content.Service is one).
+	Markdown Renderer
+	// Directory answers who may be emailed (members.Service is one).
+	Directory Directory
+}
+
 // Service is engagement.
 type Service struct {
-	db        DB
+	db        store.DB
 	jobs      *jobs.Client
 	outbox    *mail.Outbox
 	ring      *sealed.Ring
@@ -50,9 +58,11 @@ type Service struct {
 	organisers Organisers
 }
 
-// NewService returns the engagement service.
-func NewService(db DB, jobClient *jobs.Client, outbox *mail.Outbox, ring *sealed.Ring, hasher *sealed.Hasher, markdown Renderer, directory Directory, settings Settings, now func() time.Time) *Service {
-	return &Service{db: db, jobs: jobClient, outbox: outbox, ring: ring, hasher: hasher, markdown: markdown, directory: directory, settings: settings, now: now}
+// NewService returns the engagement service; its workers come from
+// AddWorkers and its digests from PeriodicJobs.
+func NewService(db store.DB, deps Deps, settings Settings, now func() time.Time) *Service {
+	return &Service{db: db, jobs: deps.Jobs, outbox: deps.Outbox, ring: deps.Ring, hasher: deps.Hasher, markdown: deps.Markdown,
+		directory: deps.Directory, settings: settings, now: now}
 }
 
 // Submitter says who creates an opportunity: a partner's key (for its

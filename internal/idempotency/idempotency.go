@@ -42,21 +42,15 @@ const (
 	Lease     = time.Minute
 )
 
-// DB is what a Store runs on: a pool, which can also begin transactions.
-type DB interface {
-	store.DBTX
-	store.Beginner
-}
-
 // Store keeps idempotency keys in PostgreSQL.
 type Store struct {
-	db     DB
+	db     store.DB
 	hasher *sealed.Hasher
 	now    func() time.Time
 }
 
 // NewStore returns a Store. Caller scopes are stored as keyed hashes.
-func NewStore(db DB, hasher *sealed.Hasher, now func() time.Time) *Store {
+func NewStore(db store.DB, hasher *sealed.Hasher, now func() time.Time) *Store {
 	return &Store{db: db, hasher: hasher, now: now}
 }
 

@@ -40,18 +40,12 @@ type Settings struct {
 var DefaultSettings = Settings{AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour, InviteTTL: 7 * 24 * time.Hour,
 	SlowAfter: 5, SlowDelay: time.Second, MaxSlowDelay: 10 * time.Second, FailureMemory: time.Hour, KeyPrefix: "hpa_live_"}
 
-// DB is what the service needs from the database: queries and transactions.
-type DB interface {
-	store.DBTX
-	store.Beginner
-}
-
 // Service manages staff, sessions, organisations and API keys.
 type Service struct {
-	db       DB
+	db       store.DB
 	tokens   *Tokens
 	hasher   *Hasher
-	emails   keyedHasher
+	emails   KeyedHasher
 	settings Settings
 	now      func() time.Time
 	staff    *cache.Cache[*staffEntry]
@@ -63,22 +57,32 @@ type Service struct {
 	siteURL string
 }
 
-// keyedHasher computes keyed hashes (sealed.Hasher): failed sign-ins are
-// counted per email address without storing the address.
-type keyedHasher interface {
+// KeyedHasher computes keyed hashes (sealed.Hasher is one): failed
+// sign-ins are counted per email address without storing the address.
+type KeyedHasher interface {
 	Hash(domain, value string) []byte
 }
 
-// NewService returns a Service. emails keys the hashes of email addresses
-// that failed to sign in. live reports whether identity change
-// notifications are arriving (see database.Listener); subscribe Cache() to
-// NotifyChannel.
-func NewService(db DB, tokens *Tokens, hasher *Hasher, emails keyedHasher, settings Settings, now func() time.Time, live func() bool) *Service {
+// Deps are what identity uses besides the database.
+type Deps struct {
+	// Tokens signs and checks staff access tokens.
+	Tokens *Tokens
+	// Passwords hashes and checks staff passwords.
+	Passwords *Hasher
+	// Emails keys the hashes of email addresses that failed to sign in.
+	Emails KeyedHasher
+	// Live reports whether identity change notifications are arriving
+	// (see database.Listener); nil never caches.
+	Live func() bool
+}
+
+// NewService returns a Service; subscribe Cache() to NotifyChannel.
+func NewService(db store.DB, deps Deps, settings Settings, now func() time.Time) *Service {
 	return &Service{
-		db: db, tokens: tokens, hasher: hasher, emails: emails, settings: settings, now: now,
-		staff:   cache.New[*staffEntry](10_000, live),
-		keys:    cache.New[*keyEntry](10_000, live),
-		origins: cache.New[map[string]bool](1, live),
+		db: db, tokens: deps.Tokens, hasher: deps.Passwords, emails: deps.Emails, settings: settings, now: now,
+		staff:   cache.New[*staffEntry](10_000, deps.Live),
+		keys:    cache.New[*keyEntry](10_000, deps.Live),
+		origins: cache.New[map[string]bool](1, deps.Live),
 	}
 }
 

@@ -32,10 +32,8 @@ type SignInLinkArgs struct {
 // Kind implements river.JobArgs.
 func (SignInLinkArgs) Kind() string { return "members.sign_in_link" }
 
-// AddWorkers registers membership's background workers, which use work
-// (the workers' pool) for the database, as the signup queue does.
-func (s *Service) AddWorkers(workers *river.Workers, work DB) {
-	s.work = work
+// AddWorkers registers membership's background workers.
+func (s *Service) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[legacySignupArgs]) error { return nil }))
 	river.AddWorker(workers, &signInLinkWorker{s: s})
 }

@@ -36,10 +36,10 @@ func setup(t *testing.T) (*Service, *testBundle) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewService(pool, q.Jobs, ring, hasher, tokens, q.Outbox, Settings{
+	s := NewService(pool, Deps{Work: pool, Jobs: q.Jobs, Ring: ring, Hasher: hasher, Tokens: tokens, Outbox: q.Outbox}, Settings{
 		SiteURL: "https://www.hpa.test", APIURL: "https://api.hpa.test", ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
 		MemberTokenTTL: time.Hour, PendingTTL: 7 * 24 * time.Hour, EmailInterval: time.Minute}, now)
-	s.AddWorkers(q.Workers, pool)
+	s.AddWorkers(q.Workers)
 	return s, b
 }
 

@@ -32,17 +32,28 @@ type Settings struct {
 	EmailInterval time.Duration
 }
 
-// DB is what the service needs from the database.
-type DB interface {
-	store.DBTX
-	store.Beginner
+// Deps are what membership uses besides the database.
+type Deps struct {
+	// Work is the background workers' pool, which the signup queue and
+	// the workers use (nil: the same as the requests').
+	Work store.DB
+	// Jobs queues sign-in links (nil for commands that queue nothing).
+	Jobs *jobs.Client
+	// Ring seals members' personal data; Hasher keys the hashes of
+	// addresses.
+	Ring   *sealed.Ring
+	Hasher *sealed.Hasher
+	// Tokens signs members' self-service tokens.
+	Tokens *identity.Tokens
+	// Outbox sends email (nil for commands that send none).
+	Outbox *mail.Outbox
 }
 
 // Service is membership.
 type Service struct {
-	db DB
-	// work is the background workers' pool (see AddWorkers).
-	work     DB
+	db store.DB
+	// work is the background workers' pool.
+	work     store.DB
 	kick     chan struct{} // a signup was queued
 	jobs     *jobs.Client
 	ring     *sealed.Ring
@@ -55,12 +66,15 @@ type Service struct {
 	partners Partners // nil: nobody is told
 }
 
-// NewService returns the membership service. jobClient queues sign-in
-// links; its workers come from AddWorkers, and RunSignups carries out the
-// signups queued.
-func NewService(db DB, jobClient *jobs.Client, ring *sealed.Ring, hasher *sealed.Hasher, tokens *identity.Tokens, outbox *mail.Outbox, settings Settings, now func() time.Time) *Service {
-	return &Service{db: db, jobs: jobClient, ring: ring, hasher: hasher, tokens: tokens, outbox: outbox, settings: settings, now: now,
-		kick: make(chan struct{}, 1)}
+// NewService returns the membership service. Its workers come from
+// AddWorkers, and RunSignups carries out the signups queued.
+func NewService(db store.DB, deps Deps, settings Settings, now func() time.Time) *Service {
+	work := deps.Work
+	if work == nil {
+		work = db
+	}
+	return &Service{db: db, work: work, jobs: deps.Jobs, ring: deps.Ring, hasher: deps.Hasher, tokens: deps.Tokens, outbox: deps.Outbox,
+		settings: settings, now: now, kick: make(chan struct{}, 1)}
 }
 
 func (s *Service) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {

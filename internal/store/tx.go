@@ -17,6 +17,13 @@ type Beginner interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
+// DB is what a capability runs its queries on and starts transactions
+// from: a pool, or a transaction (which starts savepoints).
+type DB interface {
+	DBTX
+	Beginner
+}
+
 type outerTxKey struct{}
 
 // WithOuterTx returns a context under which WithTx runs its work inside

@@ -10,9 +10,9 @@ import (
 	"github.com/harmedpatients/hpa/internal/store"
 )
 
-// floodCounter counts visitors' events against the flood limit, in the
+// FloodCounter counts visitors' events against the flood limit, in the
 // database every instance shares (ratelimit.Limiter).
-type floodCounter interface {
+type FloodCounter interface {
 	TakeMany(ctx context.Context, db store.DBTX, p ratelimit.Policy, hits []ratelimit.Hits) ([]int, error)
 }
 

@@ -5,10 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/harmedpatients/hpa/internal/config"
+	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/pgtest"
 	"github.com/harmedpatients/hpa/internal/store"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // clock is a settable time source.
@@ -16,10 +15,9 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func testSettings() config.Visits {
-	london, _ := time.LoadLocation("Europe/London")
-	return config.Visits{
-		Hostnames: []string{"www.example.org"}, TimeZone: london, HonourDNT: true, BufferSize: 100_000,
+func testSettings() Settings {
+	return Settings{
+		Hostnames: []string{"www.example.org"}, TimeZone: hpa.London, HonourDNT: true, BufferSize: 100_000,
 		FlushInterval: 20 * time.Millisecond, BatchSize: 10_000, VisitorRateLimit: 1000, RawRetentionDays: 400,
 		RollupInterval: time.Minute,
 	}
@@ -27,7 +25,7 @@ func testSettings() config.Visits {
 
 func newTestService(t *testing.T, c *clock) *Service {
 	t.Helper()
-	return NewService(pgtest.Pool(t), testSettings(), nil, nil, nil, c.now)
+	return NewService(pgtest.Pool(t), Deps{}, testSettings(), c.now)
 }
 
 // eventually polls cond until it holds or the deadline passes.
@@ -43,7 +41,7 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 }
 
 // count runs a query returning one number.
-func count(t *testing.T, db *pgxpool.Pool, query string, args ...any) int64 {
+func count(t *testing.T, db store.DBTX, query string, args ...any) int64 {
 	t.Helper()
 	var n int64
 	if err := db.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/store"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // salts hands out the current day's salt. The first process to need a
@@ -22,7 +21,7 @@ import (
 // process forgets a salt as soon as its day is over, and the maintenance
 // job deletes it from the database.
 type salts struct {
-	pool *pgxpool.Pool
+	pool store.DB
 	loc  *time.Location
 	mu   sync.Mutex
 	day  time.Time
@@ -30,7 +29,7 @@ type salts struct {
 	hashers *sync.Pool
 }
 
-func newSalts(pool *pgxpool.Pool, loc *time.Location) *salts {
+func newSalts(pool store.DB, loc *time.Location) *salts {
 	return &salts{pool: pool, loc: loc}
 }
 

@@ -39,7 +39,7 @@ func TestRowsTheDatabaseRefusesAreQuarantinedAndTheRestWritten(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC)}
 	reg := prometheus.NewRegistry()
-	s := NewService(pgtest.Pool(t), testSettings(), nil, reg, nil, c.now)
+	s := NewService(pgtest.Pool(t), Deps{Metrics: reg}, testSettings(), c.now)
 	for _, constraint := range []string{
 		`ALTER TABLE visit_events ADD CONSTRAINT refuses_one_page CHECK (pathname <> '/refused-by-check')`,
 		// An event refused even by the quarantine is dropped and counted.

@@ -5,17 +5,52 @@ import (
 	"sync"
 	"time"
 
-	"github.com/harmedpatients/hpa/internal/config"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// Settings are the collection and rollup of visit statistics (internal/config
+// reads them from the environment).
+type Settings struct {
+	// Hostnames are the sites whose page views are counted ("*.example.org"
+	// matches subdomains). By default, the hosts of CORSOrigins.
+	Hostnames []string
+	// TimeZone is the site's zone: days, months and salts follow it.
+	TimeZone *time.Location
+	// HonourDNT drops events from browsers sending DNT: 1 or Sec-GPC: 1.
+	HonourDNT bool
+	// BufferSize bounds the events accepted but not yet written.
+	BufferSize int
+	// FlushInterval is the longest an accepted event waits to be written.
+	FlushInterval time.Duration
+	// BatchSize is the most events written in one COPY.
+	BatchSize int
+	// VisitorRateLimit is the most events one visitor may send a minute;
+	// beyond it the visitor is treated as a bot.
+	VisitorRateLimit int
+	// RawRetentionDays is how long raw events are kept; rollups are kept.
+	RawRetentionDays int
+	// RollupInterval is how often rollups catch up with new events.
+	RollupInterval time.Duration
+}
+
+// Deps are what the service uses besides the database.
+type Deps struct {
+	// Flood counts each visitor's events against VisitorRateLimit across
+	// every instance; nil counts none (for commands that collect nothing).
+	Flood FloodCounter
+	// Metrics registers the service's metrics (nil skips them).
+	Metrics prometheus.Registerer
+	// Logger is told about writes that failed (nil discards).
+	Logger *slog.Logger
+}
+
 // Service collects events and answers statistics queries.
 type Service struct {
-	pool *pgxpool.Pool
+	pool store.DB
 	// reads answers the statistics queries: a read replica, or pool.
-	reads    *pgxpool.Pool
-	settings config.Visits
+	reads    store.DB
+	settings Settings
 	logger   *slog.Logger
 	now      func() time.Time
 	metrics  *metrics
@@ -23,7 +58,7 @@ type Service struct {
 	agents   *memo[agent]
 	pages    *memo[page]
 	refs     *memo[referrer]
-	flood    floodCounter
+	flood    FloodCounter
 	buffer   *buffer
 	bots     *botTally
 	geo      *GeoIP
@@ -42,11 +77,9 @@ type Service struct {
 	counter   counterCache
 }
 
-// NewService returns a Service over pool. Register its metrics with reg
-// (nil skips them) and start the writer with Run. flood counts each
-// visitor's events against HPA_VISITS_VISITOR_RATE_LIMIT across every
-// instance; nil counts none (for commands that collect nothing).
-func NewService(pool *pgxpool.Pool, settings config.Visits, flood floodCounter, reg prometheus.Registerer, logger *slog.Logger, now func() time.Time) *Service {
+// NewService returns a Service over pool; start the writer with Run.
+func NewService(pool store.DB, deps Deps, settings Settings, now func() time.Time) *Service {
+	logger, reg := deps.Logger, deps.Metrics
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -60,7 +93,7 @@ func NewService(pool *pgxpool.Pool, settings config.Visits, flood floodCounter, 
 		metrics:  m,
 		salts:    newSalts(pool, settings.TimeZone),
 		agents:   newMemo(4096, classifyAgent),
-		flood:    flood,
+		flood:    deps.Flood,
 		buffer:   newBuffer(settings.BufferSize),
 		bots:     newBotTally(),
 		writing:  make(chan struct{}),
@@ -85,7 +118,7 @@ func NewService(pool *pgxpool.Pool, settings config.Visits, flood floodCounter, 
 // events, never what a request just wrote) read from replica, so that
 // heavy reports do not load the primary. The live figures (the counter,
 // the last 30 minutes) still read the primary.
-func (s *Service) ReadFrom(replica *pgxpool.Pool) { s.reads = replica }
+func (s *Service) ReadFrom(replica store.DB) { s.reads = replica }
 
 // UseGeoIP makes the service find visitors' countries in g, for events
 // no trusted proxy named a country for. Call it before collecting.

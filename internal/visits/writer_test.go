@@ -44,7 +44,7 @@ func TestABatchWhoseCommitWasLostIsWrittenOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer direct.Close()
-			s := NewService(pool, testSettings(), nil, nil, nil, c.now)
+			s := NewService(pool, Deps{}, testSettings(), c.now)
 			var events []pending
 			for i := range 5 {
 				events = append(events, anEvent(c.t, fmt.Sprintf("/p%d", i)))
@@ -73,7 +73,7 @@ func TestShutdownSaysWhyEventsWereLost(t *testing.T) {
 	c := &clock{t: time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC)}
 	var logs strings.Builder
 	reg := prometheus.NewRegistry()
-	s := NewService(pgtest.Pool(t), testSettings(), nil, reg, slog.New(slog.NewTextHandler(&logs, nil)), c.now)
+	s := NewService(pgtest.Pool(t), Deps{Metrics: reg, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, testSettings(), c.now)
 	s.drainTimeout = 300 * time.Millisecond
 	locker, err := s.pool.Begin(ctx)
 	if err != nil {

@@ -90,10 +90,8 @@ func (SweepArgs) Kind() string { return "webhooks.sweep" }
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (SweepArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueWebhooks} }
 
-// AddWorkers registers the webhooks' workers, which use work (the
-// workers' pool) for the database.
-func (s *Service) AddWorkers(workers *river.Workers, work DB) {
-	s.work = work
+// AddWorkers registers the webhooks' workers.
+func (s *Service) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[FanoutArgs]) error {
 		return store.WithTx(ctx, s.work, func(tx pgx.Tx) error {
 			endpoints, err := store.Q.WebhookDeliveriesCreate(ctx, tx, job.Args.EventID)
@@ -128,8 +126,8 @@ func (w *pumpWorker) Work(ctx context.Context, job *river.Job[PumpArgs]) error {
 	return w.s.pump(ctx, job)
 }
 
-// PeriodicJobs is the sweeper.
-func PeriodicJobs() []*river.PeriodicJob {
+// PeriodicJobs are the webhooks' scheduled jobs: the sweeper.
+func (s *Service) PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(sweepEvery),
 		func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
 }

@@ -48,18 +48,27 @@ type Organisations interface {
 	OrganisationContact(ctx context.Context, id uuid.UUID) (name, email string, err error)
 }
 
-// DB is what the service needs from the database.
-type DB interface {
-	store.DBTX
-	store.Beginner
+// Deps are what the webhooks use besides the database.
+type Deps struct {
+	// Work is the workers' pool: deliveries never take the connections
+	// requests use (nil: the same as the requests').
+	Work store.DB
+	// Jobs queues fan-outs and deliveries; AddWorkers works them.
+	Jobs *jobs.Client
+	// Ring seals endpoints' secrets; Hasher keys their lookups.
+	Ring   *sealed.Ring
+	Hasher *sealed.Hasher
+	// Outbox tells organisations their endpoint was disabled.
+	Outbox *mail.Outbox
+	// Organisations finds who to tell (identity.Service is one).
+	Organisations Organisations
 }
 
 // Service is outgoing webhooks.
 type Service struct {
-	db DB
-	// work is the workers' pool (see AddWorkers): deliveries never take
-	// the connections requests use.
-	work     DB
+	db store.DB
+	// work is the workers' pool.
+	work     store.DB
 	jobs     *jobs.Client
 	ring     *sealed.Ring
 	hasher   *sealed.Hasher
@@ -72,7 +81,7 @@ type Service struct {
 
 // NewService returns the webhooks service; its workers come from
 // AddWorkers and its sweeper from PeriodicJobs.
-func NewService(db DB, jobClient *jobs.Client, ring *sealed.Ring, hasher *sealed.Hasher, outbox *mail.Outbox, orgs Organisations, settings Settings, now func() time.Time) *Service {
+func NewService(db store.DB, deps Deps, settings Settings, now func() time.Time) *Service {
 	if settings.RetryDelays == nil {
 		settings.RetryDelays = DefaultRetryDelays
 	}
@@ -82,8 +91,12 @@ func NewService(db DB, jobClient *jobs.Client, ring *sealed.Ring, hasher *sealed
 	if settings.Concurrency == 0 {
 		settings.Concurrency = 16
 	}
-	return &Service{db: db, jobs: jobClient, ring: ring, hasher: hasher, outbox: outbox, orgs: orgs, settings: settings,
-		client: newClient(settings.AllowPrivate, settings.Timeout, settings.Concurrency), now: now}
+	work := deps.Work
+	if work == nil {
+		work = db
+	}
+	return &Service{db: db, work: work, jobs: deps.Jobs, ring: deps.Ring, hasher: deps.Hasher, outbox: deps.Outbox, orgs: deps.Organisations,
+		settings: settings, client: newClient(settings.AllowPrivate, settings.Timeout, settings.Concurrency), now: now}
 }
 
 // Endpoint is a URL that receives events, without its secret.
