@@ -255,5 +255,5 @@ func audienceNotFound(key string) error {
 }
 
 func audienceKeyTaken(key string) error {
-	return hpa.Errorf(hpa.ECONFLICT, "another audience already has the key %q", key).WithReason("audience-key-taken")
+	return hpa.Errorf(hpa.ECONFLICT, "another audience already has the key %q", key).WithReason(ReasonAudienceKeyTaken)
 }

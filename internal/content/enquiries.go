@@ -118,7 +118,7 @@ func (e *Enquiries) Submit(ctx context.Context, in EnquiryInput) error {
 			return fmt.Errorf("use form token: %w", err)
 		}
 		if n == 0 {
-			return hpa.Errorf(hpa.EINVALID, "this form was already sent; reload it to send another message").WithReason("form-token-used")
+			return hpa.Errorf(hpa.EINVALID, "this form was already sent; reload it to send another message").WithReason(ReasonFormTokenUsed)
 		}
 		id := uuid.New()
 		err = store.Q.EnquiryInsert(ctx, tx, store.EnquiryInsertParams{ID: id,

@@ -71,19 +71,19 @@ func (f *formTokens) issue() FormToken {
 func (f *formTokens) check(token string) (nonce []byte, expires time.Time, err error) {
 	raw, decodeErr := base64.RawURLEncoding.DecodeString(token)
 	if decodeErr != nil || len(raw) != formPayloadBytes+formTagBytes || raw[0] != formTokenVersion || !f.verify(raw) {
-		return nil, time.Time{}, hpa.Invalid("body.form_token", "is not a form token from GET /v1/enquiries/form-token").WithReason("form-token-invalid")
+		return nil, time.Time{}, hpa.Invalid("body.form_token", "is not a form token from GET /v1/enquiries/form-token").WithReason(ReasonFormTokenInvalid)
 	}
 	issued := time.UnixMilli(int64(binary.BigEndian.Uint64(raw[1:9])))
 	now := f.now()
 	switch age := now.Sub(issued); {
 	case age < -time.Minute:
-		return nil, time.Time{}, hpa.Invalid("body.form_token", "is not a form token from GET /v1/enquiries/form-token").WithReason("form-token-invalid")
+		return nil, time.Time{}, hpa.Invalid("body.form_token", "is not a form token from GET /v1/enquiries/form-token").WithReason(ReasonFormTokenInvalid)
 	case age < f.minFill:
-		e := hpa.Errorf(hpa.EINVALID, "the form was sent too quickly after it was opened; wait a moment and send it again").WithReason("form-sent-too-fast")
+		e := hpa.Errorf(hpa.EINVALID, "the form was sent too quickly after it was opened; wait a moment and send it again").WithReason(ReasonFormSentTooFast)
 		e.RetryAfterSeconds = int(math.Ceil((f.minFill - age).Seconds()))
 		return nil, time.Time{}, e
 	case age > f.maxAge:
-		return nil, time.Time{}, hpa.Errorf(hpa.EINVALID, "the form has expired; reload it (a new form token) and send it again").WithReason("form-token-expired")
+		return nil, time.Time{}, hpa.Errorf(hpa.EINVALID, "the form has expired; reload it (a new form token) and send it again").WithReason(ReasonFormTokenExpired)
 	}
 	return raw[9:formPayloadBytes], issued.Add(f.maxAge), nil
 }

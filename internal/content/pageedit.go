@@ -94,7 +94,7 @@ func (st *pageState) validate(now time.Time) error {
 	case !slugPattern.MatchString(st.slug) || len(st.slug) > 100:
 		return hpa.Invalid("body.slug", "must be 1 to 100 lower-case letters, digits and single hyphens, such as about-us")
 	case reservedSlugs[st.slug]:
-		return hpa.Invalid("body.slug", fmt.Sprintf("%q is reserved; choose another slug", st.slug)).WithReason("slug-reserved")
+		return hpa.Invalid("body.slug", fmt.Sprintf("%q is reserved; choose another slug", st.slug)).WithReason(ReasonSlugReserved)
 	case st.title == "":
 		return hpa.Invalid("body.title", "is required")
 	case st.socialImageURL != "" && !isWebURL(st.socialImageURL):
@@ -263,7 +263,7 @@ func (s *Service) DeletePage(ctx context.Context, slug string, pre Precondition)
 		}
 		_, err = store.Q.PageDelete(ctx, tx, store.PageDeleteParams{ID: current.ID, Version: current.Version})
 		if isForeignKeyViolation(err) {
-			return hpa.Errorf(hpa.ECONFLICT, "page %q is linked from a navigation menu or a call to action: change those links first, or archive the page instead", slug).WithReason("page-in-use")
+			return hpa.Errorf(hpa.ECONFLICT, "page %q is linked from a navigation menu or a call to action: change those links first, or archive the page instead", slug).WithReason(ReasonPageInUse)
 		}
 		if err != nil {
 			return fmt.Errorf("delete page: %w", err)
@@ -307,7 +307,7 @@ func headingsJSON(h []Heading) []byte {
 }
 
 func slugTaken(slug string) error {
-	return hpa.Errorf(hpa.ECONFLICT, "another page already has the slug %q", slug).WithReason("slug-taken")
+	return hpa.Errorf(hpa.ECONFLICT, "another page already has the slug %q", slug).WithReason(ReasonSlugTaken)
 }
 
 func optionalID(id uuid.UUID) *uuid.UUID {

@@ -52,7 +52,7 @@ func (p Precondition) check(current, what string) error {
 	if p.holds(current) {
 		return nil
 	}
-	return hpa.Errorf(hpa.EPRECONDITION, "the %s has changed since you read it (its ETag is now %s): reload it, reapply your change and send the new ETag in If-Match", what, current).WithReason("stale-version")
+	return hpa.Errorf(hpa.EPRECONDITION, "the %s has changed since you read it (its ETag is now %s): reload it, reapply your change and send the new ETag in If-Match", what, current).WithReason(ReasonStaleVersion)
 }
 
 // recordETag is the strong validator of an editable record: its identity

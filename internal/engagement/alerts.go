@@ -88,13 +88,16 @@ func (w *FanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) err
 		}
 		counts, err := store.Q.AlertCounts(ctx, tx, id)
 		if err != nil {
-			return err
+			return fmt.Errorf("count alerts of %s: %w", id, err)
 		}
 		var total int64
 		for _, c := range counts {
 			total += c.N
 		}
-		return store.Q.AlertSendSetMatched(ctx, tx, store.AlertSendSetMatchedParams{OpportunityID: id, Matched: int32(total)})
+		if err := store.Q.AlertSendSetMatched(ctx, tx, store.AlertSendSetMatchedParams{OpportunityID: id, Matched: int32(total)}); err != nil {
+			return fmt.Errorf("record alerts matched for %s: %w", id, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -153,12 +156,18 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		}
 		key := store.AlertGetForUpdateParams{OpportunityID: job.Args.OpportunityID, MemberID: job.Args.MemberID}
 		if r == nil || row.Status != StatusPublished {
-			return store.Q.AlertMarkSkipped(ctx, tx, store.AlertMarkSkippedParams(key))
+			if err := store.Q.AlertMarkSkipped(ctx, tx, store.AlertMarkSkippedParams(key)); err != nil {
+				return fmt.Errorf("mark alert skipped: %w", err)
+			}
+			return nil
 		}
 		if err := s.outbox.Enqueue(ctx, tx, s.alertEmail(fromRow(row), r, job.Args.MemberID)); err != nil {
 			return err
 		}
-		return store.Q.AlertMarkSent(ctx, tx, store.AlertMarkSentParams(key))
+		if err := store.Q.AlertMarkSent(ctx, tx, store.AlertMarkSentParams(key)); err != nil {
+			return fmt.Errorf("mark alert sent: %w", err)
+		}
+		return nil
 	})
 }
 

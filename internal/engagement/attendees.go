@@ -74,7 +74,7 @@ func checkContact(ctx context.Context, tx pgx.Tx, id *uuid.UUID) error {
 		return fmt.Errorf("check HPA contact: %w", err)
 	}
 	if !ok {
-		return &hpa.Error{Code: hpa.EINVALID, Reason: "hpa-contact-not-eligible", Message: "the HPA contact must be an active staff member with the membership role (or admin)",
+		return &hpa.Error{Code: hpa.EINVALID, Reason: ReasonHpaContactNotEligible, Message: "the HPA contact must be an active staff member with the membership role (or admin)",
 			Fields: []hpa.FieldError{{Location: "body.hpa_contact_id", Message: "not an active staff member with the membership role (or admin)"}}}
 	}
 	return nil

@@ -100,6 +100,9 @@ func (s *Service) sendDigest(ctx context.Context, memberID uuid.UUID) error {
 				return err
 			}
 		}
-		return store.Q.DigestMarkDone(ctx, tx, memberID)
+		if err := store.Q.DigestMarkDone(ctx, tx, memberID); err != nil {
+			return fmt.Errorf("mark digest done for %s: %w", memberID, err)
+		}
+		return nil
 	})
 }

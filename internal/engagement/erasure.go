@@ -74,11 +74,11 @@ func (s *Service) ErasePerson(ctx context.Context, tx pgx.Tx, memberID uuid.UUID
 func (s *Service) giveUpPlace(ctx context.Context, tx pgx.Tx, opportunityID, id uuid.UUID, status string) error {
 	row, err := store.Q.OpportunityGetForUpdate(ctx, tx, opportunityID)
 	if err != nil {
-		return err
+		return fmt.Errorf("lock opportunity %s: %w", opportunityID, err)
 	}
 	cancelled, err := store.Q.RegistrationCancel(ctx, tx, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("cancel registration %s: %w", id, err)
 	}
 	if err := s.tellChanged(ctx, tx, row.OrganisationID, cancelled, webhooks.TypeRegistrationCancelled); err != nil {
 		return err

@@ -83,9 +83,17 @@ func (w *NoticeWorker) Work(ctx context.Context, job *river.Job[NoticeArgs]) err
 // one within the interval (it is marked told).
 func (s *Service) noticeRegistration(ctx context.Context, tx pgx.Tx, a NoticeArgs) (store.Registration, error) {
 	if !a.Again {
-		return store.Q.RegistrationGet(ctx, tx, a.RegistrationID)
+		reg, err := store.Q.RegistrationGet(ctx, tx, a.RegistrationID)
+		if err != nil {
+			return reg, fmt.Errorf("load registration %s: %w", a.RegistrationID, err)
+		}
+		return reg, nil
 	}
 	now := s.now()
-	return store.Q.RegistrationMarkDuplicateNotice(ctx, tx, store.RegistrationMarkDuplicateNoticeParams{
+	reg, err := store.Q.RegistrationMarkDuplicateNotice(ctx, tx, store.RegistrationMarkDuplicateNoticeParams{
 		ID: a.RegistrationID, Now: now, Since: now.Add(-duplicateNoticeInterval)})
+	if err != nil {
+		return reg, fmt.Errorf("mark duplicate notice of %s: %w", a.RegistrationID, err)
+	}
+	return reg, nil
 }

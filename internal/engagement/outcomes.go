@@ -48,7 +48,7 @@ func (s *Service) ReportOutcome(ctx context.Context, id uuid.UUID, owner *uuid.U
 			return errNotFound
 		}
 		if row.Status != StatusPublished && row.Status != StatusClosed {
-			return hpa.Errorf(hpa.ECONFLICT, "outcomes are for opportunities that ran").WithReason("not-published")
+			return hpa.Errorf(hpa.ECONFLICT, "outcomes are for opportunities that ran").WithReason(ReasonNotPublished)
 		}
 		oc, err := store.Q.OutcomeInsert(ctx, tx, store.OutcomeInsertParams{OpportunityID: id, Summary: summary, Link: store.NullText(link)})
 		if err != nil {

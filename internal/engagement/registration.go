@@ -70,7 +70,7 @@ func accessibilityContext(id uuid.UUID) string { return "registrations.accessibi
 // themself is told directly.
 func (s *Service) Register(ctx context.Context, opportunityID uuid.UUID, req RegistrationRequest) (*Registration, error) {
 	if req.AccessibilityNeeds != "" && !req.AccessibilityConsent {
-		return nil, hpa.Invalid("body.accessibility_consent", "must be true to send accessibility needs: they can be health information").WithReason("special-category-consent-required")
+		return nil, hpa.Invalid("body.accessibility_consent", "must be true to send accessibility needs: they can be health information").WithReason(ReasonSpecialCategoryConsentRequired)
 	}
 	var out *Registration
 	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
@@ -115,7 +115,7 @@ func (s *Service) Register(ctx context.Context, opportunityID uuid.UUID, req Reg
 		}
 		again := reg.ID != id // the address already had a place: reg is that one, unchanged
 		if again && req.MemberID != nil {
-			return hpa.Errorf(hpa.ECONFLICT, "you are already registered for this event; use the link in its email to cancel").WithReason("already-registered")
+			return hpa.Errorf(hpa.ECONFLICT, "you are already registered for this event; use the link in its email to cancel").WithReason(ReasonAlreadyRegistered)
 		}
 		out = &Registration{ID: id, OpportunityID: opportunityID, MemberID: req.MemberID, Status: status}
 		if !again {
@@ -139,10 +139,16 @@ func (s *Service) Register(ctx context.Context, opportunityID uuid.UUID, req Reg
 func (s *Service) newcomerPosition(ctx context.Context, tx pgx.Tx, reg store.Registration, again bool) (int, error) {
 	if again {
 		waiting, err := store.Q.RegistrationCountWaitlisted(ctx, tx, reg.OpportunityID)
-		return int(waiting) + 1, err
+		if err != nil {
+			return 0, fmt.Errorf("count the waiting list of %s: %w", reg.OpportunityID, err)
+		}
+		return int(waiting) + 1, nil
 	}
 	pos, err := store.Q.RegistrationWaitlistPosition(ctx, tx, store.RegistrationWaitlistPositionParams{OpportunityID: reg.OpportunityID, CreatedAt: reg.CreatedAt, ID: reg.ID})
-	return int(pos), err
+	if err != nil {
+		return 0, fmt.Errorf("find the waiting-list place of %s: %w", reg.ID, err)
+	}
+	return int(pos), nil
 }
 
 // registrant is the name and email a registration is for.
@@ -168,9 +174,9 @@ func (s *Service) checkOpen(row store.Opportunity) error {
 	now := s.now()
 	switch {
 	case !slices.Contains(registrationKinds, row.Kind):
-		return hpa.Errorf(hpa.ECONFLICT, "a %s takes no registrations; see its link", row.Kind).WithReason("registration-not-offered")
+		return hpa.Errorf(hpa.ECONFLICT, "a %s takes no registrations; see its link", row.Kind).WithReason(ReasonRegistrationNotOffered)
 	case row.Status == StatusClosed, row.ClosesAt != nil && !row.ClosesAt.After(now), row.StartsAt != nil && !row.StartsAt.After(now):
-		return hpa.Errorf(hpa.ECONFLICT, "registration for this event has closed").WithReason("registration-closed")
+		return hpa.Errorf(hpa.ECONFLICT, "registration for this event has closed").WithReason(ReasonRegistrationClosed)
 	}
 	return nil
 }
@@ -231,7 +237,7 @@ func (w *ReminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs])
 			return nil // cancelled, or reminded already
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("mark registration reminded: %w", err)
 		}
 		row, err := s.get(ctx, tx, reg.OpportunityID)
 		if err != nil || row.Status != StatusPublished || row.StartsAt == nil || row.StartsAt.Before(s.now()) {
@@ -251,7 +257,7 @@ func (s *Service) cancelToken(id uuid.UUID) string {
 	return base64.RawURLEncoding.EncodeToString(append(id[:], mac...))
 }
 
-var errBadCancel = &hpa.Error{Code: hpa.EINVALID, Reason: "invalid-link", Message: "this cancellation link is not valid",
+var errBadCancel = &hpa.Error{Code: hpa.EINVALID, Reason: ReasonInvalidLink, Message: "this cancellation link is not valid",
 	Fields: []hpa.FieldError{{Location: "body.token", Message: "not a token HPA issued"}}}
 
 // Cancel gives up a place (or a place in the queue) from the link in the
@@ -272,7 +278,7 @@ func (s *Service) Cancel(ctx context.Context, token string) error {
 			return errBadCancel
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("load registration %s: %w", id, err)
 		}
 		if reg.Status == RegCancelled {
 			return nil // cancelling twice is harmless
@@ -289,11 +295,11 @@ func (s *Service) promote(ctx context.Context, tx pgx.Tx, o *Opportunity) error 
 		return nil
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("find the first waiting for %s: %w", o.ID, err)
 	}
 	promoted, err := store.Q.RegistrationPromote(ctx, tx, next.ID)
 	if err != nil {
-		return err
+		return fmt.Errorf("promote registration %s: %w", next.ID, err)
 	}
 	if err := s.tellChanged(ctx, tx, o.OrganisationID, promoted, webhooks.TypeRegistrationPromoted); err != nil {
 		return err

@@ -56,10 +56,10 @@ func (s *Service) Review(ctx context.Context, id uuid.UUID, action, note string)
 			return fmt.Errorf("review: %w", err)
 		}
 		if !contains(t.from, row.Status) {
-			return hpa.Errorf(hpa.ECONFLICT, "cannot %s an opportunity that is %s", action, row.Status).WithReason("invalid-transition")
+			return hpa.Errorf(hpa.ECONFLICT, "cannot %s an opportunity that is %s", action, row.Status).WithReason(ReasonInvalidTransition)
 		}
 		if action == ActionPublish && row.ClosesAt != nil && !row.ClosesAt.After(s.now()) {
-			return hpa.Errorf(hpa.ECONFLICT, "it closed already; change its dates first").WithReason("already-closed")
+			return hpa.Errorf(hpa.ECONFLICT, "it closed already; change its dates first").WithReason(ReasonAlreadyClosed)
 		}
 		row, err = store.Q.OpportunitySetStatus(ctx, tx, store.OpportunitySetStatusParams{ID: id, Status: t.to, ReviewNote: store.NullText(note)})
 		if err != nil {

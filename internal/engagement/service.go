@@ -147,9 +147,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, owner *uuid.UUID, d 
 		case owner != nil && status == StatusChangesRequested:
 			status = StatusSubmitted
 		case owner != nil && status != StatusSubmitted:
-			return hpa.Errorf(hpa.ECONFLICT, "this opportunity is %s and can no longer be edited by its organiser; contact HPA", status).WithReason("not-editable")
+			return hpa.Errorf(hpa.ECONFLICT, "this opportunity is %s and can no longer be edited by its organiser; contact HPA", status).WithReason(ReasonNotEditable)
 		case status == StatusClosed || status == StatusRejected:
-			return hpa.Errorf(hpa.ECONFLICT, "a %s opportunity cannot be edited", status).WithReason("not-editable")
+			return hpa.Errorf(hpa.ECONFLICT, "a %s opportunity cannot be edited", status).WithReason(ReasonNotEditable)
 		}
 		row, err = store.Q.OpportunityUpdate(ctx, tx, store.OpportunityUpdateParams{ID: id,
 			Kind: d.Kind, Title: d.Title, Summary: d.Summary, Description: d.Description, DescriptionHtml: html, OrganiserName: d.OrganiserName,

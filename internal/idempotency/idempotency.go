@@ -154,7 +154,7 @@ func (c claim) lock() store.IdempotencyTryLockParams {
 }
 
 func errInUse() error {
-	return hpa.Errorf(hpa.ECONFLICT, "a request with this Idempotency-Key is being processed; retry shortly").WithReason("idempotency-key-in-use")
+	return hpa.Errorf(hpa.ECONFLICT, "a request with this Idempotency-Key is being processed; retry shortly").WithReason(ReasonIdempotencyKeyInUse)
 }
 
 // DoLeased is Do for work that reaches outside the database (see the
@@ -196,7 +196,7 @@ func (s *Store) existing(ctx context.Context, db store.DBTX, c claim) (Response,
 		return Response{}, false, fmt.Errorf("read idempotency key: %w", err)
 	}
 	if !bytes.Equal(row.RequestHash, c.hash) && !bytes.Equal(row.RequestHash, c.rawHash) {
-		return Response{}, false, hpa.Errorf(hpa.EINVALID, "this Idempotency-Key was already used with a different request body; use a new key for a new request").WithReason("idempotency-key-reused")
+		return Response{}, false, hpa.Errorf(hpa.EINVALID, "this Idempotency-Key was already used with a different request body; use a new key for a new request").WithReason(ReasonIdempotencyKeyReused)
 	}
 	if row.State != "completed" || row.ResponseStatus == nil {
 		return Response{}, false, errInUse()
@@ -206,7 +206,11 @@ func (s *Store) existing(ctx context.Context, db store.DBTX, c claim) (Response,
 
 // Purge deletes keys past their retention and returns how many.
 func (s *Store) Purge(ctx context.Context) (int64, error) {
-	return store.Q.IdempotencyPurge(ctx, s.db, s.now())
+	n, err := store.Q.IdempotencyPurge(ctx, s.db, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	return n, nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -171,7 +171,7 @@ type keyEntry struct {
 	revoked       bool
 }
 
-var errBadKey = hpa.Errorf(hpa.EUNAUTHORIZED, "the API key is not valid: it may be mistyped, expired or revoked").WithReason("invalid-api-key")
+var errBadKey = hpa.Errorf(hpa.EUNAUTHORIZED, "the API key is not valid: it may be mistyped, expired or revoked").WithReason(ReasonInvalidApiKey)
 
 // KeyUse is what AuthenticateKey learns about a key besides the caller.
 type KeyUse struct {
@@ -195,7 +195,7 @@ func (s *Service) AuthenticateKey(ctx context.Context, key string) (*Caller, Key
 			return &keyEntry{}, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("load API key: %w", err)
 		}
 		scopes := make([]Scope, len(row.Scopes))
 		for i, x := range row.Scopes {

@@ -18,7 +18,7 @@ type staffEntry struct {
 	revoked map[uuid.UUID]struct{}
 }
 
-var errBadAccessToken = hpa.Errorf(hpa.EUNAUTHORIZED, "the access token is not valid or has expired").WithReason("invalid-token")
+var errBadAccessToken = hpa.Errorf(hpa.EUNAUTHORIZED, "the access token is not valid or has expired").WithReason(ReasonInvalidToken)
 
 // AuthenticateStaff verifies a staff access token and returns the caller
 // with the account's current roles. Tokens of disabled accounts and of
@@ -61,7 +61,7 @@ func (s *Service) loadStaffEntry(ctx context.Context, id uuid.UUID) (*staffEntry
 		return &staffEntry{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load staff member %s: %w", id, err)
 	}
 	e := &staffEntry{active: row.Active, roles: make([]Role, len(row.Roles)), revoked: make(map[uuid.UUID]struct{}, len(row.RevokedSessions))}
 	for i, r := range row.Roles {

@@ -36,7 +36,7 @@ func (s *Service) CreateOrganisation(ctx context.Context, name, website, contact
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		row, err := store.Q.OrganisationInsert(ctx, tx, store.OrganisationInsertParams{Name: name, Website: store.NullText(website), ContactEmail: store.NullText(contactEmail)})
 		if store.IsUniqueViolation(err, "organisations_name_key") {
-			return hpa.Errorf(hpa.ECONFLICT, "an organisation with that name already exists").WithReason("name-taken")
+			return hpa.Errorf(hpa.ECONFLICT, "an organisation with that name already exists").WithReason(ReasonNameTaken)
 		}
 		if err != nil {
 			return fmt.Errorf("create organisation: %w", err)

@@ -25,9 +25,9 @@ type Session struct {
 // reason (unknown email, wrong password, disabled or not yet activated
 // account), so the answer never tells an attacker whether an account
 // exists.
-var errBadCredentials = hpa.Errorf(hpa.EUNAUTHORIZED, "the email or password is not right, or the account cannot sign in").WithReason("invalid-credentials")
+var errBadCredentials = hpa.Errorf(hpa.EUNAUTHORIZED, "the email or password is not right, or the account cannot sign in").WithReason(ReasonInvalidCredentials)
 
-var errBadRefresh = hpa.Errorf(hpa.EUNAUTHORIZED, "the refresh token is not valid; sign in again").WithReason("invalid-token")
+var errBadRefresh = hpa.Errorf(hpa.EUNAUTHORIZED, "the refresh token is not valid; sign in again").WithReason(ReasonInvalidToken)
 
 // Login checks an email and password and starts a session. Every path
 // computes one argon2id hash and, for an address that keeps failing,
@@ -207,7 +207,7 @@ func (s *Service) ChangePassword(ctx context.Context, staffID uuid.UUID, current
 		encoded = *row.PasswordHash
 	}
 	if ok, _ := s.hasher.Verify(current, encoded); !ok {
-		return hpa.Errorf(hpa.EFORBIDDEN, "the current password is not right").WithReason("wrong-password")
+		return hpa.Errorf(hpa.EFORBIDDEN, "the current password is not right").WithReason(ReasonWrongPassword)
 	}
 	hash, err := s.hasher.Hash(next)
 	if err != nil {

@@ -61,7 +61,7 @@ func (s *Service) CreateAdmin(ctx context.Context, email, name, password string,
 	err = s.withTx(ctx, func(tx pgx.Tx) error {
 		row, err := store.Q.StaffInsert(ctx, tx, store.StaffInsertParams{Email: email, DisplayName: name, PasswordHash: &hash, Roles: roleNames(roles)})
 		if store.IsUniqueViolation(err, "staff_email_key") {
-			return hpa.Errorf(hpa.ECONFLICT, "a staff account with that email already exists").WithReason("email-taken")
+			return hpa.Errorf(hpa.ECONFLICT, "a staff account with that email already exists").WithReason(ReasonEmailTaken)
 		}
 		if err != nil {
 			return fmt.Errorf("create staff: %w", err)
@@ -88,7 +88,7 @@ func (s *Service) Invite(ctx context.Context, email, name string, roles []Role) 
 	err = s.withTx(ctx, func(tx pgx.Tx) error {
 		row, err := store.Q.StaffInsert(ctx, tx, store.StaffInsertParams{Email: email, DisplayName: name, Roles: roleNames(roles)})
 		if store.IsUniqueViolation(err, "staff_email_key") {
-			return hpa.Errorf(hpa.ECONFLICT, "a staff account with that email already exists").WithReason("email-taken")
+			return hpa.Errorf(hpa.ECONFLICT, "a staff account with that email already exists").WithReason(ReasonEmailTaken)
 		}
 		if err != nil {
 			return fmt.Errorf("invite staff: %w", err)
@@ -120,7 +120,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string) erro
 	return s.withTx(ctx, func(tx pgx.Tx) error {
 		staffID, err := store.Q.StaffTokenUse(ctx, tx, store.StaffTokenUseParams{TokenHash: hashSecret(token), Purpose: "invite", Now: s.now()})
 		if store.IsNotFound(err) {
-			return &hpa.Error{Code: hpa.EINVALID, Reason: "invalid-invitation", Message: "the invitation is not valid: it may have expired or been used",
+			return &hpa.Error{Code: hpa.EINVALID, Reason: ReasonInvalidInvitation, Message: "the invitation is not valid: it may have expired or been used",
 				Fields: []hpa.FieldError{{Location: "body.token", Message: "unknown, used or expired"}}}
 		}
 		if err != nil {
@@ -211,7 +211,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, u StaffUpdate) (*Sta
 				return fmt.Errorf("count admins: %w", err)
 			}
 			if n == 0 {
-				return hpa.Errorf(hpa.ECONFLICT, "this is the last active admin; make someone else admin first").WithReason("last-admin")
+				return hpa.Errorf(hpa.ECONFLICT, "this is the last active admin; make someone else admin first").WithReason(ReasonLastAdmin)
 			}
 		}
 		if before.Active && !row.Active {

@@ -18,22 +18,22 @@ func (s *Service) PurgeUnconfirmed(ctx context.Context) (int64, error) {
 		cutoff := s.now().Add(-s.settings.PendingTTL)
 		requests, err := store.Q.MemberSignupRequestPurge(ctx, tx, cutoff)
 		if err != nil {
-			return err
+			return fmt.Errorf("purge signup requests: %w", err)
 		}
 		n += requests
 		ids, err := store.Q.MemberPurgePending(ctx, tx, cutoff)
 		if err != nil {
-			return err
+			return fmt.Errorf("purge unconfirmed members: %w", err)
 		}
 		if _, err := tx.Exec(ctx, "SET LOCAL hpa.purging_unconfirmed = 'on'"); err != nil {
-			return err
+			return fmt.Errorf("mark the purge: %w", err)
 		}
 		for _, id := range ids {
 			if err := store.Q.ConsentDeleteForPurge(ctx, tx, id); err != nil {
-				return err
+				return fmt.Errorf("delete the consents of %s: %w", id, err)
 			}
 			if err := store.Q.MemberDelete(ctx, tx, id); err != nil {
-				return err
+				return fmt.Errorf("delete member %s: %w", id, err)
 			}
 			n++
 		}

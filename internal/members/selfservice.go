@@ -77,7 +77,7 @@ func (s *Service) RedeemSignInLink(ctx context.Context, token string) (*Confirme
 	return out, err
 }
 
-var errBadMemberToken = hpa.Errorf(hpa.EUNAUTHORIZED, "the member token is not valid or has expired; sign in again with an emailed link").WithReason("invalid-token")
+var errBadMemberToken = hpa.Errorf(hpa.EUNAUTHORIZED, "the member token is not valid or has expired; sign in again with an emailed link").WithReason(ReasonInvalidToken)
 
 // AuthenticateMember verifies a member self-service token. An erased
 // member's tokens stop working at once.
@@ -154,7 +154,7 @@ func (s *Service) UpdateProfile(ctx context.Context, id uuid.UUID, c ProfileChan
 		return nil, err
 	}
 	if !c.Sensitive.isZero() && (c.SpecialCategoryConsent == nil || !*c.SpecialCategoryConsent) {
-		return nil, hpa.Invalid("body.special_category_consent", "must be true to send special_category details").WithReason("special-category-consent-required")
+		return nil, hpa.Invalid("body.special_category_consent", "must be true to send special_category details").WithReason(ReasonSpecialCategoryConsentRequired)
 	}
 	var out *Member
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
@@ -266,7 +266,7 @@ func (s *Service) UnsubscribeLinks(id uuid.UUID) *mail.Unsubscribe {
 	}
 }
 
-var errBadUnsubscribe = &hpa.Error{Code: hpa.EINVALID, Reason: "invalid-link", Message: "this unsubscribe link is not valid",
+var errBadUnsubscribe = &hpa.Error{Code: hpa.EINVALID, Reason: ReasonInvalidLink, Message: "this unsubscribe link is not valid",
 	Fields: []hpa.FieldError{{Location: "query.token", Message: "not a token HPA issued"}}}
 
 // Unsubscribe stops all email to the member the token names (their

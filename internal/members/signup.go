@@ -61,7 +61,7 @@ const (
 // as for a new one.
 func (s *Service) Signup(ctx context.Context, in Signup) error {
 	if in.ConsentVersion != MembershipConsent.Version {
-		return hpa.Invalid("body.consent_version", "must be the current consent version "+MembershipConsent.Version+" (see GET /v1/consent-texts); show the current wording and send its version").WithReason("consent-version-outdated")
+		return hpa.Invalid("body.consent_version", "must be the current consent version "+MembershipConsent.Version+" (see GET /v1/consent-texts); show the current wording and send its version").WithReason(ReasonConsentVersionOutdated)
 	}
 	if err := in.Profile.validate(); err != nil {
 		return err
@@ -70,7 +70,7 @@ func (s *Service) Signup(ctx context.Context, in Signup) error {
 		return err
 	}
 	if !in.Sensitive.isZero() && !in.SpecialCategoryConsent {
-		return hpa.Invalid("body.special_category_consent", "must be true to send special_category details: health information needs its own explicit consent").WithReason("special-category-consent-required")
+		return hpa.Invalid("body.special_category_consent", "must be true to send special_category details: health information needs its own explicit consent").WithReason(ReasonSpecialCategoryConsentRequired)
 	}
 	if _, _, err := NormaliseEmail(in.Email); err != nil {
 		return err
@@ -336,7 +336,7 @@ type Confirmed struct {
 // errBadLink answers a confirmation or sign-in token that is unknown,
 // used or expired. It is a 422 on the token field, not a 401: the request
 // is not unauthenticated, its input is stale.
-var errBadLink = &hpa.Error{Code: hpa.EINVALID, Reason: "invalid-link", Message: "this link is not valid: it may have expired or been used already; ask for a new one",
+var errBadLink = &hpa.Error{Code: hpa.EINVALID, Reason: ReasonInvalidLink, Message: "this link is not valid: it may have expired or been used already; ask for a new one",
 	Fields: []hpa.FieldError{{Location: "body.token", Message: "unknown, used or expired"}}}
 
 // Confirm activates the membership a confirmation token belongs to. Each

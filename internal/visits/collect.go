@@ -80,7 +80,7 @@ func (s *Service) WaitForRoom() error {
 }
 
 func errBusy() error {
-	return &hpa.Error{Code: hpa.EUNAVAILABLE, Reason: "collection-busy", RetryAfterSeconds: 1,
+	return &hpa.Error{Code: hpa.EUNAVAILABLE, Reason: ReasonCollectionBusy, RetryAfterSeconds: 1,
 		Message: "too many events are waiting to be written; retry after the number of seconds in Retry-After"}
 }
 
@@ -100,9 +100,13 @@ func (s *Service) collect(ctx context.Context, client Client, events []Event, pr
 	rows := make([]pending, 0, len(events))
 	var problems []hpa.FieldError
 	invalidText := false
+	reason := "" // of the last field whose problem has a reason of its own
 	for i := range events {
-		r, fields, text := s.normalise(&events[i], now, prefix(i))
+		r, fields, text, fieldReason := s.normalise(&events[i], now, prefix(i))
 		invalidText = invalidText || text
+		if fieldReason != "" {
+			reason = fieldReason
+		}
 		if durable && events[i].ID == "" {
 			fields = append(fields, hpa.FieldError{Location: prefix(i) + "id", Message: "is required for a durable acknowledgement, so that sending the events again counts each once"})
 		}
@@ -116,13 +120,8 @@ func (s *Service) collect(ctx context.Context, client Client, events []Event, pr
 		if invalidText {
 			e.Reason = hpa.ReasonInvalidText
 		}
-		for _, p := range problems {
-			if strings.HasSuffix(p.Location, ".url") && strings.Contains(p.Message, "not a site") {
-				e.Reason = "hostname-not-allowed"
-			}
-			if strings.HasSuffix(p.Location, ".timestamp") {
-				e.Reason = "timestamp-out-of-range"
-			}
+		if reason != "" {
+			e.Reason = reason
 		}
 		return nil, e
 	}
@@ -188,11 +187,11 @@ func (s *Service) collect(ctx context.Context, client Client, events []Event, pr
 
 // normalise checks one event and turns it into a row (without the visitor
 // and agent columns, which need the client). It reports whether a problem
-// is text the database could not store (hpa.TextFault), wherever it hides.
-func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa.FieldError, bool) {
+// is text the database could not store (hpa.TextFault), wherever it hides,
+// and the reason of the last problem that has one of its own.
+func (s *Service) normalise(ev *Event, now time.Time, at string) (_ pending, _ []hpa.FieldError, invalidText bool, reason string) {
 	var errs []hpa.FieldError
 	bad := func(field, msg string) { errs = append(errs, hpa.FieldError{Location: at + field, Message: msg}) }
-	invalidText := false
 	text := func(field, prefix, v string) {
 		if fault := hpa.TextFault(v); fault != "" {
 			bad(field, prefix+fault)
@@ -210,6 +209,7 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 	if pg.problem != "" {
 		bad("url", pg.problem)
 		invalidText = invalidText || pg.invalidText
+		reason = pg.reason
 	}
 	var ref referrer
 	if ev.Referrer != "" {
@@ -257,6 +257,7 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 	if ev.Timestamp != nil {
 		if ev.Timestamp.After(now.Add(maxClockSkew)) || ev.Timestamp.Before(now.Add(-maxEventAge)) {
 			bad("timestamp", "must be within the last 24 hours (and not in the future)")
+			reason = ReasonTimestampOutOfRange
 		} else {
 			ts = *ev.Timestamp
 		}
@@ -275,7 +276,7 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 	}
 	text("id", "", ev.ID)
 	if len(errs) > 0 {
-		return pending{}, errs, invalidText
+		return pending{}, errs, invalidText, reason
 	}
 	source := ref.source
 	if utm[0] != "" || source == "" {
@@ -290,7 +291,7 @@ func (s *Service) normalise(ev *Event, now time.Time, at string) (pending, []hpa
 		sum := sha256.Sum256([]byte(ev.ID))
 		r.idHash = sum[:16]
 	}
-	return r, nil, false
+	return r, nil, false, ""
 }
 
 // page is what an event's URL contributes: the site, the path and any
@@ -301,6 +302,8 @@ type page struct {
 	problem            string
 	// invalidText is set when the problem is text that cannot be stored.
 	invalidText bool
+	// reason is the problem's reason, if it has one of its own.
+	reason string
 }
 
 var utmKeys = [5]string{"utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"}
@@ -316,7 +319,7 @@ func (s *Service) parsePage(raw string) page {
 	}
 	p := page{hostname: strings.ToLower(u.Hostname()), pathname: truncateUTF8(u.EscapedPath(), maxPath)}
 	if !s.allowedHost(p.hostname) {
-		return page{problem: "is not a site whose visits are counted here"}
+		return page{problem: "is not a site whose visits are counted here", reason: ReasonHostnameNotAllowed}
 	}
 	if p.pathname == "" {
 		p.pathname = "/"

@@ -38,7 +38,7 @@ func (s *Service) CollectDurable(ctx context.Context, client Client, events []Ev
 }
 
 func errNotWritten() error {
-	return &hpa.Error{Code: hpa.EUNAVAILABLE, Reason: "not-yet-written", RetryAfterSeconds: 1,
+	return &hpa.Error{Code: hpa.EUNAVAILABLE, Reason: ReasonNotYetWritten, RetryAfterSeconds: 1,
 		Message: "the events were not written in time; send them again, with the same IDs, after the number of seconds in Retry-After"}
 }
 

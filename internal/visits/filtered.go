@@ -48,7 +48,7 @@ func (s *Service) checkRawRange(q Query, from time.Time) error {
 	oldest := s.today().AddDate(0, 0, -s.settings.RawRetentionDays)
 	if from.Before(oldest) {
 		return hpa.Invalid(q.At+"date_range", fmt.Sprintf("filters on a dimension the query does not group by need raw events, kept from %s; start the range then or later", oldest.Format(time.DateOnly))).
-			WithReason("range-beyond-raw-events")
+			WithReason(ReasonRangeBeyondRawEvents)
 	}
 	return nil
 }
@@ -68,7 +68,7 @@ func (s *Service) filteredGroups(ctx context.Context, q Query, timeDim, valueDim
 		TimeZone: s.settings.TimeZone.String(), Dimension: valueDim, Filters: encoded, Goals: goalsJSON(q.goals)})
 	if store.IsQueryCanceled(err) && ctx.Err() == nil {
 		return nil, hpa.Invalid(q.At+"date_range", "counting these filters over this range from raw events took too long; "+
-			"shorten the range, or filter on the dimension the query groups by (answered from rollups)").WithReason("filtered-range-too-long")
+			"shorten the range, or filter on the dimension the query groups by (answered from rollups)").WithReason(ReasonFilteredRangeTooLong)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("count filtered events: %w", err)

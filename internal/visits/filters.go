@@ -190,7 +190,7 @@ func checkFilter(f Filter, loc string, depth int, leaves *int, known func(string
 	if f.group() {
 		switch {
 		case depth >= maxFilterDepth:
-			return hpa.Invalid(loc, fmt.Sprintf("groups may nest at most %d deep", maxFilterDepth)).WithReason("filter-too-complex")
+			return hpa.Invalid(loc, fmt.Sprintf("groups may nest at most %d deep", maxFilterDepth)).WithReason(ReasonFilterTooComplex)
 		case f.Operator == "not" && len(f.Filters) != 1:
 			return hpa.Invalid(loc+".filters", "not takes exactly one filter")
 		case len(f.Filters) == 0:
@@ -206,7 +206,7 @@ func checkFilter(f Filter, loc string, depth int, leaves *int, known func(string
 		return nil
 	}
 	if *leaves++; *leaves > maxFilterLeaves {
-		return hpa.Invalid(loc, fmt.Sprintf("a query may hold at most %d comparisons", maxFilterLeaves)).WithReason("filter-too-complex")
+		return hpa.Invalid(loc, fmt.Sprintf("a query may hold at most %d comparisons", maxFilterLeaves)).WithReason(ReasonFilterTooComplex)
 	}
 	switch {
 	case !known(f.Dimension):
@@ -226,7 +226,7 @@ func checkFilter(f Filter, loc string, depth int, leaves *int, known func(string
 		}
 		if f.Operator == "matches" || f.Operator == "does_not_match" {
 			if err := checkPattern(v); err != nil {
-				return hpa.Invalid(at, err.Error()).WithReason("invalid-pattern")
+				return hpa.Invalid(at, err.Error()).WithReason(ReasonInvalidPattern)
 			}
 		}
 	}

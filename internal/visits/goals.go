@@ -64,11 +64,11 @@ func (s *Service) CreateGoal(ctx context.Context, g Goal) (Goal, error) {
 		return Goal{}, err
 	}
 	if len(existing) >= maxGoals {
-		return Goal{}, hpa.Errorf(hpa.ECONFLICT, "a site may have at most %d goals; delete one first", maxGoals).WithReason("too-many-goals")
+		return Goal{}, hpa.Errorf(hpa.ECONFLICT, "a site may have at most %d goals; delete one first", maxGoals).WithReason(ReasonTooManyGoals)
 	}
 	row, err := store.Q.VisitGoalInsert(ctx, s.pool, store.VisitGoalInsertParams{Name: g.Name, EventName: nonEmpty(g.EventName), PagePath: nonEmpty(g.PagePath)})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Goal{}, hpa.Errorf(hpa.ECONFLICT, "a goal named %q exists", g.Name).WithReason("goal-exists")
+		return Goal{}, hpa.Errorf(hpa.ECONFLICT, "a goal named %q exists", g.Name).WithReason(ReasonGoalExists)
 	}
 	if err != nil {
 		return Goal{}, fmt.Errorf("create goal: %w", err)
@@ -204,7 +204,7 @@ func (q *Query) expandGoals(goals []Goal, valueDim string) error {
 		for j, name := range f.Values {
 			g, ok := byName[name]
 			if !ok {
-				return f, hpa.Invalid(fmt.Sprintf("%s.values[%d]", loc, j), "no goal has this name").WithReason("unknown-goal")
+				return f, hpa.Invalid(fmt.Sprintf("%s.values[%d]", loc, j), "no goal has this name").WithReason(ReasonUnknownGoal)
 			}
 			any.Filters = append(any.Filters, g.filter())
 		}
@@ -220,7 +220,7 @@ func (q *Query) expandGoals(goals []Goal, valueDim string) error {
 		if valueDim == GoalDimension && f.only(GoalDimension) {
 			for j, v := range f.dimensionValues(GoalDimension) {
 				if _, ok := byName[v]; !ok {
-					return hpa.Invalid(fmt.Sprintf("%s.values[%d]", loc, j), "no goal has this name").WithReason("unknown-goal")
+					return hpa.Invalid(fmt.Sprintf("%s.values[%d]", loc, j), "no goal has this name").WithReason(ReasonUnknownGoal)
 				}
 			}
 			continue // filters the goal rows

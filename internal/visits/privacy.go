@@ -42,7 +42,7 @@ func (s *salts) forDay(ctx context.Context, day time.Time) (*sync.Pool, error) {
 	}
 	salt, err := loadSalt(ctx, s.pool, day)
 	if err != nil {
-		return nil, hpa.Errorf(hpa.EUNAVAILABLE, "visit collection is briefly unavailable; retry shortly").WithReason("salt-unavailable")
+		return nil, hpa.Errorf(hpa.EUNAVAILABLE, "visit collection is briefly unavailable; retry shortly").WithReason(ReasonSaltUnavailable)
 	}
 	s.day = day
 	s.hashers = newSaltPool(salt)

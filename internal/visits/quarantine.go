@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -91,9 +92,12 @@ func (s *Service) quarantineOnce(ctx context.Context, b batch) error {
 		if claimed, err = store.Q.VisitWriteBatchClaim(ctx, tx, b.id); err != nil || claimed == 0 {
 			return err // claimed == 0: an attempt whose COMMIT went unanswered did it
 		}
-		return store.Q.VisitQuarantineInsert(ctx, tx, store.VisitQuarantineInsertParams{
+		if err := store.Q.VisitQuarantineInsert(ctx, tx, store.VisitQuarantineInsertParams{
 			Sqlstate: b.refused.Code, Reason: b.refused.Message, Event: string(event),
-		})
+		}); err != nil {
+			return fmt.Errorf("quarantine a refused event: %w", err)
+		}
+		return nil
 	})
 	if err == nil && claimed > 0 {
 		s.metrics.quarantined.Inc()

@@ -163,7 +163,7 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 	timeDim, valueDim := splitDimensions(q.Dimensions)
 	if q.usesGoals() {
 		if timeDim == "time:hour" {
-			return nil, hpa.Invalid(q.At+"dimensions", "goals cannot be counted by the hour; use time:day").WithReason("too-many-dimensions")
+			return nil, hpa.Invalid(q.At+"dimensions", "goals cannot be counted by the hour; use time:day").WithReason(ReasonTooManyDimensions)
 		}
 		if q.goals, err = s.Goals(ctx); err != nil {
 			return nil, err
@@ -454,11 +454,11 @@ func (q *Query) validate() error {
 		}
 	}
 	if timeDims > 1 || valueDims > 1 {
-		return hpa.Invalid(at+"dimensions", "group by at most one time dimension and one other dimension").WithReason("too-many-dimensions")
+		return hpa.Invalid(at+"dimensions", "group by at most one time dimension and one other dimension").WithReason(ReasonTooManyDimensions)
 	}
 	timeDim, valueDim := splitDimensions(q.Dimensions)
 	if timeDim == "time:hour" && valueDim != "" {
-		return hpa.Invalid(at+"dimensions", "time:hour cannot be combined with another dimension; use time:day").WithReason("too-many-dimensions")
+		return hpa.Invalid(at+"dimensions", "time:hour cannot be combined with another dimension; use time:day").WithReason(ReasonTooManyDimensions)
 	}
 	leaves := 0
 	known := func(d string) bool { return isValueDimension(d) }
@@ -468,11 +468,11 @@ func (q *Query) validate() error {
 			return err
 		}
 		if timeDim == "time:hour" && (valueDim == "" || !f.only(valueDim)) {
-			return hpa.Invalid(loc+".dimension", "time:hour cannot be combined with filters; use time:day").WithReason("too-many-dimensions")
+			return hpa.Invalid(loc+".dimension", "time:hour cannot be combined with filters; use time:day").WithReason(ReasonTooManyDimensions)
 		}
 	}
 	if n := len(q.visitClauses(valueDim)); n > maxFilterClauses {
-		return hpa.Invalid(at+"filters", fmt.Sprintf("the filters expand to %d alternatives to check; at most %d", n, maxFilterClauses)).WithReason("filter-too-complex")
+		return hpa.Invalid(at+"filters", fmt.Sprintf("the filters expand to %d alternatives to check; at most %d", n, maxFilterClauses)).WithReason(ReasonFilterTooComplex)
 	}
 	for i, o := range q.OrderBy {
 		if !slices.Contains(q.Metrics, o.Field) && !slices.Contains(q.Dimensions, o.Field) {

@@ -75,10 +75,10 @@ func (s *Service) rollupDay(ctx context.Context, day time.Time, version int64) (
 			return err
 		}
 		if err := store.Q.VisitRollupDeleteDay(ctx, tx, pgDate(day)); err != nil {
-			return err
+			return fmt.Errorf("delete the rollups of %s: %w", day.Format(time.DateOnly), err)
 		}
 		if err := store.Q.VisitRollupDeleteHours(ctx, tx, store.VisitRollupDeleteHoursParams{DayStart: start, DayEnd: end}); err != nil {
-			return err
+			return fmt.Errorf("delete the hourly rollups of %s: %w", day.Format(time.DateOnly), err)
 		}
 		_, err = store.Q.VisitRollupDay(ctx, tx, store.VisitRollupDayParams{Day: pgDate(day), DayStart: start, DayEnd: end})
 		return err
@@ -99,10 +99,10 @@ func (s *Service) rollupDay(ctx context.Context, day time.Time, version int64) (
 func (s *Service) rollupMonth(ctx context.Context, month time.Time) error {
 	err := store.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := store.Q.VisitRollupLockMonth(ctx, tx, dayKey(month)); err != nil {
-			return err
+			return fmt.Errorf("lock the rollup of %s: %w", month.Format("2006-01"), err)
 		}
 		if err := store.Q.VisitRollupDeleteMonth(ctx, tx, pgDate(month)); err != nil {
-			return err
+			return fmt.Errorf("delete the rollup of %s: %w", month.Format("2006-01"), err)
 		}
 		_, err := store.Q.VisitRollupMonth(ctx, tx, store.VisitRollupMonthParams{Month: pgDate(month), MonthEnd: pgDate(month.AddDate(0, 1, 0))})
 		return err

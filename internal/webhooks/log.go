@@ -135,9 +135,9 @@ func (s *Service) Redeliver(ctx context.Context, owner Owner, endpointID uuid.UU
 		}
 		switch _, err := store.Q.WebhookDeliveryRestart(ctx, tx, store.WebhookDeliveryRestartParams{ID: id, EndpointID: endpointID, Now: s.now()}); {
 		case store.IsNotFound(err) && current.Status == "pending":
-			return hpa.Errorf(hpa.ECONFLICT, "this delivery is still being attempted").WithReason("delivery-pending")
+			return hpa.Errorf(hpa.ECONFLICT, "this delivery is still being attempted").WithReason(ReasonDeliveryPending)
 		case store.IsNotFound(err):
-			return hpa.Errorf(hpa.ECONFLICT, "this event is no longer kept (cancelled, or older than %d days) and cannot be sent again", int(PayloadRetention.Hours()/24)).WithReason("event-expired")
+			return hpa.Errorf(hpa.ECONFLICT, "this event is no longer kept (cancelled, or older than %d days) and cannot be sent again", int(PayloadRetention.Hours()/24)).WithReason(ReasonEventExpired)
 		case err != nil:
 			return fmt.Errorf("redeliver: %w", err)
 		}
@@ -159,5 +159,9 @@ func (s *Service) Redeliver(ctx context.Context, owner Owner, endpointID uuid.UU
 // delivery log past LogRetention, for the retention job.
 func (s *Service) Purge(ctx context.Context) (int64, error) {
 	now := s.now()
-	return store.Q.WebhookEventsWipe(ctx, s.db, store.WebhookEventsWipeParams{PayloadsBefore: now.Add(-PayloadRetention), EventsBefore: now.Add(-LogRetention)})
+	n, err := store.Q.WebhookEventsWipe(ctx, s.db, store.WebhookEventsWipeParams{PayloadsBefore: now.Add(-PayloadRetention), EventsBefore: now.Add(-LogRetention)})
+	if err != nil {
+		return 0, fmt.Errorf("purge webhook events: %w", err)
+	}
+	return n, nil
 }

@@ -356,7 +356,7 @@ func (s *Service) SendTest(ctx context.Context, owner Owner, id uuid.UUID) (stri
 			return err
 		}
 		if !row.Enabled {
-			return hpa.Errorf(hpa.ECONFLICT, "this endpoint is disabled; enable it first").WithReason("endpoint-disabled")
+			return hpa.Errorf(hpa.ECONFLICT, "this endpoint is disabled; enable it first").WithReason(ReasonEndpointDisabled)
 		}
 		eventID, _, err := s.emit(ctx, tx, Event{Type: TypeTest, OrganisationID: row.OrganisationID, endpoint: &id,
 			Data: TestEvent{EndpointID: id.String(), Message: "A test event from HPA: if you can read this, your endpoint works."}})
