@@ -7,7 +7,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
-	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/identity"
 )
 
@@ -174,14 +173,4 @@ func registerAuth(hapi huma.API, ids identityService, limitLogins *addressLimit)
 	}, func(ctx context.Context, in *acceptInviteInput) (*struct{}, error) {
 		return nil, ids.AcceptInvite(ctx, in.Body.Token, in.Body.Password)
 	})
-}
-
-// parseID parses a path ID, answering 404 for anything that is not one:
-// no ID that is not a UUID can exist.
-func parseID(raw, what string) (uuid.UUID, error) {
-	id, err := uuid.Parse(raw)
-	if err != nil {
-		return uuid.Nil, hpa.Errorf(hpa.ENOTFOUND, "no %s with that ID", what)
-	}
-	return id, nil
 }

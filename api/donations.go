@@ -184,47 +184,6 @@ func registerDonations(hapi huma.API, svc *donations.Service, keys idempotencySt
 	registerLedger(hapi, svc, keys)
 }
 
-// parseDate reads a YYYY-MM-DD query value.
-func parseDate(raw, location string) (time.Time, error) {
-	if raw == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.DateOnly, raw)
-	if err != nil {
-		return time.Time{}, invalidField(location, "must be a date such as 2026-04-06")
-	}
-	return t, nil
-}
-
-// ukDayStart is the start of a UK calendar date.
-func ukDayStart(d time.Time) time.Time {
-	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, donations.London)
-}
-
-// periodFrom turns from/to dates (inclusive, UK) into [start, end);
-// where is "query" or "body", for error locations.
-func periodFrom(fromRaw, toRaw, where string) (time.Time, time.Time, error) {
-	from, err := parseDate(fromRaw, where+".from")
-	if err != nil {
-		return time.Time{}, time.Time{}, err
-	}
-	to, err := parseDate(toRaw, where+".to")
-	if err != nil {
-		return time.Time{}, time.Time{}, err
-	}
-	var start, end time.Time
-	if !from.IsZero() {
-		start = ukDayStart(from)
-	}
-	if !to.IsZero() {
-		end = ukDayStart(to).AddDate(0, 0, 1)
-		if !from.IsZero() && to.Before(from) {
-			return time.Time{}, time.Time{}, invalidField(where+".to", "must not be before from")
-		}
-	}
-	return start, end, nil
-}
-
 func optionalUUID(raw, location string) (*uuid.UUID, error) {
 	if raw == "" {
 		return nil, nil

@@ -151,15 +151,6 @@ type claimIDInput struct {
 	ID string `path:"id" maxLength:"64" doc:"Claim ID."`
 }
 
-func datesOf(fromRaw, toRaw, where string) (time.Time, time.Time, error) {
-	from, err := parseDate(fromRaw, where+".from")
-	if err != nil {
-		return from, from, err
-	}
-	to, err := parseDate(toRaw, where+".to")
-	return from, to, err
-}
-
 func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotencyStore) {
 	register(hapi, treasurers, huma.Operation{
 		OperationID: "preview-gift-aid-claim",
@@ -263,7 +254,7 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotency
 		Tags:        []string{"Gift Aid"},
 		Errors:      []int{http.StatusNotFound},
 		Responses:   csvOnlyResponses("The schedule, with a header line."),
-	}, func(ctx context.Context, in *claimIDInput) (*csvOutput, error) {
+	}, func(ctx context.Context, in *claimIDInput) (*documentOutput, error) {
 		id, err := parseID(in.ID, "claim")
 		if err != nil {
 			return nil, err
@@ -276,7 +267,7 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotency
 		if err := s.WriteCSV(&buf); err != nil {
 			return nil, err
 		}
-		return &csvOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="gift-aid-claim-` + c.ID.String()[:8] + `.csv"`,
+		return &documentOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="gift-aid-claim-` + c.ID.String()[:8] + `.csv"`,
 			Count: strconv.Itoa(len(s.Rows)), Body: buf.Bytes()}, nil
 	})
 

@@ -284,7 +284,7 @@ func registerLedger(hapi huma.API, svc *donations.Service, keys idempotencyStore
 		Description: "Every gift matching the filters, newest first, as CSV (amounts in pounds with two decimals). Audit-logged.",
 		Tags:        []string{"Donations"},
 		Responses:   csvOnlyResponses("The gifts, one per line, with a header line."),
-	}, func(ctx context.Context, in *DonationFilterQuery) (*csvOutput, error) {
+	}, func(ctx context.Context, in *DonationFilterQuery) (*documentOutput, error) {
 		f, err := in.filter()
 		if err != nil {
 			return nil, err
@@ -294,7 +294,7 @@ func registerLedger(hapi huma.API, svc *donations.Service, keys idempotencyStore
 		if err != nil {
 			return nil, err
 		}
-		return &csvOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="donations.csv"`, Count: strconv.Itoa(n), Body: buf.Bytes()}, nil
+		return &documentOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="donations.csv"`, Count: strconv.Itoa(n), Body: buf.Bytes()}, nil
 	})
 
 	register(hapi, treasurers, huma.Operation{

@@ -31,7 +31,7 @@ type memberProfile struct {
 
 func memberProfileBody(m *members.Member) memberProfile {
 	return memberProfile{ID: m.ID.String(), Email: m.Email, Name: m.Name, Organisation: m.Organisation, RoleTitle: m.RoleTitle,
-		Audiences: nonNilStrings(m.Audiences), Region: m.Region, Interests: nonNilStrings(m.Interests), EmailFrequency: m.EmailFrequency,
+		Audiences: nonNil(m.Audiences), Region: m.Region, Interests: nonNil(m.Interests), EmailFrequency: m.EmailFrequency,
 		Status: m.Status, Source: m.Source, JoinedAt: m.CreatedAt, ConfirmedAt: m.ConfirmedAt}
 }
 
@@ -107,13 +107,6 @@ func (f ProfileChangeFields) toChange() members.ProfileChange {
 
 type meUpdateInput struct {
 	Body ProfileChangeFields
-}
-
-func nonNilStrings(xs []string) []string {
-	if xs == nil {
-		return []string{}
-	}
-	return xs
 }
 
 func registerMe(hapi huma.API, svc membersService) {

@@ -78,9 +78,9 @@ type exportInput struct {
 	Audience string `query:"audience" maxLength:"60"`
 }
 
-// csvOutput is a CSV file (or, for statistics, JSON unless CSV was asked
-// for).
-type csvOutput struct {
+// documentOutput is a whole document in the content type it names: a CSV
+// file, or a statistics report as JSON (unless CSV was asked for).
+type documentOutput struct {
 	ContentType        string `header:"Content-Type"`
 	ContentDisposition string `header:"Content-Disposition"`
 	Count              string `header:"X-Row-Count" doc:"Rows in the file, excluding the header."`
@@ -166,12 +166,12 @@ func registerMemberAdmin(hapi huma.API, svc membersService) {
 		Tags:        []string{"Members admin"},
 		Responses: map[string]*huma.Response{"200": {Description: "CSV, one row per member.",
 			Content: map[string]*huma.MediaType{"text/csv": {Schema: &huma.Schema{Type: "string"}}}}},
-	}, func(ctx context.Context, in *exportInput) (*csvOutput, error) {
+	}, func(ctx context.Context, in *exportInput) (*documentOutput, error) {
 		b, n, err := svc.ExportSegment(ctx, in.Purpose, in.Audience)
 		if err != nil {
 			return nil, err
 		}
-		return &csvOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="hpa-members.csv"`, Count: strconv.Itoa(n), Body: b}, nil
+		return &documentOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="hpa-members.csv"`, Count: strconv.Itoa(n), Body: b}, nil
 	})
 
 	register(hapi, membershipStaff, huma.Operation{

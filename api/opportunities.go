@@ -99,7 +99,7 @@ func privateOpportunity(o *engagement.Opportunity) opportunity { return opportun
 
 func opportunityBody(o *engagement.Opportunity, private bool) opportunity {
 	b := opportunity{ID: o.ID.String(), Kind: o.Kind, Title: o.Title, Summary: o.Summary, Description: o.Description, DescriptionHTML: o.DescriptionHTML,
-		OrganiserName: o.OrganiserName, Audiences: nonNilStrings(o.Audiences), Online: o.Online, Location: o.Location, StartsAt: o.StartsAt,
+		OrganiserName: o.OrganiserName, Audiences: nonNil(o.Audiences), Online: o.Online, Location: o.Location, StartsAt: o.StartsAt,
 		EndsAt: o.EndsAt, ClosesAt: o.ClosesAt, TimeZone: o.TimeZone, Capacity: o.Capacity, ExternalURL: o.ExternalURL,
 		EthicsReference: o.EthicsReference, ContactName: o.ContactName, ContactEmail: o.ContactEmail, Status: o.Status,
 		PublishedAt: o.PublishedAt, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Outcomes: []outcome{}, Booking: bookingBody(o.Booking)}

@@ -110,7 +110,7 @@ func registerStats(hapi huma.API, stats statsReader) {
 		Tags:        []string{"Statistics"},
 		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[statsQueryResult](hapi, "The matching rows."),
-	}, func(ctx context.Context, in *statsQueryInput) (*csvOutput, error) {
+	}, func(ctx context.Context, in *statsQueryInput) (*documentOutput, error) {
 		asCSV, err := statsFormat(in.Accept)
 		if err != nil {
 			return nil, err
@@ -141,7 +141,7 @@ func registerStats(hapi huma.API, stats statsReader) {
 				out.Results[i].Comparison = c
 			}
 		}
-		return jsonOutput(out), nil
+		return jsonDocument(out), nil
 	})
 	registerStatsReports(hapi, stats)
 	registerStatsGoals(hapi, stats)
@@ -221,13 +221,6 @@ func (changeValue) Schema(huma.Registry) *huma.Schema {
 
 func dates(from, to time.Time) [2]string {
 	return [2]string{from.Format(time.DateOnly), to.Format(time.DateOnly)}
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // resolveRange reads the period, from and to query parameters shared by

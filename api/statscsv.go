@@ -66,15 +66,17 @@ func acceptQ(accept, typ, subtype string) float64 {
 	return best
 }
 
-func jsonOutput(v any) *csvOutput {
+// jsonDocument is v encoded as a JSON document.
+func jsonDocument(v any) *documentOutput {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic("encode statistics: " + err.Error()) // plain structs only
 	}
-	return &csvOutput{ContentType: "application/json", Body: b}
+	return &documentOutput{ContentType: "application/json", Body: b}
 }
 
-func csvBody(rows [][]string) *csvOutput {
+// csvDocument is rows encoded as a CSV document.
+func csvDocument(rows [][]string) *documentOutput {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	for _, r := range rows {
@@ -84,7 +86,7 @@ func csvBody(rows [][]string) *csvOutput {
 		_ = w.Write(r) // writes to memory cannot fail
 	}
 	w.Flush()
-	return &csvOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="hpa-stats.csv"`, Body: buf.Bytes()}
+	return &documentOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="hpa-stats.csv"`, Body: buf.Bytes()}
 }
 
 // defuseFormula keeps a spreadsheet from running a value (a page path or
@@ -100,7 +102,7 @@ func defuseFormula(cell string) string {
 
 // csvQuery lays a query result out as a table: a column per dimension and
 // metric, then the comparison's.
-func csvQuery(q visits.Query, res *visits.Result) *csvOutput {
+func csvQuery(q visits.Query, res *visits.Result) *documentOutput {
 	header := append(append([]string{}, q.Dimensions...), q.Metrics...)
 	if q.Comparison != "" {
 		for _, m := range q.Metrics {
@@ -126,7 +128,7 @@ func csvQuery(q visits.Query, res *visits.Result) *csvOutput {
 		}
 		rows = append(rows, row)
 	}
-	return csvBody(rows)
+	return csvDocument(rows)
 }
 
 func formatNumbers(values []float64) []string {

@@ -56,7 +56,7 @@ func registerStatsFunnel(hapi huma.API, stats statsReader) {
 		Tags:        []string{"Statistics"},
 		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[funnelResult](hapi, "One entry per step, in order."),
-	}, func(ctx context.Context, in *funnelInput) (*csvOutput, error) {
+	}, func(ctx context.Context, in *funnelInput) (*documentOutput, error) {
 		asCSV, err := statsFormat(in.Accept)
 		if err != nil {
 			return nil, err
@@ -83,8 +83,8 @@ func registerStatsFunnel(hapi huma.API, stats statsReader) {
 				formatNumbers([]float64{float64(f.Visitors), float64(f.Visits), float64(f.DropOff), f.ConversionRate, f.StepConversionRate})...))
 		}
 		if asCSV {
-			return csvBody(rows), nil
+			return csvDocument(rows), nil
 		}
-		return jsonOutput(out), nil
+		return jsonDocument(out), nil
 	})
 }

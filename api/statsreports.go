@@ -126,7 +126,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Tags:        []string{"Statistics"},
 		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[summaryResult](hapi, "The period's figures."),
-	}, func(ctx context.Context, in *summaryInput) (*csvOutput, error) {
+	}, func(ctx context.Context, in *summaryInput) (*documentOutput, error) {
 		asCSV, err := statsFormat(in.Accept)
 		if err != nil {
 			return nil, err
@@ -164,9 +164,9 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 			if out.Comparison != nil {
 				rows = append(rows, summaryCSV(*out.Comparison))
 			}
-			return csvBody(rows), nil
+			return csvDocument(rows), nil
 		}
-		return jsonOutput(out), nil
+		return jsonDocument(out), nil
 	})
 
 	register(hapi, statsAccess, huma.Operation{
@@ -178,7 +178,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Tags:        []string{"Statistics"},
 		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[timeseriesResult](hapi, "One point per bucket."),
-	}, func(ctx context.Context, in *timeseriesInput) (*csvOutput, error) {
+	}, func(ctx context.Context, in *timeseriesInput) (*documentOutput, error) {
 		asCSV, err := statsFormat(in.Accept)
 		if err != nil {
 			return nil, err
@@ -200,7 +200,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		if asCSV {
 			return csvQuery(visits.Query{Metrics: visits.Metrics, Dimensions: []string{"date"}}, res), nil
 		}
-		return jsonOutput(out), nil
+		return jsonDocument(out), nil
 	})
 
 	register(hapi, statsAccess, huma.Operation{
@@ -250,7 +250,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		for i, row := range res.Rows {
 			out.Results[i] = breakdownRow{Value: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics)}
 		}
-		return paged(jsonOutput(out), res.TotalRows, next), nil
+		return paged(jsonDocument(out), res.TotalRows, next), nil
 	})
 
 	register(hapi, statsAccess, huma.Operation{
@@ -262,7 +262,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Tags:        []string{"Statistics"},
 		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[realtimeResult](hapi, "Right now."),
-	}, func(ctx context.Context, in *acceptInput) (*csvOutput, error) {
+	}, func(ctx context.Context, in *acceptInput) (*documentOutput, error) {
 		asCSV, err := statsFormat(in.Accept)
 		if err != nil {
 			return nil, err
@@ -277,9 +277,9 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 			out.Pages[i] = realtimePage{Page: p.Page, Visitors: p.Visitors}
 		}
 		if asCSV {
-			return csvBody(realtimeCSV(out)), nil
+			return csvDocument(realtimeCSV(out)), nil
 		}
-		return jsonOutput(out), nil
+		return jsonDocument(out), nil
 	})
 
 	encoded := newEncodedCache()
@@ -346,6 +346,6 @@ type pagedOutput struct {
 	Body               []byte
 }
 
-func paged(o *csvOutput, total int, next string) *pagedOutput {
+func paged(o *documentOutput, total int, next string) *pagedOutput {
 	return &pagedOutput{ContentType: o.ContentType, ContentDisposition: o.ContentDisposition, TotalRows: strconv.Itoa(total), NextCursor: next, Body: o.Body}
 }

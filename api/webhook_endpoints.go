@@ -53,7 +53,7 @@ type webhookEndpoint struct {
 }
 
 func webhookEndpointBody(e *webhooks.Endpoint) webhookEndpoint {
-	b := webhookEndpoint{ID: e.ID.String(), URL: e.URL, Description: e.Description, Events: nonNilStrings(e.Events), Enabled: e.Enabled,
+	b := webhookEndpoint{ID: e.ID.String(), URL: e.URL, Description: e.Description, Events: nonNil(e.Events), Enabled: e.Enabled,
 		DisabledReason: e.DisabledReason, PreviousSecretExpiresAt: e.PreviousSecretExpiresAt, FailingSince: e.FailingSince, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 	if e.OrganisationID != nil {
 		b.OrganisationID = e.OrganisationID.String()
