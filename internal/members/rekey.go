@@ -15,8 +15,11 @@ import (
 func (s *Service) everKnown(ctx context.Context, tx pgx.Tx, dedupe string) (bool, error) {
 	for _, hash := range s.hasher.HashUnderEveryKey(sealed.EmailDomain, dedupe) {
 		known, err := store.Q.MemberEmailHashKnown(ctx, tx, hash)
-		if err != nil || known {
-			return known, err
+		if err != nil {
+			return false, fmt.Errorf("look up an address: %w", err)
+		}
+		if known {
+			return true, nil
 		}
 	}
 	return false, nil

@@ -206,7 +206,7 @@ func (s *Service) cancelForPerson(ctx context.Context, tx pgx.Tx, organisationID
 	for _, hash := range s.hasher.HashUnderEveryKey(personDomain, hpa.EmailKey(email)) {
 		_, err := store.Q.WebhookEventsCancelForPerson(ctx, tx, store.WebhookEventsCancelForPersonParams{PersonHash: hash, OrganisationID: organisationID})
 		if err != nil {
-			return err
+			return fmt.Errorf("cancel events about a person: %w", err)
 		}
 	}
 	return nil
