@@ -59,6 +59,7 @@ func TestHashKeyRotation(t *testing.T) {
 		}
 	}
 	register(before)
+	before.Stop() // the rotation stops every instance: one on the old key would answer by old hashes
 
 	after := apitest.StartOn(t, db, map[string]string{"HPA_HASH_KEY": newKey, "HPA_HASH_KEYS_RETIRED": oldKey})
 	newHasher, err := sealed.NewHasher(mustDecode(t, newKey))

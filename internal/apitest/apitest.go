@@ -43,7 +43,12 @@ type Server struct {
 	t       testing.TB
 	client  *http.Client
 	callers callers
+	stop    func()
 }
+
+// Stop shuts the instance down before the test ends, as an operator stops
+// a process: its requests, jobs and pools end. Its database stays.
+func (s *Server) Stop() { s.stop() }
 
 // Start runs the service for the test's lifetime. env overrides HPA_*
 // variables; the rate limit is lifted unless env sets one.
@@ -96,14 +101,15 @@ func StartOn(t testing.TB, dbURL string, env map[string]string) *Server {
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()
 	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		srv.Close()
 		cancel()
 		<-done
 		work.Close()
 		pool.Close()
 	})
-	s := &Server{URL: srv.URL, Mail: mailbox, DBURL: dbURL, Pool: pool, Config: cfg, App: a, t: t, client: srv.Client()}
+	t.Cleanup(stop)
+	s := &Server{URL: srv.URL, Mail: mailbox, DBURL: dbURL, Pool: pool, Config: cfg, App: a, t: t, client: srv.Client(), stop: stop}
 	Eventually(t, 5*time.Second, "cache invalidation listener connected", a.Listening)
 	return s
 }
