@@ -17,7 +17,7 @@ RELEASED_SPEC := openapi/released/1.0.0.yaml
 REDOCLY    := npx --yes @redocly/cli@2.77.0
 export GOTOOLCHAIN := local
 
-.PHONY: help run test fuzz-short fuzz-visits faults faults-short bench cluster-test lint fmt generate openapi tools ci build clean cli-tools contract-compat
+.PHONY: help run test fuzz-short fuzz-visits faults faults-short bench cluster-test lint fmt generate openapi tools ci build clean cli-tools contract-compat ts-client
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -114,6 +114,13 @@ lint: $(SQLC) $(STATICCHECK) ## gofmt, go vet, staticcheck, sqlc diff/vet, spec 
 contract-compat: $(OASDIFF) ## fail on breaking changes since the released contract (oasdiff)
 	$(OASDIFF) breaking $(RELEASED_SPEC) openapi/openapi.yaml --fail-on MISSING-VERSION-BUMP
 
+# The typed TypeScript client (openapi/typescript: openapi-typescript +
+# openapi-fetch, versions pinned in its package-lock.json) generated from
+# the contract, and the website's journeys run through it against a live
+# server with its own database, stripe-mock and an SMTP sink.
+ts-client: $(STRIPE_MOCK) ## generate the TypeScript client, compile it (tsc --strict), run the golden path live
+	HPA_STRIPE_MOCK=$(STRIPE_MOCK) scripts/ts-golden-path.sh
+
 tools: $(SQLC) $(STATICCHECK) $(STRIPE_MOCK) $(OASDIFF) ## install pinned tools into .tools/bin
 
 $(SQLC):
@@ -129,7 +136,7 @@ $(OASDIFF):
 $(STRIPE_MOCK):
 	GOBIN=$(TOOLS) go install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
 
-ci: lint contract-compat test fuzz-short faults-short ## what .ci/run does
+ci: lint contract-compat ts-client test fuzz-short faults-short ## what .ci/run does
 
 clean: ## stop the throwaway database and remove build output
 	scripts/dev-postgres.sh stop

@@ -158,7 +158,7 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	m, err := parse(raw)
+	m, err := Parse(raw)
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,9 @@ func (ss *session) Data(r io.Reader) error {
 func (ss *session) Reset()        { ss.from, ss.to = "", nil }
 func (ss *session) Logout() error { return nil }
 
-func parse(raw []byte) (Message, error) {
+// Parse decodes a raw message: headers, subject, text and HTML bodies (quoted-printable
+// or base64) and attachments.
+func Parse(raw []byte) (Message, error) {
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		return Message{}, err

@@ -1,7 +1,9 @@
 // Command smtpsink is a benchmark SMTP server: it accepts every message,
 // keeps nothing but counts, and serves the counts as JSON over HTTP, so a
 // load test can measure how fast the API's outbox sends and check that no
-// address got the same subject twice.
+// address got the same subject twice. With -keep it also keeps each message,
+// decoded, and serves them at GET /messages?to=ADDRESS, so an end-to-end
+// test can follow the links in the emails the API actually sent.
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/harmedpatients/hpa/internal/mail/mailtest"
 )
 
 type counts struct {
@@ -27,13 +30,25 @@ type counts struct {
 	First      time.Time      `json:"first"`
 	Last       time.Time      `json:"last"`
 	seen       map[string]int // recipient + subject → copies
+	keep       bool
+	kept       []message
+}
+
+// message is one kept email as GET /messages shows it.
+type message struct {
+	To      []string            `json:"to"`
+	Subject string              `json:"subject"`
+	Headers map[string][]string `json:"headers"`
+	Text    string              `json:"text"`
+	HTML    string              `json:"html"`
 }
 
 func main() {
 	smtpAddr := flag.String("smtp", "127.0.0.1:0", "SMTP listen address")
-	httpAddr := flag.String("http", "127.0.0.1:0", "HTTP listen address for GET /counts")
+	httpAddr := flag.String("http", "127.0.0.1:0", "HTTP listen address for the counts (and GET /messages)")
+	keep := flag.Bool("keep", false, "keep every message and serve them at GET /messages?to=ADDRESS")
 	flag.Parse()
-	c := &counts{seen: map[string]int{}}
+	c := &counts{seen: map[string]int{}, keep: *keep}
 	sl, err := net.Listen("tcp", *smtpAddr)
 	if err != nil {
 		log.Fatal(err)
@@ -52,8 +67,28 @@ func main() {
 	log.Fatal(http.Serve(hl, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/messages" {
+			_ = json.NewEncoder(w).Encode(c.messagesTo(r.URL.Query().Get("to")))
+			return
+		}
 		_ = json.NewEncoder(w).Encode(c)
 	})))
+}
+
+// messagesTo returns the kept messages for an address (all when to is
+// empty), oldest first. The caller holds c.mu.
+func (c *counts) messagesTo(to string) []message {
+	out := []message{}
+	for _, m := range c.kept {
+		for _, rcpt := range m.To {
+			if to == "" || strings.EqualFold(rcpt, to) {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out
 }
 
 type backend struct{ c *counts }
@@ -71,6 +106,9 @@ func (s *session) Reset()                                    { s.to = nil }
 func (s *session) Logout() error                             { return nil }
 
 func (s *session) Data(r io.Reader) error {
+	if s.c.keep {
+		return s.keep(r)
+	}
 	subject := ""
 	br := bufio.NewReader(r)
 	for {
@@ -83,9 +121,32 @@ func (s *session) Data(r io.Reader) error {
 		}
 	}
 	_, _ = io.Copy(io.Discard, br)
-	now := time.Now()
 	s.c.mu.Lock()
 	defer s.c.mu.Unlock()
+	s.count(subject)
+	return nil
+}
+
+// keep decodes and keeps a whole message, then counts it.
+func (s *session) keep(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	m, err := mailtest.Parse(raw)
+	if err != nil {
+		return err
+	}
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	s.c.kept = append(s.c.kept, message{To: s.to, Subject: m.Subject, Headers: m.Header, Text: m.Text, HTML: m.HTML})
+	s.count(m.Subject)
+	return nil
+}
+
+// count records a message for each recipient. The caller holds s.c.mu.
+func (s *session) count(subject string) {
+	now := time.Now()
 	for _, to := range s.to {
 		key := to + "\x00" + subject
 		s.c.seen[key]++
@@ -98,5 +159,4 @@ func (s *session) Data(r io.Reader) error {
 		s.c.First = now
 	}
 	s.c.Last = now
-	return nil
 }
