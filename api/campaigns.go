@@ -34,8 +34,9 @@ type campaignList struct {
 	Items []campaign `json:"items"`
 }
 
-type campaignSlugInput struct {
+type campaignGetInput struct {
 	Slug string `path:"slug" maxLength:"60" doc:"The campaign's slug."`
+	ConditionalGet
 }
 
 type CampaignFields struct {
@@ -71,18 +72,20 @@ func registerCampaigns(hapi huma.API, svc *donations.Service) {
 		Method:      http.MethodGet,
 		Path:        "/v1/campaigns",
 		Summary:     "List the campaigns a gift can go to",
-		Description: "The funds open for gifts (website, webinars, campaigning, where it is needed most…) in display order, each with its public running total. No personal data.",
+		Description: "The funds open for gifts (website, webinars, campaigning, where it is needed most…) in display order, each with its public running total. No personal data. " + liveCachingNote,
 		Tags:        []string{"Donations"},
-	}, func(ctx context.Context, _ *struct{}) (*struct{ Body campaignList }, error) {
+		Responses:   encodedResponses[campaignList](hapi, "The open campaigns."),
+		Metadata:    map[string]any{cacheableKey: true},
+	}, func(ctx context.Context, in *ConditionalGet) (*encodedOutput, error) {
 		list, err := svc.Campaigns(ctx, false)
 		if err != nil {
 			return nil, err
 		}
-		out := &struct{ Body campaignList }{Body: campaignList{Items: make([]campaign, len(list))}}
+		out := campaignList{Items: make([]campaign, len(list))}
 		for i := range list {
-			out.Body.Items[i] = campaignBody(&list[i])
+			out.Items[i] = campaignBody(&list[i])
 		}
-		return out, nil
+		return hashedDocument(ctx, in.IfNoneMatch, out, liveCacheControl)
 	})
 
 	register(hapi, public, huma.Operation{
@@ -90,15 +93,17 @@ func registerCampaigns(hapi huma.API, svc *donations.Service) {
 		Method:      http.MethodGet,
 		Path:        "/v1/campaigns/{slug}",
 		Summary:     "Get a campaign and its running total",
-		Description: "One open campaign with its target and running total.",
+		Description: "One open campaign with its target and running total. " + liveCachingNote,
 		Tags:        []string{"Donations"},
 		Errors:      []int{http.StatusNotFound},
-	}, func(ctx context.Context, in *campaignSlugInput) (*struct{ Body campaign }, error) {
+		Responses:   encodedResponses[campaign](hapi, "The campaign."),
+		Metadata:    map[string]any{cacheableKey: true},
+	}, func(ctx context.Context, in *campaignGetInput) (*encodedOutput, error) {
 		c, err := svc.Campaign(ctx, in.Slug, false)
 		if err != nil {
 			return nil, err
 		}
-		return &struct{ Body campaign }{Body: campaignBody(c)}, nil
+		return hashedDocument(ctx, in.IfNoneMatch, campaignBody(c), liveCacheControl)
 	})
 
 	register(hapi, treasurers, huma.Operation{

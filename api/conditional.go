@@ -1,6 +1,10 @@
 package api
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -44,4 +48,41 @@ func notModifiedResponse() map[string]*huma.Response {
 			"Cache-Control": {Description: "How long the representation may still be reused.", Schema: &huma.Schema{Type: "string"}},
 		}},
 	}
+}
+
+// liveCacheControl is for public data carrying live figures (places left
+// at an event, a campaign's running total): kept briefly, never served
+// stale without revalidation.
+const liveCacheControl = "public, max-age=30"
+
+// liveCachingNote tells the contract's readers how live public data is cached.
+const liveCachingNote = "Carries a strong `ETag` (send it back in `If-None-Match` for `304 Not Modified`) and `Cache-Control: public, max-age=30`, as its figures move; callers who send credentials get `private, no-cache`."
+
+// staticCachingNote tells the contract's readers how rarely changing public data is cached.
+const staticCachingNote = "Carries a strong `ETag` (send it back in `If-None-Match` for `304 Not Modified`) and `Cache-Control: public, max-age=60, stale-while-revalidate=300`, like pages."
+
+// privateCacheControl is for a public operation answering a caller who sent
+// credentials: what they see may be more than the public does (an editor's
+// view of an opportunity), so no shared cache may keep it, and a browser
+// revalidates it every time.
+const privateCacheControl = "private, no-cache"
+
+// hashedDocument answers a conditional GET of public data that has no
+// version of its own: its strong ETag is a digest of the JSON encoding, so
+// it changes exactly when the document does; 304 when If-None-Match names
+// it. Answers to callers with credentials are private.
+func hashedDocument(ctx context.Context, ifNoneMatch string, doc any, cacheControl string) (*encodedOutput, error) {
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	etag := strongETag(base64.RawURLEncoding.EncodeToString(sum[:18]))
+	if callerFrom(ctx) != nil {
+		cacheControl = privateCacheControl
+	}
+	if ifNoneMatch != "" && noneMatch(ifNoneMatch, etag) {
+		return &encodedOutput{Status: http.StatusNotModified, ETag: etag, CacheControl: cacheControl}, nil
+	}
+	return &encodedOutput{Status: http.StatusOK, ContentType: "application/json", ETag: etag, CacheControl: cacheControl, Body: body}, nil
 }

@@ -97,17 +97,18 @@ func registerDonations(hapi huma.API, svc *donations.Service, keys idempotencySt
 		Method:      http.MethodGet,
 		Path:        "/v1/donations/options",
 		Summary:     "Get the amounts a donate page may offer",
-		Description: "The currency, the smallest and largest gift, preset amounts and the current Gift Aid wording version.",
+		Description: "The currency, the smallest and largest gift, preset amounts and the current Gift Aid wording version. " + staticCachingNote,
 		Tags:        []string{"Donations"},
-		Metadata:    map[string]any{noDatabaseKey: true},
-	}, func(ctx context.Context, _ *struct{}) (*struct{ Body donationOptions }, error) {
+		Responses:   encodedResponses[donationOptions](hapi, "What the donate page may offer."),
+		Metadata:    map[string]any{noDatabaseKey: true, cacheableKey: true},
+	}, func(ctx context.Context, in *ConditionalGet) (*encodedOutput, error) {
 		s := svc.Settings()
 		presets := s.Presets
 		if presets == nil {
 			presets = []int64{}
 		}
-		return &struct{ Body donationOptions }{Body: donationOptions{Currency: "GBP", MinPence: s.MinPence, MaxPence: s.MaxPence, PresetsPence: presets,
-			Frequencies: []string{donations.OneOff, donations.Monthly}, GiftAidWording: giftaid.CurrentWordingVersion}}, nil
+		return hashedDocument(ctx, in.IfNoneMatch, donationOptions{Currency: "GBP", MinPence: s.MinPence, MaxPence: s.MaxPence, PresetsPence: presets,
+			Frequencies: []string{donations.OneOff, donations.Monthly}, GiftAidWording: giftaid.CurrentWordingVersion}, publicCacheControl)
 	})
 
 	register(hapi, publicOrMember, huma.Operation{

@@ -78,15 +78,16 @@ func registerGiftAid(hapi huma.API, svc *giftaid.Service, keys idempotencyStore)
 		Method:      http.MethodGet,
 		Path:        "/v1/gift-aid/wording",
 		Summary:     "Get the Gift Aid declaration wording",
-		Description: "The text to show a donor for each scope (after HMRC's model declarations) and its version, to send back with the declaration.",
+		Description: "The text to show a donor for each scope (after HMRC's model declarations) and its version, to send back with the declaration. " + staticCachingNote,
 		Tags:        []string{"Gift Aid"},
-		Metadata:    map[string]any{noDatabaseKey: true},
-	}, func(ctx context.Context, _ *struct{}) (*struct{ Body giftAidWording }, error) {
+		Responses:   encodedResponses[giftAidWording](hapi, "The wording in force."),
+		Metadata:    map[string]any{noDatabaseKey: true, cacheableKey: true},
+	}, func(ctx context.Context, in *ConditionalGet) (*encodedOutput, error) {
 		out := giftAidWording{Version: giftaid.CurrentWordingVersion, Scopes: map[string]string{}}
 		for scope, text := range giftaid.CurrentWordings() {
 			out.Scopes[string(scope)] = text
 		}
-		return &struct{ Body giftAidWording }{Body: out}, nil
+		return hashedDocument(ctx, in.IfNoneMatch, out, publicCacheControl)
 	})
 
 	register(hapi, treasurers, huma.Operation{

@@ -136,15 +136,16 @@ func registerMembers(hapi huma.API, svc membersService, orgs identityService, id
 		Method:      http.MethodGet,
 		Path:        "/v1/consent-texts",
 		Summary:     "The consent texts in force",
-		Description: "The exact wording people agree to when they join, with its version. Show it, and send its version as consent_version.",
+		Description: "The exact wording people agree to when they join, with its version. Show it, and send its version as consent_version. " + staticCachingNote,
 		Tags:        []string{"Members"},
-		Metadata:    map[string]any{noDatabaseKey: true},
-	}, func(context.Context, *struct{}) (*struct{ Body consentTextList }, error) {
-		out := &struct{ Body consentTextList }{}
+		Responses:   encodedResponses[consentTextList](hapi, "The consent texts in force."),
+		Metadata:    map[string]any{noDatabaseKey: true, cacheableKey: true},
+	}, func(ctx context.Context, in *ConditionalGet) (*encodedOutput, error) {
+		var out consentTextList
 		for _, t := range members.ConsentTexts {
-			out.Body.Items = append(out.Body.Items, consentText{Purpose: t.Purpose, Version: t.Version, Text: t.Text, SHA256: hex.EncodeToString(t.Hash())})
+			out.Items = append(out.Items, consentText{Purpose: t.Purpose, Version: t.Version, Text: t.Text, SHA256: hex.EncodeToString(t.Hash())})
 		}
-		return out, nil
+		return hashedDocument(ctx, in.IfNoneMatch, out, publicCacheControl)
 	})
 
 	register(hapi, public, huma.Operation{

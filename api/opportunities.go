@@ -162,6 +162,7 @@ type opportunityListInput struct {
 	Kind     string `query:"kind" enum:"survey,listening-event,research-study,webinar,consultation,other"`
 	Audience string `query:"audience" maxLength:"100"`
 	Upcoming bool   `query:"upcoming" doc:"Only those not yet over."`
+	ConditionalGet
 }
 
 type opportunityPage struct {
@@ -176,6 +177,11 @@ type opportunityCursor struct {
 
 type opportunityIDInput struct {
 	ID string `path:"id" maxLength:"64" doc:"Opportunity ID."`
+}
+
+type opportunityGetInput struct {
+	ID string `path:"id" maxLength:"64" doc:"Opportunity ID."`
+	ConditionalGet
 }
 
 type opportunityOutput struct{ Body opportunity }
@@ -198,9 +204,11 @@ func registerOpportunities(hapi huma.API, svc engagementService) {
 		Method:      http.MethodGet,
 		Path:        "/v1/opportunities",
 		Summary:     "Opportunities to give your voice",
-		Description: "Published surveys, listening events, research studies, webinars and consultations, newest first.",
+		Description: "Published surveys, listening events, research studies, webinars and consultations, newest first. " + liveCachingNote,
 		Tags:        []string{"Opportunities"},
-	}, func(ctx context.Context, in *opportunityListInput) (*struct{ Body opportunityPage }, error) {
+		Responses:   encodedResponses[opportunityPage](hapi, "A page of published opportunities."),
+		Metadata:    map[string]any{cacheableKey: true},
+	}, func(ctx context.Context, in *opportunityListInput) (*encodedOutput, error) {
 		var cur opportunityCursor
 		if err := decodeCursor(in.Cursor, &cur); err != nil {
 			return nil, err
@@ -213,7 +221,7 @@ func registerOpportunities(hapi huma.API, svc engagementService) {
 		page.Items, page.NextCursor = pageOf(list, in.Limit, publicOpportunity, func(last *engagement.Opportunity) any {
 			return opportunityCursor{At: *last.PublishedAt, ID: last.ID}
 		})
-		return &struct{ Body opportunityPage }{Body: page}, nil
+		return hashedDocument(ctx, in.IfNoneMatch, page, liveCacheControl)
 	})
 
 	register(hapi, public, huma.Operation{
@@ -247,10 +255,12 @@ func registerOpportunities(hapi huma.API, svc engagementService) {
 		Method:      http.MethodGet,
 		Path:        "/v1/opportunities/{id}",
 		Summary:     "One opportunity",
-		Description: "A published opportunity with its published outcomes. Editors also see unpublished ones; partners their own.",
+		Description: "A published opportunity with its published outcomes. Editors also see unpublished ones; partners their own. " + liveCachingNote,
 		Tags:        []string{"Opportunities"},
 		Errors:      []int{http.StatusNotFound},
-	}, func(ctx context.Context, in *opportunityIDInput) (*opportunityOutput, error) {
+		Responses:   encodedResponses[opportunity](hapi, "The opportunity."),
+		Metadata:    map[string]any{cacheableKey: true},
+	}, func(ctx context.Context, in *opportunityGetInput) (*encodedOutput, error) {
 		id, err := parseID(in.ID, "opportunity")
 		if err != nil {
 			return nil, err
@@ -268,7 +278,7 @@ func registerOpportunities(hapi huma.API, svc engagementService) {
 		for _, oc := range outcomes {
 			body.Outcomes = append(body.Outcomes, outcomeBody(oc))
 		}
-		return &opportunityOutput{Body: body}, nil
+		return hashedDocument(ctx, in.IfNoneMatch, body, liveCacheControl)
 	})
 
 	registerOpportunityEditing(hapi, svc)
