@@ -204,20 +204,12 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotency
 		Tags:        []string{"Gift Aid"},
 	}, func(ctx context.Context, in *struct {
 		Limit int `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	}) (*struct {
-		Body struct {
-			Items []claim `json:"items"`
-		}
-	}, error) {
+	}) (*struct{ Body claimList }, error) {
 		list, err := svc.ListClaims(ctx, in.Limit)
 		if err != nil {
 			return nil, err
 		}
-		out := &struct {
-			Body struct {
-				Items []claim `json:"items"`
-			}
-		}{}
+		out := &struct{ Body claimList }{}
 		out.Body.Items = make([]claim, len(list))
 		for i, c := range list {
 			out.Body.Items[i] = claimBody(c)
@@ -272,4 +264,9 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotency
 	})
 
 	registerGiftAidClaimLifecycle(hapi, svc)
+}
+
+// claimList is the body of GET /v1/gift-aid/claims, named so its schema is too.
+type claimList struct {
+	Items []claim `json:"items"`
 }

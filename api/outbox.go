@@ -48,20 +48,12 @@ func registerOutbox(hapi huma.API, outbox outboxService) {
 		Summary:     "Queued, retrying and failed email",
 		Description: "Email is sent in the background and retried with back-off for about a day; what still fails is kept a week as discarded. Recipients are masked.",
 		Tags:        []string{"Outbox"},
-	}, func(ctx context.Context, in *outboxListInput) (*struct {
-		Body struct {
-			Items []queuedEmail `json:"items"`
-		}
-	}, error) {
+	}, func(ctx context.Context, in *outboxListInput) (*struct{ Body queuedEmailList }, error) {
 		list, err := outbox.List(ctx, in.State, in.Limit)
 		if err != nil {
 			return nil, err
 		}
-		out := &struct {
-			Body struct {
-				Items []queuedEmail `json:"items"`
-			}
-		}{}
+		out := &struct{ Body queuedEmailList }{}
 		out.Body.Items = make([]queuedEmail, len(list))
 		for i, q := range list {
 			out.Body.Items[i] = queuedEmail{ID: strconv.FormatInt(q.ID, 10), Template: q.Template, To: q.To, State: q.State, Attempts: q.Attempts,
@@ -86,4 +78,9 @@ func registerOutbox(hapi huma.API, outbox outboxService) {
 		}
 		return nil, outbox.Retry(ctx, id)
 	})
+}
+
+// queuedEmailList is the body of GET /v1/outbox, named so its schema is too.
+type queuedEmailList struct {
+	Items []queuedEmail `json:"items"`
 }

@@ -93,20 +93,12 @@ func registerRegistrations(hapi huma.API, svc engagementService) {
 		Summary:     "What I took part in",
 		Description: "The member's registrations, with what was learned once organisers' outcomes are published.",
 		Tags:        []string{"Self-service"},
-	}, func(ctx context.Context, _ *struct{}) (*struct {
-		Body struct {
-			Items []participation `json:"items"`
-		}
-	}, error) {
+	}, func(ctx context.Context, _ *struct{}) (*struct{ Body participationList }, error) {
 		list, err := svc.MemberParticipation(ctx, callerFrom(ctx).ID)
 		if err != nil {
 			return nil, err
 		}
-		out := &struct {
-			Body struct {
-				Items []participation `json:"items"`
-			}
-		}{}
+		out := &struct{ Body participationList }{}
 		out.Body.Items = make([]participation, len(list))
 		for i, p := range list {
 			item := participation{RegistrationID: p.RegistrationID.String(), Status: p.Status, RegisteredAt: p.RegisteredAt, OpportunityID: p.OpportunityID.String(),
@@ -118,4 +110,9 @@ func registerRegistrations(hapi huma.API, svc engagementService) {
 		}
 		return out, nil
 	})
+}
+
+// participationList is the body of GET /v1/me/opportunities, named so its schema is too.
+type participationList struct {
+	Items []participation `json:"items"`
 }
