@@ -189,6 +189,7 @@ func New(opts Options, svc Services) *API {
 	registerMySharing(hapi, svc.Members, svc.Identity)
 	documentWebhookEvents(hapi.OpenAPI())
 	documentProblemCodes(hapi.OpenAPI())
+	documentExamples(hapi.OpenAPI())
 	registerSpecAndDocs(router, hapi.OpenAPI())
 	return &API{handler: router, openapi: hapi.OpenAPI()}
 }

@@ -71,6 +71,7 @@ build_sink=$!
 (cd "$client" && npm ci --no-audit --no-fund --loglevel=error >"$tmp/npm.log" 2>&1 &&
   npm run --silent generate >>"$tmp/npm.log" 2>&1 && npx tsc -p . >>"$tmp/npm.log" 2>&1) &
 build_ts=$!
+pids+=("$build_ts")
 wait "$build_hpa"
 wait "$build_sink"
 
