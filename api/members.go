@@ -60,7 +60,7 @@ type SignupFields struct {
 	Name                   string           `json:"name" minLength:"1" maxLength:"200" example:"Sam Jones"`
 	Organisation           string           `json:"organisation,omitempty" maxLength:"200"`
 	RoleTitle              string           `json:"role_title,omitempty" maxLength:"200"`
-	Audiences              []string         `json:"audiences,omitempty" maxItems:"20" uniqueItems:"true" example:"[\"harmed-patient-family\"]" doc:"Audience slugs from GET /v1/audiences."`
+	Audiences              []string         `json:"audiences,omitempty" maxItems:"20" uniqueItems:"true" example:"[\"harmed-patient-family\"]" doc:"Audience keys (the key of each audience in GET /v1/audiences)."`
 	Region                 string           `json:"region,omitempty" enum:"england,scotland,wales,northern-ireland,outside-uk"`
 	Interests              []string         `json:"interests,omitempty" maxItems:"6" uniqueItems:"true" enum:"surveys,listening-events,webinars,research-opportunities,campaigning-news,general-news"`
 	ConsentVersion         string           `json:"consent_version" maxLength:"20" example:"2026-11-01" doc:"The version of the consent texts shown (GET /v1/consent-texts)."`

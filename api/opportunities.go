@@ -120,7 +120,7 @@ type OpportunityFields struct {
 	Summary         string     `json:"summary" minLength:"1" maxLength:"1000"`
 	Description     string     `json:"description,omitempty" maxLength:"50000" doc:"Markdown."`
 	OrganiserName   string     `json:"organiser_name" minLength:"1" maxLength:"200"`
-	Audiences       []string   `json:"audiences,omitempty" maxItems:"20" uniqueItems:"true" doc:"Audience slugs (GET /v1/audiences); empty means everyone."`
+	Audiences       []string   `json:"audiences,omitempty" maxItems:"20" uniqueItems:"true" doc:"Audience keys (the key of each audience in GET /v1/audiences); empty means everyone."`
 	Online          bool       `json:"online,omitempty"`
 	Location        string     `json:"location,omitempty" maxLength:"500"`
 	StartsAt        *time.Time `json:"starts_at,omitempty" doc:"Required for listening events and webinars."`

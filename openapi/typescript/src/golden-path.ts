@@ -128,7 +128,10 @@ async function membership(): Promise<void> {
 
 async function donate(): Promise<void> {
   const options = expectStatus(await api.GET("/v1/donations/options"), 200, "GET /v1/donations/options");
-  const campaigns = expectStatus(await api.GET("/v1/campaigns"), 200, "GET /v1/campaigns");
+  const listed = await api.GET("/v1/campaigns");
+  const campaigns = expectStatus(listed, 200, "GET /v1/campaigns");
+  const again = await api.GET("/v1/campaigns", { params: { header: { "If-None-Match": header(listed.response, "ETag") } } });
+  check(again.response.status === 304, `revalidating the campaigns: expected 304, got ${again.response.status}`);
   const campaign = campaigns.items.find((c) => c.active);
   check(campaign !== undefined, "no open campaign");
   const amount = options.presets_pence[1] ?? options.min_pence;
@@ -234,7 +237,7 @@ async function main(): Promise<void> {
   await step("search", search);
   await step("enquiry with a form token", enquiry);
   await membership();
-  await step("donate: checkout on stripe-mock, replayed", donate);
+  await step("donate: campaigns revalidated (304), checkout on stripe-mock, replayed", donate);
   await step("opportunity: publish, register, waiting list, cancel", opportunityRegistration);
   await step("visit counter counts the beacon", counter);
   console.log("golden path: every journey passed");
