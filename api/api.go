@@ -179,6 +179,7 @@ func New(opts Options, svc Services) *API {
 	registerDonors(hapi, svc.Donations)
 	registerMyGiving(hapi, svc.Donations)
 	registerReconciliation(hapi, svc.Donations)
+	registerLedgerEntries(hapi, svc.Donations)
 	registerWebhooks(hapi, svc.Donations)
 	registerGiftAid(hapi, svc.GiftAid, svc.Idempotency)
 	registerSmallDonations(hapi, svc.Donations, svc.Idempotency)

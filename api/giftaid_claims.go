@@ -230,7 +230,7 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotency
 		if err != nil {
 			return nil, err
 		}
-		c, s, err := svc.Claim(ctx, id)
+		c, s, err := svc.GetClaim(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -251,7 +251,7 @@ func registerGiftAidClaims(hapi huma.API, svc *giftaid.Service, keys idempotency
 		if err != nil {
 			return nil, err
 		}
-		c, s, err := svc.Claim(ctx, id)
+		c, s, err := svc.GetClaim(ctx, id)
 		if err != nil {
 			return nil, err
 		}

@@ -11,9 +11,11 @@ import (
 
 type difference struct {
 	Kind                  string `json:"kind" enum:"missing_in_ledger,missing_in_stripe,amount_mismatch,refund_mismatch,currency_mismatch"`
+	Measure               string `json:"measure,omitempty" enum:"gross,fee,disputes,payout" doc:"What an amount_mismatch compares: the gift's gross, Stripe's fee on it, the funds and fees a dispute moved, or a payout against the balance transactions it paid out."`
 	DonationID            string `json:"donation_id,omitempty" format:"uuid"`
 	StripeChargeID        string `json:"stripe_charge_id,omitempty"`
 	StripePaymentIntentID string `json:"stripe_payment_intent_id,omitempty"`
+	StripePayoutID        string `json:"stripe_payout_id,omitempty" doc:"The payout an amount_mismatch of measure payout is about."`
 	LedgerPence           *int64 `json:"ledger_pence,omitempty"`
 	StripePence           *int64 `json:"stripe_pence,omitempty"`
 	Detail                string `json:"detail"`
@@ -24,17 +26,24 @@ type reconciliationReport struct {
 	PeriodStart      time.Time    `json:"period_start"`
 	PeriodEnd        time.Time    `json:"period_end"`
 	Trigger          string       `json:"trigger" enum:"schedule,staff"`
-	StripeCount      int          `json:"stripe_count" doc:"Succeeded Stripe charges created in the period."`
-	StripeTotalPence int64        `json:"stripe_total_pence" doc:"Their GBP total."`
-	LedgerCount      int          `json:"ledger_count" doc:"Online gifts paid in the period."`
+	StripeCount      int          `json:"stripe_count" doc:"Stripe's balance transactions for charges created in the period."`
+	StripeTotalPence int64        `json:"stripe_total_pence" doc:"Their GBP gross total."`
+	LedgerCount      int          `json:"ledger_count" doc:"Online gifts with a gift entry dated in the period."`
 	LedgerTotalPence int64        `json:"ledger_total_pence"`
+	BalanceCount     int          `json:"balance_count" doc:"Stripe's balance transactions for gifts, refunds and disputes in the period."`
+	BalanceNetPence  int64        `json:"balance_net_pence" doc:"What they left in Stripe's balance, after fees."`
+	LedgerNetPence   int64        `json:"ledger_net_pence" doc:"What the ledger's online entries dated in the period add up to."`
+	PayoutCount      int          `json:"payout_count" doc:"Payouts to the bank created in the period (not failed or cancelled)."`
+	PayoutTotalPence int64        `json:"payout_total_pence"`
 	Differences      []difference `json:"differences" doc:"Empty when the ledger and Stripe agree. Nothing is corrected automatically."`
 	CreatedAt        time.Time    `json:"created_at"`
 }
 
 func reportBody(r *donations.Report) reconciliationReport {
 	out := reconciliationReport{ID: r.ID.String(), PeriodStart: r.PeriodStart.UTC(), PeriodEnd: r.PeriodEnd.UTC(), Trigger: r.Trigger, StripeCount: r.StripeCount,
-		StripeTotalPence: r.StripeTotalPence, LedgerCount: r.LedgerCount, LedgerTotalPence: r.LedgerTotal, Differences: make([]difference, len(r.Differences)), CreatedAt: r.CreatedAt.UTC()}
+		StripeTotalPence: r.StripeTotalPence, LedgerCount: r.LedgerCount, LedgerTotalPence: r.LedgerTotal, BalanceCount: r.BalanceCount,
+		BalanceNetPence: r.BalanceNetPence, LedgerNetPence: r.LedgerNetPence, PayoutCount: r.PayoutCount, PayoutTotalPence: r.PayoutTotalPence,
+		Differences: make([]difference, len(r.Differences)), CreatedAt: r.CreatedAt.UTC()}
 	for i, d := range r.Differences {
 		out.Differences[i] = difference(d)
 	}
@@ -63,7 +72,7 @@ func registerReconciliation(hapi huma.API, svc *donations.Service) {
 		Method:      http.MethodGet,
 		Path:        "/v1/reconciliation-reports",
 		Summary:     "List reconciliation reports",
-		Description: "Every night a job compares yesterday's ledger with Stripe's list of payments and stores a report (treasurers are emailed when they differ). Newest first.",
+		Description: "Every night a job compares yesterday's ledger entries with Stripe's balance transactions (gross, fees, refunds, disputes, charge by charge) and checks yesterday's payouts against what they paid out, and stores a report (treasurers are emailed when they differ). Newest first.",
 		Tags:        []string{"Donations"},
 	}, func(ctx context.Context, in *PageQuery) (*struct{ Body reportPage }, error) {
 		var before *donations.ReportCursor

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -10,11 +11,18 @@ import (
 	"github.com/harmedpatients/hpa/internal/stripemock"
 )
 
-// dispute is a charge.dispute.* event's object.
+// dispute is a charge.dispute.* event's object: one balance transaction
+// per fee given, the first withdrawing the funds, any second reinstating
+// them.
 func dispute(id, paymentIntent, status string, amount int64, fees ...int64) map[string]any {
 	bts := []any{}
-	for _, f := range fees {
-		bts = append(bts, map[string]any{"id": "txn_" + id, "object": "balance_transaction", "amount": -amount, "fee": f, "currency": "gbp"})
+	for i, f := range fees {
+		moved := -amount
+		if i > 0 {
+			moved = amount
+		}
+		bts = append(bts, map[string]any{"id": fmt.Sprintf("txn_%s_%d", id, i), "object": "balance_transaction", "amount": moved, "fee": f,
+			"net": moved - f, "currency": "gbp"})
 	}
 	return map[string]any{"id": id, "object": "dispute", "amount": amount, "currency": "gbp", "charge": "ch_" + paymentIntent,
 		"payment_intent": paymentIntent, "status": status, "reason": "fraudulent", "balance_transactions": bts}

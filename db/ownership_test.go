@@ -40,7 +40,7 @@ var owners = map[string]string{
 
 	"campaigns": "donations", "donors": "donations", "donation_checkouts": "donations", "donation_subscriptions": "donations",
 	"donations": "donations", "donation_refunds": "donations", "stripe_events": "donations", "reconciliation_reports": "donations",
-	"stripe_unreadable_events": "donations", "donor_stripe_customers": "donations",
+	"stripe_unreadable_events": "donations", "donor_stripe_customers": "donations", "ledger_entries": "donations",
 
 	"gift_aid_declarations": "giftaid", "gift_aid_claims": "giftaid", "gift_aid_adjustments": "giftaid",
 	"gift_aid_claim_gifts": "giftaid", "gift_aid_exclusions": "giftaid",
@@ -82,7 +82,7 @@ var queryFiles = map[string]string{
 	"audit.sql": "audit", "donations.sql": "donations", "engagement.sql": "engagement", "enquiries.sql": "content",
 	"giftaid.sql": "giftaid", "idempotency.sql": "idempotency", "identity.sql": "identity", "members.sql": "members",
 	"mission.sql": "content", "pages.sql": "content", "site.sql": "content", "visits.sql": "visits", "webhooks.sql": "webhooks",
-	"ratelimit.sql": "ratelimit", "replica.sql": "database",
+	"ratelimit.sql": "ratelimit", "replica.sql": "database", "ledger.sql": "donations",
 }
 
 // A capability's queries touch its own tables, the views others publish

@@ -317,15 +317,6 @@ FROM donations d
 WHERE d.status <> 'disputed' AND d.paid_at >= @from_time AND d.paid_at < @to_time
 GROUP BY d.channel, d.frequency ORDER BY d.channel, d.frequency;
 
--- name: DonationListOnlineForPeriod :many
-SELECT id, amount_pence, refunded_pence, status, stripe_payment_intent_id, stripe_charge_id, stripe_invoice_id, paid_at
-FROM donations WHERE channel = 'online' AND paid_at >= @from_time AND paid_at < @to_time
-ORDER BY paid_at, id;
-
--- name: DonationCountByStripeIDs :one
-SELECT count(*) FROM donations
-WHERE stripe_payment_intent_id = ANY(@payment_intent_ids::text[]) OR stripe_charge_id = ANY(@charge_ids::text[]);
-
 -- Refunds -----------------------------------------------------------------
 
 -- name: RefundInsert :one
@@ -360,8 +351,10 @@ DELETE FROM stripe_events WHERE status <> 'deferred' AND received_at < @before;
 -- Reconciliation ----------------------------------------------------------
 
 -- name: ReconciliationInsert :one
-INSERT INTO reconciliation_reports (period_start, period_end, trigger, stripe_count, stripe_total_pence, ledger_count, ledger_total_pence, differences, difference_count)
-VALUES (@period_start, @period_end, @trigger, @stripe_count, @stripe_total_pence, @ledger_count, @ledger_total_pence, @differences, @difference_count)
+INSERT INTO reconciliation_reports (period_start, period_end, trigger, stripe_count, stripe_total_pence, ledger_count, ledger_total_pence, differences, difference_count,
+    balance_count, balance_net_pence, ledger_net_pence, payout_count, payout_total_pence)
+VALUES (@period_start, @period_end, @trigger, @stripe_count, @stripe_total_pence, @ledger_count, @ledger_total_pence, @differences, @difference_count,
+    @balance_count, @balance_net_pence, @ledger_net_pence, @payout_count, @payout_total_pence)
 RETURNING *;
 
 -- name: ReconciliationGet :one

@@ -259,3 +259,11 @@ DELETE FROM gift_aid_exclusions WHERE donation_id = @donation_id;
 
 -- name: GiftAidDonationExists :one
 SELECT EXISTS (SELECT 1 FROM donations WHERE id = @id) AS found;
+
+-- name: GiftAidClaimMoney :many
+-- What a claim asks HMRC for, gift by gift: the amounts claimed on
+-- (adjustment false) and the Gift Aid paid back (adjustment true).
+SELECT g.donation_id, false AS adjustment, g.claimed_pence AS pence FROM gift_aid_claim_gifts g WHERE g.claim_id = @claim_id
+UNION ALL
+SELECT a.donation_id, true AS adjustment, a.gift_aid_pence AS pence FROM gift_aid_adjustments a WHERE a.claim_id = @claim_id
+ORDER BY 1, 2;

@@ -41,7 +41,7 @@ func (s *Service) refuseUnreadable(ctx context.Context, ev *stripe.Event) error 
 		}
 		emails, err := store.Q.StaffTreasurerEmails(ctx, tx)
 		if err != nil {
-			return err
+			return fmt.Errorf("emails staff treasurer: %w", err)
 		}
 		for _, to := range emails {
 			if err := s.outbox.Enqueue(ctx, tx, mail.Email{Template: "stripe-event-unreadable", To: to, Data: map[string]any{
@@ -56,5 +56,5 @@ func (s *Service) refuseUnreadable(ctx context.Context, ev *stripe.Event) error 
 		return fmt.Errorf("record unreadable stripe event %s: %w", ev.ID, err)
 	}
 	return hpa.Errorf(hpa.EUNAVAILABLE, "event %s is in Stripe API version %q; this server reads %q: pin the webhook endpoint to it, and Stripe's retry will be applied",
-		ev.ID, ev.APIVersion, APIVersion).WithReason("stripe-api-version-unsupported")
+		ev.ID, ev.APIVersion, APIVersion).WithReason(ReasonStripeApiVersionUnsupported)
 }

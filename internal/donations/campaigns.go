@@ -2,6 +2,7 @@ package donations
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"time"
 
@@ -31,7 +32,7 @@ type Campaign struct {
 func (s *Service) Campaigns(ctx context.Context, all bool) ([]Campaign, error) {
 	rows, err := store.Q.CampaignList(ctx, s.db, !all)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list campaign: %w", err)
 	}
 	out := make([]Campaign, len(rows))
 	for i, r := range rows {
@@ -88,7 +89,7 @@ func (s *Service) CreateCampaign(ctx context.Context, slug string, c CampaignCha
 	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
 		row, err := store.Q.CampaignInsert(ctx, tx, p)
 		if store.IsUniqueViolation(err, "") {
-			return hpa.Errorf(hpa.ECONFLICT, "a campaign is already called %q", slug).WithReason("slug-taken")
+			return hpa.Errorf(hpa.ECONFLICT, "a campaign is already called %q", slug).WithReason(ReasonSlugTaken)
 		}
 		if err != nil {
 			return err
@@ -147,7 +148,7 @@ func (s *Service) YearTotals(ctx context.Context) (*Totals, error) {
 func (s *Service) totals(ctx context.Context, from, to time.Time) (*Totals, error) {
 	rows, err := store.Q.DonationTotalsByCampaign(ctx, s.db, store.DonationTotalsByCampaignParams{FromTime: from, ToTime: to})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("totals donation by campaign: %w", err)
 	}
 	t := &Totals{From: from, To: to, Items: make([]CampaignTotal, len(rows))}
 	for i, r := range rows {

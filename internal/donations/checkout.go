@@ -72,7 +72,7 @@ func (s *Service) validateCheckout(ctx context.Context, r *CheckoutRequest) (*Ca
 		}
 	}
 	if len(fields) > 0 {
-		return nil, &hpa.Error{Code: hpa.EINVALID, Reason: "invalid-gift", Message: "the gift cannot be taken as asked", Fields: fields}
+		return nil, &hpa.Error{Code: hpa.EINVALID, Reason: ReasonInvalidGift, Message: "the gift cannot be taken as asked", Fields: fields}
 	}
 	if r.MemberID != nil {
 		m, err := s.members.Contact(ctx, s.db, *r.MemberID)
@@ -80,13 +80,13 @@ func (s *Service) validateCheckout(ctx context.Context, r *CheckoutRequest) (*Ca
 			return nil, err
 		}
 		if m == nil {
-			return nil, hpa.Invalid("body.member_id", "is not a member who confirmed their address (unknown, never confirmed or erased)").WithReason("unknown-member")
+			return nil, hpa.Invalid("body.member_id", "is not a member who confirmed their address (unknown, never confirmed or erased)").WithReason(ReasonUnknownMember)
 		}
 	}
 	campaign, err := s.Campaign(ctx, r.Campaign, false)
 	if err != nil {
 		if hpa.ErrorCode(err) == hpa.ENOTFOUND {
-			return nil, hpa.Invalid("body.campaign", "is not a campaign open for gifts (see GET /v1/campaigns)").WithReason("unknown-campaign")
+			return nil, hpa.Invalid("body.campaign", "is not a campaign open for gifts (see GET /v1/campaigns)").WithReason(ReasonUnknownCampaign)
 		}
 		return nil, err
 	}

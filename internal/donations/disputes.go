@@ -2,6 +2,7 @@ package donations
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/audit"
@@ -38,9 +39,19 @@ func (s *Service) onDispute(ctx context.Context, ev *stripe.Event) (effect, erro
 		if err != nil {
 			return "", err
 		}
+		// Money moves whatever the order of events: every event repeats
+		// the dispute's balance transactions, each written once.
+		for _, e := range disputeEntries(d.ID, &dispute, ev.ID, at) {
+			if err := writeEntry(ctx, tx, e); err != nil {
+				return "", err
+			}
+		}
 		n, err := store.Q.DonationApplyDispute(ctx, tx, store.DonationApplyDisputeParams{ID: d.ID, DisputeStatus: &status, DisputeFeePence: max(fee, 0), EventAt: &at})
-		if err != nil || n == 0 {
-			return "", err
+		if err != nil {
+			return "", fmt.Errorf("apply dispute %s to %s: %w", dispute.ID, d.ID, err)
+		}
+		if n == 0 {
+			return "", nil
 		}
 		return "", audit.RecordAs(ctx, tx, systemActor, audit.Event{Action: "donation.dispute", TargetType: "donation", TargetID: d.ID.String(),
 			Details: map[string]any{"dispute_status": status, "dispute_fee_pence": fee, "event": string(ev.Type)}})
@@ -82,6 +93,10 @@ func (s *Service) onRefundUpdated(ctx context.Context, ev *stripe.Event) (effect
 		}
 		updated, err := store.Q.DonationRefundReversed(ctx, tx, store.DonationRefundReversedParams{ID: d.ID, AmountPence: amount})
 		if err != nil {
+			return "", fmt.Errorf("take back refund %s of %s: %w", r.ID, d.ID, err)
+		}
+		if err := writeEntry(ctx, tx, entry{kind: EntryRefundReversed, amount: d.RefundedPence - updated.RefundedPence, donation: d.ID,
+			at: time.Unix(ev.Created, 0), source: ev.ID, key: "refund-failed:" + r.ID}); err != nil {
 			return "", err
 		}
 		return "", audit.RecordAs(ctx, tx, systemActor, audit.Event{Action: "donation.refund_failed", TargetType: "donation", TargetID: d.ID.String(),

@@ -88,7 +88,7 @@ func (s *Service) ListDonors(ctx context.Context, email string, before *DonorCur
 	}
 	rows, err := store.Q.DonorList(ctx, s.db, p)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list donor: %w", err)
 	}
 	if err := audit.Record(ctx, s.db, audit.Event{Action: "donor.list", TargetType: "donor", Details: map[string]any{"count": len(rows)}}); err != nil {
 		return nil, err
@@ -120,11 +120,11 @@ func (s *Service) GetDonor(ctx context.Context, id uuid.UUID) (*Donor, []Subscri
 	}
 	subs, err := store.Q.SubscriptionListByDonor(ctx, s.db, &id)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, fmt.Errorf("list subscription by donor: %w", err)
 	}
 	gifts, err := store.Q.DonationList(ctx, s.db, Filter{DonorID: &id, Limit: 200}.params())
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, fmt.Errorf("list donation: %w", err)
 	}
 	if err := audit.Record(ctx, s.db, audit.Event{Action: "donor.read", TargetType: "donor", TargetID: id.String()}); err != nil {
 		return nil, nil, nil, err
@@ -135,7 +135,7 @@ func (s *Service) GetDonor(ctx context.Context, id uuid.UUID) (*Donor, []Subscri
 	}
 	customers, err := store.Q.DonorCustomerList(ctx, s.db, id)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, fmt.Errorf("list donor customer: %w", err)
 	}
 	d := &Donor{ID: r.ID, Email: email, Name: r.Name, StripeCustomerID: store.Text(r.StripeCustomerID), StripeCustomerIDs: append([]string{}, customers...),
 		MemberID: r.MemberID, CreatedAt: r.CreatedAt}
@@ -162,11 +162,11 @@ func (s *Service) GetDonor(ctx context.Context, id uuid.UUID) (*Donor, []Subscri
 func (s *Service) MemberGiving(ctx context.Context, memberID uuid.UUID) ([]Subscription, []Donation, error) {
 	subs, err := store.Q.SubscriptionListByMember(ctx, s.db, &memberID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("list subscription by member: %w", err)
 	}
 	gifts, err := store.Q.DonationListByMember(ctx, s.db, &memberID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("list donation by member: %w", err)
 	}
 	outSubs := make([]Subscription, len(subs))
 	for i, sub := range subs {

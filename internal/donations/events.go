@@ -63,7 +63,7 @@ func (s *Service) onCheckoutCompleted(ctx context.Context, ev *stripe.Event) (ef
 			return noEffect, nil // Bacs Direct Debit: wait for async_payment_succeeded
 		}
 		p := payment{AmountPence: cs.AmountTotal, Currency: string(cs.Currency), PaymentIntentID: cs.PaymentIntent.ID, SessionID: cs.ID,
-			Frequency: OneOff, PaidAt: time.Unix(ev.Created, 0), Donor: donor, CheckoutID: checkoutID, CampaignSlug: cs.Metadata[metaCampaign]}
+			Frequency: OneOff, PaidAt: time.Unix(ev.Created, 0), Donor: donor, CheckoutID: checkoutID, CampaignSlug: cs.Metadata[metaCampaign], Source: ev.ID}
 		return func(ctx context.Context, tx pgx.Tx) (string, error) { return "", s.recordPayment(ctx, tx, p) }, nil
 	}
 	return nil, nil
@@ -97,7 +97,7 @@ func (s *Service) onInvoicePaid(ctx context.Context, ev *stripe.Event) (effect, 
 	details := inv.Parent.SubscriptionDetails
 	p := payment{AmountPence: inv.AmountPaid, Currency: string(inv.Currency), InvoiceID: inv.ID, Frequency: Monthly,
 		PaidAt: time.Unix(ev.Created, 0), Donor: donorDetails{Email: inv.CustomerEmail, Name: inv.CustomerName, CustomerID: idOf(inv.Customer)},
-		CheckoutID: parseMetaID(details.Metadata[metaCheckout]), CampaignSlug: details.Metadata[metaCampaign]}
+		CheckoutID: parseMetaID(details.Metadata[metaCheckout]), CampaignSlug: details.Metadata[metaCampaign], Source: ev.ID}
 	if inv.StatusTransitions != nil && inv.StatusTransitions.PaidAt > 0 {
 		p.PaidAt = time.Unix(inv.StatusTransitions.PaidAt, 0)
 	}
@@ -257,6 +257,13 @@ func (s *Service) onChargeRefunded(ctx context.Context, ev *stripe.Event) (effec
 		}
 		updated, err := store.Q.DonationSetStripeRefunded(ctx, tx, store.DonationSetStripeRefundedParams{ID: d.ID, RefundedPence: ch.AmountRefunded, ChargeID: store.NullText(ch.ID)})
 		if err != nil {
+			return "", fmt.Errorf("record stripe refund of %s: %w", d.ID, err)
+		}
+		// Stripe gives the cumulative figure: what it adds, under the
+		// gift's lock, is a refund made outside HPA (one made here is
+		// counted already), dated by the event.
+		if err := writeEntry(ctx, tx, entry{kind: EntryRefund, amount: d.RefundedPence - updated.RefundedPence, donation: d.ID,
+			at: time.Unix(ev.Created, 0), source: ev.ID, key: "refund:" + ev.ID}); err != nil {
 			return "", err
 		}
 		return "", audit.RecordAs(ctx, tx, systemActor, audit.Event{Action: "donation.refunded", TargetType: "donation", TargetID: d.ID.String(),

@@ -10,6 +10,7 @@ import (
 	"github.com/stripe/stripe-go/v82"
 
 	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 )
 
@@ -83,10 +84,27 @@ func (w *FetchPaymentWorker) Work(ctx context.Context, job *river.Job[FetchPayme
 			p.Method = t
 		}
 	}
+	var fee *entry
 	if bt := ch.BalanceTransaction; bt != nil && strings.EqualFold(string(bt.Currency), "gbp") && bt.Fee >= 0 {
 		p.FeePence = &bt.Fee
+		// The fee is taken with the charge: dated by its balance
+		// transaction (else the job's time), in the charge's month.
+		at := w.Service.now()
+		if bt.Created > 0 {
+			at = time.Unix(bt.Created, 0)
+		}
+		fee = &entry{kind: EntryFee, amount: -bt.Fee, donation: job.Args.DonationID, at: at, source: "stripe:" + firstNonEmpty(bt.ID, ch.ID),
+			key: "fee:" + job.Args.DonationID.String()}
 	}
-	return store.Q.DonationSetPaymentDetails(ctx, w.Service.db, p)
+	return store.WithTx(ctx, w.Service.db, func(tx pgx.Tx) error {
+		if err := store.Q.DonationSetPaymentDetails(ctx, tx, p); err != nil {
+			return fmt.Errorf("set payment details of %s: %w", job.Args.DonationID, err)
+		}
+		if fee == nil {
+			return nil
+		}
+		return writeEntry(ctx, tx, *fee)
+	})
 }
 
 // HousekeepingArgs is the nightly tidy-up: checkouts never paid lose

@@ -111,7 +111,7 @@ func (f Filter) params() store.DonationListParams {
 func (s *Service) ListDonations(ctx context.Context, f Filter) ([]Donation, error) {
 	rows, err := store.Q.DonationList(ctx, s.db, f.params())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list donation: %w", err)
 	}
 	if err := audit.Record(ctx, s.db, audit.Event{Action: "donation.list", TargetType: "donation", Details: map[string]any{"count": len(rows)}}); err != nil {
 		return nil, err
@@ -142,7 +142,7 @@ func (s *Service) GetDonation(ctx context.Context, id uuid.UUID) (*Donation, []R
 	}
 	refunds, err := store.Q.RefundListByDonation(ctx, s.db, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("list refund by donation: %w", err)
 	}
 	if err := audit.Record(ctx, s.db, audit.Event{Action: "donation.read", TargetType: "donation", TargetID: id.String()}); err != nil {
 		return nil, nil, err
@@ -190,7 +190,7 @@ func (s *Service) RecordOffline(ctx context.Context, g OfflineGift, by uuid.UUID
 	err := store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
 		campaign, err := store.Q.CampaignGetBySlug(ctx, tx, g.Campaign)
 		if store.IsNotFound(err) {
-			return hpa.Invalid("body.campaign", "is not a campaign").WithReason("unknown-campaign")
+			return hpa.Invalid("body.campaign", "is not a campaign").WithReason(ReasonUnknownCampaign)
 		} else if err != nil {
 			return err
 		}
@@ -224,6 +224,9 @@ func (s *Service) RecordOffline(ctx context.Context, g OfflineGift, by uuid.UUID
 			return fmt.Errorf("record offline gift: %w", err)
 		}
 		id = d.ID
+		if err := writeEntry(ctx, tx, entry{kind: EntryGift, amount: d.AmountPence, donation: d.ID, at: d.PaidAt, source: staffSource(by), key: "gift:" + d.ID.String()}); err != nil {
+			return err
+		}
 		if err := audit.Record(ctx, tx, audit.Event{Action: "donation.record_offline", TargetType: "donation", TargetID: d.ID.String(),
 			Details: map[string]any{"amount_pence": d.AmountPence, "method": d.Method, "small_donation": d.SmallDonation}}); err != nil {
 			return err
@@ -292,10 +295,10 @@ func (s *Service) RefundDonation(ctx context.Context, req RefundRequest) (*Donat
 			return err
 		}
 		if d.Status == "disputed" {
-			return hpa.Errorf(hpa.ECONFLICT, "this gift is disputed: Stripe settles it through the dispute").WithReason("donation-disputed")
+			return hpa.Errorf(hpa.ECONFLICT, "this gift is disputed: Stripe settles it through the dispute").WithReason(ReasonDonationDisputed)
 		}
 		if left := d.AmountPence - d.RefundedPence; amount > left {
-			return hpa.Invalid("body.amount_pence", fmt.Sprintf("is more than the %d pence left to refund on this gift", left)).WithReason("refund-exceeds-gift")
+			return hpa.Invalid("body.amount_pence", fmt.Sprintf("is more than the %d pence left to refund on this gift", left)).WithReason(ReasonRefundExceedsGift)
 		}
 		refundID := ""
 		if d.Channel == "online" {
@@ -309,7 +312,7 @@ func (s *Service) RefundDonation(ctx context.Context, req RefundRequest) (*Donat
 			} else if d.StripeChargeID != nil {
 				params.Charge = d.StripeChargeID
 			} else {
-				return hpa.Errorf(hpa.ECONFLICT, "this gift's Stripe payment is not known yet; try again later").WithReason("payment-not-settled")
+				return hpa.Errorf(hpa.ECONFLICT, "this gift's Stripe payment is not known yet; try again later").WithReason(ReasonPaymentNotSettled)
 			}
 			if stripeRefundReasons[reason] {
 				params.Reason = stripe.String(reason)
@@ -319,17 +322,21 @@ func (s *Service) RefundDonation(ctx context.Context, req RefundRequest) (*Donat
 			if err != nil {
 				var se *stripe.Error
 				if errors.As(err, &se) && se.HTTPStatusCode >= 400 && se.HTTPStatusCode < 500 {
-					return hpa.Errorf(hpa.ECONFLICT, "Stripe refused the refund: %s", se.Msg).WithReason("stripe-refused-refund")
+					return hpa.Errorf(hpa.ECONFLICT, "Stripe refused the refund: %s", se.Msg).WithReason(ReasonStripeRefusedRefund)
 				}
 				return s.stripeUnavailable(ctx, "create refund", err)
 			}
 			refundID = r.ID
 		}
 		if _, err := store.Q.DonationAddRefund(ctx, tx, store.DonationAddRefundParams{ID: id, AmountPence: amount}); err != nil {
-			return err
+			return fmt.Errorf("record refund of %s: %w", id, err)
 		}
-		if _, err := store.Q.RefundInsert(ctx, tx, store.RefundInsertParams{DonationID: id, StripeRefundID: store.NullText(refundID), AmountPence: amount,
-			Reason: reason, Note: note, CreatedBy: &by}); err != nil {
+		r, err := store.Q.RefundInsert(ctx, tx, store.RefundInsertParams{DonationID: id, StripeRefundID: store.NullText(refundID), AmountPence: amount,
+			Reason: reason, Note: note, CreatedBy: &by})
+		if err != nil {
+			return fmt.Errorf("record refund of %s: %w", id, err)
+		}
+		if err := writeEntry(ctx, tx, entry{kind: EntryRefund, amount: -amount, donation: id, at: r.CreatedAt, source: staffSource(by), key: "refund:" + r.ID.String()}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Action: "donation.refund", TargetType: "donation", TargetID: id.String(),

@@ -2,6 +2,7 @@ package donations
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -51,7 +52,7 @@ func (s *Service) manageURL(donorID uuid.UUID, customer string) (string, error) 
 // donorFromLink checks a management link's token and returns its donor
 // and the customer it manages ("" in links made before they named one).
 func (s *Service) donorFromLink(token string) (uuid.UUID, string, error) {
-	invalid := hpa.Errorf(hpa.EUNAUTHORIZED, "this link is not valid or has expired; the latest receipt email has a fresh one").WithReason("invalid-donor-link")
+	invalid := hpa.Errorf(hpa.EUNAUTHORIZED, "this link is not valid or has expired; the latest receipt email has a fresh one").WithReason(ReasonInvalidDonorLink)
 	claims := &linkClaims{}
 	_, err := jwt.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
@@ -81,11 +82,11 @@ func (s *Service) PortalSession(ctx context.Context, token string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	none := hpa.Errorf(hpa.ENOTFOUND, "there is no online giving to manage for this link").WithReason("no-stripe-customer")
+	none := hpa.Errorf(hpa.ENOTFOUND, "there is no online giving to manage for this link").WithReason(ReasonNoStripeCustomer)
 	if customer != "" {
 		held, err := store.Q.DonorCustomerHeldBy(ctx, s.db, store.DonorCustomerHeldByParams{StripeCustomerID: customer, DonorID: donorID})
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("held donor customer by: %w", err)
 		}
 		if !held {
 			return "", none

@@ -30,7 +30,7 @@ func (s *Service) MergeDonors(ctx context.Context, into, other uuid.UUID) error 
 		}
 		if survivor.MemberID != nil && merged.MemberID != nil && *survivor.MemberID != *merged.MemberID {
 			return hpa.Errorf(hpa.ECONFLICT, "the two donor records are linked to different members, so they are not one person's").
-				WithReason("donors-linked-to-different-members")
+				WithReason(ReasonDonorsLinkedToDifferentMembers)
 		}
 		fill := store.DonorFillInParams{ID: into, Name: merged.Name, MemberID: merged.MemberID}
 		if survivor.EmailSealed == nil && merged.EmailSealed != nil {
@@ -69,7 +69,7 @@ func (s *Service) MergeDonors(ctx context.Context, into, other uuid.UUID) error 
 func (s *Service) lockPair(ctx context.Context, tx pgx.Tx, into, other uuid.UUID) (survivor, merged *store.Donor, err error) {
 	rows, err := store.Q.DonorLockPair(ctx, tx, []uuid.UUID{into, other})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("lock donor pair: %w", err)
 	}
 	for i := range rows {
 		if rows[i].ID == into {
@@ -93,11 +93,11 @@ func (s *Service) lockPair(ctx context.Context, tx pgx.Tx, into, other uuid.UUID
 
 // mergedNotFound answers for a donor record a treasurer merged away.
 func mergedNotFound(into uuid.UUID) error {
-	return hpa.Errorf(hpa.ENOTFOUND, "this donor record was merged into donor %s", into).WithReason("donor-merged")
+	return hpa.Errorf(hpa.ENOTFOUND, "this donor record was merged into donor %s", into).WithReason(ReasonDonorMerged)
 }
 
 // mergedInvalid refuses a merged donor record named in a request field.
 func mergedInvalid(location string, into uuid.UUID) error {
 	e := hpa.Invalid(location, fmt.Sprintf("this donor record was merged into donor %s; use that one", into))
-	return e.WithReason("donor-merged")
+	return e.WithReason(ReasonDonorMerged)
 }

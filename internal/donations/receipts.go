@@ -3,6 +3,7 @@ package donations
 import (
 	"context"
 	"embed"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/giftaid"
@@ -29,7 +30,7 @@ const longDate = "2 January 2006"
 func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation, holder *uuid.UUID, customer string) error {
 	row, err := store.Q.DonationGet(ctx, tx, d.ID)
 	if err != nil {
-		return err
+		return fmt.Errorf("get donation: %w", err)
 	}
 	if row.DonorID == nil || row.DonorEmailSealed == nil {
 		return nil
@@ -40,7 +41,7 @@ func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation, 
 	}
 	campaign, err := store.Q.CampaignGetBySlug(ctx, tx, row.CampaignSlug)
 	if err != nil {
-		return err
+		return fmt.Errorf("get campaign by slug: %w", err)
 	}
 	covered, err := s.giftAid.Covered(ctx, tx, []uuid.UUID{d.ID})
 	if err != nil {

@@ -31,6 +31,8 @@ type payment struct {
 	CheckoutID      *uuid.UUID
 	CampaignSlug    string
 	SubscriptionID  *uuid.UUID
+	// Source is the Stripe event that announced the payment.
+	Source string
 }
 
 // recordPayment writes a payment to the ledger once, with its donor, its
@@ -65,6 +67,9 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 	}
 	if err != nil {
 		return fmt.Errorf("record donation: %w", err)
+	}
+	if err := writeEntry(ctx, tx, entry{kind: EntryGift, amount: d.AmountPence, donation: d.ID, at: d.PaidAt, source: p.Source, key: "gift:" + d.ID.String()}); err != nil {
+		return err
 	}
 	if err := audit.RecordAs(ctx, tx, systemActor, audit.Event{Action: "donation.received", TargetType: "donation", TargetID: d.ID.String(),
 		Details: map[string]any{"amount_pence": d.AmountPence, "frequency": d.Frequency, "gift_aid": c.declarationID != nil}}); err != nil {

@@ -109,7 +109,7 @@ func (s *Service) Settings() Settings { return s.settings }
 // stripeClient returns the client or the error saying Stripe is not set up.
 func (s *Service) stripeClient() (*stripe.Client, error) {
 	if s.stripe == nil {
-		return nil, hpa.Errorf(hpa.EUNAVAILABLE, "online giving is not set up on this server").WithReason("stripe-not-configured")
+		return nil, hpa.Errorf(hpa.EUNAVAILABLE, "online giving is not set up on this server").WithReason(ReasonStripeNotConfigured)
 	}
 	return s.stripe, nil
 }
@@ -117,7 +117,7 @@ func (s *Service) stripeClient() (*stripe.Client, error) {
 // stripeUnavailable reports a failed call to Stripe as 503, logging why.
 func (s *Service) stripeUnavailable(ctx context.Context, what string, err error) error {
 	s.logger.ErrorContext(ctx, "stripe call failed", "call", what, "error", err)
-	e := hpa.Errorf(hpa.EUNAVAILABLE, "the payment provider did not answer; try again shortly").WithReason("stripe-unavailable")
+	e := hpa.Errorf(hpa.EUNAVAILABLE, "the payment provider did not answer; try again shortly").WithReason(ReasonStripeUnavailable)
 	e.RetryAfterSeconds = 5
 	return e
 }

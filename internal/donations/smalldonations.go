@@ -32,7 +32,7 @@ func (s *Service) RecordSmallDonation(ctx context.Context, g SmallDonation, by u
 	}
 	if limit := s.giftAid.SmallDonationMaxPence(); g.AmountPence > limit {
 		return nil, hpa.Invalid("body.amount_pence", fmt.Sprintf("must be at most %d pence (£%s) for the small donations scheme; record a larger gift with POST /v1/donations/offline",
-			limit, giftaid.FormatPounds(limit))).WithReason("small-donation-over-limit")
+			limit, giftaid.FormatPounds(limit))).WithReason(ReasonSmallDonationOverLimit)
 	}
 	return s.RecordOffline(ctx, OfflineGift{AmountPence: g.AmountPence, Method: g.Method, ReceivedOn: g.ReceivedOn, Campaign: g.Campaign,
 		Reference: g.Reference, smallDonation: true}, by)

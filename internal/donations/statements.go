@@ -56,7 +56,7 @@ func (s *Service) SendStatement(ctx context.Context, donorID uuid.UUID, year Sta
 			return mergedNotFound(*donor.MergedInto)
 		}
 		if donor.EmailSealed == nil {
-			return hpa.Errorf(hpa.ECONFLICT, "this donor has no email address to send a statement to").WithReason("donor-has-no-email")
+			return hpa.Errorf(hpa.ECONFLICT, "this donor has no email address to send a statement to").WithReason(ReasonDonorHasNoEmail)
 		}
 		to, err := s.openEmail(donor.ID, donor.EmailSealed)
 		if err != nil {
@@ -66,7 +66,7 @@ func (s *Service) SendStatement(ctx context.Context, donorID uuid.UUID, year Sta
 		until := time.Date(last.Year(), last.Month(), last.Day()+1, 0, 0, 0, 0, London)
 		gifts, err := store.Q.DonationList(ctx, tx, Filter{DonorID: &donorID, From: from, To: until, Limit: 10000}.params())
 		if err != nil {
-			return err
+			return fmt.Errorf("list donation: %w", err)
 		}
 		ids := make([]uuid.UUID, len(gifts))
 		for i, g := range gifts {
@@ -90,7 +90,7 @@ func (s *Service) SendStatement(ctx context.Context, donorID uuid.UUID, year Sta
 			giftAid = giftAid || covered[g.ID]
 		}
 		if len(lines) == 0 {
-			return hpa.Errorf(hpa.ECONFLICT, "this donor made no gifts in %s", name).WithReason("no-gifts-in-year")
+			return hpa.Errorf(hpa.ECONFLICT, "this donor made no gifts in %s", name).WithReason(ReasonNoGiftsInYear)
 		}
 		if err := s.outbox.Enqueue(ctx, tx, mail.Email{Template: "donation-statement", To: to, Data: map[string]any{
 			"Name": greetingName(&donor.Name), "Period": name, "From": first.Format(longDate), "To": last.Format(longDate),
@@ -109,12 +109,12 @@ func (s *Service) SendStatement(ctx context.Context, donorID uuid.UUID, year Sta
 func (s *Service) SendMemberStatement(ctx context.Context, memberID uuid.UUID, year StatementYear) error {
 	donors, err := store.Q.DonorIDsByMember(ctx, s.db, &memberID)
 	if err != nil {
-		return err
+		return fmt.Errorf("donor i ds by member: %w", err)
 	}
 	sent := 0
 	for _, id := range donors {
 		err := s.SendStatement(ctx, id, year)
-		if hpa.ErrorReason(err) == "no-gifts-in-year" {
+		if hpa.ErrorReason(err) == ReasonNoGiftsInYear {
 			continue
 		}
 		if err != nil {
@@ -124,7 +124,7 @@ func (s *Service) SendMemberStatement(ctx context.Context, memberID uuid.UUID, y
 	}
 	if sent == 0 {
 		_, _, name := year.span()
-		return hpa.Errorf(hpa.ECONFLICT, "you made no gifts in %s that we know of", name).WithReason("no-gifts-in-year")
+		return hpa.Errorf(hpa.ECONFLICT, "you made no gifts in %s that we know of", name).WithReason(ReasonNoGiftsInYear)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package donations
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"time"
 
@@ -39,11 +40,11 @@ func (s *Service) Summarise(ctx context.Context, from, to time.Time) (*Summary, 
 	}
 	months, err := store.Q.DonationTotalsByMonth(ctx, s.db, store.DonationTotalsByMonthParams{FromTime: from, ToTime: to})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("totals donation by month: %w", err)
 	}
 	channels, err := store.Q.DonationTotalsByChannel(ctx, s.db, store.DonationTotalsByChannelParams{FromTime: from, ToTime: to})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("totals donation by channel: %w", err)
 	}
 	out := &Summary{From: from, To: to, ByCampaign: t.Items}
 	for _, m := range months {
@@ -74,7 +75,7 @@ func (s *Service) ExportCSV(ctx context.Context, f Filter, w io.Writer) (int, er
 	for {
 		rows, err := store.Q.DonationList(ctx, s.reads, f.params())
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("list donation: %w", err)
 		}
 		for _, r := range rows {
 			d, err := s.donationFrom(r)

@@ -223,7 +223,7 @@ func (s *Service) applyDeferred(ctx context.Context, tx pgx.Tx, keys ...string) 
 	}
 	waiting, err := store.Q.StripeEventListAwaiting(ctx, tx, present)
 	if err != nil {
-		return err
+		return fmt.Errorf("list stripe event awaiting: %w", err)
 	}
 	for _, row := range waiting {
 		var ev stripe.Event

@@ -2,6 +2,7 @@ package giftaid
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,7 +27,7 @@ type Adjustment struct {
 func (s *Service) adjustmentsDue(ctx context.Context, db store.DBTX) ([]Adjustment, error) {
 	rows, err := store.Q.GiftAidAdjustmentsDue(ctx, db)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("due gift aid adjustments: %w", err)
 	}
 	out := make([]Adjustment, len(rows))
 	for i, r := range rows {

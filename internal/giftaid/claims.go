@@ -68,7 +68,7 @@ func (s *Service) checkTimeLimit(from time.Time, where string) error {
 	earliest := s.settings.AccountingYearEnd.EarliestClaimable(s.today())
 	if from.Before(earliest) {
 		return hpa.Invalid(where+".from", fmt.Sprintf("gifts received before %s can no longer be claimed: HMRC takes claims up to four years after the end of the accounting period (ending %s) a gift was received in",
-			earliest.Format(time.DateOnly), s.settings.AccountingYearEnd)).WithReason("gift-aid-time-limit")
+			earliest.Format(time.DateOnly), s.settings.AccountingYearEnd)).WithReason(ReasonGiftAidTimeLimit)
 	}
 	return nil
 }
@@ -145,7 +145,7 @@ func (s *Service) createTx(ctx context.Context, tx pgx.Tx, from, to time.Time, b
 		return nil, Schedule{}, err
 	}
 	if len(gifts) == 0 && len(sched.SmallDonations) == 0 {
-		return nil, Schedule{}, hpa.Errorf(hpa.ECONFLICT, "no unclaimed Gift Aid gifts were received in this period").WithReason("nothing-to-claim")
+		return nil, Schedule{}, hpa.Errorf(hpa.ECONFLICT, "no unclaimed Gift Aid gifts were received in this period").WithReason(ReasonNothingToClaim)
 	}
 	now := s.now()
 	row, err := store.Q.GiftAidClaimInsert(ctx, tx, store.GiftAidClaimInsertParams{ID: uuid.New(), PeriodFrom: from, PeriodTo: to,
@@ -154,7 +154,7 @@ func (s *Service) createTx(ctx context.Context, tx pgx.Tx, from, to time.Time, b
 		AggregateLimitPence: s.settings.AggregateMaxPence, AccountingYearEnd: s.settings.AccountingYearEnd.String(),
 		ResubmissionOf: resubmissionOf, CreatedBy: by, RetainUntil: retainFrom(now)})
 	if err != nil {
-		return nil, Schedule{}, err
+		return nil, Schedule{}, fmt.Errorf("insert gift aid claim: %w", err)
 	}
 	if err := recordAdjustments(ctx, tx, row.ID, sched.Adjustments); err != nil {
 		return nil, Schedule{}, err
@@ -178,7 +178,7 @@ func (s *Service) createTx(ctx context.Context, tx pgx.Tx, from, to time.Time, b
 		_, err = store.Q.GiftAidClaimGiftsInsert(ctx, tx, store.GiftAidClaimGiftsInsertParams(p))
 	}
 	if store.IsUniqueViolation(err, "gift_aid_claim_gifts_once") || (err == nil && len(taken) != len(p.DonationIds)) {
-		return nil, Schedule{}, hpa.Errorf(hpa.ECONFLICT, "some gifts were claimed by another claim meanwhile; try again").WithReason("claim-race")
+		return nil, Schedule{}, hpa.Errorf(hpa.ECONFLICT, "some gifts were claimed by another claim meanwhile; try again").WithReason(ReasonClaimRace)
 	}
 	if err != nil {
 		return nil, Schedule{}, err
@@ -195,11 +195,11 @@ func (s *Service) createTx(ctx context.Context, tx pgx.Tx, from, to time.Time, b
 	return claimFrom(row), sched, err
 }
 
-// Claim returns a claim and its schedule as made (amounts claimed on,
+// GetClaim returns a claim and its schedule as made (amounts claimed on,
 // whatever was refunded since, the small donations and the adjustments it
 // carried; kept as filed when the claim is rejected or void),
 // audit-logged (the schedule holds donors' names and addresses).
-func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, error) {
+func (s *Service) GetClaim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, error) {
 	row, err := store.Q.GiftAidClaimGet(ctx, s.db, id)
 	if store.IsNotFound(err) {
 		return nil, Schedule{}, hpa.Errorf(hpa.ENOTFOUND, "no Gift Aid claim has this ID")
@@ -209,7 +209,7 @@ func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, er
 	}
 	rows, err := store.Q.GiftAidClaimedDonations(ctx, s.db, id)
 	if err != nil {
-		return nil, Schedule{}, err
+		return nil, Schedule{}, fmt.Errorf("claimed gift aid donations: %w", err)
 	}
 	gifts := make([]Gift, 0, len(rows))
 	for _, r := range rows {
@@ -221,11 +221,11 @@ func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, er
 	}
 	small, err := store.Q.GiftAidClaimedSmallDonations(ctx, s.db, id)
 	if err != nil {
-		return nil, Schedule{}, err
+		return nil, Schedule{}, fmt.Errorf("claimed gift aid small donations: %w", err)
 	}
 	adjustments, err := store.Q.GiftAidClaimAdjustments(ctx, s.db, id)
 	if err != nil {
-		return nil, Schedule{}, err
+		return nil, Schedule{}, fmt.Errorf("gift aid claim adjustments: %w", err)
 	}
 	yearEnd, err := parseYearEnd(row.AccountingYearEnd)
 	if err != nil {
@@ -251,7 +251,7 @@ func (s *Service) Claim(ctx context.Context, id uuid.UUID) (*Claim, Schedule, er
 func (s *Service) ListClaims(ctx context.Context, limit int) ([]*Claim, error) {
 	rows, err := store.Q.GiftAidClaimList(ctx, s.db, int32(limit))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list gift aid claim: %w", err)
 	}
 	out := make([]*Claim, len(rows))
 	for i, r := range rows {
@@ -263,7 +263,7 @@ func (s *Service) ListClaims(ctx context.Context, limit int) ([]*Claim, error) {
 func (s *Service) eligible(ctx context.Context, db store.DBTX, from, to time.Time) ([]Gift, error) {
 	rows, err := store.Q.GiftAidEligible(ctx, db, store.GiftAidEligibleParams{FromDate: from, ToDate: to, OralSettledBy: oralSettledBy(s.today())})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("eligible gift aid: %w", err)
 	}
 	gifts := make([]Gift, 0, len(rows))
 	for _, r := range rows {

@@ -44,10 +44,10 @@ func (s *Service) CheckGiftDeclarationTx(ctx context.Context, tx pgx.Tx, declara
 	}
 	n, err := store.Q.DeclarationGiftCount(ctx, tx, &declarationID)
 	if err != nil {
-		return err
+		return fmt.Errorf("gift declaration count: %w", err)
 	}
 	if n > 0 {
-		return hpa.Invalid(field, "this declaration is for a single gift and already covers one: record a new declaration for this gift").WithReason("declaration-covers-one-gift")
+		return hpa.Invalid(field, "this declaration is for a single gift and already covers one: record a new declaration for this gift").WithReason(ReasonDeclarationCoversOneGift)
 	}
 	return nil
 }

@@ -163,7 +163,7 @@ func (n *NewDeclaration) Validate(prefix string) error {
 		bad("uk_taxpayer", "must be true: only UK taxpayers' gifts qualify for Gift Aid")
 	}
 	if len(fields) > 0 {
-		return &hpa.Error{Code: hpa.EINVALID, Reason: "gift-aid-declaration-incomplete", Message: "the Gift Aid declaration does not meet HMRC's requirements", Fields: fields}
+		return &hpa.Error{Code: hpa.EINVALID, Reason: ReasonGiftAidDeclarationIncomplete, Message: "the Gift Aid declaration does not meet HMRC's requirements", Fields: fields}
 	}
 	return nil
 }

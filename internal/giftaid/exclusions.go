@@ -2,6 +2,7 @@ package giftaid
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -48,7 +49,7 @@ func (s *Service) Exclude(ctx context.Context, donationID uuid.UUID, reason, not
 		}
 		row, err := store.Q.GiftAidExclusionSet(ctx, tx, store.GiftAidExclusionSetParams{DonationID: donationID, Reason: reason, Note: note, CreatedBy: by})
 		if err != nil {
-			return err
+			return fmt.Errorf("set gift aid exclusion: %w", err)
 		}
 		out = &Exclusion{DonationID: row.DonationID, Reason: row.Reason, Note: row.Note, CreatedBy: row.CreatedBy, CreatedAt: row.CreatedAt}
 		return audit.Record(ctx, tx, audit.Event{Action: "gift_aid.exclusion_set", TargetType: "donation", TargetID: donationID.String(),
@@ -63,7 +64,7 @@ func (s *Service) Include(ctx context.Context, donationID uuid.UUID) error {
 	return store.WithTx(ctx, s.db, func(tx pgx.Tx) error {
 		n, err := store.Q.GiftAidExclusionDelete(ctx, tx, donationID)
 		if err != nil {
-			return err
+			return fmt.Errorf("delete gift aid exclusion: %w", err)
 		}
 		if n == 0 {
 			return hpa.Errorf(hpa.ENOTFOUND, "this gift is not excluded from Gift Aid")
@@ -75,7 +76,7 @@ func (s *Service) Include(ctx context.Context, donationID uuid.UUID) error {
 func donationExists(ctx context.Context, db store.DBTX, id uuid.UUID) error {
 	found, err := store.Q.GiftAidDonationExists(ctx, db, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("exists gift aid donation: %w", err)
 	}
 	if !found {
 		return hpa.Errorf(hpa.ENOTFOUND, "no donation has this ID")

@@ -39,8 +39,12 @@ type Step struct {
 // Submit records that a draft claim was filed with HMRC.
 func (s *Service) Submit(ctx context.Context, id uuid.UUID, step Step) (*Claim, error) {
 	return s.transition(ctx, id, "submit", step, []string{ClaimDraft}, func(tx pgx.Tx, on *time.Time) (store.GiftAidClaim, error) {
-		return store.Q.GiftAidClaimSubmit(ctx, tx, store.GiftAidClaimSubmitParams{ID: id, SubmittedOn: on, SubmittedBy: step.By,
+		row, err := store.Q.GiftAidClaimSubmit(ctx, tx, store.GiftAidClaimSubmitParams{ID: id, SubmittedOn: on, SubmittedBy: step.By,
 			HmrcReference: store.NullText(step.HMRCReference)})
+		if err != nil {
+			return row, fmt.Errorf("submit claim %s: %w", id, err)
+		}
+		return row, s.bookClaim(ctx, tx, id, *on, step.By)
 	})
 }
 
@@ -91,9 +95,19 @@ func (s *Service) close(ctx context.Context, id uuid.UUID, verb, status string, 
 			if err := s.release(ctx, tx, id); err != nil {
 				return store.GiftAidClaim{}, err
 			}
+			// A filed claim's money is taken out of the books again (a
+			// draft's never entered them).
+			if _, err := store.Q.LedgerReverseClaim(ctx, tx, store.LedgerReverseClaimParams{ClaimID: id, OccurredAt: ledgerTime(*on),
+				Source: stepSource(step.By)}); err != nil {
+				return store.GiftAidClaim{}, fmt.Errorf("reverse claim %s in the ledger: %w", id, err)
+			}
 		}
-		return store.Q.GiftAidClaimClose(ctx, tx, store.GiftAidClaimCloseParams{ID: id, Status: status, DecidedOn: on, DecidedBy: step.By,
+		row, err := store.Q.GiftAidClaimClose(ctx, tx, store.GiftAidClaimCloseParams{ID: id, Status: status, DecidedOn: on, DecidedBy: step.By,
 			DecisionNote: store.NullText(step.Note)})
+		if err != nil {
+			return row, fmt.Errorf("close claim %s as %s: %w", id, status, err)
+		}
+		return row, nil
 	})
 }
 
@@ -103,10 +117,10 @@ func (s *Service) close(ctx context.Context, id uuid.UUID, verb, status string, 
 func (s *Service) release(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
 	later, err := store.Q.GiftAidClaimAdjustedElsewhere(ctx, tx, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("adjusted gift aid claim elsewhere: %w", err)
 	}
 	if len(later) > 0 {
-		return hpa.Errorf(hpa.ECONFLICT, "claim %s pays back Gift Aid on gifts of this claim; void it first", later[0]).WithReason("claim-adjusted-later")
+		return hpa.Errorf(hpa.ECONFLICT, "claim %s pays back Gift Aid on gifts of this claim; void it first", later[0]).WithReason(ReasonClaimAdjustedLater)
 	}
 	released, err := store.Q.GiftAidClaimGiftsRelease(ctx, tx, id)
 	if err != nil || len(released) == 0 {
@@ -116,13 +130,57 @@ func (s *Service) release(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
 	return err
 }
 
+// bookClaim enters a filed claim's money in the ledger, dated the day it
+// was filed: the Gift Aid claimed on each gift and that paid back on each
+// adjustment.
+func (s *Service) bookClaim(ctx context.Context, tx pgx.Tx, id uuid.UUID, on time.Time, by *uuid.UUID) error {
+	rows, err := store.Q.GiftAidClaimMoney(ctx, tx, id)
+	if err != nil {
+		return fmt.Errorf("read claim %s's money: %w", id, err)
+	}
+	p := store.LedgerInsertClaimParams{ClaimID: id, OccurredAt: ledgerTime(on), Source: stepSource(by)}
+	for _, r := range rows {
+		kind, amount := LedgerGiftAidClaimed, GiftAidValue(r.Pence)
+		if r.Adjustment {
+			kind, amount = LedgerGiftAidAdjusted, -r.Pence
+		}
+		if amount == 0 {
+			continue
+		}
+		p.DonationIds, p.Kinds, p.Amounts = append(p.DonationIds, r.DonationID), append(p.Kinds, kind), append(p.Amounts, amount)
+	}
+	if len(p.DonationIds) == 0 {
+		return nil
+	}
+	if _, err := store.Q.LedgerInsertClaim(ctx, tx, p); err != nil {
+		return fmt.Errorf("book claim %s in the ledger: %w", id, err)
+	}
+	return nil
+}
+
+// The ledger's kinds of entry for Gift Aid (internal/donations lists
+// them all).
+const (
+	LedgerGiftAidClaimed  = "gift_aid_claimed"
+	LedgerGiftAidAdjusted = "gift_aid_adjusted"
+)
+
+// ledgerTime places a claim's step, made on a UK date, at midday that day.
+func ledgerTime(on time.Time) time.Time {
+	return time.Date(on.Year(), on.Month(), on.Day(), 12, 0, 0, 0, London)
+}
+
+// stepSource is the source of the ledger entries a step writes.
+func stepSource(by *uuid.UUID) string {
+	if by == nil {
+		return "staff"
+	}
+	return "staff:" + by.String()
+}
+
 // transition moves a claim on from one of the statuses from, audit-logged
-// as gift_aid.claim_<verb>.
-//
-// This is where a claim's money enters the books: when the ledger of
-// money movements exists (an append-only ledger is planned), submitting a claim is
-// where its "Gift Aid claimed" and "Gift Aid adjusted" entries belong, and
-// rejecting or voiding a submitted claim where they are reversed.
+// as gift_aid.claim_<verb>. Submitting a claim enters its money in the
+// ledger; rejecting or voiding a submitted one reverses it.
 func (s *Service) transition(ctx context.Context, id uuid.UUID, verb string, step Step, from []string,
 	apply func(tx pgx.Tx, on *time.Time) (store.GiftAidClaim, error)) (*Claim, error) {
 	on := step.On
@@ -158,7 +216,7 @@ func (s *Service) lockClaim(ctx context.Context, tx pgx.Tx, id uuid.UUID, verb s
 		return row, err
 	}
 	if !slices.Contains(from, row.Status) {
-		return row, hpa.Errorf(hpa.ECONFLICT, "a %s claim cannot be %s; only a claim that is %s", row.Status, pastTense[verb], joinOr(from)).WithReason("claim-status")
+		return row, hpa.Errorf(hpa.ECONFLICT, "a %s claim cannot be %s; only a claim that is %s", row.Status, pastTense[verb], joinOr(from)).WithReason(ReasonClaimStatus)
 	}
 	return row, nil
 }

@@ -2,6 +2,7 @@ package giftaid
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/audit"
@@ -15,7 +16,7 @@ import (
 func (s *Service) MemberDeclarations(ctx context.Context, memberID uuid.UUID) ([]*Declaration, error) {
 	rows, err := store.Q.DeclarationListByMember(ctx, s.db, &memberID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list declaration by member: %w", err)
 	}
 	if err := audit.Record(ctx, s.db, audit.Event{Action: "gift_aid.declaration_list", TargetType: "gift_aid_declaration",
 		Details: map[string]any{"count": len(rows), "own": true}}); err != nil {
@@ -29,7 +30,7 @@ func (s *Service) MemberDeclarations(ctx context.Context, memberID uuid.UUID) ([
 func (s *Service) CancelForMember(ctx context.Context, memberID, id uuid.UUID) (*Declaration, error) {
 	owned, err := store.Q.DeclarationOwnedByMember(ctx, s.db, store.DeclarationOwnedByMemberParams{ID: id, MemberID: &memberID})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("owned declaration by member: %w", err)
 	}
 	if !owned {
 		return nil, hpa.Errorf(hpa.ENOTFOUND, "you have no Gift Aid declaration with this ID")

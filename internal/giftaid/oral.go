@@ -60,10 +60,10 @@ func (s *Service) RecordWrittenRecord(ctx context.Context, id uuid.UUID, sentOn 
 			return err
 		}
 		if row.ConfirmationSentOn != nil {
-			return hpa.Errorf(hpa.ECONFLICT, "the written record of this declaration was sent on %s", row.ConfirmationSentOn.Format(time.DateOnly)).WithReason("written-record-already-sent")
+			return hpa.Errorf(hpa.ECONFLICT, "the written record of this declaration was sent on %s", row.ConfirmationSentOn.Format(time.DateOnly)).WithReason(ReasonWrittenRecordAlreadySent)
 		}
 		if row.CancelledAt != nil {
-			return hpa.Errorf(hpa.ECONFLICT, "this declaration is cancelled").WithReason("declaration-already-cancelled")
+			return hpa.Errorf(hpa.ECONFLICT, "this declaration is cancelled").WithReason(ReasonDeclarationAlreadyCancelled)
 		}
 		if sentOn.Before(row.DeclaredOn) {
 			return hpa.Invalid("body.sent_on", "must not be before the declaration was made")
@@ -91,7 +91,7 @@ func (s *Service) WrittenRecord(ctx context.Context, id uuid.UUID) (string, erro
 		return "", err
 	}
 	if row.ConfirmationSentOn == nil {
-		return "", hpa.Errorf(hpa.ECONFLICT, "no written record of this declaration has been sent yet: record sending it first").WithReason("written-record-not-sent")
+		return "", hpa.Errorf(hpa.ECONFLICT, "no written record of this declaration has been sent yet: record sending it first").WithReason(ReasonWrittenRecordNotSent)
 	}
 	d, err := s.open(row)
 	if err != nil {
@@ -118,10 +118,10 @@ func (s *Service) oralAwaitingRecord(ctx context.Context, db store.DBTX, id uuid
 		return row, err
 	}
 	if Method(row.Method) != MethodOral {
-		return row, hpa.Errorf(hpa.ECONFLICT, "a written record is for oral declarations; this one was made %s", row.Method).WithReason("declaration-not-oral")
+		return row, hpa.Errorf(hpa.ECONFLICT, "a written record is for oral declarations; this one was made %s", row.Method).WithReason(ReasonDeclarationNotOral)
 	}
 	if row.RecordingReference != nil {
-		return row, hpa.Errorf(hpa.ECONFLICT, "this oral declaration was recorded, so HMRC needs no written record").WithReason("written-record-not-needed")
+		return row, hpa.Errorf(hpa.ECONFLICT, "this oral declaration was recorded, so HMRC needs no written record").WithReason(ReasonWrittenRecordNotNeeded)
 	}
 	return row, nil
 }

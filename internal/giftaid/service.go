@@ -70,7 +70,7 @@ func (s *Service) Create(ctx context.Context, nd NewDeclaration) (*Declaration, 
 			} else if err != nil {
 				return err
 			} else if d.MergedInto != nil {
-				return hpa.Invalid("body.donor_id", fmt.Sprintf("this donor record was merged into donor %s; use that one", *d.MergedInto)).WithReason("donor-merged")
+				return hpa.Invalid("body.donor_id", fmt.Sprintf("this donor record was merged into donor %s; use that one", *d.MergedInto)).WithReason(ReasonDonorMerged)
 			}
 		}
 		row, err := s.insert(ctx, tx, nd)
@@ -179,7 +179,7 @@ func (s *Service) List(ctx context.Context, donorID *uuid.UUID, before *Cursor, 
 	}
 	rows, err := store.Q.DeclarationList(ctx, s.db, p)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list declaration: %w", err)
 	}
 	details := map[string]any{"count": len(rows)}
 	if donorID != nil {
@@ -237,7 +237,7 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID) (*Declaration, error
 		retrospective := withinOralWindow(current, dateOf(now))
 		row, err := store.Q.DeclarationCancel(ctx, tx, store.DeclarationCancelParams{ID: id, CancelledAt: &now, Retrospective: retrospective})
 		if store.IsNotFound(err) {
-			return hpa.Errorf(hpa.ECONFLICT, "this declaration is already cancelled").WithReason("declaration-already-cancelled")
+			return hpa.Errorf(hpa.ECONFLICT, "this declaration is already cancelled").WithReason(ReasonDeclarationAlreadyCancelled)
 		}
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package giftaid
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,7 +38,7 @@ func (s *Service) smallDonations(ctx context.Context, db store.DBTX, from, to ti
 	earliest := TaxYearOf(s.today().AddDate(-smallDonationsTimeLimitYears, 0, 0)).First
 	rows, err := store.Q.GiftAidSmallDonationsUnclaimed(ctx, db, store.GiftAidSmallDonationsUnclaimedParams{FromDate: from, ToDate: to, Earliest: earliest})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("unclaimed gift aid small donations: %w", err)
 	}
 	giftAid := map[Period]int64{}
 	for _, g := range gifts {
@@ -51,7 +52,7 @@ func (s *Service) smallDonations(ctx context.Context, db store.DBTX, from, to ti
 		if !known {
 			claimed, err := store.Q.GiftAidClaimedInPeriod(ctx, db, store.GiftAidClaimedInPeriodParams{FromDate: year.First, ToDate: year.Last})
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("claimed gift aid in period: %w", err)
 			}
 			left = min(s.settings.SmallDonationsAnnualLimitPence, smallDonationsMatching*(claimed.GiftAidDonationsPence+giftAid[year])) - claimed.SmallDonationsPence
 		}

@@ -427,23 +427,6 @@ func (q *Queries) DonationApplyDispute(ctx context.Context, db DBTX, arg Donatio
 	return result.RowsAffected(), nil
 }
 
-const donationCountByStripeIDs = `-- name: DonationCountByStripeIDs :one
-SELECT count(*) FROM donations
-WHERE stripe_payment_intent_id = ANY($1::text[]) OR stripe_charge_id = ANY($2::text[])
-`
-
-type DonationCountByStripeIDsParams struct {
-	PaymentIntentIds []string
-	ChargeIds        []string
-}
-
-func (q *Queries) DonationCountByStripeIDs(ctx context.Context, db DBTX, arg DonationCountByStripeIDsParams) (int64, error) {
-	row := db.QueryRow(ctx, donationCountByStripeIDs, arg.PaymentIntentIds, arg.ChargeIds)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const donationFindByStripe = `-- name: DonationFindByStripe :one
 SELECT id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation, dispute_event_at, dispute_fee_pence FROM donations
 WHERE ($1::text IS NOT NULL AND stripe_payment_intent_id = $1)
@@ -1063,57 +1046,6 @@ func (q *Queries) DonationListByMember(ctx context.Context, db DBTX, memberID *u
 			&i.CampaignSlug,
 			&i.DonorEmailSealed,
 			&i.DonorName,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const donationListOnlineForPeriod = `-- name: DonationListOnlineForPeriod :many
-SELECT id, amount_pence, refunded_pence, status, stripe_payment_intent_id, stripe_charge_id, stripe_invoice_id, paid_at
-FROM donations WHERE channel = 'online' AND paid_at >= $1 AND paid_at < $2
-ORDER BY paid_at, id
-`
-
-type DonationListOnlineForPeriodParams struct {
-	FromTime time.Time
-	ToTime   time.Time
-}
-
-type DonationListOnlineForPeriodRow struct {
-	ID                    uuid.UUID
-	AmountPence           int64
-	RefundedPence         int64
-	Status                string
-	StripePaymentIntentID *string
-	StripeChargeID        *string
-	StripeInvoiceID       *string
-	PaidAt                time.Time
-}
-
-func (q *Queries) DonationListOnlineForPeriod(ctx context.Context, db DBTX, arg DonationListOnlineForPeriodParams) ([]DonationListOnlineForPeriodRow, error) {
-	rows, err := db.Query(ctx, donationListOnlineForPeriod, arg.FromTime, arg.ToTime)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []DonationListOnlineForPeriodRow{}
-	for rows.Next() {
-		var i DonationListOnlineForPeriodRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.AmountPence,
-			&i.RefundedPence,
-			&i.Status,
-			&i.StripePaymentIntentID,
-			&i.StripeChargeID,
-			&i.StripeInvoiceID,
-			&i.PaidAt,
 		); err != nil {
 			return nil, err
 		}
@@ -1924,7 +1856,7 @@ func (q *Queries) DonorsSealedEmails(ctx context.Context, db DBTX, arg DonorsSea
 }
 
 const reconciliationGet = `-- name: ReconciliationGet :one
-SELECT id, period_start, period_end, trigger, stripe_count, stripe_total_pence, ledger_count, ledger_total_pence, differences, difference_count, created_at FROM reconciliation_reports WHERE id = $1
+SELECT id, period_start, period_end, trigger, stripe_count, stripe_total_pence, ledger_count, ledger_total_pence, differences, difference_count, created_at, balance_count, balance_net_pence, ledger_net_pence, payout_count, payout_total_pence FROM reconciliation_reports WHERE id = $1
 `
 
 func (q *Queries) ReconciliationGet(ctx context.Context, db DBTX, id uuid.UUID) (ReconciliationReport, error) {
@@ -1942,15 +1874,22 @@ func (q *Queries) ReconciliationGet(ctx context.Context, db DBTX, id uuid.UUID) 
 		&i.Differences,
 		&i.DifferenceCount,
 		&i.CreatedAt,
+		&i.BalanceCount,
+		&i.BalanceNetPence,
+		&i.LedgerNetPence,
+		&i.PayoutCount,
+		&i.PayoutTotalPence,
 	)
 	return i, err
 }
 
 const reconciliationInsert = `-- name: ReconciliationInsert :one
 
-INSERT INTO reconciliation_reports (period_start, period_end, trigger, stripe_count, stripe_total_pence, ledger_count, ledger_total_pence, differences, difference_count)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id, period_start, period_end, trigger, stripe_count, stripe_total_pence, ledger_count, ledger_total_pence, differences, difference_count, created_at
+INSERT INTO reconciliation_reports (period_start, period_end, trigger, stripe_count, stripe_total_pence, ledger_count, ledger_total_pence, differences, difference_count,
+    balance_count, balance_net_pence, ledger_net_pence, payout_count, payout_total_pence)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+    $10, $11, $12, $13, $14)
+RETURNING id, period_start, period_end, trigger, stripe_count, stripe_total_pence, ledger_count, ledger_total_pence, differences, difference_count, created_at, balance_count, balance_net_pence, ledger_net_pence, payout_count, payout_total_pence
 `
 
 type ReconciliationInsertParams struct {
@@ -1963,6 +1902,11 @@ type ReconciliationInsertParams struct {
 	LedgerTotalPence int64
 	Differences      []byte
 	DifferenceCount  int32
+	BalanceCount     int32
+	BalanceNetPence  int64
+	LedgerNetPence   int64
+	PayoutCount      int32
+	PayoutTotalPence int64
 }
 
 // Reconciliation ----------------------------------------------------------
@@ -1977,6 +1921,11 @@ func (q *Queries) ReconciliationInsert(ctx context.Context, db DBTX, arg Reconci
 		arg.LedgerTotalPence,
 		arg.Differences,
 		arg.DifferenceCount,
+		arg.BalanceCount,
+		arg.BalanceNetPence,
+		arg.LedgerNetPence,
+		arg.PayoutCount,
+		arg.PayoutTotalPence,
 	)
 	var i ReconciliationReport
 	err := row.Scan(
@@ -1991,12 +1940,17 @@ func (q *Queries) ReconciliationInsert(ctx context.Context, db DBTX, arg Reconci
 		&i.Differences,
 		&i.DifferenceCount,
 		&i.CreatedAt,
+		&i.BalanceCount,
+		&i.BalanceNetPence,
+		&i.LedgerNetPence,
+		&i.PayoutCount,
+		&i.PayoutTotalPence,
 	)
 	return i, err
 }
 
 const reconciliationList = `-- name: ReconciliationList :many
-SELECT id, period_start, period_end, trigger, stripe_count, stripe_total_pence, ledger_count, ledger_total_pence, differences, difference_count, created_at FROM reconciliation_reports
+SELECT id, period_start, period_end, trigger, stripe_count, stripe_total_pence, ledger_count, ledger_total_pence, differences, difference_count, created_at, balance_count, balance_net_pence, ledger_net_pence, payout_count, payout_total_pence FROM reconciliation_reports
 WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2::uuid))
 ORDER BY created_at DESC, id DESC
 LIMIT $3
@@ -2029,6 +1983,11 @@ func (q *Queries) ReconciliationList(ctx context.Context, db DBTX, arg Reconcili
 			&i.Differences,
 			&i.DifferenceCount,
 			&i.CreatedAt,
+			&i.BalanceCount,
+			&i.BalanceNetPence,
+			&i.LedgerNetPence,
+			&i.PayoutCount,
+			&i.PayoutTotalPence,
 		); err != nil {
 			return nil, err
 		}

@@ -846,6 +846,41 @@ func (q *Queries) GiftAidClaimList(ctx context.Context, db DBTX, pageSize int32)
 	return items, nil
 }
 
+const giftAidClaimMoney = `-- name: GiftAidClaimMoney :many
+SELECT g.donation_id, false AS adjustment, g.claimed_pence AS pence FROM gift_aid_claim_gifts g WHERE g.claim_id = $1
+UNION ALL
+SELECT a.donation_id, true AS adjustment, a.gift_aid_pence AS pence FROM gift_aid_adjustments a WHERE a.claim_id = $1
+ORDER BY 1, 2
+`
+
+type GiftAidClaimMoneyRow struct {
+	DonationID uuid.UUID
+	Adjustment bool
+	Pence      int64
+}
+
+// What a claim asks HMRC for, gift by gift: the amounts claimed on
+// (adjustment false) and the Gift Aid paid back (adjustment true).
+func (q *Queries) GiftAidClaimMoney(ctx context.Context, db DBTX, claimID uuid.UUID) ([]GiftAidClaimMoneyRow, error) {
+	rows, err := db.Query(ctx, giftAidClaimMoney, claimID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []GiftAidClaimMoneyRow{}
+	for rows.Next() {
+		var i GiftAidClaimMoneyRow
+		if err := rows.Scan(&i.DonationID, &i.Adjustment, &i.Pence); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const giftAidClaimSubmit = `-- name: GiftAidClaimSubmit :one
 UPDATE gift_aid_claims SET status = 'submitted', submitted_on = $1, submitted_by = $2,
     hmrc_reference = $3

@@ -297,6 +297,19 @@ type IdempotencyKey struct {
 	CreatedAt      time.Time
 }
 
+type LedgerEntry struct {
+	ID             int64
+	Kind           string
+	AmountPence    int64
+	DonationID     uuid.UUID
+	CampaignID     uuid.UUID
+	GiftAidClaimID *uuid.UUID
+	OccurredAt     time.Time
+	Source         string
+	MovementKey    string
+	CreatedAt      time.Time
+}
+
 type LoginFailure struct {
 	EmailHash      []byte
 	Failures       int32
@@ -500,6 +513,11 @@ type ReconciliationReport struct {
 	Differences      []byte
 	DifferenceCount  int32
 	CreatedAt        time.Time
+	BalanceCount     int32
+	BalanceNetPence  int64
+	LedgerNetPence   int64
+	PayoutCount      int32
+	PayoutTotalPence int64
 }
 
 type RefreshToken struct {

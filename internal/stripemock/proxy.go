@@ -22,7 +22,15 @@ type Proxy struct {
 
 	mu       sync.Mutex
 	failures map[string]int // path prefix → status to answer with
+	answers  []answer
 	calls    []Call
+}
+
+// answer is a canned response for the calls to a path whose query holds
+// a given text.
+type answer struct {
+	path, query string
+	body        []byte
 }
 
 // Call is one request the proxy saw.
@@ -57,6 +65,11 @@ func StartProxy(t testing.TB) *Proxy {
 			_, _ = w.Write([]byte(`{"error":{"type":"api_error","message":"failing on purpose (stripemock.Proxy)"}}`))
 			return
 		}
+		if body := p.answering(r.URL.Path, r.URL.RawQuery); body != nil {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(body)
+			return
+		}
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
@@ -72,11 +85,34 @@ func (p *Proxy) Fail(prefix string, status int) {
 	p.failures[prefix] = status
 }
 
+// Answer makes the calls to path whose (URL-encoded) query contains query
+// answer 200 with body instead of stripe-mock's canned objects: a test
+// shapes what Stripe holds (stripe-mock's lists hold one fixed object
+// whatever was asked). Answers given later for the same path win; Heal
+// removes them.
+func (p *Proxy) Answer(path, query string, body []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.answers = append([]answer{{path: path, query: query, body: body}}, p.answers...)
+}
+
+func (p *Proxy) answering(path, query string) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, a := range p.answers {
+		if a.path == path && strings.Contains(query, a.query) {
+			return a.body
+		}
+	}
+	return nil
+}
+
 // Heal passes every call through again.
 func (p *Proxy) Heal() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	clear(p.failures)
+	p.answers = nil
 }
 
 // Calls returns the calls seen so far whose path starts with prefix.
