@@ -31,18 +31,22 @@ WHERE e.gift_aid_claim_id = @claim_id::uuid AND e.movement_key NOT LIKE '%:rever
 ON CONFLICT (movement_key) DO NOTHING;
 
 -- name: LedgerMonthEnd :many
--- Totals by UK month and campaign of the entries dated from..to.
-SELECT to_char(date_trunc('month', e.occurred_at AT TIME ZONE 'Europe/London'), 'YYYY-MM')::text AS month, c.slug AS campaign,
-    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind = 'gift'), 0)::bigint AS gross_pence,
-    count(*) FILTER (WHERE e.kind = 'gift')::bigint AS gift_count,
-    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('refund', 'refund_reversed')), 0)::bigint AS refunds_pence,
-    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('dispute', 'dispute_reversal')), 0)::bigint AS disputes_pence,
-    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('fee', 'dispute_fee')), 0)::bigint AS fees_pence,
-    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('gift_aid_claimed', 'gift_aid_adjusted')), 0)::bigint AS gift_aid_pence
-FROM ledger_entries e JOIN campaigns c ON c.id = e.campaign_id
-WHERE e.occurred_at >= @from_time AND e.occurred_at < @to_time
-GROUP BY 1, c.slug
-ORDER BY 1, c.slug;
+-- Totals by campaign of the entries dated from..to (a UK month): summed
+-- per campaign first, then named.
+SELECT c.slug AS campaign, t.gross_pence, t.gift_count, t.refunds_pence, t.disputes_pence, t.fees_pence, t.gift_aid_pence
+FROM (
+    SELECT e.campaign_id,
+        COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind = 'gift'), 0)::bigint AS gross_pence,
+        count(*) FILTER (WHERE e.kind = 'gift')::bigint AS gift_count,
+        COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('refund', 'refund_reversed')), 0)::bigint AS refunds_pence,
+        COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('dispute', 'dispute_reversal')), 0)::bigint AS disputes_pence,
+        COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('fee', 'dispute_fee')), 0)::bigint AS fees_pence,
+        COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('gift_aid_claimed', 'gift_aid_adjusted')), 0)::bigint AS gift_aid_pence
+    FROM ledger_entries e
+    WHERE e.occurred_at >= @from_time AND e.occurred_at < @to_time
+    GROUP BY e.campaign_id
+) t JOIN campaigns c ON c.id = t.campaign_id
+ORDER BY c.slug;
 
 -- name: LedgerList :many
 -- Entries dated from..to, oldest first; the cursor is the last

@@ -55,7 +55,7 @@ func (s *Service) MonthEndReport(ctx context.Context, month string) (*MonthEnd, 
 	}
 	out := &MonthEnd{Month: month, From: from, To: to, ByCampaign: []MonthTotal{}, Total: MonthTotal{Month: month}}
 	for _, r := range rows {
-		t := MonthTotal{Month: r.Month, Campaign: r.Campaign, GrossPence: r.GrossPence, RefundsPence: r.RefundsPence, DisputesPence: r.DisputesPence,
+		t := MonthTotal{Month: month, Campaign: r.Campaign, GrossPence: r.GrossPence, RefundsPence: r.RefundsPence, DisputesPence: r.DisputesPence,
 			FeesPence: r.FeesPence, GiftAidPence: r.GiftAidPence, Gifts: r.GiftCount}
 		t.NetPence = t.GrossPence + t.RefundsPence + t.DisputesPence + t.FeesPence
 		out.ByCampaign = append(out.ByCampaign, t)

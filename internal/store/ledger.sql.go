@@ -242,17 +242,20 @@ func (q *Queries) LedgerList(ctx context.Context, db DBTX, arg LedgerListParams)
 }
 
 const ledgerMonthEnd = `-- name: LedgerMonthEnd :many
-SELECT to_char(date_trunc('month', e.occurred_at AT TIME ZONE 'Europe/London'), 'YYYY-MM')::text AS month, c.slug AS campaign,
-    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind = 'gift'), 0)::bigint AS gross_pence,
-    count(*) FILTER (WHERE e.kind = 'gift')::bigint AS gift_count,
-    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('refund', 'refund_reversed')), 0)::bigint AS refunds_pence,
-    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('dispute', 'dispute_reversal')), 0)::bigint AS disputes_pence,
-    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('fee', 'dispute_fee')), 0)::bigint AS fees_pence,
-    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('gift_aid_claimed', 'gift_aid_adjusted')), 0)::bigint AS gift_aid_pence
-FROM ledger_entries e JOIN campaigns c ON c.id = e.campaign_id
-WHERE e.occurred_at >= $1 AND e.occurred_at < $2
-GROUP BY 1, c.slug
-ORDER BY 1, c.slug
+SELECT c.slug AS campaign, t.gross_pence, t.gift_count, t.refunds_pence, t.disputes_pence, t.fees_pence, t.gift_aid_pence
+FROM (
+    SELECT e.campaign_id,
+        COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind = 'gift'), 0)::bigint AS gross_pence,
+        count(*) FILTER (WHERE e.kind = 'gift')::bigint AS gift_count,
+        COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('refund', 'refund_reversed')), 0)::bigint AS refunds_pence,
+        COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('dispute', 'dispute_reversal')), 0)::bigint AS disputes_pence,
+        COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('fee', 'dispute_fee')), 0)::bigint AS fees_pence,
+        COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('gift_aid_claimed', 'gift_aid_adjusted')), 0)::bigint AS gift_aid_pence
+    FROM ledger_entries e
+    WHERE e.occurred_at >= $1 AND e.occurred_at < $2
+    GROUP BY e.campaign_id
+) t JOIN campaigns c ON c.id = t.campaign_id
+ORDER BY c.slug
 `
 
 type LedgerMonthEndParams struct {
@@ -261,7 +264,6 @@ type LedgerMonthEndParams struct {
 }
 
 type LedgerMonthEndRow struct {
-	Month         string
 	Campaign      string
 	GrossPence    int64
 	GiftCount     int64
@@ -271,7 +273,8 @@ type LedgerMonthEndRow struct {
 	GiftAidPence  int64
 }
 
-// Totals by UK month and campaign of the entries dated from..to.
+// Totals by campaign of the entries dated from..to (a UK month): summed
+// per campaign first, then named.
 func (q *Queries) LedgerMonthEnd(ctx context.Context, db DBTX, arg LedgerMonthEndParams) ([]LedgerMonthEndRow, error) {
 	rows, err := db.Query(ctx, ledgerMonthEnd, arg.FromTime, arg.ToTime)
 	if err != nil {
@@ -282,7 +285,6 @@ func (q *Queries) LedgerMonthEnd(ctx context.Context, db DBTX, arg LedgerMonthEn
 	for rows.Next() {
 		var i LedgerMonthEndRow
 		if err := rows.Scan(
-			&i.Month,
 			&i.Campaign,
 			&i.GrossPence,
 			&i.GiftCount,

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Stripe webhook throughput (docs/performance.md, "Donations"): signed
-# checkout.session.completed events with 30 % redeliveries, over HTTP from
-# 8 senders, against the whole service on PostgreSQL and stripe-mock;
-# baseline: the same senders on GET /healthz in the same run. The
-# benchmark fails unless the ledger holds exactly one gift per distinct
-# payment afterwards.
+# events (new payments, refunds delivered before their payment, 30 %
+# redeliveries), over HTTP from 8 senders, against the whole service on
+# PostgreSQL and stripe-mock; baseline: the same senders on GET /healthz
+# in the same run. The benchmark fails unless the ledger holds exactly
+# one entry per money movement (a gift per payment, a refund per refund).
 source "$(dirname "$0")/lib.sh"
 EVENTS=${EVENTS:-3000}
 ROUNDS=${ROUNDS:-3}
