@@ -33,9 +33,9 @@ type monthEndLine struct {
 
 // A closed month stays closed: last month's gifts refunded (through HPA
 // and in Stripe's dashboard), disputed and claimed for Gift Aid this
-// month, every Stripe event delivered twice, leave last month's report
-// byte for byte as it was; the money movements are this month's entries,
-// one each.
+// month (the claim then voided), every Stripe event delivered twice,
+// leave last month's report byte for byte as it was; the money movements
+// are this month's entries, one each.
 func TestClosedMonthNeverChanges(t *testing.T) {
 	t.Parallel()
 	srv := startGiving(t, nil)
@@ -123,6 +123,22 @@ func TestClosedMonthNeverChanges(t *testing.T) {
 	if n := countRows(t, srv, `SELECT count(*) FROM ledger_entries`); n != 4+2+2+1 {
 		t.Errorf("%d ledger entries, want 9 (4 gifts, 2 refunds, a dispute and its fee, Gift Aid)", n)
 	}
+	// Withdrawing the filed claim takes its Gift Aid out of the books again,
+	// this month; last month stays as it was.
+	if r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/gift-aid/claims/" + claim.Claim.ID + "/void", Token: treasurer,
+		Body: map[string]any{"reason": "filed for the wrong period"}}); r.StatusCode != http.StatusOK {
+		t.Fatalf("void: %d %s", r.StatusCode, r.Body)
+	}
+	var voided monthEnd
+	if err := json.Unmarshal(report(thisMonth), &voided); err != nil {
+		t.Fatal(err)
+	}
+	if voided.Total.GiftAidPence != 0 || voided.Total.NetPence != -5000 {
+		t.Errorf("this month after the claim was voided: %+v", voided.Total)
+	}
+	if after := report(lastMonth); !bytes.Equal(after, closed) {
+		t.Fatalf("last month's report changed when the claim was voided:\nbefore %s\nafter  %s", closed, after)
+	}
 	if _, err := srv.Pool.Exec(t.Context(), `UPDATE ledger_entries SET amount_pence = 0`); err == nil || !strings.Contains(err.Error(), "append-only") {
 		t.Errorf("an entry was changed: %v", err)
 	}
@@ -151,12 +167,12 @@ func TestClosedMonthNeverChanges(t *testing.T) {
 	for _, row := range qb[1:] {
 		amounts[strings.SplitN(row[1], ":", 2)[0]+" "+row[2]] = row[0]
 	}
-	for _, want := range []string{"Refund -10.00", "Refund -5.00", "Dispute -20.00", "Dispute fee -15.00", "Gift Aid claimed 12.50"} {
+	for _, want := range []string{"Refund -10.00", "Refund -5.00", "Dispute -20.00", "Dispute fee -15.00", "Gift Aid claimed 12.50", "Gift Aid claimed -12.50"} {
 		if amounts[want] != now.Format("02/01/2006") {
 			t.Errorf("quickbooks export has no %q today: %q", want, qb)
 		}
 	}
-	if len(qb) != 6 || strings.Join(qb[0], ",") != "Date,Description,Amount" {
+	if len(qb) != 7 || strings.Join(qb[0], ",") != "Date,Description,Amount" {
 		t.Errorf("quickbooks export: %q", qb)
 	}
 }
