@@ -658,6 +658,41 @@ type VisitGoal struct {
 	CreatedAt time.Time
 }
 
+type VisitImport struct {
+	ID           uuid.UUID
+	Format       string
+	Status       string
+	FileSha256   []byte
+	DuplicateOf  *uuid.UUID
+	AddToCounter bool
+	BytesTotal   *int64
+	BytesRead    int64
+	RowsRead     int64
+	RowsImported int64
+	RowsSkipped  int64
+	RowsRejected int64
+	FirstDay     *time.Time
+	LastDay      *time.Time
+	Visits       int64
+	Pageviews    int64
+	Problems     []byte
+	CreatedAt    time.Time
+	FinishedAt   *time.Time
+}
+
+type VisitImportedDaily struct {
+	ImportID  uuid.UUID
+	Day       time.Time
+	Dimension string
+	Value     string
+	Visitors  int64
+	Visits    int64
+	Pageviews int64
+	Events    int64
+	Bounces   int64
+	Duration  int64
+}
+
 type VisitRollupDirty struct {
 	Day     time.Time
 	Version int64
