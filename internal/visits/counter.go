@@ -12,12 +12,17 @@ import (
 
 // Counter is the public "Total Website Visits" figure.
 type Counter struct {
-	// Total is Baseline plus Counted.
+	// Total is Baseline plus Counted plus Imported.
 	Total int64
 	// Baseline is the historic total from before this service counted.
 	Baseline int64
 	// Counted is every visit this service has rolled up.
 	Counted int64
+	// Imported is the imported history's visits that neither the baseline
+	// nor this service counted: only from imports said to be missing from
+	// the baseline, only on days before this service's first, and each
+	// day once however many imports cover it.
+	Imported int64
 }
 
 // counterTTL is how long a process reuses the counter: it is read on
@@ -44,9 +49,21 @@ func (s *Service) Counter(ctx context.Context) (Counter, error) {
 	if err != nil {
 		return Counter{}, fmt.Errorf("read visit counter: %w", err)
 	}
-	s.counter.value = Counter{Total: row.Baseline + row.Counted, Baseline: row.Baseline, Counted: row.Counted}
+	imported, err := s.importedCounted(ctx)
+	if err != nil {
+		return Counter{}, err
+	}
+	s.counter.value = Counter{Total: row.Baseline + row.Counted + imported, Baseline: row.Baseline, Counted: row.Counted, Imported: imported}
 	s.counter.at = s.now()
 	return s.counter.value, nil
+}
+
+// forgetCounter makes the next Counter read the database: imports
+// change it.
+func (s *Service) forgetCounter() {
+	s.counter.mu.Lock()
+	s.counter.at = time.Time{}
+	s.counter.mu.Unlock()
 }
 
 // SeedBaseline stores the historic visit total unless one is stored, and

@@ -73,6 +73,8 @@ type Query struct {
 	// TimeAt names the time dimension's parameter in errors when it is
 	// not in a dimensions list (query.interval); default At+"dimensions".
 	TimeAt string
+	// Imports adds imported history (see includesImports for where it can).
+	Imports bool
 }
 
 // maxHourRangeDays is the longest range time:hour may cover.
@@ -95,6 +97,9 @@ type Result struct {
 	TotalRows              int
 	From, To               time.Time
 	CompareFrom, CompareTo time.Time
+	// ImportsIncluded says imported history is in the figures: asked for,
+	// and possible for the query.
+	ImportsIncluded bool
 }
 
 // sums are additive rollup figures.
@@ -160,6 +165,9 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if from, err = s.importedStart(ctx, q, from); err != nil {
+		return nil, err
+	}
 	timeDim, valueDim := splitDimensions(q.Dimensions)
 	if q.usesGoals() {
 		if timeDim == "time:hour" {
@@ -179,7 +187,7 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 		}
 		return nil, hpa.Invalid(at, fmt.Sprintf("hours need a range of at most %d days", maxHourRangeDays))
 	}
-	res := &Result{From: from, To: to}
+	res := &Result{From: from, To: to, ImportsIncluded: q.includesImports(timeDim, valueDim)}
 	if q.Comparison != "" {
 		if res.CompareFrom, res.CompareTo, err = s.comparedRange(ctx, q, from, to); err != nil {
 			return nil, err
@@ -364,6 +372,10 @@ func (s *Service) groups(ctx context.Context, q Query, timeDim, valueDim string,
 			days[i] = dayFigures{g.Day, g.Value, sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration, 0}}
 		}
 		rows = q.groupDays(days, timeDim, valueDim, from, to)
+	}
+	rows, err := s.withImports(ctx, q, timeDim, valueDim, from, to, rows)
+	if err != nil {
+		return nil, err
 	}
 	return q.filter(rows, valueDim, timeDim != ""), nil
 }
