@@ -102,6 +102,9 @@ type server struct {
 	trustedProxies []netip.Prefix
 	https          bool
 	maxBodyBytes   int64
+	// largeBodies are the operations (by method and path) allowed a
+	// larger body than maxBodyBytes: uploads they read as a stream.
+	largeBodies map[string]int64
 }
 
 // New assembles the API. With zero Options and Services it still describes
@@ -188,6 +191,7 @@ func New(opts Options, svc Services) *API {
 	registerStats(hapi, svc.Stats)
 	registerWebhookEndpoints(hapi, svc.Webhooks)
 	registerMySharing(hapi, svc.Members, svc.Identity)
+	s.largeBodies = largeBodies(hapi.OpenAPI())
 	documentWebhookEvents(hapi.OpenAPI())
 	documentProblemCodes(hapi.OpenAPI())
 	documentExamples(hapi.OpenAPI())

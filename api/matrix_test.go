@@ -176,6 +176,10 @@ var accessMatrix = map[string]string{
 	"export-stats":                     "staff:analyst|key:stats:read",
 	"create-stats-goal":                "staff:analyst",
 	"delete-stats-goal":                "staff:analyst",
+	"import-stats":                     "staff:analyst",
+	"list-stats-imports":               "staff:analyst",
+	"get-stats-import":                 "staff:analyst",
+	"delete-stats-import":              "staff:analyst",
 	// Outgoing webhooks.
 	"list-webhook-endpoints":      "staff:admin|key:webhooks:manage",
 	"create-webhook-endpoint":     "staff:admin|key:webhooks:manage",

@@ -274,8 +274,12 @@ func (s *server) requestLimits(next http.Handler) http.Handler {
 			writeProblem(w, r, newProblem(http.StatusRequestHeaderFieldsTooLarge, "", "the request headers are larger than "+strconv.Itoa(maxHeaderBytes)+" bytes"))
 			return
 		}
-		if r.ContentLength > s.maxBodyBytes {
-			writeProblem(w, r, newProblem(http.StatusRequestEntityTooLarge, "", "the request body is larger than "+strconv.FormatInt(s.maxBodyBytes, 10)+" bytes"))
+		limit := s.maxBodyBytes
+		if n, ok := s.largeBodies[r.Method+" "+r.URL.Path]; ok {
+			limit = n
+		}
+		if r.ContentLength > limit {
+			writeProblem(w, r, newProblem(http.StatusRequestEntityTooLarge, "", "the request body is larger than "+strconv.FormatInt(limit, 10)+" bytes"))
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -44,7 +44,7 @@ var problemStatuses = map[string][]int{
 	"timestamp-out-of-range": {422}, "too-many-dimensions": {422}, "unknown-campaign": {422}, "unknown-member": {422},
 	"written-record-already-sent": {409}, "filter-too-complex": {422}, "invalid-pattern": {422}, "unknown-goal": {422},
 	"goal-exists": {409}, "too-many-goals": {409}, "written-record-not-needed": {409}, "written-record-not-sent": {409},
-	"wrong-password": {403},
+	"wrong-password": {403}, "import-rejected": {422}, "import-not-deletable": {409},
 }
 
 // statusProblems are the codes any operation documenting a status may
@@ -106,6 +106,8 @@ var operationProblems = map[string][]string{
 	"get-stats-realtime":             {"not-acceptable"},
 	"export-stats":                   statsQueryProblems,
 	"create-stats-goal":              {"goal-exists", "too-many-goals"},
+	"import-stats":                   {"import-rejected"},
+	"delete-stats-import":            {"import-not-deletable"},
 	"receive-stripe-webhook":         {"malformed-event", "signature-expired", "signature-invalid", "signature-malformed", "signature-missing", "stripe-api-version-unsupported", "stripe-unavailable"},
 	"record-gift-aid-written-record": {"declaration-not-oral", "written-record-already-sent", "written-record-not-needed"},
 	"record-offline-donation":        {"declaration-covers-one-gift", "donor-merged", "idempotency-key-in-use", "idempotency-key-reused", "unknown-campaign"},

@@ -23,6 +23,7 @@ type statsReader interface {
 	Location() *time.Location
 	goalKeeper
 	funnelCounter
+	statsImporter
 }
 
 // statsAccess admits analysts (and admins) and scripts with a stats:read key.
@@ -51,6 +52,7 @@ type statsPagination struct {
 type statsInclude struct {
 	Comparison       string    `json:"comparison,omitempty" enum:"previous_period,year_over_year,custom" doc:"Add another period's figures, with each metric's change: previous_period (the same number of days just before), year_over_year (the same dates a year earlier) or custom (compare_date_range). Rows are matched by their dimension values; time buckets by position (the first with the first)."`
 	CompareDateRange dateRange `json:"compare_date_range,omitzero" doc:"The period a custom comparison compares with: a preset or [first, last] dates."`
+	Imports          bool      `json:"imports,omitempty" doc:"Add imported history (POST /v1/stats/imports) where it can be: not by the hour, not for goal, screen_size and event:props dimensions, not with filters that keep whole visits. meta.imports_included says whether it was."`
 }
 
 type statsFilter struct {
@@ -98,6 +100,7 @@ type statsMeta struct {
 	ComparisonDateRange *[2]string `json:"comparison_date_range,omitempty"`
 	TimeZone            string     `json:"time_zone" example:"Europe/London"`
 	TotalRows           int        `json:"total_rows" doc:"Rows before pagination."`
+	ImportsIncluded     bool       `json:"imports_included" doc:"Whether imported history is in the figures."`
 }
 
 func registerStats(hapi huma.API, stats statsReader) {
@@ -125,7 +128,7 @@ func registerStats(hapi huma.API, stats statsReader) {
 		}
 		out := statsQueryResult{Results: make([]statsRow, len(res.Rows)), Meta: statsMeta{
 			Metrics: q.Metrics, Dimensions: nonNil(q.Dimensions), DateRange: dates(res.From, res.To),
-			TimeZone: stats.Location().String(), TotalRows: res.TotalRows,
+			TimeZone: stats.Location().String(), TotalRows: res.TotalRows, ImportsIncluded: res.ImportsIncluded,
 		}}
 		if q.Comparison != "" {
 			cr := dates(res.CompareFrom, res.CompareTo)
@@ -147,13 +150,14 @@ func registerStats(hapi huma.API, stats statsReader) {
 	registerStatsGoals(hapi, stats)
 	registerStatsFunnel(hapi, stats)
 	registerStatsExport(hapi, stats)
+	registerStatsImports(hapi, stats)
 }
 
 // query is the visits query the body asks for.
 func (in *statsQueryInput) query() visits.Query {
 	b := in.Body
 	q := visits.Query{Metrics: b.Metrics, Dimensions: b.Dimensions, Limit: b.Pagination.Limit, Offset: b.Pagination.Offset,
-		Comparison: b.Include.Comparison, CompareRange: b.Include.CompareDateRange.visits("body.include.compare_date_range"),
+		Comparison: b.Include.Comparison, Imports: b.Include.Imports, CompareRange: b.Include.CompareDateRange.visits("body.include.compare_date_range"),
 		At: "body.", Range: b.DateRange.visits("body.date_range")}
 	for _, f := range b.Filters {
 		q.Filters = append(q.Filters, f.visits())

@@ -30,6 +30,7 @@ func namedMetrics(values []float64) MetricValues {
 
 type summaryInput struct {
 	PeriodQuery
+	Include     string `query:"include" enum:"imports" doc:"imports: add imported history (see POST /v1/stats/imports) to the figures, where it can be: not by the hour."`
 	Compare     string `query:"compare" enum:"previous_period,year_over_year,custom" doc:"Add another period: the same number of days just before, the same dates a year earlier, or custom (compare_from and compare_to)."`
 	CompareFrom string `query:"compare_from" format:"date" doc:"First date of a custom comparison."`
 	CompareTo   string `query:"compare_to" format:"date" doc:"Last date of a custom comparison."`
@@ -52,6 +53,7 @@ type summaryResult struct {
 
 type timeseriesInput struct {
 	PeriodQuery
+	Include  string `query:"include" enum:"imports" doc:"imports: add imported history (see POST /v1/stats/imports) to the figures, where it can be: not by the hour."`
 	Interval string `query:"interval" enum:"hour,day,week,month" default:"day" doc:"Bucket size; hour needs a range of at most 31 days. Weeks start on Monday."`
 	Accept   string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
 }
@@ -72,6 +74,7 @@ type timeseriesResult struct {
 type breakdownInput struct {
 	Dimension string `path:"dimension" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name" doc:"What to break the figures down by."`
 	PeriodQuery
+	Include  string `query:"include" enum:"imports" doc:"imports: add imported history (see POST /v1/stats/imports) to the figures, where it can be: not by the hour."`
 	OrderBy  string `query:"order_by" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events" default:"visitors" doc:"Sort, largest first."`
 	Contains string `query:"contains" maxLength:"200" doc:"Only values containing this text (ignoring case)."`
 	PageQuery
@@ -114,6 +117,7 @@ type visitCounter struct {
 	TotalVisits      int64 `json:"total_visits" example:"58412" doc:"Visits since records began: the historic baseline plus every visit counted here."`
 	HistoricBaseline int64 `json:"historic_baseline" example:"58325" doc:"Visits counted before this service took over."`
 	Counted          int64 `json:"counted" example:"87" doc:"Visits counted by this service (rolled up every minute or so)."`
+	Imported         int64 `json:"imported" example:"0" doc:"Imported visits missing from the baseline: from imports marked add_to_counter, on days before this service's first, each day once."`
 }
 
 func registerStatsReports(hapi huma.API, stats statsReader) {
@@ -135,7 +139,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		if err != nil {
 			return nil, err
 		}
-		q := visits.Query{Metrics: visits.Metrics, Range: r, Comparison: in.Compare, At: "query."}
+		q := visits.Query{Metrics: visits.Metrics, Range: r, Comparison: in.Compare, At: "query.", Imports: importsRequested(in.Include)}
 		if in.Compare == "custom" {
 			if q.CompareRange, err = customComparison(in.CompareFrom, in.CompareTo); err != nil {
 				return nil, err
@@ -188,7 +192,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 			return nil, err
 		}
 		res, err := stats.Query(ctx, visits.Query{Metrics: visits.Metrics, Range: r, Dimensions: []string{"time:" + in.Interval},
-			FillTime: true, Limit: 100_000, At: "query.", TimeAt: "query.interval"})
+			FillTime: true, Limit: 100_000, At: "query.", TimeAt: "query.interval", Imports: importsRequested(in.Include)})
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +234,7 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 			limit, offset = maxExportRows, 0
 		}
 		q := visits.Query{Metrics: visits.Metrics, Range: r, Dimensions: []string{in.Dimension}, Limit: limit, Offset: offset,
-			OrderBy: []visits.Order{{Field: in.OrderBy, Desc: true}}, At: "query."}
+			OrderBy: []visits.Order{{Field: in.OrderBy, Desc: true}}, At: "query.", Imports: importsRequested(in.Include)}
 		if in.Contains != "" {
 			q.Filters = []visits.Filter{{Dimension: in.Dimension, Operator: "contains", Values: []string{in.Contains}}}
 		}
@@ -298,10 +302,10 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		if err != nil {
 			return nil, err
 		}
-		version := fmt.Sprintf("visits-%d-%d", c.Baseline, c.Counted)
+		version := fmt.Sprintf("visits-%d-%d-%d", c.Baseline, c.Counted, c.Imported)
 		return publicDocument(in.IfNoneMatch, version, time.Time{}, func() []byte {
 			return encoded.get(version, func() any {
-				return visitCounter{TotalVisits: c.Total, HistoricBaseline: c.Baseline, Counted: c.Counted}
+				return visitCounter{TotalVisits: c.Total, HistoricBaseline: c.Baseline, Counted: c.Counted, Imported: c.Imported}
 			})
 		})
 	})

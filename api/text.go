@@ -26,6 +26,12 @@ const maxTextFaults = 20
 // here: the capability makes its text storable where it keeps it.
 const signedBodyKey = "hpa-signed-body"
 
+// streamedBodyKey marks, in an operation's metadata, a body the handler
+// reads as a stream (an uploaded file far larger than any other body):
+// holding it here whole would defeat that, so the capability refuses
+// unstorable text itself, row by row.
+const streamedBodyKey = "hpa-streamed-body"
+
 // refuseUnstorableText is the one place text the database cannot keep (a
 // NUL, bytes that are not UTF-8: hpa.TextFault) is refused, for every
 // operation and everything it reads: its path, query and header
@@ -41,7 +47,8 @@ func refuseUnstorableText(hapi huma.API) func(huma.Context, func(huma.Context)) 
 		op := ctx.Operation()
 		faults := paramTextFaults(ctx, op)
 		signed, _ := op.Metadata[signedBodyKey].(bool)
-		if op.RequestBody != nil && !signed && len(faults) < maxTextFaults {
+		streamed, _ := op.Metadata[streamedBodyKey].(bool)
+		if op.RequestBody != nil && !signed && !streamed && len(faults) < maxTextFaults {
 			body, replay, err := peekBody(ctx, op.MaxBodyBytes)
 			if err != nil {
 				_ = huma.WriteErr(hapi, ctx, http.StatusBadRequest, "the request body could not be read", err)
