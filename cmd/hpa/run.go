@@ -35,6 +35,8 @@ Usage:
                                          load consenting members (for load tests)
                                          load synthetic visit statistics (COPY), for
                                          benchmarks and demonstrations
+  hpa stats import --format goatcounter|plausible|csv FILE [--dry-run] [--add-to-counter]
+                                         import visit history from another tool's export
   hpa version                            print the version
 
 Configuration comes from HPA_* environment variables; see README.md.
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdOpenAPI(rest, stdout)
 	case "dev":
 		return cmdDev(ctx, rest, getenv, stdout)
+	case "stats":
+		return cmdStats(ctx, rest, getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "hpa", buildVersion(), "contract", api.ContractVersion)
 		return nil
