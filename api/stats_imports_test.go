@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -447,4 +448,62 @@ func mustLondon(t *testing.T) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// While a file streams in, its import is listed as running with the rows
+// read so far; it completes when the upload ends.
+func TestStatsImportShowsProgressWhileRunning(t *testing.T) {
+	t.Parallel()
+	srv := startVisits(t, nil)
+	analyst := srv.StaffToken(t, identity.RoleAnalyst)
+	body, upload := io.Pipe()
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/stats/imports?format=csv", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer "+analyst)
+	answered := make(chan *apitest.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answered <- nil
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		answered <- &apitest.Response{Response: resp, Body: b}
+	}()
+	write := func(from, to int) {
+		var b strings.Builder
+		for i := from; i < to; i++ {
+			fmt.Fprintf(&b, "%s,%d,%d\n", date(2000, 1, 1).AddDate(0, 0, i).Format(time.DateOnly), i%7, i%7+1)
+		}
+		if _, err := io.WriteString(upload, b.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := io.WriteString(upload, "date,visitors,visits\n"); err != nil {
+		t.Fatal(err)
+	}
+	write(0, 9000)
+	var list struct{ Imports []importReport }
+	apitest.Eventually(t, 10*time.Second, "the import's progress", func() bool {
+		srv.Do(apitest.Request{Path: "/v1/stats/imports", Token: analyst}).JSON(t, &list)
+		return len(list.Imports) == 1 && list.Imports[0].Status == "running" && list.Imports[0].RowsRead >= 5000
+	})
+	write(9000, 9100)
+	if err := upload.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-answered
+	if r == nil {
+		t.Fatal("the upload failed")
+	}
+	apitest.CheckContract(t, req, r)
+	var done importReport
+	r.JSON(t, &done)
+	if r.StatusCode != http.StatusOK || done.Status != "completed" || done.RowsImported != 9100 {
+		t.Errorf("import: %d %s", r.StatusCode, r.Body)
+	}
 }
