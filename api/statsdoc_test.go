@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/harmedpatients/hpa/internal/identity"
 	"github.com/harmedpatients/hpa/internal/visits"
+	"github.com/harmedpatients/hpa/internal/visits/importtest"
 )
 
 // shBlock finds the runnable examples in a Markdown document: ```sh blocks
@@ -48,15 +51,35 @@ func TestStatisticsDocExamplesWork(t *testing.T) {
 		}
 	}
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
+	token := srv.StaffToken(t, identity.RoleAnalyst)
 	for i, b := range blocks {
 		script := b[1]
 		cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 		cmd.Dir = t.TempDir()
-		cmd.Env = append(os.Environ(), "HPA="+srv.URL, "KEY="+key)
+		writeExports(t, cmd.Dir)
+		cmd.Env = append(os.Environ(), "HPA="+srv.URL, "KEY="+key, "TOKEN="+token)
 		out, err := cmd.CombinedOutput()
 		text := strings.TrimSpace(string(out))
 		if err != nil || text == "" || strings.Contains(text, "null") {
 			t.Errorf("example %d failed (%v):\n%s\noutput:\n%s", i+1, err, script, out)
+		}
+	}
+}
+
+// writeExports puts the files the import examples send in dir: a
+// GoatCounter export and a Plausible one, of two weeks each in 2025.
+func writeExports(t *testing.T, dir string) {
+	t.Helper()
+	var goat, plausible bytes.Buffer
+	if err := importtest.GoatCounter(&goat, 1, date(2025, 1, 6), date(2025, 1, 19)); err != nil {
+		t.Fatal(err)
+	}
+	if err := importtest.Plausible(&plausible, 1, date(2025, 2, 1), date(2025, 2, 14)); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"goatcounter-export.csv": goat.Bytes(), "plausible-export.zip": plausible.Bytes()} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
