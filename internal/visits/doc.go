@@ -17,4 +17,9 @@
 // written. A River job rolls raw events up into daily, monthly and hourly
 // aggregates, which are what the stats queries read, and drops raw
 // partitions older than the retention period.
+//
+// History from other tools (GoatCounter's and Plausible's exports, a plain
+// daily CSV) is imported, as a stream and all or nothing, into daily
+// figures kept apart from the rollups: queries add them only when asked,
+// and the public counter only what its historic baseline lacks.
 package visits
