@@ -53,13 +53,13 @@ func cmdStats(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer env.close()
-	service := visits.NewService(env.pool, env.cfg.Visits, nil, nil, env.logger, time.Now)
+	service := visits.NewService(env.pool, visits.Deps{Logger: env.logger}, env.cfg.Visits.Settings, time.Now)
 	imp, err := service.ImportVisits(ctx, visits.ImportOptions{Format: *format, DryRun: *dryRun, AddToCounter: *addToCounter, Size: info.Size()}, f)
 	if imp != nil {
 		printImport(stdout, imp)
 	}
 	var bad *hpa.Error
-	if errors.As(err, &bad) && bad.Reason == "import-rejected" {
+	if errors.As(err, &bad) && bad.Reason == visits.ReasonImportRejected {
 		return fmt.Errorf("%s", bad.Message)
 	}
 	return err

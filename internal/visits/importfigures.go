@@ -129,7 +129,7 @@ func (s *Service) DeleteImport(ctx context.Context, id uuid.UUID) (Import, error
 			if getErr != nil {
 				return getErr
 			}
-			return hpa.Errorf(hpa.ECONFLICT, "only a completed import can be deleted; this one is %s", cur.Status).WithReason("import-not-deletable")
+			return hpa.Errorf(hpa.ECONFLICT, "only a completed import can be deleted; this one is %s", cur.Status).WithReason(ReasonImportNotDeletable)
 		}
 		if err != nil {
 			return err

@@ -246,7 +246,7 @@ func (r *importRun) read() error {
 // any request, if any row holds text that cannot be stored, else
 // import-rejected.
 func rejection(imp *Import) error {
-	e := hpa.Errorf(hpa.EINVALID, "%d rows of the file cannot be imported; nothing was imported", imp.RowsRejected).WithReason("import-rejected")
+	e := hpa.Errorf(hpa.EINVALID, "%d rows of the file cannot be imported; nothing was imported", imp.RowsRejected).WithReason(ReasonImportRejected)
 	for _, p := range imp.Problems {
 		if p.text {
 			e.Reason = hpa.ReasonInvalidText

@@ -8,6 +8,8 @@ const (
 	ReasonFilteredRangeTooLong = "filtered-range-too-long"
 	ReasonGoalExists           = "goal-exists"
 	ReasonHostnameNotAllowed   = "hostname-not-allowed"
+	ReasonImportNotDeletable   = "import-not-deletable"
+	ReasonImportRejected       = "import-rejected"
 	ReasonInvalidPattern       = "invalid-pattern"
 	ReasonNotYetWritten        = "not-yet-written"
 	ReasonRangeBeyondRawEvents = "range-beyond-raw-events"
