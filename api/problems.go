@@ -218,7 +218,7 @@ func documentProblemCodes(oapi *huma.OpenAPI) {
 		enum[i] = c
 	}
 	schemas["ProblemCode"] = &huma.Schema{Type: huma.TypeString, Enum: enum,
-		Description: "Every stable problem code. Each operation's error responses list the codes that operation answers with. Switch on the code, never on detail."}
+		Description: "Every stable problem code. Each operation's error responses list the codes that operation answers with. Switch on the code, never on detail. A minor version may add codes: treat one you do not know by the response's HTTP status."}
 	problem.Properties["code"] = &huma.Schema{Ref: "#/components/schemas/ProblemCode"}
 }
 
