@@ -79,6 +79,8 @@ type Services struct {
 	Stats  statsReader
 	// Webhooks are the outgoing webhooks.
 	Webhooks webhookService
+	// Shares are the shared links to the statistics.
+	Shares statsSharer
 	// Limits counts the rate limits every instance shares.
 	Limits rateLimiter
 }
@@ -143,7 +145,7 @@ func New(opts Options, svc Services) *API {
 	router.Use(withCORS(cors.Handler(cors.Options{
 		AllowOriginFunc:  s.corsOrigin(opts.CORSOrigins),
 		AllowedMethods:   []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"},
-		AllowedHeaders:   []string{"Accept", "Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-API-Key", "X-Request-ID"},
+		AllowedHeaders:   []string{"Accept", "Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-API-Key", "X-Request-ID", "X-Share-Token", "X-Share-Session"},
 		ExposedHeaders:   []string{"ETag", "Link", "Location", "Retry-After", "RateLimit", "RateLimit-Policy", "X-Request-ID", "Idempotent-Replayed"},
 		AllowCredentials: false,
 		MaxAge:           600,
@@ -189,6 +191,9 @@ func New(opts Options, svc Services) *API {
 	registerMyGiftAid(hapi, svc.GiftAid)
 	registerEvents(hapi, svc.Events, s, opts.CountryHeader)
 	registerStats(hapi, svc.Stats)
+	registerStatsShares(hapi, svc.Shares, svc.Stats,
+		s.limitPerShare("shared-stats", 120, time.Minute, "this shared link has made too many requests; wait for the number of seconds in Retry-After"),
+		s.limitPerShare("share-unlock", 10, time.Minute, "too many attempts at this link's password; wait for the number of seconds in Retry-After"))
 	registerWebhookEndpoints(hapi, svc.Webhooks)
 	registerMySharing(hapi, svc.Members, svc.Identity)
 	s.largeBodies = largeBodies(hapi.OpenAPI())

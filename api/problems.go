@@ -105,6 +105,11 @@ var operationProblems = map[string][]string{
 	"get-readiness":                  {"shutting-down"},
 	"get-stats-realtime":             {"not-acceptable"},
 	"export-stats":                   statsQueryProblems,
+	"get-shared-stats":               shareProblems,
+	"unlock-shared-stats":            append([]string{"wrong-password"}, shareProblems...),
+	"get-shared-stats-summary":       sharedReportProblems,
+	"get-shared-stats-timeseries":    sharedReportProblems,
+	"get-shared-stats-breakdown":     sharedReportProblems,
 	"create-stats-goal":              {"goal-exists", "too-many-goals"},
 	"import-stats":                   {"import-rejected"},
 	"delete-stats-import":            {"import-not-deletable"},
@@ -142,6 +147,17 @@ var operationProblems = map[string][]string{
 // too costly or too complex to count, or a format it cannot give.
 var statsQueryProblems = []string{"filter-too-complex", "filtered-range-too-long", "invalid-pattern", "not-acceptable",
 	"range-beyond-raw-events", "too-many-dimensions", "unknown-goal"}
+
+// shareProblems are what a shared link that no longer works (revoked or
+// expired) answers. The shared links use the codes every client already
+// knows (a new code would widen the released contract's ProblemCode enum).
+var shareProblems = []string{"forbidden"}
+
+// sharedReportProblems are what a report read through a shared link can
+// refuse: the link's own refusals (a password-protected link without its
+// session, a session that no longer works, a report the link does not
+// include), then the report's.
+var sharedReportProblems = slices.Concat(shareProblems, []string{"credentials-required", "insufficient-permissions", "invalid-token"}, statsQueryProblems)
 
 const problemsKey = "hpa-problems"
 

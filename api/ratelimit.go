@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -38,6 +40,8 @@ type addressLimit struct {
 	limits  rateLimiter
 	policy  ratelimit.Policy
 	refusal string
+	// by is what is counted; nil for the client address.
+	by func(huma.Context) string
 }
 
 // limitPerAddress returns the limit of quota requests per window from one
@@ -45,6 +49,19 @@ type addressLimit struct {
 // (the contract alone is wanted) it limits nothing.
 func (s *server) limitPerAddress(name string, quota int, window time.Duration, refusal string) *addressLimit {
 	return &addressLimit{hapi: s.hapi, limits: s.limits, policy: ratelimit.Policy{Name: name, Quota: quota, Window: window}, refusal: refusal}
+}
+
+// limitPerShare is like limitPerAddress, but counts the requests made
+// with each shared link's token (X-Share-Token), wherever they come from:
+// a link given to many readers shares one allowance. Only a hash of the
+// token is counted under.
+func (s *server) limitPerShare(name string, quota int, window time.Duration, refusal string) *addressLimit {
+	l := s.limitPerAddress(name, quota, window, refusal)
+	l.by = func(ctx huma.Context) string {
+		sum := sha256.Sum256([]byte(ctx.Header("X-Share-Token")))
+		return "share:" + hex.EncodeToString(sum[:16])
+	}
+	return l
 }
 
 // middleware counts the request and refuses it with 429 once the
@@ -55,7 +72,11 @@ func (a *addressLimit) middleware(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	state := stateOf(ctx.Context())
-	d, err := a.limits.Take(ctx.Context(), a.policy, state.clientIP.String())
+	key := state.clientIP.String()
+	if a.by != nil {
+		key = a.by(ctx)
+	}
+	d, err := a.limits.Take(ctx.Context(), a.policy, key)
 	if err != nil {
 		_ = huma.WriteErr(a.hapi, ctx, http.StatusInternalServerError, "", err)
 		return

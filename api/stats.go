@@ -21,6 +21,7 @@ type statsReader interface {
 	Counter(ctx context.Context) (visits.Counter, error)
 	Bots(ctx context.Context, from, to time.Time) (int64, error)
 	Location() *time.Location
+	PropertyKeys(ctx context.Context, r visits.DateRange) ([]string, error)
 	goalKeeper
 	funnelCounter
 	statsImporter

@@ -1,8 +1,12 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"math"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -126,5 +130,104 @@ func TestComparisonsWithLastYearAndCustomRanges(t *testing.T) {
 		"metrics": []string{"visitors"}, "date_range": "7d", "include": map[string]any{"comparison": "custom"}}})
 	if p := r.Problem(t); r.StatusCode != 422 || len(p.Errors) == 0 || p.Errors[0].Location != "body.include.compare_date_range" {
 		t.Errorf("custom without dates: %d %+v", r.StatusCode, p)
+	}
+}
+
+// The timeseries and breakdown GETs compare too: each bucket with the
+// compared period's bucket in the same position, each value with its own
+// figures then, as an independent count over the raw events gives them.
+func TestComparisonsOnTimeseriesAndBreakdowns(t *testing.T) {
+	t.Parallel()
+	srv := startVisits(t, nil)
+	if _, err := srv.App.Visits.Generate(context.Background(), visits.GenerateOptions{
+		Pageviews: 3_000, Days: 400, Hostname: "www.example.org", Seed: 11}, nil); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
+	london, _ := time.LoadLocation("Europe/London")
+	today := time.Now().In(london)
+	day := func(t time.Time) string { return t.Format(time.DateOnly) }
+	views := func(first, last string, where string) float64 {
+		return float64(count(t, srv, `SELECT count(*) FROM visit_events WHERE name = 'pageview'
+			AND (ts AT TIME ZONE 'Europe/London')::date BETWEEN $1::date AND $2::date `+where, first, last))
+	}
+	from, to := today.AddDate(0, 0, -13), today
+	period := "period=custom&from=" + day(from) + "&to=" + day(to)
+
+	var series struct {
+		ComparisonFrom string `json:"comparison_from"`
+		ComparisonTo   string `json:"comparison_to"`
+		Results        []struct {
+			Date       string
+			Pageviews  float64
+			Comparison *struct {
+				Date      string
+				Pageviews float64
+				Change    struct{ Pageviews *float64 }
+			}
+		}
+	}
+	r := srv.Do(apitest.Request{Path: "/v1/stats/timeseries?interval=day&compare=year_over_year&" + period, APIKey: key})
+	r.JSON(t, &series)
+	if r.StatusCode != 200 || len(series.Results) != 14 || series.ComparisonFrom != day(from.AddDate(-1, 0, 0)) || series.ComparisonTo != day(to.AddDate(-1, 0, 0)) {
+		t.Fatalf("timeseries against last year: %d %s", r.StatusCode, r.Body)
+	}
+	var compared float64
+	for i, p := range series.Results {
+		want := day(from.AddDate(-1, 0, i))
+		if p.Comparison == nil || p.Comparison.Date != want || p.Comparison.Pageviews != views(want, want, "") {
+			t.Fatalf("bucket %s: %+v, want %v page views on %s", p.Date, p.Comparison, views(want, want, ""), want)
+		}
+		if p.Comparison.Pageviews > 0 && (p.Comparison.Change.Pageviews == nil ||
+			*p.Comparison.Change.Pageviews != math.Round((p.Pageviews-p.Comparison.Pageviews)/p.Comparison.Pageviews*1000)/10) {
+			t.Errorf("bucket %s: change %v for %v against %v", p.Date, p.Comparison.Change.Pageviews, p.Pageviews, p.Comparison.Pageviews)
+		}
+		compared += p.Comparison.Pageviews
+	}
+	if compared == 0 {
+		t.Fatal("nothing to compare with a year ago: the test data covers too little")
+	}
+
+	var devices struct {
+		ComparisonFrom string `json:"comparison_from"`
+		Results        []struct {
+			Value      string
+			Pageviews  float64
+			Comparison *struct{ Pageviews float64 }
+		}
+	}
+	r = srv.Do(apitest.Request{Path: "/v1/stats/breakdown/device?compare=previous_period&order_by=pageviews&" + period, APIKey: key})
+	r.JSON(t, &devices)
+	prevFrom, prevTo := day(from.AddDate(0, 0, -14)), day(from.AddDate(0, 0, -1))
+	if r.StatusCode != 200 || len(devices.Results) == 0 || devices.ComparisonFrom != prevFrom {
+		t.Fatalf("devices against the previous fortnight: %d %s", r.StatusCode, r.Body)
+	}
+	for _, row := range devices.Results {
+		if row.Comparison == nil || row.Comparison.Pageviews != views(prevFrom, prevTo, `AND device = '`+row.Value+`'`) {
+			t.Errorf("%s: %+v, want %v", row.Value, row.Comparison, views(prevFrom, prevTo, `AND device = '`+row.Value+`'`))
+		}
+	}
+
+	customFrom, customTo := day(today.AddDate(0, -6, 0)), day(today.AddDate(0, -6, 13))
+	r = srv.Do(apitest.Request{Path: "/v1/stats/breakdown/device?compare=custom&compare_from=" + customFrom + "&compare_to=" + customTo + "&" + period,
+		APIKey: key, Header: http.Header{"Accept": {"text/csv"}}})
+	rows, err := csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+	if err != nil || r.StatusCode != 200 || len(rows) < 2 || rows[0][0] != "device" || rows[0][10] != "previous_pageviews" || rows[0][17] != "change_pageviews" {
+		t.Fatalf("devices as CSV: %d %v %s", r.StatusCode, err, r.Body)
+	}
+	for _, row := range rows[1:] {
+		if got, want := row[10], views(customFrom, customTo, `AND device = '`+row[0]+`'`); got != strconv.FormatFloat(want, 'f', -1, 64) {
+			t.Errorf("CSV %s: previous_pageviews %s, want %v", row[0], got, want)
+		}
+	}
+
+	for path, at := range map[string]string{
+		"/v1/stats/timeseries?compare=custom":                                    "query.compare_from",
+		"/v1/stats/breakdown/page?compare_from=2026-01-01&compare_to=2026-01-02": "query.compare",
+	} {
+		r := srv.Do(apitest.Request{Path: path, APIKey: key})
+		if p := r.Problem(t); r.StatusCode != 422 || len(p.Errors) == 0 || p.Errors[0].Location != at {
+			t.Errorf("%s: %d %+v, want 422 at %s", path, r.StatusCode, p, at)
+		}
 	}
 }

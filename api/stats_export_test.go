@@ -3,15 +3,19 @@ package api_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/harmedpatients/hpa/internal/apitest"
 	"github.com/harmedpatients/hpa/internal/identity"
+	"github.com/harmedpatients/hpa/internal/visits"
 )
 
 // The export holds every report as CSV, whose figures add up to an
@@ -20,28 +24,25 @@ func TestExportZipsEveryReport(t *testing.T) {
 	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	twoVisitors(t, srv)
+	if r := beacon(srv, `{"name":"donate-clicked","url":"https://www.example.org/join","props":{"amount":"25"}}`,
+		http.Header{"User-Agent": {browserUA}, "X-Forwarded-For": {"192.0.2.1"}}); r.StatusCode != http.StatusAccepted {
+		t.Fatalf("beacon: %d %s", r.StatusCode, r.Body)
+	}
+	apitest.Eventually(t, 5*time.Second, "event written", func() bool { return rawEvents(t, srv) == 5 })
+	if _, err := srv.App.Visits.Rollup(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.App.Visits.CreateGoal(context.Background(), visits.Goal{Name: "Joined", PagePath: "/join"}); err != nil {
+		t.Fatal(err)
+	}
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
 	r := srv.Do(apitest.Request{Path: "/v1/stats/export?period=7d", APIKey: key})
 	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/zip" || !strings.Contains(r.Header.Get("Content-Disposition"), ".zip") {
 		t.Fatalf("%d %q %q", r.StatusCode, r.Header.Get("Content-Type"), r.Header.Get("Content-Disposition"))
 	}
-	zr, err := zip.NewReader(bytes.NewReader(r.Body), int64(len(r.Body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][][]string{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(rc)
-		rc.Close()
-		if files[f.Name], err = csv.NewReader(bytes.NewReader(b)).ReadAll(); err != nil {
-			t.Fatalf("%s: %v", f.Name, err)
-		}
-	}
-	for _, name := range []string{"summary.csv", "visitors-by-day.csv", "page.csv", "source.csv", "utm_campaign.csv", "country.csv", "event_name.csv"} {
+	files := unzipCSV(t, r.Body)
+	for _, name := range []string{"summary.csv", "visitors-by-day.csv", "page.csv", "source.csv", "utm_campaign.csv", "country.csv", "event_name.csv",
+		"goals.csv", "screen_size.csv", "props.csv"} {
 		if len(files[name]) < 2 {
 			t.Errorf("%s: %v", name, files[name])
 		}
@@ -65,6 +66,24 @@ func TestExportZipsEveryReport(t *testing.T) {
 			t.Errorf("%s: %d page views, want %d", name, got, pageviews)
 		}
 	}
+	// Goals and properties, against the raw events.
+	if got, want := fmt.Sprint(files["goals.csv"]), fmt.Sprintf("[[goal visitors events conversion_rate] [Joined 1 %d 50]]",
+		count(t, srv, `SELECT count(*) FROM visit_events WHERE name = 'pageview' AND pathname = '/join'`)); got != want {
+		t.Errorf("goals.csv: %s, want %s", got, want)
+	}
+	if got := fmt.Sprint(files["props.csv"]); got != "[[property value visitors visits events] [amount 25 1 1 1]]" {
+		t.Errorf("props.csv: %s", got)
+	}
+	if got := column(files["screen_size.csv"], "pageviews"); got != pageviews {
+		t.Errorf("screen_size.csv: %d page views, want %d", got, pageviews)
+	}
+	// A range reaching back before the raw events kept has the rollups'
+	// reports only.
+	r = srv.Do(apitest.Request{Path: "/v1/stats/export?period=custom&from=" + time.Now().AddDate(-2, 0, 0).Format(time.DateOnly) +
+		"&to=" + time.Now().AddDate(0, 0, -1).Format(time.DateOnly), APIKey: key})
+	if old := unzipCSV(t, r.Body); r.StatusCode != 200 || old["goals.csv"] != nil || old["props.csv"] != nil || old["page.csv"] == nil {
+		t.Errorf("an export of two years: %d, %d files", r.StatusCode, len(old))
+	}
 	// A long list in CSV is paged, with its total and the next cursor in
 	// headers, or comes whole.
 	csvOf := func(path string) (*apitest.Response, [][]string) {
@@ -86,4 +105,26 @@ func TestExportZipsEveryReport(t *testing.T) {
 	if r := srv.Do(apitest.Request{Path: "/v1/stats/export?period=custom&from=2026-01-05&to=2026-01-01", APIKey: key}); r.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("reversed range: %d", r.StatusCode)
 	}
+}
+
+// unzipCSV reads every CSV file of a zip, by name.
+func unzipCSV(t *testing.T, body []byte) map[string][][]string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][][]string{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if files[f.Name], err = csv.NewReader(bytes.NewReader(b)).ReadAll(); err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+	}
+	return files
 }

@@ -52,12 +52,21 @@ func TestStatisticsDocExamplesWork(t *testing.T) {
 	}
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
 	token := srv.StaffToken(t, identity.RoleAnalyst)
+	_, share, err := srv.App.Shares.Create(context.Background(), visits.NewShare{Name: "Trustees"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const password = "a password for the trustees"
+	_, locked, err := srv.App.Shares.Create(context.Background(), visits.NewShare{Name: "Partner", Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, b := range blocks {
 		script := b[1]
 		cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 		cmd.Dir = t.TempDir()
 		writeExports(t, cmd.Dir)
-		cmd.Env = append(os.Environ(), "HPA="+srv.URL, "KEY="+key, "TOKEN="+token)
+		cmd.Env = append(os.Environ(), "HPA="+srv.URL, "KEY="+key, "TOKEN="+token, "SHARE="+share, "LOCKED="+locked, "PASSWORD="+password)
 		out, err := cmd.CombinedOutput()
 		text := strings.TrimSpace(string(out))
 		if err != nil || text == "" || strings.Contains(text, "null") {

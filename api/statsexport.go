@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/visits"
 )
 
@@ -30,7 +31,7 @@ func registerStatsExport(hapi huma.API, stats statsReader) {
 		Method:      http.MethodGet,
 		Path:        "/v1/stats/export",
 		Summary:     "Download every report for a period",
-		Description: "A zip of CSV files, one per report, as Plausible's export: `summary.csv` (every metric), `visitors-by-day.csv`, and a breakdown per dimension (`page.csv`, `source.csv`, `utm_campaign.csv`…, each up to 10,000 rows, most visitors first). The same columns as each report's own CSV.",
+		Description: "A zip of CSV files, one per report, as Plausible's export: `summary.csv` (every metric), `visitors-by-day.csv`, and a breakdown per dimension (`page.csv`, `source.csv`, `utm_campaign.csv`…, each up to 10,000 rows, most visitors first). The same columns as each report's own CSV. Then, counted from raw events and so only for a range within the raw events kept (left out otherwise): `goals.csv` (visitors, completions and conversion rate per goal), `screen_size.csv`, and `props.csv` (a row per custom property and value, for up to 100 properties).",
 		Tags:        []string{"Statistics"},
 		Responses: map[string]*huma.Response{
 			"200": {
@@ -73,10 +74,50 @@ func registerStatsExport(hapi huma.API, stats statsReader) {
 				return nil, err
 			}
 		}
+		if err := addRawReports(ctx, stats, r, zw, add); err != nil {
+			return nil, err
+		}
 		if err := zw.Close(); err != nil {
 			return nil, err
 		}
 		name := "hpa-stats-" + total.From.Format(time.DateOnly) + "-" + total.To.Format(time.DateOnly) + ".zip"
 		return &zipOutput{ContentType: "application/zip", ContentDisposition: `attachment; filename="` + name + `"`, Body: buf.Bytes()}, nil
 	})
+}
+
+// addRawReports adds the reports counted from raw events (goals, screen
+// sizes, custom properties) to an export, unless the range reaches back
+// before the raw events kept.
+func addRawReports(ctx context.Context, stats statsReader, r visits.DateRange, zw *zip.Writer, add func(string, visits.Query) (*visits.Result, error)) error {
+	_, err := add("goals.csv", visits.Query{Metrics: []string{"visitors", "events", visits.ConversionRate}, Dimensions: []string{visits.GoalDimension}, Limit: maxExportRows})
+	if hpa.ErrorReason(err) == "range-beyond-raw-events" {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := add("screen_size.csv", visits.Query{Metrics: visits.Metrics, Dimensions: []string{"screen_size"}, Limit: maxExportRows}); err != nil {
+		return err
+	}
+	keys, err := stats.PropertyKeys(ctx, r)
+	if err != nil {
+		return err
+	}
+	metrics := []string{"visitors", "visits", "events"}
+	rows := [][]string{append([]string{"property", "value"}, metrics...)}
+	for _, k := range keys {
+		res, err := stats.Query(ctx, visits.Query{Metrics: metrics, Dimensions: []string{"event:props:" + k}, Range: r, Limit: maxExportRows, At: "query."})
+		if err != nil {
+			return err
+		}
+		for _, row := range res.Rows {
+			rows = append(rows, append([]string{k, row.Dimensions[0]}, formatNumbers(row.Metrics)...))
+		}
+	}
+	w, err := zw.Create("props.csv")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(csvDocument(rows).Body)
+	return err
 }

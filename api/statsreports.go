@@ -28,13 +28,13 @@ func namedMetrics(values []float64) MetricValues {
 		ViewsPerVisit: values[3], BounceRate: values[4], VisitDuration: values[5], Events: int64(values[6])}
 }
 
-type summaryInput struct {
+// SummaryQuery is what the summary reports take (exported so huma sees its
+// fields where it is embedded).
+type SummaryQuery struct {
 	PeriodQuery
-	Include     string `query:"include" enum:"imports" doc:"imports: add imported history (see POST /v1/stats/imports) to the figures, where it can be: not by the hour."`
-	Compare     string `query:"compare" enum:"previous_period,year_over_year,custom" doc:"Add another period: the same number of days just before, the same dates a year earlier, or custom (compare_from and compare_to)."`
-	CompareFrom string `query:"compare_from" format:"date" doc:"First date of a custom comparison."`
-	CompareTo   string `query:"compare_to" format:"date" doc:"Last date of a custom comparison."`
-	Accept      string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
+	CompareQuery
+	Include string `query:"include" enum:"imports" doc:"imports: add imported history (see POST /v1/stats/imports) to the figures, where it can be: not by the hour."`
+	Accept  string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
 }
 
 // SummaryPeriod is one period's figures in a summary.
@@ -51,8 +51,11 @@ type summaryResult struct {
 	Comparison *SummaryPeriod `json:"comparison,omitempty" doc:"The compared period, when compare is given."`
 }
 
-type timeseriesInput struct {
+// TimeseriesQuery is what the time series reports take (exported so huma
+// sees its fields where it is embedded).
+type TimeseriesQuery struct {
 	PeriodQuery
+	CompareQuery
 	Include  string `query:"include" enum:"imports" doc:"imports: add imported history (see POST /v1/stats/imports) to the figures, where it can be: not by the hour."`
 	Interval string `query:"interval" enum:"hour,day,week,month" default:"day" doc:"Bucket size; hour needs a range of at most 31 days. Weeks start on Monday."`
 	Accept   string `header:"Accept" maxLength:"1024" doc:"application/json (default) or text/csv."`
@@ -61,19 +64,25 @@ type timeseriesInput struct {
 type timeseriesPoint struct {
 	Date string `json:"date" example:"2026-03-01" doc:"The bucket's first day (or, for hours, its start as RFC 3339 in the site's time zone)."`
 	MetricValues
+	Comparison *reportComparison `json:"comparison,omitempty" doc:"The compared period's bucket in the same position, when compare is given."`
 }
 
 type timeseriesResult struct {
-	Interval string            `json:"interval"`
-	From     string            `json:"from" format:"date"`
-	To       string            `json:"to" format:"date"`
-	TimeZone string            `json:"time_zone"`
-	Results  []timeseriesPoint `json:"results" doc:"Every bucket of the range, empty ones included, oldest first."`
+	Interval       string            `json:"interval"`
+	From           string            `json:"from" format:"date"`
+	To             string            `json:"to" format:"date"`
+	TimeZone       string            `json:"time_zone"`
+	Results        []timeseriesPoint `json:"results" doc:"Every bucket of the range, empty ones included, oldest first."`
+	ComparisonFrom string            `json:"comparison_from,omitempty" format:"date" doc:"First date of the compared period, when compare is given."`
+	ComparisonTo   string            `json:"comparison_to,omitempty" format:"date"`
 }
 
-type breakdownInput struct {
+// BreakdownQuery is what the breakdown reports take (exported so huma sees
+// its fields where it is embedded).
+type BreakdownQuery struct {
 	Dimension string `path:"dimension" enum:"page,entry_page,source,referrer,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name" doc:"What to break the figures down by."`
 	PeriodQuery
+	CompareQuery
 	Include  string `query:"include" enum:"imports" doc:"imports: add imported history (see POST /v1/stats/imports) to the figures, where it can be: not by the hour."`
 	OrderBy  string `query:"order_by" enum:"visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events" default:"visitors" doc:"Sort, largest first."`
 	Contains string `query:"contains" maxLength:"200" doc:"Only values containing this text (ignoring case)."`
@@ -85,15 +94,18 @@ type breakdownInput struct {
 type breakdownRow struct {
 	Value string `json:"value" example:"/about" doc:"The dimension's value; empty for unknown (such as a country without GeoIP)."`
 	MetricValues
+	Comparison *reportComparison `json:"comparison,omitempty" doc:"The same value's figures in the compared period, when compare is given."`
 }
 
 type breakdownResult struct {
-	Dimension  string         `json:"dimension"`
-	From       string         `json:"from" format:"date"`
-	To         string         `json:"to" format:"date"`
-	Results    []breakdownRow `json:"results"`
-	TotalRows  int            `json:"total_rows"`
-	NextCursor string         `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last."`
+	Dimension      string         `json:"dimension"`
+	From           string         `json:"from" format:"date"`
+	To             string         `json:"to" format:"date"`
+	Results        []breakdownRow `json:"results"`
+	TotalRows      int            `json:"total_rows"`
+	NextCursor     string         `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last."`
+	ComparisonFrom string         `json:"comparison_from,omitempty" format:"date" doc:"First date of the compared period, when compare is given."`
+	ComparisonTo   string         `json:"comparison_to,omitempty" format:"date"`
 }
 
 // acceptInput is a report's only input: the format it is wanted in.
@@ -130,47 +142,8 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Tags:        []string{"Statistics"},
 		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[summaryResult](hapi, "The period's figures."),
-	}, func(ctx context.Context, in *summaryInput) (*documentOutput, error) {
-		asCSV, err := statsFormat(in.Accept)
-		if err != nil {
-			return nil, err
-		}
-		r, err := resolveRange(ctx, stats, in.PeriodQuery)
-		if err != nil {
-			return nil, err
-		}
-		q := visits.Query{Metrics: visits.Metrics, Range: r, Comparison: in.Compare, At: "query.", Imports: importsRequested(in.Include)}
-		if in.Compare == "custom" {
-			if q.CompareRange, err = customComparison(in.CompareFrom, in.CompareTo); err != nil {
-				return nil, err
-			}
-		} else if in.CompareFrom != "" || in.CompareTo != "" {
-			return nil, invalidField("query.compare", "compare_from and compare_to need compare=custom")
-		}
-		res, err := stats.Query(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		current, err := summarise(ctx, stats, res.From, res.To, res.Rows[0].Metrics)
-		if err != nil {
-			return nil, err
-		}
-		out := summaryResult{SummaryPeriod: current, TimeZone: stats.Location().String()}
-		if in.Compare != "" {
-			prev, err := summarise(ctx, stats, res.CompareFrom, res.CompareTo, res.Rows[0].Comparison)
-			if err != nil {
-				return nil, err
-			}
-			out.Comparison = &prev
-		}
-		if asCSV {
-			rows := [][]string{append([]string{"from", "to"}, append(visits.Metrics, "bots")...), summaryCSV(current)}
-			if out.Comparison != nil {
-				rows = append(rows, summaryCSV(*out.Comparison))
-			}
-			return csvDocument(rows), nil
-		}
-		return jsonDocument(out), nil
+	}, func(ctx context.Context, in *SummaryQuery) (*documentOutput, error) {
+		return summaryReport(ctx, stats, in)
 	})
 
 	register(hapi, statsAccess, huma.Operation{
@@ -178,33 +151,12 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Method:      http.MethodGet,
 		Path:        "/v1/stats/timeseries",
 		Summary:     "Visits over time",
-		Description: "Every metric per hour, day, week or month of a period, empty buckets included, for charts. `Accept: text/csv` gives one row per bucket.",
+		Description: "Every metric per hour, day, week or month of a period, empty buckets included, for charts; with `compare`, each bucket also has the compared period's bucket in the same position (the first day with the first day) and the change. `Accept: text/csv` gives one row per bucket (with `previous_` and `change_` columns when comparing).",
 		Tags:        []string{"Statistics"},
 		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[timeseriesResult](hapi, "One point per bucket."),
-	}, func(ctx context.Context, in *timeseriesInput) (*documentOutput, error) {
-		asCSV, err := statsFormat(in.Accept)
-		if err != nil {
-			return nil, err
-		}
-		r, err := resolveRange(ctx, stats, in.PeriodQuery)
-		if err != nil {
-			return nil, err
-		}
-		res, err := stats.Query(ctx, visits.Query{Metrics: visits.Metrics, Range: r, Dimensions: []string{"time:" + in.Interval},
-			FillTime: true, Limit: 100_000, At: "query.", TimeAt: "query.interval", Imports: importsRequested(in.Include)})
-		if err != nil {
-			return nil, err
-		}
-		out := timeseriesResult{Interval: in.Interval, From: res.From.Format(time.DateOnly), To: res.To.Format(time.DateOnly),
-			TimeZone: stats.Location().String(), Results: make([]timeseriesPoint, len(res.Rows))}
-		for i, row := range res.Rows {
-			out.Results[i] = timeseriesPoint{Date: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics)}
-		}
-		if asCSV {
-			return csvQuery(visits.Query{Metrics: visits.Metrics, Dimensions: []string{"date"}}, res), nil
-		}
-		return jsonDocument(out), nil
+	}, func(ctx context.Context, in *TimeseriesQuery) (*documentOutput, error) {
+		return timeseriesReport(ctx, stats, in)
 	})
 
 	register(hapi, statsAccess, huma.Operation{
@@ -212,49 +164,12 @@ func registerStatsReports(hapi huma.API, stats statsReader) {
 		Method:      http.MethodGet,
 		Path:        "/v1/stats/breakdown/{dimension}",
 		Summary:     "Break visits down by page, source, campaign…",
-		Description: "Top values of one dimension over a period, largest first, cursor-paginated: top pages this month, sources after a campaign, devices. `Accept: text/csv` gives one row per value.",
+		Description: "Top values of one dimension over a period, largest first, cursor-paginated: top pages this month, sources after a campaign, devices; with `compare`, each value also has its figures in the compared period and the change. `Accept: text/csv` gives one row per value (with `previous_` and `change_` columns when comparing).",
 		Tags:        []string{"Statistics"},
 		Errors:      []int{http.StatusNotAcceptable},
 		Responses:   csvResponses[breakdownResult](hapi, "One row per value."),
-	}, func(ctx context.Context, in *breakdownInput) (*pagedOutput, error) {
-		asCSV, err := statsFormat(in.Accept)
-		if err != nil {
-			return nil, err
-		}
-		r, err := resolveRange(ctx, stats, in.PeriodQuery)
-		if err != nil {
-			return nil, err
-		}
-		var offset int
-		if err := decodeCursor(in.Cursor, &offset); err != nil || offset < 0 {
-			return nil, invalidField("query.cursor", "is not a cursor this API gave out")
-		}
-		limit := in.Limit
-		if in.All {
-			limit, offset = maxExportRows, 0
-		}
-		q := visits.Query{Metrics: visits.Metrics, Range: r, Dimensions: []string{in.Dimension}, Limit: limit, Offset: offset,
-			OrderBy: []visits.Order{{Field: in.OrderBy, Desc: true}}, At: "query.", Imports: importsRequested(in.Include)}
-		if in.Contains != "" {
-			q.Filters = []visits.Filter{{Dimension: in.Dimension, Operator: "contains", Values: []string{in.Contains}}}
-		}
-		res, err := stats.Query(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		next := ""
-		if offset+len(res.Rows) < res.TotalRows {
-			next = encodeCursor(offset + len(res.Rows))
-		}
-		if asCSV {
-			return paged(csvQuery(q, res), res.TotalRows, next), nil
-		}
-		out := breakdownResult{Dimension: in.Dimension, From: res.From.Format(time.DateOnly), To: res.To.Format(time.DateOnly),
-			Results: make([]breakdownRow, len(res.Rows)), TotalRows: res.TotalRows, NextCursor: next}
-		for i, row := range res.Rows {
-			out.Results[i] = breakdownRow{Value: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics)}
-		}
-		return paged(jsonDocument(out), res.TotalRows, next), nil
+	}, func(ctx context.Context, in *BreakdownQuery) (*pagedOutput, error) {
+		return breakdownReport(ctx, stats, in)
 	})
 
 	register(hapi, statsAccess, huma.Operation{
@@ -352,4 +267,121 @@ type pagedOutput struct {
 
 func paged(o *documentOutput, total int, next string) *pagedOutput {
 	return &pagedOutput{ContentType: o.ContentType, ContentDisposition: o.ContentDisposition, TotalRows: strconv.Itoa(total), NextCursor: next, Body: o.Body}
+}
+
+// summaryReport answers the summary report.
+func summaryReport(ctx context.Context, stats statsReader, in *SummaryQuery) (*documentOutput, error) {
+	asCSV, err := statsFormat(in.Accept)
+	if err != nil {
+		return nil, err
+	}
+	r, err := resolveRange(ctx, stats, in.PeriodQuery)
+	if err != nil {
+		return nil, err
+	}
+	q := visits.Query{Metrics: visits.Metrics, Range: r, At: "query.", Imports: importsRequested(in.Include)}
+	if err := in.apply(&q); err != nil {
+		return nil, err
+	}
+	res, err := stats.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	current, err := summarise(ctx, stats, res.From, res.To, res.Rows[0].Metrics)
+	if err != nil {
+		return nil, err
+	}
+	out := summaryResult{SummaryPeriod: current, TimeZone: stats.Location().String()}
+	if in.Compare != "" {
+		prev, err := summarise(ctx, stats, res.CompareFrom, res.CompareTo, res.Rows[0].Comparison)
+		if err != nil {
+			return nil, err
+		}
+		out.Comparison = &prev
+	}
+	if asCSV {
+		rows := [][]string{append([]string{"from", "to"}, append(visits.Metrics, "bots")...), summaryCSV(current)}
+		if out.Comparison != nil {
+			rows = append(rows, summaryCSV(*out.Comparison))
+		}
+		return csvDocument(rows), nil
+	}
+	return jsonDocument(out), nil
+}
+
+// timeseriesReport answers the time series report.
+func timeseriesReport(ctx context.Context, stats statsReader, in *TimeseriesQuery) (*documentOutput, error) {
+	asCSV, err := statsFormat(in.Accept)
+	if err != nil {
+		return nil, err
+	}
+	r, err := resolveRange(ctx, stats, in.PeriodQuery)
+	if err != nil {
+		return nil, err
+	}
+	q := visits.Query{Metrics: visits.Metrics, Range: r, Dimensions: []string{"time:" + in.Interval},
+		FillTime: true, Limit: 100_000, At: "query.", TimeAt: "query.interval", Imports: importsRequested(in.Include)}
+	if err := in.apply(&q); err != nil {
+		return nil, err
+	}
+	res, err := stats.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := timeseriesResult{Interval: in.Interval, From: res.From.Format(time.DateOnly), To: res.To.Format(time.DateOnly),
+		TimeZone: stats.Location().String(), Results: make([]timeseriesPoint, len(res.Rows))}
+	out.ComparisonFrom, out.ComparisonTo = comparedDates(q, res)
+	for i, row := range res.Rows {
+		out.Results[i] = timeseriesPoint{Date: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics), Comparison: comparisonOf(q, row, true)}
+	}
+	if asCSV {
+		return csvQuery(visits.Query{Metrics: visits.Metrics, Dimensions: []string{"date"}, Comparison: q.Comparison}, res), nil
+	}
+	return jsonDocument(out), nil
+}
+
+// breakdownReport answers a breakdown report.
+func breakdownReport(ctx context.Context, stats statsReader, in *BreakdownQuery) (*pagedOutput, error) {
+	asCSV, err := statsFormat(in.Accept)
+	if err != nil {
+		return nil, err
+	}
+	r, err := resolveRange(ctx, stats, in.PeriodQuery)
+	if err != nil {
+		return nil, err
+	}
+	var offset int
+	if err := decodeCursor(in.Cursor, &offset); err != nil || offset < 0 {
+		return nil, invalidField("query.cursor", "is not a cursor this API gave out")
+	}
+	limit := in.Limit
+	if in.All {
+		limit, offset = maxExportRows, 0
+	}
+	q := visits.Query{Metrics: visits.Metrics, Range: r, Dimensions: []string{in.Dimension}, Limit: limit, Offset: offset,
+		OrderBy: []visits.Order{{Field: in.OrderBy, Desc: true}}, At: "query.", Imports: importsRequested(in.Include)}
+	if err := in.apply(&q); err != nil {
+		return nil, err
+	}
+	if in.Contains != "" {
+		q.Filters = []visits.Filter{{Dimension: in.Dimension, Operator: "contains", Values: []string{in.Contains}}}
+	}
+	res, err := stats.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	next := ""
+	if offset+len(res.Rows) < res.TotalRows {
+		next = encodeCursor(offset + len(res.Rows))
+	}
+	if asCSV {
+		return paged(csvQuery(q, res), res.TotalRows, next), nil
+	}
+	out := breakdownResult{Dimension: in.Dimension, From: res.From.Format(time.DateOnly), To: res.To.Format(time.DateOnly),
+		Results: make([]breakdownRow, len(res.Rows)), TotalRows: res.TotalRows, NextCursor: next}
+	out.ComparisonFrom, out.ComparisonTo = comparedDates(q, res)
+	for i, row := range res.Rows {
+		out.Results[i] = breakdownRow{Value: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics), Comparison: comparisonOf(q, row, false)}
+	}
+	return paged(jsonDocument(out), res.TotalRows, next), nil
 }

@@ -37,6 +37,7 @@ var owners = map[string]string{
 	"visit_write_batches": "visits", "visit_rollup_dirty": "visits", "visit_rollups_daily": "visits",
 	"visit_rollups_monthly": "visits", "visit_rollups_hourly": "visits", "visit_bot_counts": "visits", "visit_counter": "visits",
 	"visit_goals": "visits", "visit_imports": "visits", "visit_imported_daily": "visits",
+	"visit_shares": "visits", "visit_share_sessions": "visits",
 
 	"campaigns": "donations", "donors": "donations", "donation_checkouts": "donations", "donation_subscriptions": "donations",
 	"donations": "donations", "donation_refunds": "donations", "stripe_events": "donations", "reconciliation_reports": "donations",
@@ -81,7 +82,8 @@ var crossReads = map[[2]string]string{
 var queryFiles = map[string]string{
 	"audit.sql": "audit", "donations.sql": "donations", "engagement.sql": "engagement", "enquiries.sql": "content",
 	"giftaid.sql": "giftaid", "idempotency.sql": "idempotency", "identity.sql": "identity", "members.sql": "members",
-	"mission.sql": "content", "pages.sql": "content", "site.sql": "content", "visits.sql": "visits", "visit_imports.sql": "visits", "webhooks.sql": "webhooks",
+	"mission.sql": "content", "pages.sql": "content", "site.sql": "content", "visits.sql": "visits", "visit_imports.sql": "visits",
+	"visit_shares.sql": "visits", "webhooks.sql": "webhooks",
 	"ratelimit.sql": "ratelimit", "replica.sql": "database", "ledger.sql": "donations",
 }
 

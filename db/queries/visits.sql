@@ -299,3 +299,13 @@ SELECT id, name, event_name, page_path, created_at FROM visit_goals ORDER BY nam
 
 -- name: VisitGoalDelete :execrows
 DELETE FROM visit_goals WHERE id = @id;
+
+-- name: VisitPropKeys :many
+-- The custom property names events in a range carry, the first @max_keys
+-- in byte order.
+SELECT d.key::text AS key FROM (
+    SELECT DISTINCT jsonb_object_keys(e.props) AS key FROM visit_events e
+    WHERE e.ts >= @range_start AND e.ts < @range_end AND e.props IS NOT NULL
+) d
+ORDER BY d.key COLLATE "C"
+LIMIT @max_keys;

@@ -51,6 +51,8 @@ type App struct {
 	replica *pgxpool.Pool
 	// Visits is exposed for the dev commands and tests.
 	Visits *visits.Service
+	// Shares (the shared links to the statistics) is exposed for tests.
+	Shares *visits.Shares
 	// Identity is exposed for the admin command and tests.
 	Identity *identity.Service
 	// Webhooks is exposed for the webhook benchmark.
@@ -92,6 +94,7 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 	)
 	limiter := ratelimit.New(pool, hasher, time.Now)
 	visitService := visits.NewService(pool, visits.Deps{Flood: limiter, Metrics: registry, Logger: logger}, cfg.Visits.Settings, time.Now)
+	shares := visits.NewShares(pool, identity.NewHasher(identity.DefaultArgon2), nil, time.Now)
 
 	// Background work: services get the client to enqueue through, and
 	// register their workers and scheduled jobs before it starts.
@@ -177,6 +180,7 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 		GiftAid:     giftAidService,
 		Events:      visitService,
 		Stats:       visitService,
+		Shares:      shares,
 		Webhooks:    webhookService,
 		Limits:      limiter,
 	}).Handler()
@@ -198,7 +202,7 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 		visitService.ReadFrom(replica)
 		donationService.ReadFrom(replica)
 	}
-	return &App{handler: handler, listener: listener, jobs: jobClient, transport: transport, members: membersService, logger: logger, geo: geo, leaving: leaving, replica: replica, Identity: identityService, Visits: visitService, Webhooks: webhookService}, nil
+	return &App{handler: handler, listener: listener, jobs: jobClient, transport: transport, members: membersService, logger: logger, geo: geo, leaving: leaving, replica: replica, Identity: identityService, Visits: visitService, Shares: shares, Webhooks: webhookService}, nil
 }
 
 // newGiving builds Gift Aid and donations from configuration.

@@ -738,6 +738,23 @@ type VisitSalt struct {
 	CreatedAt time.Time
 }
 
+type VisitShare struct {
+	ID           uuid.UUID
+	Name         string
+	TokenHash    []byte
+	PasswordHash *string
+	Reports      []string
+	ExpiresAt    *time.Time
+	RevokedAt    *time.Time
+	CreatedAt    time.Time
+}
+
+type VisitShareSession struct {
+	TokenHash []byte
+	ShareID   uuid.UUID
+	ExpiresAt time.Time
+}
+
 type VisitWriteBatch struct {
 	ID        uuid.UUID
 	WrittenAt time.Time

@@ -260,6 +260,43 @@ func (q *Queries) VisitPartitionsEnsure(ctx context.Context, db DBTX, arg VisitP
 	return created, err
 }
 
+const visitPropKeys = `-- name: VisitPropKeys :many
+SELECT d.key::text AS key FROM (
+    SELECT DISTINCT jsonb_object_keys(e.props) AS key FROM visit_events e
+    WHERE e.ts >= $1 AND e.ts < $2 AND e.props IS NOT NULL
+) d
+ORDER BY d.key COLLATE "C"
+LIMIT $3
+`
+
+type VisitPropKeysParams struct {
+	RangeStart time.Time
+	RangeEnd   time.Time
+	MaxKeys    int32
+}
+
+// The custom property names events in a range carry, the first @max_keys
+// in byte order.
+func (q *Queries) VisitPropKeys(ctx context.Context, db DBTX, arg VisitPropKeysParams) ([]string, error) {
+	rows, err := db.Query(ctx, visitPropKeys, arg.RangeStart, arg.RangeEnd, arg.MaxKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			return nil, err
+		}
+		items = append(items, key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const visitQuarantineInsert = `-- name: VisitQuarantineInsert :exec
 INSERT INTO visit_events_quarantine (sqlstate, reason, event) VALUES ($1, $2, $3)
 `

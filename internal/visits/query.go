@@ -86,6 +86,10 @@ type Row struct {
 	Dimensions []string
 	Metrics    []float64
 	Comparison []float64
+	// CompareDimensions are the compared row's dimension values: the same
+	// as Dimensions but for the time bucket, which is the compared
+	// period's (nil where that period has no such bucket).
+	CompareDimensions []string
 	// Change is the percentage change per metric (nil where the previous
 	// value was zero); for bounce_rate it is the difference in points.
 	Change []*float64
@@ -233,6 +237,7 @@ func (s *Service) Query(ctx context.Context, q Query) (*Result, error) {
 		}
 		if q.Comparison != "" {
 			p := previous[compareKey(r, timeDim)]
+			out.CompareDimensions = p.dims
 			out.Comparison = make([]float64, len(q.Metrics))
 			out.Change = make([]*float64, len(q.Metrics))
 			for j, m := range q.Metrics {
