@@ -77,3 +77,44 @@ func TestCustomPropertiesAndScreenSizes(t *testing.T) {
 		t.Errorf("a property without a name: %d", r.StatusCode)
 	}
 }
+
+// A site admits a bounded number of property names (HPA_VISITS_MAX_PROP_KEYS):
+// properties with names beyond it are left out of the events, which are
+// still counted, so property names cannot grow the dimensions without end.
+func TestPropertyNamesAreBounded(t *testing.T) {
+	t.Parallel()
+	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1", "HPA_VISITS_MAX_PROP_KEYS": "2"})
+	for i, body := range []string{
+		`{"name":"donate-clicked","url":"https://www.example.org/donate","props":{"amount":"10","method":"card","zzz":"1"}}`,
+		`{"name":"donate-clicked","url":"https://www.example.org/donate","props":{"amount":"25","other":"x"}}`,
+		`{"name":"donate-clicked","url":"https://www.example.org/donate","props":{"unique-1234":"y"}}`,
+	} {
+		if r := beacon(srv, body, http.Header{"X-Forwarded-For": {"192.0.2.1"}}); r.StatusCode != http.StatusAccepted {
+			t.Fatalf("beacon: %d %s", r.StatusCode, r.Body)
+		}
+		apitest.Eventually(t, 5*time.Second, "event written", func() bool { return rawEvents(t, srv) == int64(i+1) })
+	}
+	if n := count(t, srv, `SELECT count(*) FROM visit_prop_keys`); n != 2 {
+		t.Errorf("%d property names admitted, want 2", n)
+	}
+	if got := count(t, srv, `SELECT count(*) FROM visit_events WHERE props ?| ARRAY['zzz', 'other', 'unique-1234']`); got != 0 {
+		t.Errorf("%d events kept a property beyond the bound", got)
+	}
+	if got := count(t, srv, `SELECT count(*) FROM visit_events WHERE props IS NULL`); got != 1 {
+		t.Errorf("%d events without properties left, want the one whose only property was beyond the bound", got)
+	}
+	if _, err := srv.App.Visits.Rollup(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
+	amounts := statsQuery(t, srv, key, map[string]any{"metrics": []string{"events"}, "date_range": "day", "dimensions": []string{"event:props:amount"}})
+	if fmt.Sprint(amounts) != "map[10:[1] 25:[1]]" {
+		t.Errorf("amounts: %v", amounts)
+	}
+	if others := statsQuery(t, srv, key, map[string]any{"metrics": []string{"events"}, "date_range": "day", "dimensions": []string{"event:props:other"}}); len(others) != 0 {
+		t.Errorf("a property beyond the bound: %v", others)
+	}
+	if events := statsQuery(t, srv, key, map[string]any{"metrics": []string{"events"}, "date_range": "day"}); events[""][0] != 3 {
+		t.Errorf("events: %v, want all 3 counted", events)
+	}
+}

@@ -309,3 +309,27 @@ SELECT d.key::text AS key FROM (
 ) d
 ORDER BY d.key COLLATE "C"
 LIMIT @max_keys;
+
+-- name: VisitPropKeysLock :exec
+-- Serialises admissions of property names, so that concurrent writers
+-- agree on how many there are.
+SELECT pg_advisory_xact_lock(2917353001);
+
+-- name: VisitPropKeysCount :one
+SELECT count(*)::integer AS admitted FROM visit_prop_keys;
+
+-- name: VisitPropKeysAdmit :many
+-- Admits up to @room of the names among @keys not yet admitted, in byte
+-- order, and returns every name of @keys admitted (before or now).
+WITH added AS (
+    INSERT INTO visit_prop_keys (key)
+    SELECT k.key FROM unnest(@keys::text[]) AS k (key)
+    WHERE NOT EXISTS (SELECT 1 FROM visit_prop_keys p WHERE p.key = k.key)
+    ORDER BY k.key COLLATE "C"
+    LIMIT @room::integer
+    ON CONFLICT (key) DO NOTHING
+    RETURNING key
+)
+SELECT a.key::text AS key FROM added a
+UNION ALL
+SELECT p.key::text FROM visit_prop_keys p WHERE p.key = ANY (@keys::text[]);

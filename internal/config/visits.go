@@ -25,6 +25,7 @@ func (r *reader) visits(corsOrigins []string) Visits {
 			VisitorRateLimit: r.intRange("HPA_VISITS_VISITOR_RATE_LIMIT", 120, 1, 1_000_000),
 			RawRetentionDays: r.intRange("HPA_VISITS_RAW_RETENTION_DAYS", 400, 32, 100_000),
 			RollupInterval:   r.duration("HPA_VISITS_ROLLUP_INTERVAL", time.Minute),
+			MaxPropKeys:      r.intRange("HPA_VISITS_MAX_PROP_KEYS", 300, 1, 10_000),
 		},
 		CountryHeader: r.get("HPA_VISITS_COUNTRY_HEADER", ""),
 		GeoIPPath:     r.get("HPA_VISITS_GEOIP_DB", ""),

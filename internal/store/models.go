@@ -693,6 +693,11 @@ type VisitImportedDaily struct {
 	Duration  int64
 }
 
+type VisitPropKey struct {
+	Key       string
+	FirstSeen time.Time
+}
+
 type VisitRollupDirty struct {
 	Day     time.Time
 	Version int64

@@ -297,6 +297,70 @@ func (q *Queries) VisitPropKeys(ctx context.Context, db DBTX, arg VisitPropKeysP
 	return items, nil
 }
 
+const visitPropKeysAdmit = `-- name: VisitPropKeysAdmit :many
+WITH added AS (
+    INSERT INTO visit_prop_keys (key)
+    SELECT k.key FROM unnest($1::text[]) AS k (key)
+    WHERE NOT EXISTS (SELECT 1 FROM visit_prop_keys p WHERE p.key = k.key)
+    ORDER BY k.key COLLATE "C"
+    LIMIT $2::integer
+    ON CONFLICT (key) DO NOTHING
+    RETURNING key
+)
+SELECT a.key::text AS key FROM added a
+UNION ALL
+SELECT p.key::text FROM visit_prop_keys p WHERE p.key = ANY ($1::text[])
+`
+
+type VisitPropKeysAdmitParams struct {
+	Keys []string
+	Room int32
+}
+
+// Admits up to @room of the names among @keys not yet admitted, in byte
+// order, and returns every name of @keys admitted (before or now).
+func (q *Queries) VisitPropKeysAdmit(ctx context.Context, db DBTX, arg VisitPropKeysAdmitParams) ([]string, error) {
+	rows, err := db.Query(ctx, visitPropKeysAdmit, arg.Keys, arg.Room)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			return nil, err
+		}
+		items = append(items, key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const visitPropKeysCount = `-- name: VisitPropKeysCount :one
+SELECT count(*)::integer AS admitted FROM visit_prop_keys
+`
+
+func (q *Queries) VisitPropKeysCount(ctx context.Context, db DBTX) (int32, error) {
+	row := db.QueryRow(ctx, visitPropKeysCount)
+	var admitted int32
+	err := row.Scan(&admitted)
+	return admitted, err
+}
+
+const visitPropKeysLock = `-- name: VisitPropKeysLock :exec
+SELECT pg_advisory_xact_lock(2917353001)
+`
+
+// Serialises admissions of property names, so that concurrent writers
+// agree on how many there are.
+func (q *Queries) VisitPropKeysLock(ctx context.Context, db DBTX) error {
+	_, err := db.Exec(ctx, visitPropKeysLock)
+	return err
+}
+
 const visitQuarantineInsert = `-- name: VisitQuarantineInsert :exec
 INSERT INTO visit_events_quarantine (sqlstate, reason, event) VALUES ($1, $2, $3)
 `

@@ -12,6 +12,7 @@ type metrics struct {
 	ignored       *prometheus.CounterVec
 	rejected      prometheus.Counter
 	writeFailures prometheus.Counter
+	propsDropped  prometheus.Counter
 	buffered      prometheus.GaugeFunc
 }
 
@@ -45,9 +46,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "hpa_visits_write_failures_total",
 			Help: "Failed attempts to write a batch of visit events: each is retried, or split if the database refused its data.",
 		}),
+		propsDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hpa_visits_props_dropped_total",
+			Help: "Custom properties left out of written events because their names are beyond the site's bound (HPA_VISITS_MAX_PROP_KEYS); the events themselves are written.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.accepted, m.written, m.quarantined, m.dropped, m.ignored, m.rejected, m.writeFailures)
+		reg.MustRegister(m.accepted, m.written, m.quarantined, m.dropped, m.ignored, m.rejected, m.writeFailures, m.propsDropped)
 	}
 	return m
 }

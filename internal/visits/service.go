@@ -32,6 +32,10 @@ type Settings struct {
 	RawRetentionDays int
 	// RollupInterval is how often rollups catch up with new events.
 	RollupInterval time.Duration
+	// MaxPropKeys bounds the custom property names the site admits; the
+	// properties of names beyond it are left out of events as they are
+	// written. Zero means 300.
+	MaxPropKeys int
 }
 
 // Deps are what the service uses besides the database.
@@ -75,6 +79,7 @@ type Service struct {
 	writing   chan struct{}
 	startOnce sync.Once
 	counter   counterCache
+	propKeys  propKeys
 }
 
 // NewService returns a Service over pool; start the writer with Run.

@@ -156,10 +156,11 @@ func (s *Service) finish(events []pending, lost bool) {
 
 // writeOnce makes one attempt at writing b and counts its events.
 func (s *Service) writeOnce(ctx context.Context, b batch) error {
-	var written, duplicates int64
+	var written, duplicates, propsDropped int64
 	var flooded map[botKey]int64
+	var propNames []string
 	err := store.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		written, duplicates, flooded = 0, 0, nil
+		written, duplicates, flooded, propsDropped, propNames = 0, 0, nil, 0, nil
 		claimed, err := store.Q.VisitWriteBatchClaim(ctx, tx, b.id)
 		if err != nil {
 			return fmt.Errorf("claim batch: %w", err)
@@ -178,6 +179,9 @@ func (s *Service) writeOnce(ctx context.Context, b batch) error {
 			return err
 		}
 		flooded = floods
+		if propsDropped, propNames, err = s.boundProps(ctx, tx, rows); err != nil {
+			return err
+		}
 		if len(rows) > 0 {
 			n, err := store.Q.VisitEventsCopy(ctx, tx, rows)
 			if err != nil {
@@ -204,6 +208,8 @@ func (s *Service) writeOnce(ctx context.Context, b batch) error {
 	if err == nil {
 		s.metrics.written.Add(float64(written))
 		s.metrics.dropped.WithLabelValues("duplicate").Add(float64(duplicates))
+		s.metrics.propsDropped.Add(float64(propsDropped))
+		s.rememberProps(propNames, propsDropped)
 		for _, n := range flooded {
 			s.metrics.ignored.WithLabelValues("bot").Add(float64(n))
 		}
