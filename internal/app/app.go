@@ -142,11 +142,11 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 	}, logger))
 	giftAidService, donationService := newGiving(cfg, pool, membersService, ring, hasher, outbox, jobClient, logger)
 	for _, addWorkers := range []func(*river.Workers){visitService.AddWorkers, membersService.AddWorkers, engagementService.AddWorkers,
-		webhookService.AddWorkers, donationService.Workers} {
+		webhookService.AddWorkers, donationService.AddWorkers} {
 		addWorkers(workers)
 	}
 	jobClient.PeriodicJobs().AddMany(slices.Concat(visitService.PeriodicJobs(), engagementService.PeriodicJobs(), webhookService.PeriodicJobs(),
-		donations.PeriodicJobs()))
+		donationService.PeriodicJobs()))
 	// The outbox goes last, so that nothing queued by the erasure is left.
 	membersService.EraseAlsoWith(engagementService, enquiries, donationService, webhookService, outbox)
 
@@ -209,7 +209,7 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 func newGiving(cfg *config.Config, pool *pgxpool.Pool, directory donations.Directory, ring *sealed.Ring, hasher *sealed.Hasher, outbox *mail.Outbox,
 	jobClient *jobs.Client, logger *slog.Logger) (*giftaid.Service, *donations.Service) {
 	g := cfg.GiftAid
-	giftAidService := giftaid.NewService(pool, ring, giftaid.Settings{AggregateMaxPence: g.AggregateMaxPence,
+	giftAidService := giftaid.NewService(pool, giftaid.Deps{Ring: ring}, giftaid.Settings{AggregateMaxPence: g.AggregateMaxPence,
 		AccountingYearEnd:     giftaid.YearEnd{Month: g.AccountingYearEnd.Month, Day: g.AccountingYearEnd.Day},
 		SmallDonationMaxPence: g.SmallDonationMaxPence, SmallDonationsAnnualLimitPence: g.SmallDonationsAnnualLimitPence}, time.Now)
 	secrets := make([]string, len(cfg.StripeWebhookSecrets))
@@ -220,11 +220,12 @@ func newGiving(cfg *config.Config, pool *pgxpool.Pool, directory donations.Direc
 	for i, k := range cfg.JWTKeys {
 		linkKeys[i] = donations.LinkKey{ID: k.ID, Secret: []byte(k.Secret.Reveal())}
 	}
-	donationService := donations.NewService(pool, donations.Settings{
+	donationService := donations.NewService(pool, donations.Deps{GiftAid: giftAidService, Members: directory, Ring: ring, Hasher: hasher,
+		Outbox: outbox, Jobs: jobClient, Logger: logger}, donations.Settings{
 		StripeKey: cfg.StripeSecretKey.Reveal(), StripeURL: cfg.StripeAPIURL, WebhookSecrets: secrets, WebhookTolerance: cfg.StripeWebhookTolerance,
 		MinPence: cfg.DonationMinPence, MaxPence: cfg.DonationMaxPence, Presets: cfg.DonationPresets, SiteURL: cfg.SiteURL.String(),
 		LinkKeys: linkKeys, PublicBaseURL: cfg.PublicBaseURL.String(),
-	}, giftAidService, directory, ring, hasher, outbox, jobClient, time.Now, logger)
+	}, time.Now)
 	return giftAidService, donationService
 }
 

@@ -44,7 +44,7 @@ func TestFetchPaymentFillsInTheChargeFeeAndMethod(t *testing.T) {
 	}))
 	t.Cleanup(stripe.Close)
 	ring, hasher := testfactory.Keys(t)
-	s := NewService(pool, Settings{StripeKey: "sk_test_123", StripeURL: stripe.URL}, nil, nil, ring, hasher, nil, nil, time.Now, logging.Discard())
+	s := NewService(pool, Deps{Ring: ring, Hasher: hasher, Logger: logging.Discard()}, Settings{StripeKey: "sk_test_123", StripeURL: stripe.URL}, time.Now)
 	campaign, err := store.Q.CampaignGetBySlug(ctx, pool, "general")
 	if err != nil {
 		t.Fatal(err)

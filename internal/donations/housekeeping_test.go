@@ -24,7 +24,7 @@ func TestHousekeepingForgetsAbandonedCheckoutsAndOldEvents(t *testing.T) {
 	ring, hasher := testfactory.Keys(t)
 	start := time.Now()
 	now := start
-	s := NewService(pool, Settings{}, nil, nil, ring, hasher, nil, nil, func() time.Time { return now }, logging.Discard())
+	s := NewService(pool, Deps{Ring: ring, Hasher: hasher, Logger: logging.Discard()}, Settings{}, func() time.Time { return now })
 
 	campaign, err := store.Q.CampaignGetBySlug(ctx, pool, "general")
 	if err != nil {

@@ -146,7 +146,7 @@ func (n nightly) Next(t time.Time) time.Time {
 
 // PeriodicJobs are donations' scheduled jobs: reconciliation at 03:30 and
 // housekeeping at 04:00, UK time.
-func PeriodicJobs() []*river.PeriodicJob {
+func (s *Service) PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(nightly{3, 30}, func() (river.JobArgs, *river.InsertOpts) { return ReconcileArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "donations.reconcile"}),
@@ -155,8 +155,8 @@ func PeriodicJobs() []*river.PeriodicJob {
 	}
 }
 
-// Workers registers donations' job workers.
-func (s *Service) Workers(workers *river.Workers) {
+// AddWorkers registers donations' job workers.
+func (s *Service) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, &ReconcileWorker{Service: s})
 	river.AddWorker(workers, &HousekeepingWorker{Service: s})
 	river.AddWorker(workers, &FetchPaymentWorker{Service: s})

@@ -36,7 +36,7 @@ func BenchmarkMonthEndReport(b *testing.B) {
 		ANALYZE donations; ANALYZE ledger_entries`); err != nil {
 		b.Fatal(err)
 	}
-	s := NewService(pool, Settings{}, nil, nil, nil, nil, nil, nil, time.Now, logging.Discard())
+	s := NewService(pool, Deps{Logger: logging.Discard()}, Settings{}, time.Now)
 	from, to, err := ParseMonth("2026-11", "month")
 	if err != nil {
 		b.Fatal(err)

@@ -25,8 +25,8 @@ func TestNightlyReconciliationReportsYesterdayToTreasurers(t *testing.T) {
 	ring, hasher := testfactory.Keys(t)
 	q := testfactory.NewQueue(t, pool, ring, hasher, Templates)
 	now, _ := time.ParseInLocation(time.DateTime, "2009-02-14 04:00:00", London)
-	s := NewService(pool, Settings{StripeKey: "sk_test_123", StripeURL: stripemock.Start(t)}, nil, nil, ring, hasher,
-		q.Outbox, q.Jobs, func() time.Time { return now }, logging.Discard())
+	s := NewService(pool, Deps{Ring: ring, Hasher: hasher, Outbox: q.Outbox, Jobs: q.Jobs, Logger: logging.Discard()},
+		Settings{StripeKey: "sk_test_123", StripeURL: stripemock.Start(t)}, func() time.Time { return now })
 	testfactory.Staff(ctx, t, pool, "treasurer")
 	testfactory.Staff(ctx, t, pool, "admin")
 

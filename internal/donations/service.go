@@ -18,12 +18,6 @@ import (
 	"github.com/stripe/stripe-go/v82"
 )
 
-// DB is what the service needs from the database.
-type DB interface {
-	store.DBTX
-	store.Beginner
-}
-
 // Directory answers whether a member can have gifts linked to them: one
 // who confirmed their address and has not been erased. members.Service is
 // one.
@@ -60,11 +54,26 @@ type LinkKey struct {
 	Secret []byte
 }
 
+// Deps are what donations works with besides the database.
+type Deps struct {
+	// GiftAid checks and records Gift Aid on gifts.
+	GiftAid *giftaid.Service
+	// Members links gifts only to members it knows.
+	Members Directory
+	// Ring seals donors' addresses; Hasher's keyed hash finds them.
+	Ring   *sealed.Ring
+	Hasher *sealed.Hasher
+	Outbox *mail.Outbox
+	// Jobs enqueues background work.
+	Jobs   *river.Client[pgx.Tx]
+	Logger *slog.Logger
+}
+
 // Service is the donations capability.
 type Service struct {
-	db DB
+	db store.DB
 	// reads answers exports: a read replica, or db.
-	reads    DB
+	reads    store.DB
 	stripe   *stripe.Client
 	settings Settings
 	giftAid  *giftaid.Service
@@ -77,12 +86,10 @@ type Service struct {
 	logger   *slog.Logger
 }
 
-// NewService returns a Service that links gifts only to members directory
-// knows, seals donors' addresses with ring (found through hasher's keyed
-// hash) and enqueues its background work through jobs.
-func NewService(db DB, settings Settings, giftAid *giftaid.Service, directory Directory, ring *sealed.Ring, hasher *sealed.Hasher, outbox *mail.Outbox,
-	jobs *river.Client[pgx.Tx], now func() time.Time, logger *slog.Logger) *Service {
-	s := &Service{db: db, reads: db, settings: settings, giftAid: giftAid, members: directory, ring: ring, hasher: hasher, outbox: outbox, jobs: jobs, now: now, logger: logger}
+// NewService returns the donations capability on db.
+func NewService(db store.DB, deps Deps, settings Settings, now func() time.Time) *Service {
+	s := &Service{db: db, reads: db, settings: settings, giftAid: deps.GiftAid, members: deps.Members, ring: deps.Ring, hasher: deps.Hasher,
+		outbox: deps.Outbox, jobs: deps.Jobs, now: now, logger: deps.Logger}
 	if settings.StripeKey != "" {
 		s.stripe = newStripeClient(settings.StripeKey, settings.StripeURL)
 	}
@@ -91,7 +98,7 @@ func NewService(db DB, settings Settings, giftAid *giftaid.Service, directory Di
 
 // ReadFrom makes exports of gifts read from replica, so that a large
 // export does not load the primary.
-func (s *Service) ReadFrom(replica DB) { s.reads = replica }
+func (s *Service) ReadFrom(replica store.DB) { s.reads = replica }
 
 func newStripeClient(key, apiURL string) *stripe.Client {
 	cfg := &stripe.BackendConfig{

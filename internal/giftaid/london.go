@@ -1,17 +1,6 @@
 package giftaid
 
-import (
-	"time"
-	_ "time/tzdata" // the UK calendar must not depend on the host's zoneinfo
-)
+import "github.com/harmedpatients/hpa/internal/hpa"
 
 // London is the time zone of HMRC's dates.
-var London = mustLoad("Europe/London")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var London = hpa.London

@@ -14,12 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// DB is what the service needs from the database.
-type DB interface {
-	store.DBTX
-	store.Beginner
-}
-
 // Settings are the charity's Gift Aid settings.
 type Settings struct {
 	// AggregateMaxPence is the largest gift HMRC lets a claim add up with
@@ -38,15 +32,21 @@ type Settings struct {
 
 // Service keeps declarations and makes claims.
 type Service struct {
-	db       DB
+	db       store.DB
 	ring     *sealed.Ring
 	now      func() time.Time
 	settings Settings
 }
 
-// NewService returns a Service sealing personal details with ring.
-func NewService(db DB, ring *sealed.Ring, settings Settings, now func() time.Time) *Service {
-	return &Service{db: db, ring: ring, settings: settings, now: now}
+// Deps are what Gift Aid works with besides the database.
+type Deps struct {
+	// Ring seals declarations' personal details.
+	Ring *sealed.Ring
+}
+
+// NewService returns the Gift Aid capability on db.
+func NewService(db store.DB, deps Deps, settings Settings, now func() time.Time) *Service {
+	return &Service{db: db, ring: deps.Ring, settings: settings, now: now}
 }
 
 // SmallDonationMaxPence is the largest gift the Gift Aid Small Donations
