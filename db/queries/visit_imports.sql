@@ -80,3 +80,10 @@ SELECT coalesce(sum(v.visits), 0)::bigint AS visits FROM (
         AND d.day < (SELECT coalesce(min(r.day), '9999-12-31') FROM visit_rollups_daily r WHERE r.dimension = '')
     GROUP BY d.day
 ) v;
+
+-- name: VisitImportsAbandon :execrows
+-- Imports still running long after they began: the process reading them
+-- stopped (their figures are written only as an import completes, so none
+-- were stored). They are marked failed, so they no longer show as running.
+UPDATE visit_imports SET status = 'failed', finished_at = now()
+WHERE status = 'running' AND created_at < @started_before;

@@ -473,3 +473,19 @@ func (q *Queries) VisitImportedSums(ctx context.Context, db DBTX, arg VisitImpor
 	}
 	return items, nil
 }
+
+const visitImportsAbandon = `-- name: VisitImportsAbandon :execrows
+UPDATE visit_imports SET status = 'failed', finished_at = now()
+WHERE status = 'running' AND created_at < $1
+`
+
+// Imports still running long after they began: the process reading them
+// stopped (their figures are written only as an import completes, so none
+// were stored). They are marked failed, so they no longer show as running.
+func (q *Queries) VisitImportsAbandon(ctx context.Context, db DBTX, startedBefore time.Time) (int64, error) {
+	result, err := db.Exec(ctx, visitImportsAbandon, startedBefore)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

@@ -68,11 +68,19 @@ func (s *Service) PeriodicJobs() []*river.PeriodicJob {
 type MaintenanceReport struct {
 	PartitionsCreated, PartitionsDropped int
 	SaltsDeleted                         int64
+	// ImportsAbandoned are imports still running importAbandonedAfter
+	// after they began, now marked failed.
+	ImportsAbandoned int64
 }
+
+// importAbandonedAfter is how long after it began a running import is
+// taken for one whose process stopped: far longer than the largest file
+// (512 MiB) takes to read.
+const importAbandonedAfter = 6 * time.Hour
 
 // Maintain deletes the salts of past days, creates the coming months'
 // partitions, forgets client event IDs and batch IDs older than two days
-// and quarantined events older than 30, and drops raw partitions wholly older than the retention period, after
+// and quarantined events older than 30, marks abandoned imports failed, and drops raw partitions wholly older than the retention period, after
 // rolling up any of their days still pending.
 func (s *Service) Maintain(ctx context.Context) (MaintenanceReport, error) {
 	var r MaintenanceReport
@@ -98,6 +106,9 @@ func (s *Service) Maintain(ctx context.Context) (MaintenanceReport, error) {
 	}
 	if _, err := store.Q.VisitQuarantinePrune(ctx, s.pool, now.Add(-quarantineRetention)); err != nil {
 		return r, fmt.Errorf("prune quarantined events: %w", err)
+	}
+	if r.ImportsAbandoned, err = store.Q.VisitImportsAbandon(ctx, s.pool, now.Add(-importAbandonedAfter)); err != nil {
+		return r, fmt.Errorf("mark abandoned imports: %w", err)
 	}
 	if _, err := s.Rollup(ctx); err != nil {
 		return r, err

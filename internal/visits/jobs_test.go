@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/harmedpatients/hpa/internal/store"
 )
 
 // Maintenance creates the coming months' partitions and drops raw months
@@ -60,5 +62,35 @@ func TestMaintenanceRotatesPartitionsAndKeepsRollups(t *testing.T) {
 	_ = s.pool.QueryRow(ctx, `SELECT sum(visits) FROM visit_rollups_daily WHERE dimension = '' AND day < '2026-07-01'`).Scan(&after)
 	if after != juneVisits {
 		t.Errorf("June's rollups changed from %d to %d visits when its raw events were dropped", juneVisits, after)
+	}
+}
+
+// An import whose process stopped mid-file stays running until
+// maintenance marks it failed; one still being read is left alone.
+func TestMaintenanceMarksAbandonedImportsFailed(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 9, 10, 12, 0, 0, 0, time.UTC)}
+	s := newTestService(t, c)
+	started := map[string]time.Duration{"abandoned": 7 * time.Hour, "reading": time.Hour}
+	ids := map[string]any{}
+	for name, ago := range started {
+		imp, err := store.Q.VisitImportCreate(ctx, s.pool, store.VisitImportCreateParams{Format: "csv"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.pool.Exec(ctx, `UPDATE visit_imports SET created_at = $2 WHERE id = $1`, imp.ID, c.t.Add(-ago)); err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = imp.ID
+	}
+	r, err := s.Maintain(ctx)
+	if err != nil || r.ImportsAbandoned != 1 {
+		t.Fatalf("maintain: %+v %v", r, err)
+	}
+	for name, want := range map[string]string{"abandoned": ImportFailed, "reading": "running"} {
+		var status string
+		if err := s.pool.QueryRow(ctx, `SELECT status FROM visit_imports WHERE id = $1`, ids[name]).Scan(&status); err != nil || status != want {
+			t.Errorf("%s import: %q %v, want %q", name, status, err, want)
+		}
 	}
 }
