@@ -184,6 +184,22 @@ func TestStatsImportGoatCounterOnceAndReportsIncludeIt(t *testing.T) {
 	if r, again := postImport(t, srv, analyst, "format=goatcounter", "text/csv", file.Bytes()); r.StatusCode != http.StatusOK || again.Status != "completed" {
 		t.Errorf("import after delete: %d %s", r.StatusCode, r.Body)
 	}
+
+	// Each import that changed the figures, and each deletion, is in the
+	// audit log under the analyst who made it (the duplicate changed nothing).
+	audited := map[string]int{}
+	events, err := srv.Pool.Query(t.Context(), `SELECT action FROM audit_events WHERE target_type = 'stats_import' AND actor_type = 'staff'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for events.Next() {
+		var action string
+		_ = events.Scan(&action)
+		audited[action]++
+	}
+	if audited["stats_import.complete"] != 2 || audited["stats_import.delete"] != 1 {
+		t.Errorf("audited: %v", audited)
+	}
 }
 
 // plausibleCount sums the reports of a Plausible export by their column

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/visits"
 )
@@ -54,6 +55,7 @@ func cmdStats(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer env.close()
 	service := visits.NewService(env.pool, visits.Deps{Logger: env.logger}, env.cfg.Visits.Settings, time.Now)
+	ctx = audit.WithActor(ctx, audit.Actor{Type: audit.ActorSystem}) // an operator at the server, recorded as the system
 	imp, err := service.ImportVisits(ctx, visits.ImportOptions{Format: *format, DryRun: *dryRun, AddToCounter: *addToCounter, Size: info.Size()}, f)
 	if imp != nil {
 		printImport(stdout, imp)

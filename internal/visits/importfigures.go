@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
@@ -135,10 +136,10 @@ func (s *Service) DeleteImport(ctx context.Context, id uuid.UUID) (Import, error
 			return err
 		}
 		if _, err := store.Q.VisitImportDeleteData(ctx, tx, id); err != nil {
-			return err
+			return fmt.Errorf("delete figures of import %s: %w", id, err)
 		}
 		out = importOf(row)
-		return nil
+		return audit.Record(ctx, tx, audit.Event{Action: "stats_import.delete", TargetType: "stats_import", TargetID: id.String()})
 	})
 	if err != nil {
 		if _, ok := err.(*hpa.Error); ok {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
@@ -291,10 +292,14 @@ func (s *Service) finishImport(ctx context.Context, imp *Import, figures *figure
 		}
 		row, err := store.Q.VisitImportFinish(ctx, tx, p)
 		if err != nil {
-			return err
+			return fmt.Errorf("finish import %s: %w", imp.ID, err)
 		}
 		imp.FinishedAt = row.FinishedAt
-		return nil
+		if imp.Status != ImportCompleted {
+			return nil
+		}
+		return audit.Record(ctx, tx, audit.Event{Action: "stats_import.complete", TargetType: "stats_import", TargetID: imp.ID.String(),
+			Details: map[string]any{"format": imp.Format, "rows_imported": imp.RowsImported, "first_day": imp.FirstDay, "last_day": imp.LastDay}})
 	})
 }
 
