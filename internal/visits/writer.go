@@ -158,9 +158,9 @@ func (s *Service) finish(events []pending, lost bool) {
 func (s *Service) writeOnce(ctx context.Context, b batch) error {
 	var written, duplicates, propsDropped int64
 	var flooded map[botKey]int64
-	var propNames []string
+	var propsAdmitted, propsRefused []string
 	err := store.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		written, duplicates, flooded, propsDropped, propNames = 0, 0, nil, 0, nil
+		written, duplicates, flooded, propsDropped, propsAdmitted, propsRefused = 0, 0, nil, 0, nil, nil
 		claimed, err := store.Q.VisitWriteBatchClaim(ctx, tx, b.id)
 		if err != nil {
 			return fmt.Errorf("claim batch: %w", err)
@@ -179,7 +179,7 @@ func (s *Service) writeOnce(ctx context.Context, b batch) error {
 			return err
 		}
 		flooded = floods
-		if propsDropped, propNames, err = s.boundProps(ctx, tx, rows); err != nil {
+		if propsDropped, propsAdmitted, propsRefused, err = s.boundProps(ctx, tx, rows); err != nil {
 			return err
 		}
 		if len(rows) > 0 {
@@ -209,7 +209,7 @@ func (s *Service) writeOnce(ctx context.Context, b batch) error {
 		s.metrics.written.Add(float64(written))
 		s.metrics.dropped.WithLabelValues("duplicate").Add(float64(duplicates))
 		s.metrics.propsDropped.Add(float64(propsDropped))
-		s.rememberProps(propNames, propsDropped)
+		s.rememberProps(propsAdmitted, propsRefused)
 		for _, n := range flooded {
 			s.metrics.ignored.WithLabelValues("bot").Add(float64(n))
 		}
