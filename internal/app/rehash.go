@@ -10,7 +10,6 @@ import (
 	"github.com/harmedpatients/hpa/internal/donations"
 	"github.com/harmedpatients/hpa/internal/engagement"
 	"github.com/harmedpatients/hpa/internal/members"
-	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -36,32 +35,19 @@ func RehashEmails(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool) (
 	if err != nil {
 		return report, err
 	}
-	steps := []struct {
-		count *int
-		rekey func(context.Context, store.DBTX) (int, error)
-	}{
-		{&report.Members, func(ctx context.Context, db store.DBTX) (int, error) {
-			return members.RekeyEmailHashes(ctx, db, ring, hasher)
-		}},
-		{&report.Registrations, func(ctx context.Context, db store.DBTX) (int, error) {
-			return engagement.RekeyEmailHashes(ctx, db, ring, hasher)
-		}},
-		{&report.Enquiries, func(ctx context.Context, db store.DBTX) (int, error) {
-			return content.RekeyEnquiryEmailHashes(ctx, db, ring, hasher)
-		}},
-		{&report.Donors, func(ctx context.Context, db store.DBTX) (int, error) {
-			return donations.RekeyEmailHashes(ctx, db, ring, hasher)
-		}},
-	}
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		for _, step := range steps {
-			n, err := step.rekey(ctx, tx)
-			if err != nil {
-				return err
-			}
-			*step.count = n
+		var err error
+		if report.Members, err = members.RekeyEmailHashes(ctx, tx, ring, hasher); err != nil {
+			return err
 		}
-		return nil
+		if report.Registrations, err = engagement.RekeyEmailHashes(ctx, tx, ring, hasher); err != nil {
+			return err
+		}
+		if report.Enquiries, err = content.RekeyEnquiryEmailHashes(ctx, tx, ring, hasher); err != nil {
+			return err
+		}
+		report.Donors, err = donations.RekeyEmailHashes(ctx, tx, ring, hasher)
+		return err
 	})
 	if err != nil {
 		return RehashReport{}, fmt.Errorf("rehash: %w", err)
