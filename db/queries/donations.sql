@@ -180,7 +180,8 @@ WHERE s.donor_id = @donor_id ORDER BY s.created_at DESC;
 
 -- name: DonationInsertStripe :one
 -- Records a Stripe payment once: a second event for the same payment
--- intent, invoice or charge inserts nothing.
+-- intent, invoice or charge inserts nothing. (Tests use it to put a gift
+-- in place; the webhook records payments with DonationRecordStripe.)
 INSERT INTO donations (donor_id, campaign_id, amount_pence, fee_pence, channel, method, frequency,
     stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id,
     gift_aid_declaration_id, paid_at)
@@ -189,6 +190,35 @@ VALUES (@donor_id, @campaign_id, @amount_pence, sqlc.narg(fee_pence), 'online', 
     sqlc.narg(subscription_id), sqlc.narg(checkout_id), sqlc.narg(gift_aid_declaration_id), @paid_at)
 ON CONFLICT DO NOTHING
 RETURNING *;
+
+-- name: DonationRecordStripe :one
+-- Records a Stripe payment once, in one round trip: the gift (in the
+-- checkout's campaign, else the named one, else "general"), its entry in
+-- the ledger, and back what its receipt needs and whether events are
+-- waiting for it. A second event for the same payment intent, invoice or
+-- charge inserts nothing and returns no row.
+WITH gift AS (
+    INSERT INTO donations (donor_id, campaign_id, amount_pence, channel, method, frequency,
+        stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id,
+        gift_aid_declaration_id, paid_at)
+    VALUES (sqlc.narg(donor_id)::uuid,
+        COALESCE(sqlc.narg(campaign_id)::uuid, (SELECT c.id FROM campaigns c WHERE c.slug = @campaign_slug::text),
+            (SELECT c.id FROM campaigns c WHERE c.slug = 'general')),
+        @amount_pence, 'online', 'stripe', @frequency,
+        sqlc.narg(stripe_payment_intent_id), sqlc.narg(stripe_invoice_id), sqlc.narg(stripe_charge_id), sqlc.narg(stripe_session_id),
+        sqlc.narg(subscription_id), sqlc.narg(checkout_id), sqlc.narg(gift_aid_declaration_id), @paid_at)
+    ON CONFLICT DO NOTHING
+    RETURNING *
+), entry AS (
+    INSERT INTO ledger_entries (kind, amount_pence, donation_id, campaign_id, occurred_at, source, movement_key)
+    SELECT 'gift', gift.amount_pence, gift.id, gift.campaign_id, gift.paid_at, @source::text, 'gift:' || gift.id
+    FROM gift
+    ON CONFLICT (movement_key) DO NOTHING
+)
+SELECT gift.id, gift.donor_id, gift.amount_pence, gift.frequency, gift.paid_at,
+    c.name AS campaign_name, o.email_sealed AS donor_email_sealed, o.name AS donor_name,
+    EXISTS (SELECT 1 FROM stripe_events e WHERE e.status = 'deferred' AND e.awaiting = ANY(@payment_keys::text[])) AS awaited
+FROM gift JOIN campaigns c ON c.id = gift.campaign_id LEFT JOIN donors o ON o.id = gift.donor_id;
 
 -- name: DonationInsertOffline :one
 INSERT INTO donations (donor_id, campaign_id, amount_pence, channel, method, frequency, gift_aid_declaration_id, small_donation, reference, paid_at, recorded_by)

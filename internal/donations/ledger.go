@@ -232,7 +232,7 @@ func (s *Service) RecordOffline(ctx context.Context, g OfflineGift, by uuid.UUID
 			return err
 		}
 		if g.SendReceipt {
-			return s.sendReceipt(ctx, tx, d, nil, "")
+			return s.sendReceipt(ctx, tx, d)
 		}
 		return nil
 	})

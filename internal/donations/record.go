@@ -10,6 +10,7 @@ import (
 	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 )
 
 // donorDetails is who paid, as Stripe tells it.
@@ -53,14 +54,17 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 	if err != nil {
 		return err
 	}
-	campaignID, err := s.campaignFor(ctx, tx, c, p.CampaignSlug)
-	if err != nil {
-		return err
+	var campaignID *uuid.UUID
+	if c.id != nil {
+		campaignID = &c.campaignID
 	}
-	d, err := store.Q.DonationInsertStripe(ctx, tx, store.DonationInsertStripeParams{DonorID: donorID, CampaignID: campaignID, AmountPence: p.AmountPence,
-		Method: "stripe", Frequency: p.Frequency, StripePaymentIntentID: store.NullText(p.PaymentIntentID),
-		StripeInvoiceID: store.NullText(p.InvoiceID), StripeChargeID: store.NullText(p.ChargeID), StripeSessionID: store.NullText(p.SessionID),
-		SubscriptionID: p.SubscriptionID, CheckoutID: c.id, GiftAidDeclarationID: c.declarationID, PaidAt: p.PaidAt})
+	keys := paymentKeys(p)
+	d, err := store.Q.DonationRecordStripe(ctx, tx, store.DonationRecordStripeParams{DonorID: donorID, CampaignID: campaignID,
+		CampaignSlug: p.CampaignSlug, AmountPence: p.AmountPence, Frequency: p.Frequency,
+		StripePaymentIntentID: store.NullText(p.PaymentIntentID), StripeInvoiceID: store.NullText(p.InvoiceID),
+		StripeChargeID: store.NullText(p.ChargeID), StripeSessionID: store.NullText(p.SessionID),
+		SubscriptionID: p.SubscriptionID, CheckoutID: c.id, GiftAidDeclarationID: c.declarationID, PaidAt: p.PaidAt,
+		Source: p.Source, PaymentKeys: keys})
 	if store.IsNotFound(err) {
 		s.logger.InfoContext(ctx, "stripe payment already in the ledger", "payment_intent", p.PaymentIntentID, "invoice", p.InvoiceID)
 		return nil // announced by another event
@@ -68,24 +72,64 @@ func (s *Service) recordPayment(ctx context.Context, tx pgx.Tx, p payment) error
 	if err != nil {
 		return fmt.Errorf("record donation: %w", err)
 	}
-	if err := writeEntry(ctx, tx, entry{kind: EntryGift, amount: d.AmountPence, donation: d.ID, at: d.PaidAt, source: p.Source, key: "gift:" + d.ID.String()}); err != nil {
-		return err
-	}
 	if err := audit.RecordAs(ctx, tx, systemActor, audit.Event{Action: "donation.received", TargetType: "donation", TargetID: d.ID.String(),
 		Details: map[string]any{"amount_pence": d.AmountPence, "frequency": d.Frequency, "gift_aid": c.declarationID != nil}}); err != nil {
 		return err
 	}
-	if err := s.sendReceipt(ctx, tx, d, who.holderID(), p.Donor.CustomerID); err != nil {
+	if err := s.queueAfterPayment(ctx, tx, d, p, who); err != nil {
 		return err
 	}
-	if p.PaymentIntentID != "" && s.jobs != nil {
-		// The event does not carry the charge, its fee or the payment
-		// method: fetch them from Stripe after answering, with retries.
-		if _, err := s.jobs.InsertTx(ctx, tx, FetchPaymentArgs{DonationID: d.ID, PaymentIntentID: p.PaymentIntentID}, nil); err != nil {
-			return fmt.Errorf("enqueue payment details: %w", err)
+	if !d.Awaited {
+		return nil
+	}
+	return s.applyDeferred(ctx, tx, keys)
+}
+
+// paymentKeys are the Stripe IDs an event waiting for p may name.
+func paymentKeys(p payment) []string {
+	var keys []string
+	for _, k := range []string{p.PaymentIntentID, p.ChargeID, p.InvoiceID} {
+		if k != "" {
+			keys = append(keys, k)
 		}
 	}
-	return s.applyDeferred(ctx, tx, p.PaymentIntentID, p.ChargeID, p.InvoiceID)
+	return keys
+}
+
+// queueAfterPayment queues, in one insert, the receipt for a gift just
+// recorded and the fetch of what the event does not carry (the charge,
+// its fee and the payment method, from Stripe after answering, with
+// retries).
+func (s *Service) queueAfterPayment(ctx context.Context, tx pgx.Tx, d store.DonationRecordStripeRow, p payment, who *payer) error {
+	email, err := s.receiptEmail(ctx, tx, giftReceipt{donation: d.ID, donor: d.DonorID, emailSealed: d.DonorEmailSealed, donorName: d.DonorName,
+		campaign: d.CampaignName, amountPence: d.AmountPence, frequency: d.Frequency, paidAt: d.PaidAt}, who.holderID(), p.Donor.CustomerID)
+	if err != nil {
+		return err
+	}
+	if s.jobs == nil {
+		if email == nil {
+			return nil
+		}
+		return s.outbox.Enqueue(ctx, tx, *email)
+	}
+	var jobs []river.InsertManyParams
+	if email != nil {
+		job, err := s.outbox.Job(*email)
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, job)
+	}
+	if p.PaymentIntentID != "" {
+		jobs = append(jobs, river.InsertManyParams{Args: FetchPaymentArgs{DonationID: d.ID, PaymentIntentID: p.PaymentIntentID}})
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	if _, err := s.jobs.InsertManyTx(ctx, tx, jobs); err != nil {
+		return fmt.Errorf("queue the receipt and payment details: %w", err)
+	}
+	return nil
 }
 
 // payer is the donor record a payment belongs to and the record that

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
@@ -81,6 +82,9 @@ func (s *Service) VerifyWebhook(payload []byte, header string) (*stripe.Event, e
 // refused, which would lose the gift. Numbers are kept exactly; a payload
 // that is not JSON is returned as it is, for decoding to refuse.
 func storableJSON(payload []byte) []byte {
+	if utf8.Valid(payload) && !hasRefusedEscape(payload) {
+		return payload // nearly every event: nothing to change
+	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var v any
@@ -92,6 +96,23 @@ func storableJSON(payload []byte) []byte {
 		return payload
 	}
 	return b
+}
+
+// hasRefusedEscape reports whether payload may hold an escape jsonb
+// refuses: \u0000, or one in the surrogate range \ud800–\udfff. It
+// errs on the side of yes (an escaped backslash before "u0000" counts).
+func hasRefusedEscape(payload []byte) bool {
+	for rest := payload; ; {
+		i := bytes.Index(rest, []byte(`\u`))
+		if i < 0 || i+6 > len(rest) {
+			return i >= 0
+		}
+		hex := rest[i+2 : i+6]
+		if string(hex) == "0000" || hex[0] == 'd' || hex[0] == 'D' {
+			return true
+		}
+		rest = rest[i+2:]
+	}
 }
 
 // withoutNUL replaces NULs in every string and key of a decoded value.
@@ -211,17 +232,11 @@ var errDuplicate = errors.New("event already applied")
 
 // applyDeferred applies, inside tx, the events that were waiting for one
 // of keys (a payment now in the ledger).
-func (s *Service) applyDeferred(ctx context.Context, tx pgx.Tx, keys ...string) error {
-	var present []string
-	for _, k := range keys {
-		if k != "" {
-			present = append(present, k)
-		}
-	}
-	if len(present) == 0 {
+func (s *Service) applyDeferred(ctx context.Context, tx pgx.Tx, keys []string) error {
+	if len(keys) == 0 {
 		return nil
 	}
-	waiting, err := store.Q.StripeEventListAwaiting(ctx, tx, present)
+	waiting, err := store.Q.StripeEventListAwaiting(ctx, tx, keys)
 	if err != nil {
 		return fmt.Errorf("list stripe event awaiting: %w", err)
 	}

@@ -131,6 +131,19 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, e Email) error {
 	return nil
 }
 
+// Job is e sealed as a job to insert with others in one InsertManyTx,
+// for work that queues an email along with jobs of its own.
+func (o *Outbox) Job(e Email) (river.InsertManyParams, error) {
+	if !o.renders.Has(e.Template) {
+		return river.InsertManyParams{}, fmt.Errorf("mail: no template %q", e.Template)
+	}
+	args, err := Seal(o.ring, o.hasher, e)
+	if err != nil {
+		return river.InsertManyParams{}, err
+	}
+	return river.InsertManyParams{Args: args}, nil
+}
+
 // Batch collects emails to enqueue together, in one insert, for work that
 // queues many in one transaction (the signup queue's batches).
 type Batch struct {
@@ -144,14 +157,11 @@ func (o *Outbox) Batch() *Batch { return &Batch{o: o} }
 // Enqueue adds e to the batch; like Outbox.Enqueue, but nothing is
 // inserted until Flush.
 func (b *Batch) Enqueue(_ context.Context, _ pgx.Tx, e Email) error {
-	if !b.o.renders.Has(e.Template) {
-		return fmt.Errorf("mail: no template %q", e.Template)
-	}
-	args, err := Seal(b.o.ring, b.o.hasher, e)
+	job, err := b.o.Job(e)
 	if err != nil {
 		return err
 	}
-	b.params = append(b.params, river.InsertManyParams{Args: args})
+	b.params = append(b.params, job)
 	return nil
 }
 

@@ -775,7 +775,8 @@ type DonationInsertStripeParams struct {
 
 // Donations ---------------------------------------------------------------
 // Records a Stripe payment once: a second event for the same payment
-// intent, invoice or charge inserts nothing.
+// intent, invoice or charge inserts nothing. (Tests use it to put a gift
+// in place; the webhook records payments with DonationRecordStripe.)
 func (q *Queries) DonationInsertStripe(ctx context.Context, db DBTX, arg DonationInsertStripeParams) (Donation, error) {
 	row := db.QueryRow(ctx, donationInsertStripe,
 		arg.DonorID,
@@ -1072,6 +1073,99 @@ func (q *Queries) DonationMoveDonor(ctx context.Context, db DBTX, arg DonationMo
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const donationRecordStripe = `-- name: DonationRecordStripe :one
+WITH gift AS (
+    INSERT INTO donations (donor_id, campaign_id, amount_pence, channel, method, frequency,
+        stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id,
+        gift_aid_declaration_id, paid_at)
+    VALUES ($2::uuid,
+        COALESCE($3::uuid, (SELECT c.id FROM campaigns c WHERE c.slug = $4::text),
+            (SELECT c.id FROM campaigns c WHERE c.slug = 'general')),
+        $5, 'online', 'stripe', $6,
+        $7, $8, $9, $10,
+        $11, $12, $13, $14)
+    ON CONFLICT DO NOTHING
+    RETURNING id, donor_id, campaign_id, amount_pence, currency, fee_pence, refunded_pence, channel, method, frequency, status, dispute_status, stripe_payment_intent_id, stripe_invoice_id, stripe_charge_id, stripe_session_id, subscription_id, checkout_id, gift_aid_declaration_id, gift_aid_claim_id, reference, paid_at, recorded_by, created_at, updated_at, gift_aid_claimed_declaration_id, gift_aid_claimed_pence, small_donation, dispute_event_at, dispute_fee_pence
+), entry AS (
+    INSERT INTO ledger_entries (kind, amount_pence, donation_id, campaign_id, occurred_at, source, movement_key)
+    SELECT 'gift', gift.amount_pence, gift.id, gift.campaign_id, gift.paid_at, $15::text, 'gift:' || gift.id
+    FROM gift
+    ON CONFLICT (movement_key) DO NOTHING
+)
+SELECT gift.id, gift.donor_id, gift.amount_pence, gift.frequency, gift.paid_at,
+    c.name AS campaign_name, o.email_sealed AS donor_email_sealed, o.name AS donor_name,
+    EXISTS (SELECT 1 FROM stripe_events e WHERE e.status = 'deferred' AND e.awaiting = ANY($1::text[])) AS awaited
+FROM gift JOIN campaigns c ON c.id = gift.campaign_id LEFT JOIN donors o ON o.id = gift.donor_id
+`
+
+type DonationRecordStripeParams struct {
+	PaymentKeys           []string
+	DonorID               *uuid.UUID
+	CampaignID            *uuid.UUID
+	CampaignSlug          string
+	AmountPence           int64
+	Frequency             string
+	StripePaymentIntentID *string
+	StripeInvoiceID       *string
+	StripeChargeID        *string
+	StripeSessionID       *string
+	SubscriptionID        *uuid.UUID
+	CheckoutID            *uuid.UUID
+	GiftAidDeclarationID  *uuid.UUID
+	PaidAt                time.Time
+	Source                string
+}
+
+type DonationRecordStripeRow struct {
+	ID               uuid.UUID
+	DonorID          *uuid.UUID
+	AmountPence      int64
+	Frequency        string
+	PaidAt           time.Time
+	CampaignName     string
+	DonorEmailSealed []byte
+	DonorName        *string
+	Awaited          bool
+}
+
+// Records a Stripe payment once, in one round trip: the gift (in the
+// checkout's campaign, else the named one, else "general"), its entry in
+// the ledger, and back what its receipt needs and whether events are
+// waiting for it. A second event for the same payment intent, invoice or
+// charge inserts nothing and returns no row.
+func (q *Queries) DonationRecordStripe(ctx context.Context, db DBTX, arg DonationRecordStripeParams) (DonationRecordStripeRow, error) {
+	row := db.QueryRow(ctx, donationRecordStripe,
+		arg.PaymentKeys,
+		arg.DonorID,
+		arg.CampaignID,
+		arg.CampaignSlug,
+		arg.AmountPence,
+		arg.Frequency,
+		arg.StripePaymentIntentID,
+		arg.StripeInvoiceID,
+		arg.StripeChargeID,
+		arg.StripeSessionID,
+		arg.SubscriptionID,
+		arg.CheckoutID,
+		arg.GiftAidDeclarationID,
+		arg.PaidAt,
+		arg.Source,
+	)
+	var i DonationRecordStripeRow
+	err := row.Scan(
+		&i.ID,
+		&i.DonorID,
+		&i.AmountPence,
+		&i.Frequency,
+		&i.PaidAt,
+		&i.CampaignName,
+		&i.DonorEmailSealed,
+		&i.DonorName,
+		&i.Awaited,
+	)
+	return i, err
 }
 
 const donationRefundReversed = `-- name: DonationRefundReversed :one
