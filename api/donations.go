@@ -72,7 +72,7 @@ type totalsBody struct {
 type campaignTotal struct {
 	Campaign   string `json:"campaign" example:"webinars"`
 	Name       string `json:"name" example:"Webinars"`
-	TotalPence int64  `json:"total_pence" doc:"Gifts less refunds, disputed payments excluded."`
+	TotalPence int64  `json:"total_pence" doc:"Gifts less refunds and disputed payments (net of reversals), each counted when the money moved."`
 	GiftCount  int64  `json:"gift_count"`
 }
 

@@ -144,9 +144,10 @@ type summaryBody struct {
 
 type monthTotal struct {
 	Month         string `json:"month" example:"2026-04"`
-	GrossPence    int64  `json:"gross_pence"`
-	RefundedPence int64  `json:"refunded_pence"`
-	FeePence      int64  `json:"fee_pence"`
+	GrossPence    int64  `json:"gross_pence" doc:"Gifts received in the month."`
+	RefundedPence int64  `json:"refunded_pence" doc:"Refunds made in the month (less refunds that failed), whenever the gift was."`
+	DisputedPence int64  `json:"disputed_pence" doc:"Disputed payments withdrawn in the month, less those reinstated."`
+	FeePence      int64  `json:"fee_pence" doc:"Stripe's fees, dispute fees included, taken in the month."`
 	GiftCount     int64  `json:"gift_count"`
 }
 
@@ -155,6 +156,7 @@ type channelTotal struct {
 	Frequency     string `json:"frequency" enum:"one_off,monthly"`
 	GrossPence    int64  `json:"gross_pence"`
 	RefundedPence int64  `json:"refunded_pence"`
+	DisputedPence int64  `json:"disputed_pence"`
 	FeePence      int64  `json:"fee_pence"`
 	GiftCount     int64  `json:"gift_count"`
 }
@@ -302,7 +304,7 @@ func registerLedger(hapi huma.API, svc *donations.Service, keys idempotencyStore
 		Method:      http.MethodGet,
 		Path:        "/v1/donations/summary",
 		Summary:     "Get totals by campaign, month and channel",
-		Description: "Gross, refunded and fee totals for a period (UK dates, inclusive), by campaign, by month and by channel and frequency. Disputed gifts are left out.",
+		Description: "What moved in a period (UK dates, inclusive), by campaign, by month and by channel and frequency, worked out from the ledger's entries: each gift, refund, dispute and fee counts when it happened, so a closed month's figures never change (a December refund of a November gift is December's, as in the month-end report).",
 		Tags:        []string{"Donations"},
 	}, func(ctx context.Context, in *donationSummaryInput) (*struct{ Body summaryBody }, error) {
 		start, end, err := periodFrom(in.From, in.To, "query")
@@ -318,10 +320,12 @@ func registerLedger(hapi huma.API, svc *donations.Service, keys idempotencyStore
 			body.ByCampaign = append(body.ByCampaign, campaignTotal{Campaign: c.Slug, Name: c.Name, TotalPence: c.TotalPence, GiftCount: c.GiftCount})
 		}
 		for _, m := range s.ByMonth {
-			body.ByMonth = append(body.ByMonth, monthTotal{Month: m.Month, GrossPence: m.GrossPence, RefundedPence: m.RefundedPence, FeePence: m.FeePence, GiftCount: m.Gifts})
+			body.ByMonth = append(body.ByMonth, monthTotal{Month: m.Month, GrossPence: m.GrossPence, RefundedPence: m.RefundedPence,
+				DisputedPence: m.DisputedPence, FeePence: m.FeePence, GiftCount: m.Gifts})
 		}
 		for _, c := range s.ByChannel {
-			body.ByChannel = append(body.ByChannel, channelTotal{Channel: c.Channel, Frequency: c.Frequency, GrossPence: c.GrossPence, RefundedPence: c.RefundedPence, FeePence: c.FeePence, GiftCount: c.Gifts})
+			body.ByChannel = append(body.ByChannel, channelTotal{Channel: c.Channel, Frequency: c.Frequency, GrossPence: c.GrossPence, RefundedPence: c.RefundedPence,
+				DisputedPence: c.DisputedPence, FeePence: c.FeePence, GiftCount: c.Gifts})
 		}
 		return &struct{ Body summaryBody }{Body: body}, nil
 	})

@@ -70,11 +70,19 @@ func TestClosedMonthNeverChanges(t *testing.T) {
 		}
 		return r.Body
 	}
+	summary := func(month time.Time) []byte {
+		t.Helper()
+		r := srv.Do(apitest.Request{Path: "/v1/donations/summary?from=" + month.Format(time.DateOnly) + "&to=" + month.AddDate(0, 1, -1).Format(time.DateOnly), Token: treasurer})
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("summary: %d %s", r.StatusCode, r.Body)
+		}
+		return r.Body
+	}
 	refunded := give("rae", 4000, nil)
 	give("dov", 2000, nil)
 	give("sam", 3000, nil)
 	give("nia", 5000, giftAid("Nia", "Rees", "this_gift"))
-	closed := report(lastMonth)
+	closed, closedSummary := report(lastMonth), summary(lastMonth)
 	var before monthEnd
 	if err := json.Unmarshal(closed, &before); err != nil {
 		t.Fatal(err)
@@ -111,6 +119,34 @@ func TestClosedMonthNeverChanges(t *testing.T) {
 
 	if after := report(lastMonth); !bytes.Equal(after, closed) {
 		t.Fatalf("last month's report changed:\nbefore %s\nafter  %s", closed, after)
+	}
+	if after := summary(lastMonth); !bytes.Equal(after, closedSummary) {
+		t.Fatalf("last month's summary changed:\nbefore %s\nafter  %s", closedSummary, after)
+	}
+	var moved struct {
+		ByCampaign []struct {
+			Campaign   string `json:"campaign"`
+			TotalPence int64  `json:"total_pence"`
+		} `json:"by_campaign"`
+		ByMonth []struct {
+			GrossPence    int64 `json:"gross_pence"`
+			RefundedPence int64 `json:"refunded_pence"`
+			DisputedPence int64 `json:"disputed_pence"`
+			FeePence      int64 `json:"fee_pence"`
+			GiftCount     int64 `json:"gift_count"`
+		} `json:"by_month"`
+	}
+	if err := json.Unmarshal(summary(thisMonth), &moved); err != nil {
+		t.Fatal(err)
+	}
+	if len(moved.ByMonth) != 1 || moved.ByMonth[0].GrossPence != 0 || moved.ByMonth[0].RefundedPence != 1500 ||
+		moved.ByMonth[0].DisputedPence != 2000 || moved.ByMonth[0].FeePence != 1500 || moved.ByMonth[0].GiftCount != 0 {
+		t.Errorf("this month's summary by month: %+v, want 15.00 refunded, 20.00 disputed, 15.00 in fees", moved.ByMonth)
+	}
+	for _, c := range moved.ByCampaign {
+		if c.Campaign == "general" && c.TotalPence != -3500 {
+			t.Errorf("this month's total for general: %d, want -3500 (refunds and the dispute)", c.TotalPence)
+		}
 	}
 	var current monthEnd
 	if err := json.Unmarshal(report(thisMonth), &current); err != nil {

@@ -325,28 +325,6 @@ WHERE d.paid_at >= @from_time AND d.paid_at < @to_time
 ORDER BY d.paid_at DESC, d.id DESC
 LIMIT @page_size;
 
--- name: DonationTotalsByCampaign :many
-SELECT c.slug, c.name, COALESCE(sum(d.amount_pence - d.refunded_pence), 0)::bigint AS total_pence, count(d.id)::bigint AS gift_count
-FROM campaigns c
-LEFT JOIN donations d ON d.campaign_id = c.id AND d.status <> 'disputed' AND d.paid_at >= @from_time AND d.paid_at < @to_time
-WHERE c.active OR d.id IS NOT NULL
-GROUP BY c.id ORDER BY c.position, c.slug;
-
--- name: DonationTotalsByMonth :many
-SELECT to_char(date_trunc('month', d.paid_at AT TIME ZONE 'Europe/London'), 'YYYY-MM')::text AS month,
-    sum(d.amount_pence)::bigint AS gross_pence, sum(d.refunded_pence)::bigint AS refunded_pence,
-    COALESCE(sum(d.fee_pence), 0)::bigint AS fee_pence, count(*)::bigint AS gift_count
-FROM donations d
-WHERE d.status <> 'disputed' AND d.paid_at >= @from_time AND d.paid_at < @to_time
-GROUP BY 1 ORDER BY 1;
-
--- name: DonationTotalsByChannel :many
-SELECT d.channel, d.frequency, sum(d.amount_pence)::bigint AS gross_pence, sum(d.refunded_pence)::bigint AS refunded_pence,
-    COALESCE(sum(d.fee_pence), 0)::bigint AS fee_pence, count(*)::bigint AS gift_count
-FROM donations d
-WHERE d.status <> 'disputed' AND d.paid_at >= @from_time AND d.paid_at < @to_time
-GROUP BY d.channel, d.frequency ORDER BY d.channel, d.frequency;
-
 -- Refunds -----------------------------------------------------------------
 
 -- name: RefundInsert :one

@@ -77,3 +77,42 @@ WHERE d.channel = 'online' AND e.occurred_at >= @from_time AND e.occurred_at < @
   AND e.kind NOT IN ('gift_aid_claimed', 'gift_aid_adjusted')
 GROUP BY d.id
 ORDER BY d.paid_at, d.id;
+
+-- name: LedgerTotalsByCampaign :many
+-- Each active campaign (and any other with entries) with what its gifts
+-- came to from..to: gifts less refunds and disputes (net of their
+-- reversals), each counted when the money moved.
+SELECT c.slug, c.name,
+    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('gift', 'refund', 'refund_reversed', 'dispute', 'dispute_reversal')), 0)::bigint AS total_pence,
+    count(e.id) FILTER (WHERE e.kind = 'gift')::bigint AS gift_count
+FROM campaigns c
+LEFT JOIN ledger_entries e ON e.campaign_id = c.id AND e.occurred_at >= @from_time AND e.occurred_at < @to_time
+GROUP BY c.id
+HAVING c.active OR count(e.id) > 0
+ORDER BY c.position, c.slug;
+
+-- name: LedgerTotalsByMonth :many
+-- Entries from..to by UK month: gifts, and refunds, disputes and fees as
+-- positive amounts (each net of its reversals).
+SELECT to_char(date_trunc('month', e.occurred_at AT TIME ZONE 'Europe/London'), 'YYYY-MM')::text AS month,
+    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind = 'gift'), 0)::bigint AS gross_pence,
+    COALESCE(-sum(e.amount_pence) FILTER (WHERE e.kind IN ('refund', 'refund_reversed')), 0)::bigint AS refunded_pence,
+    COALESCE(-sum(e.amount_pence) FILTER (WHERE e.kind IN ('dispute', 'dispute_reversal')), 0)::bigint AS disputed_pence,
+    COALESCE(-sum(e.amount_pence) FILTER (WHERE e.kind IN ('fee', 'dispute_fee')), 0)::bigint AS fee_pence,
+    count(*) FILTER (WHERE e.kind = 'gift')::bigint AS gift_count
+FROM ledger_entries e
+WHERE e.occurred_at >= @from_time AND e.occurred_at < @to_time AND e.kind NOT IN ('gift_aid_claimed', 'gift_aid_adjusted')
+GROUP BY 1 ORDER BY 1;
+
+-- name: LedgerTotalsByChannel :many
+-- Entries from..to by the channel and frequency of their gift, as
+-- LedgerTotalsByMonth.
+SELECT d.channel, d.frequency,
+    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind = 'gift'), 0)::bigint AS gross_pence,
+    COALESCE(-sum(e.amount_pence) FILTER (WHERE e.kind IN ('refund', 'refund_reversed')), 0)::bigint AS refunded_pence,
+    COALESCE(-sum(e.amount_pence) FILTER (WHERE e.kind IN ('dispute', 'dispute_reversal')), 0)::bigint AS disputed_pence,
+    COALESCE(-sum(e.amount_pence) FILTER (WHERE e.kind IN ('fee', 'dispute_fee')), 0)::bigint AS fee_pence,
+    count(*) FILTER (WHERE e.kind = 'gift')::bigint AS gift_count
+FROM ledger_entries e JOIN donations d ON d.id = e.donation_id
+WHERE e.occurred_at >= @from_time AND e.occurred_at < @to_time AND e.kind NOT IN ('gift_aid_claimed', 'gift_aid_adjusted')
+GROUP BY d.channel, d.frequency ORDER BY d.channel, d.frequency;

@@ -146,9 +146,9 @@ func (s *Service) YearTotals(ctx context.Context) (*Totals, error) {
 }
 
 func (s *Service) totals(ctx context.Context, from, to time.Time) (*Totals, error) {
-	rows, err := store.Q.DonationTotalsByCampaign(ctx, s.db, store.DonationTotalsByCampaignParams{FromTime: from, ToTime: to})
+	rows, err := store.Q.LedgerTotalsByCampaign(ctx, s.db, store.LedgerTotalsByCampaignParams{FromTime: from, ToTime: to})
 	if err != nil {
-		return nil, fmt.Errorf("totals donation by campaign: %w", err)
+		return nil, fmt.Errorf("total the ledger by campaign: %w", err)
 	}
 	t := &Totals{From: from, To: to, Items: make([]CampaignTotal, len(rows))}
 	for i, r := range rows {

@@ -22,37 +22,46 @@ type Summary struct {
 
 // PeriodTotal is one month's figures.
 type PeriodTotal struct {
-	Month                                      string
-	GrossPence, RefundedPence, FeePence, Gifts int64
+	Month string
+	MoneyTotal
 }
 
 // ChannelTotal is one channel and frequency's figures.
 type ChannelTotal struct {
-	Channel, Frequency                         string
-	GrossPence, RefundedPence, FeePence, Gifts int64
+	Channel, Frequency string
+	MoneyTotal
 }
 
-// Summarise totals the ledger from..to (disputed gifts excluded).
+// MoneyTotal is what moved: gifts, and refunds, disputes and fees as
+// positive amounts, each net of its reversals.
+type MoneyTotal struct {
+	GrossPence, RefundedPence, DisputedPence, FeePence, Gifts int64
+}
+
+// Summarise totals the ledger's entries dated from..to: each movement of
+// money counts when it happened, so a period's figures never change once
+// it is over (a refund in December is December's).
 func (s *Service) Summarise(ctx context.Context, from, to time.Time) (*Summary, error) {
 	t, err := s.totals(ctx, from, to)
 	if err != nil {
 		return nil, err
 	}
-	months, err := store.Q.DonationTotalsByMonth(ctx, s.db, store.DonationTotalsByMonthParams{FromTime: from, ToTime: to})
+	months, err := store.Q.LedgerTotalsByMonth(ctx, s.db, store.LedgerTotalsByMonthParams{FromTime: from, ToTime: to})
 	if err != nil {
-		return nil, fmt.Errorf("totals donation by month: %w", err)
+		return nil, fmt.Errorf("total the ledger by month: %w", err)
 	}
-	channels, err := store.Q.DonationTotalsByChannel(ctx, s.db, store.DonationTotalsByChannelParams{FromTime: from, ToTime: to})
+	channels, err := store.Q.LedgerTotalsByChannel(ctx, s.db, store.LedgerTotalsByChannelParams{FromTime: from, ToTime: to})
 	if err != nil {
-		return nil, fmt.Errorf("totals donation by channel: %w", err)
+		return nil, fmt.Errorf("total the ledger by channel: %w", err)
 	}
 	out := &Summary{From: from, To: to, ByCampaign: t.Items}
 	for _, m := range months {
-		out.ByMonth = append(out.ByMonth, PeriodTotal{Month: m.Month, GrossPence: m.GrossPence, RefundedPence: m.RefundedPence, FeePence: m.FeePence, Gifts: m.GiftCount})
+		out.ByMonth = append(out.ByMonth, PeriodTotal{Month: m.Month, MoneyTotal: MoneyTotal{GrossPence: m.GrossPence, RefundedPence: m.RefundedPence,
+			DisputedPence: m.DisputedPence, FeePence: m.FeePence, Gifts: m.GiftCount}})
 	}
 	for _, c := range channels {
-		out.ByChannel = append(out.ByChannel, ChannelTotal{Channel: c.Channel, Frequency: c.Frequency, GrossPence: c.GrossPence,
-			RefundedPence: c.RefundedPence, FeePence: c.FeePence, Gifts: c.GiftCount})
+		out.ByChannel = append(out.ByChannel, ChannelTotal{Channel: c.Channel, Frequency: c.Frequency, MoneyTotal: MoneyTotal{GrossPence: c.GrossPence,
+			RefundedPence: c.RefundedPence, DisputedPence: c.DisputedPence, FeePence: c.FeePence, Gifts: c.GiftCount}})
 	}
 	return out, nil
 }

@@ -327,3 +327,166 @@ func (q *Queries) LedgerReverseClaim(ctx context.Context, db DBTX, arg LedgerRev
 	}
 	return result.RowsAffected(), nil
 }
+
+const ledgerTotalsByCampaign = `-- name: LedgerTotalsByCampaign :many
+SELECT c.slug, c.name,
+    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind IN ('gift', 'refund', 'refund_reversed', 'dispute', 'dispute_reversal')), 0)::bigint AS total_pence,
+    count(e.id) FILTER (WHERE e.kind = 'gift')::bigint AS gift_count
+FROM campaigns c
+LEFT JOIN ledger_entries e ON e.campaign_id = c.id AND e.occurred_at >= $1 AND e.occurred_at < $2
+GROUP BY c.id
+HAVING c.active OR count(e.id) > 0
+ORDER BY c.position, c.slug
+`
+
+type LedgerTotalsByCampaignParams struct {
+	FromTime time.Time
+	ToTime   time.Time
+}
+
+type LedgerTotalsByCampaignRow struct {
+	Slug       string
+	Name       string
+	TotalPence int64
+	GiftCount  int64
+}
+
+// Each active campaign (and any other with entries) with what its gifts
+// came to from..to: gifts less refunds and disputes (net of their
+// reversals), each counted when the money moved.
+func (q *Queries) LedgerTotalsByCampaign(ctx context.Context, db DBTX, arg LedgerTotalsByCampaignParams) ([]LedgerTotalsByCampaignRow, error) {
+	rows, err := db.Query(ctx, ledgerTotalsByCampaign, arg.FromTime, arg.ToTime)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LedgerTotalsByCampaignRow{}
+	for rows.Next() {
+		var i LedgerTotalsByCampaignRow
+		if err := rows.Scan(
+			&i.Slug,
+			&i.Name,
+			&i.TotalPence,
+			&i.GiftCount,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ledgerTotalsByChannel = `-- name: LedgerTotalsByChannel :many
+SELECT d.channel, d.frequency,
+    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind = 'gift'), 0)::bigint AS gross_pence,
+    COALESCE(-sum(e.amount_pence) FILTER (WHERE e.kind IN ('refund', 'refund_reversed')), 0)::bigint AS refunded_pence,
+    COALESCE(-sum(e.amount_pence) FILTER (WHERE e.kind IN ('dispute', 'dispute_reversal')), 0)::bigint AS disputed_pence,
+    COALESCE(-sum(e.amount_pence) FILTER (WHERE e.kind IN ('fee', 'dispute_fee')), 0)::bigint AS fee_pence,
+    count(*) FILTER (WHERE e.kind = 'gift')::bigint AS gift_count
+FROM ledger_entries e JOIN donations d ON d.id = e.donation_id
+WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND e.kind NOT IN ('gift_aid_claimed', 'gift_aid_adjusted')
+GROUP BY d.channel, d.frequency ORDER BY d.channel, d.frequency
+`
+
+type LedgerTotalsByChannelParams struct {
+	FromTime time.Time
+	ToTime   time.Time
+}
+
+type LedgerTotalsByChannelRow struct {
+	Channel       string
+	Frequency     string
+	GrossPence    int64
+	RefundedPence int64
+	DisputedPence int64
+	FeePence      int64
+	GiftCount     int64
+}
+
+// Entries from..to by the channel and frequency of their gift, as
+// LedgerTotalsByMonth.
+func (q *Queries) LedgerTotalsByChannel(ctx context.Context, db DBTX, arg LedgerTotalsByChannelParams) ([]LedgerTotalsByChannelRow, error) {
+	rows, err := db.Query(ctx, ledgerTotalsByChannel, arg.FromTime, arg.ToTime)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LedgerTotalsByChannelRow{}
+	for rows.Next() {
+		var i LedgerTotalsByChannelRow
+		if err := rows.Scan(
+			&i.Channel,
+			&i.Frequency,
+			&i.GrossPence,
+			&i.RefundedPence,
+			&i.DisputedPence,
+			&i.FeePence,
+			&i.GiftCount,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ledgerTotalsByMonth = `-- name: LedgerTotalsByMonth :many
+SELECT to_char(date_trunc('month', e.occurred_at AT TIME ZONE 'Europe/London'), 'YYYY-MM')::text AS month,
+    COALESCE(sum(e.amount_pence) FILTER (WHERE e.kind = 'gift'), 0)::bigint AS gross_pence,
+    COALESCE(-sum(e.amount_pence) FILTER (WHERE e.kind IN ('refund', 'refund_reversed')), 0)::bigint AS refunded_pence,
+    COALESCE(-sum(e.amount_pence) FILTER (WHERE e.kind IN ('dispute', 'dispute_reversal')), 0)::bigint AS disputed_pence,
+    COALESCE(-sum(e.amount_pence) FILTER (WHERE e.kind IN ('fee', 'dispute_fee')), 0)::bigint AS fee_pence,
+    count(*) FILTER (WHERE e.kind = 'gift')::bigint AS gift_count
+FROM ledger_entries e
+WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND e.kind NOT IN ('gift_aid_claimed', 'gift_aid_adjusted')
+GROUP BY 1 ORDER BY 1
+`
+
+type LedgerTotalsByMonthParams struct {
+	FromTime time.Time
+	ToTime   time.Time
+}
+
+type LedgerTotalsByMonthRow struct {
+	Month         string
+	GrossPence    int64
+	RefundedPence int64
+	DisputedPence int64
+	FeePence      int64
+	GiftCount     int64
+}
+
+// Entries from..to by UK month: gifts, and refunds, disputes and fees as
+// positive amounts (each net of its reversals).
+func (q *Queries) LedgerTotalsByMonth(ctx context.Context, db DBTX, arg LedgerTotalsByMonthParams) ([]LedgerTotalsByMonthRow, error) {
+	rows, err := db.Query(ctx, ledgerTotalsByMonth, arg.FromTime, arg.ToTime)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LedgerTotalsByMonthRow{}
+	for rows.Next() {
+		var i LedgerTotalsByMonthRow
+		if err := rows.Scan(
+			&i.Month,
+			&i.GrossPence,
+			&i.RefundedPence,
+			&i.DisputedPence,
+			&i.FeePence,
+			&i.GiftCount,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
