@@ -2,6 +2,8 @@ package mail
 
 import (
 	"context"
+	"errors"
+	"regexp"
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/sealed"
@@ -42,6 +44,24 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	if err != nil {
 		return river.JobCancel(err) // retrying cannot fix a template error
 	}
-	return w.transport.Send(ctx, Message{From: w.from, To: e.To, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+	err = w.transport.Send(ctx, Message{From: w.from, To: e.To, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 		UnsubscribeURL: oneClick, Attachments: e.Attachments})
+	return withoutAddress(err, e.To)
+}
+
+// withoutAddress is err with every mention of the address to replaced.
+// River keeps each failed attempt's error in the job row, for a week once
+// the job is discarded, and both go-mail ("affected recipient(s): …") and
+// mail servers ("550 <…>: no such user") name the recipient in theirs;
+// the row is meant to hold the address only sealed.
+func withoutAddress(err error, to string) error {
+	if err == nil || to == "" {
+		return err
+	}
+	address := regexp.MustCompile("(?i)" + regexp.QuoteMeta(to))
+	msg := err.Error()
+	if !address.MatchString(msg) {
+		return err
+	}
+	return errors.New(address.ReplaceAllLiteralString(msg, "<recipient>"))
 }
