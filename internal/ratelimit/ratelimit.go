@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/sealed"
@@ -39,29 +40,98 @@ func (d Decision) ResetSeconds() int {
 }
 
 // Limiter counts requests in PostgreSQL, shared by every instance.
+//
+// Takes of one bucket that arrive together are counted together: every
+// count of a bucket updates one row, so concurrent ones queue on its lock
+// and each waits for the one before it to commit (a WAL flush). Requests
+// from one address, a partner's server say, were held to one commit
+// after another (about 1,300 signups/s on the benchmark machine). So
+// while a bucket's count is under way, the Takes that arrive join a batch
+// that the next statement counts at once, n hits in one upsert.
 type Limiter struct {
 	pool   *pgxpool.Pool
 	hasher *sealed.Hasher
 	now    func() time.Time
+
+	mu sync.Mutex
+	// counting holds the buckets with a statement under way, each with
+	// the batch waiting to be counted after it (nil if none yet).
+	counting map[string]*batch
+}
+
+// batch is Takes of one bucket counted by one statement.
+type batch struct {
+	n    int // Takes in the batch
+	done chan struct{}
+	// Set before done is closed: the bucket's hits after the batch's,
+	// the window's end, or the error that failed them all.
+	hits int
+	end  time.Time
+	err  error
 }
 
 // New returns a Limiter over pool. Keys are stored as hasher's keyed
 // hashes, so no client address reaches the database.
 func New(pool *pgxpool.Pool, hasher *sealed.Hasher, now func() time.Time) *Limiter {
-	return &Limiter{pool: pool, hasher: hasher, now: now}
+	return &Limiter{pool: pool, hasher: hasher, now: now, counting: map[string]*batch{}}
 }
 
 // Take counts one request for key against p and says whether it is
 // allowed. A refused request counts too, so hammering does not pay.
 func (l *Limiter) Take(ctx context.Context, p Policy, key string) (Decision, error) {
 	bucket := l.bucket(p, key)
-	now := l.now()
-	end := windowEnd(bucket, p.Window, now)
-	row, err := store.Q.RateLimitHit(ctx, l.pool, store.RateLimitHitParams{Bucket: bucket, WindowEndsAt: end, N: 1})
-	if err != nil {
-		return Decision{}, fmt.Errorf("rate limit %s: %w", p.Name, err)
+	k := string(bucket)
+	l.mu.Lock()
+	b, busy := l.counting[k]
+	if b == nil {
+		b = &batch{done: make(chan struct{})}
 	}
-	return decide(p, bucket, int(row.Hits), row.WindowEndsAt, now), nil
+	b.n++
+	mine := b.n
+	if busy {
+		l.counting[k] = b // counted once the statement under way is done
+	} else {
+		l.counting[k] = nil
+	}
+	l.mu.Unlock()
+	if !busy {
+		l.count(ctx, p, bucket, b)
+	}
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+		return Decision{}, fmt.Errorf("rate limit %s: %w", p.Name, ctx.Err())
+	}
+	if b.err != nil {
+		return Decision{}, fmt.Errorf("rate limit %s: %w", p.Name, b.err)
+	}
+	// The batch's hits are counted in the order its Takes joined it.
+	return decide(p, bucket, b.hits-b.n+mine, b.end, l.now()), nil
+}
+
+// count counts batch b of bucket in one statement, then the batch that
+// gathered meanwhile, if any, in a goroutine of its own: b's Takes, this
+// one among them, need not wait for it.
+func (l *Limiter) count(ctx context.Context, p Policy, bucket []byte, b *batch) {
+	l.mu.Lock()
+	n := b.n // no Take joins b any more: the next ones make a new batch
+	l.mu.Unlock()
+	end := windowEnd(bucket, p.Window, l.now())
+	row, err := store.Q.RateLimitHit(context.WithoutCancel(ctx), l.pool, store.RateLimitHitParams{Bucket: bucket, WindowEndsAt: end, N: int32(n)})
+	b.hits, b.end, b.err = int(row.Hits), row.WindowEndsAt, err
+	close(b.done)
+	k := string(bucket)
+	l.mu.Lock()
+	next := l.counting[k]
+	if next == nil {
+		delete(l.counting, k)
+	} else {
+		l.counting[k] = nil
+	}
+	l.mu.Unlock()
+	if next != nil {
+		go l.count(ctx, p, bucket, next)
+	}
 }
 
 // Refund gives back the request d counted, for requests refused for

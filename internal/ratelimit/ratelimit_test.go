@@ -117,3 +117,78 @@ func TestLocal(t *testing.T) {
 		t.Error("refused in the next window")
 	}
 }
+
+// Takes of one bucket made while its row is locked (by a count under way
+// in another instance, here a transaction) wait as one statement, not one
+// each: each would wait in turn for the one before it to commit. Every
+// Take is still counted once, in the order they came.
+func TestConcurrentTakesOfOneBucketAreCountedTogether(t *testing.T) {
+	l, _ := newLimiter(t)
+	ctx := context.Background()
+	p := Policy{Name: "signup", Quota: 10, Window: time.Hour}
+	const key, n = "198.51.100.7", 30
+	if _, err := l.Take(ctx, p, key); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := l.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM rate_limit_hits FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	decisions := make(chan Decision, n)
+	for range n {
+		go func() {
+			d, err := l.Take(ctx, p, key)
+			if err != nil {
+				t.Error(err)
+			}
+			decisions <- d
+		}()
+	}
+	k := string(l.bucket(p, key))
+	waiting := func() int { // Takes behind the one statement under way
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if b := l.counting[k]; b != nil {
+			return b.n
+		}
+		return 0
+	}
+	blocked := func() int { // statements waiting for the row
+		var n int
+		if err := l.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for deadline := time.Now().Add(10 * time.Second); waiting() != n-1 || blocked() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d Takes batched behind the first, %d statements waiting; want %d and 1", waiting(), blocked(), n-1)
+		}
+	}
+	if b := blocked(); b != 1 {
+		t.Errorf("%d statements wait for the row, want 1", b)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	remaining := map[int]int{}
+	allowed := 0
+	for range n {
+		d := <-decisions
+		remaining[d.Remaining]++
+		if d.Allowed {
+			allowed++
+		}
+	}
+	if allowed != p.Quota-1 || remaining[0] != n-p.Quota+2 || remaining[8] != 1 {
+		t.Errorf("%d of %d allowed, remaining counts %v; want %d allowed, each of 8…1 once", allowed, n, remaining, p.Quota-1)
+	}
+	var hits int
+	if err := l.pool.QueryRow(ctx, `SELECT hits FROM rate_limit_hits`).Scan(&hits); err != nil || hits != n+1 {
+		t.Errorf("the row counts %d hits (%v), want %d", hits, err, n+1)
+	}
+}
