@@ -99,7 +99,7 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 	// Background work: services get the client to enqueue through, and
 	// register their workers and scheduled jobs before it starts.
 	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(work, workers, []*river.PeriodicJob{jobs.RetentionJob()}, cfg.JobRetention, logger)
+	jobClient, err := jobs.NewClient(work, workers, []*river.PeriodicJob{jobs.RetentionJob()}, cfg.JobRetention, cfg.MailWorkers, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func NewMigrator(cfg *config.Config, pool *pgxpool.Pool) (*database.Migrator, er
 func mailTransport(cfg *config.Config, logger *slog.Logger) (mail.Transport, error) {
 	if cfg.MailTransport == "smtp" {
 		return mail.NewSMTP(mail.SMTPConfig{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername,
-			Password: cfg.SMTPPassword.Reveal(), TLS: cfg.SMTPTLS, Timeout: cfg.SMTPTimeout})
+			Password: cfg.SMTPPassword.Reveal(), TLS: cfg.SMTPTLS, Timeout: cfg.SMTPTimeout, Connections: cfg.MailWorkers})
 	}
 	return mail.Log{Logger: logger}, nil
 }

@@ -33,7 +33,11 @@ type Config struct {
 	DBWorkerConns int32
 	// JobRetention is how long finished (completed or cancelled) jobs are
 	// kept before River deletes them.
-	JobRetention  time.Duration
+	JobRetention time.Duration
+	// MailWorkers is how many emails are sent at once (River's mail
+	// queue), each over an SMTP connection of its own kept between
+	// messages: sending mostly waits on the mail server's replies.
+	MailWorkers   int
 	HTTPAddr      string
 	PublicBaseURL *url.URL
 	CORSOrigins   []string
@@ -164,6 +168,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		DBMaxConns:      int32(r.intRange("HPA_DB_MAX_CONNS", 20, 1, 1000)),
 		DBWorkerConns:   int32(r.intRange("HPA_DB_WORKER_CONNS", 8, 2, 1000)),
 		JobRetention:    r.duration("HPA_JOB_RETENTION", time.Hour),
+		MailWorkers:     r.intRange("HPA_MAIL_WORKERS", 100, 1, 1000),
 		HTTPAddr:        r.hostPort("HPA_HTTP_ADDR", "127.0.0.1:8080"),
 		PublicBaseURL:   r.httpURL("HPA_PUBLIC_BASE_URL", "http://localhost:8080"),
 		CORSOrigins:     r.origins("HPA_CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"),

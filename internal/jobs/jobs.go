@@ -32,14 +32,16 @@ type Client = river.Client[pgx.Tx]
 // cleaner looks every 30 s): an email job holds its message sealed, but a
 // row per email sent is most of what a member would otherwise cost the
 // database, and nothing reads them once done.
-func NewClient(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.PeriodicJob, retention time.Duration, logger *slog.Logger) (*Client, error) {
+//
+// mailWorkers emails are sent at once: each mostly waits on the mail
+// server, so more than the other queues' workers.
+func NewClient(pool *pgxpool.Pool, workers *river.Workers, periodic []*river.PeriodicJob, retention time.Duration, mailWorkers int, logger *slog.Logger) (*Client, error) {
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		// River fetches at most MaxWorkers jobs per FetchCooldown, so the
 		// product bounds throughput: 20 workers every 20 ms is 1,000 jobs/s.
-		// Mail workers mostly wait on the SMTP server, so there are more.
 		Queues: map[string]river.QueueConfig{
 			QueueDefault: {MaxWorkers: 20, FetchCooldown: 20 * time.Millisecond},
-			QueueMail:    {MaxWorkers: 30, FetchCooldown: 20 * time.Millisecond},
+			QueueMail:    {MaxWorkers: mailWorkers, FetchCooldown: 20 * time.Millisecond},
 			// One webhook pump per endpoint sends up to 16 deliveries at
 			// once; few run together, as each takes database connections
 			// that signups need too.

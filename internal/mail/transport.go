@@ -38,6 +38,10 @@ type SMTPConfig struct {
 	// Timeout bounds dialling and each read and write, so a server that
 	// hangs fails the job (which retries) instead of blocking a worker.
 	Timeout time.Duration
+	// Connections is how many open connections are kept between
+	// messages: one for each mail worker (internal/jobs), so none
+	// redials. At least one is kept.
+	Connections int
 }
 
 // SMTP sends through an SMTP server with go-mail, keeping connections open
@@ -49,8 +53,9 @@ type SMTP struct {
 	client *gomail.Client
 	// idle holds open connections not in use, the most recently used
 	// last; at most maxIdle are kept.
-	mu   sync.Mutex
-	idle []*smtpConn
+	mu      sync.Mutex
+	idle    []*smtpConn
+	maxIdle int
 }
 
 type smtpConn struct {
@@ -58,15 +63,10 @@ type smtpConn struct {
 	lastUsed time.Time
 }
 
-const (
-	// maxIdle is enough for every mail worker (internal/jobs) to keep its
-	// connection between jobs.
-	maxIdle = 32
-	// idleFor is how long an unused connection is kept: servers drop idle
-	// clients after a few minutes (RFC 5321 §4.5.3.2 allows 5), and one
-	// the server has dropped costs a failed check before dialling anew.
-	idleFor = 30 * time.Second
-)
+// idleFor is how long an unused connection is kept: servers drop idle
+// clients after a few minutes (RFC 5321 §4.5.3.2 allows 5), and one the
+// server has dropped costs a failed check before dialling anew.
+const idleFor = 30 * time.Second
 
 // NewSMTP returns an SMTP transport.
 func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
@@ -89,7 +89,7 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp client: %w", err)
 	}
-	return &SMTP{client: client}, nil
+	return &SMTP{client: client, maxIdle: max(cfg.Connections, 1)}, nil
 }
 
 // Send implements Transport over an open connection if there is one. On a
@@ -152,7 +152,7 @@ func (s *SMTP) take() *smtpConn {
 func (s *SMTP) put(conn *smtpConn) {
 	conn.lastUsed = time.Now()
 	s.mu.Lock()
-	if len(s.idle) < maxIdle {
+	if len(s.idle) < s.maxIdle {
 		s.idle = append(s.idle, conn)
 		conn = nil
 	}

@@ -28,7 +28,7 @@ type Queue struct {
 func NewQueue(t testing.TB, pool *pgxpool.Pool, ring *sealed.Ring, hasher *sealed.Hasher, templates ...fs.FS) *Queue {
 	t.Helper()
 	workers := river.NewWorkers()
-	client, err := jobs.NewClient(pool, workers, nil, time.Hour, logging.Discard())
+	client, err := jobs.NewClient(pool, workers, nil, time.Hour, 30, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}

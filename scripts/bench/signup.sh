@@ -11,6 +11,7 @@
 #   DURATION=20s   length of the measured round
 #   HPA_BIN=path   measure another build (e.g. main's) instead of this tree's
 #   DB_CONNS=20    HPA_DB_MAX_CONNS for the server
+#   MAIL_WORKERS=n HPA_MAIL_WORKERS for the server (builds that have it)
 #   PRUNE=1        also measure the storage once River's cleaner has deleted
 #                  the finished jobs (the server runs with HPA_JOB_RETENTION=5s;
 #                  builds that keep them a day are measured as they are)
@@ -37,7 +38,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b-a}'; }
 size() { q "SELECT pg_database_size(current_database())"; }
 
 start_hpa "$db" HPA_LOG_LEVEL=warn HPA_SIGNUP_RATE_LIMIT=10000000 HPA_MAIL_TRANSPORT=smtp HPA_SMTP_HOST=127.0.0.1 \
-  HPA_SMTP_PORT="$smtp_port" HPA_SMTP_TLS=none HPA_DB_MAX_CONNS=${DB_CONNS:-20} HPA_JOB_RETENTION=$([ -n "${PRUNE:-}" ] && echo 5s || echo 1h)
+  HPA_SMTP_PORT="$smtp_port" HPA_SMTP_TLS=none HPA_DB_MAX_CONNS=${DB_CONNS:-20} ${MAIL_WORKERS:+HPA_MAIL_WORKERS=$MAIL_WORKERS} HPA_JOB_RETENTION=$([ -n "${PRUNE:-}" ] && echo 5s || echo 1h)
 q "VACUUM" >/dev/null
 empty=$(size)
 
