@@ -95,7 +95,7 @@ func (l *Limiter) Take(ctx context.Context, p Policy, key string) (Decision, err
 	}
 	l.mu.Unlock()
 	if !busy {
-		l.count(ctx, p, bucket, b)
+		go l.count(ctx, p, bucket, b)
 	}
 	select {
 	case <-b.done:
@@ -109,28 +109,34 @@ func (l *Limiter) Take(ctx context.Context, p Policy, key string) (Decision, err
 	return decide(p, bucket, b.hits-b.n+mine, b.end, l.now()), nil
 }
 
-// count counts batch b of bucket in one statement, then the batch that
-// gathered meanwhile, if any, in a goroutine of its own: b's Takes, this
-// one among them, need not wait for it.
+// countFor bounds one batch's statement. It counts for several requests,
+// so the one whose request started it may end without ending it.
+const countFor = 10 * time.Second
+
+// count counts batch b of bucket in one statement, then each batch that
+// gathered meanwhile. It runs on its own goroutine, so every Take of a
+// batch, the one that started it too, stops waiting when its own request
+// ends.
 func (l *Limiter) count(ctx context.Context, p Policy, bucket []byte, b *batch) {
-	l.mu.Lock()
-	n := b.n // no Take joins b any more: the next ones make a new batch
-	l.mu.Unlock()
-	end := windowEnd(bucket, p.Window, l.now())
-	row, err := store.Q.RateLimitHit(context.WithoutCancel(ctx), l.pool, store.RateLimitHitParams{Bucket: bucket, WindowEndsAt: end, N: int32(n)})
-	b.hits, b.end, b.err = int(row.Hits), row.WindowEndsAt, err
-	close(b.done)
 	k := string(bucket)
-	l.mu.Lock()
-	next := l.counting[k]
-	if next == nil {
-		delete(l.counting, k)
-	} else {
-		l.counting[k] = nil
-	}
-	l.mu.Unlock()
-	if next != nil {
-		go l.count(ctx, p, bucket, next)
+	for b != nil {
+		l.mu.Lock()
+		n := b.n // no Take joins b any more: the next ones make a new batch
+		l.mu.Unlock()
+		end := windowEnd(bucket, p.Window, l.now())
+		stmt, cancel := context.WithTimeout(context.WithoutCancel(ctx), countFor)
+		row, err := store.Q.RateLimitHit(stmt, l.pool, store.RateLimitHitParams{Bucket: bucket, WindowEndsAt: end, N: int32(n)})
+		cancel()
+		b.hits, b.end, b.err = int(row.Hits), row.WindowEndsAt, err
+		close(b.done)
+		l.mu.Lock()
+		b = l.counting[k]
+		if b == nil {
+			delete(l.counting, k)
+		} else {
+			l.counting[k] = nil
+		}
+		l.mu.Unlock()
 	}
 }
 
