@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -373,6 +374,35 @@ func TestAudiencesMustBeTheSitesOwn(t *testing.T) {
 	if r := post(srv, "/v1/members", body, ""); r.StatusCode != 422 || !strings.Contains(string(r.Body), "body.audiences") {
 		t.Errorf("unknown audience: %d %s", r.StatusCode, r.Body)
 	}
+}
+
+// A signup's audiences are checked against content's cached list, which
+// an audience added since (here straight into the table, as an editor in
+// psql would) joins within moments, and one deleted leaves.
+func TestSignupAudiencesFollowChangesToTheSitesAudiences(t *testing.T) {
+	t.Parallel()
+	srv := apitest.Start(t, nil)
+	ctx := context.Background()
+	signup := func(i int, audience string) int {
+		body := apitest.SignupBody(fmt.Sprintf("follow%d@example.org", i))
+		body["audiences"] = []string{audience}
+		return post(srv, "/v1/members", body, "").StatusCode
+	}
+	if code := signup(0, "harmed-patient-family"); code != 202 {
+		t.Fatalf("known audience: %d", code)
+	}
+	if code := signup(1, "carers"); code != 422 {
+		t.Fatalf("an audience the site does not have: %d, want 422", code)
+	}
+	if _, err := srv.Pool.Exec(ctx, `INSERT INTO audiences (key, name) VALUES ('carers', 'Carers')`); err != nil {
+		t.Fatal(err)
+	}
+	i := 2
+	apitest.Eventually(t, 5*time.Second, "the new audience accepted", func() bool { i++; return signup(i, "carers") == 202 })
+	if _, err := srv.Pool.Exec(ctx, `DELETE FROM audiences WHERE key = 'carers'`); err != nil {
+		t.Fatal(err)
+	}
+	apitest.Eventually(t, 5*time.Second, "the deleted audience refused", func() bool { i++; return signup(i, "carers") == 422 })
 }
 
 // A sealed answer's length must not tell which answer it is.

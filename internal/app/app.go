@@ -120,7 +120,8 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 		webhooks.Settings{AllowPrivate: cfg.Webhooks.AllowPrivate, RetryDelays: cfg.Webhooks.RetryDelays, NotifyTo: cfg.EnquiryNotify}, time.Now)
 	idempotencyStore := idempotency.NewStore(pool, hasher, time.Now)
 	enquiries := content.NewEnquiries(pool, content.EnquiryDeps{Content: contentService, Outbox: outbox, Ring: ring, Hasher: hasher}, enquirySettings(cfg), time.Now)
-	membersService := members.NewService(pool, members.Deps{Work: work, Jobs: jobClient, Ring: ring, Hasher: hasher, Tokens: identityService.Tokens(), Outbox: outbox},
+	membersService := members.NewService(pool, members.Deps{Work: work, Jobs: jobClient, Ring: ring, Hasher: hasher, Tokens: identityService.Tokens(), Outbox: outbox,
+		Audiences: contentService},
 		members.Settings{
 			SiteURL: cfg.SiteURL.String(), APIURL: cfg.PublicBaseURL.String(), ConfirmTTL: 48 * time.Hour, MagicLinkTTL: 15 * time.Minute,
 			MemberTokenTTL: cfg.MemberTokenTTL, PendingTTL: cfg.PendingMemberTTL, EmailInterval: cfg.SignupEmailInterval,

@@ -52,6 +52,20 @@ func (s *Service) Audiences(ctx context.Context) (*AudienceList, error) {
 	})
 }
 
+// AudienceKeys lists the audiences' keys, from the same cache as
+// Audiences (membership checks signups' audiences with it).
+func (s *Service) AudienceKeys(ctx context.Context) ([]string, error) {
+	list, err := s.Audiences(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(list.Items))
+	for i, a := range list.Items {
+		keys[i] = a.Key
+	}
+	return keys, nil
+}
+
 func (s *Service) listAudiences(ctx context.Context, db store.DBTX, now time.Time) ([]Audience, error) {
 	rows, err := store.Q.AudienceList(ctx, db, now)
 	if err != nil {

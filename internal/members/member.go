@@ -178,6 +178,11 @@ func CheckAudiences(ctx context.Context, db store.DBTX, keys []string, location 
 	if err != nil {
 		return fmt.Errorf("check audiences: %w", err)
 	}
+	return knownAudiences(keys, known, location)
+}
+
+// knownAudiences is CheckAudiences once the known keys are found.
+func knownAudiences(keys, known []string, location string) error {
 	for _, k := range keys {
 		if !slices.Contains(known, k) {
 			return hpa.Invalid(location, "unknown audience "+k+"; see GET /v1/audiences")

@@ -47,23 +47,34 @@ type Deps struct {
 	Tokens *identity.Tokens
 	// Outbox sends email (nil for commands that send none).
 	Outbox *mail.Outbox
+	// Audiences, when set, lists the site's audience keys from content's
+	// cache, so a signup checks its audiences without a query of its own
+	// (nil: the database is asked each time).
+	Audiences AudienceKeys
+}
+
+// AudienceKeys lists the keys of the site's audiences; content.Service is
+// one.
+type AudienceKeys interface {
+	AudienceKeys(ctx context.Context) ([]string, error)
 }
 
 // Service is membership.
 type Service struct {
 	db store.DB
 	// work is the background workers' pool.
-	work     store.DB
-	kick     chan struct{} // a signup was queued
-	jobs     *jobs.Client
-	ring     *sealed.Ring
-	hasher   *sealed.Hasher
-	tokens   *identity.Tokens
-	outbox   *mail.Outbox
-	settings Settings
-	now      func() time.Time
-	erasers  []Eraser
-	partners Partners // nil: nobody is told
+	work      store.DB
+	kick      chan struct{} // a signup was queued
+	jobs      *jobs.Client
+	ring      *sealed.Ring
+	hasher    *sealed.Hasher
+	tokens    *identity.Tokens
+	outbox    *mail.Outbox
+	settings  Settings
+	now       func() time.Time
+	erasers   []Eraser
+	partners  Partners // nil: nobody is told
+	audiences AudienceKeys
 }
 
 // NewService returns the membership service. Its workers come from
@@ -74,7 +85,7 @@ func NewService(db store.DB, deps Deps, settings Settings, now func() time.Time)
 		work = db
 	}
 	return &Service{db: db, work: work, jobs: deps.Jobs, ring: deps.Ring, hasher: deps.Hasher, tokens: deps.Tokens, outbox: deps.Outbox,
-		settings: settings, now: now, kick: make(chan struct{}, 1)}
+		audiences: deps.Audiences, settings: settings, now: now, kick: make(chan struct{}, 1)}
 }
 
 func (s *Service) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
