@@ -737,6 +737,49 @@ type VisitRollupsMonthly struct {
 	Duration  int64
 }
 
+type VisitRow struct {
+	Day         time.Time
+	VisitorID   int64
+	Session     int64
+	EntryPage   string
+	ExitPage    string
+	Referrer    string
+	Source      string
+	UtmSource   string
+	UtmMedium   string
+	UtmCampaign string
+	UtmContent  string
+	UtmTerm     string
+	Country     string
+	Device      string
+	Browser     string
+	Os          string
+	ScreenSize  string
+	Pages       []string
+	PageViews   []int32
+	Names       []string
+	NameCounts  []int32
+	Props       [][]byte
+	PropNames   []string
+	PropPairs   []string
+	PathNames   []string
+	PathPages   []string
+	Pageviews   int32
+	Events      int32
+	Duration    int64
+}
+
+type VisitRowValue struct {
+	Day       time.Time
+	Dimension string
+	Value     string
+}
+
+type VisitRowsDay struct {
+	Day         time.Time
+	CompactedAt time.Time
+}
+
 type VisitSalt struct {
 	Day       time.Time
 	Salt      []byte

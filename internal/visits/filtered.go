@@ -53,23 +53,33 @@ func (s *Service) checkRawRange(q Query, from time.Time) error {
 	return nil
 }
 
-// filteredGroups counts a cross-filtered query's figures from raw events,
-// a day and value at a time, then groups them as the rollup path does.
+// filteredGroups counts a cross-filtered query's figures a day and value
+// at a time (countFiltered), then groups them as the rollup path does.
 func (s *Service) filteredGroups(ctx context.Context, q Query, timeDim, valueDim string, from, to time.Time) ([]keyed, error) {
-	encoded, err := json.Marshal(q.visitClauses(valueDim))
+	counting, cancel := context.WithTimeout(ctx, s.rawQueryTimeout)
+	defer cancel()
+	days, err := s.countFiltered(counting, q, valueDim, from, to)
+	if store.IsQueryCanceled(err) && ctx.Err() == nil {
+		return nil, hpa.Invalid(q.At+"date_range", "counting these filters over this range from raw events took too long; "+
+			"shorten the range, or filter on the dimension the query groups by (answered from rollups)").WithReason(ReasonFilteredRangeTooLong)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return q.filter(q.groupDays(days, timeDim, valueDim, from, to), valueDim, timeDim != ""), nil
+}
+
+// rawFilteredDays counts the figures of the days from to to (dates) from
+// raw events: the reference the visit rows must agree with.
+func (s *Service) rawFilteredDays(ctx context.Context, q Query, valueDim string, clauses [][]leaf, from, to time.Time) ([]dayFigures, error) {
+	encoded, err := json.Marshal(clauses)
 	if err != nil {
 		return nil, err
 	}
 	start, _ := dayBounds(from, s.settings.TimeZone)
 	_, stop := dayBounds(to, s.settings.TimeZone)
-	counting, cancel := context.WithTimeout(ctx, s.rawQueryTimeout)
-	defer cancel()
-	got, err := store.Q.VisitQueryFiltered(counting, s.reads, store.VisitQueryFilteredParams{RangeStart: start, RangeEnd: stop,
+	got, err := store.Q.VisitQueryFiltered(ctx, s.reads, store.VisitQueryFilteredParams{RangeStart: start, RangeEnd: stop,
 		TimeZone: s.settings.TimeZone.String(), Dimension: valueDim, Filters: encoded, Goals: goalsJSON(q.goals)})
-	if store.IsQueryCanceled(err) && ctx.Err() == nil {
-		return nil, hpa.Invalid(q.At+"date_range", "counting these filters over this range from raw events took too long; "+
-			"shorten the range, or filter on the dimension the query groups by (answered from rollups)").WithReason(ReasonFilteredRangeTooLong)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("count filtered events: %w", err)
 	}
@@ -77,5 +87,5 @@ func (s *Service) filteredGroups(ctx context.Context, q Query, timeDim, valueDim
 	for i, g := range got {
 		days[i] = dayFigures{g.Day, g.Value, sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration, 0}}
 	}
-	return q.filter(q.groupDays(days, timeDim, valueDim, from, to), valueDim, timeDim != ""), nil
+	return days, nil
 }

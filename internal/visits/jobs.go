@@ -119,5 +119,5 @@ func (s *Service) Maintain(ctx context.Context) (MaintenanceReport, error) {
 		return r, fmt.Errorf("drop expired partitions: %w", err)
 	}
 	r.PartitionsDropped = int(dropped)
-	return r, nil
+	return r, s.expireVisitRows(ctx)
 }

@@ -80,8 +80,10 @@ func (s *Service) rollupDay(ctx context.Context, day time.Time, version int64) (
 		if err := store.Q.VisitRollupDeleteHours(ctx, tx, store.VisitRollupDeleteHoursParams{DayStart: start, DayEnd: end}); err != nil {
 			return fmt.Errorf("delete the hourly rollups of %s: %w", day.Format(time.DateOnly), err)
 		}
-		_, err = store.Q.VisitRollupDay(ctx, tx, store.VisitRollupDayParams{Day: pgDate(day), DayStart: start, DayEnd: end})
-		return err
+		if _, err = store.Q.VisitRollupDay(ctx, tx, store.VisitRollupDayParams{Day: pgDate(day), DayStart: start, DayEnd: end}); err != nil {
+			return err
+		}
+		return compactVisitRows(ctx, tx, day, start, end)
 	})
 	if err != nil {
 		return false, fmt.Errorf("roll up %s: %w", day.Format(time.DateOnly), err)

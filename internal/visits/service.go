@@ -68,6 +68,9 @@ type Service struct {
 	geo      *GeoIP
 	// rawQueryTimeout bounds queries counted from raw events.
 	rawQueryTimeout time.Duration
+	// rawFilters counts filtered queries from raw events only, never from
+	// visit rows: the reference path, for tests comparing the two.
+	rawFilters bool
 	// drainTimeout bounds the writing of what is left at shutdown.
 	drainTimeout time.Duration
 	// durableWait bounds how long CollectDurable waits for the writer.

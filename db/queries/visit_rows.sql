@@ -1,0 +1,256 @@
+-- name: VisitRowsNoJIT :exec
+-- A query on visit rows is estimated dear enough for JIT compilation,
+-- which costs more than the query saves; off for the transaction.
+SELECT set_config('jit', 'off', true);
+
+-- name: VisitRowsDeleteDay :exec
+WITH gone AS (DELETE FROM visit_row_values WHERE visit_row_values.day = @day::date)
+DELETE FROM visit_rows WHERE visit_rows.day = @day::date;
+
+-- name: VisitRowsCompactDay :execrows
+-- One site-local day's visits (from day_start to day_end), built from its
+-- raw events, a row each. Visits are those of VisitQueryFiltered: cut after
+-- 30 idle minutes, a visit's values are its first event's.
+WITH numbered AS (
+    SELECT e.*, sum(e.starts) OVER (PARTITION BY e.visitor_id ORDER BY e.ts ROWS UNBOUNDED PRECEDING) AS session,
+        (e.name, e.page) IS DISTINCT FROM (lag(e.name) OVER w, lag(e.page) OVER w) AS changed
+    FROM (
+        SELECT v.ts, v.visitor_id, v.name, v.pathname, v.referrer, v.source, v.utm_source, v.utm_medium, v.utm_campaign,
+            v.utm_content, v.utm_term, v.country, v.device, v.browser, v.os, v.screen_width, v.props,
+            CASE WHEN v.name = 'pageview' THEN v.pathname ELSE '' END AS page,
+            CASE WHEN v.ts - lag(v.ts) OVER (PARTITION BY v.visitor_id ORDER BY v.ts) <= interval '30 minutes' THEN 0 ELSE 1 END AS starts
+        FROM visit_events v
+        WHERE v.ts >= @day_start AND v.ts < @day_end
+    ) e
+    WINDOW w AS (PARTITION BY e.visitor_id ORDER BY e.ts)
+), firsts AS (
+    SELECT DISTINCT ON (n.visitor_id, n.session) n.visitor_id, n.session, n.referrer, n.source, n.utm_source,
+        n.utm_medium, n.utm_campaign, n.utm_content, n.utm_term, n.country, n.device, n.browser, n.os,
+        CASE WHEN n.screen_width <= 0 THEN '' WHEN n.screen_width < 576 THEN 'Mobile' WHEN n.screen_width < 992 THEN 'Tablet'
+            WHEN n.screen_width < 1440 THEN 'Laptop' ELSE 'Desktop' END AS screen_size
+    FROM numbered n
+    ORDER BY n.visitor_id, n.session, n.ts
+), visits AS (
+    SELECT n.visitor_id, n.session,
+        coalesce((array_agg(n.pathname ORDER BY n.ts) FILTER (WHERE n.name = 'pageview'))[1], '') AS entry_page,
+        coalesce((array_agg(n.pathname ORDER BY n.ts DESC) FILTER (WHERE n.name = 'pageview'))[1], '') AS exit_page,
+        coalesce(array_agg(n.props ORDER BY n.ts, n.name, n.props::text) FILTER (WHERE n.props IS NOT NULL), '{}') AS props,
+        coalesce(array_agg(n.name ORDER BY n.ts, n.name, n.props::text) FILTER (WHERE n.props IS NOT NULL), '{}') AS prop_names,
+        coalesce(array_agg(DISTINCT kv.key || '=' || kv.value) FILTER (WHERE kv.key ~ '^[A-Za-z0-9_.:-]{1,40}$'), '{}') AS prop_pairs,
+        array_agg(n.name ORDER BY n.ts, n.name, n.page) FILTER (WHERE n.changed) AS path_names,
+        array_agg(n.page ORDER BY n.ts, n.name, n.page) FILTER (WHERE n.changed) AS path_pages,
+        count(*) FILTER (WHERE n.name = 'pageview') AS pageviews,
+        count(*) AS events,
+        extract(epoch FROM max(n.ts) - min(n.ts))::bigint AS duration
+    FROM numbered n
+    LEFT JOIN LATERAL jsonb_each_text(n.props) AS kv ON true
+    GROUP BY n.visitor_id, n.session
+), viewed AS (
+    SELECT c.visitor_id, c.session, array_agg(c.pathname ORDER BY c.pathname) AS pages, array_agg(c.views ORDER BY c.pathname) AS page_views
+    FROM (
+        SELECT n.visitor_id, n.session, n.pathname, count(*)::integer AS views
+        FROM numbered n WHERE n.name = 'pageview'
+        GROUP BY 1, 2, 3
+    ) c
+    GROUP BY 1, 2
+), named AS (
+    SELECT c.visitor_id, c.session, array_agg(c.name ORDER BY c.name) AS names, array_agg(c.events ORDER BY c.name) AS name_counts
+    FROM (
+        SELECT n.visitor_id, n.session, n.name, count(*)::integer AS events
+        FROM numbered n
+        GROUP BY 1, 2, 3
+    ) c
+    GROUP BY 1, 2
+)
+INSERT INTO visit_rows (day, visitor_id, session, entry_page, exit_page, referrer, source, utm_source, utm_medium, utm_campaign,
+    utm_content, utm_term, country, device, browser, os, screen_size, pages, page_views, names, name_counts, props, prop_names,
+    prop_pairs, path_names, path_pages, pageviews, events, duration)
+SELECT @day::date, f.visitor_id, f.session, v.entry_page, v.exit_page, f.referrer, f.source, f.utm_source, f.utm_medium, f.utm_campaign,
+    f.utm_content, f.utm_term, f.country, f.device, f.browser, f.os, f.screen_size,
+    coalesce(p.pages, '{}'), coalesce(p.page_views, '{}'), m.names, m.name_counts, v.props, v.prop_names,
+    v.prop_pairs, v.path_names, v.path_pages, v.pageviews, v.events, v.duration
+FROM firsts f
+JOIN visits v ON v.visitor_id = f.visitor_id AND v.session = f.session
+JOIN named m ON m.visitor_id = f.visitor_id AND m.session = f.session
+LEFT JOIN viewed p ON p.visitor_id = f.visitor_id AND p.session = f.session;
+
+-- name: VisitRowsValuesDay :execrows
+-- The values each dimension takes in the day's visit rows.
+INSERT INTO visit_row_values (day, dimension, value)
+SELECT DISTINCT s.day, d.dimension, d.value FROM visit_rows s
+CROSS JOIN LATERAL (
+    SELECT 'page', p FROM unnest(s.pages) AS p
+    UNION ALL SELECT 'event_name', n FROM unnest(s.names) AS n
+    UNION ALL SELECT 'event:props:' || split_part(kv, '=', 1), substr(kv, strpos(kv, '=') + 1) FROM unnest(s.prop_pairs) AS kv
+    UNION ALL VALUES ('entry_page', s.entry_page), ('source', s.source), ('referrer', s.referrer), ('utm_source', s.utm_source),
+        ('utm_medium', s.utm_medium), ('utm_campaign', s.utm_campaign), ('utm_content', s.utm_content), ('utm_term', s.utm_term),
+        ('country', s.country), ('device', s.device), ('browser', s.browser), ('os', s.os), ('screen_size', s.screen_size)
+) AS d (dimension, value)
+WHERE s.day = @day;
+
+-- name: VisitRowsDayDone :exec
+INSERT INTO visit_rows_days (day) VALUES (@day) ON CONFLICT (day) DO UPDATE SET compacted_at = now();
+
+-- name: VisitRowsCompactedDays :many
+-- The days of [day_from, day_to) answered from visit rows: compacted, and
+-- no new events since.
+SELECT d.day FROM visit_rows_days d
+WHERE d.day >= @day_from AND d.day < @day_to
+    AND NOT EXISTS (SELECT 1 FROM visit_rollup_dirty r WHERE r.day = d.day)
+ORDER BY d.day;
+
+-- name: VisitRowsDeleteBefore :execrows
+-- Visit rows follow the raw events' retention.
+WITH days AS (DELETE FROM visit_rows_days WHERE visit_rows_days.day < @cutoff::date),
+    vals AS (DELETE FROM visit_row_values WHERE visit_row_values.day < @cutoff::date)
+DELETE FROM visit_rows WHERE visit_rows.day < @cutoff::date;
+
+-- name: VisitRowsQuery :many
+-- VisitQueryFiltered's figures for the days of [day_from, day_to) but
+-- raw_days, read from their visit rows instead of raw events: the same
+-- filters, rows and funnels (see there); the two must agree
+-- (TestVisitRowsAgreeWithRawEvents).
+WITH slots AS (
+    -- The fast path (@fast): at most four comparisons (@slot_leaves), each
+    -- made once per value the dimension takes in these days; a visit is
+    -- kept when every clause (@clause_masks, a bit per comparison) has a
+    -- comparison that holds.
+    SELECT l.i, coalesce((
+            SELECT array_agg(CASE WHEN d.dimension LIKE 'event:props:%' THEN substr(d.dimension, 13) || '=' || d.value ELSE d.value END)
+            FROM (SELECT DISTINCT v.dimension, v.value FROM visit_row_values v
+                WHERE v.day >= @day_from::date AND v.day < @day_to::date AND v.day <> ALL (@raw_days::date[]) AND v.dimension = l.leaf->>'dimension') d
+            WHERE EXISTS (
+                SELECT 1 FROM jsonb_array_elements_text(l.leaf->'values') AS want (val)
+                WHERE CASE l.leaf->>'operator'
+                    WHEN 'is' THEN CASE WHEN (l.leaf->>'ignore_case')::boolean THEN lower(d.value) = lower(want.val) ELSE d.value = want.val END
+                    WHEN 'contains' THEN CASE WHEN (l.leaf->>'ignore_case')::boolean THEN strpos(lower(d.value), lower(want.val)) > 0
+                        ELSE strpos(d.value, want.val) > 0 END
+                    ELSE CASE WHEN (l.leaf->>'ignore_case')::boolean THEN d.value ~* want.val ELSE d.value ~ want.val END END)
+        ), '{}') AS matched
+    FROM jsonb_array_elements(@slot_leaves::jsonb) WITH ORDINALITY AS l (leaf, i)
+), slot AS MATERIALIZED (
+    SELECT (@slot_dims::text[])[1] AS d1, (@slot_dims::text[])[2] AS d2, (@slot_dims::text[])[3] AS d3, (@slot_dims::text[])[4] AS d4,
+        (@slot_negate::boolean[])[1] AS n1, (@slot_negate::boolean[])[2] AS n2,
+        (@slot_negate::boolean[])[3] AS n3, (@slot_negate::boolean[])[4] AS n4,
+        (@clause_masks::integer[])[1] AS c1, (@clause_masks::integer[])[2] AS c2,
+        (@clause_masks::integer[])[3] AS c3, (@clause_masks::integer[])[4] AS c4,
+        (SELECT matched FROM slots WHERE i = 1) AS m1, (SELECT matched FROM slots WHERE i = 2) AS m2,
+        (SELECT matched FROM slots WHERE i = 3) AS m3, (SELECT matched FROM slots WHERE i = 4) AS m4
+), kept AS (
+    SELECT s.*, CASE @dimension::text
+            WHEN 'entry_page' THEN s.entry_page WHEN 'source' THEN s.source WHEN 'referrer' THEN s.referrer
+            WHEN 'utm_source' THEN s.utm_source WHEN 'utm_medium' THEN s.utm_medium WHEN 'utm_campaign' THEN s.utm_campaign
+            WHEN 'utm_content' THEN s.utm_content WHEN 'utm_term' THEN s.utm_term WHEN 'country' THEN s.country
+            WHEN 'device' THEN s.device WHEN 'browser' THEN s.browser WHEN 'os' THEN s.os
+            WHEN 'screen_size' THEN s.screen_size ELSE '' END AS value
+    FROM visit_rows s CROSS JOIN slot m
+    CROSS JOIN LATERAL (SELECT
+        visit_row_has(m.d1, m.m1, s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
+            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> m.n1 AS h1,
+        visit_row_has(m.d2, m.m2, s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
+            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> m.n2 AS h2,
+        visit_row_has(m.d3, m.m3, s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
+            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> m.n3 AS h3,
+        visit_row_has(m.d4, m.m4, s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
+            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> m.n4 AS h4
+    ) h
+    WHERE s.day >= @day_from::date AND s.day < @day_to::date AND s.day <> ALL (@raw_days::date[]) AND (NOT @fast::boolean OR (
+        (m.c1 = 0 OR (m.c1 & 1 <> 0 AND h.h1) OR (m.c1 & 2 <> 0 AND h.h2) OR (m.c1 & 4 <> 0 AND h.h3) OR (m.c1 & 8 <> 0 AND h.h4))
+        AND (m.c2 = 0 OR (m.c2 & 1 <> 0 AND h.h1) OR (m.c2 & 2 <> 0 AND h.h2) OR (m.c2 & 4 <> 0 AND h.h3) OR (m.c2 & 8 <> 0 AND h.h4))
+        AND (m.c3 = 0 OR (m.c3 & 1 <> 0 AND h.h1) OR (m.c3 & 2 <> 0 AND h.h2) OR (m.c3 & 4 <> 0 AND h.h3) OR (m.c3 & 8 <> 0 AND h.h4))
+        AND (m.c4 = 0 OR (m.c4 & 1 <> 0 AND h.h1) OR (m.c4 & 2 <> 0 AND h.h2) OR (m.c4 & 4 <> 0 AND h.h3) OR (m.c4 & 8 <> 0 AND h.h4))
+    )) AND (@fast::boolean OR NOT EXISTS (
+        -- Any other filters: compared visit by visit, as from raw events.
+        SELECT 1 FROM jsonb_array_elements(@filters::jsonb) c
+        WHERE NOT EXISTS (
+            SELECT 1 FROM jsonb_array_elements(c) f
+            CROSS JOIN LATERAL (SELECT CASE f->>'dimension'
+                    WHEN 'page' THEN s.pages WHEN 'event_name' THEN s.names
+                    WHEN 'entry_page' THEN ARRAY[s.entry_page] WHEN 'source' THEN ARRAY[s.source] WHEN 'referrer' THEN ARRAY[s.referrer]
+                    WHEN 'utm_source' THEN ARRAY[s.utm_source] WHEN 'utm_medium' THEN ARRAY[s.utm_medium]
+                    WHEN 'utm_campaign' THEN ARRAY[s.utm_campaign] WHEN 'utm_content' THEN ARRAY[s.utm_content]
+                    WHEN 'utm_term' THEN ARRAY[s.utm_term] WHEN 'country' THEN ARRAY[s.country] WHEN 'device' THEN ARRAY[s.device]
+                    WHEN 'browser' THEN ARRAY[s.browser] WHEN 'os' THEN ARRAY[s.os] WHEN 'screen_size' THEN ARRAY[s.screen_size]
+                    ELSE ARRAY(SELECT p->>substr(f->>'dimension', 13) FROM unnest(s.props) p
+                        WHERE f->>'dimension' LIKE 'event:props:%' AND p ? substr(f->>'dimension', 13)) END AS vals) v
+            WHERE (f->>'negate')::boolean <> EXISTS (
+                SELECT 1 FROM unnest(v.vals) AS got (val), jsonb_array_elements_text(f->'values') AS want (val)
+                WHERE CASE f->>'operator'
+                    WHEN 'is' THEN CASE WHEN (f->>'ignore_case')::boolean THEN lower(got.val) = lower(want.val) ELSE got.val = want.val END
+                    WHEN 'contains' THEN CASE WHEN (f->>'ignore_case')::boolean THEN strpos(lower(got.val), lower(want.val)) > 0
+                        ELSE strpos(got.val, want.val) > 0 END
+                    ELSE CASE WHEN (f->>'ignore_case')::boolean THEN got.val ~* want.val ELSE got.val ~ want.val END END)
+        )
+    ))
+), top_props AS (
+    -- The property's 1,000 values with most events each day (all visits,
+    -- as from raw events); the rest count as '(other)'.
+    SELECT t.day, t.value FROM (
+        SELECT s.day, p.p->>substr(@dimension::text, 13) AS value,
+            row_number() OVER (PARTITION BY s.day ORDER BY count(*) DESC, p.p->>substr(@dimension::text, 13)) AS rank
+        FROM visit_rows s CROSS JOIN LATERAL unnest(s.props) AS p (p)
+        WHERE @dimension::text LIKE 'event:props:%' AND s.day >= @day_from::date AND s.day < @day_to::date AND s.day <> ALL (@raw_days::date[]) AND p.p ? substr(@dimension::text, 13)
+        GROUP BY 1, 2
+    ) t WHERE t.rank <= 1000
+), event_values AS (
+    -- Rows for page, event_name, goal and a property: the visits that
+    -- include each value, with the matching events' counts.
+    SELECT k.day, k.visitor_id, k.session, x.value, sum(x.pageviews) AS pageviews, sum(x.events) AS events,
+        min(k.pageviews) AS visit_pageviews, min(k.events) AS visit_events, min(k.duration) AS visit_duration
+    FROM kept k
+    CROSS JOIN LATERAL (
+        SELECT u.value, k.page_views[u.i] AS pageviews, k.page_views[u.i] AS events FROM unnest(k.pages) WITH ORDINALITY AS u (value, i)
+        WHERE @dimension::text = 'page'
+        UNION ALL
+        SELECT u.value, CASE WHEN u.value = 'pageview' THEN k.name_counts[u.i] ELSE 0 END, k.name_counts[u.i]
+        FROM unnest(k.names) WITH ORDINALITY AS u (value, i)
+        WHERE @dimension::text = 'event_name'
+        UNION ALL
+        SELECT g->>'name', CASE WHEN u.value = 'pageview' THEN k.name_counts[u.i] ELSE 0 END, k.name_counts[u.i]
+        FROM jsonb_array_elements(@goals::jsonb) g, unnest(k.names) WITH ORDINALITY AS u (value, i)
+        WHERE @dimension::text = 'goal' AND g ? 'event_name' AND u.value = g->>'event_name'
+        UNION ALL
+        SELECT g->>'name', k.page_views[u.i], k.page_views[u.i]
+        FROM jsonb_array_elements(@goals::jsonb) g, unnest(k.pages) WITH ORDINALITY AS u (value, i)
+        WHERE @dimension::text = 'goal' AND NOT g ? 'event_name' AND u.value ~ (g->>'page_pattern')
+        UNION ALL
+        SELECT CASE WHEN EXISTS (SELECT 1 FROM top_props t WHERE t.day = k.day AND t.value = u.p->>substr(@dimension::text, 13))
+                THEN u.p->>substr(@dimension::text, 13) ELSE '(other)' END,
+            CASE WHEN k.prop_names[u.i] = 'pageview' THEN 1 ELSE 0 END, 1
+        FROM unnest(k.props) WITH ORDINALITY AS u (p, i)
+        WHERE @dimension::text LIKE 'event:props:%' AND u.p ? substr(@dimension::text, 13)
+    ) x
+    WHERE @dimension::text IN ('page', 'event_name', 'goal') OR @dimension::text LIKE 'event:props:%'
+    GROUP BY 1, 2, 3, 4
+)
+SELECT k.day::date AS day, k.value::text AS value, count(DISTINCT k.visitor_id)::bigint AS visitors, count(*)::bigint AS visits,
+    sum(k.pageviews)::bigint AS pageviews, sum(k.events)::bigint AS events,
+    count(*) FILTER (WHERE k.events = 1 AND k.pageviews = 1)::bigint AS bounces, sum(k.duration)::bigint AS duration
+FROM kept k
+WHERE @dimension::text NOT IN ('page', 'event_name', 'goal', 'funnel') AND @dimension::text NOT LIKE 'event:props:%'
+GROUP BY k.day, k.value
+UNION ALL
+SELECT e.day::date, e.value::text, count(DISTINCT e.visitor_id)::bigint, count(*)::bigint, sum(e.pageviews)::bigint, sum(e.events)::bigint,
+    count(*) FILTER (WHERE e.visit_events = 1 AND e.visit_pageviews = 1)::bigint, sum(e.visit_duration)::bigint
+FROM event_values e
+WHERE e.value IS NOT NULL
+GROUP BY e.day, e.value
+UNION ALL
+-- A funnel: each visit's events that match a step, as letters in order.
+SELECT f.day::date, f.step::text, count(DISTINCT f.visitor_id)::bigint, count(*)::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint
+FROM (
+    SELECT q.day, q.visitor_id, k.step
+    FROM (
+        SELECT v.day, v.visitor_id, v.session, string_agg(chr(96 + g.ord::integer), '' ORDER BY u.i, g.ord) AS seq
+        FROM kept v
+        CROSS JOIN LATERAL unnest(v.path_names) WITH ORDINALITY AS u (name, i)
+        CROSS JOIN LATERAL jsonb_array_elements(@goals::jsonb) WITH ORDINALITY AS g (step, ord)
+        WHERE @dimension::text = 'funnel' AND CASE WHEN g.step ? 'event_name' THEN u.name = g.step->>'event_name'
+            ELSE u.name = 'pageview' AND v.path_pages[u.i] ~ (g.step->>'page_pattern') END
+        GROUP BY 1, 2, 3
+    ) q
+    CROSS JOIN LATERAL generate_series(1, jsonb_array_length(@goals::jsonb)) AS k (step)
+    WHERE q.seq ~ (SELECT string_agg(chr(96 + i), '.*' ORDER BY i) FROM generate_series(1, k.step) AS i)
+) f
+GROUP BY f.day, f.step
+ORDER BY 1, 2;

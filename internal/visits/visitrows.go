@@ -1,0 +1,146 @@
+package visits
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/harmedpatients/hpa/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// Visit rows are the compact form of a day's raw events, a row per visit
+// (db/migrations/00300_visit_rows.sql), rebuilt with the day's rollups.
+// Queries the rollups cannot answer (filters on a dimension other than the
+// one grouped by, goals, properties, screen sizes, funnels) read them for
+// the days compacted since their last event, and raw events for the rest
+// (today, and days with new events), so every figure stays exact.
+
+// fastComparisons is the most comparisons, and clauses, a filter may hold
+// for visits to be kept by comparing arrays (each comparison made once per
+// value the dimension takes); more are compared visit by visit.
+const fastComparisons = 4
+
+// compactVisitRows rebuilds a day's visit rows from its raw events, in the
+// transaction that rolls the day up, so they are as current as its rollups.
+func compactVisitRows(ctx context.Context, tx pgx.Tx, day, start, end time.Time) error {
+	if err := store.Q.VisitRowsDeleteDay(ctx, tx, pgDate(day)); err != nil {
+		return fmt.Errorf("delete the visit rows of %s: %w", day.Format(time.DateOnly), err)
+	}
+	if _, err := store.Q.VisitRowsCompactDay(ctx, tx, store.VisitRowsCompactDayParams{Day: pgDate(day), DayStart: start, DayEnd: end}); err != nil {
+		return fmt.Errorf("build the visit rows of %s: %w", day.Format(time.DateOnly), err)
+	}
+	if _, err := store.Q.VisitRowsValuesDay(ctx, tx, pgDate(day)); err != nil {
+		return fmt.Errorf("list the values of %s: %w", day.Format(time.DateOnly), err)
+	}
+	if err := store.Q.VisitRowsDayDone(ctx, tx, pgDate(day)); err != nil {
+		return fmt.Errorf("mark %s compacted: %w", day.Format(time.DateOnly), err)
+	}
+	return nil
+}
+
+// expireVisitRows deletes the visit rows of days whose raw events are no
+// longer kept: they hold as much about a visit as the raw events did.
+func (s *Service) expireVisitRows(ctx context.Context) error {
+	cutoff := s.today().AddDate(0, 0, -s.settings.RawRetentionDays)
+	if _, err := store.Q.VisitRowsDeleteBefore(ctx, s.pool, pgDate(cutoff)); err != nil {
+		return fmt.Errorf("delete expired visit rows: %w", err)
+	}
+	return nil
+}
+
+// countFiltered counts a query's figures per day and value, filters
+// applied: the days compacted since their last event from visit rows, the
+// others (in runs of consecutive days) from raw events.
+func (s *Service) countFiltered(ctx context.Context, q Query, valueDim string, from, to time.Time) ([]dayFigures, error) {
+	clauses := q.visitClauses(valueDim)
+	if s.rawFilters {
+		return s.rawFilteredDays(ctx, q, valueDim, clauses, from, to)
+	}
+	end := to.AddDate(0, 0, 1)
+	compacted, err := store.Q.VisitRowsCompactedDays(ctx, s.reads, store.VisitRowsCompactedDaysParams{DayFrom: pgDate(from), DayTo: pgDate(end)})
+	if err != nil {
+		return nil, fmt.Errorf("list compacted days: %w", err)
+	}
+	if len(compacted) == 0 {
+		return s.rawFilteredDays(ctx, q, valueDim, clauses, from, to)
+	}
+	isCompacted := make(map[string]bool, len(compacted))
+	for _, d := range compacted {
+		isCompacted[d.Format(time.DateOnly)] = true
+	}
+	var days []dayFigures
+	rawDays := []time.Time{}
+	runStart := time.Time{}
+	for d := from; !d.After(end); d = d.AddDate(0, 0, 1) {
+		if d.Before(end) && !isCompacted[d.Format(time.DateOnly)] {
+			rawDays = append(rawDays, d)
+			if runStart.IsZero() {
+				runStart = d
+			}
+			continue
+		}
+		if !runStart.IsZero() {
+			got, err := s.rawFilteredDays(ctx, q, valueDim, clauses, runStart, d.AddDate(0, 0, -1))
+			if err != nil {
+				return nil, err
+			}
+			days = append(days, got...)
+			runStart = time.Time{}
+		}
+	}
+	got, err := s.visitRowDays(ctx, q, valueDim, clauses, from, end, rawDays)
+	if err != nil {
+		return nil, err
+	}
+	return append(days, got...), nil
+}
+
+// visitRowDays counts the figures of the days of [from, end) but rawDays
+// from their visit rows.
+func (s *Service) visitRowDays(ctx context.Context, q Query, valueDim string, clauses [][]leaf, from, end time.Time, rawDays []time.Time) ([]dayFigures, error) {
+	p := store.VisitRowsQueryParams{DayFrom: pgDate(from), DayTo: pgDate(end), RawDays: rawDays, Dimension: valueDim,
+		Goals: goalsJSON(q.goals), Filters: []byte("[]"), SlotLeaves: []byte("[]"),
+		SlotDims: make([]string, fastComparisons), SlotNegate: make([]bool, fastComparisons), ClauseMasks: make([]int32, fastComparisons)}
+	var leaves []leaf
+	for _, c := range clauses {
+		leaves = append(leaves, c...)
+	}
+	p.Fast = len(leaves) <= fastComparisons && len(clauses) <= fastComparisons
+	var err error
+	if p.Fast {
+		slot := 0
+		for i, c := range clauses {
+			for _, l := range c {
+				p.SlotDims[slot], p.SlotNegate[slot] = l.Dimension, l.Negate
+				p.ClauseMasks[i] |= 1 << slot
+				slot++
+			}
+		}
+		if len(leaves) > 0 {
+			p.SlotLeaves, err = json.Marshal(leaves)
+		}
+	} else {
+		p.Filters, err = json.Marshal(clauses)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var got []store.VisitRowsQueryRow
+	err = store.WithTx(ctx, s.reads, func(tx pgx.Tx) error {
+		if err := store.Q.VisitRowsNoJIT(ctx, tx); err != nil {
+			return err
+		}
+		got, err = store.Q.VisitRowsQuery(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count filtered visit rows: %w", err)
+	}
+	days := make([]dayFigures, len(got))
+	for i, g := range got {
+		days[i] = dayFigures{g.Day, g.Value, sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration, 0}}
+	}
+	return days, nil
+}
