@@ -39,11 +39,13 @@ CREATE TABLE visit_rows (
     -- The visit's property values as KEY=VALUE, each once, for the keys a
     -- query can name (event:props:KEY; such keys hold no '=').
     prop_pairs    text[] NOT NULL,
-    -- The events in time order as funnels read them: the name and, for a
-    -- page view, the path ('' otherwise); a run of the same event is kept
-    -- once (it cannot change which steps a visit reached in order).
+    -- The events in time order as funnels read them: the name, for a page
+    -- view the path ('' otherwise), and the microseconds since the day
+    -- began (events at the same instant are ordered by step, as from raw
+    -- events).
     path_names    text[] NOT NULL,
     path_pages    text[] NOT NULL,
+    path_times    bigint[] NOT NULL,
     pageviews     integer NOT NULL,
     events        integer NOT NULL,
     -- Seconds from the first event to the last; a bounce is a visit of a

@@ -764,6 +764,7 @@ type VisitRow struct {
 	PropPairs   []string
 	PathNames   []string
 	PathPages   []string
+	PathTimes   []int64
 	Pageviews   int32
 	Events      int32
 	Duration    int64

@@ -12,8 +12,7 @@ import (
 
 const visitRowsCompactDay = `-- name: VisitRowsCompactDay :execrows
 WITH numbered AS (
-    SELECT e.ts, e.visitor_id, e.name, e.pathname, e.referrer, e.source, e.utm_source, e.utm_medium, e.utm_campaign, e.utm_content, e.utm_term, e.country, e.device, e.browser, e.os, e.screen_width, e.props, e.page, e.starts, sum(e.starts) OVER (PARTITION BY e.visitor_id ORDER BY e.ts ROWS UNBOUNDED PRECEDING) AS session,
-        (e.name, e.page) IS DISTINCT FROM (lag(e.name) OVER w, lag(e.page) OVER w) AS changed
+    SELECT e.ts, e.visitor_id, e.name, e.pathname, e.referrer, e.source, e.utm_source, e.utm_medium, e.utm_campaign, e.utm_content, e.utm_term, e.country, e.device, e.browser, e.os, e.screen_width, e.props, e.page, e.starts, sum(e.starts) OVER (PARTITION BY e.visitor_id ORDER BY e.ts ROWS UNBOUNDED PRECEDING) AS session
     FROM (
         SELECT v.ts, v.visitor_id, v.name, v.pathname, v.referrer, v.source, v.utm_source, v.utm_medium, v.utm_campaign,
             v.utm_content, v.utm_term, v.country, v.device, v.browser, v.os, v.screen_width, v.props,
@@ -22,7 +21,6 @@ WITH numbered AS (
         FROM visit_events v
         WHERE v.ts >= $2 AND v.ts < $3
     ) e
-    WINDOW w AS (PARTITION BY e.visitor_id ORDER BY e.ts)
 ), firsts AS (
     SELECT DISTINCT ON (n.visitor_id, n.session) n.visitor_id, n.session, n.referrer, n.source, n.utm_source,
         n.utm_medium, n.utm_campaign, n.utm_content, n.utm_term, n.country, n.device, n.browser, n.os,
@@ -36,15 +34,19 @@ WITH numbered AS (
         coalesce((array_agg(n.pathname ORDER BY n.ts DESC) FILTER (WHERE n.name = 'pageview'))[1], '') AS exit_page,
         coalesce(array_agg(n.props ORDER BY n.ts, n.name, n.props::text) FILTER (WHERE n.props IS NOT NULL), '{}') AS props,
         coalesce(array_agg(n.name ORDER BY n.ts, n.name, n.props::text) FILTER (WHERE n.props IS NOT NULL), '{}') AS prop_names,
-        coalesce(array_agg(DISTINCT kv.key || '=' || kv.value) FILTER (WHERE kv.key ~ '^[A-Za-z0-9_.:-]{1,40}$'), '{}') AS prop_pairs,
-        array_agg(n.name ORDER BY n.ts, n.name, n.page) FILTER (WHERE n.changed) AS path_names,
-        array_agg(n.page ORDER BY n.ts, n.name, n.page) FILTER (WHERE n.changed) AS path_pages,
+        array_agg(n.name ORDER BY n.ts, n.name, n.page) AS path_names,
+        array_agg(n.page ORDER BY n.ts, n.name, n.page) AS path_pages,
+        array_agg((extract(epoch FROM n.ts - $2::timestamptz) * 1000000)::bigint ORDER BY n.ts, n.name, n.page) AS path_times,
         count(*) FILTER (WHERE n.name = 'pageview') AS pageviews,
         count(*) AS events,
         extract(epoch FROM max(n.ts) - min(n.ts))::bigint AS duration
     FROM numbered n
-    LEFT JOIN LATERAL jsonb_each_text(n.props) AS kv ON true
     GROUP BY n.visitor_id, n.session
+), paired AS (
+    SELECT n.visitor_id, n.session, array_agg(DISTINCT kv.key || '=' || kv.value) AS prop_pairs
+    FROM numbered n CROSS JOIN LATERAL jsonb_each_text(n.props) AS kv
+    WHERE kv.key ~ '^[A-Za-z0-9_.:-]{1,40}$'
+    GROUP BY 1, 2
 ), viewed AS (
     SELECT c.visitor_id, c.session, array_agg(c.pathname ORDER BY c.pathname) AS pages, array_agg(c.views ORDER BY c.pathname) AS page_views
     FROM (
@@ -64,15 +66,16 @@ WITH numbered AS (
 )
 INSERT INTO visit_rows (day, visitor_id, session, entry_page, exit_page, referrer, source, utm_source, utm_medium, utm_campaign,
     utm_content, utm_term, country, device, browser, os, screen_size, pages, page_views, names, name_counts, props, prop_names,
-    prop_pairs, path_names, path_pages, pageviews, events, duration)
+    prop_pairs, path_names, path_pages, path_times, pageviews, events, duration)
 SELECT $1::date, f.visitor_id, f.session, v.entry_page, v.exit_page, f.referrer, f.source, f.utm_source, f.utm_medium, f.utm_campaign,
     f.utm_content, f.utm_term, f.country, f.device, f.browser, f.os, f.screen_size,
     coalesce(p.pages, '{}'), coalesce(p.page_views, '{}'), m.names, m.name_counts, v.props, v.prop_names,
-    v.prop_pairs, v.path_names, v.path_pages, v.pageviews, v.events, v.duration
+    coalesce(r.prop_pairs, '{}'), v.path_names, v.path_pages, v.path_times, v.pageviews, v.events, v.duration
 FROM firsts f
 JOIN visits v ON v.visitor_id = f.visitor_id AND v.session = f.session
 JOIN named m ON m.visitor_id = f.visitor_id AND m.session = f.session
 LEFT JOIN viewed p ON p.visitor_id = f.visitor_id AND p.session = f.session
+LEFT JOIN paired r ON r.visitor_id = f.visitor_id AND r.session = f.session
 `
 
 type VisitRowsCompactDayParams struct {
@@ -199,7 +202,7 @@ WITH slots AS (
         (SELECT matched FROM slots WHERE i = 1) AS m1, (SELECT matched FROM slots WHERE i = 2) AS m2,
         (SELECT matched FROM slots WHERE i = 3) AS m3, (SELECT matched FROM slots WHERE i = 4) AS m4
 ), kept AS (
-    SELECT s.day, s.visitor_id, s.session, s.entry_page, s.exit_page, s.referrer, s.source, s.utm_source, s.utm_medium, s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size, s.pages, s.page_views, s.names, s.name_counts, s.props, s.prop_names, s.prop_pairs, s.path_names, s.path_pages, s.pageviews, s.events, s.duration, CASE $8::text
+    SELECT s.day, s.visitor_id, s.session, s.entry_page, s.exit_page, s.referrer, s.source, s.utm_source, s.utm_medium, s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size, s.pages, s.page_views, s.names, s.name_counts, s.props, s.prop_names, s.prop_pairs, s.path_names, s.path_pages, s.path_times, s.pageviews, s.events, s.duration, CASE $8::text
             WHEN 'entry_page' THEN s.entry_page WHEN 'source' THEN s.source WHEN 'referrer' THEN s.referrer
             WHEN 'utm_source' THEN s.utm_source WHEN 'utm_medium' THEN s.utm_medium WHEN 'utm_campaign' THEN s.utm_campaign
             WHEN 'utm_content' THEN s.utm_content WHEN 'utm_term' THEN s.utm_term WHEN 'country' THEN s.country
@@ -302,7 +305,7 @@ SELECT f.day::date, f.step::text, count(DISTINCT f.visitor_id)::bigint, count(*)
 FROM (
     SELECT q.day, q.visitor_id, k.step
     FROM (
-        SELECT v.day, v.visitor_id, v.session, string_agg(chr(96 + g.ord::integer), '' ORDER BY u.i, g.ord) AS seq
+        SELECT v.day, v.visitor_id, v.session, string_agg(chr(96 + g.ord::integer), '' ORDER BY v.path_times[u.i], g.ord) AS seq
         FROM kept v
         CROSS JOIN LATERAL unnest(v.path_names) WITH ORDINALITY AS u (name, i)
         CROSS JOIN LATERAL jsonb_array_elements($11::jsonb) WITH ORDINALITY AS g (step, ord)

@@ -93,13 +93,15 @@ func TestVisitRowsAgreeWithRawEvents(t *testing.T) {
 	before := compare("compacted")
 
 	// New events on a compacted day: it is counted from raw events until
-	// the next rollup, its neighbours still from visit rows.
+	// the next rollup, its neighbours still from visit rows. The last two
+	// happen at the same instant, and one has two properties.
 	day := c.t.AddDate(0, 0, -3)
-	ev := anEvent(day, "/donate").row
-	ev.Country, ev.Device = "GB", "Mobile"
+	ev := anEvent(day, "/").row
+	ev.Country = "GB"
 	late := []store.VisitEventsCopyParams{ev, ev, ev}
 	late[1].Ts, late[1].Pathname = day.Add(time.Minute), "/about"
-	late[2].Ts, late[2].Name, late[2].Pathname = day.Add(2*time.Minute), "donate-clicked", "/about"
+	late[2].Ts, late[2].Name, late[2].Pathname = day.Add(time.Minute), "donate-clicked", "/about"
+	late[2].Props = []byte(`{"amount": "25", "currency": "GBP"}`)
 	if _, err := store.Q.VisitEventsCopy(ctx, s.pool, late); err != nil {
 		t.Fatal(err)
 	}
