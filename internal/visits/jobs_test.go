@@ -50,6 +50,16 @@ func TestMaintenanceRotatesPartitionsAndKeepsRollups(t *testing.T) {
 	if got["visit_events_2026_06"] || r.PartitionsDropped < 1 {
 		t.Errorf("June's raw events outlived the retention period: %v (%+v)", got, r)
 	}
+	// Visit rows follow the raw events' retention, a day at a time: kept
+	// from 12 July (60 days before 10 September), deleted before.
+	for _, table := range []string{"visit_rows", "visit_row_values", "visit_rows_days"} {
+		if n := count(t, s.pool, "SELECT count(*) FROM "+table+" WHERE day < '2026-07-12'"); n != 0 {
+			t.Errorf("%s: %d rows of days older than the raw events' retention", table, n)
+		}
+		if n := count(t, s.pool, "SELECT count(*) FROM "+table+" WHERE day = '2026-07-12'"); n == 0 {
+			t.Errorf("%s: the oldest day kept has no rows", table)
+		}
+	}
 	// A June day marked dirty again (by hand, say) must not be recounted
 	// from the raw events that are gone.
 	if _, err := s.pool.Exec(ctx, `INSERT INTO visit_rollup_dirty (day) VALUES ('2026-06-20')`); err != nil {
