@@ -70,7 +70,7 @@ CREATE TABLE visit_row_values (
 CREATE FUNCTION visit_row_has(dimension text, matched text[], pages text[], names text[], prop_pairs text[], entry_page text,
     source text, referrer text, utm_source text, utm_medium text, utm_campaign text, utm_content text, utm_term text,
     country text, device text, browser text, os text, screen_size text) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 SELECT coalesce(CASE dimension WHEN 'page' THEN pages WHEN 'event_name' THEN names
     WHEN 'entry_page' THEN ARRAY[entry_page] WHEN 'source' THEN ARRAY[source] WHEN 'referrer' THEN ARRAY[referrer]
     WHEN 'utm_source' THEN ARRAY[utm_source] WHEN 'utm_medium' THEN ARRAY[utm_medium] WHEN 'utm_campaign' THEN ARRAY[utm_campaign]

@@ -108,60 +108,58 @@ WITH days AS (DELETE FROM visit_rows_days WHERE visit_rows_days.day < @cutoff::d
     vals AS (DELETE FROM visit_row_values WHERE visit_row_values.day < @cutoff::date)
 DELETE FROM visit_rows WHERE visit_rows.day < @cutoff::date;
 
+-- name: VisitRowValuesMatch :many
+-- The values dimension takes in the days of [day_from, day_to) but
+-- raw_days that a comparison (in its positive form) matches; a property's
+-- as KEY=VALUE. VisitRowsQuery's fast path keeps the visits holding one.
+SELECT DISTINCT (CASE WHEN v.dimension LIKE 'event:props:%' THEN substr(v.dimension, 13) || '=' || v.value ELSE v.value END)::text AS value
+FROM visit_row_values v
+WHERE v.day >= @day_from::date AND v.day < @day_to::date AND v.day <> ALL (@raw_days::date[]) AND v.dimension = @dimension::text
+    AND EXISTS (
+        SELECT 1 FROM unnest(@values::text[]) AS want (val)
+        WHERE CASE @operator::text
+            WHEN 'is' THEN CASE WHEN @ignore_case::boolean THEN lower(v.value) = lower(want.val) ELSE v.value = want.val END
+            WHEN 'contains' THEN CASE WHEN @ignore_case::boolean THEN strpos(lower(v.value), lower(want.val)) > 0
+                ELSE strpos(v.value, want.val) > 0 END
+            -- patterns are a subset checked by the API (visits.checkPattern)
+            ELSE CASE WHEN @ignore_case::boolean THEN v.value ~* want.val ELSE v.value ~ want.val END END);
+
 -- name: VisitRowsQuery :many
 -- VisitQueryFiltered's figures for the days of [day_from, day_to) but
 -- raw_days, read from their visit rows instead of raw events: the same
 -- filters, rows and funnels (see there); the two must agree
 -- (TestVisitRowsAgreeWithRawEvents).
-WITH slots AS (
-    -- The fast path (@fast): at most four comparisons (@slot_leaves), each
-    -- made once per value the dimension takes in these days; a visit is
-    -- kept when every clause (@clause_masks, a bit per comparison) has a
-    -- comparison that holds.
-    SELECT l.i, coalesce((
-            SELECT array_agg(CASE WHEN d.dimension LIKE 'event:props:%' THEN substr(d.dimension, 13) || '=' || d.value ELSE d.value END)
-            FROM (SELECT DISTINCT v.dimension, v.value FROM visit_row_values v
-                WHERE v.day >= @day_from::date AND v.day < @day_to::date AND v.day <> ALL (@raw_days::date[]) AND v.dimension = l.leaf->>'dimension') d
-            WHERE EXISTS (
-                SELECT 1 FROM jsonb_array_elements_text(l.leaf->'values') AS want (val)
-                WHERE CASE l.leaf->>'operator'
-                    WHEN 'is' THEN CASE WHEN (l.leaf->>'ignore_case')::boolean THEN lower(d.value) = lower(want.val) ELSE d.value = want.val END
-                    WHEN 'contains' THEN CASE WHEN (l.leaf->>'ignore_case')::boolean THEN strpos(lower(d.value), lower(want.val)) > 0
-                        ELSE strpos(d.value, want.val) > 0 END
-                    ELSE CASE WHEN (l.leaf->>'ignore_case')::boolean THEN d.value ~* want.val ELSE d.value ~ want.val END END)
-        ), '{}') AS matched
-    FROM jsonb_array_elements(@slot_leaves::jsonb) WITH ORDINALITY AS l (leaf, i)
-), slot AS MATERIALIZED (
-    SELECT (@slot_dims::text[])[1] AS d1, (@slot_dims::text[])[2] AS d2, (@slot_dims::text[])[3] AS d3, (@slot_dims::text[])[4] AS d4,
-        (@slot_negate::boolean[])[1] AS n1, (@slot_negate::boolean[])[2] AS n2,
-        (@slot_negate::boolean[])[3] AS n3, (@slot_negate::boolean[])[4] AS n4,
-        (@clause_masks::integer[])[1] AS c1, (@clause_masks::integer[])[2] AS c2,
-        (@clause_masks::integer[])[3] AS c3, (@clause_masks::integer[])[4] AS c4,
-        (SELECT matched FROM slots WHERE i = 1) AS m1, (SELECT matched FROM slots WHERE i = 2) AS m2,
-        (SELECT matched FROM slots WHERE i = 3) AS m3, (SELECT matched FROM slots WHERE i = 4) AS m4
-), kept AS (
+WITH kept AS (
     SELECT s.*, CASE @dimension::text
             WHEN 'entry_page' THEN s.entry_page WHEN 'source' THEN s.source WHEN 'referrer' THEN s.referrer
             WHEN 'utm_source' THEN s.utm_source WHEN 'utm_medium' THEN s.utm_medium WHEN 'utm_campaign' THEN s.utm_campaign
             WHEN 'utm_content' THEN s.utm_content WHEN 'utm_term' THEN s.utm_term WHEN 'country' THEN s.country
             WHEN 'device' THEN s.device WHEN 'browser' THEN s.browser WHEN 'os' THEN s.os
             WHEN 'screen_size' THEN s.screen_size ELSE '' END AS value
-    FROM visit_rows s CROSS JOIN slot m
+    FROM visit_rows s
     CROSS JOIN LATERAL (SELECT
-        visit_row_has(m.d1, m.m1, s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
-            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> m.n1 AS h1,
-        visit_row_has(m.d2, m.m2, s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
-            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> m.n2 AS h2,
-        visit_row_has(m.d3, m.m3, s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
-            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> m.n3 AS h3,
-        visit_row_has(m.d4, m.m4, s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
-            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> m.n4 AS h4
+        visit_row_has(@d1::text, @m1::text[], s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
+            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> @n1::boolean AS h1,
+        visit_row_has(@d2::text, @m2::text[], s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
+            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> @n2::boolean AS h2,
+        visit_row_has(@d3::text, @m3::text[], s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
+            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> @n3::boolean AS h3,
+        visit_row_has(@d4::text, @m4::text[], s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
+            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> @n4::boolean AS h4
     ) h
+    -- The fast path (@fast): at most four comparisons, each on dimension
+    -- @dN with the values it matches @mN (VisitRowValuesMatch), negated
+    -- by @nN; a visit is kept when every clause @cN (a bit per comparison,
+    -- 0 for none) has a comparison that holds.
     WHERE s.day >= @day_from::date AND s.day < @day_to::date AND s.day <> ALL (@raw_days::date[]) AND (NOT @fast::boolean OR (
-        (m.c1 = 0 OR (m.c1 & 1 <> 0 AND h.h1) OR (m.c1 & 2 <> 0 AND h.h2) OR (m.c1 & 4 <> 0 AND h.h3) OR (m.c1 & 8 <> 0 AND h.h4))
-        AND (m.c2 = 0 OR (m.c2 & 1 <> 0 AND h.h1) OR (m.c2 & 2 <> 0 AND h.h2) OR (m.c2 & 4 <> 0 AND h.h3) OR (m.c2 & 8 <> 0 AND h.h4))
-        AND (m.c3 = 0 OR (m.c3 & 1 <> 0 AND h.h1) OR (m.c3 & 2 <> 0 AND h.h2) OR (m.c3 & 4 <> 0 AND h.h3) OR (m.c3 & 8 <> 0 AND h.h4))
-        AND (m.c4 = 0 OR (m.c4 & 1 <> 0 AND h.h1) OR (m.c4 & 2 <> 0 AND h.h2) OR (m.c4 & 4 <> 0 AND h.h3) OR (m.c4 & 8 <> 0 AND h.h4))
+        (@c1::integer = 0 OR (@c1::integer & 1 <> 0 AND h.h1) OR (@c1::integer & 2 <> 0 AND h.h2)
+            OR (@c1::integer & 4 <> 0 AND h.h3) OR (@c1::integer & 8 <> 0 AND h.h4))
+        AND (@c2::integer = 0 OR (@c2::integer & 1 <> 0 AND h.h1) OR (@c2::integer & 2 <> 0 AND h.h2)
+            OR (@c2::integer & 4 <> 0 AND h.h3) OR (@c2::integer & 8 <> 0 AND h.h4))
+        AND (@c3::integer = 0 OR (@c3::integer & 1 <> 0 AND h.h1) OR (@c3::integer & 2 <> 0 AND h.h2)
+            OR (@c3::integer & 4 <> 0 AND h.h3) OR (@c3::integer & 8 <> 0 AND h.h4))
+        AND (@c4::integer = 0 OR (@c4::integer & 1 <> 0 AND h.h1) OR (@c4::integer & 2 <> 0 AND h.h2)
+            OR (@c4::integer & 4 <> 0 AND h.h3) OR (@c4::integer & 8 <> 0 AND h.h4))
     )) AND (@fast::boolean OR NOT EXISTS (
         -- Any other filters: compared visit by visit, as from raw events.
         SELECT 1 FROM jsonb_array_elements(@filters::jsonb) c
@@ -192,7 +190,8 @@ WITH slots AS (
         SELECT s.day, p.p->>substr(@dimension::text, 13) AS value,
             row_number() OVER (PARTITION BY s.day ORDER BY count(*) DESC, p.p->>substr(@dimension::text, 13)) AS rank
         FROM visit_rows s CROSS JOIN LATERAL unnest(s.props) AS p (p)
-        WHERE @dimension::text LIKE 'event:props:%' AND s.day >= @day_from::date AND s.day < @day_to::date AND s.day <> ALL (@raw_days::date[]) AND p.p ? substr(@dimension::text, 13)
+        WHERE @dimension::text LIKE 'event:props:%' AND s.day >= @day_from::date AND s.day < @day_to::date
+            AND s.day <> ALL (@raw_days::date[]) AND cardinality(s.props) > 0 AND p.p ? substr(@dimension::text, 13)
         GROUP BY 1, 2
     ) t WHERE t.rank <= 1000
 ), event_values AS (
@@ -223,7 +222,7 @@ WITH slots AS (
         FROM unnest(k.props) WITH ORDINALITY AS u (p, i)
         WHERE @dimension::text LIKE 'event:props:%' AND u.p ? substr(@dimension::text, 13)
     ) x
-    WHERE @dimension::text IN ('page', 'event_name', 'goal') OR @dimension::text LIKE 'event:props:%'
+    WHERE @dimension::text IN ('page', 'event_name', 'goal') OR @dimension::text LIKE 'event:props:%' AND cardinality(k.props) > 0
     GROUP BY 1, 2, 3, 4
 )
 SELECT k.day::date AS day, k.value::text AS value, count(DISTINCT k.visitor_id)::bigint AS visitors, count(*)::bigint AS visits,

@@ -10,6 +10,61 @@ import (
 	"time"
 )
 
+const visitRowValuesMatch = `-- name: VisitRowValuesMatch :many
+SELECT DISTINCT (CASE WHEN v.dimension LIKE 'event:props:%' THEN substr(v.dimension, 13) || '=' || v.value ELSE v.value END)::text AS value
+FROM visit_row_values v
+WHERE v.day >= $1::date AND v.day < $2::date AND v.day <> ALL ($3::date[]) AND v.dimension = $4::text
+    AND EXISTS (
+        SELECT 1 FROM unnest($5::text[]) AS want (val)
+        WHERE CASE $6::text
+            WHEN 'is' THEN CASE WHEN $7::boolean THEN lower(v.value) = lower(want.val) ELSE v.value = want.val END
+            WHEN 'contains' THEN CASE WHEN $7::boolean THEN strpos(lower(v.value), lower(want.val)) > 0
+                ELSE strpos(v.value, want.val) > 0 END
+            -- patterns are a subset checked by the API (visits.checkPattern)
+            ELSE CASE WHEN $7::boolean THEN v.value ~* want.val ELSE v.value ~ want.val END END)
+`
+
+type VisitRowValuesMatchParams struct {
+	DayFrom    time.Time
+	DayTo      time.Time
+	RawDays    []time.Time
+	Dimension  string
+	Values     []string
+	Operator   string
+	IgnoreCase bool
+}
+
+// The values dimension takes in the days of [day_from, day_to) but
+// raw_days that a comparison (in its positive form) matches; a property's
+// as KEY=VALUE. VisitRowsQuery's fast path keeps the visits holding one.
+func (q *Queries) VisitRowValuesMatch(ctx context.Context, db DBTX, arg VisitRowValuesMatchParams) ([]string, error) {
+	rows, err := db.Query(ctx, visitRowValuesMatch,
+		arg.DayFrom,
+		arg.DayTo,
+		arg.RawDays,
+		arg.Dimension,
+		arg.Values,
+		arg.Operator,
+		arg.IgnoreCase,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var value string
+		if err := rows.Scan(&value); err != nil {
+			return nil, err
+		}
+		items = append(items, value)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const visitRowsCompactDay = `-- name: VisitRowsCompactDay :execrows
 WITH numbered AS (
     SELECT e.ts, e.visitor_id, e.name, e.pathname, e.referrer, e.source, e.utm_source, e.utm_medium, e.utm_campaign, e.utm_content, e.utm_term, e.country, e.device, e.browser, e.os, e.screen_width, e.props, e.page, e.starts, sum(e.starts) OVER (PARTITION BY e.visitor_id ORDER BY e.ts ROWS UNBOUNDED PRECEDING) AS session
@@ -175,58 +230,40 @@ func (q *Queries) VisitRowsNoJIT(ctx context.Context, db DBTX) error {
 }
 
 const visitRowsQuery = `-- name: VisitRowsQuery :many
-WITH slots AS (
-    -- The fast path (@fast): at most four comparisons (@slot_leaves), each
-    -- made once per value the dimension takes in these days; a visit is
-    -- kept when every clause (@clause_masks, a bit per comparison) has a
-    -- comparison that holds.
-    SELECT l.i, coalesce((
-            SELECT array_agg(CASE WHEN d.dimension LIKE 'event:props:%' THEN substr(d.dimension, 13) || '=' || d.value ELSE d.value END)
-            FROM (SELECT DISTINCT v.dimension, v.value FROM visit_row_values v
-                WHERE v.day >= $1::date AND v.day < $2::date AND v.day <> ALL ($3::date[]) AND v.dimension = l.leaf->>'dimension') d
-            WHERE EXISTS (
-                SELECT 1 FROM jsonb_array_elements_text(l.leaf->'values') AS want (val)
-                WHERE CASE l.leaf->>'operator'
-                    WHEN 'is' THEN CASE WHEN (l.leaf->>'ignore_case')::boolean THEN lower(d.value) = lower(want.val) ELSE d.value = want.val END
-                    WHEN 'contains' THEN CASE WHEN (l.leaf->>'ignore_case')::boolean THEN strpos(lower(d.value), lower(want.val)) > 0
-                        ELSE strpos(d.value, want.val) > 0 END
-                    ELSE CASE WHEN (l.leaf->>'ignore_case')::boolean THEN d.value ~* want.val ELSE d.value ~ want.val END END)
-        ), '{}') AS matched
-    FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS l (leaf, i)
-), slot AS MATERIALIZED (
-    SELECT ($5::text[])[1] AS d1, ($5::text[])[2] AS d2, ($5::text[])[3] AS d3, ($5::text[])[4] AS d4,
-        ($6::boolean[])[1] AS n1, ($6::boolean[])[2] AS n2,
-        ($6::boolean[])[3] AS n3, ($6::boolean[])[4] AS n4,
-        ($7::integer[])[1] AS c1, ($7::integer[])[2] AS c2,
-        ($7::integer[])[3] AS c3, ($7::integer[])[4] AS c4,
-        (SELECT matched FROM slots WHERE i = 1) AS m1, (SELECT matched FROM slots WHERE i = 2) AS m2,
-        (SELECT matched FROM slots WHERE i = 3) AS m3, (SELECT matched FROM slots WHERE i = 4) AS m4
-), kept AS (
-    SELECT s.day, s.visitor_id, s.session, s.entry_page, s.exit_page, s.referrer, s.source, s.utm_source, s.utm_medium, s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size, s.pages, s.page_views, s.names, s.name_counts, s.props, s.prop_names, s.prop_pairs, s.path_names, s.path_pages, s.path_times, s.pageviews, s.events, s.duration, CASE $8::text
+WITH kept AS (
+    SELECT s.day, s.visitor_id, s.session, s.entry_page, s.exit_page, s.referrer, s.source, s.utm_source, s.utm_medium, s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size, s.pages, s.page_views, s.names, s.name_counts, s.props, s.prop_names, s.prop_pairs, s.path_names, s.path_pages, s.path_times, s.pageviews, s.events, s.duration, CASE $1::text
             WHEN 'entry_page' THEN s.entry_page WHEN 'source' THEN s.source WHEN 'referrer' THEN s.referrer
             WHEN 'utm_source' THEN s.utm_source WHEN 'utm_medium' THEN s.utm_medium WHEN 'utm_campaign' THEN s.utm_campaign
             WHEN 'utm_content' THEN s.utm_content WHEN 'utm_term' THEN s.utm_term WHEN 'country' THEN s.country
             WHEN 'device' THEN s.device WHEN 'browser' THEN s.browser WHEN 'os' THEN s.os
             WHEN 'screen_size' THEN s.screen_size ELSE '' END AS value
-    FROM visit_rows s CROSS JOIN slot m
+    FROM visit_rows s
     CROSS JOIN LATERAL (SELECT
-        visit_row_has(m.d1, m.m1, s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
-            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> m.n1 AS h1,
-        visit_row_has(m.d2, m.m2, s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
-            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> m.n2 AS h2,
-        visit_row_has(m.d3, m.m3, s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
-            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> m.n3 AS h3,
-        visit_row_has(m.d4, m.m4, s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
-            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> m.n4 AS h4
+        visit_row_has($2::text, $3::text[], s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
+            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> $4::boolean AS h1,
+        visit_row_has($5::text, $6::text[], s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
+            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> $7::boolean AS h2,
+        visit_row_has($8::text, $9::text[], s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
+            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> $10::boolean AS h3,
+        visit_row_has($11::text, $12::text[], s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
+            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> $13::boolean AS h4
     ) h
-    WHERE s.day >= $1::date AND s.day < $2::date AND s.day <> ALL ($3::date[]) AND (NOT $9::boolean OR (
-        (m.c1 = 0 OR (m.c1 & 1 <> 0 AND h.h1) OR (m.c1 & 2 <> 0 AND h.h2) OR (m.c1 & 4 <> 0 AND h.h3) OR (m.c1 & 8 <> 0 AND h.h4))
-        AND (m.c2 = 0 OR (m.c2 & 1 <> 0 AND h.h1) OR (m.c2 & 2 <> 0 AND h.h2) OR (m.c2 & 4 <> 0 AND h.h3) OR (m.c2 & 8 <> 0 AND h.h4))
-        AND (m.c3 = 0 OR (m.c3 & 1 <> 0 AND h.h1) OR (m.c3 & 2 <> 0 AND h.h2) OR (m.c3 & 4 <> 0 AND h.h3) OR (m.c3 & 8 <> 0 AND h.h4))
-        AND (m.c4 = 0 OR (m.c4 & 1 <> 0 AND h.h1) OR (m.c4 & 2 <> 0 AND h.h2) OR (m.c4 & 4 <> 0 AND h.h3) OR (m.c4 & 8 <> 0 AND h.h4))
-    )) AND ($9::boolean OR NOT EXISTS (
+    -- The fast path (@fast): at most four comparisons, each on dimension
+    -- @dN with the values it matches @mN (VisitRowValuesMatch), negated
+    -- by @nN; a visit is kept when every clause @cN (a bit per comparison,
+    -- 0 for none) has a comparison that holds.
+    WHERE s.day >= $14::date AND s.day < $15::date AND s.day <> ALL ($16::date[]) AND (NOT $17::boolean OR (
+        ($18::integer = 0 OR ($18::integer & 1 <> 0 AND h.h1) OR ($18::integer & 2 <> 0 AND h.h2)
+            OR ($18::integer & 4 <> 0 AND h.h3) OR ($18::integer & 8 <> 0 AND h.h4))
+        AND ($19::integer = 0 OR ($19::integer & 1 <> 0 AND h.h1) OR ($19::integer & 2 <> 0 AND h.h2)
+            OR ($19::integer & 4 <> 0 AND h.h3) OR ($19::integer & 8 <> 0 AND h.h4))
+        AND ($20::integer = 0 OR ($20::integer & 1 <> 0 AND h.h1) OR ($20::integer & 2 <> 0 AND h.h2)
+            OR ($20::integer & 4 <> 0 AND h.h3) OR ($20::integer & 8 <> 0 AND h.h4))
+        AND ($21::integer = 0 OR ($21::integer & 1 <> 0 AND h.h1) OR ($21::integer & 2 <> 0 AND h.h2)
+            OR ($21::integer & 4 <> 0 AND h.h3) OR ($21::integer & 8 <> 0 AND h.h4))
+    )) AND ($17::boolean OR NOT EXISTS (
         -- Any other filters: compared visit by visit, as from raw events.
-        SELECT 1 FROM jsonb_array_elements($10::jsonb) c
+        SELECT 1 FROM jsonb_array_elements($22::jsonb) c
         WHERE NOT EXISTS (
             SELECT 1 FROM jsonb_array_elements(c) f
             CROSS JOIN LATERAL (SELECT CASE f->>'dimension'
@@ -251,10 +288,11 @@ WITH slots AS (
     -- The property's 1,000 values with most events each day (all visits,
     -- as from raw events); the rest count as '(other)'.
     SELECT t.day, t.value FROM (
-        SELECT s.day, p.p->>substr($8::text, 13) AS value,
-            row_number() OVER (PARTITION BY s.day ORDER BY count(*) DESC, p.p->>substr($8::text, 13)) AS rank
+        SELECT s.day, p.p->>substr($1::text, 13) AS value,
+            row_number() OVER (PARTITION BY s.day ORDER BY count(*) DESC, p.p->>substr($1::text, 13)) AS rank
         FROM visit_rows s CROSS JOIN LATERAL unnest(s.props) AS p (p)
-        WHERE $8::text LIKE 'event:props:%' AND s.day >= $1::date AND s.day < $2::date AND s.day <> ALL ($3::date[]) AND p.p ? substr($8::text, 13)
+        WHERE $1::text LIKE 'event:props:%' AND s.day >= $14::date AND s.day < $15::date
+            AND s.day <> ALL ($16::date[]) AND cardinality(s.props) > 0 AND p.p ? substr($1::text, 13)
         GROUP BY 1, 2
     ) t WHERE t.rank <= 1000
 ), event_values AS (
@@ -265,34 +303,34 @@ WITH slots AS (
     FROM kept k
     CROSS JOIN LATERAL (
         SELECT u.value, k.page_views[u.i] AS pageviews, k.page_views[u.i] AS events FROM unnest(k.pages) WITH ORDINALITY AS u (value, i)
-        WHERE $8::text = 'page'
+        WHERE $1::text = 'page'
         UNION ALL
         SELECT u.value, CASE WHEN u.value = 'pageview' THEN k.name_counts[u.i] ELSE 0 END, k.name_counts[u.i]
         FROM unnest(k.names) WITH ORDINALITY AS u (value, i)
-        WHERE $8::text = 'event_name'
+        WHERE $1::text = 'event_name'
         UNION ALL
         SELECT g->>'name', CASE WHEN u.value = 'pageview' THEN k.name_counts[u.i] ELSE 0 END, k.name_counts[u.i]
-        FROM jsonb_array_elements($11::jsonb) g, unnest(k.names) WITH ORDINALITY AS u (value, i)
-        WHERE $8::text = 'goal' AND g ? 'event_name' AND u.value = g->>'event_name'
+        FROM jsonb_array_elements($23::jsonb) g, unnest(k.names) WITH ORDINALITY AS u (value, i)
+        WHERE $1::text = 'goal' AND g ? 'event_name' AND u.value = g->>'event_name'
         UNION ALL
         SELECT g->>'name', k.page_views[u.i], k.page_views[u.i]
-        FROM jsonb_array_elements($11::jsonb) g, unnest(k.pages) WITH ORDINALITY AS u (value, i)
-        WHERE $8::text = 'goal' AND NOT g ? 'event_name' AND u.value ~ (g->>'page_pattern')
+        FROM jsonb_array_elements($23::jsonb) g, unnest(k.pages) WITH ORDINALITY AS u (value, i)
+        WHERE $1::text = 'goal' AND NOT g ? 'event_name' AND u.value ~ (g->>'page_pattern')
         UNION ALL
-        SELECT CASE WHEN EXISTS (SELECT 1 FROM top_props t WHERE t.day = k.day AND t.value = u.p->>substr($8::text, 13))
-                THEN u.p->>substr($8::text, 13) ELSE '(other)' END,
+        SELECT CASE WHEN EXISTS (SELECT 1 FROM top_props t WHERE t.day = k.day AND t.value = u.p->>substr($1::text, 13))
+                THEN u.p->>substr($1::text, 13) ELSE '(other)' END,
             CASE WHEN k.prop_names[u.i] = 'pageview' THEN 1 ELSE 0 END, 1
         FROM unnest(k.props) WITH ORDINALITY AS u (p, i)
-        WHERE $8::text LIKE 'event:props:%' AND u.p ? substr($8::text, 13)
+        WHERE $1::text LIKE 'event:props:%' AND u.p ? substr($1::text, 13)
     ) x
-    WHERE $8::text IN ('page', 'event_name', 'goal') OR $8::text LIKE 'event:props:%'
+    WHERE $1::text IN ('page', 'event_name', 'goal') OR $1::text LIKE 'event:props:%' AND cardinality(k.props) > 0
     GROUP BY 1, 2, 3, 4
 )
 SELECT k.day::date AS day, k.value::text AS value, count(DISTINCT k.visitor_id)::bigint AS visitors, count(*)::bigint AS visits,
     sum(k.pageviews)::bigint AS pageviews, sum(k.events)::bigint AS events,
     count(*) FILTER (WHERE k.events = 1 AND k.pageviews = 1)::bigint AS bounces, sum(k.duration)::bigint AS duration
 FROM kept k
-WHERE $8::text NOT IN ('page', 'event_name', 'goal', 'funnel') AND $8::text NOT LIKE 'event:props:%'
+WHERE $1::text NOT IN ('page', 'event_name', 'goal', 'funnel') AND $1::text NOT LIKE 'event:props:%'
 GROUP BY k.day, k.value
 UNION ALL
 SELECT e.day::date, e.value::text, count(DISTINCT e.visitor_id)::bigint, count(*)::bigint, sum(e.pageviews)::bigint, sum(e.events)::bigint,
@@ -308,12 +346,12 @@ FROM (
         SELECT v.day, v.visitor_id, v.session, string_agg(chr(96 + g.ord::integer), '' ORDER BY v.path_times[u.i], g.ord) AS seq
         FROM kept v
         CROSS JOIN LATERAL unnest(v.path_names) WITH ORDINALITY AS u (name, i)
-        CROSS JOIN LATERAL jsonb_array_elements($11::jsonb) WITH ORDINALITY AS g (step, ord)
-        WHERE $8::text = 'funnel' AND CASE WHEN g.step ? 'event_name' THEN u.name = g.step->>'event_name'
+        CROSS JOIN LATERAL jsonb_array_elements($23::jsonb) WITH ORDINALITY AS g (step, ord)
+        WHERE $1::text = 'funnel' AND CASE WHEN g.step ? 'event_name' THEN u.name = g.step->>'event_name'
             ELSE u.name = 'pageview' AND v.path_pages[u.i] ~ (g.step->>'page_pattern') END
         GROUP BY 1, 2, 3
     ) q
-    CROSS JOIN LATERAL generate_series(1, jsonb_array_length($11::jsonb)) AS k (step)
+    CROSS JOIN LATERAL generate_series(1, jsonb_array_length($23::jsonb)) AS k (step)
     WHERE q.seq ~ (SELECT string_agg(chr(96 + i), '.*' ORDER BY i) FROM generate_series(1, k.step) AS i)
 ) f
 GROUP BY f.day, f.step
@@ -321,17 +359,29 @@ ORDER BY 1, 2
 `
 
 type VisitRowsQueryParams struct {
-	DayFrom     time.Time
-	DayTo       time.Time
-	RawDays     []time.Time
-	SlotLeaves  []byte
-	SlotDims    []string
-	SlotNegate  []bool
-	ClauseMasks []int32
-	Dimension   string
-	Fast        bool
-	Filters     []byte
-	Goals       []byte
+	Dimension string
+	D1        string
+	M1        []string
+	N1        bool
+	D2        string
+	M2        []string
+	N2        bool
+	D3        string
+	M3        []string
+	N3        bool
+	D4        string
+	M4        []string
+	N4        bool
+	DayFrom   time.Time
+	DayTo     time.Time
+	RawDays   []time.Time
+	Fast      bool
+	C1        int32
+	C2        int32
+	C3        int32
+	C4        int32
+	Filters   []byte
+	Goals     []byte
 }
 
 type VisitRowsQueryRow struct {
@@ -352,15 +402,27 @@ type VisitRowsQueryRow struct {
 // A funnel: each visit's events that match a step, as letters in order.
 func (q *Queries) VisitRowsQuery(ctx context.Context, db DBTX, arg VisitRowsQueryParams) ([]VisitRowsQueryRow, error) {
 	rows, err := db.Query(ctx, visitRowsQuery,
+		arg.Dimension,
+		arg.D1,
+		arg.M1,
+		arg.N1,
+		arg.D2,
+		arg.M2,
+		arg.N2,
+		arg.D3,
+		arg.M3,
+		arg.N3,
+		arg.D4,
+		arg.M4,
+		arg.N4,
 		arg.DayFrom,
 		arg.DayTo,
 		arg.RawDays,
-		arg.SlotLeaves,
-		arg.SlotDims,
-		arg.SlotNegate,
-		arg.ClauseMasks,
-		arg.Dimension,
 		arg.Fast,
+		arg.C1,
+		arg.C2,
+		arg.C3,
+		arg.C4,
 		arg.Filters,
 		arg.Goals,
 	)

@@ -101,37 +101,29 @@ func (s *Service) countFiltered(ctx context.Context, q Query, valueDim string, f
 // from their visit rows.
 func (s *Service) visitRowDays(ctx context.Context, q Query, valueDim string, clauses [][]leaf, from, end time.Time, rawDays []time.Time) ([]dayFigures, error) {
 	p := store.VisitRowsQueryParams{DayFrom: pgDate(from), DayTo: pgDate(end), RawDays: rawDays, Dimension: valueDim,
-		Goals: goalsJSON(q.goals), Filters: []byte("[]"), SlotLeaves: []byte("[]"),
-		SlotDims: make([]string, fastComparisons), SlotNegate: make([]bool, fastComparisons), ClauseMasks: make([]int32, fastComparisons)}
-	var leaves []leaf
+		Goals: goalsJSON(q.goals), Filters: []byte("[]"), M1: []string{}, M2: []string{}, M3: []string{}, M4: []string{}}
+	comparisons := 0
 	for _, c := range clauses {
-		leaves = append(leaves, c...)
+		comparisons += len(c)
 	}
-	p.Fast = len(leaves) <= fastComparisons && len(clauses) <= fastComparisons
+	p.Fast = comparisons <= fastComparisons && len(clauses) <= fastComparisons
 	var err error
-	if p.Fast {
-		slot := 0
-		for i, c := range clauses {
-			for _, l := range c {
-				p.SlotDims[slot], p.SlotNegate[slot] = l.Dimension, l.Negate
-				p.ClauseMasks[i] |= 1 << slot
-				slot++
-			}
+	if !p.Fast {
+		if p.Filters, err = json.Marshal(clauses); err != nil {
+			return nil, err
 		}
-		if len(leaves) > 0 {
-			p.SlotLeaves, err = json.Marshal(leaves)
-		}
-	} else {
-		p.Filters, err = json.Marshal(clauses)
-	}
-	if err != nil {
-		return nil, err
 	}
 	var got []store.VisitRowsQueryRow
 	err = store.WithTx(ctx, s.reads, func(tx pgx.Tx) error {
 		if err := store.Q.VisitRowsNoJIT(ctx, tx); err != nil {
 			return err
 		}
+		if p.Fast {
+			if err := matchComparisons(ctx, tx, &p, clauses); err != nil {
+				return err
+			}
+		}
+		var err error
 		got, err = store.Q.VisitRowsQuery(ctx, tx, p)
 		return err
 	})
@@ -143,4 +135,53 @@ func (s *Service) visitRowDays(ctx context.Context, q Query, valueDim string, cl
 		days[i] = dayFigures{g.Day, g.Value, sums{g.Visitors, g.Visits, g.Pageviews, g.Events, g.Bounces, g.Duration, 0}}
 	}
 	return days, nil
+}
+
+// matchComparisons fills the fast path's slots: each comparison's
+// dimension, the values it matches in the days counted, and the clause it
+// belongs to.
+func matchComparisons(ctx context.Context, tx pgx.Tx, p *store.VisitRowsQueryParams, clauses [][]leaf) error {
+	slot := 0
+	for i, c := range clauses {
+		for _, l := range c {
+			matched, err := store.Q.VisitRowValuesMatch(ctx, tx, store.VisitRowValuesMatchParams{DayFrom: p.DayFrom, DayTo: p.DayTo,
+				RawDays: p.RawDays, Dimension: l.Dimension, Values: l.Values, Operator: l.Operator, IgnoreCase: l.IgnoreCase})
+			if err != nil {
+				return fmt.Errorf("match %s: %w", l.Dimension, err)
+			}
+			setComparison(p, slot, l, matched)
+			*clauseMask(p, i) |= 1 << slot
+			slot++
+		}
+	}
+	return nil
+}
+
+// setComparison puts a comparison in the fast path's slot (0 to 3): its
+// dimension, the values it matches and whether it is negated.
+func setComparison(p *store.VisitRowsQueryParams, slot int, l leaf, matched []string) {
+	switch slot {
+	case 0:
+		p.D1, p.M1, p.N1 = l.Dimension, matched, l.Negate
+	case 1:
+		p.D2, p.M2, p.N2 = l.Dimension, matched, l.Negate
+	case 2:
+		p.D3, p.M3, p.N3 = l.Dimension, matched, l.Negate
+	default:
+		p.D4, p.M4, p.N4 = l.Dimension, matched, l.Negate
+	}
+}
+
+// clauseMask is the fast path's clause i (0 to 3): a bit per comparison.
+func clauseMask(p *store.VisitRowsQueryParams, i int) *int32 {
+	switch i {
+	case 0:
+		return &p.C1
+	case 1:
+		return &p.C2
+	case 2:
+		return &p.C3
+	default:
+		return &p.C4
+	}
 }
