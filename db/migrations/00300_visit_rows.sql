@@ -80,13 +80,26 @@ SELECT coalesce(CASE dimension WHEN 'page' THEN pages WHEN 'event_name' THEN nam
 $$;
 -- +goose StatementEnd
 
--- Days whose visit rows have been built. A day is answered from its visit
--- rows when it is listed here and not in visit_rollup_dirty (new events
--- since); otherwise from its raw events.
+-- Days whose visit rows are current: built, and no events since. A day is
+-- answered from its visit rows when it is listed here and not in
+-- visit_rollup_dirty; otherwise from its raw events.
 CREATE TABLE visit_rows_days (
     day          date PRIMARY KEY,
     compacted_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- New events on a day (its visit_rollup_dirty row inserted or bumped)
+-- make its visit rows stale at once, whatever later clears the dirty row.
+-- +goose StatementBegin
+CREATE FUNCTION visit_rows_day_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM visit_rows_days WHERE day = NEW.day;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER visit_rows_day_changed AFTER INSERT OR UPDATE ON visit_rollup_dirty
+FOR EACH ROW EXECUTE FUNCTION visit_rows_day_changed();
 
 -- Days rolled up before visit rows existed are recounted by the next
 -- rollup pass, which builds their visit rows (days whose raw events were
@@ -96,6 +109,8 @@ SELECT DISTINCT day FROM visit_rollups_daily WHERE dimension = ''
 ON CONFLICT (day) DO UPDATE SET version = visit_rollup_dirty.version + 1;
 
 -- +goose Down
+DROP TRIGGER visit_rows_day_changed ON visit_rollup_dirty;
+DROP FUNCTION visit_rows_day_changed();
 DROP FUNCTION visit_row_has(text, text[], text[], text[], text[], text, text, text, text, text, text, text, text, text, text, text, text, text);
 DROP TABLE visit_row_values;
 DROP TABLE visit_rows_days;

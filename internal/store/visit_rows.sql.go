@@ -184,13 +184,29 @@ func (q *Queries) VisitRowsCompactedDays(ctx context.Context, db DBTX, arg Visit
 	return items, nil
 }
 
-const visitRowsDayDone = `-- name: VisitRowsDayDone :exec
-INSERT INTO visit_rows_days (day) VALUES ($1) ON CONFLICT (day) DO UPDATE SET compacted_at = now()
+const visitRowsDayDone = `-- name: VisitRowsDayDone :execrows
+WITH current AS (
+    SELECT r.day FROM visit_rollup_dirty r WHERE r.day = $1::date AND r.version = $2::bigint FOR UPDATE
+)
+INSERT INTO visit_rows_days (day) SELECT c.day FROM current c
+ON CONFLICT (day) DO UPDATE SET compacted_at = now()
 `
 
-func (q *Queries) VisitRowsDayDone(ctx context.Context, db DBTX, day time.Time) error {
-	_, err := db.Exec(ctx, visitRowsDayDone, day)
-	return err
+type VisitRowsDayDoneParams struct {
+	Day     time.Time
+	Version int64
+}
+
+// Marks the day's visit rows current if no events came while they were
+// built (the dirty version rolled up is still the day's). The dirty row
+// stays locked until commit, so a writer marking the day again waits, and
+// its trigger then unmarks it.
+func (q *Queries) VisitRowsDayDone(ctx context.Context, db DBTX, arg VisitRowsDayDoneParams) (int64, error) {
+	result, err := db.Exec(ctx, visitRowsDayDone, arg.Day, arg.Version)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const visitRowsDeleteBefore = `-- name: VisitRowsDeleteBefore :execrows
@@ -231,7 +247,19 @@ func (q *Queries) VisitRowsNoJIT(ctx context.Context, db DBTX) error {
 
 const visitRowsQuery = `-- name: VisitRowsQuery :many
 WITH kept AS (
-    SELECT s.day, s.visitor_id, s.session, s.entry_page, s.exit_page, s.referrer, s.source, s.utm_source, s.utm_medium, s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size, s.pages, s.page_views, s.names, s.name_counts, s.props, s.prop_names, s.prop_pairs, s.path_names, s.path_pages, s.path_times, s.pageviews, s.events, s.duration, CASE $1::text
+    -- Only the arrays the dimension needs: the kept visits are held while
+    -- they are counted.
+    SELECT s.day, s.visitor_id, s.session, s.pageviews, s.events, s.duration,
+        CASE WHEN $1::text IN ('page', 'goal') THEN s.pages END AS pages,
+        CASE WHEN $1::text IN ('page', 'goal') THEN s.page_views END AS page_views,
+        CASE WHEN $1::text IN ('event_name', 'goal') THEN s.names END AS names,
+        CASE WHEN $1::text IN ('event_name', 'goal') THEN s.name_counts END AS name_counts,
+        CASE WHEN $1::text LIKE 'event:props:%' THEN s.props END AS props,
+        CASE WHEN $1::text LIKE 'event:props:%' THEN s.prop_names END AS prop_names,
+        CASE WHEN $1::text = 'funnel' THEN s.path_names END AS path_names,
+        CASE WHEN $1::text = 'funnel' THEN s.path_pages END AS path_pages,
+        CASE WHEN $1::text = 'funnel' THEN s.path_times END AS path_times,
+        CASE $1::text
             WHEN 'entry_page' THEN s.entry_page WHEN 'source' THEN s.source WHEN 'referrer' THEN s.referrer
             WHEN 'utm_source' THEN s.utm_source WHEN 'utm_medium' THEN s.utm_medium WHEN 'utm_campaign' THEN s.utm_campaign
             WHEN 'utm_content' THEN s.utm_content WHEN 'utm_term' THEN s.utm_term WHEN 'country' THEN s.country
@@ -284,7 +312,7 @@ WITH kept AS (
                     ELSE CASE WHEN (f->>'ignore_case')::boolean THEN got.val ~* want.val ELSE got.val ~ want.val END END)
         )
     ))
-), top_props AS (
+), top_props AS MATERIALIZED (
     -- The property's 1,000 values with most events each day (all visits,
     -- as from raw events); the rest count as '(other)'.
     SELECT t.day, t.value FROM (
@@ -295,6 +323,20 @@ WITH kept AS (
             AND s.day <> ALL ($16::date[]) AND cardinality(s.props) > 0 AND p.p ? substr($1::text, 13)
         GROUP BY 1, 2
     ) t WHERE t.rank <= 1000
+), steps AS MATERIALIZED (
+    -- A funnel's steps (dimension 'funnel'), and each event a step matches:
+    -- its name and, for a page view, its path (patterns compared once per
+    -- path the days hold, not once per event).
+    SELECT g.ord, g.step->>'event_name' AS event_name, g.step->>'page_pattern' AS page_pattern
+    FROM jsonb_array_elements($23::jsonb) WITH ORDINALITY AS g (step, ord)
+    WHERE $1::text = 'funnel'
+), step_events AS MATERIALIZED (
+    SELECT 'pageview'::text AS name, p.value AS page, st.ord
+    FROM (SELECT DISTINCT v.value FROM visit_row_values v
+        WHERE v.dimension = 'page' AND v.day >= $14::date AND v.day < $15::date AND v.day <> ALL ($16::date[])) p
+    JOIN steps st ON CASE WHEN st.event_name IS NULL THEN p.value ~ st.page_pattern ELSE st.event_name = 'pageview' END
+    UNION ALL
+    SELECT st.event_name, '', st.ord FROM steps st WHERE st.event_name IS NOT NULL AND st.event_name <> 'pageview'
 ), event_values AS (
     -- Rows for page, event_name, goal and a property: the visits that
     -- include each value, with the matching events' counts.
@@ -343,12 +385,11 @@ SELECT f.day::date, f.step::text, count(DISTINCT f.visitor_id)::bigint, count(*)
 FROM (
     SELECT q.day, q.visitor_id, k.step
     FROM (
-        SELECT v.day, v.visitor_id, v.session, string_agg(chr(96 + g.ord::integer), '' ORDER BY v.path_times[u.i], g.ord) AS seq
+        SELECT v.day, v.visitor_id, v.session, string_agg(chr(96 + t.ord::integer), '' ORDER BY v.path_times[u.i], t.ord) AS seq
         FROM kept v
         CROSS JOIN LATERAL unnest(v.path_names) WITH ORDINALITY AS u (name, i)
-        CROSS JOIN LATERAL jsonb_array_elements($23::jsonb) WITH ORDINALITY AS g (step, ord)
-        WHERE $1::text = 'funnel' AND CASE WHEN g.step ? 'event_name' THEN u.name = g.step->>'event_name'
-            ELSE u.name = 'pageview' AND v.path_pages[u.i] ~ (g.step->>'page_pattern') END
+        JOIN step_events t ON t.name = u.name AND t.page = v.path_pages[u.i]
+        WHERE $1::text = 'funnel'
         GROUP BY 1, 2, 3
     ) q
     CROSS JOIN LATERAL generate_series(1, jsonb_array_length($23::jsonb)) AS k (step)

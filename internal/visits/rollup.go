@@ -83,7 +83,7 @@ func (s *Service) rollupDay(ctx context.Context, day time.Time, version int64) (
 		if _, err = store.Q.VisitRollupDay(ctx, tx, store.VisitRollupDayParams{Day: pgDate(day), DayStart: start, DayEnd: end}); err != nil {
 			return err
 		}
-		return compactVisitRows(ctx, tx, day, start, end)
+		return compactVisitRows(ctx, tx, day, start, end, version)
 	})
 	if err != nil {
 		return false, fmt.Errorf("roll up %s: %w", day.Format(time.DateOnly), err)

@@ -23,8 +23,9 @@ import (
 const fastComparisons = 4
 
 // compactVisitRows rebuilds a day's visit rows from its raw events, in the
-// transaction that rolls the day up, so they are as current as its rollups.
-func compactVisitRows(ctx context.Context, tx pgx.Tx, day, start, end time.Time) error {
+// transaction that rolls the day up (version is its dirty version), so
+// they are as current as its rollups.
+func compactVisitRows(ctx context.Context, tx pgx.Tx, day, start, end time.Time, version int64) error {
 	if err := store.Q.VisitRowsDeleteDay(ctx, tx, pgDate(day)); err != nil {
 		return fmt.Errorf("delete the visit rows of %s: %w", day.Format(time.DateOnly), err)
 	}
@@ -34,7 +35,7 @@ func compactVisitRows(ctx context.Context, tx pgx.Tx, day, start, end time.Time)
 	if _, err := store.Q.VisitRowsValuesDay(ctx, tx, pgDate(day)); err != nil {
 		return fmt.Errorf("list the values of %s: %w", day.Format(time.DateOnly), err)
 	}
-	if err := store.Q.VisitRowsDayDone(ctx, tx, pgDate(day)); err != nil {
+	if _, err := store.Q.VisitRowsDayDone(ctx, tx, store.VisitRowsDayDoneParams{Day: pgDate(day), Version: version}); err != nil {
 		return fmt.Errorf("mark %s compacted: %w", day.Format(time.DateOnly), err)
 	}
 	return nil

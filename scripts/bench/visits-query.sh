@@ -76,7 +76,7 @@ filtered=(
   "summary|query|{\"metrics\":[\"visitors\",\"pageviews\"],\"date_range\":RANGE}"
   "country-by-page|query|{\"metrics\":[\"visitors\",\"visits\",\"bounce_rate\"],\"date_range\":RANGE,\"dimensions\":[\"country\"],\"filters\":[{\"dimension\":\"page\",\"operator\":\"is\",\"values\":[\"/donate\"]}]}"
   "daily-two-filters|query|{\"metrics\":[\"visitors\",\"pageviews\"],\"date_range\":RANGE,\"dimensions\":[\"time:day\"],\"filters\":[{\"dimension\":\"device\",\"operator\":\"is\",\"values\":[\"Mobile\"]},{\"dimension\":\"source\",\"operator\":\"contains\",\"values\":[\"goog\"]}]}"
-  "pages-by-source|query|{\"metrics\":[\"visitors\",\"pageviews\"],\"date_range\":RANGE,\"dimensions\":[\"page\"],\"filters\":[{\"dimension\":\"source\",\"operator\":\"is\",\"values\":[\"Google\"]}],\"limit\":10}"
+  "pages-by-source|query|{\"metrics\":[\"visitors\",\"pageviews\"],\"date_range\":RANGE,\"dimensions\":[\"page\"],\"filters\":[{\"dimension\":\"source\",\"operator\":\"is\",\"values\":[\"Google\"]}]}"
   "prop-by-device|query|{\"metrics\":[\"visitors\",\"events\"],\"date_range\":RANGE,\"dimensions\":[\"event:props:amount\"],\"filters\":[{\"dimension\":\"device\",\"operator\":\"is_not\",\"values\":[\"Tablet\"]}]}"
   "funnel|funnel|{\"date_range\":RANGE,\"steps\":[{\"page\":\"/\"},{\"page\":\"/join\"},{\"event_name\":\"signup-started\"}],\"filters\":[{\"dimension\":\"device\",\"operator\":\"is\",\"values\":[\"Desktop\"]}]}"
 )
