@@ -15,8 +15,11 @@
 // database refuses are quarantined rather than block the rest, and
 // shutdown flushes. A durable sender is answered only once its events are
 // written. A River job rolls raw events up into daily, monthly and hourly
-// aggregates, which are what the stats queries read, and drops raw
-// partitions older than the retention period.
+// aggregates, which are what the stats queries read, and into compact
+// per-visit rows, which queries filtering on another dimension, goals,
+// properties and funnels read (raw events for days with newer events);
+// it drops raw partitions, and visit rows, older than the retention
+// period.
 //
 // History from other tools (GoatCounter's and Plausible's exports, a plain
 // daily CSV) is imported, as a stream and all or nothing, into daily
