@@ -30,8 +30,12 @@ type Settings struct {
 	VisitorRateLimit int
 	// RawRetentionDays is how long raw events are kept; rollups are kept.
 	RawRetentionDays int
-	// RollupInterval is how often rollups catch up with new events.
+	// RollupInterval is how often the scheduled job catches rollups up
+	// with new events, behind each process's own refresh.
 	RollupInterval time.Duration
+	// RefreshInterval is how often each process brings the rollups of
+	// open days up to date with new events (zero: every second).
+	RefreshInterval time.Duration
 	// MaxPropKeys bounds the custom property names the site admits; the
 	// properties of names beyond it are left out of events as they are
 	// written. Zero means 300.
