@@ -32,9 +32,10 @@ func (s *Service) dayOpen(day time.Time) bool {
 	return s.now().Before(end.Add(dayOpenFor))
 }
 
-// refresh runs Rollup every RefreshInterval until ctx ends, so that
-// reports see accepted events within seconds. Every instance runs it; the
-// per-day locks keep them from counting a day twice.
+// refresh runs Rollup as soon as this process's writer has written events
+// and at least every RefreshInterval (for other instances' events) until
+// ctx ends, so that reports see accepted events within seconds. Every
+// instance runs it; the per-day locks keep them from counting a day twice.
 func (s *Service) refresh(ctx context.Context) {
 	every := s.settings.RefreshInterval
 	if every <= 0 {
@@ -47,6 +48,7 @@ func (s *Service) refresh(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+		case <-s.wrote:
 		}
 		if _, err := s.Rollup(ctx); err != nil && ctx.Err() == nil {
 			s.logger.Warn("refreshing visit rollups failed; retrying", "error", err)

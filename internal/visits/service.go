@@ -80,7 +80,9 @@ type Service struct {
 	// the writer's goroutine touches it), for the log if events are lost.
 	lastWriteErr error
 	// writing is closed when the writer has stopped.
-	writing   chan struct{}
+	writing chan struct{}
+	// wrote wakes the refresh as the writer commits events (holds one).
+	wrote     chan struct{}
 	startOnce sync.Once
 	counter   counterCache
 	propKeys  propKeys
@@ -106,6 +108,7 @@ func NewService(pool store.DB, deps Deps, settings Settings, now func() time.Tim
 		buffer:   newBuffer(settings.BufferSize),
 		bots:     newBotTally(),
 		writing:  make(chan struct{}),
+		wrote:    make(chan struct{}, 1),
 
 		rawQueryTimeout: defaultRawQueryTimeout,
 		drainTimeout:    defaultDrainTimeout,

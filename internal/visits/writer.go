@@ -210,6 +210,12 @@ func (s *Service) writeOnce(ctx context.Context, b batch) error {
 		return nil
 	})
 	if err == nil {
+		if written > 0 {
+			select {
+			case s.wrote <- struct{}{}:
+			default: // a refresh is already due
+			}
+		}
 		s.metrics.written.Add(float64(written))
 		s.metrics.dropped.WithLabelValues("duplicate").Add(float64(duplicates))
 		s.metrics.propsDropped.Add(float64(propsDropped))
