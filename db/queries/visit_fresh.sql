@@ -95,3 +95,8 @@ WHERE month = date_trunc('month', @day::date)::date AND dimension = ANY (@dimens
 
 -- name: VisitFreshHourlyZeroDelete :exec
 DELETE FROM visit_rollups_hourly WHERE hour = ANY (@hours::timestamptz[]) AND events = 0;
+
+-- name: VisitFreshSettings :exec
+-- For the pass's transaction: no JIT compilation (it costs more than it
+-- saves on a pass repeated every second) and room to sort in memory.
+SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true);

@@ -219,6 +219,17 @@ func (q *Queries) VisitFreshMonthlyZeroDelete(ctx context.Context, db DBTX, arg 
 	return err
 }
 
+const visitFreshSettings = `-- name: VisitFreshSettings :exec
+SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)
+`
+
+// For the pass's transaction: no JIT compilation (it costs more than it
+// saves on a pass repeated every second) and room to sort in memory.
+func (q *Queries) VisitFreshSettings(ctx context.Context, db DBTX) error {
+	_, err := db.Exec(ctx, visitFreshSettings)
+	return err
+}
+
 const visitFreshVisitorsAll = `-- name: VisitFreshVisitorsAll :one
 SELECT pg_current_snapshot()::text AS upto,
     coalesce(array_agg(DISTINCT visitor_id), '{}')::bigint[] AS visitors

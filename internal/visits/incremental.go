@@ -67,6 +67,9 @@ func (s *Service) rollupFresh(ctx context.Context, day time.Time, version int64)
 		if locked, err = store.Q.VisitRollupLockDay(ctx, tx, dayKey(day)); err != nil || !locked {
 			return err
 		}
+		if err := store.Q.VisitFreshSettings(ctx, tx); err != nil {
+			return fmt.Errorf("set up the pass: %w", err)
+		}
 		seen, err := store.Q.VisitFreshMarkGet(ctx, tx, pgDate(day))
 		if store.IsNotFound(err) {
 			return s.countDayAfresh(ctx, tx, day, start, end)
@@ -142,9 +145,29 @@ func (s *Service) lockMonth(ctx context.Context, tx pgx.Tx, day time.Time) error
 	return nil
 }
 
-// applyDelta adds a delta to the rollups and deletes the rows it leaves
-// at zero, which a full recount would not have written.
+// visitorsPerStatement bounds the visitors one statement recounts, so that
+// a pass catching up with a backlog (after a restart, or a burst) stays
+// within the statement timeout; the chunks share the pass's transaction.
+// (Service.visitorChunk, which tests lower.)
+const visitorsPerStatement = 5000
+
+// applyDelta adds the delta of arg's visitors to the rollups, a chunk of
+// them at a time.
 func (s *Service) applyDelta(ctx context.Context, tx pgx.Tx, arg store.VisitFreshApplyParams) error {
+	all := arg.Visitors
+	for len(all) > 0 {
+		n := min(len(all), s.visitorChunk)
+		arg.Visitors, all = all[:n], all[n:]
+		if err := s.applyChunk(ctx, tx, arg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyChunk adds a delta to the rollups and deletes the rows it leaves
+// at zero, which a full recount would not have written.
+func (s *Service) applyChunk(ctx context.Context, tx pgx.Tx, arg store.VisitFreshApplyParams) error {
 	zeros, err := store.Q.VisitFreshApply(ctx, tx, arg)
 	if err != nil {
 		return fmt.Errorf("apply the new events: %w", err)

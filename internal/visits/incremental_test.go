@@ -21,6 +21,7 @@ func TestIncrementalRollupsEqualTheFullRecount(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 3, 30, 20, 0, 0, 0, time.UTC)} // 29 March has 23 hours
 	s := newTestService(t, c)
+	s.visitorChunk = 70 // a pass's visitors in several statements
 	if err := s.EnsurePartitions(ctx, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), 2); err != nil {
 		t.Fatal(err)
 	}

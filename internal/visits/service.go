@@ -81,6 +81,9 @@ type Service struct {
 	lastWriteErr error
 	// writing is closed when the writer has stopped.
 	writing chan struct{}
+	// visitorChunk is how many visitors one statement of a refresh
+	// recounts (visitorsPerStatement).
+	visitorChunk int
 	// wrote wakes the refresh as the writer commits events (holds one).
 	wrote     chan struct{}
 	startOnce sync.Once
@@ -109,6 +112,8 @@ func NewService(pool store.DB, deps Deps, settings Settings, now func() time.Tim
 		bots:     newBotTally(),
 		writing:  make(chan struct{}),
 		wrote:    make(chan struct{}, 1),
+
+		visitorChunk: visitorsPerStatement,
 
 		rawQueryTimeout: defaultRawQueryTimeout,
 		drainTimeout:    defaultDrainTimeout,
