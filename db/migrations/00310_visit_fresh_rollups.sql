@@ -59,19 +59,22 @@ WITH ev AS (
     SELECT ev.*, sum(starts) OVER (PARTITION BY visitor_id ORDER BY rn ROWS UNBOUNDED PRECEDING) AS session
     FROM ev
 ), sessions AS (
+    -- A session's first event is its one row with starts = 1, so its
+    -- values need no ordered aggregate (a sort per session) but the entry
+    -- page's.
     SELECT visitor_id, session, min(ts) AS started,
         coalesce((array_agg(pathname ORDER BY rn) FILTER (WHERE name = 'pageview'))[1], '') AS entry_page,
-        (array_agg(referrer ORDER BY rn))[1] AS referrer,
-        (array_agg(source ORDER BY rn))[1] AS source,
-        (array_agg(utm_source ORDER BY rn))[1] AS utm_source,
-        (array_agg(utm_medium ORDER BY rn))[1] AS utm_medium,
-        (array_agg(utm_campaign ORDER BY rn))[1] AS utm_campaign,
-        (array_agg(utm_content ORDER BY rn))[1] AS utm_content,
-        (array_agg(utm_term ORDER BY rn))[1] AS utm_term,
-        (array_agg(country ORDER BY rn))[1] AS country,
-        (array_agg(device ORDER BY rn))[1] AS device,
-        (array_agg(browser ORDER BY rn))[1] AS browser,
-        (array_agg(os ORDER BY rn))[1] AS os,
+        max(referrer) FILTER (WHERE starts = 1) AS referrer,
+        max(source) FILTER (WHERE starts = 1) AS source,
+        max(utm_source) FILTER (WHERE starts = 1) AS utm_source,
+        max(utm_medium) FILTER (WHERE starts = 1) AS utm_medium,
+        max(utm_campaign) FILTER (WHERE starts = 1) AS utm_campaign,
+        max(utm_content) FILTER (WHERE starts = 1) AS utm_content,
+        max(utm_term) FILTER (WHERE starts = 1) AS utm_term,
+        max(country) FILTER (WHERE starts = 1) AS country,
+        max(device) FILTER (WHERE starts = 1) AS device,
+        max(browser) FILTER (WHERE starts = 1) AS browser,
+        max(os) FILTER (WHERE starts = 1) AS os,
         count(*) FILTER (WHERE name = 'pageview') AS pageviews,
         count(*) AS events,
         extract(epoch FROM max(ts) - min(ts))::bigint AS duration
