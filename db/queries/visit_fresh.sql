@@ -98,5 +98,8 @@ DELETE FROM visit_rollups_hourly WHERE hour = ANY (@hours::timestamptz[]) AND ev
 
 -- name: VisitFreshSettings :exec
 -- For the pass's transaction: no JIT compilation (it costs more than it
--- saves on a pass repeated every second) and room to sort in memory.
-SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true);
+-- saves on a pass repeated every second), room to sort in memory, and
+-- plans made for the pass's own visitors and day (a generic plan, made
+-- after a statement's fifth run, does not know to use the visitor index).
+SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true),
+    set_config('plan_cache_mode', 'force_custom_plan', true);

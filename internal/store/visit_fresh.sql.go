@@ -220,11 +220,14 @@ func (q *Queries) VisitFreshMonthlyZeroDelete(ctx context.Context, db DBTX, arg 
 }
 
 const visitFreshSettings = `-- name: VisitFreshSettings :exec
-SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)
+SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true),
+    set_config('plan_cache_mode', 'force_custom_plan', true)
 `
 
 // For the pass's transaction: no JIT compilation (it costs more than it
-// saves on a pass repeated every second) and room to sort in memory.
+// saves on a pass repeated every second), room to sort in memory, and
+// plans made for the pass's own visitors and day (a generic plan, made
+// after a statement's fifth run, does not know to use the visitor index).
 func (q *Queries) VisitFreshSettings(ctx context.Context, db DBTX) error {
 	_, err := db.Exec(ctx, visitFreshSettings)
 	return err

@@ -5,12 +5,12 @@
 # with wrk (-t1 -c4: a few dashboards and scripts at once), against a bare
 # net/http server on the same machine as the floor. Prints p50/p95/p99 and
 # the server's peak RSS, then drops the database (KEEP=1 keeps it; REUSE=1
-# reuses a kept one).
+# reuses a kept one; DB_NAME names it, for runs side by side).
 source "$(dirname "$0")/lib.sh"
 need_wrk
 export BENCH_LUA_DIR="$repo/scripts/bench/lua"
 build_hpa
-name=hpa_bench_visits_query
+name=${DB_NAME:-hpa_bench_visits_query}
 pageviews=${PAGEVIEWS:-10000000}
 duration=${DURATION:-10s}
 server=$(scripts/dev-postgres.sh url postgres); server=${server%/postgres*}
