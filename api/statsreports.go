@@ -128,7 +128,7 @@ type realtimePage struct {
 type visitCounter struct {
 	TotalVisits      int64 `json:"total_visits" example:"58412" doc:"Visits since records began: the historic baseline plus every visit counted here."`
 	HistoricBaseline int64 `json:"historic_baseline" example:"58325" doc:"Visits counted before this service took over."`
-	Counted          int64 `json:"counted" example:"87" doc:"Visits counted by this service (rolled up every minute or so)."`
+	Counted          int64 `json:"counted" example:"87" doc:"Visits counted by this service (within seconds of their events)."`
 	Imported         int64 `json:"imported" example:"0" doc:"Imported visits missing from the baseline: from imports marked add_to_counter, on days before this service's first, each day once."`
 }
 

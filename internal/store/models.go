@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type AlertSend struct {
@@ -635,6 +636,7 @@ type VisitEvent struct {
 	Os          string
 	ScreenWidth int32
 	Props       []byte
+	Xact        pgtype.Uint64
 }
 
 type VisitEventID struct {
@@ -701,6 +703,12 @@ type VisitPropKey struct {
 type VisitRollupDirty struct {
 	Day     time.Time
 	Version int64
+}
+
+type VisitRollupMark struct {
+	Day       time.Time
+	Seen      interface{}
+	UpdatedAt time.Time
 }
 
 type VisitRollupsDaily struct {

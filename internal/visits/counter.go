@@ -26,8 +26,9 @@ type Counter struct {
 }
 
 // counterTTL is how long a process reuses the counter: it is read on
-// every public page and only moves when rollups run.
-const counterTTL = 5 * time.Second
+// every public page and only moves when rollups run (every second), and
+// it must still show an event within seconds.
+const counterTTL = time.Second
 
 type counterCache struct {
 	mu    sync.Mutex

@@ -14,12 +14,19 @@ type RollupReport struct {
 	Days, Months int
 }
 
-// Rollup recounts every day with new raw events, then the months holding
-// them, and returns how many it did. Days another process is rolling up
-// are left for the next pass; a day written to while it was being rolled
-// up stays dirty and is recounted next time.
+// Rollup brings every day with new raw events up to date, and returns how
+// many days and months it did: a day events may still reach
+// incrementally (rollupFresh), any other by recounting it and then its
+// month, as each day is when it closes. Days another process is rolling
+// up are left for the next pass; a day written to while it was being
+// rolled up stays dirty and is done again next time.
 func (s *Service) Rollup(ctx context.Context) (RollupReport, error) {
 	var report RollupReport
+	closed, err := s.closeDays(ctx)
+	report.Days += closed
+	if err != nil {
+		return report, err
+	}
 	for {
 		dirty, err := store.Q.VisitRollupDirtyList(ctx, s.pool, 100)
 		if err != nil {
@@ -41,14 +48,21 @@ func (s *Service) Rollup(ctx context.Context) (RollupReport, error) {
 				progress = true
 				continue
 			}
-			done, err := s.rollupDay(ctx, d.Day, d.Version)
+			recount := !s.dayOpen(d.Day)
+			rollup := s.rollupDay
+			if !recount {
+				rollup = s.rollupFresh // its month too
+			}
+			done, err := rollup(ctx, d.Day, d.Version)
 			if err != nil {
 				return report, err
 			}
 			if done {
 				progress = true
 				report.Days++
-				months[time.Date(d.Day.Year(), d.Day.Month(), 1, 0, 0, 0, 0, time.UTC)] = true
+				if recount {
+					months[time.Date(d.Day.Year(), d.Day.Month(), 1, 0, 0, 0, 0, time.UTC)] = true
+				}
 			}
 		}
 		for m := range months {
@@ -83,7 +97,10 @@ func (s *Service) rollupDay(ctx context.Context, day time.Time, version int64) (
 		if _, err = store.Q.VisitRollupDay(ctx, tx, store.VisitRollupDayParams{Day: pgDate(day), DayStart: start, DayEnd: end}); err != nil {
 			return err
 		}
-		return compactVisitRows(ctx, tx, day, start, end, version)
+		if err := compactVisitRows(ctx, tx, day, start, end, version); err != nil {
+			return err
+		}
+		return store.Q.VisitFreshMarkDelete(ctx, tx, pgDate(day)) // counted whole: no longer incrementally
 	})
 	if err != nil {
 		return false, fmt.Errorf("roll up %s: %w", day.Format(time.DateOnly), err)

@@ -30,8 +30,12 @@ type Settings struct {
 	VisitorRateLimit int
 	// RawRetentionDays is how long raw events are kept; rollups are kept.
 	RawRetentionDays int
-	// RollupInterval is how often rollups catch up with new events.
+	// RollupInterval is how often the scheduled job catches rollups up
+	// with new events, behind each process's own refresh.
 	RollupInterval time.Duration
+	// RefreshInterval is how often each process brings the rollups of
+	// open days up to date with new events (zero: every second).
+	RefreshInterval time.Duration
 	// MaxPropKeys bounds the custom property names the site admits; the
 	// properties of names beyond it are left out of events as they are
 	// written. Zero means 300.
@@ -79,7 +83,12 @@ type Service struct {
 	// the writer's goroutine touches it), for the log if events are lost.
 	lastWriteErr error
 	// writing is closed when the writer has stopped.
-	writing   chan struct{}
+	writing chan struct{}
+	// visitorChunk is how many visitors one statement of a refresh
+	// recounts (visitorsPerStatement).
+	visitorChunk int
+	// wrote wakes the refresh as the writer commits events (holds one).
+	wrote     chan struct{}
 	startOnce sync.Once
 	counter   counterCache
 	propKeys  propKeys
@@ -105,6 +114,9 @@ func NewService(pool store.DB, deps Deps, settings Settings, now func() time.Tim
 		buffer:   newBuffer(settings.BufferSize),
 		bots:     newBotTally(),
 		writing:  make(chan struct{}),
+		wrote:    make(chan struct{}, 1),
+
+		visitorChunk: visitorsPerStatement,
 
 		rawQueryTimeout: defaultRawQueryTimeout,
 		drainTimeout:    defaultDrainTimeout,

@@ -19,7 +19,8 @@ const defaultDrainTimeout = 15 * time.Second
 
 // Run writes accepted events until ctx ends, then refuses new ones and
 // writes what is left, retrying for up to 15 seconds. Only events still
-// unwritten after that are lost, and they are counted and logged.
+// unwritten after that are lost, and they are counted and logged. Meanwhile
+// it keeps the open days' rollups fresh (refresh).
 func (s *Service) Run(ctx context.Context) {
 	s.startOnce.Do(func() { go s.run(ctx) })
 }
@@ -29,6 +30,9 @@ func (s *Service) Stopped() <-chan struct{} { return s.writing }
 
 func (s *Service) run(ctx context.Context) {
 	defer close(s.writing)
+	refreshed := make(chan struct{})
+	go func() { defer close(refreshed); s.refresh(ctx) }()
+	defer func() { <-refreshed }()
 	if err := s.EnsurePartitions(ctx, s.today(), 4); err != nil {
 		s.logger.Warn("visit partitions not checked at start-up; the writer will retry", "error", err)
 	}
@@ -206,6 +210,12 @@ func (s *Service) writeOnce(ctx context.Context, b batch) error {
 		return nil
 	})
 	if err == nil {
+		if written > 0 {
+			select {
+			case s.wrote <- struct{}{}:
+			default: // a refresh is already due
+			}
+		}
 		s.metrics.written.Add(float64(written))
 		s.metrics.dropped.WithLabelValues("duplicate").Add(float64(duplicates))
 		s.metrics.propsDropped.Add(float64(propsDropped))

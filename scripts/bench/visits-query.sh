@@ -11,12 +11,12 @@
 # takes seconds), with the unfiltered summary timed the same way as the
 # reference. DAYS (default 365) sets the range generated; the queries ask
 # for the last 30 days. Then drops the database (KEEP=1 keeps it; REUSE=1
-# reuses a kept one; BENCH_DB names it).
+# reuses a kept one; BENCH_DB, or DB_NAME, names it, for runs side by side).
 source "$(dirname "$0")/lib.sh"
 need_wrk
 export BENCH_LUA_DIR="$repo/scripts/bench/lua"
 build_hpa
-name=${BENCH_DB:-hpa_bench_visits_query}
+name=${BENCH_DB:-${DB_NAME:-hpa_bench_visits_query}}
 pageviews=${PAGEVIEWS:-10000000}
 days=${DAYS:-365}
 duration=${DURATION:-10s}
