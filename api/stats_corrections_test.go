@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/csv"
 	"net/http"
 	"strings"
@@ -30,9 +29,7 @@ func TestKnownSourcesAreCountedOnceWhateverTheirSpelling(t *testing.T) {
 		}
 	}
 	apitest.Eventually(t, 5*time.Second, "events written", func() bool { return rawEvents(t, srv) == 4 })
-	if _, err := srv.App.Visits.Rollup(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	srv.RollUpVisits(t)
 	values := func(dim string) map[string]int64 {
 		var out struct {
 			Results []struct {

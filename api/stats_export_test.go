@@ -29,9 +29,7 @@ func TestExportZipsEveryReport(t *testing.T) {
 		t.Fatalf("beacon: %d %s", r.StatusCode, r.Body)
 	}
 	apitest.Eventually(t, 5*time.Second, "event written", func() bool { return rawEvents(t, srv) == 5 })
-	if _, err := srv.App.Visits.Rollup(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	srv.RollUpVisits(t)
 	if _, err := srv.App.Visits.CreateGoal(context.Background(), visits.Goal{Name: "Joined", PagePath: "/join"}); err != nil {
 		t.Fatal(err)
 	}

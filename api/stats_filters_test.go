@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"testing"
@@ -36,9 +35,7 @@ func someVisits(t *testing.T, srv *apitest.Server, visits ...[]string) {
 		}
 	}
 	apitest.Eventually(t, 5*time.Second, "events written", func() bool { return rawEvents(t, srv) == int64(n) })
-	if _, err := srv.App.Visits.Rollup(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	srv.RollUpVisits(t)
 }
 
 // statsQuery posts a query and returns its rows' metrics by their

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -32,9 +31,7 @@ func TestCustomPropertiesAndScreenSizes(t *testing.T) {
 		}
 	}
 	apitest.Eventually(t, 5*time.Second, "events written", func() bool { return rawEvents(t, srv) == int64(len(events)) })
-	if _, err := srv.App.Visits.Rollup(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	srv.RollUpVisits(t)
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
 
 	amounts := statsQuery(t, srv, key, map[string]any{"metrics": []string{"visitors", "events"}, "date_range": "day",
@@ -103,9 +100,7 @@ func TestPropertyNamesAreBounded(t *testing.T) {
 	if got := count(t, srv, `SELECT count(*) FROM visit_events WHERE props IS NULL`); got != 1 {
 		t.Errorf("%d events without properties left, want the one whose only property was beyond the bound", got)
 	}
-	if _, err := srv.App.Visits.Rollup(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	srv.RollUpVisits(t)
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
 	amounts := statsQuery(t, srv, key, map[string]any{"metrics": []string{"events"}, "date_range": "day", "dimensions": []string{"event:props:amount"}})
 	if fmt.Sprint(amounts) != "map[10:[1] 25:[1]]" {

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -28,9 +27,7 @@ func twoVisitors(t *testing.T, srv *apitest.Server) {
 	send(browserUA, "192.0.2.1", "https://www.example.org/join")
 	send(mobileUA, "192.0.2.2", "https://www.example.org/about?utm_source=newsletter&utm_campaign=spring")
 	apitest.Eventually(t, 5*time.Second, "events written", func() bool { return rawEvents(t, srv) == 4 })
-	if _, err := srv.App.Visits.Rollup(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	srv.RollUpVisits(t)
 }
 
 func TestStatsReportsAgreeOnAKnownDay(t *testing.T) {
