@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -38,6 +39,37 @@ func memberProfileBody(m *members.Member) memberProfile {
 type memberSelfView struct {
 	Profile         memberProfile    `json:"profile"`
 	SpecialCategory *specialCategory `json:"special_category,omitempty" doc:"Present when the member has given these details."`
+}
+
+// memberSelfUpdated is what PATCH /v1/me answers: what GET /v1/me
+// answers (profile, special_category) and, for clients of 1.0 and 1.1,
+// the profile's fields at the top level as they were, deprecated.
+type memberSelfUpdated struct {
+	MemberProfileFields
+	MemberSelfViewFields
+}
+
+// MemberProfileFields and MemberSelfViewFields name the types embedded in
+// memberSelfUpdated with exported names, which huma flattens as
+// encoding/json does.
+type (
+	MemberProfileFields  = memberProfile
+	MemberSelfViewFields = memberSelfView
+)
+
+// TransformSchema marks the top-level copies of the profile's fields
+// deprecated, leaving profile and special_category as GET /v1/me has them.
+func (memberSelfUpdated) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
+	for name, prop := range s.Properties {
+		if name == "profile" || name == "special_category" {
+			continue
+		}
+		deprecated := *prop
+		deprecated.Deprecated = true
+		deprecated.Description = strings.TrimSpace(deprecated.Description + " Deprecated since 1.2.0: read profile." + name + "; the top-level copy goes in 2.0.0.")
+		s.Properties[name] = &deprecated
+	}
+	return s
 }
 
 type consentEvent struct {
@@ -132,12 +164,18 @@ func registerMe(hapi huma.API, svc membersService) {
 		Summary:     "Change my details and what I hear about",
 		Description: "Only the fields sent change. Every interest turned on or off, and special-category consent given or withdrawn, is recorded in the consent history. Choosing interests after unsubscribing resubscribes.",
 		Tags:        []string{"Self-service"},
-	}, func(ctx context.Context, in *meUpdateInput) (*struct{ Body memberProfile }, error) {
-		m, err := svc.UpdateProfile(ctx, callerFrom(ctx).ID, in.Body.toChange(), "self-service")
+	}, func(ctx context.Context, in *meUpdateInput) (*struct{ Body memberSelfUpdated }, error) {
+		id := callerFrom(ctx).ID
+		if _, err := svc.UpdateProfile(ctx, id, in.Body.toChange(), "self-service"); err != nil {
+			return nil, err
+		}
+		m, sens, err := svc.Me(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		return &struct{ Body memberProfile }{Body: memberProfileBody(m)}, nil
+		profile := memberProfileBody(m)
+		return &struct{ Body memberSelfUpdated }{Body: memberSelfUpdated{MemberProfileFields: profile,
+			MemberSelfViewFields: memberSelfView{Profile: profile, SpecialCategory: specialCategoryBody(sens)}}}, nil
 	})
 
 	register(hapi, memberSelf, huma.Operation{
