@@ -15,24 +15,24 @@ import (
 var memberSelf = access{member: true}
 
 type memberProfile struct {
-	ID             string     `json:"id" format:"uuid"`
-	Email          string     `json:"email" format:"email"`
-	Name           string     `json:"name"`
-	Organisation   string     `json:"organisation,omitempty"`
-	RoleTitle      string     `json:"role_title,omitempty"`
-	Audiences      []string   `json:"audiences"`
-	Region         string     `json:"region,omitempty"`
-	Interests      []string   `json:"interests"`
-	EmailFrequency string     `json:"email_frequency" enum:"as-it-happens,weekly-digest,monthly-digest"`
-	Status         string     `json:"status" enum:"pending,active,unsubscribed,erased"`
-	Source         string     `json:"source" enum:"site,partner,import,staff"`
-	JoinedAt       time.Time  `json:"joined_at" doc:"When the signup was made."`
-	ConfirmedAt    *time.Time `json:"confirmed_at,omitempty"`
+	ID             string         `json:"id" format:"uuid"`
+	Email          string         `json:"email" format:"email"`
+	Name           string         `json:"name"`
+	Organisation   string         `json:"organisation,omitempty"`
+	RoleTitle      string         `json:"role_title,omitempty"`
+	Audiences      []string       `json:"audiences"`
+	Region         Region         `json:"region,omitempty"`
+	Interests      []Interest     `json:"interests"`
+	EmailFrequency EmailFrequency `json:"email_frequency"`
+	Status         string         `json:"status" enum:"pending,active,unsubscribed,erased"`
+	Source         string         `json:"source" enum:"site,partner,import,staff"`
+	JoinedAt       time.Time      `json:"joined_at" doc:"When the signup was made."`
+	ConfirmedAt    *time.Time     `json:"confirmed_at,omitempty"`
 }
 
 func memberProfileBody(m *members.Member) memberProfile {
 	return memberProfile{ID: m.ID.String(), Email: m.Email, Name: m.Name, Organisation: m.Organisation, RoleTitle: m.RoleTitle,
-		Audiences: nonNil(m.Audiences), Region: m.Region, Interests: nonNil(m.Interests), EmailFrequency: m.EmailFrequency,
+		Audiences: nonNil(m.Audiences), Region: Region(m.Region), Interests: asEnum[Interest](m.Interests), EmailFrequency: EmailFrequency(m.EmailFrequency),
 		Status: m.Status, Source: m.Source, JoinedAt: m.CreatedAt, ConfirmedAt: m.ConfirmedAt}
 }
 
@@ -122,15 +122,15 @@ type ProfileChangeFields struct {
 	RoleTitle              *string          `json:"role_title,omitempty" maxLength:"200" doc:"Empty string clears it."`
 	Audiences              []string         `json:"audiences,omitempty" maxItems:"20" uniqueItems:"true"`
 	Region                 *string          `json:"region,omitempty" enum:"england,scotland,wales,northern-ireland,outside-uk,"`
-	Interests              []string         `json:"interests,omitempty" maxItems:"6" uniqueItems:"true" enum:"surveys,listening-events,webinars,research-opportunities,campaigning-news,general-news" doc:"Replaces the set; [] stops all interest emails."`
-	EmailFrequency         *string          `json:"email_frequency,omitempty" enum:"as-it-happens,weekly-digest,monthly-digest"`
+	Interests              []Interest       `json:"interests,omitempty" maxItems:"6" uniqueItems:"true" doc:"Replaces the set; [] stops all interest emails."`
+	EmailFrequency         *EmailFrequency  `json:"email_frequency,omitempty"`
 	SpecialCategoryConsent *bool            `json:"special_category_consent,omitempty" doc:"false withdraws the consent and deletes the special-category details."`
 	SpecialCategory        *specialCategory `json:"special_category,omitempty"`
 }
 
 func (f ProfileChangeFields) toChange() members.ProfileChange {
 	c := members.ProfileChange{Name: f.Name, Organisation: f.Organisation, RoleTitle: f.RoleTitle, Audiences: f.Audiences, Region: f.Region,
-		Interests: f.Interests, EmailFrequency: f.EmailFrequency, SpecialCategoryConsent: f.SpecialCategoryConsent}
+		Interests: enumValues(f.Interests), EmailFrequency: (*string)(f.EmailFrequency), SpecialCategoryConsent: f.SpecialCategoryConsent}
 	if f.SpecialCategory != nil {
 		c.Sensitive = &members.Sensitive{Harmed: f.SpecialCategory.Harmed, Experience: f.SpecialCategory.Experience, AccessibilityNeeds: f.SpecialCategory.AccessibilityNeeds}
 	}

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/harmedpatients/hpa/api"
 	"github.com/harmedpatients/hpa/internal/apitest"
 	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/identity"
@@ -179,5 +181,39 @@ func TestPartnerOpportunitiesTakeACursor(t *testing.T) {
 	}
 	if r := srv.Do(apitest.Request{Path: "/v1/partner/opportunities?cursor=bogus", APIKey: key}); r.StatusCode != 422 {
 		t.Errorf("a cursor the API never gave: %d %s", r.StatusCode, r.Body)
+	}
+}
+
+// Interests, regions and frequencies are named schemas that requests and
+// responses share, and the server still refuses a value outside them.
+func TestSharedEnumsAreNamedAndEnforced(t *testing.T) {
+	t.Parallel()
+	spec, err := api.New(api.Options{}, api.Services{}).OpenAPI().YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Interest", "Region", "EmailFrequency", "GiftFrequency"} {
+		if n := strings.Count(string(spec), `$ref: "#/components/schemas/`+name+`"`); n < 3 {
+			t.Errorf("%s is referred to %d times, want it in inputs and outputs", name, n)
+		}
+	}
+	srv := apitest.Start(t, nil)
+	token := srv.MemberToken(t, "enum-member@example.org")
+	for _, body := range []map[string]any{{"interests": []string{"gossip"}}, {"email_frequency": "hourly"}} {
+		r := srv.Do(apitest.Request{Method: "PATCH", Path: "/v1/me", Token: token, Body: body})
+		if r.StatusCode != 422 || r.Problem(t).Code != "validation-failed" {
+			t.Errorf("PATCH /v1/me %v: %d %s", body, r.StatusCode, r.Body)
+		}
+	}
+	r := srv.Do(apitest.Request{Method: "PATCH", Path: "/v1/me", Token: token, Body: map[string]any{"interests": []string{"webinars", "surveys"}, "email_frequency": "monthly-digest"}})
+	var me struct {
+		Profile struct {
+			Interests      []string `json:"interests"`
+			EmailFrequency string   `json:"email_frequency"`
+		} `json:"profile"`
+	}
+	r.JSON(t, &me)
+	if r.StatusCode != 200 || len(me.Profile.Interests) != 2 || me.Profile.EmailFrequency != "monthly-digest" {
+		t.Errorf("PATCH /v1/me with known values: %d %s", r.StatusCode, r.Body)
 	}
 }
