@@ -55,6 +55,7 @@ appear and go in 2.0.0:
 | deprecated | use instead |
 |---|---|
 | ` + "`results`" + ` of ` + "`POST /v1/stats/query`" + `, ` + "`GET /v1/stats/timeseries`" + `, ` + "`/v1/stats/breakdown/{dimension}`" + ` and the shared-stats reports | ` + "`items`" + ` (the same list); the query also gives ` + "`next_cursor`" + ` (send it as ` + "`pagination.cursor`" + `) |
+| ` + "`goals`" + `, ` + "`imports`" + `, ` + "`shares`" + ` of ` + "`GET /v1/stats/goals`" + `, ` + "`/v1/stats/imports`" + `, ` + "`/v1/stats/shares`" + ` | ` + "`items`" + ` (the same list) |
 | ` + "`since`" + `, ` + "`until`" + ` of ` + "`GET /v1/audit-events`" + `; ` + "`joined_from`" + `, ` + "`joined_to`" + ` of ` + "`GET /v1/members`" + ` | ` + "`from`" + `, ` + "`to`" + ` |
 | the profile's fields at the top level of ` + "`PATCH /v1/me`" + `'s answer | ` + "`profile`" + ` and ` + "`special_category`" + `, as ` + "`GET /v1/me`" + ` answers |
 | ` + "`navigation`" + ` (a map) of ` + "`GET /v1/site`" + ` | ` + "`menus`" + ` (` + "`header`" + `, ` + "`footer`" + `), as ` + "`GET /v1/navigation`" + ` answers |`

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
@@ -61,6 +62,32 @@ func TestStatsListsSayItemsBesideResults(t *testing.T) {
 	}
 	if r := query(map[string]any{"cursor": "not-a-cursor"}); r.StatusCode != 422 || r.Problem(t).Code != "validation-failed" {
 		t.Errorf("a cursor the API never gave: %d %s", r.StatusCode, r.Body)
+	}
+
+	// Goals, imports and shared links: items beside goals, imports, shares.
+	analyst := srv.StaffToken(t, identity.RoleAnalyst)
+	admin := srv.StaffToken(t, identity.RoleAdmin)
+	for _, made := range []apitest.Request{
+		{Method: "POST", Path: "/v1/stats/goals", Token: analyst, Body: map[string]string{"name": "Donated", "page_path": "/donate/thanks"}},
+		{Method: "POST", Path: "/v1/stats/shares", Token: admin, Body: map[string]string{"name": "Trustees"}},
+		{Method: "POST", Path: "/v1/stats/imports?format=csv", Token: analyst, Header: http.Header{"Content-Type": {"text/csv"}},
+			Body: "date,page,source,visitors,visits,pageviews\n2024-05-01,/,,10,12,30\n"},
+	} {
+		if r := srv.Do(made); r.StatusCode != 200 && r.StatusCode != 201 {
+			t.Fatalf("%s %s: %d %s", made.Method, made.Path, r.StatusCode, r.Body)
+		}
+	}
+	for path, old := range map[string]string{"/v1/stats/goals": "goals", "/v1/stats/imports": "imports", "/v1/stats/shares": "shares"} {
+		token := analyst
+		if old == "shares" {
+			token = admin
+		}
+		var l map[string][]map[string]any
+		r := srv.Do(apitest.Request{Path: path, Token: token})
+		r.JSON(t, &l)
+		if r.StatusCode != 200 || len(l["items"]) != 1 || !reflect.DeepEqual(l["items"], l[old]) {
+			t.Errorf("%s: %d, items and %s differ or do not hold the one made: %s", path, r.StatusCode, old, r.Body)
+		}
 	}
 }
 
