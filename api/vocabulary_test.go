@@ -23,6 +23,14 @@ func TestStatsListsSayItemsBesideResults(t *testing.T) {
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	twoVisitors(t, srv)
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
+	// Reports show accepted events within freshnessBound, not at once.
+	apitest.Eventually(t, freshnessBound, "the three pages in the reports", func() bool {
+		var pages struct {
+			TotalRows int `json:"total_rows"`
+		}
+		srv.Do(apitest.Request{Path: "/v1/stats/breakdown/page?period=7d", APIKey: key}).JSON(t, &pages)
+		return pages.TotalRows == 3
+	})
 
 	type list struct {
 		Items      []map[string]any `json:"items"`
