@@ -27,7 +27,7 @@ import (
 // what changed in openapi/CHANGELOG.md. A change that breaks clients
 // needs a new major version: `make contract-compat` (in CI) compares the
 // contract with the last released one (openapi/released/) using oasdiff.
-const ContractVersion = "1.1.0"
+const ContractVersion = "1.2.0"
 
 // maxBodyBytes caps every request body; operations may set a lower cap.
 const maxBodyBytes = 1 << 20

@@ -35,12 +35,13 @@ type auditPage struct {
 
 type auditListInput struct {
 	PageQuery
-	ActorID    string    `query:"actor_id" format:"uuid" doc:"Only events by this staff member, API key or member."`
-	Action     string    `query:"action" maxLength:"100" pattern:"^[a-z_.]+$" doc:"An action such as auth.login, or a prefix such as auth."`
-	TargetType string    `query:"target_type" maxLength:"50"`
-	TargetID   string    `query:"target_id" maxLength:"100"`
-	Since      time.Time `query:"since" doc:"Only events at or after this time (RFC 3339)."`
-	Until      time.Time `query:"until" doc:"Only events before this time (RFC 3339)."`
+	ActorID    string `query:"actor_id" format:"uuid" doc:"Only events by this staff member, API key or member."`
+	Action     string `query:"action" maxLength:"100" pattern:"^[a-z_.]+$" doc:"An action such as auth.login, or a prefix such as auth."`
+	TargetType string `query:"target_type" maxLength:"50"`
+	TargetID   string `query:"target_id" maxLength:"100"`
+	DateRangeQuery
+	Since time.Time `query:"since" deprecated:"true" doc:"Only events at or after this time (RFC 3339). Deprecated since 1.2.0: use from; since goes in 2.0.0."`
+	Until time.Time `query:"until" deprecated:"true" doc:"Only events before this time (RFC 3339). Deprecated since 1.2.0: use to; until goes in 2.0.0."`
 }
 
 func registerAudit(hapi huma.API, events auditReader) {
@@ -52,7 +53,11 @@ func registerAudit(hapi huma.API, events auditReader) {
 		Description: "Who read or changed personal data, content, money or access: newest first, filtered, cursor-paginated. Events carry identifiers, never the personal data itself.",
 		Tags:        []string{"Audit"},
 	}, func(ctx context.Context, in *auditListInput) (*struct{ Body auditPage }, error) {
-		f := audit.Filter{Action: in.Action, TargetType: in.TargetType, TargetID: in.TargetID, Since: in.Since, Until: in.Until, Limit: in.Limit}
+		since, until, err := in.narrow(in.Since, in.Until)
+		if err != nil {
+			return nil, err
+		}
+		f := audit.Filter{Action: in.Action, TargetType: in.TargetType, TargetID: in.TargetID, Since: since, Until: until, Limit: in.Limit}
 		if in.ActorID != "" {
 			id, err := uuidField(in.ActorID, "query.actor_id")
 			if err != nil {

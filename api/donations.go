@@ -43,7 +43,7 @@ func (g *GiftAidFields) declaration() *giftaid.NewDeclaration {
 type checkoutRequest struct {
 	AmountPence int64          `json:"amount_pence" minimum:"1" example:"2500" doc:"Whole pence (2500 is £25.00), between min_pence and max_pence of GET /v1/donations/options."`
 	Currency    string         `json:"currency" enum:"GBP" doc:"Gifts are taken in pounds sterling only."`
-	Frequency   string         `json:"frequency" enum:"one_off,monthly"`
+	Frequency   GiftFrequency  `json:"frequency"`
 	Campaign    string         `json:"campaign" minLength:"1" maxLength:"60" example:"general" doc:"The slug of an open campaign (GET /v1/campaigns)."`
 	Email       string         `json:"email,omitempty" format:"email" maxLength:"254" doc:"Prefills Stripe's form; the receipt goes to the address entered there."`
 	GiftAid     *GiftAidFields `json:"gift_aid,omitempty" doc:"The donor's Gift Aid declaration, if they make one."`
@@ -121,7 +121,7 @@ func registerDonations(hapi huma.API, svc *donations.Service, keys idempotencySt
 		Responses:   map[string]*huma.Response{"201": jsonResponse[checkoutResponse](hapi, "The Stripe Checkout Session to send the donor to.")},
 		Errors:      []int{http.StatusConflict, http.StatusServiceUnavailable},
 	}, func(ctx context.Context, in *checkoutInput) (*replayableOutput, error) {
-		req := donations.CheckoutRequest{AmountPence: in.Body.AmountPence, Currency: in.Body.Currency, Frequency: in.Body.Frequency,
+		req := donations.CheckoutRequest{AmountPence: in.Body.AmountPence, Currency: in.Body.Currency, Frequency: string(in.Body.Frequency),
 			Campaign: in.Body.Campaign, Email: in.Body.Email, GiftAid: in.Body.GiftAid.declaration()}
 		if c := callerFrom(ctx); c != nil && c.Kind == identity.Member {
 			req.MemberID = &c.ID // a signed-in member's gift is theirs

@@ -197,14 +197,14 @@ type myGiving struct {
 }
 
 type myDonation struct {
-	ID            string    `json:"id" format:"uuid"`
-	Campaign      string    `json:"campaign"`
-	AmountPence   int64     `json:"amount_pence"`
-	RefundedPence int64     `json:"refunded_pence"`
-	Frequency     string    `json:"frequency" enum:"one_off,monthly"`
-	Status        string    `json:"status" enum:"paid,partially_refunded,refunded,disputed"`
-	GiftAid       bool      `json:"gift_aid" doc:"Made with a Gift Aid declaration."`
-	PaidAt        time.Time `json:"paid_at"`
+	ID            string        `json:"id" format:"uuid"`
+	Campaign      string        `json:"campaign"`
+	AmountPence   int64         `json:"amount_pence"`
+	RefundedPence int64         `json:"refunded_pence"`
+	Frequency     GiftFrequency `json:"frequency"`
+	Status        string        `json:"status" enum:"paid,partially_refunded,refunded,disputed"`
+	GiftAid       bool          `json:"gift_aid" doc:"Made with a Gift Aid declaration."`
+	PaidAt        time.Time     `json:"paid_at"`
 }
 
 func registerMyGiving(hapi huma.API, svc *donations.Service) {
@@ -226,7 +226,7 @@ func registerMyGiving(hapi huma.API, svc *donations.Service) {
 		}
 		for i, g := range gifts {
 			out.Donations[i] = myDonation{ID: g.ID.String(), Campaign: g.Campaign, AmountPence: g.AmountPence, RefundedPence: g.RefundedPence,
-				Frequency: g.Frequency, Status: g.Status, GiftAid: g.GiftAidDeclarationID != nil, PaidAt: g.PaidAt.UTC()}
+				Frequency: GiftFrequency(g.Frequency), Status: g.Status, GiftAid: g.GiftAidDeclarationID != nil, PaidAt: g.PaidAt.UTC()}
 		}
 		return &struct{ Body myGiving }{Body: out}, nil
 	})

@@ -12,32 +12,32 @@ import (
 )
 
 type donation struct {
-	ID                    string    `json:"id" format:"uuid"`
-	DonorID               string    `json:"donor_id,omitempty" format:"uuid"`
-	DonorName             string    `json:"donor_name,omitempty"`
-	DonorEmail            string    `json:"donor_email,omitempty"`
-	Campaign              string    `json:"campaign" example:"general"`
-	AmountPence           int64     `json:"amount_pence" example:"2500"`
-	RefundedPence         int64     `json:"refunded_pence"`
-	FeePence              *int64    `json:"fee_pence,omitempty" doc:"Stripe's fee, when known."`
-	Currency              string    `json:"currency" enum:"GBP"`
-	Channel               string    `json:"channel" enum:"online,offline"`
-	Method                string    `json:"method" enum:"card,bacs_debit,stripe,cheque,bank_transfer,cash,contactless"`
-	Frequency             string    `json:"frequency" enum:"one_off,monthly"`
-	Status                string    `json:"status" enum:"paid,partially_refunded,refunded,disputed"`
-	DisputeStatus         string    `json:"dispute_status,omitempty" doc:"Stripe's status of a dispute on the gift: warning_needs_response, warning_under_review, warning_closed (an inquiry), needs_response, under_review, won, lost."`
-	DisputeFeePence       int64     `json:"dispute_fee_pence,omitempty" doc:"What Stripe charged for a dispute on the gift."`
-	StripePaymentIntentID string    `json:"stripe_payment_intent_id,omitempty"`
-	StripeChargeID        string    `json:"stripe_charge_id,omitempty"`
-	StripeInvoiceID       string    `json:"stripe_invoice_id,omitempty"`
-	SubscriptionID        string    `json:"subscription_id,omitempty" format:"uuid"`
-	GiftAidDeclarationID  string    `json:"gift_aid_declaration_id,omitempty" format:"uuid" doc:"The declaration made with this gift, if any (a donor's standing declaration may also cover it)."`
-	GiftAidClaimID        string    `json:"gift_aid_claim_id,omitempty" format:"uuid" doc:"The live Gift Aid claim (not rejected or void) that holds this gift."`
-	SmallDonation         bool      `json:"small_donation,omitempty" doc:"A small cash or contactless gift for the Gift Aid Small Donations Scheme."`
-	Reference             string    `json:"reference,omitempty"`
-	PaidAt                time.Time `json:"paid_at"`
-	CreatedAt             time.Time `json:"created_at"`
-	Refunds               []refund  `json:"refunds,omitempty"`
+	ID                    string        `json:"id" format:"uuid"`
+	DonorID               string        `json:"donor_id,omitempty" format:"uuid"`
+	DonorName             string        `json:"donor_name,omitempty"`
+	DonorEmail            string        `json:"donor_email,omitempty"`
+	Campaign              string        `json:"campaign" example:"general"`
+	AmountPence           int64         `json:"amount_pence" example:"2500"`
+	RefundedPence         int64         `json:"refunded_pence"`
+	FeePence              *int64        `json:"fee_pence,omitempty" doc:"Stripe's fee, when known."`
+	Currency              string        `json:"currency" enum:"GBP"`
+	Channel               string        `json:"channel" enum:"online,offline"`
+	Method                string        `json:"method" enum:"card,bacs_debit,stripe,cheque,bank_transfer,cash,contactless"`
+	Frequency             GiftFrequency `json:"frequency"`
+	Status                string        `json:"status" enum:"paid,partially_refunded,refunded,disputed"`
+	DisputeStatus         string        `json:"dispute_status,omitempty" doc:"Stripe's status of a dispute on the gift: warning_needs_response, warning_under_review, warning_closed (an inquiry), needs_response, under_review, won, lost."`
+	DisputeFeePence       int64         `json:"dispute_fee_pence,omitempty" doc:"What Stripe charged for a dispute on the gift."`
+	StripePaymentIntentID string        `json:"stripe_payment_intent_id,omitempty"`
+	StripeChargeID        string        `json:"stripe_charge_id,omitempty"`
+	StripeInvoiceID       string        `json:"stripe_invoice_id,omitempty"`
+	SubscriptionID        string        `json:"subscription_id,omitempty" format:"uuid"`
+	GiftAidDeclarationID  string        `json:"gift_aid_declaration_id,omitempty" format:"uuid" doc:"The declaration made with this gift, if any (a donor's standing declaration may also cover it)."`
+	GiftAidClaimID        string        `json:"gift_aid_claim_id,omitempty" format:"uuid" doc:"The live Gift Aid claim (not rejected or void) that holds this gift."`
+	SmallDonation         bool          `json:"small_donation,omitempty" doc:"A small cash or contactless gift for the Gift Aid Small Donations Scheme."`
+	Reference             string        `json:"reference,omitempty"`
+	PaidAt                time.Time     `json:"paid_at"`
+	CreatedAt             time.Time     `json:"created_at"`
+	Refunds               []refund      `json:"refunds,omitempty"`
 }
 
 type refund struct {
@@ -53,20 +53,20 @@ type refund struct {
 func donationBody(d *donations.Donation) donation {
 	return donation{ID: d.ID.String(), DonorID: idString(d.DonorID), DonorName: d.DonorName, DonorEmail: d.DonorEmail, Campaign: d.Campaign,
 		AmountPence: d.AmountPence, RefundedPence: d.RefundedPence, FeePence: d.FeePence, Currency: d.Currency, Channel: d.Channel, Method: d.Method,
-		Frequency: d.Frequency, Status: d.Status, DisputeStatus: d.DisputeStatus, DisputeFeePence: d.DisputeFeePence, StripePaymentIntentID: d.StripePaymentIntentID,
+		Frequency: GiftFrequency(d.Frequency), Status: d.Status, DisputeStatus: d.DisputeStatus, DisputeFeePence: d.DisputeFeePence, StripePaymentIntentID: d.StripePaymentIntentID,
 		StripeChargeID: d.StripeChargeID, StripeInvoiceID: d.StripeInvoiceID, SubscriptionID: idString(d.SubscriptionID),
 		GiftAidDeclarationID: idString(d.GiftAidDeclarationID), GiftAidClaimID: idString(d.GiftAidClaimID), SmallDonation: d.SmallDonation, Reference: d.Reference,
 		PaidAt: d.PaidAt.UTC(), CreatedAt: d.CreatedAt.UTC()}
 }
 
 type DonationFilterQuery struct {
-	From      string `query:"from" format:"date" doc:"Only gifts paid on or after this UK date (YYYY-MM-DD)."`
-	To        string `query:"to" format:"date" doc:"Only gifts paid on or before this UK date."`
-	Campaign  string `query:"campaign" maxLength:"60"`
-	Channel   string `query:"channel" enum:"online,offline"`
-	Status    string `query:"status" enum:"paid,partially_refunded,refunded,disputed"`
-	Frequency string `query:"frequency" enum:"one_off,monthly"`
-	DonorID   string `query:"donor_id" format:"uuid"`
+	From      string        `query:"from" format:"date" doc:"Only gifts paid on or after this UK date (YYYY-MM-DD)."`
+	To        string        `query:"to" format:"date" doc:"Only gifts paid on or before this UK date."`
+	Campaign  string        `query:"campaign" maxLength:"60"`
+	Channel   string        `query:"channel" enum:"online,offline"`
+	Status    string        `query:"status" enum:"paid,partially_refunded,refunded,disputed"`
+	Frequency GiftFrequency `query:"frequency"`
+	DonorID   string        `query:"donor_id" format:"uuid"`
 }
 
 func (q DonationFilterQuery) filter() (donations.Filter, error) {
@@ -78,7 +78,7 @@ func (q DonationFilterQuery) filter() (donations.Filter, error) {
 	if err != nil {
 		return donations.Filter{}, err
 	}
-	return donations.Filter{From: start, To: end, Campaign: q.Campaign, Channel: q.Channel, Status: q.Status, Frequency: q.Frequency, DonorID: donor}, nil
+	return donations.Filter{From: start, To: end, Campaign: q.Campaign, Channel: q.Channel, Status: q.Status, Frequency: string(q.Frequency), DonorID: donor}, nil
 }
 
 type donationListInput struct {
@@ -152,13 +152,13 @@ type monthTotal struct {
 }
 
 type channelTotal struct {
-	Channel       string `json:"channel" enum:"online,offline"`
-	Frequency     string `json:"frequency" enum:"one_off,monthly"`
-	GrossPence    int64  `json:"gross_pence"`
-	RefundedPence int64  `json:"refunded_pence"`
-	DisputedPence int64  `json:"disputed_pence"`
-	FeePence      int64  `json:"fee_pence"`
-	GiftCount     int64  `json:"gift_count"`
+	Channel       string        `json:"channel" enum:"online,offline"`
+	Frequency     GiftFrequency `json:"frequency"`
+	GrossPence    int64         `json:"gross_pence"`
+	RefundedPence int64         `json:"refunded_pence"`
+	DisputedPence int64         `json:"disputed_pence"`
+	FeePence      int64         `json:"fee_pence"`
+	GiftCount     int64         `json:"gift_count"`
 }
 
 func registerLedger(hapi huma.API, svc *donations.Service, keys idempotencyStore) {
@@ -324,7 +324,7 @@ func registerLedger(hapi huma.API, svc *donations.Service, keys idempotencyStore
 				DisputedPence: m.DisputedPence, FeePence: m.FeePence, GiftCount: m.Gifts})
 		}
 		for _, c := range s.ByChannel {
-			body.ByChannel = append(body.ByChannel, channelTotal{Channel: c.Channel, Frequency: c.Frequency, GrossPence: c.GrossPence, RefundedPence: c.RefundedPence,
+			body.ByChannel = append(body.ByChannel, channelTotal{Channel: c.Channel, Frequency: GiftFrequency(c.Frequency), GrossPence: c.GrossPence, RefundedPence: c.RefundedPence,
 				DisputedPence: c.DisputedPence, FeePence: c.FeePence, GiftCount: c.Gifts})
 		}
 		return &struct{ Body summaryBody }{Body: body}, nil

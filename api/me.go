@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -14,30 +15,61 @@ import (
 var memberSelf = access{member: true}
 
 type memberProfile struct {
-	ID             string     `json:"id" format:"uuid"`
-	Email          string     `json:"email" format:"email"`
-	Name           string     `json:"name"`
-	Organisation   string     `json:"organisation,omitempty"`
-	RoleTitle      string     `json:"role_title,omitempty"`
-	Audiences      []string   `json:"audiences"`
-	Region         string     `json:"region,omitempty"`
-	Interests      []string   `json:"interests"`
-	EmailFrequency string     `json:"email_frequency" enum:"as-it-happens,weekly-digest,monthly-digest"`
-	Status         string     `json:"status" enum:"pending,active,unsubscribed,erased"`
-	Source         string     `json:"source" enum:"site,partner,import,staff"`
-	JoinedAt       time.Time  `json:"joined_at" doc:"When the signup was made."`
-	ConfirmedAt    *time.Time `json:"confirmed_at,omitempty"`
+	ID             string         `json:"id" format:"uuid"`
+	Email          string         `json:"email" format:"email"`
+	Name           string         `json:"name"`
+	Organisation   string         `json:"organisation,omitempty"`
+	RoleTitle      string         `json:"role_title,omitempty"`
+	Audiences      []string       `json:"audiences"`
+	Region         Region         `json:"region,omitempty"`
+	Interests      []Interest     `json:"interests"`
+	EmailFrequency EmailFrequency `json:"email_frequency"`
+	Status         string         `json:"status" enum:"pending,active,unsubscribed,erased"`
+	Source         string         `json:"source" enum:"site,partner,import,staff"`
+	JoinedAt       time.Time      `json:"joined_at" doc:"When the signup was made."`
+	ConfirmedAt    *time.Time     `json:"confirmed_at,omitempty"`
 }
 
 func memberProfileBody(m *members.Member) memberProfile {
 	return memberProfile{ID: m.ID.String(), Email: m.Email, Name: m.Name, Organisation: m.Organisation, RoleTitle: m.RoleTitle,
-		Audiences: nonNil(m.Audiences), Region: m.Region, Interests: nonNil(m.Interests), EmailFrequency: m.EmailFrequency,
+		Audiences: nonNil(m.Audiences), Region: Region(m.Region), Interests: asEnum[Interest](m.Interests), EmailFrequency: EmailFrequency(m.EmailFrequency),
 		Status: m.Status, Source: m.Source, JoinedAt: m.CreatedAt, ConfirmedAt: m.ConfirmedAt}
 }
 
 type memberSelfView struct {
 	Profile         memberProfile    `json:"profile"`
 	SpecialCategory *specialCategory `json:"special_category,omitempty" doc:"Present when the member has given these details."`
+}
+
+// memberSelfUpdated is what PATCH /v1/me answers: what GET /v1/me
+// answers (profile, special_category) and, for clients of 1.0 and 1.1,
+// the profile's fields at the top level as they were, deprecated.
+type memberSelfUpdated struct {
+	MemberProfileFields
+	MemberSelfViewFields
+}
+
+// MemberProfileFields and MemberSelfViewFields name the types embedded in
+// memberSelfUpdated with exported names, which huma flattens as
+// encoding/json does.
+type (
+	MemberProfileFields  = memberProfile
+	MemberSelfViewFields = memberSelfView
+)
+
+// TransformSchema marks the top-level copies of the profile's fields
+// deprecated, leaving profile and special_category as GET /v1/me has them.
+func (memberSelfUpdated) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
+	for name, prop := range s.Properties {
+		if name == "profile" || name == "special_category" {
+			continue
+		}
+		deprecated := *prop
+		deprecated.Deprecated = true
+		deprecated.Description = strings.TrimSpace(deprecated.Description + " Deprecated since 1.2.0: read profile." + name + "; the top-level copy goes in 2.0.0.")
+		s.Properties[name] = &deprecated
+	}
+	return s
 }
 
 type consentEvent struct {
@@ -90,15 +122,15 @@ type ProfileChangeFields struct {
 	RoleTitle              *string          `json:"role_title,omitempty" maxLength:"200" doc:"Empty string clears it."`
 	Audiences              []string         `json:"audiences,omitempty" maxItems:"20" uniqueItems:"true"`
 	Region                 *string          `json:"region,omitempty" enum:"england,scotland,wales,northern-ireland,outside-uk,"`
-	Interests              []string         `json:"interests,omitempty" maxItems:"6" uniqueItems:"true" enum:"surveys,listening-events,webinars,research-opportunities,campaigning-news,general-news" doc:"Replaces the set; [] stops all interest emails."`
-	EmailFrequency         *string          `json:"email_frequency,omitempty" enum:"as-it-happens,weekly-digest,monthly-digest"`
+	Interests              []Interest       `json:"interests,omitempty" maxItems:"6" uniqueItems:"true" doc:"Replaces the set; [] stops all interest emails."`
+	EmailFrequency         *EmailFrequency  `json:"email_frequency,omitempty"`
 	SpecialCategoryConsent *bool            `json:"special_category_consent,omitempty" doc:"false withdraws the consent and deletes the special-category details."`
 	SpecialCategory        *specialCategory `json:"special_category,omitempty"`
 }
 
 func (f ProfileChangeFields) toChange() members.ProfileChange {
 	c := members.ProfileChange{Name: f.Name, Organisation: f.Organisation, RoleTitle: f.RoleTitle, Audiences: f.Audiences, Region: f.Region,
-		Interests: f.Interests, EmailFrequency: f.EmailFrequency, SpecialCategoryConsent: f.SpecialCategoryConsent}
+		Interests: enumValues(f.Interests), EmailFrequency: (*string)(f.EmailFrequency), SpecialCategoryConsent: f.SpecialCategoryConsent}
 	if f.SpecialCategory != nil {
 		c.Sensitive = &members.Sensitive{Harmed: f.SpecialCategory.Harmed, Experience: f.SpecialCategory.Experience, AccessibilityNeeds: f.SpecialCategory.AccessibilityNeeds}
 	}
@@ -132,12 +164,18 @@ func registerMe(hapi huma.API, svc membersService) {
 		Summary:     "Change my details and what I hear about",
 		Description: "Only the fields sent change. Every interest turned on or off, and special-category consent given or withdrawn, is recorded in the consent history. Choosing interests after unsubscribing resubscribes.",
 		Tags:        []string{"Self-service"},
-	}, func(ctx context.Context, in *meUpdateInput) (*struct{ Body memberProfile }, error) {
-		m, err := svc.UpdateProfile(ctx, callerFrom(ctx).ID, in.Body.toChange(), "self-service")
+	}, func(ctx context.Context, in *meUpdateInput) (*struct{ Body memberSelfUpdated }, error) {
+		id := callerFrom(ctx).ID
+		if _, err := svc.UpdateProfile(ctx, id, in.Body.toChange(), "self-service"); err != nil {
+			return nil, err
+		}
+		m, sens, err := svc.Me(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		return &struct{ Body memberProfile }{Body: memberProfileBody(m)}, nil
+		profile := memberProfileBody(m)
+		return &struct{ Body memberSelfUpdated }{Body: memberSelfUpdated{MemberProfileFields: profile,
+			MemberSelfViewFields: memberSelfView{Profile: profile, SpecialCategory: specialCategoryBody(sens)}}}, nil
 	})
 
 	register(hapi, memberSelf, huma.Operation{

@@ -61,8 +61,8 @@ type SignupFields struct {
 	Organisation           string           `json:"organisation,omitempty" maxLength:"200"`
 	RoleTitle              string           `json:"role_title,omitempty" maxLength:"200"`
 	Audiences              []string         `json:"audiences,omitempty" maxItems:"20" uniqueItems:"true" example:"[\"harmed-patient-family\"]" doc:"Audience keys (the key of each audience in GET /v1/audiences)."`
-	Region                 string           `json:"region,omitempty" enum:"england,scotland,wales,northern-ireland,outside-uk"`
-	Interests              []string         `json:"interests,omitempty" maxItems:"6" uniqueItems:"true" enum:"surveys,listening-events,webinars,research-opportunities,campaigning-news,general-news"`
+	Region                 Region           `json:"region,omitempty"`
+	Interests              []Interest       `json:"interests,omitempty" maxItems:"6" uniqueItems:"true"`
 	ConsentVersion         string           `json:"consent_version" maxLength:"20" example:"2026-11-01" doc:"The version of the consent texts shown (GET /v1/consent-texts)."`
 	MembershipConsent      bool             `json:"membership_consent,omitempty" doc:"Must be true: the person agreed to the membership text. Optional in the schema only so that leaving it out is answered like false, with consent-required."`
 	SpecialCategoryConsent bool             `json:"special_category_consent,omitempty" doc:"Separate explicit consent to hold special_category details; required to send them."`
@@ -123,7 +123,7 @@ func (s SignupFields) toSignup() (members.Signup, error) {
 		return members.Signup{}, hpa.Invalid("body.membership_consent", "must be true: joining needs the person's agreement to the membership text").WithReason("consent-required")
 	}
 	in := members.Signup{Email: s.Email, ConsentVersion: s.ConsentVersion, SpecialCategoryConsent: s.SpecialCategoryConsent,
-		Profile: members.Profile{Name: s.Name, Organisation: s.Organisation, RoleTitle: s.RoleTitle, Audiences: s.Audiences, Region: s.Region, Interests: s.Interests}}
+		Profile: members.Profile{Name: s.Name, Organisation: s.Organisation, RoleTitle: s.RoleTitle, Audiences: s.Audiences, Region: string(s.Region), Interests: enumValues(s.Interests)}}
 	if s.SpecialCategory != nil {
 		in.Sensitive = &members.Sensitive{Harmed: s.SpecialCategory.Harmed, Experience: s.SpecialCategory.Experience, AccessibilityNeeds: s.SpecialCategory.AccessibilityNeeds}
 	}

@@ -17,12 +17,13 @@ var membershipStaff = staffWith(identity.RoleMembership)
 
 type memberListInput struct {
 	PageQuery
-	Status     string    `query:"status" enum:"pending,active,unsubscribed,erased"`
-	Interest   string    `query:"interest" enum:"surveys,listening-events,webinars,research-opportunities,campaigning-news,general-news"`
-	Audience   string    `query:"audience" maxLength:"60"`
-	Source     string    `query:"source" enum:"site,partner,import,staff"`
-	JoinedFrom time.Time `query:"joined_from" doc:"Only signups at or after this time."`
-	JoinedTo   time.Time `query:"joined_to" doc:"Only signups before this time."`
+	Status   string   `query:"status" enum:"pending,active,unsubscribed,erased"`
+	Interest Interest `query:"interest"`
+	Audience string   `query:"audience" maxLength:"60"`
+	Source   string   `query:"source" enum:"site,partner,import,staff"`
+	DateRangeQuery
+	JoinedFrom time.Time `query:"joined_from" deprecated:"true" doc:"Only signups at or after this time. Deprecated since 1.2.0: use from (the UK date they joined on or after); joined_from goes in 2.0.0."`
+	JoinedTo   time.Time `query:"joined_to" deprecated:"true" doc:"Only signups before this time. Deprecated since 1.2.0: use to; joined_to goes in 2.0.0."`
 	Q          string    `query:"q" maxLength:"200" doc:"An exact email address, or part of a name."`
 }
 
@@ -123,8 +124,12 @@ func registerMemberAdmin(hapi huma.API, svc membersService) {
 		Description: "Newest first, filtered, cursor-paginated. Audited.",
 		Tags:        []string{"Members admin"},
 	}, func(ctx context.Context, in *memberListInput) (*struct{ Body memberPage }, error) {
-		f := members.Filter{Status: in.Status, Interest: in.Interest, Audience: in.Audience, Source: in.Source,
-			JoinedFrom: in.JoinedFrom, JoinedTo: in.JoinedTo, Query: in.Q, Limit: in.Limit}
+		joinedFrom, joinedTo, err := in.narrow(in.JoinedFrom, in.JoinedTo)
+		if err != nil {
+			return nil, err
+		}
+		f := members.Filter{Status: in.Status, Interest: string(in.Interest), Audience: in.Audience, Source: in.Source,
+			JoinedFrom: joinedFrom, JoinedTo: joinedTo, Query: in.Q, Limit: in.Limit}
 		var cur memberCursor
 		if err := decodeCursor(in.Cursor, &cur); err != nil {
 			return nil, err

@@ -108,8 +108,7 @@ func registerNavigation(hapi huma.API, site siteReader, links contentService) {
 		}
 		return publicDocument(in.IfNoneMatch, s.Version, site.NextChange(), func() []byte {
 			return encoded.get(s.Version, func() any {
-				menus := navigationBody(s.Navigation)
-				return navigation{Header: menus[string(content.MenuHeader)], Footer: menus[string(content.MenuFooter)]}
+				return menusBody(navigationBody(s.Navigation))
 			})
 		})
 	})

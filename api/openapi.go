@@ -41,6 +41,25 @@ to partner organisations and to scripts.
   header, any string or key of a JSON body, a CSV line): anything else is refused with ` + "`422 invalid-text`" + `,
   whose ` + "`errors`" + ` name each place (` + "`body.name`" + `, ` + "`query.q`" + `). Do not retry it unchanged.`
 
+// deprecations lists the 1.x forms the contract keeps for its clients
+// beside the one vocabulary, marked deprecated where they appear.
+const deprecations = `
+
+## Deprecated forms (sunset: 2.0.0)
+
+Since 1.2.0 the contract speaks one vocabulary: lists are ` + "`items`" + ` (with ` + "`next_cursor`" + `,
+sent back as ` + "`cursor`" + `, where they are paged); date ranges are ` + "`from`" + ` and ` + "`to`" + `, UK dates,
+both inclusive. The older forms still work throughout 1.x, are marked ` + "`deprecated`" + ` where they
+appear and go in 2.0.0:
+
+| deprecated | use instead |
+|---|---|
+| ` + "`results`" + ` of ` + "`POST /v1/stats/query`" + `, ` + "`GET /v1/stats/timeseries`" + `, ` + "`/v1/stats/breakdown/{dimension}`" + ` and the shared-stats reports | ` + "`items`" + ` (the same list); the query also gives ` + "`next_cursor`" + ` (send it as ` + "`pagination.cursor`" + `) |
+| ` + "`goals`" + `, ` + "`imports`" + `, ` + "`shares`" + ` of ` + "`GET /v1/stats/goals`" + `, ` + "`/v1/stats/imports`" + `, ` + "`/v1/stats/shares`" + ` | ` + "`items`" + ` (the same list) |
+| ` + "`since`" + `, ` + "`until`" + ` of ` + "`GET /v1/audit-events`" + `; ` + "`joined_from`" + `, ` + "`joined_to`" + ` of ` + "`GET /v1/members`" + ` | ` + "`from`" + `, ` + "`to`" + ` |
+| the profile's fields at the top level of ` + "`PATCH /v1/me`" + `'s answer | ` + "`profile`" + ` and ` + "`special_category`" + `, as ` + "`GET /v1/me`" + ` answers |
+| ` + "`navigation`" + ` (a map) of ` + "`GET /v1/site`" + ` | ` + "`menus`" + ` (` + "`header`" + `, ` + "`footer`" + `), as ` + "`GET /v1/navigation`" + ` answers |`
+
 // siteRoutes lists the website's pages the API links to (package
 // sitelinks), which the frontend must serve.
 var siteRoutes = `
@@ -104,7 +123,7 @@ func humaConfig() huma.Config {
 	config.DocsPath = ""
 	config.OpenAPIPath = ""
 	config.SchemasPath = ""
-	config.Info.Description = apiDescription + siteRoutes
+	config.Info.Description = apiDescription + deprecations + siteRoutes
 	config.Info.Contact = &huma.Contact{Name: "Harmed Patients Alliance", URL: "https://github.com/harmedpatients/hpa"}
 	config.Info.License = &huma.License{Name: "MIT", Identifier: "MIT"}
 	config.Servers = []*huma.Server{{URL: "/", Description: "The deployment serving this document (http://localhost:8080 under `make run`)"}}

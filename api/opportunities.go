@@ -18,7 +18,7 @@ type engagementService interface {
 	Get(ctx context.Context, id uuid.UUID, view engagement.Viewer) (*engagement.Opportunity, error)
 	ListPublished(ctx context.Context, f engagement.PublicFilter) ([]*engagement.Opportunity, error)
 	ListForReview(ctx context.Context, status string, limit int, afterCreated time.Time, afterID uuid.UUID) ([]*engagement.Opportunity, error)
-	ListOwn(ctx context.Context, organisationID uuid.UUID) ([]*engagement.Opportunity, error)
+	ListOwn(ctx context.Context, organisationID uuid.UUID, limit int, afterCreated time.Time, afterID uuid.UUID) ([]*engagement.Opportunity, error)
 	Review(ctx context.Context, id uuid.UUID, action, note string) (*engagement.Opportunity, error)
 	Progress(ctx context.Context, id uuid.UUID) (*engagement.AlertProgress, error)
 	SetPaused(ctx context.Context, id uuid.UUID, paused bool) (*engagement.AlertProgress, error)

@@ -19,6 +19,15 @@ func partnerOrg(ctx context.Context) *uuid.UUID {
 	return &org
 }
 
+// partnerOpportunityListInput pages a partner's own opportunities. Its
+// limit defaults to 500, as many as the list gave before it took a
+// cursor (1.1.0 and earlier), so a client that reads one page misses
+// nothing it saw before.
+type partnerOpportunityListInput struct {
+	Cursor string `query:"cursor" maxLength:"512" doc:"Opaque cursor from a previous page's next_cursor."`
+	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"500" doc:"Most items to return."`
+}
+
 func registerPartnerOpportunities(hapi huma.API, svc engagementService) {
 	register(hapi, partnerOpportunities, huma.Operation{
 		OperationID:   "submit-partner-opportunity",
@@ -42,17 +51,20 @@ func registerPartnerOpportunities(hapi huma.API, svc engagementService) {
 		Method:      http.MethodGet,
 		Path:        "/v1/partner/opportunities",
 		Summary:     "Our submitted opportunities",
-		Description: "Everything the key's organisation submitted, with its review status and HPA's notes.",
+		Description: "Everything the key's organisation submitted, with its review status and HPA's notes, newest first; cursor-paginated like every list (next_cursor, sent back as cursor).",
 		Tags:        []string{"Partner opportunities"},
-	}, func(ctx context.Context, _ *struct{}) (*struct{ Body opportunityPage }, error) {
-		list, err := svc.ListOwn(ctx, *partnerOrg(ctx))
+	}, func(ctx context.Context, in *partnerOpportunityListInput) (*struct{ Body opportunityPage }, error) {
+		var cur opportunityCursor
+		if err := decodeCursor(in.Cursor, &cur); err != nil {
+			return nil, err
+		}
+		list, err := svc.ListOwn(ctx, *partnerOrg(ctx), in.Limit, cur.At, cur.ID)
 		if err != nil {
 			return nil, err
 		}
-		page := opportunityPage{Items: make([]opportunity, len(list))}
-		for i, o := range list {
-			page.Items[i] = opportunityBody(o, true)
-		}
+		var page opportunityPage
+		page.Items, page.NextCursor = pageOf(list, in.Limit, func(o *engagement.Opportunity) opportunity { return opportunityBody(o, true) },
+			func(last *engagement.Opportunity) any { return opportunityCursor{At: last.CreatedAt, ID: last.ID} })
 		return &struct{ Body opportunityPage }{Body: page}, nil
 	})
 

@@ -79,3 +79,27 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// DateRangeQuery is the one date-range convention of the contract: from
+// and to, UK calendar dates, both inclusive (exported so huma sees its
+// fields when it is embedded).
+type DateRangeQuery struct {
+	From string `query:"from" format:"date" example:"2026-04-01" doc:"Only those on or after this UK date (YYYY-MM-DD)."`
+	To   string `query:"to" format:"date" example:"2026-04-30" doc:"Only those on or before this UK date."`
+}
+
+// narrow applies from and to to a [since, until) window given by the
+// deprecated parameters: the window both describe.
+func (q DateRangeQuery) narrow(since, until time.Time) (time.Time, time.Time, error) {
+	start, end, err := periodFrom(q.From, q.To, "query")
+	if err != nil {
+		return since, until, err
+	}
+	if !start.IsZero() && start.After(since) {
+		since = start
+	}
+	if !end.IsZero() && (until.IsZero() || end.Before(until)) {
+		until = end
+	}
+	return since, until, nil
+}

@@ -31,7 +31,8 @@ type siteProfile struct {
 	AudiencesIntro       string                `json:"audiences_intro" example:"Whether you are a Harmed patient/family, Healthcare professional, NHS leader… thank you for visiting our site." doc:"The paragraph addressed to every audience at once."`
 	Audiences            []publicAudience      `json:"audiences" doc:"The audiences HPA speaks to, in order (as GET /v1/audiences)."`
 	CallsToAction        []publicCallToAction  `json:"calls_to_action" doc:"Join, donate, get in touch…, in order."`
-	Navigation           map[string][]navEntry `json:"navigation" doc:"The menus (header, footer), each an ordered list; entries leading to pages that are not public are left out."`
+	Menus                navigation            `json:"menus" doc:"The menus, each an ordered list, as GET /v1/navigation gives them; entries leading to pages that are not public are left out."`
+	Navigation           map[string][]navEntry `json:"navigation" deprecated:"true" doc:"The same menus as a map from the menu's name (header, footer). Deprecated since 1.2.0: read menus; navigation goes in 2.0.0."`
 	ContactEmail         string                `json:"contact_email,omitempty" format:"email" example:"hello@example.org" doc:"Where to write to HPA; absent until configured."`
 	Charity              charity               `json:"charity" doc:"Registration details; fields are absent until known."`
 	UpdatedAt            time.Time             `json:"updated_at" doc:"When the profile last changed."`
@@ -66,6 +67,7 @@ func siteBody(s *content.Site) siteProfile {
 		CallsToAction: make([]publicCallToAction, len(s.CallsToAction)),
 		Navigation:    navigationBody(s.Navigation),
 	}
+	body.Menus = menusBody(body.Navigation)
 	for i, a := range s.Audiences {
 		body.Audiences[i] = publicAudienceBody(a)
 	}
@@ -85,6 +87,19 @@ func navigationBody(menus map[content.Menu][]content.NavigationItem) map[string]
 		out[string(menu)] = entries
 	}
 	return out
+}
+
+// menusBody names the menus of a navigation map, each a list (empty when
+// the map lacks it).
+func menusBody(menus map[string][]navEntry) navigation {
+	nav := navigation{Header: menus[string(content.MenuHeader)], Footer: menus[string(content.MenuFooter)]}
+	if nav.Header == nil {
+		nav.Header = []navEntry{}
+	}
+	if nav.Footer == nil {
+		nav.Footer = []navEntry{}
+	}
+	return nav
 }
 
 // ConditionalGet is the If-None-Match input of public reads (exported so

@@ -46,8 +46,9 @@ type statsQueryInput struct {
 }
 
 type statsPagination struct {
-	Limit  int `json:"limit,omitempty" minimum:"1" maximum:"10000" default:"100"`
-	Offset int `json:"offset,omitempty" minimum:"0" maximum:"1000000"`
+	Limit  int    `json:"limit,omitempty" minimum:"1" maximum:"10000" default:"100"`
+	Offset int    `json:"offset,omitempty" minimum:"0" maximum:"1000000" doc:"Rows to skip. Or send cursor, as every list takes."`
+	Cursor string `json:"cursor,omitempty" maxLength:"512" doc:"Opaque cursor from the previous page's next_cursor (instead of offset)."`
 }
 
 type statsInclude struct {
@@ -79,8 +80,10 @@ type statsOrder struct {
 }
 
 type statsQueryResult struct {
-	Results []statsRow `json:"results"`
-	Meta    statsMeta  `json:"meta"`
+	Items      []statsRow `json:"items" doc:"The rows of this page."`
+	NextCursor string     `json:"next_cursor,omitempty" doc:"Send as pagination.cursor for the next page; absent on the last."`
+	Results    []statsRow `json:"results" deprecated:"true" doc:"The same as items, under its 1.0 name. Deprecated since 1.2.0: read items; results goes in 2.0.0."`
+	Meta       statsMeta  `json:"meta"`
 }
 
 type statsRow struct {
@@ -119,7 +122,10 @@ func registerStats(hapi huma.API, stats statsReader) {
 		if err != nil {
 			return nil, err
 		}
-		q := in.query()
+		q, err := in.query()
+		if err != nil {
+			return nil, err
+		}
 		res, err := stats.Query(ctx, q)
 		if err != nil {
 			return nil, err
@@ -127,7 +133,7 @@ func registerStats(hapi huma.API, stats statsReader) {
 		if asCSV {
 			return csvQuery(q, res), nil
 		}
-		out := statsQueryResult{Results: make([]statsRow, len(res.Rows)), Meta: statsMeta{
+		out := statsQueryResult{Items: make([]statsRow, len(res.Rows)), Meta: statsMeta{
 			Metrics: q.Metrics, Dimensions: nonNil(q.Dimensions), DateRange: dates(res.From, res.To),
 			TimeZone: stats.Location().String(), TotalRows: res.TotalRows, ImportsIncluded: res.ImportsIncluded,
 		}}
@@ -136,14 +142,18 @@ func registerStats(hapi huma.API, stats statsReader) {
 			out.Meta.ComparisonDateRange = &cr
 		}
 		for i, r := range res.Rows {
-			out.Results[i] = statsRow{Dimensions: r.Dimensions, Metrics: r.Metrics}
+			out.Items[i] = statsRow{Dimensions: r.Dimensions, Metrics: r.Metrics}
 			if q.Comparison != "" {
 				c := &statsComparison{Metrics: r.Comparison, Change: make([]changeValue, len(r.Change))}
 				for j, ch := range r.Change {
 					c.Change[j] = changeValue{ch}
 				}
-				out.Results[i].Comparison = c
+				out.Items[i].Comparison = c
 			}
+		}
+		out.Results = out.Items
+		if q.Offset+len(res.Rows) < res.TotalRows {
+			out.NextCursor = encodeCursor(q.Offset + len(res.Rows))
 		}
 		return jsonDocument(out), nil
 	})
@@ -155,8 +165,13 @@ func registerStats(hapi huma.API, stats statsReader) {
 }
 
 // query is the visits query the body asks for.
-func (in *statsQueryInput) query() visits.Query {
+func (in *statsQueryInput) query() (visits.Query, error) {
 	b := in.Body
+	if b.Pagination.Cursor != "" {
+		if err := decodeCursor(b.Pagination.Cursor, &b.Pagination.Offset); err != nil || b.Pagination.Offset < 0 || b.Pagination.Offset > 1_000_000 {
+			return visits.Query{}, invalidField("body.pagination.cursor", "is not a cursor this API gave out")
+		}
+	}
 	q := visits.Query{Metrics: b.Metrics, Dimensions: b.Dimensions, Limit: b.Pagination.Limit, Offset: b.Pagination.Offset,
 		Comparison: b.Include.Comparison, Imports: b.Include.Imports, CompareRange: b.Include.CompareDateRange.visits("body.include.compare_date_range"),
 		At: "body.", Range: b.DateRange.visits("body.date_range")}
@@ -166,7 +181,7 @@ func (in *statsQueryInput) query() visits.Query {
 	for _, o := range b.OrderBy {
 		q.OrderBy = append(q.OrderBy, visits.Order{Field: o.Field, Desc: o.Direction != "asc"})
 	}
-	return q
+	return q, nil
 }
 
 // dateRange is a preset name or two dates.

@@ -30,7 +30,8 @@ type statsGoal struct {
 }
 
 type statsGoalList struct {
-	Goals []statsGoal `json:"goals"`
+	Items []statsGoal `json:"items" doc:"The goals."`
+	Goals []statsGoal `json:"goals" deprecated:"true" doc:"The same as items, under its 1.0 name. Deprecated since 1.2.0: read items; goals goes in 2.0.0."`
 }
 
 type createGoalInput struct {
@@ -67,6 +68,7 @@ func registerStatsGoals(hapi huma.API, goals goalKeeper) {
 		for i, g := range list {
 			out.Goals[i] = goalBody(g)
 		}
+		out.Items = out.Goals
 		return &struct{ Body statsGoalList }{Body: out}, nil
 	})
 

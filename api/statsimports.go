@@ -99,7 +99,8 @@ type statsImport struct {
 }
 
 type statsImportList struct {
-	Imports []statsImport `json:"imports"`
+	Items   []statsImport `json:"items" doc:"The imports, newest first."`
+	Imports []statsImport `json:"imports" deprecated:"true" doc:"The same as items, under its 1.1 name. Deprecated since 1.2.0: read items; imports goes in 2.0.0."`
 }
 
 func importBody(imp visits.Import) statsImport {
@@ -196,6 +197,7 @@ func registerStatsImports(hapi huma.API, svc statsImporter) {
 		for i, imp := range list {
 			out.Imports[i] = importBody(imp)
 		}
+		out.Items = out.Imports
 		return &struct{ Body statsImportList }{Body: out}, nil
 	})
 

@@ -72,7 +72,8 @@ type timeseriesResult struct {
 	From           string            `json:"from" format:"date"`
 	To             string            `json:"to" format:"date"`
 	TimeZone       string            `json:"time_zone"`
-	Results        []timeseriesPoint `json:"results" doc:"Every bucket of the range, empty ones included, oldest first."`
+	Items          []timeseriesPoint `json:"items" doc:"Every bucket of the range, empty ones included, oldest first."`
+	Results        []timeseriesPoint `json:"results" deprecated:"true" doc:"The same as items, under its 1.0 name. Deprecated since 1.2.0: read items; results goes in 2.0.0."`
 	ComparisonFrom string            `json:"comparison_from,omitempty" format:"date" doc:"First date of the compared period, when compare is given."`
 	ComparisonTo   string            `json:"comparison_to,omitempty" format:"date"`
 }
@@ -101,7 +102,8 @@ type breakdownResult struct {
 	Dimension      string         `json:"dimension"`
 	From           string         `json:"from" format:"date"`
 	To             string         `json:"to" format:"date"`
-	Results        []breakdownRow `json:"results"`
+	Items          []breakdownRow `json:"items" doc:"The values, in order_by order."`
+	Results        []breakdownRow `json:"results" deprecated:"true" doc:"The same as items, under its 1.0 name. Deprecated since 1.2.0: read items; results goes in 2.0.0."`
 	TotalRows      int            `json:"total_rows"`
 	NextCursor     string         `json:"next_cursor,omitempty" doc:"Pass as cursor for the next page; absent on the last."`
 	ComparisonFrom string         `json:"comparison_from,omitempty" format:"date" doc:"First date of the compared period, when compare is given."`
@@ -329,11 +331,12 @@ func timeseriesReport(ctx context.Context, stats statsReader, in *TimeseriesQuer
 		return nil, err
 	}
 	out := timeseriesResult{Interval: in.Interval, From: res.From.Format(time.DateOnly), To: res.To.Format(time.DateOnly),
-		TimeZone: stats.Location().String(), Results: make([]timeseriesPoint, len(res.Rows))}
+		TimeZone: stats.Location().String(), Items: make([]timeseriesPoint, len(res.Rows))}
 	out.ComparisonFrom, out.ComparisonTo = comparedDates(q, res)
 	for i, row := range res.Rows {
-		out.Results[i] = timeseriesPoint{Date: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics), Comparison: comparisonOf(q, row, true)}
+		out.Items[i] = timeseriesPoint{Date: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics), Comparison: comparisonOf(q, row, true)}
 	}
+	out.Results = out.Items
 	if asCSV {
 		return csvQuery(visits.Query{Metrics: visits.Metrics, Dimensions: []string{"date"}, Comparison: q.Comparison}, res), nil
 	}
@@ -378,10 +381,11 @@ func breakdownReport(ctx context.Context, stats statsReader, in *BreakdownQuery)
 		return paged(csvQuery(q, res), res.TotalRows, next), nil
 	}
 	out := breakdownResult{Dimension: in.Dimension, From: res.From.Format(time.DateOnly), To: res.To.Format(time.DateOnly),
-		Results: make([]breakdownRow, len(res.Rows)), TotalRows: res.TotalRows, NextCursor: next}
+		Items: make([]breakdownRow, len(res.Rows)), TotalRows: res.TotalRows, NextCursor: next}
 	out.ComparisonFrom, out.ComparisonTo = comparedDates(q, res)
 	for i, row := range res.Rows {
-		out.Results[i] = breakdownRow{Value: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics), Comparison: comparisonOf(q, row, false)}
+		out.Items[i] = breakdownRow{Value: row.Dimensions[0], MetricValues: namedMetrics(row.Metrics), Comparison: comparisonOf(q, row, false)}
 	}
+	out.Results = out.Items
 	return paged(jsonDocument(out), res.TotalRows, next), nil
 }

@@ -63,7 +63,8 @@ type createStatsShareInput struct {
 }
 
 type statsShareList struct {
-	Shares []statsShare `json:"shares"`
+	Items  []statsShare `json:"items" doc:"The shared links."`
+	Shares []statsShare `json:"shares" deprecated:"true" doc:"The same as items, under its 1.1 name. Deprecated since 1.2.0: read items; shares goes in 2.0.0."`
 }
 
 type shareIDInput struct {
@@ -155,6 +156,7 @@ func registerStatsShares(hapi huma.API, shares statsSharer, stats statsReader, l
 		for i, sh := range list {
 			out.Shares[i] = shareBody(sh, time.Now())
 		}
+		out.Items = out.Shares
 		return &struct{ Body statsShareList }{Body: out}, nil
 	})
 

@@ -183,7 +183,12 @@ func FuzzStatsQueryBody(f *testing.F) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := s.Query(ctx, in.query()); err != nil {
+		q, err := in.query()
+		if err != nil {
+			checkRefusal(t, err)
+			return
+		}
+		if _, err := s.Query(ctx, q); err != nil {
 			checkRefusal(t, err)
 		}
 	})

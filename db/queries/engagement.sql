@@ -46,7 +46,11 @@ ORDER BY created_at, id
 LIMIT @page_size;
 
 -- name: OpportunityListByOrganisation :many
-SELECT * FROM opportunities WHERE organisation_id = @organisation_id ORDER BY created_at DESC, id DESC LIMIT 500;
+SELECT * FROM opportunities
+WHERE organisation_id = @organisation_id
+  AND (sqlc.narg(after_created)::timestamptz IS NULL OR (created_at, id) < (sqlc.narg(after_created)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @page_size;
 
 -- name: OpportunityListCalendar :many
 SELECT * FROM opportunities

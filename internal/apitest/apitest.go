@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,18 +179,22 @@ type Request struct {
 func (s *Server) Do(req Request) *Response {
 	s.t.Helper()
 	var body io.Reader
+	var sent []byte
 	switch b := req.Body.(type) {
 	case nil:
 	case []byte:
-		body = bytes.NewReader(b)
+		sent = b
 	case string:
-		body = strings.NewReader(b)
+		sent = []byte(b)
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			s.t.Fatalf("encode request: %v", err)
 		}
-		body = bytes.NewReader(j)
+		sent = j
+	}
+	if req.Body != nil {
+		body = bytes.NewReader(sent)
 	}
 	if req.Method == "" {
 		req.Method = http.MethodGet
@@ -224,6 +227,7 @@ func (s *Server) Do(req Request) *Response {
 	r := &Response{Response: resp, Body: b}
 	if !req.NoCheck {
 		CheckContract(s.t, httpReq, r)
+		recordExample(httpReq, sent, r)
 	}
 	return r
 }

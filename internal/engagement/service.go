@@ -237,9 +237,15 @@ func (s *Service) ListForReview(ctx context.Context, status string, limit int, a
 	return s.booked(ctx, fromRows(rows))
 }
 
-// ListOwn returns an organisation's opportunities.
-func (s *Service) ListOwn(ctx context.Context, organisationID uuid.UUID) ([]*Opportunity, error) {
-	rows, err := store.Q.OpportunityListByOrganisation(ctx, s.db, &organisationID)
+// ListOwn returns a page of an organisation's opportunities, newest
+// first, after the one created at afterCreated with afterID (none: from
+// the newest).
+func (s *Service) ListOwn(ctx context.Context, organisationID uuid.UUID, limit int, afterCreated time.Time, afterID uuid.UUID) ([]*Opportunity, error) {
+	p := store.OpportunityListByOrganisationParams{OrganisationID: &organisationID, PageSize: int32(limit)}
+	if afterID != uuid.Nil {
+		p.AfterCreated, p.AfterID = &afterCreated, &afterID
+	}
+	rows, err := store.Q.OpportunityListByOrganisation(ctx, s.db, p)
 	if err != nil {
 		return nil, fmt.Errorf("list own opportunities: %w", err)
 	}

@@ -532,11 +532,27 @@ func (q *Queries) OpportunityInsert(ctx context.Context, db DBTX, arg Opportunit
 }
 
 const opportunityListByOrganisation = `-- name: OpportunityListByOrganisation :many
-SELECT id, kind, title, summary, description, description_html, organiser_name, organisation_id, audiences, online, location, starts_at, ends_at, closes_at, time_zone, capacity, external_url, ethics_reference, contact_name, contact_email, hpa_contact_id, status, review_note, submitted_by_key, created_by, published_at, created_at, updated_at FROM opportunities WHERE organisation_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500
+SELECT id, kind, title, summary, description, description_html, organiser_name, organisation_id, audiences, online, location, starts_at, ends_at, closes_at, time_zone, capacity, external_url, ethics_reference, contact_name, contact_email, hpa_contact_id, status, review_note, submitted_by_key, created_by, published_at, created_at, updated_at FROM opportunities
+WHERE organisation_id = $1
+  AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $4
 `
 
-func (q *Queries) OpportunityListByOrganisation(ctx context.Context, db DBTX, organisationID *uuid.UUID) ([]Opportunity, error) {
-	rows, err := db.Query(ctx, opportunityListByOrganisation, organisationID)
+type OpportunityListByOrganisationParams struct {
+	OrganisationID *uuid.UUID
+	AfterCreated   *time.Time
+	AfterID        *uuid.UUID
+	PageSize       int32
+}
+
+func (q *Queries) OpportunityListByOrganisation(ctx context.Context, db DBTX, arg OpportunityListByOrganisationParams) ([]Opportunity, error) {
+	rows, err := db.Query(ctx, opportunityListByOrganisation,
+		arg.OrganisationID,
+		arg.AfterCreated,
+		arg.AfterID,
+		arg.PageSize,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ async function homePage(): Promise<void> {
   check(site.audiences.length > 0, "the site has no audiences");
   const nav = expectStatus(await api.GET("/v1/navigation"), 200, "GET /v1/navigation");
   check(Object.keys(nav).length > 0, "no menus");
+  check(site.menus.header.length === nav.header.length && site.menus.footer.length === nav.footer.length, "the site's menus are not GET /v1/navigation's");
 }
 
 async function pageWithRevalidation(): Promise<void> {
@@ -111,6 +112,12 @@ async function membership(): Promise<void> {
     const exported = expectStatus(await api.GET("/v1/me/export", { headers: bearer(token) }), 200, "GET /v1/me/export");
     check(exported.profile.id === me.profile.id, "the export is someone else's");
     check(exported.consents.some((consent) => consent.purpose === "membership"), "the export has no membership consent");
+    const updated = expectStatus(
+      await api.PATCH("/v1/me", { headers: bearer(token), body: { email_frequency: "weekly-digest" } }),
+      200,
+      "PATCH /v1/me",
+    );
+    check(updated.profile.id === me.profile.id && updated.profile.email_frequency === "weekly-digest", "PATCH /v1/me does not answer as GET /v1/me");
   });
   await step("unsubscribe from the emailed link", async () => {
     const { email: message, token: unsubscribe } = await tokenFromEmail(email, "/members/unsubscribe");
