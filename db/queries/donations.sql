@@ -226,7 +226,7 @@ VALUES (sqlc.narg(donor_id), @campaign_id, @amount_pence, 'offline', @method, 'o
 RETURNING *;
 
 -- name: DonationGet :one
-SELECT d.*, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
+SELECT d.*, c.slug AS campaign_slug, c.name AS campaign_name, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.id = @id;
 
@@ -313,7 +313,7 @@ RETURNING *;
 
 -- name: DonationList :many
 -- Newest first; the cursor is the last (paid_at, id) of the previous page.
-SELECT d.*, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
+SELECT d.*, c.slug AS campaign_slug, c.name AS campaign_name, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.paid_at >= @from_time AND d.paid_at < @to_time
   AND (sqlc.narg(campaign)::text IS NULL OR c.slug = sqlc.narg(campaign))
@@ -398,7 +398,7 @@ WHERE id = @id;
 
 -- name: DonationListByMember :many
 -- A member's own gifts, through the donor records linked to them.
-SELECT d.*, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
+SELECT d.*, c.slug AS campaign_slug, c.name AS campaign_name, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE o.member_id = @member_id
 ORDER BY d.paid_at DESC, d.id DESC

@@ -44,12 +44,8 @@ func (s *Service) sendReceipt(ctx context.Context, tx pgx.Tx, d store.Donation) 
 	if err != nil {
 		return fmt.Errorf("get donation: %w", err)
 	}
-	campaign, err := store.Q.CampaignGetBySlug(ctx, tx, row.CampaignSlug)
-	if err != nil {
-		return fmt.Errorf("get campaign by slug: %w", err)
-	}
 	email, err := s.receiptEmail(ctx, tx, giftReceipt{donation: d.ID, donor: row.DonorID, emailSealed: row.DonorEmailSealed,
-		donorName: row.DonorName, campaign: campaign.Name, amountPence: d.AmountPence, frequency: d.Frequency, paidAt: d.PaidAt}, nil, "")
+		donorName: row.DonorName, campaign: row.CampaignName, amountPence: d.AmountPence, frequency: d.Frequency, paidAt: d.PaidAt}, nil, "")
 	if err != nil || email == nil {
 		return err
 	}

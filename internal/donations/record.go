@@ -106,12 +106,6 @@ func (s *Service) queueAfterPayment(ctx context.Context, tx pgx.Tx, d store.Dona
 	if err != nil {
 		return err
 	}
-	if s.jobs == nil {
-		if email == nil {
-			return nil
-		}
-		return s.outbox.Enqueue(ctx, tx, *email)
-	}
 	var jobs []river.InsertManyParams
 	if email != nil {
 		job, err := s.outbox.Job(*email)

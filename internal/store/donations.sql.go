@@ -482,7 +482,7 @@ func (q *Queries) DonationFindByStripe(ctx context.Context, db DBTX, arg Donatio
 }
 
 const donationGet = `-- name: DonationGet :one
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, d.dispute_event_at, d.dispute_fee_pence, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, d.dispute_event_at, d.dispute_fee_pence, c.slug AS campaign_slug, c.name AS campaign_name, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.id = $1
 `
@@ -519,6 +519,7 @@ type DonationGetRow struct {
 	DisputeEventAt              *time.Time
 	DisputeFeePence             int64
 	CampaignSlug                string
+	CampaignName                string
 	DonorEmailSealed            []byte
 	DonorName                   *string
 }
@@ -558,6 +559,7 @@ func (q *Queries) DonationGet(ctx context.Context, db DBTX, id uuid.UUID) (Donat
 		&i.DisputeEventAt,
 		&i.DisputeFeePence,
 		&i.CampaignSlug,
+		&i.CampaignName,
 		&i.DonorEmailSealed,
 		&i.DonorName,
 	)
@@ -831,7 +833,7 @@ func (q *Queries) DonationInsertStripe(ctx context.Context, db DBTX, arg Donatio
 }
 
 const donationList = `-- name: DonationList :many
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, d.dispute_event_at, d.dispute_fee_pence, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, d.dispute_event_at, d.dispute_fee_pence, c.slug AS campaign_slug, c.name AS campaign_name, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE d.paid_at >= $1 AND d.paid_at < $2
   AND ($3::text IS NULL OR c.slug = $3)
@@ -889,6 +891,7 @@ type DonationListRow struct {
 	DisputeEventAt              *time.Time
 	DisputeFeePence             int64
 	CampaignSlug                string
+	CampaignName                string
 	DonorEmailSealed            []byte
 	DonorName                   *string
 }
@@ -946,6 +949,7 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 			&i.DisputeEventAt,
 			&i.DisputeFeePence,
 			&i.CampaignSlug,
+			&i.CampaignName,
 			&i.DonorEmailSealed,
 			&i.DonorName,
 		); err != nil {
@@ -960,7 +964,7 @@ func (q *Queries) DonationList(ctx context.Context, db DBTX, arg DonationListPar
 }
 
 const donationListByMember = `-- name: DonationListByMember :many
-SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, d.dispute_event_at, d.dispute_fee_pence, c.slug AS campaign_slug, o.email_sealed AS donor_email_sealed, o.name AS donor_name
+SELECT d.id, d.donor_id, d.campaign_id, d.amount_pence, d.currency, d.fee_pence, d.refunded_pence, d.channel, d.method, d.frequency, d.status, d.dispute_status, d.stripe_payment_intent_id, d.stripe_invoice_id, d.stripe_charge_id, d.stripe_session_id, d.subscription_id, d.checkout_id, d.gift_aid_declaration_id, d.gift_aid_claim_id, d.reference, d.paid_at, d.recorded_by, d.created_at, d.updated_at, d.gift_aid_claimed_declaration_id, d.gift_aid_claimed_pence, d.small_donation, d.dispute_event_at, d.dispute_fee_pence, c.slug AS campaign_slug, c.name AS campaign_name, o.email_sealed AS donor_email_sealed, o.name AS donor_name
 FROM donations d JOIN campaigns c ON c.id = d.campaign_id LEFT JOIN donors o ON o.id = d.donor_id
 WHERE o.member_id = $1
 ORDER BY d.paid_at DESC, d.id DESC
@@ -999,6 +1003,7 @@ type DonationListByMemberRow struct {
 	DisputeEventAt              *time.Time
 	DisputeFeePence             int64
 	CampaignSlug                string
+	CampaignName                string
 	DonorEmailSealed            []byte
 	DonorName                   *string
 }
@@ -1045,6 +1050,7 @@ func (q *Queries) DonationListByMember(ctx context.Context, db DBTX, memberID *u
 			&i.DisputeEventAt,
 			&i.DisputeFeePence,
 			&i.CampaignSlug,
+			&i.CampaignName,
 			&i.DonorEmailSealed,
 			&i.DonorName,
 		); err != nil {
