@@ -174,8 +174,14 @@ func TestWebhookAfterAPartnerSignupIsConfirmed(t *testing.T) {
 		t.Errorf("%d events stored, want 1: nothing about the person who did not agree to share", n)
 	}
 
+	if got := sharingOf(t, srv, member); len(got) != 1 || got[0] != org.String() {
+		t.Fatalf("the member shares with %v, want the partner %s alone", got, org)
+	}
 	if r := srv.Do(apitest.Request{Method: http.MethodDelete, Path: "/v1/me/partner-sharing/" + org.String(), Token: member}); r.StatusCode != http.StatusNoContent {
 		t.Fatalf("withdraw: %d %s", r.StatusCode, r.Body)
+	}
+	if got := sharingOf(t, srv, member); len(got) != 0 {
+		t.Errorf("after withdrawing, the member still shares with %v", got)
 	}
 	withdrawn := rc.waitFor(t, 2)[1]
 	if withdrawn.event.Type != "member.sharing_withdrawn" || withdrawn.event.Data["member_ref"] != ref || strings.Contains(string(withdrawn.body), "xample.org") {
@@ -195,6 +201,22 @@ func TestWebhookAfterAPartnerSignupIsConfirmed(t *testing.T) {
 			t.Errorf("delivery log: %+v", log)
 		}
 	}
+}
+
+// sharingOf lists the organisations a member shares their membership with.
+func sharingOf(t *testing.T, srv *apitest.Server, member string) []string {
+	t.Helper()
+	var list struct {
+		Items []struct {
+			OrganisationID string `json:"organisation_id"`
+		} `json:"items"`
+	}
+	srv.Do(apitest.Request{Path: "/v1/me/partner-sharing", Token: member}).JSON(t, &list)
+	ids := make([]string, len(list.Items))
+	for i, it := range list.Items {
+		ids[i] = it.OrganisationID
+	}
+	return ids
 }
 
 // A receiver that answers 500 gets the delivery again, with the same
