@@ -13,15 +13,28 @@ need_wrk() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# fresh_db NAME: a new empty database on the dev server; prints its URL.
+# bench_server: the server benchmarks create their databases on, as a URL
+# without a database: BENCH_SERVER (e.g. a throwaway cluster of your own,
+# postgres://postgres@127.0.0.1:PORT), else the dev server.
+bench_server() {
+  if [ -n "${BENCH_SERVER:-}" ]; then echo "${BENCH_SERVER%/}"; return; fi
+  local server; server=$(scripts/dev-postgres.sh url postgres); echo "${server%/postgres*}"
+}
+
+# fresh_db NAME: a new empty database on bench_server; prints its URL.
 fresh_db() {
   local server
-  server=$(scripts/dev-postgres.sh url postgres); server=${server%/postgres*}
+  server=$(bench_server)
   psql -X -q "$server/postgres?sslmode=disable" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
   echo "$server/$1?sslmode=disable"
 }
 
-build_hpa() { go build -o "$bench_tmp/hpa" ./cmd/hpa; go build -o "$bench_tmp/bare" ./scripts/bench/bare; }
+# build_hpa builds this tree's hpa, or copies HPA_BIN (another build, for a
+# before/after run with the same script), and the bare baseline server.
+build_hpa() {
+  if [ -n "${HPA_BIN:-}" ]; then cp "$HPA_BIN" "$bench_tmp/hpa"; else go build -o "$bench_tmp/hpa" ./cmd/hpa; fi
+  go build -o "$bench_tmp/bare" ./scripts/bench/bare
+}
 
 # start_hpa DB_URL [VAR=VALUE...]: start the server, wait until ready, set hpa_pid and hpa_url.
 start_hpa() {

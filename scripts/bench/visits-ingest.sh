@@ -18,6 +18,9 @@ psql_db() { psql -X -qtA "$db" -c "$1"; }
 start_hpa "$db" HPA_LOG_LEVEL=${HPA_LOG_LEVEL:-info} HPA_VISITS_HOSTNAMES=www.example.org HPA_TRUSTED_PROXIES=127.0.0.1 \
   HPA_VISITS_VISITOR_RATE_LIMIT=1000000 ${HPA_BENCH_ENV:-}
 start_bare "$hpa_url/healthz"
+# BENCH_SQL runs on the database once the server has migrated it, for
+# experiments (dropping an index, say).
+[ -z "${BENCH_SQL:-}" ] || psql_db "$BENCH_SQL" >/dev/null
 
 bench() { # NAME URL LUA CONNECTIONS
   local out; out=$(wrk -t1 -c"$4" -d"$duration" -s "$BENCH_LUA_DIR/$3" "$2")
