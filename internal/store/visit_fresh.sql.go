@@ -15,15 +15,8 @@ WITH delta AS (
     SELECT c.dimension, c.value, c.hour, sum(c.visitors)::bigint AS visitors, sum(c.visits)::bigint AS visits,
         sum(c.pageviews)::bigint AS pageviews, sum(c.events)::bigint AS events, sum(c.bounces)::bigint AS bounces,
         sum(c.duration)::bigint AS duration
-    FROM (
-        SELECT n.dimension, n.value, n.hour, n.visitors, n.visits, n.pageviews, n.events, n.bounces, n.duration
-        FROM visit_rollup_contributions($1, $2, $3::bigint[], CAST(CAST($4 AS text) AS pg_snapshot))
-            AS n (dimension, value, hour, visitors, visits, pageviews, events, bounces, duration)
-        UNION ALL
-        SELECT o.dimension, o.value, o.hour, -o.visitors, -o.visits, -o.pageviews, -o.events, -o.bounces, -o.duration
-        FROM visit_rollup_contributions($1, $2, $3::bigint[], CAST(CAST($5 AS text) AS pg_snapshot))
-            AS o (dimension, value, hour, visitors, visits, pageviews, events, bounces, duration)
-    ) c
+    FROM visit_rollup_delta($1, $2, $3::bigint[], CAST(CAST($4 AS text) AS pg_snapshot),
+        CAST(CAST($5 AS text) AS pg_snapshot)) AS c (dimension, value, hour, visitors, visits, pageviews, events, bounces, duration)
     GROUP BY c.dimension, c.value, c.hour
     HAVING sum(c.visitors) <> 0 OR sum(c.visits) <> 0 OR sum(c.pageviews) <> 0 OR sum(c.events) <> 0
         OR sum(c.bounces) <> 0 OR sum(c.duration) <> 0
@@ -63,8 +56,8 @@ type VisitFreshApplyParams struct {
 	DayStart  time.Time
 	DayEnd    time.Time
 	Visitors  []int64
-	Upto      string
 	Seen      *string
+	Upto      string
 	Day       time.Time
 	WithMonth bool
 }
@@ -85,8 +78,8 @@ func (q *Queries) VisitFreshApply(ctx context.Context, db DBTX, arg VisitFreshAp
 		arg.DayStart,
 		arg.DayEnd,
 		arg.Visitors,
-		arg.Upto,
 		arg.Seen,
+		arg.Upto,
 		arg.Day,
 		arg.WithMonth,
 	)
