@@ -38,7 +38,7 @@ var owners = map[string]string{
 	"visit_rollups_monthly": "visits", "visit_rollups_hourly": "visits", "visit_bot_counts": "visits", "visit_counter": "visits",
 	"visit_goals": "visits", "visit_imports": "visits", "visit_imported_daily": "visits",
 	"visit_shares": "visits", "visit_share_sessions": "visits", "visit_prop_keys": "visits", "visit_rollup_marks": "visits",
-	"visit_rows": "visits", "visit_row_values": "visits", "visit_rows_days": "visits",
+	"visit_rows": "visits", "visit_row_values": "visits", "visit_rows_days": "visits", "visit_row_paths": "visits",
 
 	"campaigns": "donations", "donors": "donations", "donation_checkouts": "donations", "donation_subscriptions": "donations",
 	"donations": "donations", "donation_refunds": "donations", "stripe_events": "donations", "reconciliation_reports": "donations",

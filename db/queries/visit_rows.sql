@@ -1,10 +1,12 @@
--- name: VisitRowsNoJIT :exec
--- A query on visit rows is estimated dear enough for JIT compilation,
--- which costs more than the query saves; off for the transaction.
-SELECT set_config('jit', 'off', true);
+-- name: VisitRowsSettings :exec
+-- For the transaction of a query on visit rows: no JIT compilation (the
+-- query is estimated dear enough for it, and it costs more than it saves),
+-- and room to group a month's visits in memory.
+SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true);
 
 -- name: VisitRowsDeleteDay :exec
-WITH gone AS (DELETE FROM visit_row_values WHERE visit_row_values.day = @day::date)
+WITH gone AS (DELETE FROM visit_row_values WHERE visit_row_values.day = @day::date),
+    paths AS (DELETE FROM visit_row_paths WHERE visit_row_paths.day = @day::date)
 DELETE FROM visit_rows WHERE visit_rows.day = @day::date;
 
 -- name: VisitRowsCompactDay :execrows
@@ -63,19 +65,28 @@ WITH numbered AS (
         GROUP BY 1, 2, 3
     ) c
     GROUP BY 1, 2
+), built AS (
+    SELECT f.visitor_id, f.session, v.entry_page, v.exit_page, f.referrer, f.source, f.utm_source, f.utm_medium, f.utm_campaign,
+        f.utm_content, f.utm_term, f.country, f.device, f.browser, f.os, f.screen_size,
+        coalesce(p.pages, '{}') AS pages, coalesce(p.page_views, '{}') AS page_views, m.names, m.name_counts, v.props, v.prop_names,
+        coalesce(r.prop_pairs, '{}') AS prop_pairs, v.path_names, v.path_pages, v.path_times, v.pageviews, v.events, v.duration
+    FROM firsts f
+    JOIN visits v ON v.visitor_id = f.visitor_id AND v.session = f.session
+    JOIN named m ON m.visitor_id = f.visitor_id AND m.session = f.session
+    LEFT JOIN viewed p ON p.visitor_id = f.visitor_id AND p.session = f.session
+    LEFT JOIN paired r ON r.visitor_id = f.visitor_id AND r.session = f.session
+), paths AS (
+    -- The wide parts, read only by property breakdowns and funnels.
+    INSERT INTO visit_row_paths (day, visitor_id, session, props, prop_names, path_names, path_pages, path_times)
+    SELECT @day::date, b.visitor_id, b.session, b.props, b.prop_names, b.path_names, b.path_pages, b.path_times FROM built b
 )
 INSERT INTO visit_rows (day, visitor_id, session, entry_page, exit_page, referrer, source, utm_source, utm_medium, utm_campaign,
-    utm_content, utm_term, country, device, browser, os, screen_size, pages, page_views, names, name_counts, props, prop_names,
-    prop_pairs, path_names, path_pages, path_times, pageviews, events, duration)
-SELECT @day::date, f.visitor_id, f.session, v.entry_page, v.exit_page, f.referrer, f.source, f.utm_source, f.utm_medium, f.utm_campaign,
-    f.utm_content, f.utm_term, f.country, f.device, f.browser, f.os, f.screen_size,
-    coalesce(p.pages, '{}'), coalesce(p.page_views, '{}'), m.names, m.name_counts, v.props, v.prop_names,
-    coalesce(r.prop_pairs, '{}'), v.path_names, v.path_pages, v.path_times, v.pageviews, v.events, v.duration
-FROM firsts f
-JOIN visits v ON v.visitor_id = f.visitor_id AND v.session = f.session
-JOIN named m ON m.visitor_id = f.visitor_id AND m.session = f.session
-LEFT JOIN viewed p ON p.visitor_id = f.visitor_id AND p.session = f.session
-LEFT JOIN paired r ON r.visitor_id = f.visitor_id AND r.session = f.session;
+    utm_content, utm_term, country, device, browser, os, screen_size, pages, page_views, names, name_counts, prop_pairs,
+    pageviews, events, duration)
+SELECT @day::date, b.visitor_id, b.session, b.entry_page, b.exit_page, b.referrer, b.source, b.utm_source, b.utm_medium, b.utm_campaign,
+    b.utm_content, b.utm_term, b.country, b.device, b.browser, b.os, b.screen_size, b.pages, b.page_views, b.names, b.name_counts,
+    b.prop_pairs, b.pageviews, b.events, b.duration
+FROM built b;
 
 -- name: VisitRowsValuesDay :execrows
 -- The values each dimension takes in the day's visit rows.
@@ -113,7 +124,8 @@ ORDER BY d.day;
 -- name: VisitRowsDeleteBefore :execrows
 -- Visit rows follow the raw events' retention.
 WITH days AS (DELETE FROM visit_rows_days WHERE visit_rows_days.day < @cutoff::date),
-    vals AS (DELETE FROM visit_row_values WHERE visit_row_values.day < @cutoff::date)
+    vals AS (DELETE FROM visit_row_values WHERE visit_row_values.day < @cutoff::date),
+    paths AS (DELETE FROM visit_row_paths WHERE visit_row_paths.day < @cutoff::date)
 DELETE FROM visit_rows WHERE visit_rows.day < @cutoff::date;
 
 -- name: VisitRowValuesMatch :many
@@ -136,80 +148,19 @@ WHERE v.day >= @day_from::date AND v.day < @day_to::date AND v.day <> ALL (@raw_
 -- VisitQueryFiltered's figures for the days of [day_from, day_to) but
 -- raw_days, read from their visit rows instead of raw events: the same
 -- filters, rows and funnels (see there); the two must agree
--- (TestVisitRowsAgreeWithRawEvents).
-WITH kept AS (
-    -- Only the arrays the dimension needs: the kept visits are held while
-    -- they are counted.
-    SELECT s.day, s.visitor_id, s.session, s.pageviews, s.events, s.duration,
-        CASE WHEN @dimension::text IN ('page', 'goal') THEN s.pages END AS pages,
-        CASE WHEN @dimension::text IN ('page', 'goal') THEN s.page_views END AS page_views,
-        CASE WHEN @dimension::text IN ('event_name', 'goal') THEN s.names END AS names,
-        CASE WHEN @dimension::text IN ('event_name', 'goal') THEN s.name_counts END AS name_counts,
-        CASE WHEN @dimension::text LIKE 'event:props:%' THEN s.props END AS props,
-        CASE WHEN @dimension::text LIKE 'event:props:%' THEN s.prop_names END AS prop_names,
-        CASE WHEN @dimension::text = 'funnel' THEN s.path_names END AS path_names,
-        CASE WHEN @dimension::text = 'funnel' THEN s.path_pages END AS path_pages,
-        CASE WHEN @dimension::text = 'funnel' THEN s.path_times END AS path_times,
-        CASE @dimension::text
-            WHEN 'entry_page' THEN s.entry_page WHEN 'source' THEN s.source WHEN 'referrer' THEN s.referrer
-            WHEN 'utm_source' THEN s.utm_source WHEN 'utm_medium' THEN s.utm_medium WHEN 'utm_campaign' THEN s.utm_campaign
-            WHEN 'utm_content' THEN s.utm_content WHEN 'utm_term' THEN s.utm_term WHEN 'country' THEN s.country
-            WHEN 'device' THEN s.device WHEN 'browser' THEN s.browser WHEN 'os' THEN s.os
-            WHEN 'screen_size' THEN s.screen_size ELSE '' END AS value
-    FROM visit_rows s
-    CROSS JOIN LATERAL (SELECT
-        visit_row_has(@d1::text, @m1::text[], s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
-            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> @n1::boolean AS h1,
-        visit_row_has(@d2::text, @m2::text[], s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
-            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> @n2::boolean AS h2,
-        visit_row_has(@d3::text, @m3::text[], s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
-            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> @n3::boolean AS h3,
-        visit_row_has(@d4::text, @m4::text[], s.pages, s.names, s.prop_pairs, s.entry_page, s.source, s.referrer, s.utm_source, s.utm_medium,
-            s.utm_campaign, s.utm_content, s.utm_term, s.country, s.device, s.browser, s.os, s.screen_size) <> @n4::boolean AS h4
-    ) h
-    -- The fast path (@fast): at most four comparisons, each on dimension
-    -- @dN with the values it matches @mN (VisitRowValuesMatch), negated
-    -- by @nN; a visit is kept when every clause @cN (a bit per comparison,
-    -- 0 for none) has a comparison that holds.
-    WHERE s.day >= @day_from::date AND s.day < @day_to::date AND s.day <> ALL (@raw_days::date[]) AND (NOT @fast::boolean OR (
-        (@c1::integer = 0 OR (@c1::integer & 1 <> 0 AND h.h1) OR (@c1::integer & 2 <> 0 AND h.h2)
-            OR (@c1::integer & 4 <> 0 AND h.h3) OR (@c1::integer & 8 <> 0 AND h.h4))
-        AND (@c2::integer = 0 OR (@c2::integer & 1 <> 0 AND h.h1) OR (@c2::integer & 2 <> 0 AND h.h2)
-            OR (@c2::integer & 4 <> 0 AND h.h3) OR (@c2::integer & 8 <> 0 AND h.h4))
-        AND (@c3::integer = 0 OR (@c3::integer & 1 <> 0 AND h.h1) OR (@c3::integer & 2 <> 0 AND h.h2)
-            OR (@c3::integer & 4 <> 0 AND h.h3) OR (@c3::integer & 8 <> 0 AND h.h4))
-        AND (@c4::integer = 0 OR (@c4::integer & 1 <> 0 AND h.h1) OR (@c4::integer & 2 <> 0 AND h.h2)
-            OR (@c4::integer & 4 <> 0 AND h.h3) OR (@c4::integer & 8 <> 0 AND h.h4))
-    )) AND (@fast::boolean OR NOT EXISTS (
-        -- Any other filters: compared visit by visit, as from raw events.
-        SELECT 1 FROM jsonb_array_elements(@filters::jsonb) c
-        WHERE NOT EXISTS (
-            SELECT 1 FROM jsonb_array_elements(c) f
-            CROSS JOIN LATERAL (SELECT CASE f->>'dimension'
-                    WHEN 'page' THEN s.pages WHEN 'event_name' THEN s.names
-                    WHEN 'entry_page' THEN ARRAY[s.entry_page] WHEN 'source' THEN ARRAY[s.source] WHEN 'referrer' THEN ARRAY[s.referrer]
-                    WHEN 'utm_source' THEN ARRAY[s.utm_source] WHEN 'utm_medium' THEN ARRAY[s.utm_medium]
-                    WHEN 'utm_campaign' THEN ARRAY[s.utm_campaign] WHEN 'utm_content' THEN ARRAY[s.utm_content]
-                    WHEN 'utm_term' THEN ARRAY[s.utm_term] WHEN 'country' THEN ARRAY[s.country] WHEN 'device' THEN ARRAY[s.device]
-                    WHEN 'browser' THEN ARRAY[s.browser] WHEN 'os' THEN ARRAY[s.os] WHEN 'screen_size' THEN ARRAY[s.screen_size]
-                    ELSE ARRAY(SELECT p->>substr(f->>'dimension', 13) FROM unnest(s.props) p
-                        WHERE f->>'dimension' LIKE 'event:props:%' AND p ? substr(f->>'dimension', 13)) END AS vals) v
-            WHERE (f->>'negate')::boolean <> EXISTS (
-                SELECT 1 FROM unnest(v.vals) AS got (val), jsonb_array_elements_text(f->'values') AS want (val)
-                WHERE CASE f->>'operator'
-                    WHEN 'is' THEN CASE WHEN (f->>'ignore_case')::boolean THEN lower(got.val) = lower(want.val) ELSE got.val = want.val END
-                    WHEN 'contains' THEN CASE WHEN (f->>'ignore_case')::boolean THEN strpos(lower(got.val), lower(want.val)) > 0
-                        ELSE strpos(got.val, want.val) > 0 END
-                    ELSE CASE WHEN (f->>'ignore_case')::boolean THEN got.val ~* want.val ELSE got.val ~ want.val END END)
-        )
-    ))
-), top_props AS MATERIALIZED (
+-- (TestVisitRowsAgreeWithRawEvents). The visits kept are those of
+-- visit_rows_kept (its parameters: the fast path's comparison slots, or
+-- the filters as JSON); each branch below reads them itself, the others
+-- cut off by their dimension test, so the scan is never materialised and
+-- may run in parallel. Visitors are counted by grouping by visitor first
+-- (which parallel workers can share) rather than count(DISTINCT).
+WITH top_props AS MATERIALIZED (
     -- The property's 1,000 values with most events each day (all visits,
     -- as from raw events); the rest count as '(other)'.
     SELECT t.day, t.value FROM (
         SELECT s.day, p.p->>substr(@dimension::text, 13) AS value,
             row_number() OVER (PARTITION BY s.day ORDER BY count(*) DESC, p.p->>substr(@dimension::text, 13)) AS rank
-        FROM visit_rows s CROSS JOIN LATERAL unnest(s.props) AS p (p)
+        FROM visit_row_paths s CROSS JOIN LATERAL unnest(s.props) AS p (p)
         WHERE @dimension::text LIKE 'event:props:%' AND s.day >= @day_from::date AND s.day < @day_to::date
             AND s.day <> ALL (@raw_days::date[]) AND cardinality(s.props) > 0 AND p.p ? substr(@dimension::text, 13)
         GROUP BY 1, 2
@@ -221,6 +172,7 @@ WITH kept AS (
     SELECT g.ord, g.step->>'event_name' AS event_name, g.step->>'page_pattern' AS page_pattern
     FROM jsonb_array_elements(@goals::jsonb) WITH ORDINALITY AS g (step, ord)
     WHERE @dimension::text = 'funnel'
+    LIMIT 8 -- at most (visits.maxFunnelSteps); so the planner expects few
 ), step_events AS MATERIALIZED (
     SELECT 'pageview'::text AS name, p.value AS page, st.ord
     FROM (SELECT DISTINCT v.value FROM visit_row_values v
@@ -228,64 +180,109 @@ WITH kept AS (
     JOIN steps st ON CASE WHEN st.event_name IS NULL THEN p.value ~ st.page_pattern ELSE st.event_name = 'pageview' END
     UNION ALL
     SELECT st.event_name, '', st.ord FROM steps st WHERE st.event_name IS NOT NULL AND st.event_name <> 'pageview'
-), event_values AS (
-    -- Rows for page, event_name, goal and a property: the visits that
-    -- include each value, with the matching events' counts.
-    SELECT k.day, k.visitor_id, k.session, x.value, sum(x.pageviews) AS pageviews, sum(x.events) AS events,
-        min(k.pageviews) AS visit_pageviews, min(k.events) AS visit_events, min(k.duration) AS visit_duration
-    FROM kept k
+), step_sets AS MATERIALIZED (
+    -- The pages and event names of the first two steps: only visits
+    -- holding the first can reach any step, and only those also holding
+    -- the second can go further, so only theirs paths are read.
+    SELECT coalesce(array_agg(t.page) FILTER (WHERE t.ord = 1 AND t.name = 'pageview'), '{}')::text[] AS pages1,
+        coalesce(array_agg(t.name) FILTER (WHERE t.ord = 1 AND t.name <> 'pageview'), '{}')::text[] AS names1,
+        coalesce(array_agg(t.page) FILTER (WHERE t.ord = 2 AND t.name = 'pageview'), '{}')::text[] AS pages2,
+        coalesce(array_agg(t.name) FILTER (WHERE t.ord = 2 AND t.name <> 'pageview'), '{}')::text[] AS names2
+    FROM step_events t
+), step_patterns AS MATERIALIZED (
+    -- The pattern of the letters of a visit reaching each step in order.
+    SELECT st.ord AS step, (SELECT string_agg(chr(96 + i), '.*' ORDER BY i) FROM generate_series(1, st.ord::integer) AS i) AS pattern
+    FROM steps st
+), visit_values AS (
+    -- Rows for page and event_name: the visits that include each value
+    -- (each once in a visit's arrays), with its count.
+    SELECT k.day, k.visitor_id, k.session, u.value, CASE WHEN @dimension::text = 'page' OR u.value = 'pageview' THEN u.n ELSE 0 END AS pageviews,
+        u.n AS events, k.pageviews AS visit_pageviews, k.events AS visit_events, k.duration AS visit_duration
+    FROM visit_rows_kept(@day_from::date, @day_to::date, @raw_days::date[], @fast::boolean, @c1::integer, @c2::integer, @c3::integer,
+        @c4::integer, @d1::text, @d2::text, @d3::text, @d4::text, @m1::text[], @m2::text[], @m3::text[], @m4::text[], @n1::boolean,
+        @n2::boolean, @n3::boolean, @n4::boolean, @filters::jsonb) k
+    CROSS JOIN LATERAL (SELECT v.value, (CASE WHEN @dimension::text = 'page' THEN k.page_views ELSE k.name_counts END)[v.i] AS n
+        FROM unnest(CASE WHEN @dimension::text = 'page' THEN k.pages ELSE k.names END) WITH ORDINALITY AS v (value, i)) u
+    WHERE @dimension::text IN ('page', 'event_name')
+    UNION ALL
+    -- Goals: a visit counts once per goal, with the events that reach it.
+    SELECT k.day, k.visitor_id, k.session, x.value, sum(x.pageviews), sum(x.events), min(k.pageviews), min(k.events), min(k.duration)
+    FROM visit_rows_kept(@day_from::date, @day_to::date, @raw_days::date[], @fast::boolean, @c1::integer, @c2::integer, @c3::integer,
+        @c4::integer, @d1::text, @d2::text, @d3::text, @d4::text, @m1::text[], @m2::text[], @m3::text[], @m4::text[], @n1::boolean,
+        @n2::boolean, @n3::boolean, @n4::boolean, @filters::jsonb) k
     CROSS JOIN LATERAL (
-        SELECT u.value, k.page_views[u.i] AS pageviews, k.page_views[u.i] AS events FROM unnest(k.pages) WITH ORDINALITY AS u (value, i)
-        WHERE @dimension::text = 'page'
-        UNION ALL
-        SELECT u.value, CASE WHEN u.value = 'pageview' THEN k.name_counts[u.i] ELSE 0 END, k.name_counts[u.i]
-        FROM unnest(k.names) WITH ORDINALITY AS u (value, i)
-        WHERE @dimension::text = 'event_name'
-        UNION ALL
-        SELECT g->>'name', CASE WHEN u.value = 'pageview' THEN k.name_counts[u.i] ELSE 0 END, k.name_counts[u.i]
+        SELECT g->>'name' AS value, CASE WHEN u.value = 'pageview' THEN k.name_counts[u.i] ELSE 0 END AS pageviews,
+            k.name_counts[u.i] AS events
         FROM jsonb_array_elements(@goals::jsonb) g, unnest(k.names) WITH ORDINALITY AS u (value, i)
-        WHERE @dimension::text = 'goal' AND g ? 'event_name' AND u.value = g->>'event_name'
+        WHERE g ? 'event_name' AND u.value = g->>'event_name'
         UNION ALL
         SELECT g->>'name', k.page_views[u.i], k.page_views[u.i]
         FROM jsonb_array_elements(@goals::jsonb) g, unnest(k.pages) WITH ORDINALITY AS u (value, i)
-        WHERE @dimension::text = 'goal' AND NOT g ? 'event_name' AND u.value ~ (g->>'page_pattern')
-        UNION ALL
-        SELECT CASE WHEN EXISTS (SELECT 1 FROM top_props t WHERE t.day = k.day AND t.value = u.p->>substr(@dimension::text, 13))
-                THEN u.p->>substr(@dimension::text, 13) ELSE '(other)' END,
-            CASE WHEN k.prop_names[u.i] = 'pageview' THEN 1 ELSE 0 END, 1
-        FROM unnest(k.props) WITH ORDINALITY AS u (p, i)
-        WHERE @dimension::text LIKE 'event:props:%' AND u.p ? substr(@dimension::text, 13)
+        WHERE NOT g ? 'event_name' AND u.value ~ (g->>'page_pattern')
     ) x
-    WHERE @dimension::text IN ('page', 'event_name', 'goal') OR @dimension::text LIKE 'event:props:%' AND cardinality(k.props) > 0
+    WHERE @dimension::text = 'goal'
     GROUP BY 1, 2, 3, 4
+), prop_values AS (
+    -- Rows for a property: its values in the kept visits' events (from
+    -- visit_row_paths, for the visits with properties only).
+    SELECT k.day, k.visitor_id, k.session, x.value, sum(x.pageviews) AS pageviews, sum(x.events) AS events,
+        min(k.pageviews) AS visit_pageviews, min(k.events) AS visit_events, min(k.duration) AS visit_duration
+    FROM visit_rows_kept(@day_from::date, @day_to::date, @raw_days::date[], @fast::boolean, @c1::integer, @c2::integer, @c3::integer,
+        @c4::integer, @d1::text, @d2::text, @d3::text, @d4::text, @m1::text[], @m2::text[], @m3::text[], @m4::text[], @n1::boolean,
+        @n2::boolean, @n3::boolean, @n4::boolean, @filters::jsonb) k
+    JOIN visit_row_paths w ON w.day = k.day AND w.visitor_id = k.visitor_id AND w.session = k.session
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN EXISTS (SELECT 1 FROM top_props t WHERE t.day = k.day AND t.value = u.p->>substr(@dimension::text, 13))
+                THEN u.p->>substr(@dimension::text, 13) ELSE '(other)' END AS value,
+            CASE WHEN w.prop_names[u.i] = 'pageview' THEN 1 ELSE 0 END AS pageviews, 1 AS events
+        FROM unnest(w.props) WITH ORDINALITY AS u (p, i)
+        WHERE u.p ? substr(@dimension::text, 13)
+    ) x
+    WHERE @dimension::text LIKE 'event:props:%' AND cardinality(k.prop_pairs) > 0
+    GROUP BY 1, 2, 3, 4
+), counted AS (
+    -- A row per visit and value.
+    SELECT k.day, k.visitor_id, k.session, CASE @dimension::text
+            WHEN 'entry_page' THEN k.entry_page WHEN 'source' THEN k.source WHEN 'referrer' THEN k.referrer
+            WHEN 'utm_source' THEN k.utm_source WHEN 'utm_medium' THEN k.utm_medium WHEN 'utm_campaign' THEN k.utm_campaign
+            WHEN 'utm_content' THEN k.utm_content WHEN 'utm_term' THEN k.utm_term WHEN 'country' THEN k.country
+            WHEN 'device' THEN k.device WHEN 'browser' THEN k.browser WHEN 'os' THEN k.os
+            WHEN 'screen_size' THEN k.screen_size ELSE '' END AS value,
+        k.pageviews, k.events, k.pageviews AS visit_pageviews, k.events AS visit_events, k.duration AS visit_duration
+    FROM visit_rows_kept(@day_from::date, @day_to::date, @raw_days::date[], @fast::boolean, @c1::integer, @c2::integer, @c3::integer,
+        @c4::integer, @d1::text, @d2::text, @d3::text, @d4::text, @m1::text[], @m2::text[], @m3::text[], @m4::text[], @n1::boolean,
+        @n2::boolean, @n3::boolean, @n4::boolean, @filters::jsonb) k
+    WHERE @dimension::text NOT IN ('page', 'event_name', 'goal', 'funnel') AND @dimension::text NOT LIKE 'event:props:%'
+    UNION ALL
+    SELECT * FROM visit_values
+    UNION ALL
+    SELECT * FROM prop_values
 )
-SELECT k.day::date AS day, k.value::text AS value, count(DISTINCT k.visitor_id)::bigint AS visitors, count(*)::bigint AS visits,
-    sum(k.pageviews)::bigint AS pageviews, sum(k.events)::bigint AS events,
-    count(*) FILTER (WHERE k.events = 1 AND k.pageviews = 1)::bigint AS bounces, sum(k.duration)::bigint AS duration
-FROM kept k
-WHERE @dimension::text NOT IN ('page', 'event_name', 'goal', 'funnel') AND @dimension::text NOT LIKE 'event:props:%'
-GROUP BY k.day, k.value
-UNION ALL
-SELECT e.day::date, e.value::text, count(DISTINCT e.visitor_id)::bigint, count(*)::bigint, sum(e.pageviews)::bigint, sum(e.events)::bigint,
-    count(*) FILTER (WHERE e.visit_events = 1 AND e.visit_pageviews = 1)::bigint, sum(e.visit_duration)::bigint
-FROM event_values e
-WHERE e.value IS NOT NULL
-GROUP BY e.day, e.value
+SELECT c.day::date AS day, c.value::text AS value, count(DISTINCT c.visitor_id)::bigint AS visitors, count(*)::bigint AS visits,
+    sum(c.pageviews)::bigint AS pageviews, sum(c.events)::bigint AS events,
+    count(*) FILTER (WHERE c.visit_events = 1 AND c.visit_pageviews = 1)::bigint AS bounces, sum(c.visit_duration)::bigint AS duration
+FROM counted c
+WHERE c.value IS NOT NULL
+GROUP BY 1, 2
 UNION ALL
 -- A funnel: each visit's events that match a step, as letters in order.
-SELECT f.day::date, f.step::text, count(DISTINCT f.visitor_id)::bigint, count(*)::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint
+SELECT q.day::date, st.step::text, count(DISTINCT q.visitor_id)::bigint, count(*)::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint
 FROM (
-    SELECT q.day, q.visitor_id, k.step
-    FROM (
-        SELECT v.day, v.visitor_id, v.session, string_agg(chr(96 + t.ord::integer), '' ORDER BY v.path_times[u.i], t.ord) AS seq
-        FROM kept v
-        CROSS JOIN LATERAL unnest(v.path_names) WITH ORDINALITY AS u (name, i)
-        JOIN step_events t ON t.name = u.name AND t.page = v.path_pages[u.i]
-        WHERE @dimension::text = 'funnel'
-        GROUP BY 1, 2, 3
-    ) q
-    CROSS JOIN LATERAL generate_series(1, jsonb_array_length(@goals::jsonb)) AS k (step)
-    WHERE q.seq ~ (SELECT string_agg(chr(96 + i), '.*' ORDER BY i) FROM generate_series(1, k.step) AS i)
-) f
-GROUP BY f.day, f.step
+    SELECT k.day, k.visitor_id, CASE WHEN h.second THEN p.seq ELSE 'a' END AS seq
+    FROM visit_rows_kept(@day_from::date, @day_to::date, @raw_days::date[], @fast::boolean, @c1::integer, @c2::integer, @c3::integer,
+        @c4::integer, @d1::text, @d2::text, @d3::text, @d4::text, @m1::text[], @m2::text[], @m3::text[], @m4::text[], @n1::boolean,
+        @n2::boolean, @n3::boolean, @n4::boolean, @filters::jsonb) k
+    CROSS JOIN step_sets fs
+    CROSS JOIN LATERAL (SELECT k.pages && fs.pages2 OR k.names && fs.names2 AS second) h
+    LEFT JOIN LATERAL (
+        SELECT string_agg(chr(96 + t.ord::integer), '' ORDER BY w.path_times[u.i], t.ord) AS seq
+        FROM visit_row_paths w
+        CROSS JOIN LATERAL unnest(w.path_names) WITH ORDINALITY AS u (name, i)
+        JOIN step_events t ON t.name = u.name AND t.page = w.path_pages[u.i]
+        WHERE h.second AND w.day = k.day AND w.visitor_id = k.visitor_id AND w.session = k.session
+    ) p ON true
+    WHERE @dimension::text = 'funnel' AND (k.pages && fs.pages1 OR k.names && fs.names1)
+) q
+JOIN step_patterns st ON q.seq ~ st.pattern
+GROUP BY q.day, st.step
 ORDER BY 1, 2;

@@ -767,15 +767,21 @@ type VisitRow struct {
 	PageViews   []int32
 	Names       []string
 	NameCounts  []int32
-	Props       [][]byte
-	PropNames   []string
 	PropPairs   []string
-	PathNames   []string
-	PathPages   []string
-	PathTimes   []int64
 	Pageviews   int32
 	Events      int32
 	Duration    int64
+}
+
+type VisitRowPath struct {
+	Day       time.Time
+	VisitorID int64
+	Session   int64
+	Props     [][]byte
+	PropNames []string
+	PathNames []string
+	PathPages []string
+	PathTimes []int64
 }
 
 type VisitRowValue struct {

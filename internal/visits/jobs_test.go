@@ -52,7 +52,7 @@ func TestMaintenanceRotatesPartitionsAndKeepsRollups(t *testing.T) {
 	}
 	// Visit rows follow the raw events' retention, a day at a time: kept
 	// from 12 July (60 days before 10 September), deleted before.
-	for _, table := range []string{"visit_rows", "visit_row_values", "visit_rows_days"} {
+	for _, table := range []string{"visit_rows", "visit_row_paths", "visit_row_values", "visit_rows_days"} {
 		if n := count(t, s.pool, "SELECT count(*) FROM "+table+" WHERE day < '2026-07-12'"); n != 0 {
 			t.Errorf("%s: %d rows of days older than the raw events' retention", table, n)
 		}

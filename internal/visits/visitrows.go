@@ -116,7 +116,7 @@ func (s *Service) visitRowDays(ctx context.Context, q Query, valueDim string, cl
 	}
 	var got []store.VisitRowsQueryRow
 	err = store.WithTx(ctx, s.reads, func(tx pgx.Tx) error {
-		if err := store.Q.VisitRowsNoJIT(ctx, tx); err != nil {
+		if err := store.Q.VisitRowsSettings(ctx, tx); err != nil {
 			return err
 		}
 		if p.Fast {

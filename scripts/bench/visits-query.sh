@@ -11,7 +11,8 @@
 # takes seconds), with the unfiltered summary timed the same way as the
 # reference. DAYS (default 365) sets the range generated; the queries ask
 # for the last 30 days. Then drops the database (KEEP=1 keeps it; REUSE=1
-# reuses a kept one; BENCH_DB, or DB_NAME, names it, for runs side by side).
+# reuses a kept one; BENCH_DB, or DB_NAME, names it, for runs side by side;
+# BENCH_SERVER puts it on another server than the dev one).
 source "$(dirname "$0")/lib.sh"
 need_wrk
 export BENCH_LUA_DIR="$repo/scripts/bench/lua"
@@ -20,7 +21,7 @@ name=${BENCH_DB:-${DB_NAME:-hpa_bench_visits_query}}
 pageviews=${PAGEVIEWS:-10000000}
 days=${DAYS:-365}
 duration=${DURATION:-10s}
-server=$(scripts/dev-postgres.sh url postgres); server=${server%/postgres*}
+server=$(bench_server)
 db="$server/$name?sslmode=disable"
 export HPA_VISITS_HOSTNAMES=www.example.org
 if [ "${REUSE:-0}" = 1 ] && psql -X -qtA "$db" -c "SELECT 1 FROM visit_rollups_daily LIMIT 1" >/dev/null 2>&1; then
