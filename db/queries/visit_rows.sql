@@ -152,8 +152,7 @@ WHERE v.day >= @day_from::date AND v.day < @day_to::date AND v.day <> ALL (@raw_
 -- visit_rows_kept (its parameters: the fast path's comparison slots, or
 -- the filters as JSON); each branch below reads them itself, the others
 -- cut off by their dimension test, so the scan is never materialised and
--- may run in parallel. Visitors are counted by grouping by visitor first
--- (which parallel workers can share) rather than count(DISTINCT).
+-- may run in parallel. The rows counted are one per visit and value.
 WITH top_props AS MATERIALIZED (
     -- The property's 1,000 values with most events each day (all visits,
     -- as from raw events); the rest count as '(other)'.
@@ -172,7 +171,7 @@ WITH top_props AS MATERIALIZED (
     SELECT g.ord, g.step->>'event_name' AS event_name, g.step->>'page_pattern' AS page_pattern
     FROM jsonb_array_elements(@goals::jsonb) WITH ORDINALITY AS g (step, ord)
     WHERE @dimension::text = 'funnel'
-    LIMIT 8 -- at most (visits.maxFunnelSteps); so the planner expects few
+    LIMIT 8 -- a funnel's most steps (visits.maxFunnelSteps): the planner then expects few
 ), step_events AS MATERIALIZED (
     SELECT 'pageview'::text AS name, p.value AS page, st.ord
     FROM (SELECT DISTINCT v.value FROM visit_row_values v
@@ -183,7 +182,7 @@ WITH top_props AS MATERIALIZED (
 ), step_sets AS MATERIALIZED (
     -- The pages and event names of the first two steps: only visits
     -- holding the first can reach any step, and only those also holding
-    -- the second can go further, so only theirs paths are read.
+    -- the second can go further, so only their paths are read.
     SELECT coalesce(array_agg(t.page) FILTER (WHERE t.ord = 1 AND t.name = 'pageview'), '{}')::text[] AS pages1,
         coalesce(array_agg(t.name) FILTER (WHERE t.ord = 1 AND t.name <> 'pageview'), '{}')::text[] AS names1,
         coalesce(array_agg(t.page) FILTER (WHERE t.ord = 2 AND t.name = 'pageview'), '{}')::text[] AS pages2,

@@ -264,7 +264,7 @@ WITH top_props AS MATERIALIZED (
     SELECT g.ord, g.step->>'event_name' AS event_name, g.step->>'page_pattern' AS page_pattern
     FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS g (step, ord)
     WHERE $1::text = 'funnel'
-    LIMIT 8 -- at most (visits.maxFunnelSteps); so the planner expects few
+    LIMIT 8 -- a funnel's most steps (visits.maxFunnelSteps): the planner then expects few
 ), step_events AS MATERIALIZED (
     SELECT 'pageview'::text AS name, p.value AS page, st.ord
     FROM (SELECT DISTINCT v.value FROM visit_row_values v
@@ -275,7 +275,7 @@ WITH top_props AS MATERIALIZED (
 ), step_sets AS MATERIALIZED (
     -- The pages and event names of the first two steps: only visits
     -- holding the first can reach any step, and only those also holding
-    -- the second can go further, so only theirs paths are read.
+    -- the second can go further, so only their paths are read.
     SELECT coalesce(array_agg(t.page) FILTER (WHERE t.ord = 1 AND t.name = 'pageview'), '{}')::text[] AS pages1,
         coalesce(array_agg(t.name) FILTER (WHERE t.ord = 1 AND t.name <> 'pageview'), '{}')::text[] AS names1,
         coalesce(array_agg(t.page) FILTER (WHERE t.ord = 2 AND t.name = 'pageview'), '{}')::text[] AS pages2,
@@ -423,8 +423,7 @@ type VisitRowsQueryRow struct {
 // visit_rows_kept (its parameters: the fast path's comparison slots, or
 // the filters as JSON); each branch below reads them itself, the others
 // cut off by their dimension test, so the scan is never materialised and
-// may run in parallel. Visitors are counted by grouping by visitor first
-// (which parallel workers can share) rather than count(DISTINCT).
+// may run in parallel. The rows counted are one per visit and value.
 // A funnel: each visit's events that match a step, as letters in order.
 func (q *Queries) VisitRowsQuery(ctx context.Context, db DBTX, arg VisitRowsQueryParams) ([]VisitRowsQueryRow, error) {
 	rows, err := db.Query(ctx, visitRowsQuery,

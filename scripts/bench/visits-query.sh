@@ -8,7 +8,7 @@
 # funnel (answered from visit rows) are timed one request at a time
 # (FILTERED_RUNS each, default 20) and again, in the same run, counted
 # from raw events (visit rows hidden: RAW_RUNS each, default 3, since each
-# takes seconds), with the unfiltered summary timed the same way as the
+# takes seconds; TODAY_RUNS for "30d"), with the unfiltered summary timed the same way as the
 # reference. DAYS (default 365) sets the range generated; the queries ask
 # for the last 30 days. Then drops the database (KEEP=1 keeps it; REUSE=1
 # reuses a kept one; BENCH_DB, or DB_NAME, names it, for runs side by side;
@@ -104,12 +104,15 @@ time_requests() { # LABEL RUNS RANGE: times each query RUNS times; appends "LABE
 }
 psql -X -q "$db" -c "VACUUM ANALYZE visit_rows, visit_row_values" >/dev/null
 time_requests rows "${FILTERED_RUNS:-20}" "$complete"
-time_requests today "${FILTERED_RUNS:-20}" '"30d"'
+time_requests today "${TODAY_RUNS:-${FILTERED_RUNS:-20}}" '"30d"'
 # The same queries from raw events: with no day listed as compacted, every
-# day is counted from its events (as before visit rows existed).
-psql -X -q "$db" -c "CREATE TABLE bench_compacted AS SELECT * FROM visit_rows_days" -c "DELETE FROM visit_rows_days" >/dev/null
-time_requests raw "${RAW_RUNS:-3}" "$complete"
-psql -X -q "$db" -c "INSERT INTO visit_rows_days SELECT * FROM bench_compacted ON CONFLICT DO NOTHING" -c "DROP TABLE bench_compacted" >/dev/null
+# day is counted from its events (as before visit rows existed). RAW_RUNS=0
+# skips them (an A/B run of two builds that share the raw path).
+if [ "${RAW_RUNS:-3}" != 0 ]; then
+  psql -X -q "$db" -c "CREATE TABLE bench_compacted AS SELECT * FROM visit_rows_days" -c "DELETE FROM visit_rows_days" >/dev/null
+  time_requests raw "${RAW_RUNS:-3}" "$complete"
+  psql -X -q "$db" -c "INSERT INTO visit_rows_days SELECT * FROM bench_compacted ON CONFLICT DO NOTHING" -c "DROP TABLE bench_compacted" >/dev/null
+fi
 echo
 echo "Filtered queries, one request at a time: the 30 complete days before today from visit rows"
 echo "(${FILTERED_RUNS:-20} runs each) and from raw events (${RAW_RUNS:-3} runs each), and \"30d\" with today's"
@@ -117,11 +120,11 @@ echo "new events counted from raw events; load average $(cut -d' ' -f1-3 /proc/l
 printf '  %-18s %11s %11s %11s %11s %11s %11s %9s\n' "" "rows p50" "rows p95" "+today p50" "+today p95" "raw p50" "raw p95" "raw/rows"
 for entry in "${filtered[@]}"; do
   n=${entry%%|*}
-  read -r _ _ rp50 rp95 rf < <(awk -v n="$n" '$1=="rows" && $2==n' "$bench_tmp/filtered")
-  read -r _ _ tp50 tp95 tf < <(awk -v n="$n" '$1=="today" && $2==n' "$bench_tmp/filtered")
-  read -r _ _ wp50 wp95 wf < <(awk -v n="$n" '$1=="raw" && $2==n' "$bench_tmp/filtered")
-  printf '  %-18s %11s %11s %11s %11s %11s %11s %9s%s\n' "$n" "$rp50" "$rp95" "$tp50" "$tp95" "$wp50" "$wp95" \
-    "$(awk -v a="$wp50" -v b="$rp50" 'BEGIN {printf "%.1f", a / b}')" "$( [ "$rf$tf$wf" = 000 ] || echo "  (failed: $rf, $tf, $wf)")"
+  read -r _ _ rp50 rp95 rf < <(awk -v n="$n" '$1=="rows" && $2==n' "$bench_tmp/filtered") || true
+  read -r _ _ tp50 tp95 tf < <(awk -v n="$n" '$1=="today" && $2==n' "$bench_tmp/filtered") || true
+  read -r _ _ wp50 wp95 wf < <(awk -v n="$n" '$1=="raw" && $2==n' "$bench_tmp/filtered") || true # none when skipped
+  printf '  %-18s %11s %11s %11s %11s %11s %11s %9s%s\n' "$n" "$rp50" "$rp95" "$tp50" "$tp95" "${wp50:--}" "${wp95:--}" \
+    "$(awk -v a="$wp50" -v b="$rp50" 'BEGIN {if (a == "" || b == 0) print "-"; else printf "%.1f", a / b}')" "$( [ "$rf$tf${wf:-0}" = 000 ] || echo "  (failed: $rf, $tf, $wf)")"
 done
 if [ "${KEEP:-0}" != 1 ]; then
   kill "$hpa_pid" 2>/dev/null; wait "$hpa_pid" 2>/dev/null || true
