@@ -45,6 +45,7 @@ var problemStatuses = map[string][]int{
 	"written-record-already-sent": {409}, "filter-too-complex": {422}, "invalid-pattern": {422}, "unknown-goal": {422},
 	"goal-exists": {409}, "too-many-goals": {409}, "written-record-not-needed": {409}, "written-record-not-sent": {409},
 	"wrong-password": {403}, "import-rejected": {422}, "import-not-deletable": {409},
+	"funnel-exists": {409}, "too-many-funnels": {409},
 }
 
 // statusProblems are the codes any operation documenting a status may
@@ -111,6 +112,10 @@ var operationProblems = map[string][]string{
 	"get-shared-stats-timeseries":    sharedReportProblems,
 	"get-shared-stats-breakdown":     sharedReportProblems,
 	"create-stats-goal":              {"goal-exists", "too-many-goals"},
+	"create-stats-funnel":            {"funnel-exists", "too-many-funnels"},
+	"update-stats-funnel":            {"funnel-exists"},
+	"get-stats-funnel-report":        statsQueryProblems,
+	"get-shared-stats-funnel":        sharedReportProblems,
 	"import-stats":                   {"import-rejected"},
 	"delete-stats-import":            {"import-not-deletable"},
 	"receive-stripe-webhook":         {"malformed-event", "signature-expired", "signature-invalid", "signature-malformed", "signature-missing", "stripe-api-version-unsupported", "stripe-unavailable"},

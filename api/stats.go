@@ -24,6 +24,7 @@ type statsReader interface {
 	PropertyKeys(ctx context.Context, r visits.DateRange) ([]string, error)
 	goalKeeper
 	funnelCounter
+	funnelKeeper
 	statsImporter
 }
 
@@ -160,6 +161,7 @@ func registerStats(hapi huma.API, stats statsReader) {
 	registerStatsReports(hapi, stats)
 	registerStatsGoals(hapi, stats)
 	registerStatsFunnel(hapi, stats)
+	registerStatsFunnels(hapi, stats)
 	registerStatsExport(hapi, stats)
 	registerStatsImports(hapi, stats)
 }

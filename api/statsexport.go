@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -85,8 +86,56 @@ func registerStatsExport(hapi huma.API, stats statsReader) {
 	})
 }
 
-// addRawReports adds the reports counted from raw events (goals, screen
-// sizes, custom properties) to an export, unless the range reaches back
+// addFunnelReports adds a CSV per saved funnel, as the funnel's own CSV
+// report gives it.
+func addFunnelReports(ctx context.Context, stats statsReader, r visits.DateRange, zw *zip.Writer) error {
+	funnels, err := stats.SavedFunnels(ctx)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, f := range funnels {
+		res, err := stats.Funnel(ctx, visits.FunnelQuery{Range: r, Steps: f.Steps, At: "query."})
+		if err != nil {
+			return err
+		}
+		name := funnelFileName(f.Name)
+		if seen[name] {
+			name = "funnel-" + f.ID.String() + ".csv"
+		}
+		seen[name] = true
+		w, err := zw.Create(name)
+		if err != nil {
+			return err
+		}
+		_, rows := funnelFigures(funnelSteps(f.Steps), res)
+		if _, err := w.Write(csvDocument(rows).Body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// funnelFileName is a saved funnel's file in the export: its name in
+// lower case, each run of other characters than ASCII letters and digits
+// as one -, so that no name reaches outside the zip's top folder.
+func funnelFileName(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(name) {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+			b.WriteRune(c)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return "funnel-" + strings.TrimSuffix(b.String(), "-") + ".csv"
+}
+
+// addRawReports adds the reports counted from raw events (goals, saved
+// funnels, screen sizes, custom properties) to an export, unless the range reaches back
 // before the raw events kept.
 func addRawReports(ctx context.Context, stats statsReader, r visits.DateRange, zw *zip.Writer, add func(string, visits.Query) (*visits.Result, error)) error {
 	_, err := add("goals.csv", visits.Query{Metrics: []string{"visitors", "events", visits.ConversionRate}, Dimensions: []string{visits.GoalDimension}, Limit: maxExportRows})
@@ -94,6 +143,9 @@ func addRawReports(ctx context.Context, stats statsReader, r visits.DateRange, z
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if err := addFunnelReports(ctx, stats, r, zw); err != nil {
 		return err
 	}
 	if _, err := add("screen_size.csv", visits.Query{Metrics: visits.Metrics, Dimensions: []string{"screen_size"}, Limit: maxExportRows}); err != nil {

@@ -72,19 +72,26 @@ func registerStatsFunnel(hapi huma.API, stats statsReader) {
 		if err != nil {
 			return nil, err
 		}
-		from, to := dates(res.From, res.To)[0], dates(res.From, res.To)[1]
-		out := funnelResult{From: from, To: to, TimeZone: stats.Location().String(), Steps: make([]funnelStep, len(res.Steps))}
-		rows := [][]string{{"step", "page", "event_name", "visitors", "visits", "drop_off", "conversion_rate", "step_conversion_rate"}}
-		for i, f := range res.Steps {
-			st := in.Body.Steps[i]
-			out.Steps[i] = funnelStep{Step: i + 1, Page: st.Page, EventName: st.EventName, Visitors: f.Visitors, Visits: f.Visits,
-				DropOff: f.DropOff, ConversionRate: f.ConversionRate, StepConversionRate: f.StepConversionRate}
-			rows = append(rows, append([]string{strconv.Itoa(i + 1), st.Page, st.EventName},
-				formatNumbers([]float64{float64(f.Visitors), float64(f.Visits), float64(f.DropOff), f.ConversionRate, f.StepConversionRate})...))
-		}
+		d := dates(res.From, res.To)
+		steps, rows := funnelFigures(in.Body.Steps, res)
 		if asCSV {
 			return csvDocument(rows), nil
 		}
-		return jsonDocument(out), nil
+		return jsonDocument(funnelResult{From: d[0], To: d[1], TimeZone: stats.Location().String(), Steps: steps}), nil
 	})
+}
+
+// funnelFigures are a funnel's answer, a step at a time: as JSON and as
+// CSV rows (a header, then a row per step).
+func funnelFigures(steps []funnelStepInput, res *visits.FunnelResult) ([]funnelStep, [][]string) {
+	out := make([]funnelStep, len(res.Steps))
+	rows := [][]string{{"step", "page", "event_name", "visitors", "visits", "drop_off", "conversion_rate", "step_conversion_rate"}}
+	for i, f := range res.Steps {
+		st := steps[i]
+		out[i] = funnelStep{Step: i + 1, Page: st.Page, EventName: st.EventName, Visitors: f.Visitors, Visits: f.Visits,
+			DropOff: f.DropOff, ConversionRate: f.ConversionRate, StepConversionRate: f.StepConversionRate}
+		rows = append(rows, append([]string{strconv.Itoa(i + 1), st.Page, st.EventName},
+			formatNumbers([]float64{float64(f.Visitors), float64(f.Visits), float64(f.DropOff), f.ConversionRate, f.StepConversionRate})...))
+	}
+	return out, rows
 }

@@ -2,12 +2,14 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
+	"github.com/harmedpatients/hpa/internal/hpa"
 	"github.com/harmedpatients/hpa/internal/visits"
 )
 
@@ -19,17 +21,19 @@ type statsSharer interface {
 	Open(ctx context.Context, token string) (visits.Share, error)
 	Unlock(ctx context.Context, token, password string) (string, time.Time, error)
 	Authorize(ctx context.Context, token, session, report string) (visits.Share, error)
+	AuthorizeFunnel(ctx context.Context, token, session string, funnel uuid.UUID) (visits.Share, error)
 }
 
 type statsShare struct {
-	ID               string     `json:"id" format:"uuid"`
-	Name             string     `json:"name" example:"Trustees' dashboard"`
-	PasswordRequired bool       `json:"password_required" doc:"Whether reading needs the password (POST /v1/shared-stats/session)."`
-	Reports          []string   `json:"reports" example:"[\"summary\",\"timeseries\",\"source\"]" doc:"The reports the link reads: summary, timeseries, or a breakdown by the dimension named. Every one of them when created without a list."`
-	Status           string     `json:"status" enum:"active,expired,revoked"`
-	ExpiresAt        *time.Time `json:"expires_at,omitempty"`
-	RevokedAt        *time.Time `json:"revoked_at,omitempty"`
-	CreatedAt        time.Time  `json:"created_at"`
+	ID               string         `json:"id" format:"uuid"`
+	Name             string         `json:"name" example:"Trustees' dashboard"`
+	PasswordRequired bool           `json:"password_required" doc:"Whether reading needs the password (POST /v1/shared-stats/session)."`
+	Reports          []string       `json:"reports" example:"[\"summary\",\"timeseries\",\"source\"]" doc:"The reports the link reads: summary, timeseries, or a breakdown by the dimension named. Every one of them when created without a list."`
+	Funnels          []sharedFunnel `json:"funnels" doc:"The saved funnels the link reads (GET /v1/shared-stats/funnels/{id}); none unless listed when it was created."`
+	Status           string         `json:"status" enum:"active,expired,revoked"`
+	ExpiresAt        *time.Time     `json:"expires_at,omitempty"`
+	RevokedAt        *time.Time     `json:"revoked_at,omitempty"`
+	CreatedAt        time.Time      `json:"created_at"`
 }
 
 func shareBody(sh visits.Share, now time.Time) statsShare {
@@ -45,7 +49,23 @@ func shareBody(sh visits.Share, now time.Time) statsShare {
 		status = "expired"
 	}
 	return statsShare{ID: sh.ID.String(), Name: sh.Name, PasswordRequired: sh.HasPassword, Reports: slices.Clone(reports), Status: status,
-		ExpiresAt: sh.ExpiresAt, RevokedAt: sh.RevokedAt, CreatedAt: sh.CreatedAt}
+		Funnels: sharedFunnels(sh.Funnels), ExpiresAt: sh.ExpiresAt, RevokedAt: sh.RevokedAt, CreatedAt: sh.CreatedAt}
+}
+
+// sharedFunnel is a saved funnel as a shared link's readers see it: what
+// a dashboard needs to lay it out.
+type sharedFunnel struct {
+	ID    string            `json:"id" format:"uuid"`
+	Name  string            `json:"name" example:"Donate journey"`
+	Steps []funnelStepInput `json:"steps"`
+}
+
+func sharedFunnels(list []visits.SavedFunnel) []sharedFunnel {
+	out := make([]sharedFunnel, len(list))
+	for i, f := range list {
+		out[i] = sharedFunnel{ID: f.ID.String(), Name: f.Name, Steps: funnelSteps(f.Steps)}
+	}
+	return out
 }
 
 type createdStatsShare struct {
@@ -58,6 +78,7 @@ type createStatsShareInput struct {
 		Name      string     `json:"name" minLength:"1" maxLength:"100" example:"Trustees' dashboard" doc:"Who or what the link is for."`
 		Password  string     `json:"password,omitempty" minLength:"12" maxLength:"256" doc:"Optional: readers must give it (POST /v1/shared-stats/session) before reading. Stored as an argon2id hash."`
 		Reports   []string   `json:"reports,omitempty" maxItems:"15" enum:"summary,timeseries,page,entry_page,source,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name" doc:"The reports the link may read; omit for all of them."`
+		Funnels   []string   `json:"funnels,omitempty" maxItems:"20" doc:"IDs of saved funnels (GET /v1/stats/funnels) the link may read, whether or not reports is limited; omit for none."`
 		ExpiresAt *time.Time `json:"expires_at,omitempty" doc:"When the link stops working; omit for never (until revoked)."`
 	}
 }
@@ -81,11 +102,12 @@ type ShareCredentials struct {
 }
 
 type sharedStatsInfo struct {
-	Name             string     `json:"name" example:"Trustees' dashboard"`
-	PasswordRequired bool       `json:"password_required" doc:"Whether the reports need a session from POST /v1/shared-stats/session."`
-	Reports          []string   `json:"reports" doc:"The reports this link reads."`
-	ExpiresAt        *time.Time `json:"expires_at,omitempty"`
-	TimeZone         string     `json:"time_zone" example:"Europe/London"`
+	Name             string         `json:"name" example:"Trustees' dashboard"`
+	PasswordRequired bool           `json:"password_required" doc:"Whether the reports need a session from POST /v1/shared-stats/session."`
+	Reports          []string       `json:"reports" doc:"The reports this link reads."`
+	Funnels          []sharedFunnel `json:"funnels" doc:"The saved funnels this link reads (GET /v1/shared-stats/funnels/{id})."`
+	ExpiresAt        *time.Time     `json:"expires_at,omitempty"`
+	TimeZone         string         `json:"time_zone" example:"Europe/London"`
 }
 
 type unlockSharedStatsInput struct {
@@ -133,7 +155,15 @@ func registerStatsShares(hapi huma.API, shares statsSharer, stats statsReader, l
 		DefaultStatus: http.StatusCreated,
 	}, func(ctx context.Context, in *createStatsShareInput) (*struct{ Body createdStatsShare }, error) {
 		b := in.Body
-		sh, token, err := shares.Create(ctx, visits.NewShare{Name: b.Name, Password: b.Password, Reports: b.Reports, ExpiresAt: b.ExpiresAt})
+		funnels := make([]uuid.UUID, len(b.Funnels))
+		for i, raw := range b.Funnels {
+			id, err := uuid.Parse(raw)
+			if err != nil {
+				return nil, hpa.Invalid(fmt.Sprintf("body.funnels[%d]", i), "no saved funnel has this ID")
+			}
+			funnels[i] = id
+		}
+		sh, token, err := shares.Create(ctx, visits.NewShare{Name: b.Name, Password: b.Password, Reports: b.Reports, Funnels: funnels, ExpiresAt: b.ExpiresAt})
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +224,7 @@ func registerStatsShares(hapi huma.API, shares statsSharer, stats statsReader, l
 			return nil, err
 		}
 		body := shareBody(sh, time.Now())
-		return &struct{ Body sharedStatsInfo }{Body: sharedStatsInfo{Name: sh.Name, PasswordRequired: sh.HasPassword, Reports: body.Reports,
+		return &struct{ Body sharedStatsInfo }{Body: sharedStatsInfo{Name: sh.Name, PasswordRequired: sh.HasPassword, Reports: body.Reports, Funnels: body.Funnels,
 			ExpiresAt: sh.ExpiresAt, TimeZone: stats.Location().String()}}, nil
 	})
 
@@ -270,4 +300,5 @@ func registerStatsShares(hapi huma.API, shares statsSharer, stats statsReader, l
 		}
 		return breakdownReport(ctx, stats, &in.BreakdownQuery)
 	})
+	registerSharedFunnel(hapi, shares, stats, limit)
 }

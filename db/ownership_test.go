@@ -37,6 +37,7 @@ var owners = map[string]string{
 	"visit_write_batches": "visits", "visit_rollup_dirty": "visits", "visit_rollups_daily": "visits",
 	"visit_rollups_monthly": "visits", "visit_rollups_hourly": "visits", "visit_bot_counts": "visits", "visit_counter": "visits",
 	"visit_goals": "visits", "visit_imports": "visits", "visit_imported_daily": "visits",
+	"visit_funnels": "visits", "visit_share_funnels": "visits",
 	"visit_shares": "visits", "visit_share_sessions": "visits", "visit_prop_keys": "visits", "visit_rollup_marks": "visits",
 	"visit_rows": "visits", "visit_row_values": "visits", "visit_rows_days": "visits", "visit_row_paths": "visits",
 
@@ -84,7 +85,7 @@ var queryFiles = map[string]string{
 	"audit.sql": "audit", "donations.sql": "donations", "engagement.sql": "engagement", "enquiries.sql": "content",
 	"giftaid.sql": "giftaid", "idempotency.sql": "idempotency", "identity.sql": "identity", "members.sql": "members",
 	"mission.sql": "content", "pages.sql": "content", "site.sql": "content", "visits.sql": "visits", "visit_imports.sql": "visits",
-	"visit_shares.sql": "visits", "visit_rows.sql": "visits", "visit_fresh.sql": "visits", "webhooks.sql": "webhooks",
+	"visit_shares.sql": "visits", "visit_funnels.sql": "visits", "visit_rows.sql": "visits", "visit_fresh.sql": "visits", "webhooks.sql": "webhooks",
 	"ratelimit.sql": "ratelimit", "replica.sql": "database", "ledger.sql": "donations",
 }
 

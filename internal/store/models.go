@@ -652,6 +652,14 @@ type VisitEventsQuarantine struct {
 	Event         string
 }
 
+type VisitFunnel struct {
+	ID        uuid.UUID
+	Name      string
+	Steps     []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type VisitGoal struct {
 	ID        uuid.UUID
 	Name      string
@@ -810,6 +818,11 @@ type VisitShare struct {
 	ExpiresAt    *time.Time
 	RevokedAt    *time.Time
 	CreatedAt    time.Time
+}
+
+type VisitShareFunnel struct {
+	ShareID  uuid.UUID
+	FunnelID uuid.UUID
 }
 
 type VisitShareSession struct {

@@ -20,8 +20,8 @@ const (
 // Page (where * stands for any text within a segment, ** for any text),
 // or a custom event.
 type FunnelStep struct {
-	Page      string
-	EventName string
+	Page      string `json:"page,omitempty"`
+	EventName string `json:"event_name,omitempty"`
 }
 
 // FunnelQuery asks how far visits went through ordered steps.
@@ -52,26 +52,36 @@ type FunnelResult struct {
 	Steps    []FunnelFigures
 }
 
+// checkFunnelSteps checks a funnel's steps: 2 to 8, each a page path
+// pattern or a custom event's name.
+func checkFunnelSteps(steps []FunnelStep, at string) error {
+	if n := len(steps); n < minFunnelSteps || n > maxFunnelSteps {
+		return hpa.Invalid(at+"steps", fmt.Sprintf("a funnel has %d to %d steps", minFunnelSteps, maxFunnelSteps))
+	}
+	for i, st := range steps {
+		loc := fmt.Sprintf("%ssteps[%d]", at, i)
+		switch {
+		case (st.Page == "") == (st.EventName == ""):
+			return hpa.Invalid(loc, "give either page or event_name")
+		case st.EventName != "" && (len(st.EventName) > maxEventNameLen || !eventNamePattern.MatchString(st.EventName)):
+			return hpa.Invalid(loc+".event_name", "must be an event's name: 1 to 60 letters, digits, spaces or _ . : / -")
+		case st.Page != "" && (len(st.Page) > 200 || !goalPathPattern.MatchString(st.Page)):
+			return hpa.Invalid(loc+".page", "must be a path starting with / (at most 200 bytes), where * stands for any text within a segment and ** for any text")
+		}
+	}
+	return nil
+}
+
 // Funnel counts, from raw events, the visits (and visitors) that reached
 // each step of a funnel in order within one visit, among the visits the
 // filters keep.
 func (s *Service) Funnel(ctx context.Context, fq FunnelQuery) (*FunnelResult, error) {
-	if n := len(fq.Steps); n < minFunnelSteps || n > maxFunnelSteps {
-		return nil, hpa.Invalid(fq.At+"steps", fmt.Sprintf("a funnel has %d to %d steps", minFunnelSteps, maxFunnelSteps))
+	if err := checkFunnelSteps(fq.Steps, fq.At); err != nil {
+		return nil, err
 	}
 	steps := make([]Goal, len(fq.Steps))
 	for i, st := range fq.Steps {
-		loc := fmt.Sprintf("%ssteps[%d]", fq.At, i)
-		g := Goal{Name: strconv.Itoa(i + 1), EventName: st.EventName, PagePath: st.Page}
-		switch {
-		case (st.Page == "") == (st.EventName == ""):
-			return nil, hpa.Invalid(loc, "give either page or event_name")
-		case st.EventName != "" && (len(st.EventName) > maxEventNameLen || !eventNamePattern.MatchString(st.EventName)):
-			return nil, hpa.Invalid(loc+".event_name", "must be an event's name: 1 to 60 letters, digits, spaces or _ . : / -")
-		case st.Page != "" && (len(st.Page) > 200 || !goalPathPattern.MatchString(st.Page)):
-			return nil, hpa.Invalid(loc+".page", "must be a path starting with / (at most 200 bytes), where * stands for any text within a segment and ** for any text")
-		}
-		steps[i] = g
+		steps[i] = Goal{Name: strconv.Itoa(i + 1), EventName: st.EventName, PagePath: st.Page}
 	}
 	q := Query{Metrics: []string{"visitors"}, Range: fq.Range, Filters: fq.Filters, At: fq.At}
 	if err := q.validate(); err != nil {

@@ -6,6 +6,7 @@ const (
 	ReasonCollectionBusy       = "collection-busy"
 	ReasonFilterTooComplex     = "filter-too-complex"
 	ReasonFilteredRangeTooLong = "filtered-range-too-long"
+	ReasonFunnelExists         = "funnel-exists"
 	ReasonGoalExists           = "goal-exists"
 	ReasonHostnameNotAllowed   = "hostname-not-allowed"
 	ReasonImportNotDeletable   = "import-not-deletable"
@@ -16,6 +17,7 @@ const (
 	ReasonSaltUnavailable      = "salt-unavailable"
 	ReasonTimestampOutOfRange  = "timestamp-out-of-range"
 	ReasonTooManyDimensions    = "too-many-dimensions"
+	ReasonTooManyFunnels       = "too-many-funnels"
 	ReasonTooManyGoals         = "too-many-goals"
 	ReasonUnknownGoal          = "unknown-goal"
 )

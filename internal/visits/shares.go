@@ -25,7 +25,8 @@ import (
 // aggregate reports that show one attribute of visits at a time. The
 // referrer (an external page's address, which can name a person, such as
 // a profile page) is not among them, nor are realtime figures, custom
-// properties, goals, funnels, filters across dimensions or exports.
+// properties, goals, ad-hoc funnels, filters across dimensions or exports.
+// Saved funnels a link reads are listed apart (Share.Funnels).
 var ShareReports = []string{"summary", "timeseries", "page", "entry_page", "source", "utm_source", "utm_medium",
 	"utm_campaign", "utm_content", "utm_term", "country", "device", "browser", "os", "event_name"}
 
@@ -66,7 +67,10 @@ type Share struct {
 	Name        string
 	HasPassword bool
 	// Reports are those the link may read; empty for every ShareReports.
-	Reports   []string
+	Reports []string
+	// Funnels are the saved funnels the link reads, by name: none unless
+	// an admin listed them, whether or not Reports is limited.
+	Funnels   []SavedFunnel
 	ExpiresAt *time.Time
 	RevokedAt *time.Time
 	CreatedAt time.Time
@@ -77,6 +81,7 @@ type NewShare struct {
 	Name      string
 	Password  string
 	Reports   []string
+	Funnels   []uuid.UUID
 	ExpiresAt *time.Time
 }
 
@@ -102,6 +107,14 @@ func (s *Shares) Create(ctx context.Context, in NewShare) (Share, string, error)
 		} else if slices.Index(in.Reports, r) != i {
 			bad(fmt.Sprintf("reports[%d]", i), "listed twice")
 		}
+	}
+	for i, id := range in.Funnels {
+		if slices.Index(in.Funnels, id) != i {
+			bad(fmt.Sprintf("funnels[%d]", i), "listed twice")
+		}
+	}
+	if len(in.Funnels) > MaxSavedFunnels {
+		bad("funnels", fmt.Sprintf("at most %d funnels", MaxSavedFunnels))
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()) {
 		bad("expires_at", "must be in the future")
@@ -133,8 +146,11 @@ func (s *Shares) Create(ctx context.Context, in NewShare) (Share, string, error)
 			return fmt.Errorf("create share: %w", err)
 		}
 		sh = shareOf(row)
+		if sh.Funnels, err = addShareFunnels(ctx, tx, row.ID, in.Funnels); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Event{Action: "stats_share.create", TargetType: "stats_share", TargetID: row.ID.String(),
-			Details: map[string]any{"reports": reports, "password": passwordHash != nil, "expires_at": in.ExpiresAt}})
+			Details: map[string]any{"reports": reports, "funnels": in.Funnels, "password": passwordHash != nil, "expires_at": in.ExpiresAt}})
 	})
 	return sh, token, err
 }
@@ -149,7 +165,7 @@ func (s *Shares) List(ctx context.Context) ([]Share, error) {
 	for i, r := range rows {
 		out[i] = shareOf(r)
 	}
-	return out, nil
+	return out, s.withFunnels(ctx, out)
 }
 
 // Revoke stops a link working at once; it stays listed, revoked.
@@ -176,7 +192,8 @@ func (s *Shares) Open(ctx context.Context, token string) (Share, error) {
 	if err != nil {
 		return Share{}, err
 	}
-	return shareOf(row), nil
+	out := []Share{shareOf(row)}
+	return out[0], s.withFunnels(ctx, out)
 }
 
 func (s *Shares) find(ctx context.Context, token string) (store.VisitShare, error) {
@@ -227,6 +244,19 @@ func (s *Shares) Unlock(ctx context.Context, token, password string) (string, ti
 // Authorize checks that token (with session, for a link with a password)
 // may read report and returns its link.
 func (s *Shares) Authorize(ctx context.Context, token, session, report string) (Share, error) {
+	sh, err := s.unlocked(ctx, token, session)
+	if err != nil {
+		return Share{}, err
+	}
+	if !sh.Allows(report) {
+		return Share{}, hpa.Errorf(hpa.EFORBIDDEN, "this link does not share the %s report", report).WithReason("insufficient-permissions")
+	}
+	return sh, nil
+}
+
+// unlocked finds the link token opens and, for a link with a password,
+// checks session.
+func (s *Shares) unlocked(ctx context.Context, token, session string) (Share, error) {
 	row, err := s.find(ctx, token)
 	if err != nil {
 		return Share{}, err
@@ -244,11 +274,7 @@ func (s *Shares) Authorize(ctx context.Context, token, session, report string) (
 			return Share{}, hpa.Errorf(hpa.EUNAUTHORIZED, "the session has expired or is not this link's: unlock the link again").WithReason("invalid-token")
 		}
 	}
-	sh := shareOf(row)
-	if !sh.Allows(report) {
-		return Share{}, hpa.Errorf(hpa.EFORBIDDEN, "this link does not share the %s report", report).WithReason("insufficient-permissions")
-	}
-	return sh, nil
+	return shareOf(row), nil
 }
 
 func (s *Shares) token() (string, error) {
