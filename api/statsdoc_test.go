@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/identity"
 	"github.com/harmedpatients/hpa/internal/visits"
 	"github.com/harmedpatients/hpa/internal/visits/importtest"
@@ -52,7 +53,13 @@ func TestStatisticsDocExamplesWork(t *testing.T) {
 	}
 	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
 	token := srv.StaffToken(t, identity.RoleAnalyst)
-	_, share, err := srv.App.Shares.Create(context.Background(), visits.NewShare{Name: "Trustees"})
+	// The trustees' link includes a saved funnel (the docs save the donate journey themselves).
+	join, err := srv.App.Visits.SaveFunnel(context.Background(), visits.SavedFunnel{Name: "Join journey",
+		Steps: []visits.FunnelStep{{Page: "/"}, {Page: "/join"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, share, err := srv.App.Shares.Create(context.Background(), visits.NewShare{Name: "Trustees", Funnels: []uuid.UUID{join.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
