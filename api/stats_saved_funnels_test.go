@@ -195,8 +195,8 @@ func TestSavedFunnelsCountAsTheFunnelQuery(t *testing.T) {
 		t.Errorf("a stats key saved a funnel: %d", r.StatusCode)
 	}
 
-	// At most 20 funnels: the 21st is refused until one goes.
-	for i := len(list.Items) + 2; i <= 20; i++ {
+	// At most 10 funnels: the 11th is refused until one goes.
+	for i := len(list.Items) + 2; i <= 10; i++ {
 		if r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/stats/funnels", Token: analyst,
 			Body: map[string]any{"name": fmt.Sprintf("Funnel %d", i), "steps": steps}}); r.StatusCode != http.StatusCreated {
 			t.Fatalf("funnel %d: %d %s", i, r.StatusCode, r.Body)
@@ -204,7 +204,7 @@ func TestSavedFunnelsCountAsTheFunnelQuery(t *testing.T) {
 	}
 	r = srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/stats/funnels", Token: analyst, Body: map[string]any{"name": "One too many", "steps": steps}})
 	if p := r.Problem(t); r.StatusCode != http.StatusConflict || p.Code != "too-many-funnels" {
-		t.Errorf("21st funnel: %d %s", r.StatusCode, r.Body)
+		t.Errorf("11th funnel: %d %s", r.StatusCode, r.Body)
 	}
 	if r := srv.Do(apitest.Request{Method: http.MethodDelete, Path: "/v1/stats/funnels/" + saved.ID, Token: analyst}); r.StatusCode != http.StatusNoContent {
 		t.Errorf("delete: %d %s", r.StatusCode, r.Body)

@@ -175,7 +175,7 @@ func registerStatsFunnels(hapi huma.API, stats statsReader) {
 		Method:        http.MethodPost,
 		Path:          "/v1/stats/funnels",
 		Summary:       "Save a funnel",
-		Description:   "Name a funnel (2 to 8 steps, pages or custom events, as `POST /v1/stats/funnel` takes them) to evaluate it over any range (`GET /v1/stats/funnels/{id}/report`), to find it in the export and to share it. Names are unique (`409 funnel-exists`); a site keeps at most 20 funnels (`409 too-many-funnels`: delete one first), because the export counts each from raw events." + savedFunnelNote,
+		Description:   "Name a funnel (2 to 8 steps, pages or custom events, as `POST /v1/stats/funnel` takes them) to evaluate it over any range (`GET /v1/stats/funnels/{id}/report`), to find it in the export and to share it. Names are unique (`409 funnel-exists`); a site keeps at most 10 funnels (`409 too-many-funnels`: delete one first), because the export counts each from raw events." + savedFunnelNote,
 		Tags:          tags,
 		DefaultStatus: http.StatusCreated,
 		Errors:        []int{http.StatusConflict},

@@ -78,7 +78,7 @@ type createStatsShareInput struct {
 		Name      string     `json:"name" minLength:"1" maxLength:"100" example:"Trustees' dashboard" doc:"Who or what the link is for."`
 		Password  string     `json:"password,omitempty" minLength:"12" maxLength:"256" doc:"Optional: readers must give it (POST /v1/shared-stats/session) before reading. Stored as an argon2id hash."`
 		Reports   []string   `json:"reports,omitempty" maxItems:"15" enum:"summary,timeseries,page,entry_page,source,utm_source,utm_medium,utm_campaign,utm_content,utm_term,country,device,browser,os,event_name" doc:"The reports the link may read; omit for all of them."`
-		Funnels   []string   `json:"funnels,omitempty" maxItems:"20" doc:"IDs of saved funnels (GET /v1/stats/funnels) the link may read, whether or not reports is limited; omit for none."`
+		Funnels   []string   `json:"funnels,omitempty" maxItems:"10" doc:"IDs of saved funnels (GET /v1/stats/funnels) the link may read, whether or not reports is limited; omit for none."`
 		ExpiresAt *time.Time `json:"expires_at,omitempty" doc:"When the link stops working; omit for never (until revoked)."`
 	}
 }

@@ -193,7 +193,10 @@ func (s *Shares) Open(ctx context.Context, token string) (Share, error) {
 		return Share{}, err
 	}
 	out := []Share{shareOf(row)}
-	return out[0], s.withFunnels(ctx, out)
+	if err := s.withFunnels(ctx, out); err != nil {
+		return Share{}, err
+	}
+	return out[0], nil
 }
 
 func (s *Shares) find(ctx context.Context, token string) (store.VisitShare, error) {
