@@ -216,3 +216,37 @@ func TestSavedFunnelsCountAsTheFunnelQuery(t *testing.T) {
 		t.Errorf("after a delete: %d %s", r.StatusCode, r.Body)
 	}
 }
+
+// Saves at the same moment never pass the bound: counting the funnels
+// and adding one are a single step.
+func TestSavedFunnelBoundHoldsUnderConcurrentSaves(t *testing.T) {
+	t.Parallel()
+	srv := startVisits(t, nil)
+	analyst := srv.StaffToken(t, identity.RoleAnalyst)
+	save := func(name string) *apitest.Response {
+		return srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/stats/funnels", Token: analyst,
+			Body: map[string]any{"name": name, "steps": []map[string]any{{"page": "/"}, {"page": "/donate"}}}})
+	}
+	for i := range 8 {
+		if r := save(fmt.Sprintf("Funnel %d", i)); r.StatusCode != http.StatusCreated {
+			t.Fatalf("funnel %d: %d %s", i, r.StatusCode, r.Body)
+		}
+	}
+	statuses := make(chan int, 6)
+	for i := range 6 {
+		go func() { statuses <- save(fmt.Sprintf("Concurrent %d", i)).StatusCode }()
+	}
+	created := 0
+	for range 6 {
+		switch s := <-statuses; s {
+		case http.StatusCreated:
+			created++
+		case http.StatusConflict:
+		default:
+			t.Errorf("concurrent save: %d", s)
+		}
+	}
+	if n := count(t, srv, `SELECT count(*) FROM visit_funnels`); created != 2 || n != 10 {
+		t.Errorf("%d saved at once, %d funnels kept; want 2 and 10", created, n)
+	}
+}
