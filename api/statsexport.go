@@ -100,7 +100,7 @@ func addFunnelReports(ctx context.Context, stats statsReader, r visits.DateRange
 			return err
 		}
 		name := funnelFileName(f.Name)
-		if seen[name] {
+		if name == "" || seen[name] {
 			name = "funnel-" + f.ID.String() + ".csv"
 		}
 		seen[name] = true
@@ -118,7 +118,8 @@ func addFunnelReports(ctx context.Context, stats statsReader, r visits.DateRange
 
 // funnelFileName is a saved funnel's file in the export: its name in
 // lower case, each run of other characters than ASCII letters and digits
-// as one -, so that no name reaches outside the zip's top folder.
+// as one -, so that no name reaches outside the zip's top folder; empty
+// for a name with no such letter or digit.
 func funnelFileName(name string) string {
 	var b strings.Builder
 	dash := false
@@ -130,6 +131,9 @@ func funnelFileName(name string) string {
 			b.WriteByte('-')
 			dash = true
 		}
+	}
+	if b.Len() == 0 {
+		return ""
 	}
 	return "funnel-" + strings.TrimSuffix(b.String(), "-") + ".csv"
 }
