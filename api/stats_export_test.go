@@ -126,3 +126,48 @@ func unzipCSV(t *testing.T, body []byte) map[string][][]string {
 	}
 	return files
 }
+
+// A report of the export too long to count (filtered-range-too-long: here
+// every report counted from visit rows or raw events, with a counting
+// timeout of a nanosecond) is left out and listed in not-included.csv;
+// the reports from rollups still come, whole.
+func TestExportLeavesOutOnlyTheReportsTooLongToCount(t *testing.T) {
+	t.Parallel()
+	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1", "HPA_VISITS_COUNTING_TIMEOUT": "1ns"})
+	twoVisitors(t, srv)
+	if r := beacon(srv, `{"name":"donate-clicked","url":"https://www.example.org/join","props":{"amount":"25"}}`,
+		http.Header{"User-Agent": {browserUA}, "X-Forwarded-For": {"192.0.2.1"}}); r.StatusCode != http.StatusAccepted {
+		t.Fatalf("beacon: %d %s", r.StatusCode, r.Body)
+	}
+	apitest.Eventually(t, 5*time.Second, "event written", func() bool { return rawEvents(t, srv) == 5 })
+	srv.RollUpVisits(t)
+	ctx := context.Background()
+	if _, err := srv.App.Visits.CreateGoal(ctx, visits.Goal{Name: "Joined", PagePath: "/join"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.App.Visits.SaveFunnel(ctx, visits.SavedFunnel{Name: "Join", Steps: []visits.FunnelStep{{Page: "/"}, {Page: "/join"}}}); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := srv.NewAPIKey(t, identity.ScopeStatsRead)
+	r := srv.Do(apitest.Request{Path: "/v1/stats/export?period=7d", APIKey: key})
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("export: %d %s", r.StatusCode, r.Body)
+	}
+	files := unzipCSV(t, r.Body)
+	if got := count(t, srv, `SELECT count(*) FROM visit_events WHERE name = 'pageview'`); len(files["summary.csv"]) != 2 || files["summary.csv"][1][2] == "" || len(files["page.csv"]) < 2 {
+		t.Errorf("the rollups' reports: summary %v, pages %v (%d page views)", files["summary.csv"], files["page.csv"], got)
+	}
+	var left []string
+	for _, row := range files["not-included.csv"][1:] {
+		if row[2] != "filtered-range-too-long" {
+			t.Errorf("not-included.csv: %v", row)
+		}
+		left = append(left, row[0]+" "+row[1])
+		if files[row[0]] != nil && row[0] != "props.csv" {
+			t.Errorf("%s is both left out and included", row[0])
+		}
+	}
+	if got, want := strings.Join(left, ","), "goals.csv ,funnel-join.csv ,screen_size.csv ,props.csv property amount"; got != want {
+		t.Errorf("left out %q, want %q", got, want)
+	}
+}

@@ -32,7 +32,7 @@ func registerStatsExport(hapi huma.API, stats statsReader) {
 		Method:      http.MethodGet,
 		Path:        "/v1/stats/export",
 		Summary:     "Download every report for a period",
-		Description: "A zip of CSV files, one per report, as Plausible's export: `summary.csv` (every metric), `visitors-by-day.csv`, and a breakdown per dimension (`page.csv`, `source.csv`, `utm_campaign.csv`…, each up to 10,000 rows, most visitors first). The same columns as each report's own CSV. Then, counted from raw events and so only for a range within the raw events kept (left out otherwise): `goals.csv` (visitors, completions and conversion rate per goal), `screen_size.csv`, and `props.csv` (a row per custom property and value, for up to 100 properties).",
+		Description: "A zip of CSV files, one per report, as Plausible's export: `summary.csv` (every metric), `visitors-by-day.csv`, and a breakdown per dimension (`page.csv`, `source.csv`, `utm_campaign.csv`…, each up to 10,000 rows, most visitors first). The same columns as each report's own CSV. Then, counted from raw events and so only for a range within the raw events kept (left out otherwise): `goals.csv` (visitors, completions and conversion rate per goal), `screen_size.csv`, `props.csv` (a row per custom property and value, for up to 100 properties) and `funnel-NAME.csv` per saved funnel. A report among these that takes longer to count than the server allows (`filtered-range-too-long`) is left out and listed in `not-included.csv` (file, part, code, detail), and the others still come.",
 		Tags:        []string{"Statistics"},
 		Responses: map[string]*huma.Response{
 			"200": {
@@ -87,29 +87,28 @@ func registerStatsExport(hapi huma.API, stats statsReader) {
 }
 
 // addFunnelReports adds a CSV per saved funnel, as the funnel's own CSV
-// report gives it.
-func addFunnelReports(ctx context.Context, stats statsReader, r visits.DateRange, zw *zip.Writer) error {
+// report gives it; a funnel too long to count is left out and listed.
+func addFunnelReports(ctx context.Context, stats statsReader, r visits.DateRange, zw *zip.Writer, left *leftOut) error {
 	funnels, err := stats.SavedFunnels(ctx)
 	if err != nil {
 		return err
 	}
 	seen := map[string]bool{}
 	for _, f := range funnels {
-		res, err := stats.Funnel(ctx, visits.FunnelQuery{Range: r, Steps: f.Steps, At: "query."})
-		if err != nil {
-			return err
-		}
 		name := funnelFileName(f.Name)
 		if name == "" || seen[name] {
 			name = "funnel-" + f.ID.String() + ".csv"
 		}
 		seen[name] = true
-		w, err := zw.Create(name)
+		res, err := stats.Funnel(ctx, visits.FunnelQuery{Range: r, Steps: f.Steps, At: "query."})
 		if err != nil {
-			return err
+			if err := left.tolerate(name, "", err); err != nil {
+				return err
+			}
+			continue
 		}
 		_, rows := funnelFigures(funnelSteps(f.Steps), res)
-		if _, err := w.Write(csvDocument(rows).Body); err != nil {
+		if err := writeCSV(zw, name, rows); err != nil {
 			return err
 		}
 	}
@@ -138,22 +137,42 @@ func funnelFileName(name string) string {
 	return "funnel-" + strings.TrimSuffix(b.String(), "-") + ".csv"
 }
 
+// leftOut lists the reports of an export that took too long to count
+// (filtered-range-too-long): the export goes on without them and says so
+// in not-included.csv, so one slow report never costs the others.
+type leftOut [][]string
+
+// tolerate records a report left out for taking too long and returns nil,
+// or returns err as it is when it is any other error.
+func (l *leftOut) tolerate(file, part string, err error) error {
+	if hpa.ErrorReason(err) != visits.ReasonFilteredRangeTooLong {
+		return err
+	}
+	*l = append(*l, []string{file, part, visits.ReasonFilteredRangeTooLong,
+		"counting it took longer than HPA_VISITS_COUNTING_TIMEOUT allows; ask for it alone, or for a shorter range"})
+	return nil
+}
+
 // addRawReports adds the reports counted from raw events (goals, saved
-// funnels, screen sizes, custom properties) to an export, unless the range reaches back
-// before the raw events kept.
+// funnels, screen sizes, custom properties) to an export, unless the range
+// reaches back before the raw events kept; those too long to count are
+// left out and listed in not-included.csv.
 func addRawReports(ctx context.Context, stats statsReader, r visits.DateRange, zw *zip.Writer, add func(string, visits.Query) (*visits.Result, error)) error {
+	left := &leftOut{}
 	_, err := add("goals.csv", visits.Query{Metrics: []string{"visitors", "events", visits.ConversionRate}, Dimensions: []string{visits.GoalDimension}, Limit: maxExportRows})
 	if hpa.ErrorReason(err) == "range-beyond-raw-events" {
 		return nil
 	}
-	if err != nil {
+	if err := left.tolerate("goals.csv", "", err); err != nil {
 		return err
 	}
-	if err := addFunnelReports(ctx, stats, r, zw); err != nil {
+	if err := addFunnelReports(ctx, stats, r, zw, left); err != nil {
 		return err
 	}
 	if _, err := add("screen_size.csv", visits.Query{Metrics: visits.Metrics, Dimensions: []string{"screen_size"}, Limit: maxExportRows}); err != nil {
-		return err
+		if err := left.tolerate("screen_size.csv", "", err); err != nil {
+			return err
+		}
 	}
 	keys, err := stats.PropertyKeys(ctx, r)
 	if err != nil {
@@ -164,13 +183,27 @@ func addRawReports(ctx context.Context, stats statsReader, r visits.DateRange, z
 	for _, k := range keys {
 		res, err := stats.Query(ctx, visits.Query{Metrics: metrics, Dimensions: []string{"event:props:" + k}, Range: r, Limit: maxExportRows, At: "query."})
 		if err != nil {
-			return err
+			if err := left.tolerate("props.csv", "property "+k, err); err != nil {
+				return err
+			}
+			continue
 		}
 		for _, row := range res.Rows {
 			rows = append(rows, append([]string{k, row.Dimensions[0]}, formatNumbers(row.Metrics)...))
 		}
 	}
-	w, err := zw.Create("props.csv")
+	if err := writeCSV(zw, "props.csv", rows); err != nil {
+		return err
+	}
+	if len(*left) == 0 {
+		return nil
+	}
+	return writeCSV(zw, "not-included.csv", append([][]string{{"file", "part", "code", "detail"}}, *left...))
+}
+
+// writeCSV adds one CSV file to an export.
+func writeCSV(zw *zip.Writer, name string, rows [][]string) error {
+	w, err := zw.Create(name)
 	if err != nil {
 		return err
 	}

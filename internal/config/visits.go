@@ -26,6 +26,7 @@ func (r *reader) visits(corsOrigins []string) Visits {
 			RawRetentionDays: r.intRange("HPA_VISITS_RAW_RETENTION_DAYS", 400, 32, 100_000),
 			RollupInterval:   r.duration("HPA_VISITS_ROLLUP_INTERVAL", time.Minute),
 			MaxPropKeys:      r.intRange("HPA_VISITS_MAX_PROP_KEYS", 300, 1, 10_000),
+			CountingTimeout:  r.duration("HPA_VISITS_COUNTING_TIMEOUT", 20*time.Second),
 		},
 		CountryHeader: r.get("HPA_VISITS_COUNTRY_HEADER", ""),
 		GeoIPPath:     r.get("HPA_VISITS_GEOIP_DB", ""),

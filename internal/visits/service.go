@@ -1,6 +1,7 @@
 package visits
 
 import (
+	"cmp"
 	"log/slog"
 	"sync"
 	"time"
@@ -40,6 +41,10 @@ type Settings struct {
 	// properties of names beyond it are left out of events as they are
 	// written. Zero means 300.
 	MaxPropKeys int
+	// CountingTimeout bounds a query counted from visit rows or raw events
+	// (a filter on another dimension, goals, properties, funnels): beyond it
+	// the query is refused with filtered-range-too-long. Zero means 20 s.
+	CountingTimeout time.Duration
 }
 
 // Deps are what the service uses besides the database.
@@ -118,7 +123,7 @@ func NewService(pool store.DB, deps Deps, settings Settings, now func() time.Tim
 
 		visitorChunk: visitorsPerStatement,
 
-		rawQueryTimeout: defaultRawQueryTimeout,
+		rawQueryTimeout: cmp.Or(settings.CountingTimeout, defaultRawQueryTimeout),
 		drainTimeout:    defaultDrainTimeout,
 		durableWait:     defaultDurableWait,
 	}
