@@ -94,7 +94,7 @@ func TestErasureLeavesNothingBehind(t *testing.T) {
 		t.Fatalf("statement: %d %s", r.StatusCode, r.Body)
 	}
 	apitest.Eventually(t, 15*time.Second, "every email sent", func() bool {
-		return countRows(t, srv, `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND state NOT IN ('completed', 'discarded', 'cancelled')`) == 0
+		return countRows(t, srv, `SELECT count(*) FROM river_job WHERE kind IN ('mail.send', 'mail.compose') AND state NOT IN ('completed', 'discarded', 'cancelled')`) == 0
 	})
 	if got := len(srv.Mail.To(strings.ToLower(email))) + len(srv.Mail.To(email)); got < 5 {
 		t.Fatalf("%d emails to the member, want confirmation, sign-in link, alert, registration, receipt and statement", got)
@@ -141,7 +141,7 @@ func TestErasureLeavesNothingBehind(t *testing.T) {
 	}
 	apitest.Eventually(t, 10*time.Second, "every email sent", func() bool {
 		return countRows(t, srv, `SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable')
-			AND kind IN ('mail.send', 'members.sign_in_link', 'engagement.registration_notice')`) == 0
+			AND kind IN ('mail.send', 'mail.compose', 'members.sign_in_link', 'engagement.registration_notice')`) == 0
 	})
 	if now := len(srv.Mail.To(strings.ToLower(email))) + len(srv.Mail.To(email)); now != sent {
 		t.Errorf("%d more emails after erasure", now-sent)
@@ -204,7 +204,7 @@ func TestErasureRacingASignInLinkLeavesNoEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.WaitForJobs(t, "mail.forget")
-	if n := countRows(t, srv, `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND args->>'template' = 'member-magic-link'`); n != 0 {
+	if n := countRows(t, srv, `SELECT count(*) FROM river_job WHERE kind = 'mail.compose' AND args->>'template' = 'member-magic-link'`); n != 0 {
 		t.Fatalf("%d sign-in emails to erased members left in the outbox", n)
 	}
 	// Nor was a link made for anyone once erased: it would have left a token.

@@ -12,7 +12,8 @@ import (
 )
 
 // No job row, whatever its kind or state, holds a person's address or name
-// in clear: not the arguments (an email is sealed, other jobs name rows by
+// in clear: not the arguments (a member's email names the member by ID and
+// is written when sent, other emails are sealed, other jobs name rows by
 // ID or keyed hash), and not the errors River keeps from failed attempts,
 // where mail clients and servers name the recipient. Here one person's
 // confirmation email fails until it is discarded, another's is sent, and
@@ -30,11 +31,11 @@ func TestNoPersonalDataInClearInFinishedOrDiscardedJobs(t *testing.T) {
 	apitest.Eventually(t, 20*time.Second, "the refused email's first attempt failed", func() bool {
 		// Its next attempt, at once, is its last: the job is discarded after it.
 		tag, err := srv.Pool.Exec(ctx, `UPDATE river_job SET max_attempts = attempt + 1, scheduled_at = now()
-			WHERE kind = 'mail.send' AND state IN ('retryable', 'available') AND errors IS NOT NULL AND max_attempts > attempt + 1`)
+			WHERE kind = 'mail.compose' AND state IN ('retryable', 'available') AND errors IS NOT NULL AND max_attempts > attempt + 1`)
 		return err == nil && tag.RowsAffected() == 1
 	})
 	apitest.Eventually(t, 30*time.Second, "the refused email discarded", func() bool {
-		return countJobs(t, srv, `kind = 'mail.send' AND state = 'discarded' AND errors IS NOT NULL`) == 1
+		return countJobs(t, srv, `kind = 'mail.compose' AND state = 'discarded' AND errors IS NOT NULL`) == 1
 	})
 	srv.Mail.SetFailing(false)
 	srv.MemberToken(t, sent)
@@ -43,9 +44,9 @@ func TestNoPersonalDataInClearInFinishedOrDiscardedJobs(t *testing.T) {
 	}
 	srv.Mail.WaitFor(t, sent, 10*time.Second, func(m mailtest.Message) bool { return strings.Contains(m.Subject, "sign-in link") })
 	apitest.Eventually(t, 10*time.Second, "every job finished", func() bool {
-		return countJobs(t, srv, `kind IN ('mail.send', 'members.sign_in_link') AND state NOT IN ('completed', 'discarded')`) == 0
+		return countJobs(t, srv, `kind IN ('mail.compose', 'members.sign_in_link') AND state NOT IN ('completed', 'discarded')`) == 0
 	})
-	if n := countJobs(t, srv, `kind = 'mail.send' AND state = 'completed'`); n < 2 {
+	if n := countJobs(t, srv, `kind = 'mail.compose' AND state = 'completed'`); n < 2 {
 		t.Fatalf("%d emails sent, want the confirmation and the sign-in link", n)
 	}
 	if n := countJobs(t, srv, `kind = 'members.sign_in_link' AND state = 'completed'`); n != 1 {

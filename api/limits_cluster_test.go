@@ -69,7 +69,7 @@ func TestLimitsHoldAcrossInstances(t *testing.T) {
 		}
 		srv[0].WaitForSignups(t)
 		var queued int
-		if err := srv[0].Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND args->>'template' = 'member-confirm'`).Scan(&queued); err != nil || queued != 1 {
+		if err := srv[0].Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'mail.compose' AND args->>'template' = 'member-confirm'`).Scan(&queued); err != nil || queued != 1 {
 			t.Errorf("confirmation emails for one address signing up on two instances: %d (%v), want 1", queued, err)
 		}
 	})

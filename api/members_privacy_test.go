@@ -21,7 +21,7 @@ import (
 func waitForMemberWork(t testing.TB, srv *apitest.Server) {
 	t.Helper()
 	srv.WaitForSignups(t)
-	srv.WaitForJobs(t, "members.sign_in_link", "mail.send")
+	srv.WaitForJobs(t, "members.sign_in_link", "mail.send", "mail.compose")
 }
 
 // timingRatio times known and unknown requests in n pairs, alternating
@@ -131,7 +131,7 @@ func TestSignInLinksMintOnlyWhatIsSent(t *testing.T) {
 	}
 	waitForMemberWork(t, srv)
 	var emails int
-	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.send'
+	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.compose'
 		AND args->>'template' IN ('member-magic-link', 'member-already')`).Scan(&emails); err != nil {
 		t.Fatal(err)
 	}

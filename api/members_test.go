@@ -151,7 +151,7 @@ func TestMembershipJourney(t *testing.T) {
 	}
 	waitForMemberWork(t, srv)
 	var links int
-	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND args->>'template' = 'member-magic-link'`).Scan(&links); err != nil || links != 0 {
+	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.compose' AND args->>'template' = 'member-magic-link'`).Scan(&links); err != nil || links != 0 {
 		t.Errorf("sign-in emails in the outbox: %d (%v), want none (erasure took the one sent before)", links, err)
 	}
 }
@@ -221,7 +221,7 @@ func TestSignupRevealsNothingAndFloodsNoOne(t *testing.T) {
 	}
 	waitForMemberWork(t, srv)
 	var queued int
-	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND args->>'template' = 'member-already'`).Scan(&queued); err != nil || queued != 1 {
+	if err := srv.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail.compose' AND args->>'template' = 'member-already'`).Scan(&queued); err != nil || queued != 1 {
 		t.Errorf("already-a-member emails queued: %d (%v), want 1", queued, err)
 	}
 }

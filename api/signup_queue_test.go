@@ -31,7 +31,7 @@ func TestABurstOfSignupsIsCarriedOutWithoutAJobEach(t *testing.T) {
 	ctx := context.Background()
 	var members, emails, signupJobs int
 	err := srv.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM members),
-		(SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND args->>'template' = 'member-confirm'),
+		(SELECT count(*) FROM river_job WHERE kind = 'mail.compose' AND args->>'template' = 'member-confirm'),
 		(SELECT count(*) FROM river_job WHERE kind = 'members.signup')`).Scan(&members, &emails, &signupJobs)
 	if err != nil {
 		t.Fatal(err)

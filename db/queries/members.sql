@@ -176,6 +176,17 @@ DELETE FROM member_sensitive WHERE member_id = @member_id;
 INSERT INTO member_tokens (token_hash, member_id, purpose, expires_at, partner_organisation_id, partner_key_id)
 VALUES (@token_hash, @member_id, @purpose, @expires_at, sqlc.narg(partner_organisation_id), sqlc.narg(partner_key_id));
 
+-- name: MemberGetForLinkEmail :one
+-- A member a link email is about to be written for, with the hash of the
+-- link's token if it can still be used (one of token_hashes: its hash
+-- under each key; NULL once used, expired or deleted).
+SELECT sqlc.embed(members),
+    (SELECT t.token_hash FROM member_tokens t
+     WHERE t.token_hash = ANY (@token_hashes::bytea[]) AND t.member_id = members.id AND t.used_at IS NULL
+       AND t.expires_at > sqlc.arg(now)::timestamptz
+     LIMIT 1)::bytea AS live_token_hash
+FROM members WHERE members.id = @id;
+
 -- name: MemberTokenUse :one
 UPDATE member_tokens SET used_at = sqlc.arg(now)::timestamptz
 WHERE token_hash = sqlc.arg(token_hash) AND purpose = sqlc.arg(purpose) AND used_at IS NULL AND expires_at > sqlc.arg(now)::timestamptz

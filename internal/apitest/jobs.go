@@ -34,7 +34,7 @@ func (s *Server) WaitForSignups(t testing.TB) {
 		}
 		return n == 0
 	})
-	s.WaitForJobs(t, "mail.send")
+	s.WaitForJobs(t, "mail.send", "mail.compose")
 }
 
 // RollUpVisits runs rollup passes until no day has raw events the

@@ -111,9 +111,11 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 	if err != nil {
 		return nil, err
 	}
-	river.AddWorker(workers, mail.NewWorker(renderer, transport, cfg.MailFrom, ring))
+	sender := mail.NewSender(renderer, transport, cfg.MailFrom)
+	river.AddWorker(workers, mail.NewWorker(sender, ring))
 	river.AddWorker(workers, mail.ForgetWorker{})
 	outbox := mail.NewOutbox(jobClient, renderer, ring, hasher)
+	river.AddWorker(workers, outbox.ComposeWorker(sender)) // its composers are added below (members)
 	identityService.SendEmailWith(outbox, cfg.SiteURL.String())
 
 	webhookService := webhooks.NewService(pool, webhooks.Deps{Work: work, Jobs: jobClient, Ring: ring, Hasher: hasher, Outbox: outbox, Organisations: identityService},
@@ -175,7 +177,7 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 		Audit:       audit.NewLog(pool),
 		Members:     membersService,
 		Idempotency: idempotencyStore,
-		Outbox:      mail.NewAdmin(jobClient, pool, ring),
+		Outbox:      mail.NewAdmin(outbox, pool),
 		Engagement:  engagementService,
 		Donations:   donationService,
 		GiftAid:     giftAidService,

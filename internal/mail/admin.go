@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/audit"
 	"github.com/harmedpatients/hpa/internal/hpa"
-	"github.com/harmedpatients/hpa/internal/sealed"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -35,21 +35,24 @@ type QueuedEmail struct {
 type Admin struct {
 	client *river.Client[pgx.Tx]
 	pool   *pgxpool.Pool
-	ring   *sealed.Ring
+	outbox *Outbox
 }
 
-// NewAdmin returns an outbox Admin; ring opens the sealed jobs to show
-// whom each is for, masked.
-func NewAdmin(client *river.Client[pgx.Tx], pool *pgxpool.Pool, ring *sealed.Ring) *Admin {
-	return &Admin{client: client, pool: pool, ring: ring}
+// NewAdmin returns an Admin of outbox; it opens the sealed jobs, and
+// writes the composed ones, to show whom each is for, masked.
+func NewAdmin(outbox *Outbox, pool *pgxpool.Pool) *Admin {
+	return &Admin{client: outbox.client, pool: pool, outbox: outbox}
 }
+
+// outboxKinds are the kinds of job that send email.
+var outboxKinds = []string{SendArgs{}.Kind(), ComposeArgs{}.Kind()}
 
 // States staff can list.
 var States = []string{"retryable", "discarded", "available", "scheduled", "running", "completed", "cancelled"}
 
 // List returns outbox entries in state, oldest first, after the given ID.
 func (a *Admin) List(ctx context.Context, state string, limit int) ([]QueuedEmail, error) {
-	params := river.NewJobListParams().Kinds(SendArgs{}.Kind()).States(rivertype.JobState(state)).First(limit).
+	params := river.NewJobListParams().Kinds(outboxKinds...).States(rivertype.JobState(state)).First(limit).
 		OrderBy(river.JobListOrderByID, river.SortOrderAsc)
 	res, err := a.client.JobList(ctx, params)
 	if err != nil {
@@ -57,13 +60,8 @@ func (a *Admin) List(ctx context.Context, state string, limit int) ([]QueuedEmai
 	}
 	out := make([]QueuedEmail, 0, len(res.Jobs))
 	for _, j := range res.Jobs {
-		var args SendArgs
-		_ = json.Unmarshal(j.EncodedArgs, &args)
-		to := "***"
-		if e, err := Open(a.ring, args); err == nil {
-			to = mask(e.To)
-		}
-		q := QueuedEmail{ID: j.ID, Template: args.Template, To: to, State: string(j.State), Attempts: j.Attempt,
+		template, to := a.recipient(ctx, j)
+		q := QueuedEmail{ID: j.ID, Template: template, To: to, State: string(j.State), Attempts: j.Attempt,
 			MaxAttempts: j.MaxAttempts, CreatedAt: j.CreatedAt, NextAttempt: j.ScheduledAt}
 		if n := len(j.Errors); n > 0 {
 			q.LastError = j.Errors[n-1].Error
@@ -76,7 +74,7 @@ func (a *Admin) List(ctx context.Context, state string, limit int) ([]QueuedEmai
 // Retry schedules a failed or waiting email to be sent again now.
 func (a *Admin) Retry(ctx context.Context, id int64) error {
 	row, err := a.client.JobGet(ctx, id)
-	if errors.Is(err, rivertype.ErrNotFound) || (err == nil && row.Kind != (SendArgs{}).Kind()) {
+	if errors.Is(err, rivertype.ErrNotFound) || (err == nil && !slices.Contains(outboxKinds, row.Kind)) {
 		return hpa.Errorf(hpa.ENOTFOUND, "no outbox email with that ID")
 	}
 	if err != nil {
@@ -86,6 +84,27 @@ func (a *Admin) Retry(ctx context.Context, id int64) error {
 		return fmt.Errorf("retry email: %w", err)
 	}
 	return audit.Record(ctx, a.pool, audit.Event{Action: "outbox.retry", TargetType: "email", TargetID: fmt.Sprint(id)})
+}
+
+// recipient is the template of an outbox job and whom it is for, masked
+// ("***" when that cannot be told: a composed email whose member was
+// erased or whose link was used).
+func (a *Admin) recipient(ctx context.Context, j *rivertype.JobRow) (template, to string) {
+	to = "***"
+	if j.Kind == (ComposeArgs{}).Kind() {
+		var args ComposeArgs
+		_ = json.Unmarshal(j.EncodedArgs, &args)
+		if e, err := a.outbox.compose(ctx, args); err == nil && e != nil {
+			to = mask(e.To)
+		}
+		return args.Template, to
+	}
+	var args SendArgs
+	_ = json.Unmarshal(j.EncodedArgs, &args)
+	if e, err := Open(a.outbox.ring, args); err == nil {
+		to = mask(e.To)
+	}
+	return args.Template, to
 }
 
 // mask hides most of an address's local part.

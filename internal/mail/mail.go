@@ -106,6 +106,8 @@ type Outbox struct {
 	renders *Renderer
 	ring    *sealed.Ring
 	hasher  *sealed.Hasher
+	// composers write the emails of ComposeArgs jobs, by template.
+	composers map[string]Composer
 }
 
 // NewOutbox returns an Outbox inserting through client, sealing each
@@ -144,8 +146,8 @@ func (o *Outbox) Job(e Email) (river.InsertManyParams, error) {
 	return river.InsertManyParams{Args: args}, nil
 }
 
-// Batch collects emails to enqueue together, in one insert, for work that
-// queues many in one transaction (the signup queue's batches).
+// Batch collects composed emails to enqueue together, in one insert, for
+// work that queues many in one transaction (the signup queue's batches).
 type Batch struct {
 	o      *Outbox
 	params []river.InsertManyParams
@@ -154,10 +156,10 @@ type Batch struct {
 // Batch returns an empty batch for o.
 func (o *Outbox) Batch() *Batch { return &Batch{o: o} }
 
-// Enqueue adds e to the batch; like Outbox.Enqueue, but nothing is
-// inserted until Flush.
-func (b *Batch) Enqueue(_ context.Context, _ pgx.Tx, e Email) error {
-	job, err := b.o.Job(e)
+// Compose adds the email args names to the batch; like Outbox.Compose,
+// but nothing is inserted until Flush.
+func (b *Batch) Compose(_ context.Context, _ pgx.Tx, args ComposeArgs) error {
+	job, err := b.o.ComposeJob(args)
 	if err != nil {
 		return err
 	}

@@ -10,19 +10,46 @@ import (
 	"github.com/riverqueue/river"
 )
 
-// Worker sends outbox email.
-type Worker struct {
-	river.WorkerDefaults[SendArgs]
+// Sender renders an email and sends it: the last step of both outbox
+// workers.
+type Sender struct {
 	renderer  *Renderer
 	transport Transport
 	from      string
-	ring      *sealed.Ring
 }
 
-// NewWorker returns a Worker rendering with renderer and sending from from;
-// ring opens the sealed jobs.
-func NewWorker(renderer *Renderer, transport Transport, from string, ring *sealed.Ring) *Worker {
-	return &Worker{renderer: renderer, transport: transport, from: from, ring: ring}
+// NewSender returns a Sender rendering with renderer and sending from from.
+func NewSender(renderer *Renderer, transport Transport, from string) *Sender {
+	return &Sender{renderer: renderer, transport: transport, from: from}
+}
+
+// Send renders e and sends it. A template error cancels the job (retrying
+// cannot fix it); a transport error is returned without the address.
+func (s *Sender) Send(ctx context.Context, e Email) error {
+	oneClick, page := e.UnsubscribeURL, ""
+	if e.Unsubscribe != nil {
+		oneClick, page = e.Unsubscribe.OneClick, e.Unsubscribe.Page
+	}
+	r, err := s.renderer.Render(e.Template, e.Data, page)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	err = s.transport.Send(ctx, Message{From: s.from, To: e.To, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+		UnsubscribeURL: oneClick, Attachments: e.Attachments})
+	return withoutAddress(err, e.To)
+}
+
+// Worker sends sealed outbox email.
+type Worker struct {
+	river.WorkerDefaults[SendArgs]
+	sender *Sender
+	ring   *sealed.Ring
+}
+
+// NewWorker returns a Worker sending with sender; ring opens the sealed
+// jobs.
+func NewWorker(sender *Sender, ring *sealed.Ring) *Worker {
+	return &Worker{sender: sender, ring: ring}
 }
 
 // Timeout bounds one attempt; the SMTP timeouts are shorter.
@@ -36,17 +63,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	if err != nil {
 		return river.JobCancel(err) // a key no longer configured does not come back by retrying
 	}
-	oneClick, page := e.UnsubscribeURL, ""
-	if e.Unsubscribe != nil {
-		oneClick, page = e.Unsubscribe.OneClick, e.Unsubscribe.Page
-	}
-	r, err := w.renderer.Render(e.Template, e.Data, page)
-	if err != nil {
-		return river.JobCancel(err) // retrying cannot fix a template error
-	}
-	err = w.transport.Send(ctx, Message{From: w.from, To: e.To, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
-		UnsubscribeURL: oneClick, Attachments: e.Attachments})
-	return withoutAddress(err, e.To)
+	return w.sender.Send(ctx, e)
 }
 
 // withoutAddress is err with every mention of the address to replaced.

@@ -135,7 +135,7 @@ func TestSigningUpAgainAfterErasureIsANewMembership(t *testing.T) {
 	}
 	emails := func() int {
 		var n int
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'mail.send'`).Scan(&n); err != nil {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'mail.compose'`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

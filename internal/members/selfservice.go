@@ -44,11 +44,7 @@ func (s *Service) sendSignInLink(ctx context.Context, hash []byte) error {
 		if row.Status != StatusActive && row.Status != StatusUnsubscribed {
 			return nil
 		}
-		m, err := s.memberFromRow(row)
-		if err != nil {
-			return err
-		}
-		return s.sendLink(ctx, tx, hash, throttleMagicLink, magicLinkInterval, s.signInLink(m.ID, emailMagicLink, m.Email, m.Name))
+		return s.sendLink(ctx, tx, hash, throttleMagicLink, magicLinkInterval, s.signInLink(row.ID, emailMagicLink))
 	})
 }
 

@@ -2,9 +2,7 @@ package members
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -45,7 +43,8 @@ type Deps struct {
 	Hasher *sealed.Hasher
 	// Tokens signs members' self-service tokens.
 	Tokens *identity.Tokens
-	// Outbox sends email (nil for commands that send none).
+	// Outbox sends email (nil for commands that send none). The service
+	// writes its link emails' text for it (composeLink).
 	Outbox *mail.Outbox
 	// Audiences, when set, lists the site's audience keys from content's
 	// cache, so a signup checks its audiences without a query of its own
@@ -84,8 +83,12 @@ func NewService(db store.DB, deps Deps, settings Settings, now func() time.Time)
 	if work == nil {
 		work = db
 	}
-	return &Service{db: db, work: work, jobs: deps.Jobs, ring: deps.Ring, hasher: deps.Hasher, tokens: deps.Tokens, outbox: deps.Outbox,
+	s := &Service{db: db, work: work, jobs: deps.Jobs, ring: deps.Ring, hasher: deps.Hasher, tokens: deps.Tokens, outbox: deps.Outbox,
 		audiences: deps.Audiences, settings: settings, now: now, kick: make(chan struct{}, 1)}
+	if deps.Outbox != nil {
+		deps.Outbox.ComposeWith(s.composeLink, linkTemplates...)
+	}
+	return s
 }
 
 func (s *Service) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
@@ -99,14 +102,6 @@ func (s *Service) emailHash(dedupe string) []byte { return s.hasher.Hash("member
 func emailContext(id uuid.UUID) string { return "members.email:" + id.String() }
 func sensitiveContext(id uuid.UUID, column string) string {
 	return "member_sensitive." + column + ":" + id.String()
-}
-
-func newSecret() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func hashToken(token string) []byte {

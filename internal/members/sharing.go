@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/harmedpatients/hpa/internal/hpa"
-	"github.com/harmedpatients/hpa/internal/mail"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/harmedpatients/hpa/internal/webhooks"
 	"github.com/jackc/pgx/v5"
@@ -55,14 +54,8 @@ func signupThrottle(in Signup) string {
 // partner's signup carries.
 func withSharing(l link, in Signup) link {
 	if in.PartnerSharing && in.SourceOrganisationID != nil {
-		l.partner, l.partnerKey = in.SourceOrganisationID, in.SourceKeyID
-		email := l.email
-		l.email = func(token string) mail.Email {
-			e := email(token)
-			// The email says what using the link agrees to, and with whom.
-			e.Data["PartnerSharing"], e.Data["PartnerName"] = true, in.SourceOrganisationName
-			return e
-		}
+		// The email says what using the link agrees to, and with whom.
+		l.partner, l.partnerKey, l.partnerName = in.SourceOrganisationID, in.SourceKeyID, in.SourceOrganisationName
 	}
 	return l
 }

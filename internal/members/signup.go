@@ -11,7 +11,6 @@ import (
 	"github.com/harmedpatients/hpa/internal/identity"
 	"github.com/harmedpatients/hpa/internal/logging"
 	"github.com/harmedpatients/hpa/internal/mail"
-	"github.com/harmedpatients/hpa/internal/sitelinks"
 	"github.com/harmedpatients/hpa/internal/store"
 	"github.com/jackc/pgx/v5"
 )
@@ -95,7 +94,6 @@ type queuedSignup struct {
 func (s *Service) signups(ctx context.Context, tx pgx.Tx, out enqueuer, qs []queuedSignup) error {
 	params := make([]store.MemberSignupInsertParams, 0, len(qs))
 	hashes := make([][]byte, 0, len(qs))
-	sends := make([]string, 0, len(qs))
 	for _, q := range qs {
 		send, dedupe, err := NormaliseEmail(q.in.Email)
 		if err != nil {
@@ -103,7 +101,7 @@ func (s *Service) signups(ctx context.Context, tx pgx.Tx, out enqueuer, qs []que
 		}
 		hash := s.emailHash(dedupe)
 		params = append(params, s.signupParams(q.ctx, uuid.New(), hash, send, q.in))
-		hashes, sends = append(hashes, hash), append(sends, send)
+		hashes = append(hashes, hash)
 	}
 	created, err := s.insertNew(ctx, tx, params)
 	if err != nil {
@@ -112,7 +110,7 @@ func (s *Service) signups(ctx context.Context, tx pgx.Tx, out enqueuer, qs []que
 	links := make([]linkRequest, 0, len(qs))
 	for i, q := range qs {
 		if !created[i] {
-			if err := s.signupExisting(q.ctx, tx, out, hashes[i], sends[i], q.in); err != nil {
+			if err := s.signupExisting(q.ctx, tx, out, hashes[i], q.in); err != nil {
 				return err
 			}
 			continue
@@ -122,7 +120,7 @@ func (s *Service) signups(ctx context.Context, tx pgx.Tx, out enqueuer, qs []que
 			return err
 		}
 		links = append(links, linkRequest{hash: hashes[i], kind: signupThrottle(q.in), interval: s.settings.EmailInterval,
-			link: withSharing(s.confirmLink(id, sends[i], q.in.Profile.Name), q.in)})
+			link: withSharing(s.confirmLink(id), q.in)})
 	}
 	return s.sendLinks(ctx, tx, out, links)
 }
@@ -183,7 +181,7 @@ func (s *Service) insertNew(ctx context.Context, tx pgx.Tx, params []store.Membe
 // confirmation, an active or unsubscribed one an "already a member" email
 // with a sign-in link. (An erased member's tombstone is not a live
 // membership: joining again made a new one.)
-func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, out enqueuer, hash []byte, send string, in Signup) error {
+func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, out enqueuer, hash []byte, in Signup) error {
 	row, err := store.Q.MemberGetByEmailHashToMail(ctx, tx, hash)
 	if store.IsNotFound(err) {
 		return nil // erased since the insert found it: nobody to write to
@@ -191,9 +189,9 @@ func (s *Service) signupExisting(ctx context.Context, tx pgx.Tx, out enqueuer, h
 	if err != nil {
 		return fmt.Errorf("sign up: %w", err)
 	}
-	l := s.signInLink(row.ID, emailAlreadyMember, send, store.Text(row.Name))
+	l := s.signInLink(row.ID, emailAlreadyMember)
 	if row.Status == StatusPending {
-		l = s.confirmLink(row.ID, send, store.Text(row.Name))
+		l = s.confirmLink(row.ID)
 	}
 	return s.sendLinks(ctx, tx, out, []linkRequest{{hash: hash, kind: signupThrottle(in), interval: s.settings.EmailInterval, link: withSharing(l, in)}})
 }
@@ -217,37 +215,31 @@ func (s *Service) auditSignup(ctx context.Context, tx pgx.Tx, id uuid.UUID, in S
 	return audit.Record(ctx, tx, audit.Event{Action: "member.create", TargetType: "member", TargetID: id.String(), Details: map[string]any{"source": in.Source}})
 }
 
-// link is an email carrying a single-use token for a member.
+// link is an email carrying a single-use token for a member. The email
+// itself is written when it is sent (composeLink): its job names the
+// member, the template and the token's reference.
 type link struct {
-	member  uuid.UUID
-	purpose string // "confirm" or "magic-link"
-	ttl     time.Duration
-	email   func(token string) mail.Email
+	member   uuid.UUID
+	purpose  string // "confirm" or "magic-link"
+	ttl      time.Duration
+	template string
 	// partner, partnerKey: using the link confirms the partner-sharing
-	// consent given through this organisation's signup (see confirmSharing).
+	// consent given through this organisation's signup (see confirmSharing);
+	// the email names it partnerName.
 	partner, partnerKey *uuid.UUID
+	partnerName         string
 }
 
 // confirmLink is a confirmation email, valid ConfirmTTL.
-func (s *Service) confirmLink(id uuid.UUID, to, name string) link {
-	return link{member: id, purpose: "confirm", ttl: s.settings.ConfirmTTL, email: func(token string) mail.Email {
-		return mail.Email{Template: emailConfirm, To: to, Unsubscribe: s.UnsubscribeLinks(id), Data: map[string]any{
-			"Name": name, "ConfirmURL": sitelinks.Confirm.URL(s.settings.SiteURL, token), "ValidHours": int(s.settings.ConfirmTTL.Hours()),
-			"PartnerSharing": false, "PartnerName": "", // see withSharing
-		}}
-	}}
+func (s *Service) confirmLink(id uuid.UUID) link {
+	return link{member: id, purpose: "confirm", ttl: s.settings.ConfirmTTL, template: emailConfirm}
 }
 
 // signInLink is an email (template: a sign-in link, or "already a member")
 // carrying a sign-in link. Every sign-in link is minted here, so all live
 // MagicLinkTTL, whichever email carries them.
-func (s *Service) signInLink(id uuid.UUID, template, to, name string) link {
-	return link{member: id, purpose: "magic-link", ttl: s.settings.MagicLinkTTL, email: func(token string) mail.Email {
-		return mail.Email{Template: template, To: to, Unsubscribe: s.UnsubscribeLinks(id), Data: map[string]any{
-			"Name": name, "SignInURL": sitelinks.SignIn.URL(s.settings.SiteURL, token), "ValidMinutes": int(s.settings.MagicLinkTTL.Minutes()),
-			"PartnerSharing": false, "PartnerName": "", // see withSharing
-		}}
-	}}
+func (s *Service) signInLink(id uuid.UUID, template string) link {
+	return link{member: id, purpose: "magic-link", ttl: s.settings.MagicLinkTTL, template: template}
 }
 
 // sendLink queues l's email with a fresh token, unless an email of kind
@@ -258,9 +250,9 @@ func (s *Service) sendLink(ctx context.Context, tx pgx.Tx, hash []byte, kind str
 	return s.sendLinks(ctx, tx, s.outbox, []linkRequest{{hash: hash, kind: kind, interval: interval, link: l}})
 }
 
-// enqueuer queues email: the outbox, or a batch of it.
+// enqueuer queues composed email: the outbox, or a batch of it.
 type enqueuer interface {
-	Enqueue(ctx context.Context, tx pgx.Tx, e mail.Email) error
+	Compose(ctx context.Context, tx pgx.Tx, args mail.ComposeArgs) error
 }
 
 // linkRequest is a link to send to the address behind hash, unless an
@@ -274,7 +266,9 @@ type linkRequest struct {
 
 // sendLinks is sendLink for many, queueing the emails into out: the
 // throttle claims go to the database in one round trip, and the tokens of
-// those not throttled in another.
+// those not throttled in another. Each token is derived from a random
+// reference with the hash key (linkToken): the job carries the
+// reference, the database the token's hash, neither the token.
 func (s *Service) sendLinks(ctx context.Context, tx pgx.Tx, out enqueuer, rs []linkRequest) error {
 	if len(rs) == 0 {
 		return nil
@@ -296,15 +290,15 @@ func (s *Service) sendLinks(ctx context.Context, tx pgx.Tx, out enqueuer, rs []l
 		return failed
 	}
 	tokens := make([]store.MemberTokenInsertParams, 0, len(rs))
-	emails := make([]mail.Email, 0, len(rs))
+	emails := make([]mail.ComposeArgs, 0, len(rs))
 	for i, r := range rs {
 		if !claimed[i] {
 			continue
 		}
-		token, l := newSecret(), r.link
-		tokens = append(tokens, store.MemberTokenInsertParams{TokenHash: hashToken(token), MemberID: l.member, Purpose: l.purpose,
+		ref, l := newLinkRef(), r.link
+		tokens = append(tokens, store.MemberTokenInsertParams{TokenHash: hashToken(s.linkToken(ref)), MemberID: l.member, Purpose: l.purpose,
 			ExpiresAt: now.Add(l.ttl), PartnerOrganisationID: l.partner, PartnerKeyID: l.partnerKey})
-		emails = append(emails, l.email(token))
+		emails = append(emails, mail.ComposeArgs{Template: l.template, MemberID: l.member, Token: ref, Partner: l.partnerName})
 	}
 	if len(tokens) == 0 {
 		return nil
@@ -318,7 +312,7 @@ func (s *Service) sendLinks(ctx context.Context, tx pgx.Tx, out enqueuer, rs []l
 		return failed
 	}
 	for _, e := range emails {
-		if err := out.Enqueue(ctx, tx, e); err != nil {
+		if err := out.Compose(ctx, tx, e); err != nil {
 			return err
 		}
 	}

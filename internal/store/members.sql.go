@@ -499,6 +499,57 @@ func (q *Queries) MemberGetByIDToMail(ctx context.Context, db DBTX, id uuid.UUID
 	return i, err
 }
 
+const memberGetForLinkEmail = `-- name: MemberGetForLinkEmail :one
+SELECT members.id, members.email_hash, members.email_sealed, members.name, members.organisation, members.role_title, members.audiences, members.region, members.interests, members.email_frequency, members.status, members.source, members.source_key_id, members.source_organisation_id, members.created_at, members.confirmed_at, members.unsubscribed_at, members.erased_at, members.updated_at,
+    (SELECT t.token_hash FROM member_tokens t
+     WHERE t.token_hash = ANY ($1::bytea[]) AND t.member_id = members.id AND t.used_at IS NULL
+       AND t.expires_at > $2::timestamptz
+     LIMIT 1)::bytea AS live_token_hash
+FROM members WHERE members.id = $3
+`
+
+type MemberGetForLinkEmailParams struct {
+	TokenHashes [][]byte
+	Now         time.Time
+	ID          uuid.UUID
+}
+
+type MemberGetForLinkEmailRow struct {
+	Member        Member
+	LiveTokenHash []byte
+}
+
+// A member a link email is about to be written for, with the hash of the
+// link's token if it can still be used (one of token_hashes: its hash
+// under each key; NULL once used, expired or deleted).
+func (q *Queries) MemberGetForLinkEmail(ctx context.Context, db DBTX, arg MemberGetForLinkEmailParams) (MemberGetForLinkEmailRow, error) {
+	row := db.QueryRow(ctx, memberGetForLinkEmail, arg.TokenHashes, arg.Now, arg.ID)
+	var i MemberGetForLinkEmailRow
+	err := row.Scan(
+		&i.Member.ID,
+		&i.Member.EmailHash,
+		&i.Member.EmailSealed,
+		&i.Member.Name,
+		&i.Member.Organisation,
+		&i.Member.RoleTitle,
+		&i.Member.Audiences,
+		&i.Member.Region,
+		&i.Member.Interests,
+		&i.Member.EmailFrequency,
+		&i.Member.Status,
+		&i.Member.Source,
+		&i.Member.SourceKeyID,
+		&i.Member.SourceOrganisationID,
+		&i.Member.CreatedAt,
+		&i.Member.ConfirmedAt,
+		&i.Member.UnsubscribedAt,
+		&i.Member.ErasedAt,
+		&i.Member.UpdatedAt,
+		&i.LiveTokenHash,
+	)
+	return i, err
+}
+
 const memberJoinsByMonth = `-- name: MemberJoinsByMonth :many
 SELECT to_char(date_trunc('month', confirmed_at AT TIME ZONE 'Europe/London'), 'YYYY-MM')::text AS month, count(*)::bigint AS n
 FROM members WHERE confirmed_at IS NOT NULL AND status <> 'erased'

@@ -36,6 +36,10 @@ func NewQueue(t testing.TB, pool *pgxpool.Pool, ring *sealed.Ring, hasher *seale
 	if err != nil {
 		t.Fatal(err)
 	}
-	river.AddWorker(workers, mail.NewWorker(renderer, nil, "HPA <no-reply@hpa.test>", ring)) // never started: it only lets the outbox queue
-	return &Queue{Workers: workers, Jobs: client, Renderer: renderer, Outbox: mail.NewOutbox(client, renderer, ring, hasher)}
+	// Never started: the workers only let the outbox queue.
+	sender := mail.NewSender(renderer, nil, "HPA <no-reply@hpa.test>")
+	river.AddWorker(workers, mail.NewWorker(sender, ring))
+	outbox := mail.NewOutbox(client, renderer, ring, hasher)
+	river.AddWorker(workers, outbox.ComposeWorker(sender))
+	return &Queue{Workers: workers, Jobs: client, Renderer: renderer, Outbox: outbox}
 }

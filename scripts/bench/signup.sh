@@ -9,12 +9,15 @@
 # member with exactly one confirmation email delivered.
 #
 #   DURATION=20s   length of the measured round
+#   SIGNUPS=n      end the round once n signups were answered (e.g. 100000,
+#                  with a DURATION long enough to reach it)
 #   HPA_BIN=path   measure another build (e.g. main's) instead of this tree's
 #   DB_CONNS=20    HPA_DB_MAX_CONNS for the server
 #   MAIL_WORKERS=n HPA_MAIL_WORKERS for the server (builds that have it)
 #   PRUNE=1        also measure the storage once River's cleaner has deleted
 #                  the finished jobs (the server runs with HPA_JOB_RETENTION=5s;
 #                  builds that keep them a day are measured as they are)
+#   FULL=1         also after VACUUM (FULL), with bytes per member by relation
 # The database server is HPA_DATABASE_URL's (see scripts/dev-postgres.sh);
 # give it a production-like cluster of its own (fsync and autovacuum on).
 source "$(dirname "$0")/lib.sh"
@@ -42,10 +45,10 @@ start_hpa "$db" HPA_LOG_LEVEL=warn HPA_SIGNUP_RATE_LIMIT=10000000 HPA_MAIL_TRANS
 q "VACUUM" >/dev/null
 empty=$(size)
 
-# wait_all: wait (up to five minutes) until every queued signup is a
+# wait_all: wait (up to ten minutes) until every queued signup is a
 # member and the sink has an email for each; members then holds the count.
 wait_all() {
-  for _ in $(seq 1 3000); do
+  for _ in $(seq 1 6000); do
     if [ "$(q "SELECT count(*) FROM member_signup_requests")" -eq 0 ]; then
       members=$(q "SELECT count(*) FROM members")
       [ "$(sink messages)" -ge "$members" ] && return 0
@@ -62,7 +65,7 @@ q "TRUNCATE member_email_throttle" >/dev/null
 run_wrk healthz "$hpa_url/healthz" -t1 -c32 -d10s
 sent_before=$(sink messages)
 t0=$(now)
-out=$(wrk --latency -t1 -c32 -d"$duration" -s scripts/bench/signup.lua "$hpa_url")
+out=$(SIGNUPS=${SIGNUPS:-} wrk --latency -t1 -c32 -d"$duration" -s scripts/bench/signup.lua "$hpa_url")
 t1=$(now)
 sent_during=$(( $(sink messages) - sent_before ))
 echo "$out" | tail -12
@@ -84,12 +87,26 @@ grown=$(( $(size) - empty ))
 pruned="not measured (PRUNE=1)"
 if [ -n "${PRUNE:-}" ]; then
   for _ in $(seq 1 60); do # the cleaner runs every 30 s
-    [ "$(q "SELECT count(*) FROM river_job WHERE state = 'completed' AND kind = 'mail.send'")" -eq 0 ] && break
+    [ "$(q "SELECT count(*) FROM river_job WHERE state = 'completed' AND kind IN ('mail.send', 'mail.compose')")" -eq 0 ] && break
     sleep 1
   done
   q "VACUUM" >/dev/null
   left=$(q "SELECT count(*) FROM river_job WHERE state = 'completed'")
   pruned="$(( ($(size) - empty) / after )) bytes per member ($left finished jobs left)"
+fi
+# per_member: each relation's bytes per member (tables with their TOAST,
+# indexes apart), largest first.
+per_member() {
+  q "SELECT string_agg(format('%s %s', relname, bytes / $after), ', ' ORDER BY bytes DESC) FROM (
+    SELECT c.relname, pg_relation_size(c.oid) + coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0) AS bytes
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'i') AND n.nspname = 'public') r WHERE bytes / $after > 0"
+}
+breakdown=$(per_member)
+full="not measured (FULL=1)"
+if [ -n "${FULL:-}" ]; then
+  q "VACUUM (FULL)" >/dev/null
+  full="$(( ($(size) - empty) / after )) bytes per member; by relation: $(per_member)"
 fi
 tables=$(q "SELECT string_agg(format('%s %s', c.relname, pg_size_pretty(pg_total_relation_size(c.oid))), ', ' ORDER BY pg_total_relation_size(c.oid) DESC)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -104,6 +121,8 @@ POST /v1/members, 32 connections, $duration (after a 3 s warm-up), emails over S
   accepted (2xx)   $accepted of $total requests; members stored $stored (all runs: $after)
   emails           $(sink messages) delivered, $(sink duplicates) duplicates
   after pruning    $pruned
+  by relation      $breakdown (bytes per member, last VACUUM)
+  VACUUM (FULL)    $full
   storage          $((grown / after)) bytes per member after VACUUM ($((grown / 1048576)) MB for $after members; tables over 1 MB: $tables)
   peak RSS         $(peak_rss_mb "$hpa_pid") MB
 OUT

@@ -16,7 +16,7 @@ import (
 // River's rescuer, which retries them five minutes later.
 const (
 	pendingSignups = `SELECT count(*) FROM member_signup_requests`
-	pendingEmails  = `SELECT count(*) FROM river_job WHERE kind = 'mail.send' AND state NOT IN ('completed', 'discarded', 'cancelled')`
+	pendingEmails  = `SELECT count(*) FROM river_job WHERE kind IN ('mail.send', 'mail.compose') AND state NOT IN ('completed', 'discarded', 'cancelled')`
 )
 
 // sigkillBound is how long before a SIGKILL a single beacon may have been
