@@ -86,7 +86,7 @@ var queryFiles = map[string]string{
 	"giftaid.sql": "giftaid", "idempotency.sql": "idempotency", "identity.sql": "identity", "members.sql": "members",
 	"mission.sql": "content", "pages.sql": "content", "site.sql": "content", "visits.sql": "visits", "visit_imports.sql": "visits",
 	"visit_shares.sql": "visits", "visit_funnels.sql": "visits", "visit_rows.sql": "visits", "visit_fresh.sql": "visits", "webhooks.sql": "webhooks",
-	"ratelimit.sql": "ratelimit", "replica.sql": "database", "ledger.sql": "donations",
+	"ratelimit.sql": "ratelimit", "replica.sql": "database", "ledger.sql": "donations", "jobs.sql": "jobs",
 }
 
 // A capability's queries touch its own tables, the views others publish

@@ -99,7 +99,7 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 	// Background work: services get the client to enqueue through, and
 	// register their workers and scheduled jobs before it starts.
 	workers := river.NewWorkers()
-	jobClient, err := jobs.NewClient(work, workers, []*river.PeriodicJob{jobs.RetentionJob()}, cfg.JobRetention, cfg.MailWorkers, logger)
+	jobClient, err := jobs.NewClient(work, workers, []*river.PeriodicJob{jobs.RetentionJob(), jobs.VacuumJob()}, cfg.JobRetention, cfg.MailWorkers, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +114,7 @@ func New(cfg *config.Config, pool, work *pgxpool.Pool, migrator *database.Migrat
 	sender := mail.NewSender(renderer, transport, cfg.MailFrom)
 	river.AddWorker(workers, mail.NewWorker(sender, ring))
 	river.AddWorker(workers, mail.ForgetWorker{})
+	river.AddWorker(workers, jobs.NewVacuumWorker(work))
 	outbox := mail.NewOutbox(jobClient, renderer, ring, hasher)
 	river.AddWorker(workers, outbox.ComposeWorker(sender)) // its composers are added below (members)
 	identityService.SendEmailWith(outbox, cfg.SiteURL.String())
