@@ -36,8 +36,17 @@ func (ForgetArgs) InsertOpts() river.InsertOpts {
 // within tx: for an erasure request (members.Eraser). An email being sent
 // at this very moment cannot be deleted yet: a mail.forget job deletes it
 // a few minutes later, once it has finished. Emails queued before the
-// hash key was rotated are found by the hash they were queued with.
-func (o *Outbox) ErasePerson(ctx context.Context, tx pgx.Tx, _ uuid.UUID, email string) error {
+// hash key was rotated are found by the hash they were queued with. The
+// member's composed emails go too; one being written now finds the
+// member erased and sends nothing.
+func (o *Outbox) ErasePerson(ctx context.Context, tx pgx.Tx, member uuid.UUID, email string) error {
+	if member != uuid.Nil {
+		params := river.NewJobDeleteManyParams().Kinds(ComposeArgs{}.Kind()).First(1000).
+			Where("args->>'member_id' = @member", river.NamedArgs{"member": member.String()})
+		if _, err := o.client.JobDeleteManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("erase a member's email: %w", err)
+		}
+	}
 	for _, hash := range o.hasher.EmailUnderEveryKey(email) {
 		recipient := base64.RawURLEncoding.EncodeToString(hash)
 		if err := forget(ctx, o.client, tx, recipient); err != nil {
