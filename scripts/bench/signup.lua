@@ -11,12 +11,3 @@ request = function()
     '"interests":["surveys","webinars"],"audiences":["harmed-patient-family"]}'
   return wrk.format(nil, "/v1/members", nil, body)
 end
-
--- SIGNUPS=n stops the round once n signups have been answered (DURATION
--- then only caps it), so builds of different speeds store the same count.
-local limit = tonumber(os.getenv("SIGNUPS") or "")
-local answered = 0
-response = function()
-  answered = answered + 1
-  if limit and answered >= limit then wrk.thread:stop() end
-end

@@ -9,8 +9,9 @@
 # member with exactly one confirmation email delivered.
 #
 #   DURATION=20s   length of the measured round
-#   SIGNUPS=n      end the round once n signups were answered (e.g. 100000,
-#                  with a DURATION long enough to reach it)
+#   SIGNUPS=n      end the round once n signups are stored (e.g. 100000, with
+#                  a DURATION long enough to reach it): wrk is interrupted, so
+#                  its rates are over the time it ran
 #   HPA_BIN=path   measure another build (e.g. main's) instead of this tree's
 #   DB_CONNS=20    HPA_DB_MAX_CONNS for the server
 #   MAIL_WORKERS=n HPA_MAIL_WORKERS for the server (builds that have it)
@@ -65,7 +66,16 @@ q "TRUNCATE member_email_throttle" >/dev/null
 run_wrk healthz "$hpa_url/healthz" -t1 -c32 -d10s
 sent_before=$(sink messages)
 t0=$(now)
-out=$(SIGNUPS=${SIGNUPS:-} wrk --latency -t1 -c32 -d"$duration" -s scripts/bench/signup.lua "$hpa_url")
+wrk --latency -t1 -c32 -d"$duration" -s scripts/bench/signup.lua "$hpa_url" >"$bench_tmp/wrk.out" &
+wrk_pid=$!
+if [ -n "${SIGNUPS:-}" ]; then # wrk reports its true elapsed time when interrupted
+  while kill -0 "$wrk_pid" 2>/dev/null; do
+    [ "$(q "SELECT (SELECT count(*) FROM members) + (SELECT count(*) FROM member_signup_requests)")" -ge $((warm + SIGNUPS)) ] && kill -INT "$wrk_pid" 2>/dev/null
+    sleep 0.5
+  done
+fi
+wait "$wrk_pid" || true
+out=$(cat "$bench_tmp/wrk.out")
 t1=$(now)
 sent_during=$(( $(sink messages) - sent_before ))
 echo "$out" | tail -12
