@@ -22,6 +22,8 @@ const forgetAfter = 2 * time.Minute
 // once they have finished. It holds the keyed hash of the address only.
 type ForgetArgs struct {
 	Recipient string `json:"recipient"`
+	// MemberID, when set, also finds the member's composed emails.
+	MemberID uuid.UUID `json:"member_id,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -40,46 +42,53 @@ func (ForgetArgs) InsertOpts() river.InsertOpts {
 // member's composed emails go too; one being written now finds the
 // member erased and sends nothing.
 func (o *Outbox) ErasePerson(ctx context.Context, tx pgx.Tx, member uuid.UUID, email string) error {
-	if member != uuid.Nil {
-		params := river.NewJobDeleteManyParams().Kinds(ComposeArgs{}.Kind()).First(1000).
-			Where("args->>'member_id' = @member", river.NamedArgs{"member": member.String()})
-		if _, err := o.client.JobDeleteManyTx(ctx, tx, params); err != nil {
-			return fmt.Errorf("erase a member's email: %w", err)
-		}
-	}
 	for _, hash := range o.hasher.EmailUnderEveryKey(email) {
-		recipient := base64.RawURLEncoding.EncodeToString(hash)
-		if err := forget(ctx, o.client, tx, recipient); err != nil {
+		args := ForgetArgs{Recipient: base64.RawURLEncoding.EncodeToString(hash), MemberID: member}
+		if err := forget(ctx, o.client, tx, args); err != nil {
 			return err
 		}
-		if _, err := o.client.InsertTx(ctx, tx, ForgetArgs{Recipient: recipient}, nil); err != nil {
+		if _, err := o.client.InsertTx(ctx, tx, args, nil); err != nil {
 			return fmt.Errorf("erase email to a person: %w", err)
 		}
 	}
 	return nil
 }
 
-// forget deletes every email job to recipient that is not running, in tx
-// (or on its own when tx is nil).
-func forget(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, recipient string) error {
+// forget deletes every email job a's person is sent that is not running,
+// in tx (or on its own when tx is nil).
+func forget(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, a ForgetArgs) error {
 	const batch = 1000
-	for {
-		params := river.NewJobDeleteManyParams().Kinds(SendArgs{}.Kind()).First(batch).
-			Where("args->>'recipient' = @recipient", river.NamedArgs{"recipient": recipient})
-		var res *river.JobDeleteManyResult
-		var err error
-		if tx != nil {
-			res, err = client.JobDeleteManyTx(ctx, tx, params)
-		} else {
-			res, err = client.JobDeleteMany(ctx, params)
-		}
-		if err != nil {
-			return fmt.Errorf("erase email to a person: %w", err)
-		}
-		if len(res.Jobs) < batch {
-			return nil
+	for _, params := range forgetParams(a) {
+		for {
+			params := params.First(batch)
+			var res *river.JobDeleteManyResult
+			var err error
+			if tx != nil {
+				res, err = client.JobDeleteManyTx(ctx, tx, params)
+			} else {
+				res, err = client.JobDeleteMany(ctx, params)
+			}
+			if err != nil {
+				return fmt.Errorf("erase email to a person: %w", err)
+			}
+			if len(res.Jobs) < batch {
+				break
+			}
 		}
 	}
+	return nil
+}
+
+// forgetParams find the email jobs to a's person: sealed ones by the
+// address's hash, composed ones by the member's ID.
+func forgetParams(a ForgetArgs) []*river.JobDeleteManyParams {
+	out := []*river.JobDeleteManyParams{river.NewJobDeleteManyParams().Kinds(SendArgs{}.Kind()).
+		Where("args->>'recipient' = @recipient", river.NamedArgs{"recipient": a.Recipient})}
+	if a.MemberID != uuid.Nil {
+		out = append(out, river.NewJobDeleteManyParams().Kinds(ComposeArgs{}.Kind()).
+			Where("args->>'member_id' = @member", river.NamedArgs{"member": a.MemberID.String()}))
+	}
+	return out
 }
 
 // ForgetWorker runs mail.forget jobs.
@@ -91,11 +100,12 @@ type ForgetWorker struct {
 // person is still being sent.
 func (ForgetWorker) Work(ctx context.Context, job *river.Job[ForgetArgs]) error {
 	client := river.ClientFromContext[pgx.Tx](ctx)
-	if err := forget(ctx, client, nil, job.Args.Recipient); err != nil {
+	if err := forget(ctx, client, nil, job.Args); err != nil {
 		return err
 	}
-	running, err := client.JobList(ctx, river.NewJobListParams().Kinds(SendArgs{}.Kind()).States(rivertype.JobStateRunning).First(1).
-		Where("args->>'recipient' = @recipient", river.NamedArgs{"recipient": job.Args.Recipient}))
+	running, err := client.JobList(ctx, river.NewJobListParams().Kinds(SendArgs{}.Kind(), ComposeArgs{}.Kind()).States(rivertype.JobStateRunning).First(1).
+		Where("(args->>'recipient' = @recipient OR args->>'member_id' = @member)",
+			river.NamedArgs{"recipient": job.Args.Recipient, "member": job.Args.MemberID.String()}))
 	if err != nil {
 		return err
 	}
