@@ -25,7 +25,7 @@ bench_server() {
 fresh_db() {
   local server
   server=$(bench_server)
-  psql -X -q "$server/postgres?sslmode=disable" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+  psql -X -q "$server/postgres?sslmode=disable" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
   echo "$server/$1?sslmode=disable"
 }
 
