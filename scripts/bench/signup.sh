@@ -19,12 +19,11 @@
 #                  the finished jobs (the server runs with HPA_JOB_RETENTION=5s;
 #                  builds that keep them a day are measured as they are)
 #   FULL=1         also after VACUUM (FULL), with bytes per member by relation
-# The database server is HPA_DATABASE_URL's (see scripts/dev-postgres.sh);
-# give it a production-like cluster of its own (fsync and autovacuum on).
+# The database server is BENCH_SERVER's (see scripts/bench/lib.sh); give it
+# a production-like cluster of its own (fsync and autovacuum on).
 source "$(dirname "$0")/lib.sh"
 need_wrk
 build_hpa
-[ -z "${HPA_BIN:-}" ] || cp "$HPA_BIN" "$bench_tmp/hpa"
 go build -o "$bench_tmp/smtpsink" ./scripts/bench/smtpsink
 db=$(fresh_db hpa_bench_signup)
 duration=${DURATION:-20s}
