@@ -10,7 +10,7 @@ import (
 )
 
 const jobTableVacuum = `-- name: JobTableVacuum :exec
-VACUUM (ANALYZE) river_job
+VACUUM (ANALYZE) river_job, member_signup_requests
 `
 
 // Makes the space of the job rows River's cleaner deleted reusable, so the
