@@ -23,13 +23,7 @@ import (
 func TestExportZipsEveryReport(t *testing.T) {
 	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
-	twoVisitors(t, srv)
-	if r := beacon(srv, `{"name":"donate-clicked","url":"https://www.example.org/join","props":{"amount":"25"}}`,
-		http.Header{"User-Agent": {browserUA}, "X-Forwarded-For": {"192.0.2.1"}}); r.StatusCode != http.StatusAccepted {
-		t.Fatalf("beacon: %d %s", r.StatusCode, r.Body)
-	}
-	apitest.Eventually(t, 5*time.Second, "event written", func() bool { return rawEvents(t, srv) == 5 })
-	srv.RollUpVisits(t)
+	exportedVisits(t, srv)
 	if _, err := srv.App.Visits.CreateGoal(context.Background(), visits.Goal{Name: "Joined", PagePath: "/join"}); err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +99,19 @@ func TestExportZipsEveryReport(t *testing.T) {
 	}
 }
 
+// exportedVisits gives an export something in every report: two visitors,
+// a custom event with a property, all written and rolled up.
+func exportedVisits(t *testing.T, srv *apitest.Server) {
+	t.Helper()
+	twoVisitors(t, srv)
+	if r := beacon(srv, `{"name":"donate-clicked","url":"https://www.example.org/join","props":{"amount":"25"}}`,
+		http.Header{"User-Agent": {browserUA}, "X-Forwarded-For": {"192.0.2.1"}}); r.StatusCode != http.StatusAccepted {
+		t.Fatalf("beacon: %d %s", r.StatusCode, r.Body)
+	}
+	apitest.Eventually(t, 5*time.Second, "event written", func() bool { return rawEvents(t, srv) == 5 })
+	srv.RollUpVisits(t)
+}
+
 // unzipCSV reads every CSV file of a zip, by name.
 func unzipCSV(t *testing.T, body []byte) map[string][][]string {
 	t.Helper()
@@ -134,13 +141,7 @@ func unzipCSV(t *testing.T, body []byte) map[string][][]string {
 func TestExportLeavesOutOnlyTheReportsTooLongToCount(t *testing.T) {
 	t.Parallel()
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1", "HPA_VISITS_COUNTING_TIMEOUT": "1ns"})
-	twoVisitors(t, srv)
-	if r := beacon(srv, `{"name":"donate-clicked","url":"https://www.example.org/join","props":{"amount":"25"}}`,
-		http.Header{"User-Agent": {browserUA}, "X-Forwarded-For": {"192.0.2.1"}}); r.StatusCode != http.StatusAccepted {
-		t.Fatalf("beacon: %d %s", r.StatusCode, r.Body)
-	}
-	apitest.Eventually(t, 5*time.Second, "event written", func() bool { return rawEvents(t, srv) == 5 })
-	srv.RollUpVisits(t)
+	exportedVisits(t, srv)
 	ctx := context.Background()
 	if _, err := srv.App.Visits.CreateGoal(ctx, visits.Goal{Name: "Joined", PagePath: "/join"}); err != nil {
 		t.Fatal(err)

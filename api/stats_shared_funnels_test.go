@@ -32,29 +32,7 @@ func TestSharedLinksReadTheirSavedFunnelsOnly(t *testing.T) {
 	}
 	donate := save("Donate journey", map[string]any{"page": "/donate"}, map[string]any{"event_name": "donate-clicked"}, map[string]any{"page": "/donate/*"})
 	join := save("Join journey", map[string]any{"page": "/join"}, map[string]any{"page": "/join/thanks"})
-	share := func(body map[string]any) createdShare {
-		t.Helper()
-		var out createdShare
-		r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/stats/shares", Token: admin, Body: body})
-		r.JSON(t, &out)
-		if r.StatusCode != http.StatusCreated {
-			t.Fatalf("create share: %d %s", r.StatusCode, r.Body)
-		}
-		return out
-	}
-	read := func(path, token, session string) *apitest.Response {
-		h := http.Header{"X-Share-Token": {token}}
-		if session != "" {
-			h.Set("X-Share-Session", session)
-		}
-		return srv.Do(apitest.Request{Path: path, Header: h})
-	}
-	refused := func(r *apitest.Response, status int, code string) {
-		t.Helper()
-		if p := r.Problem(t); r.StatusCode != status || p.Code != code {
-			t.Errorf("%s: %d %s, want %d %s", r.Request.URL.Path, r.StatusCode, r.Body, status, code)
-		}
-	}
+	share, read, refused := shareHelpers(t, srv, admin)
 
 	trustees := share(map[string]any{"name": "Trustees", "reports": []string{"summary"}, "funnels": []string{donate}})
 	partner := share(map[string]any{"name": "Partner", "funnels": []string{join}})

@@ -20,6 +20,41 @@ type createdShare struct {
 	}
 }
 
+// shareHelpers gives a shared-link test its three steps: an admin creates
+// a link (and it is active, with its token), a reader reads a path with
+// the link's token and, for a password, its session, and a refusal is
+// checked for its status and code.
+func shareHelpers(t *testing.T, srv *apitest.Server, admin string) (
+	share func(body map[string]any) createdShare,
+	read func(path, token, session string) *apitest.Response,
+	refused func(r *apitest.Response, status int, code string),
+) {
+	share = func(body map[string]any) createdShare {
+		t.Helper()
+		var out createdShare
+		r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/stats/shares", Token: admin, Body: body})
+		r.JSON(t, &out)
+		if r.StatusCode != http.StatusCreated || !strings.HasPrefix(out.Token, "hpa_share_") || out.Share.Status != "active" {
+			t.Fatalf("create share: %d %s", r.StatusCode, r.Body)
+		}
+		return out
+	}
+	read = func(path, token, session string) *apitest.Response {
+		h := http.Header{"X-Share-Token": {token}}
+		if session != "" {
+			h.Set("X-Share-Session", session)
+		}
+		return srv.Do(apitest.Request{Path: path, Header: h})
+	}
+	refused = func(r *apitest.Response, status int, code string) {
+		t.Helper()
+		if p := r.Problem(t); r.StatusCode != status || p.Code != code {
+			t.Errorf("%s: %d %s, want %d %s", r.Request.URL.Path, r.StatusCode, r.Body, status, code)
+		}
+	}
+	return share, read, refused
+}
+
 // An admin shares the figures with trustees through a link: they read
 // the same aggregates as staff (checked against the raw events), only the
 // reports the link allows, never realtime figures, exports or queries
@@ -29,29 +64,7 @@ func TestSharedLinksReadAggregatesOnly(t *testing.T) {
 	srv := startVisits(t, map[string]string{"HPA_TRUSTED_PROXIES": "127.0.0.1"})
 	twoVisitors(t, srv)
 	admin := srv.StaffToken(t, identity.RoleAdmin)
-	share := func(body map[string]any) createdShare {
-		t.Helper()
-		var out createdShare
-		r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/stats/shares", Token: admin, Body: body})
-		r.JSON(t, &out)
-		if r.StatusCode != 201 || !strings.HasPrefix(out.Token, "hpa_share_") || out.Share.Status != "active" {
-			t.Fatalf("create share: %d %s", r.StatusCode, r.Body)
-		}
-		return out
-	}
-	read := func(path, token, session string) *apitest.Response {
-		h := http.Header{"X-Share-Token": {token}}
-		if session != "" {
-			h.Set("X-Share-Session", session)
-		}
-		return srv.Do(apitest.Request{Path: path, Header: h})
-	}
-	refused := func(r *apitest.Response, status int, code string) {
-		t.Helper()
-		if p := r.Problem(t); r.StatusCode != status || p.Code != code {
-			t.Errorf("%s: %d %s, want %d %s", r.Request.URL.Path, r.StatusCode, r.Body, status, code)
-		}
-	}
+	share, read, refused := shareHelpers(t, srv, admin)
 
 	open := share(map[string]any{"name": "Trustees"})
 	if len(open.Share.Reports) != 15 || open.Share.PasswordRequired {
