@@ -222,9 +222,10 @@ WITH ev AS (
                     ELSE CASE WHEN (f->>'ignore_case')::boolean THEN got.val ~* want.val ELSE got.val ~ want.val END END)
         )
     )
-), top_props AS (
+), top_props AS MATERIALIZED (
     -- The values of the property grouped by, the 1,000 with most events
-    -- each day; the rest count as '(other)'.
+    -- each day; the rest count as '(other)'. Counted once: inlined, they
+    -- were counted again inside each event's lookup below (issue #19).
     SELECT t.day, t.value FROM (
         SELECT n.day, n.props->>substr(@dimension::text, 13) AS value,
             row_number() OVER (PARTITION BY n.day ORDER BY count(*) DESC, n.props->>substr(@dimension::text, 13)) AS rank
