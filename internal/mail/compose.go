@@ -101,8 +101,8 @@ func (o *Outbox) ComposeWorker(sender *Sender) *ComposeWorker {
 	return &ComposeWorker{outbox: o, sender: sender}
 }
 
-// Timeout bounds one attempt, as Worker's.
-func (w *ComposeWorker) Timeout(*river.Job[ComposeArgs]) time.Duration { return 2 * time.Minute }
+// Timeout bounds one attempt (attemptTimeout).
+func (w *ComposeWorker) Timeout(*river.Job[ComposeArgs]) time.Duration { return attemptTimeout }
 
 // Work writes the email and sends it; with nobody to send it to, the job
 // completes without sending.

@@ -52,8 +52,12 @@ func NewWorker(sender *Sender, ring *sealed.Ring) *Worker {
 	return &Worker{sender: sender, ring: ring}
 }
 
-// Timeout bounds one attempt; the SMTP timeouts are shorter.
-func (w *Worker) Timeout(*river.Job[SendArgs]) time.Duration { return 2 * time.Minute }
+// attemptTimeout bounds one attempt of either outbox worker; the SMTP
+// timeouts are shorter.
+const attemptTimeout = 2 * time.Minute
+
+// Timeout bounds one attempt (attemptTimeout).
+func (w *Worker) Timeout(*river.Job[SendArgs]) time.Duration { return attemptTimeout }
 
 // Work renders and sends one email. A failure returns an error, so River
 // retries with exponential back-off and, after the last attempt, keeps the
