@@ -256,6 +256,24 @@ WITH top_props AS MATERIALIZED (
     SELECT * FROM visit_values
     UNION ALL
     SELECT * FROM prop_values
+), funnel_visits AS (
+    -- A funnel: the furthest step each kept visit holding the first step
+    -- reached, in order. Only visits also holding the second step can go
+    -- further: their events that match a step, as letters in order, are
+    -- compared with each step's pattern.
+    SELECT k.day, k.visitor_id, CASE WHEN k.pages && fs.pages2 OR k.names && fs.names2 THEN (
+            SELECT max(st.step) FROM step_patterns st
+            WHERE (SELECT string_agg(chr(96 + t.ord::integer), '' ORDER BY w.path_times[u.i], t.ord)
+                FROM visit_row_paths w
+                CROSS JOIN LATERAL unnest(w.path_names) WITH ORDINALITY AS u (name, i)
+                JOIN step_events t ON t.name = u.name AND t.page = w.path_pages[u.i]
+                WHERE w.day = k.day AND w.visitor_id = k.visitor_id AND w.session = k.session) ~ st.pattern)
+        ELSE 1 END AS reached
+    FROM visit_rows_kept(@day_from::date, @day_to::date, @raw_days::date[], @fast::boolean, @c1::integer, @c2::integer, @c3::integer,
+        @c4::integer, @d1::text, @d2::text, @d3::text, @d4::text, @m1::text[], @m2::text[], @m3::text[], @m4::text[], @n1::boolean,
+        @n2::boolean, @n3::boolean, @n4::boolean, @filters::jsonb) k
+    CROSS JOIN step_sets fs
+    WHERE @dimension::text = 'funnel' AND (k.pages && fs.pages1 OR k.names && fs.names1)
 )
 SELECT c.day::date AS day, c.value::text AS value, count(DISTINCT c.visitor_id)::bigint AS visitors, count(*)::bigint AS visits,
     sum(c.pageviews)::bigint AS pageviews, sum(c.events)::bigint AS events,
@@ -264,24 +282,9 @@ FROM counted c
 WHERE c.value IS NOT NULL
 GROUP BY 1, 2
 UNION ALL
--- A funnel: each visit's events that match a step, as letters in order.
-SELECT q.day::date, st.step::text, count(DISTINCT q.visitor_id)::bigint, count(*)::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint
-FROM (
-    SELECT k.day, k.visitor_id, CASE WHEN h.second THEN p.seq ELSE 'a' END AS seq
-    FROM visit_rows_kept(@day_from::date, @day_to::date, @raw_days::date[], @fast::boolean, @c1::integer, @c2::integer, @c3::integer,
-        @c4::integer, @d1::text, @d2::text, @d3::text, @d4::text, @m1::text[], @m2::text[], @m3::text[], @m4::text[], @n1::boolean,
-        @n2::boolean, @n3::boolean, @n4::boolean, @filters::jsonb) k
-    CROSS JOIN step_sets fs
-    CROSS JOIN LATERAL (SELECT k.pages && fs.pages2 OR k.names && fs.names2 AS second) h
-    LEFT JOIN LATERAL (
-        SELECT string_agg(chr(96 + t.ord::integer), '' ORDER BY w.path_times[u.i], t.ord) AS seq
-        FROM visit_row_paths w
-        CROSS JOIN LATERAL unnest(w.path_names) WITH ORDINALITY AS u (name, i)
-        JOIN step_events t ON t.name = u.name AND t.page = w.path_pages[u.i]
-        WHERE h.second AND w.day = k.day AND w.visitor_id = k.visitor_id AND w.session = k.session
-    ) p ON true
-    WHERE @dimension::text = 'funnel' AND (k.pages && fs.pages1 OR k.names && fs.names1)
-) q
-JOIN step_patterns st ON q.seq ~ st.pattern
-GROUP BY q.day, st.step
+-- A funnel: each visit counts at every step up to the furthest it reached.
+SELECT f.day::date, s.step::text, count(DISTINCT f.visitor_id)::bigint, count(*)::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint
+FROM funnel_visits f
+CROSS JOIN LATERAL generate_series(1, f.reached::integer) AS s (step)
+GROUP BY f.day, s.step
 ORDER BY 1, 2;

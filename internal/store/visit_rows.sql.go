@@ -349,6 +349,24 @@ WITH top_props AS MATERIALIZED (
     SELECT day, visitor_id, session, value, pageviews, events, visit_pageviews, visit_events, visit_duration FROM visit_values
     UNION ALL
     SELECT day, visitor_id, session, value, pageviews, events, visit_pageviews, visit_events, visit_duration FROM prop_values
+), funnel_visits AS (
+    -- A funnel: the furthest step each kept visit holding the first step
+    -- reached, in order. Only visits also holding the second step can go
+    -- further: their events that match a step, as letters in order, are
+    -- compared with each step's pattern.
+    SELECT k.day, k.visitor_id, CASE WHEN k.pages && fs.pages2 OR k.names && fs.names2 THEN (
+            SELECT max(st.step) FROM step_patterns st
+            WHERE (SELECT string_agg(chr(96 + t.ord::integer), '' ORDER BY w.path_times[u.i], t.ord)
+                FROM visit_row_paths w
+                CROSS JOIN LATERAL unnest(w.path_names) WITH ORDINALITY AS u (name, i)
+                JOIN step_events t ON t.name = u.name AND t.page = w.path_pages[u.i]
+                WHERE w.day = k.day AND w.visitor_id = k.visitor_id AND w.session = k.session) ~ st.pattern)
+        ELSE 1 END AS reached
+    FROM visit_rows_kept($2::date, $3::date, $4::date[], $6::boolean, $7::integer, $8::integer, $9::integer,
+        $10::integer, $11::text, $12::text, $13::text, $14::text, $15::text[], $16::text[], $17::text[], $18::text[], $19::boolean,
+        $20::boolean, $21::boolean, $22::boolean, $23::jsonb) k
+    CROSS JOIN step_sets fs
+    WHERE $1::text = 'funnel' AND (k.pages && fs.pages1 OR k.names && fs.names1)
 )
 SELECT c.day::date AS day, c.value::text AS value, count(DISTINCT c.visitor_id)::bigint AS visitors, count(*)::bigint AS visits,
     sum(c.pageviews)::bigint AS pageviews, sum(c.events)::bigint AS events,
@@ -357,25 +375,10 @@ FROM counted c
 WHERE c.value IS NOT NULL
 GROUP BY 1, 2
 UNION ALL
-SELECT q.day::date, st.step::text, count(DISTINCT q.visitor_id)::bigint, count(*)::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint
-FROM (
-    SELECT k.day, k.visitor_id, CASE WHEN h.second THEN p.seq ELSE 'a' END AS seq
-    FROM visit_rows_kept($2::date, $3::date, $4::date[], $6::boolean, $7::integer, $8::integer, $9::integer,
-        $10::integer, $11::text, $12::text, $13::text, $14::text, $15::text[], $16::text[], $17::text[], $18::text[], $19::boolean,
-        $20::boolean, $21::boolean, $22::boolean, $23::jsonb) k
-    CROSS JOIN step_sets fs
-    CROSS JOIN LATERAL (SELECT k.pages && fs.pages2 OR k.names && fs.names2 AS second) h
-    LEFT JOIN LATERAL (
-        SELECT string_agg(chr(96 + t.ord::integer), '' ORDER BY w.path_times[u.i], t.ord) AS seq
-        FROM visit_row_paths w
-        CROSS JOIN LATERAL unnest(w.path_names) WITH ORDINALITY AS u (name, i)
-        JOIN step_events t ON t.name = u.name AND t.page = w.path_pages[u.i]
-        WHERE h.second AND w.day = k.day AND w.visitor_id = k.visitor_id AND w.session = k.session
-    ) p ON true
-    WHERE $1::text = 'funnel' AND (k.pages && fs.pages1 OR k.names && fs.names1)
-) q
-JOIN step_patterns st ON q.seq ~ st.pattern
-GROUP BY q.day, st.step
+SELECT f.day::date, s.step::text, count(DISTINCT f.visitor_id)::bigint, count(*)::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint
+FROM funnel_visits f
+CROSS JOIN LATERAL generate_series(1, f.reached::integer) AS s (step)
+GROUP BY f.day, s.step
 ORDER BY 1, 2
 `
 
@@ -424,7 +427,7 @@ type VisitRowsQueryRow struct {
 // the filters as JSON); each branch below reads them itself, the others
 // cut off by their dimension test, so the scan is never materialised and
 // may run in parallel. The rows counted are one per visit and value.
-// A funnel: each visit's events that match a step, as letters in order.
+// A funnel: each visit counts at every step up to the furthest it reached.
 func (q *Queries) VisitRowsQuery(ctx context.Context, db DBTX, arg VisitRowsQueryParams) ([]VisitRowsQueryRow, error) {
 	rows, err := db.Query(ctx, visitRowsQuery,
 		arg.Dimension,

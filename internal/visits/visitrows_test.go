@@ -65,6 +65,10 @@ func TestVisitRowsAgreeWithRawEvents(t *testing.T) {
 		{Range: DateRange{Preset: "30d"}, Filters: []Filter{is("device", "Desktop")},
 			Steps: []FunnelStep{{Page: "/"}, {Page: "/about"}, {EventName: "donate-clicked"}}},
 		{Range: DateRange{Preset: "30d"}, Steps: []FunnelStep{{EventName: "donate-clicked"}, {Page: "/**"}, {EventName: "pageview"}}},
+		// A page view matching two steps at once, four steps, and a
+		// negated filter on a dimension of one value per visit.
+		{Range: DateRange{Preset: "30d"}, Filters: []Filter{not(is("device", "Tablet")), is("source", "Google", "Direct / None")},
+			Steps: []FunnelStep{{Page: "/**"}, {Page: "/join"}, {Page: "/join"}, {EventName: "signup-started"}}},
 	}
 	answers := func(raw bool) []string {
 		t.Helper()
