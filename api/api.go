@@ -158,7 +158,7 @@ func New(opts Options, svc Services) *API {
 
 	hapi := humachi.New(router, humaConfig())
 	s.hapi = hapi
-	hapi.UseMiddleware(recordOperation, cacheControl, s.authorize, requireContentType(hapi), refuseUnstorableText(hapi))
+	hapi.UseMiddleware(recordOperation, cacheControl, refuseUnknownParameters(hapi), s.authorize, requireContentType(hapi), refuseUnstorableText(hapi))
 	registerHealth(hapi, svc.Ready)
 	registerSite(hapi, svc.Site)
 	registerPages(hapi, svc.Content)

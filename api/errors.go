@@ -103,6 +103,13 @@ func newProblem(status int, code, detail string) *Problem {
 // details, or a handler's error) to a Problem. Domain errors are translated
 // here and nowhere else.
 func problemFor(status int, msg string, errs ...error) *Problem {
+	for _, err := range errs {
+		// A problem the API layer made whole (refuseUnknownParameters).
+		var p *Problem
+		if errors.As(err, &p) {
+			return p
+		}
+	}
 	if de, _ := domainError(errs); de != nil {
 		return problemFromDomain(de)
 	}

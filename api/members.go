@@ -248,8 +248,10 @@ func registerMembers(hapi huma.API, svc membersService, orgs identityService, id
 		Method:      http.MethodPost,
 		Path:        "/v1/unsubscribe",
 		Summary:     "One-click unsubscribe",
-		Description: "The target of every member email's List-Unsubscribe header (RFC 8058: mail clients POST `List-Unsubscribe=One-Click`; the body is ignored), and what the website's unsubscribe page (`/members/unsubscribe?token=…`, the emails' footer link) calls with the token it receives. Stops all email to the member; using the link again is harmless.",
-		Tags:        []string{"Members"},
+		Description: "The target of every member email's List-Unsubscribe header (RFC 8058: mail clients POST `List-Unsubscribe=One-Click`; the body is ignored), and what the website's unsubscribe page (`/members/unsubscribe?token=…`, the emails' footer link) calls with the token it receives. Stops all email to the member; using the link again is harmless. " +
+			"Unlike every other operation, it ignores query parameters other than `token` rather than refusing them: a mail client or a relay rewriting links may add its own, and an unsubscribe must never fail for one.",
+		Tags:     []string{"Members"},
+		Metadata: map[string]any{anyQueryKey: true},
 	}, func(ctx context.Context, in *unsubscribeInput) (*struct{ Body unsubscribed }, error) {
 		if err := svc.Unsubscribe(ctx, in.Token); err != nil {
 			return nil, err

@@ -37,6 +37,13 @@ to partner organisations and to scripts.
 - Public content carries a strong ` + "`ETag`" + `; send ` + "`If-None-Match`" + ` to get ` + "`304`" + `.
 - Large JSON responses are compressed with br or gzip when ` + "`Accept-Encoding`" + ` allows.
 - Request bodies are capped at 1 MiB; unknown fields are rejected.
+- So are unknown query parameters: a parameter an operation does not declare (a typo such as
+  ` + "`?perod=7d`" + `, or one another operation takes) is refused with ` + "`400 unknown-parameter`" + `, naming
+  each one in ` + "`errors`" + ` (` + "`query.perod`" + `) with the parameters the operation takes, rather than
+  answered as if it were absent; one given twice is ` + "`400 repeated-parameter`" + `. An empty value
+  (` + "`?from=`" + `) is the same as leaving the parameter out. Two operations called by other systems at a
+  URL configured elsewhere ignore parameters they do not read instead: Stripe's webhook and the
+  one-click unsubscribe.
 - Text must be UTF-8 without NUL characters (` + "`\\u0000`" + `), wherever it is sent (path, query,
   header, any string or key of a JSON body, a CSV line): anything else is refused with ` + "`422 invalid-text`" + `,
   whose ` + "`errors`" + ` name each place (` + "`body.name`" + `, ` + "`query.q`" + `). Do not retry it unchanged.`

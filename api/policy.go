@@ -158,7 +158,7 @@ func register[I, O any](hapi huma.API, a access, op huma.Operation, handler func
 	op.Metadata[accessMetadataKey] = a
 	op.Security = a.security()
 	op.Description = strings.TrimSpace(op.Description + "\n\n" + a.describe())
-	op.Errors = append(op.Errors, http.StatusTooManyRequests, http.StatusInternalServerError)
+	op.Errors = append(op.Errors, http.StatusBadRequest, http.StatusTooManyRequests, http.StatusInternalServerError)
 	if noDatabase, _ := op.Metadata[noDatabaseKey].(bool); !noDatabase {
 		op.Errors = append(op.Errors, http.StatusServiceUnavailable)
 	}
@@ -167,7 +167,7 @@ func register[I, O any](hapi huma.API, a access, op huma.Operation, handler func
 	}
 	declareProblems(&op)
 	if hasBody(reflect.TypeFor[I]()) {
-		op.Errors = append(op.Errors, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity)
+		op.Errors = append(op.Errors, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity)
 		if op.MaxBodyBytes == 0 {
 			op.MaxBodyBytes = maxBodyBytes
 		}

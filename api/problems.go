@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,7 +17,7 @@ import (
 // here (register panics otherwise).
 var problemStatuses = map[string][]int{
 	// Any operation, by status (statusProblems).
-	"bad-request": {400}, "unauthenticated": {401}, "credentials-required": {401}, "invalid-token": {401}, "invalid-api-key": {401},
+	"bad-request": {400}, "unknown-parameter": {400}, "repeated-parameter": {400}, "unauthenticated": {401}, "credentials-required": {401}, "invalid-token": {401}, "invalid-api-key": {401},
 	"forbidden": {403}, "insufficient-permissions": {403}, "origin-not-allowed": {403}, "not-found": {404},
 	"conflict": {409}, "precondition-failed": {412}, "stale-version": {412}, "body-too-large": {413},
 	"unsupported-media-type": {415}, "validation-failed": {422}, "invalid-text": {422}, "invalid-value": {422},
@@ -52,7 +53,7 @@ var problemStatuses = map[string][]int{
 // answer with it: they come from the layers every request passes
 // (authentication, validation, the database).
 var statusProblems = map[int][]string{
-	400: {"bad-request"},
+	400: {"unknown-parameter", "repeated-parameter", "bad-request"},
 	401: {"unauthenticated", "credentials-required", "invalid-token", "invalid-api-key"},
 	403: {"forbidden", "insufficient-permissions", "origin-not-allowed"},
 	404: {"not-found"},
@@ -189,6 +190,9 @@ func declareProblems(op *huma.Operation) {
 func ProblemCodes(op *huma.Operation, status int) []string {
 	own, _ := op.Metadata[problemsKey].(map[int][]string)
 	codes := append(slices.Clone(statusProblems[status]), own[status]...)
+	if ignores, _ := op.Metadata[anyQueryKey].(bool); ignores {
+		codes = slices.DeleteFunc(codes, func(c string) bool { return c == reasonUnknownParameter || c == reasonRepeatedParameter })
+	}
 	slices.Sort(codes)
 	return slices.Compact(codes)
 }
@@ -255,6 +259,12 @@ func problemExample(op *huma.Operation, status int, codes []string) *Problem {
 	}
 	p := newProblem(status, code, strings.ToUpper(code[:1])+strings.ReplaceAll(code[1:], "-", " ")+".")
 	p.Instance, p.RequestID = exampleInstance(op.Path), "01JD0Q5V7X2M9K3F4R6T8W0Y1Z"
+	if code == reasonUnknownParameter {
+		if refused := queryProblem(op, exampleTypo(queryParams(op))+"=1", http.MethodGet, func(string) string { return "" }); refused != nil {
+			refused.Instance, refused.RequestID = p.Instance, p.RequestID
+			return refused
+		}
+	}
 	if status == 422 && code == "validation-failed" {
 		p.Detail = "validation failed"
 		p.Errors = []ProblemField{{Location: "body.email", Message: "expected string to be RFC 5322 email"}}

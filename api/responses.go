@@ -17,6 +17,11 @@ const noDatabaseKey = "hpa-no-database"
 // operation may answer mean, with their codes. An operation's own codes are
 // in its description.
 var errorDescriptions = map[int]string{
+	http.StatusBadRequest: "The request could not be read as sent. `unknown-parameter`: the query string names a parameter the operation " +
+		"does not take (each one in `errors` as `query.NAME`, with the parameters it takes and the closest one): nothing was done, " +
+		"rather than answering as if it were absent. `repeated-parameter`: a parameter is given more than once. " +
+		"`bad-request`: the query string or the body is not well-formed. Fix the request; never send it again unchanged. " +
+		"Other codes are the operation's own.",
 	http.StatusUnprocessableEntity: "The input breaks a rule. `validation-failed`: each invalid field is in `errors`. " +
 		"`invalid-text`: text holds a NUL character (`\\u0000`) or bytes that are not UTF-8, which cannot be stored; " +
 		"each place is in `errors`. Fix the input; never send it again unchanged. Other codes are the operation's own.",

@@ -270,12 +270,16 @@ func registerSharedFunnel(hapi huma.API, shares statsSharer, stats statsReader, 
 		Method:      http.MethodGet,
 		Path:        "/v1/shared-stats/funnels/{id}",
 		Summary:     "Follow visits through a saved funnel, through a shared link",
-		Description: "`GET /v1/stats/funnels/{id}/report` for a shared link's readers, for the saved funnels the link includes (listed by `GET /v1/shared-stats`), without filters. A funnel the link does not include, or no funnel at all, is 403 `insufficient-permissions`." + sharedAccessNote,
+		Description: "`GET /v1/stats/funnels/{id}/report` for a shared link's readers, for the saved funnels the link includes (listed by `GET /v1/shared-stats`), without filters: `filters` is refused with `400 unknown-parameter`. A funnel the link does not include, or no funnel at all, is 403 `insufficient-permissions`." + sharedAccessNote,
 		Tags:        []string{"Statistics"},
 		Errors:      []int{http.StatusNotFound, http.StatusNotAcceptable},
 		Responses:   csvResponses[savedFunnelReport](hapi, "One entry per step, in order."),
 		Middlewares: huma.Middlewares{limit.middleware},
-		Metadata:    map[string]any{rateLimitKey: limit.policy},
+		Metadata: map[string]any{rateLimitKey: limit.policy, withheldParamsKey: map[string]string{
+			"filters": "is not offered on a shared link: its readers see the funnel unfiltered, over any period " +
+				"(a filtered funnel is counted from raw events, too costly to offer to everyone holding the link); " +
+				"an analyst filters it with GET /v1/stats/funnels/{id}/report.",
+		}},
 	}, func(ctx context.Context, in *sharedFunnelInput) (*documentOutput, error) {
 		id, err := uuid.Parse(in.ID)
 		if err != nil {

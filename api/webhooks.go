@@ -26,17 +26,18 @@ const webhookMaxBytes = 256 << 10
 
 func registerWebhooks(hapi huma.API, svc *donations.Service) {
 	register(hapi, public, huma.Operation{
-		OperationID:  "receive-stripe-webhook",
-		Method:       http.MethodPost,
-		Path:         "/v1/webhooks/stripe",
-		Summary:      "Receive a Stripe event",
-		Description:  "Stripe's webhook endpoint. The `Stripe-Signature` header must carry a valid HMAC-SHA256 signature of `t.body` with a configured signing secret (several during rotation; any `v1` signature may match) and a timestamp within the tolerance window (`HPA_STRIPE_WEBHOOK_TOLERANCE`, default 5 minutes) — otherwise 400 with `signature-missing`, `signature-malformed`, `signature-invalid` or `signature-expired`. Each event ID is applied once, in the same transaction as its effect; a redelivery answers 200 with `duplicate`. An event of a type HPA acts on sent in a Stripe API version other than the one this server reads (the endpoint is not pinned to it; see docs/donations.md) is not applied: 503 `stripe-api-version-unsupported`, so Stripe retries it, and the treasurers are emailed at its first delivery. A 5xx means nothing was stored and Stripe should deliver again.",
+		OperationID: "receive-stripe-webhook",
+		Method:      http.MethodPost,
+		Path:        "/v1/webhooks/stripe",
+		Summary:     "Receive a Stripe event",
+		Description: "Stripe's webhook endpoint. The `Stripe-Signature` header must carry a valid HMAC-SHA256 signature of `t.body` with a configured signing secret (several during rotation; any `v1` signature may match) and a timestamp within the tolerance window (`HPA_STRIPE_WEBHOOK_TOLERANCE`, default 5 minutes) — otherwise 400 with `signature-missing`, `signature-malformed`, `signature-invalid` or `signature-expired`. Each event ID is applied once, in the same transaction as its effect; a redelivery answers 200 with `duplicate`. An event of a type HPA acts on sent in a Stripe API version other than the one this server reads (the endpoint is not pinned to it; see docs/donations.md) is not applied: 503 `stripe-api-version-unsupported`, so Stripe retries it, and the treasurers are emailed at its first delivery. A 5xx means nothing was stored and Stripe should deliver again. " +
+			"Unlike every other operation, it ignores query parameters rather than refusing them: the endpoint's URL is set in Stripe's dashboard, and an event must never be refused for a parameter added there.",
 		Tags:         []string{"Donations"},
 		Errors:       []int{http.StatusBadRequest, http.StatusServiceUnavailable},
 		MaxBodyBytes: webhookMaxBytes,
 		// The signature covers the exact bytes: verify them, never a re-encoding.
 		SkipValidateBody: true,
-		Metadata:         map[string]any{signedBodyKey: true},
+		Metadata:         map[string]any{signedBodyKey: true, anyQueryKey: true},
 	}, func(ctx context.Context, in *stripeWebhookInput) (*struct{ Body webhookAck }, error) {
 		ev, err := svc.VerifyWebhook(in.RawBody, in.Signature)
 		if err != nil {
