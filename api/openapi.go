@@ -40,7 +40,9 @@ to partner organisations and to scripts.
 - So are unknown query parameters: a parameter an operation does not declare (a typo such as
   ` + "`?perod=7d`" + `, or one another operation takes) is refused with ` + "`400 unknown-parameter`" + `, naming
   each one in ` + "`errors`" + ` (` + "`query.perod`" + `) with the parameters the operation takes, rather than
-  answered as if it were absent; one given twice is ` + "`400 repeated-parameter`" + `. An empty value
+  answered as if it were absent; one given twice is ` + "`400 repeated-parameter`" + `. A write that does not take ` + "`If-Match`" + `,
+  ` + "`If-Unmodified-Since`" + ` or ` + "`Idempotency-Key`" + ` refuses them the same way (` + "`header.If-Match`" + `) rather
+  than leave you believing it checked them. An empty value
   (` + "`?from=`" + `) is the same as leaving the parameter out. Two operations called by other systems at a
   URL configured elsewhere ignore parameters they do not read instead: Stripe's webhook and the
   one-click unsubscribe.

@@ -18,7 +18,8 @@ const noDatabaseKey = "hpa-no-database"
 // in its description.
 var errorDescriptions = map[int]string{
 	http.StatusBadRequest: "The request could not be read as sent. `unknown-parameter`: the query string names a parameter the operation " +
-		"does not take (each one in `errors` as `query.NAME`, with the parameters it takes and the closest one): nothing was done, " +
+		"does not take (each one in `errors` as `query.NAME`, with the parameters it takes and the closest one), or a write is sent " +
+		"`If-Match`, `If-Unmodified-Since` or `Idempotency-Key` it does not check (`header.NAME`): nothing was done, " +
 		"rather than answering as if it were absent. `repeated-parameter`: a parameter is given more than once. " +
 		"`bad-request`: the query string or the body is not well-formed. Fix the request; never send it again unchanged. " +
 		"Other codes are the operation's own.",
