@@ -208,3 +208,34 @@ func TestUnconfirmedSignupsArePurged(t *testing.T) {
 }
 
 func retentionArgs() jobs.RetentionArgs { return jobs.RetentionArgs{} }
+
+// An import's header names only the columns an import reads: a column
+// it does not know (a typo, the export's role for role_title) or one
+// named twice is refused, rather than imported as if it were absent.
+func TestMemberImportRefusesUnknownColumns(t *testing.T) {
+	t.Parallel()
+	srv := apitest.Start(t, nil)
+	staff := srv.StaffToken(t, identity.RoleMembership)
+	v := members.MembershipConsent.Version
+	for header, want := range map[string]string{
+		"email,full name,consent_version": `"full name"`,
+		"email,name,role,consent_version": `"role"`,
+		"email,name,name,consent_version": `"name" twice`,
+	} {
+		body := header + "\nnew-member@example.org,Ada,Lovelace," + v + "\n"
+		r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/members/import?dry_run=true", Body: body, Token: staff,
+			Header: http.Header{"Content-Type": {"text/csv"}}})
+		if p := r.Problem(t); r.StatusCode != 422 || len(p.Errors) != 1 || p.Errors[0].Location != "body" ||
+			!strings.Contains(p.Errors[0].Message, want) || !strings.Contains(p.Errors[0].Message, "role_title") {
+			t.Errorf("header %q: %d %s, want 422 at body naming %s and the columns", header, r.StatusCode, r.Body, want)
+		}
+	}
+	// Column names ignore case, spaces around them and a spreadsheet's
+	// byte-order mark, as before; an unnamed empty column is no column.
+	body := "\ufeffEmail, Name ,consent_version,\nnew-member@example.org,Ada," + v + ",\n"
+	r := srv.Do(apitest.Request{Method: http.MethodPost, Path: "/v1/members/import?dry_run=true", Body: body, Token: staff,
+		Header: http.Header{"Content-Type": {"text/csv"}}})
+	if r.StatusCode != 200 {
+		t.Errorf("a well-formed header: %d %s", r.StatusCode, r.Body)
+	}
+}

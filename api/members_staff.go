@@ -90,7 +90,7 @@ type documentOutput struct {
 
 type importInput struct {
 	DryRun  bool   `query:"dry_run" doc:"Check every row and report, importing nothing."`
-	RawBody []byte `contentType:"text/csv" doc:"CSV with a header row: email,name,organisation,role_title,audiences,region,interests,consent_version (lists separated by ;)."`
+	RawBody []byte `contentType:"text/csv" doc:"CSV with a header row: email,name,organisation,role_title,audiences,region,interests,consent_version (lists separated by ;). A header naming any other column, or one twice, is refused (422), rather than the column left out unseen."`
 }
 
 type importIssue struct {

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -160,6 +161,30 @@ func (s *Service) Import(ctx context.Context, r io.Reader, dryRun bool) (*Import
 	return report, nil
 }
 
+// importHeader reads an import's header row into column positions by
+// lower-case name. A column the import does not read (a typo, "role" for
+// role_title) or one named twice is refused: its values would otherwise
+// be left out of every row unseen. An unnamed column (a spreadsheet's
+// trailing comma) is no column.
+func importHeader(header []string) (map[string]int, error) {
+	col := map[string]int{}
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		_, twice := col[name]
+		switch {
+		case name == "":
+			continue
+		case !slices.Contains(importColumns, name):
+			return nil, hpa.Invalid("body", fmt.Sprintf("the header names a column an import does not read, %q (column %d); the columns are: %s",
+				name, i+1, strings.Join(importColumns, ",")))
+		case twice:
+			return nil, hpa.Invalid("body", fmt.Sprintf("the header names %q twice; the columns are: %s", name, strings.Join(importColumns, ",")))
+		}
+		col[name] = i
+	}
+	return col, nil
+}
+
 func (s *Service) parseImport(r io.Reader) ([]Signup, *ImportReport, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -167,9 +192,9 @@ func (s *Service) parseImport(r io.Reader) ([]Signup, *ImportReport, error) {
 	if err != nil {
 		return nil, nil, hpa.Invalid("body", "must be CSV with a header row: "+strings.Join(importColumns, ","))
 	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	col, err := importHeader(header)
+	if err != nil {
+		return nil, nil, err
 	}
 	if _, ok := col["email"]; !ok {
 		return nil, nil, hpa.Invalid("body", "the header must include email (columns: "+strings.Join(importColumns, ",")+")")
