@@ -330,6 +330,8 @@ func TestStatsImportWithBadRowsAppliesNothing(t *testing.T) {
 		{"format=csv&dry_run=true", bad, "import-rejected", []int{3, 4, 5, 6, 7}},
 		{"format=csv", bad, "import-rejected", []int{3, 4, 5, 6, 7}},
 		{"format=csv", withNUL, "invalid-text", []int{3}},
+		// A column named twice: one would be read, the other left out unseen.
+		{"format=csv&dry_run=true", "date,visitors,visits,Visitors\n2024-05-01,10,12,11\n", "import-rejected", []int{1}},
 	} {
 		r, _ := postImport(t, srv, analyst, c.query, "text/csv", []byte(c.file))
 		p := r.Problem(t)

@@ -84,6 +84,9 @@ func (c *csvRows) drain() error {
 }
 
 // header reads the header row into column positions by lower-case name.
+// A header naming a column twice is rejected and the file drained (nil
+// columns): one of the two would otherwise be read and the other left
+// out unseen.
 func (c *csvRows) header() (map[string]int, error) {
 	rec, _, err := c.next()
 	if err != nil {
@@ -94,7 +97,12 @@ func (c *csvRows) header() (map[string]int, error) {
 	}
 	cols := make(map[string]int, len(rec))
 	for i, name := range rec {
-		cols[strings.ToLower(strings.TrimSpace(name))] = i
+		name = strings.ToLower(strings.TrimSpace(name))
+		if _, twice := cols[name]; twice && name != "" {
+			c.run.reject(c.file, 1, fmt.Sprintf("the header names the column %q twice", truncateUTF8(name, 40)))
+			return nil, c.drain()
+		}
+		cols[name] = i
 	}
 	return cols, nil
 }
@@ -141,7 +149,7 @@ func importValue(name, s string) (string, string) {
 func (r *importRun) readDailyCSV(body io.Reader, file string) error {
 	rows := newCSVRows(body, r, file)
 	cols, err := rows.header()
-	if err != nil {
+	if err != nil || cols == nil {
 		return err
 	}
 	if _, ok := cols["date"]; !ok {

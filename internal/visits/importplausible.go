@@ -96,7 +96,7 @@ func (r *importRun) readPlausible(body io.Reader) error {
 func (r *importRun) readPlausibleReport(body io.Reader, file string, report plausibleReport) error {
 	rows := newCSVRows(body, r, file)
 	cols, err := rows.header()
-	if err != nil {
+	if err != nil || cols == nil {
 		return err
 	}
 	need := []string{"date", "visitors"}
