@@ -254,7 +254,7 @@ func problemExample(op *huma.Operation, status int, codes []string) *Problem {
 	code := codes[0]
 	if len(own[status]) > 0 {
 		code = own[status][0]
-	} else if generic := statusProblems[status]; len(generic) > 0 {
+	} else if generic := statusProblems[status]; len(generic) > 0 && slices.Contains(codes, generic[0]) {
 		code = generic[0]
 	}
 	p := newProblem(status, code, strings.ToUpper(code[:1])+strings.ReplaceAll(code[1:], "-", " ")+".")

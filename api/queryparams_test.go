@@ -103,6 +103,26 @@ func TestUnknownQueryParametersAreNamed(t *testing.T) {
 	refused("/v1/stats/summary?period=7d&period=30d", "repeated-parameter", "query.period", "is given 2 times")
 	refused("/v1/stats/summary?period=%zz", "bad-request", "query", "invalid URL escape")
 
+	// The rest of the class was already refused, by huma's validation of
+	// what is declared: an enum value in another case, a number out of
+	// range, a flag that is not one; a path ID of the wrong form is 404.
+	for path, location := range map[string]string{
+		"/v1/stats/summary?period=7D":                 "query.period",
+		"/v1/stats/breakdown/page?limit=0":            "query.limit",
+		"/v1/stats/breakdown/page?limit=100000":       "query.limit",
+		"/v1/stats/breakdown/page?all=yes":            "query.all",
+		"/v1/stats/breakdown/Page":                    "path.dimension",
+		"/v1/stats/timeseries?interval=Day&period=7d": "query.interval",
+	} {
+		r := srv.Do(apitest.Request{Path: path, APIKey: key})
+		if p := r.Problem(t); r.StatusCode != 422 || len(p.Errors) == 0 || p.Errors[0].Location != location {
+			t.Errorf("%s: %d %s, want 422 at %s", path, r.StatusCode, r.Body, location)
+		}
+	}
+	if r := srv.Do(apitest.Request{Path: "/v1/stats/funnels/not-an-id/report", APIKey: key}); r.StatusCode != 404 {
+		t.Errorf("a funnel ID of the wrong form: %d %s, want 404", r.StatusCode, r.Body)
+	}
+
 	// What the operations declare still works; empty is as absent.
 	accepted("/v1/stats/summary?period=7d")
 	accepted("/v1/stats/summary?period=7d&compare=previous_period&include=imports")
