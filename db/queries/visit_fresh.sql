@@ -1,11 +1,16 @@
 -- name: VisitFreshMarkGet :one
 -- Fresh rollups of open days: internal/visits/incremental.go, designed in
 -- db/migrations/00310_visit_fresh_rollups.sql.
-SELECT CAST(seen AS text) AS seen FROM visit_rollup_marks WHERE day = @day;
+-- rows_current: the day's visit rows count the events of seen too
+-- (migration 00420).
+SELECT CAST(seen AS text) AS seen, coalesce(CAST(rows_seen AS text) = CAST(seen AS text), false)::boolean AS rows_current
+FROM visit_rollup_marks WHERE day = @day;
 
 -- name: VisitFreshMarkSet :exec
-INSERT INTO visit_rollup_marks (day, seen) VALUES (@day, CAST(CAST(@seen AS text) AS pg_snapshot))
-ON CONFLICT (day) DO UPDATE SET seen = excluded.seen, updated_at = now();
+-- The day's rollups and visit rows count exactly the events visible in seen.
+INSERT INTO visit_rollup_marks (day, seen, rows_seen)
+VALUES (@day, CAST(CAST(@seen AS text) AS pg_snapshot), CAST(CAST(@seen AS text) AS pg_snapshot))
+ON CONFLICT (day) DO UPDATE SET seen = excluded.seen, rows_seen = excluded.rows_seen, updated_at = now();
 
 -- name: VisitFreshMarkDelete :exec
 DELETE FROM visit_rollup_marks WHERE day = @day;

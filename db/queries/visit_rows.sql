@@ -12,14 +12,20 @@ SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true), set
     set_config('plan_cache_mode', 'force_custom_plan', true);
 
 -- name: VisitRowsDeleteDay :exec
-WITH gone AS (DELETE FROM visit_row_values WHERE visit_row_values.day = @day::date),
-    paths AS (DELETE FROM visit_row_paths WHERE visit_row_paths.day = @day::date)
-DELETE FROM visit_rows WHERE visit_rows.day = @day::date;
+-- Deletes a day's visit rows, or with visitors only theirs (the values
+-- stay: a value no visit holds any more only costs a comparison).
+WITH gone AS (DELETE FROM visit_row_values WHERE visit_row_values.day = @day::date AND sqlc.narg(visitors)::bigint[] IS NULL),
+    paths AS (DELETE FROM visit_row_paths WHERE visit_row_paths.day = @day::date
+        AND (sqlc.narg(visitors)::bigint[] IS NULL OR visit_row_paths.visitor_id = ANY (sqlc.narg(visitors)::bigint[])))
+DELETE FROM visit_rows WHERE visit_rows.day = @day::date
+    AND (sqlc.narg(visitors)::bigint[] IS NULL OR visit_rows.visitor_id = ANY (sqlc.narg(visitors)::bigint[]));
 
 -- name: VisitRowsCompactDay :execrows
 -- One site-local day's visits (from day_start to day_end), built from its
 -- raw events, a row each. Visits are those of VisitQueryFiltered: cut after
--- 30 idle minutes, a visit's values are its first event's.
+-- 30 idle minutes, a visit's values are its first event's. With visitors,
+-- only theirs (an open day's pass: a visitor's visits are theirs alone);
+-- with upto, only the events visible in that snapshot (the pass's mark).
 WITH numbered AS (
     SELECT e.*, sum(e.starts) OVER (PARTITION BY e.visitor_id ORDER BY e.ts ROWS UNBOUNDED PRECEDING) AS session
     FROM (
@@ -29,6 +35,9 @@ WITH numbered AS (
             CASE WHEN v.ts - lag(v.ts) OVER (PARTITION BY v.visitor_id ORDER BY v.ts) <= interval '30 minutes' THEN 0 ELSE 1 END AS starts
         FROM visit_events v
         WHERE v.ts >= @day_start AND v.ts < @day_end
+            AND (sqlc.narg(visitors)::bigint[] IS NULL OR v.visitor_id = ANY (sqlc.narg(visitors)::bigint[]))
+            -- an event written before xact existed is visible in every snapshot
+            AND (sqlc.narg(upto)::text IS NULL OR coalesce(pg_visible_in_snapshot(v.xact, CAST(sqlc.narg(upto)::text AS pg_snapshot)), true))
     ) e
 ), firsts AS (
     SELECT DISTINCT ON (n.visitor_id, n.session) n.visitor_id, n.session, n.referrer, n.source, n.utm_source,
@@ -96,7 +105,8 @@ SELECT @day::date, b.visitor_id, b.session, b.entry_page, b.exit_page, b.referre
 FROM built b;
 
 -- name: VisitRowsValuesDay :execrows
--- The values each dimension takes in the day's visit rows.
+-- The values each dimension takes in the day's visit rows (with visitors,
+-- those of their visit rows, added to the day's).
 INSERT INTO visit_row_values (day, dimension, value)
 SELECT DISTINCT s.day, d.dimension, d.value FROM visit_rows s
 CROSS JOIN LATERAL (
@@ -107,26 +117,39 @@ CROSS JOIN LATERAL (
         ('utm_medium', s.utm_medium), ('utm_campaign', s.utm_campaign), ('utm_content', s.utm_content), ('utm_term', s.utm_term),
         ('country', s.country), ('device', s.device), ('browser', s.browser), ('os', s.os), ('screen_size', s.screen_size)
 ) AS d (dimension, value)
-WHERE s.day = @day;
+WHERE s.day = @day AND (sqlc.narg(visitors)::bigint[] IS NULL OR s.visitor_id = ANY (sqlc.narg(visitors)::bigint[]))
+ON CONFLICT DO NOTHING;
 
 -- name: VisitRowsDayDone :execrows
 -- Marks the day's visit rows current if no events came while they were
--- built (the dirty version rolled up is still the day's). The dirty row
--- stays locked until commit, so a writer marking the day again waits, and
--- its trigger then unmarks it.
+-- built: the dirty version rolled up is still the day's, or, for version
+-- 0 (a day closing, recounted without being dirty), the day is not dirty.
+-- The dirty row stays locked until commit, so a writer marking the day
+-- again waits, and its trigger then unmarks it; a writer making the day
+-- dirty after the check leaves a dirty row, which keeps the day off its
+-- visit rows until it is recounted.
 WITH current AS (
     SELECT r.day FROM visit_rollup_dirty r WHERE r.day = @day::date AND r.version = @version::bigint FOR UPDATE
 )
-INSERT INTO visit_rows_days (day) SELECT c.day FROM current c
+INSERT INTO visit_rows_days (day)
+SELECT c.day FROM current c
+UNION ALL
+SELECT @day::date WHERE @version::bigint = 0 AND NOT EXISTS (SELECT 1 FROM visit_rollup_dirty r WHERE r.day = @day::date)
 ON CONFLICT (day) DO UPDATE SET compacted_at = now();
 
 -- name: VisitRowsCompactedDays :many
--- The days of [day_from, day_to) answered from visit rows: compacted, and
--- no new events since.
+-- The days of [day_from, day_to) answered from visit rows: a closed day
+-- compacted with no new events since; an open day (counted incrementally)
+-- whose visit rows count the events of its mark, as its rollups do (events
+-- written since are in neither).
 SELECT d.day FROM visit_rows_days d
 WHERE d.day >= @day_from AND d.day < @day_to
     AND NOT EXISTS (SELECT 1 FROM visit_rollup_dirty r WHERE r.day = d.day)
-ORDER BY d.day;
+    AND NOT EXISTS (SELECT 1 FROM visit_rollup_marks m WHERE m.day = d.day)
+UNION ALL
+SELECT m.day FROM visit_rollup_marks m
+WHERE m.day >= @day_from AND m.day < @day_to AND CAST(m.rows_seen AS text) = CAST(m.seen AS text)
+ORDER BY 1;
 
 -- name: VisitRowsDeleteBefore :execrows
 -- Visit rows follow the raw events' retention.

@@ -717,6 +717,7 @@ type VisitRollupMark struct {
 	Day       time.Time
 	Seen      interface{}
 	UpdatedAt time.Time
+	RowsSeen  interface{}
 }
 
 type VisitRollupsDaily struct {

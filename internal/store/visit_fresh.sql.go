@@ -143,21 +143,30 @@ func (q *Queries) VisitFreshMarkDelete(ctx context.Context, db DBTX, day time.Ti
 }
 
 const visitFreshMarkGet = `-- name: VisitFreshMarkGet :one
-SELECT CAST(seen AS text) AS seen FROM visit_rollup_marks WHERE day = $1
+SELECT CAST(seen AS text) AS seen, coalesce(CAST(rows_seen AS text) = CAST(seen AS text), false)::boolean AS rows_current
+FROM visit_rollup_marks WHERE day = $1
 `
+
+type VisitFreshMarkGetRow struct {
+	Seen        string
+	RowsCurrent bool
+}
 
 // Fresh rollups of open days: internal/visits/incremental.go, designed in
 // db/migrations/00310_visit_fresh_rollups.sql.
-func (q *Queries) VisitFreshMarkGet(ctx context.Context, db DBTX, day time.Time) (string, error) {
+// rows_current: the day's visit rows count the events of seen too
+// (migration 00420).
+func (q *Queries) VisitFreshMarkGet(ctx context.Context, db DBTX, day time.Time) (VisitFreshMarkGetRow, error) {
 	row := db.QueryRow(ctx, visitFreshMarkGet, day)
-	var seen string
-	err := row.Scan(&seen)
-	return seen, err
+	var i VisitFreshMarkGetRow
+	err := row.Scan(&i.Seen, &i.RowsCurrent)
+	return i, err
 }
 
 const visitFreshMarkSet = `-- name: VisitFreshMarkSet :exec
-INSERT INTO visit_rollup_marks (day, seen) VALUES ($1, CAST(CAST($2 AS text) AS pg_snapshot))
-ON CONFLICT (day) DO UPDATE SET seen = excluded.seen, updated_at = now()
+INSERT INTO visit_rollup_marks (day, seen, rows_seen)
+VALUES ($1, CAST(CAST($2 AS text) AS pg_snapshot), CAST(CAST($2 AS text) AS pg_snapshot))
+ON CONFLICT (day) DO UPDATE SET seen = excluded.seen, rows_seen = excluded.rows_seen, updated_at = now()
 `
 
 type VisitFreshMarkSetParams struct {
@@ -165,6 +174,7 @@ type VisitFreshMarkSetParams struct {
 	Seen string
 }
 
+// The day's rollups and visit rows count exactly the events visible in seen.
 func (q *Queries) VisitFreshMarkSet(ctx context.Context, db DBTX, arg VisitFreshMarkSetParams) error {
 	_, err := db.Exec(ctx, visitFreshMarkSet, arg.Day, arg.Seen)
 	return err

@@ -75,6 +75,9 @@ WITH numbered AS (
             CASE WHEN v.ts - lag(v.ts) OVER (PARTITION BY v.visitor_id ORDER BY v.ts) <= interval '30 minutes' THEN 0 ELSE 1 END AS starts
         FROM visit_events v
         WHERE v.ts >= $2 AND v.ts < $3
+            AND ($4::bigint[] IS NULL OR v.visitor_id = ANY ($4::bigint[]))
+            -- an event written before xact existed is visible in every snapshot
+            AND ($5::text IS NULL OR coalesce(pg_visible_in_snapshot(v.xact, CAST($5::text AS pg_snapshot)), true))
     ) e
 ), firsts AS (
     SELECT DISTINCT ON (n.visitor_id, n.session) n.visitor_id, n.session, n.referrer, n.source, n.utm_source,
@@ -146,13 +149,23 @@ type VisitRowsCompactDayParams struct {
 	Day      time.Time
 	DayStart time.Time
 	DayEnd   time.Time
+	Visitors []int64
+	Upto     *string
 }
 
 // One site-local day's visits (from day_start to day_end), built from its
 // raw events, a row each. Visits are those of VisitQueryFiltered: cut after
-// 30 idle minutes, a visit's values are its first event's.
+// 30 idle minutes, a visit's values are its first event's. With visitors,
+// only theirs (an open day's pass: a visitor's visits are theirs alone);
+// with upto, only the events visible in that snapshot (the pass's mark).
 func (q *Queries) VisitRowsCompactDay(ctx context.Context, db DBTX, arg VisitRowsCompactDayParams) (int64, error) {
-	result, err := db.Exec(ctx, visitRowsCompactDay, arg.Day, arg.DayStart, arg.DayEnd)
+	result, err := db.Exec(ctx, visitRowsCompactDay,
+		arg.Day,
+		arg.DayStart,
+		arg.DayEnd,
+		arg.Visitors,
+		arg.Upto,
+	)
 	if err != nil {
 		return 0, err
 	}
@@ -163,7 +176,11 @@ const visitRowsCompactedDays = `-- name: VisitRowsCompactedDays :many
 SELECT d.day FROM visit_rows_days d
 WHERE d.day >= $1 AND d.day < $2
     AND NOT EXISTS (SELECT 1 FROM visit_rollup_dirty r WHERE r.day = d.day)
-ORDER BY d.day
+    AND NOT EXISTS (SELECT 1 FROM visit_rollup_marks m WHERE m.day = d.day)
+UNION ALL
+SELECT m.day FROM visit_rollup_marks m
+WHERE m.day >= $1 AND m.day < $2 AND CAST(m.rows_seen AS text) = CAST(m.seen AS text)
+ORDER BY 1
 `
 
 type VisitRowsCompactedDaysParams struct {
@@ -171,8 +188,10 @@ type VisitRowsCompactedDaysParams struct {
 	DayTo   time.Time
 }
 
-// The days of [day_from, day_to) answered from visit rows: compacted, and
-// no new events since.
+// The days of [day_from, day_to) answered from visit rows: a closed day
+// compacted with no new events since; an open day (counted incrementally)
+// whose visit rows count the events of its mark, as its rollups do (events
+// written since are in neither).
 func (q *Queries) VisitRowsCompactedDays(ctx context.Context, db DBTX, arg VisitRowsCompactedDaysParams) ([]time.Time, error) {
 	rows, err := db.Query(ctx, visitRowsCompactedDays, arg.DayFrom, arg.DayTo)
 	if err != nil {
@@ -197,7 +216,10 @@ const visitRowsDayDone = `-- name: VisitRowsDayDone :execrows
 WITH current AS (
     SELECT r.day FROM visit_rollup_dirty r WHERE r.day = $1::date AND r.version = $2::bigint FOR UPDATE
 )
-INSERT INTO visit_rows_days (day) SELECT c.day FROM current c
+INSERT INTO visit_rows_days (day)
+SELECT c.day FROM current c
+UNION ALL
+SELECT $1::date WHERE $2::bigint = 0 AND NOT EXISTS (SELECT 1 FROM visit_rollup_dirty r WHERE r.day = $1::date)
 ON CONFLICT (day) DO UPDATE SET compacted_at = now()
 `
 
@@ -207,9 +229,12 @@ type VisitRowsDayDoneParams struct {
 }
 
 // Marks the day's visit rows current if no events came while they were
-// built (the dirty version rolled up is still the day's). The dirty row
-// stays locked until commit, so a writer marking the day again waits, and
-// its trigger then unmarks it.
+// built: the dirty version rolled up is still the day's, or, for version
+// 0 (a day closing, recounted without being dirty), the day is not dirty.
+// The dirty row stays locked until commit, so a writer marking the day
+// again waits, and its trigger then unmarks it; a writer making the day
+// dirty after the check leaves a dirty row, which keeps the day off its
+// visit rows until it is recounted.
 func (q *Queries) VisitRowsDayDone(ctx context.Context, db DBTX, arg VisitRowsDayDoneParams) (int64, error) {
 	result, err := db.Exec(ctx, visitRowsDayDone, arg.Day, arg.Version)
 	if err != nil {
@@ -235,13 +260,22 @@ func (q *Queries) VisitRowsDeleteBefore(ctx context.Context, db DBTX, cutoff tim
 }
 
 const visitRowsDeleteDay = `-- name: VisitRowsDeleteDay :exec
-WITH gone AS (DELETE FROM visit_row_values WHERE visit_row_values.day = $1::date),
-    paths AS (DELETE FROM visit_row_paths WHERE visit_row_paths.day = $1::date)
+WITH gone AS (DELETE FROM visit_row_values WHERE visit_row_values.day = $1::date AND $2::bigint[] IS NULL),
+    paths AS (DELETE FROM visit_row_paths WHERE visit_row_paths.day = $1::date
+        AND ($2::bigint[] IS NULL OR visit_row_paths.visitor_id = ANY ($2::bigint[])))
 DELETE FROM visit_rows WHERE visit_rows.day = $1::date
+    AND ($2::bigint[] IS NULL OR visit_rows.visitor_id = ANY ($2::bigint[]))
 `
 
-func (q *Queries) VisitRowsDeleteDay(ctx context.Context, db DBTX, day time.Time) error {
-	_, err := db.Exec(ctx, visitRowsDeleteDay, day)
+type VisitRowsDeleteDayParams struct {
+	Day      time.Time
+	Visitors []int64
+}
+
+// Deletes a day's visit rows, or with visitors only theirs (the values
+// stay: a value no visit holds any more only costs a comparison).
+func (q *Queries) VisitRowsDeleteDay(ctx context.Context, db DBTX, arg VisitRowsDeleteDayParams) error {
+	_, err := db.Exec(ctx, visitRowsDeleteDay, arg.Day, arg.Visitors)
 	return err
 }
 
@@ -511,12 +545,19 @@ CROSS JOIN LATERAL (
         ('utm_medium', s.utm_medium), ('utm_campaign', s.utm_campaign), ('utm_content', s.utm_content), ('utm_term', s.utm_term),
         ('country', s.country), ('device', s.device), ('browser', s.browser), ('os', s.os), ('screen_size', s.screen_size)
 ) AS d (dimension, value)
-WHERE s.day = $1
+WHERE s.day = $1 AND ($2::bigint[] IS NULL OR s.visitor_id = ANY ($2::bigint[]))
+ON CONFLICT DO NOTHING
 `
 
-// The values each dimension takes in the day's visit rows.
-func (q *Queries) VisitRowsValuesDay(ctx context.Context, db DBTX, day time.Time) (int64, error) {
-	result, err := db.Exec(ctx, visitRowsValuesDay, day)
+type VisitRowsValuesDayParams struct {
+	Day      time.Time
+	Visitors []int64
+}
+
+// The values each dimension takes in the day's visit rows (with visitors,
+// those of their visit rows, added to the day's).
+func (q *Queries) VisitRowsValuesDay(ctx context.Context, db DBTX, arg VisitRowsValuesDayParams) (int64, error) {
+	result, err := db.Exec(ctx, visitRowsValuesDay, arg.Day, arg.Visitors)
 	if err != nil {
 		return 0, err
 	}

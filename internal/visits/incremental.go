@@ -3,6 +3,7 @@ package visits
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/harmedpatients/hpa/internal/store"
@@ -70,14 +71,14 @@ func (s *Service) rollupFresh(ctx context.Context, day time.Time, version int64)
 		if err := store.Q.VisitFreshSettings(ctx, tx); err != nil {
 			return fmt.Errorf("set up the pass: %w", err)
 		}
-		seen, err := store.Q.VisitFreshMarkGet(ctx, tx, pgDate(day))
+		mark, err := store.Q.VisitFreshMarkGet(ctx, tx, pgDate(day))
 		if store.IsNotFound(err) {
 			return s.countDayAfresh(ctx, tx, day, start, end)
 		}
 		if err != nil {
 			return fmt.Errorf("read the mark: %w", err)
 		}
-		fresh, err := store.Q.VisitFreshVisitorsSince(ctx, tx, store.VisitFreshVisitorsSinceParams{Seen: seen, DayStart: start, DayEnd: end})
+		fresh, err := store.Q.VisitFreshVisitorsSince(ctx, tx, store.VisitFreshVisitorsSinceParams{Seen: mark.Seen, DayStart: start, DayEnd: end})
 		if err != nil {
 			return fmt.Errorf("find new visitors: %w", err)
 		}
@@ -86,9 +87,12 @@ func (s *Service) rollupFresh(ctx context.Context, day time.Time, version int64)
 				return err
 			}
 			if err := s.applyDelta(ctx, tx, store.VisitFreshApplyParams{DayStart: start, DayEnd: end, Visitors: fresh.Visitors,
-				Upto: fresh.Upto, Seen: &seen, Day: pgDate(day), WithMonth: true}); err != nil {
+				Upto: fresh.Upto, Seen: &mark.Seen, Day: pgDate(day), WithMonth: true}); err != nil {
 				return err
 			}
+		}
+		if err := s.keepVisitRows(ctx, tx, day, start, end, fresh.Visitors, fresh.Upto, mark.RowsCurrent); err != nil {
+			return err
 		}
 		return store.Q.VisitFreshMarkSet(ctx, tx, store.VisitFreshMarkSetParams{Day: pgDate(day), Seen: fresh.Upto})
 	})
@@ -105,7 +109,8 @@ func (s *Service) rollupFresh(ctx context.Context, day time.Time, version int64)
 }
 
 // countDayAfresh counts an open day with no mark from all its events,
-// replacing whatever rollups it had, and recounts its month, in tx.
+// replacing whatever rollups and visit rows it had, and recounts its
+// month, in tx.
 func (s *Service) countDayAfresh(ctx context.Context, tx pgx.Tx, day, start, end time.Time) error {
 	all, err := store.Q.VisitFreshVisitorsAll(ctx, tx, store.VisitFreshVisitorsAllParams{DayStart: start, DayEnd: end})
 	if err != nil {
@@ -121,6 +126,9 @@ func (s *Service) countDayAfresh(ctx context.Context, tx pgx.Tx, day, start, end
 		Upto: all.Upto, Day: pgDate(day)}); err != nil {
 		return err
 	}
+	if err := buildVisitRows(ctx, tx, day, start, end, nil, &all.Upto); err != nil {
+		return err
+	}
 	if err := s.lockMonth(ctx, tx, day); err != nil {
 		return err
 	}
@@ -132,6 +140,24 @@ func (s *Service) countDayAfresh(ctx context.Context, tx pgx.Tx, day, start, end
 		return fmt.Errorf("recount the month: %w", err)
 	}
 	return store.Q.VisitFreshMarkSet(ctx, tx, store.VisitFreshMarkSetParams{Day: pgDate(day), Seen: all.Upto})
+}
+
+// keepVisitRows brings an open day's visit rows up to upto, the mark the
+// pass is moving its rollups to, in the pass's transaction: those of the
+// visitors with new events, a chunk at a time, or, if they did not count
+// the events of the day's last mark (current false: a pass by a build
+// that did not keep them), the whole day's.
+func (s *Service) keepVisitRows(ctx context.Context, tx pgx.Tx, day, start, end time.Time, visitors []int64, upto string,
+	current bool) error {
+	if !current {
+		return buildVisitRows(ctx, tx, day, start, end, nil, &upto)
+	}
+	for chunk := range slices.Chunk(visitors, s.visitorChunk) {
+		if err := buildVisitRows(ctx, tx, day, start, end, chunk, &upto); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // lockMonth waits for the month's rollup lock (held until tx ends), so

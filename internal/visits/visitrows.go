@@ -26,17 +26,30 @@ const fastComparisons = 4
 // transaction that rolls the day up (version is its dirty version), so
 // they are as current as its rollups.
 func compactVisitRows(ctx context.Context, tx pgx.Tx, day, start, end time.Time, version int64) error {
-	if err := store.Q.VisitRowsDeleteDay(ctx, tx, pgDate(day)); err != nil {
-		return fmt.Errorf("delete the visit rows of %s: %w", day.Format(time.DateOnly), err)
-	}
-	if _, err := store.Q.VisitRowsCompactDay(ctx, tx, store.VisitRowsCompactDayParams{Day: pgDate(day), DayStart: start, DayEnd: end}); err != nil {
-		return fmt.Errorf("build the visit rows of %s: %w", day.Format(time.DateOnly), err)
-	}
-	if _, err := store.Q.VisitRowsValuesDay(ctx, tx, pgDate(day)); err != nil {
-		return fmt.Errorf("list the values of %s: %w", day.Format(time.DateOnly), err)
+	if err := buildVisitRows(ctx, tx, day, start, end, nil, nil); err != nil {
+		return err
 	}
 	if _, err := store.Q.VisitRowsDayDone(ctx, tx, store.VisitRowsDayDoneParams{Day: pgDate(day), Version: version}); err != nil {
 		return fmt.Errorf("mark %s compacted: %w", day.Format(time.DateOnly), err)
+	}
+	return nil
+}
+
+// buildVisitRows rebuilds visit rows of a day from its raw events in tx:
+// the given visitors' (all the day's if nil), from the events visible in
+// the snapshot upto (all if nil). A visitor's visits depend on their own
+// events alone, so rebuilding those of the visitors with new events keeps
+// the day's visit rows exact.
+func buildVisitRows(ctx context.Context, tx pgx.Tx, day, start, end time.Time, visitors []int64, upto *string) error {
+	if err := store.Q.VisitRowsDeleteDay(ctx, tx, store.VisitRowsDeleteDayParams{Day: pgDate(day), Visitors: visitors}); err != nil {
+		return fmt.Errorf("delete the visit rows of %s: %w", day.Format(time.DateOnly), err)
+	}
+	if _, err := store.Q.VisitRowsCompactDay(ctx, tx, store.VisitRowsCompactDayParams{Day: pgDate(day), DayStart: start, DayEnd: end,
+		Visitors: visitors, Upto: upto}); err != nil {
+		return fmt.Errorf("build the visit rows of %s: %w", day.Format(time.DateOnly), err)
+	}
+	if _, err := store.Q.VisitRowsValuesDay(ctx, tx, store.VisitRowsValuesDayParams{Day: pgDate(day), Visitors: visitors}); err != nil {
+		return fmt.Errorf("list the values of %s: %w", day.Format(time.DateOnly), err)
 	}
 	return nil
 }
