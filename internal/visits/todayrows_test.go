@@ -60,7 +60,9 @@ func TestOpenDaysVisitRowsKeptCurrent(t *testing.T) {
 		}
 		return len(days) == 1
 	}
-	is := func(dim string, values ...string) Filter { return Filter{Dimension: dim, Operator: "is", Values: values} }
+	is := func(dim string, values ...string) Filter {
+		return Filter{Dimension: dim, Operator: "is", Values: values}
+	}
 	queries := []Query{
 		{Dimensions: []string{"page"}, Filters: []Filter{is("device", "Mobile")}},
 		{Dimensions: []string{"source"}, Filters: []Filter{is("page", "/donate")}},
