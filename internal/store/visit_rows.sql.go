@@ -279,6 +279,20 @@ func (q *Queries) VisitRowsDeleteDay(ctx context.Context, db DBTX, arg VisitRows
 	return err
 }
 
+const visitRowsPassSettings = `-- name: VisitRowsPassSettings :exec
+SELECT set_config('enable_nestloop', 'off', true)
+`
+
+// For the rest of a fresh-rollup pass's transaction, which rebuilds the
+// visit rows of the pass's visitors: no nested loops. Restricted to a few
+// hundred visitors, VisitRowsCompactDay's per-visit aggregates are
+// expected to hold a row or two, and joined in nested loops that
+// aggregate again for every visit (0.1 s became 0.7 s for 500 visitors).
+func (q *Queries) VisitRowsPassSettings(ctx context.Context, db DBTX) error {
+	_, err := db.Exec(ctx, visitRowsPassSettings)
+	return err
+}
+
 const visitRowsQuery = `-- name: VisitRowsQuery :many
 WITH top_props AS MATERIALIZED (
     -- The property's 1,000 values with most events each day (all visits,

@@ -149,6 +149,12 @@ func (s *Service) countDayAfresh(ctx context.Context, tx pgx.Tx, day, start, end
 // that did not keep them), the whole day's.
 func (s *Service) keepVisitRows(ctx context.Context, tx pgx.Tx, day, start, end time.Time, visitors []int64, upto string,
 	current bool) error {
+	if current && len(visitors) == 0 {
+		return nil
+	}
+	if err := store.Q.VisitRowsPassSettings(ctx, tx); err != nil {
+		return fmt.Errorf("set up the visit rows: %w", err)
+	}
 	if !current {
 		return buildVisitRows(ctx, tx, day, start, end, nil, &upto)
 	}
