@@ -11,11 +11,14 @@ import (
 )
 
 // Visit rows are the compact form of a day's raw events, a row per visit
-// (db/migrations/00300_visit_rows.sql), rebuilt with the day's rollups.
-// Queries the rollups cannot answer (filters on a dimension other than the
-// one grouped by, goals, properties, screen sizes, funnels) read them for
-// the days compacted since their last event, and raw events for the rest
-// (today, and days with new events), so every figure stays exact.
+// (db/migrations/00300_visit_rows.sql), rebuilt with the day's rollups:
+// whole when a day is recounted, and on an open day for the visitors each
+// incremental pass recounts (keepVisitRows). Queries the rollups cannot
+// answer (filters on a dimension other than the one grouped by, goals,
+// properties, screen sizes, funnels) read them for the closed days
+// compacted since their last event and the open days whose visit rows
+// count the events of their mark, and raw events for the rest (days with
+// new events), so every figure stays exact.
 
 // fastComparisons is the most comparisons, and clauses, a filter may hold
 // for visits to be kept by comparing arrays (each comparison made once per
