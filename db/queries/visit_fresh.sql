@@ -19,6 +19,13 @@ DELETE FROM visit_rollup_marks WHERE day = @day;
 -- Days still counted incrementally that ended before the given day.
 SELECT day FROM visit_rollup_marks WHERE day < @before ORDER BY day;
 
+-- name: VisitFreshMarksRowsBehind :many
+-- Days counted incrementally whose visit rows do not count the events of
+-- their mark (left behind by a build that did not keep them).
+SELECT day FROM visit_rollup_marks
+WHERE rows_seen IS NULL OR CAST(rows_seen AS text) <> CAST(seen AS text)
+ORDER BY day;
+
 -- name: VisitFreshVisitorsSince :one
 -- The visitors with events of the day not visible in seen, and the
 -- snapshot (this statement's) up to which they are to be counted.

@@ -205,6 +205,34 @@ func (q *Queries) VisitFreshMarksBefore(ctx context.Context, db DBTX, before tim
 	return items, nil
 }
 
+const visitFreshMarksRowsBehind = `-- name: VisitFreshMarksRowsBehind :many
+SELECT day FROM visit_rollup_marks
+WHERE rows_seen IS NULL OR CAST(rows_seen AS text) <> CAST(seen AS text)
+ORDER BY day
+`
+
+// Days counted incrementally whose visit rows do not count the events of
+// their mark (left behind by a build that did not keep them).
+func (q *Queries) VisitFreshMarksRowsBehind(ctx context.Context, db DBTX) ([]time.Time, error) {
+	rows, err := db.Query(ctx, visitFreshMarksRowsBehind)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []time.Time{}
+	for rows.Next() {
+		var day time.Time
+		if err := rows.Scan(&day); err != nil {
+			return nil, err
+		}
+		items = append(items, day)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const visitFreshMonthlyZeroDelete = `-- name: VisitFreshMonthlyZeroDelete :exec
 DELETE FROM visit_rollups_monthly
 WHERE month = date_trunc('month', $1::date)::date AND dimension = ANY ($2::text[]) AND value = ANY ($3::text[])

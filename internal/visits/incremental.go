@@ -166,6 +166,28 @@ func (s *Service) keepVisitRows(ctx context.Context, tx pgx.Tx, day, start, end 
 	return nil
 }
 
+// catchUpVisitRows brings up to their marks the visit rows of the open
+// days whose visit rows fell behind (kept by a build from before they
+// were, which moved the mark alone), new events or not, so that such a
+// day is not counted from raw events until it closes.
+func (s *Service) catchUpVisitRows(ctx context.Context) error {
+	days, err := store.Q.VisitFreshMarksRowsBehind(ctx, s.pool)
+	if err != nil {
+		return fmt.Errorf("list days whose visit rows are behind: %w", err)
+	}
+	for _, day := range days {
+		if !s.dayOpen(day) {
+			continue // closeDays recounts it whole
+		}
+		// Version 0 clears no dirty mark: new events are counted by the
+		// pass for dirty days as ever.
+		if _, err := s.rollupFresh(ctx, day, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // lockMonth waits for the month's rollup lock (held until tx ends), so
 // that no recount of the month runs between the day's change and its
 // month's.

@@ -27,6 +27,9 @@ func (s *Service) Rollup(ctx context.Context) (RollupReport, error) {
 	if err != nil {
 		return report, err
 	}
+	if err := s.catchUpVisitRows(ctx); err != nil {
+		return report, err
+	}
 	for {
 		dirty, err := store.Q.VisitRollupDirtyList(ctx, s.pool, 100)
 		if err != nil {

@@ -30,8 +30,8 @@ func TestVisitRowsAgreeWithRawEvents(t *testing.T) {
 		}
 	}
 	// Every day over for more than 25 hours is compacted; today and
-	// yesterday are still open (rolled up incrementally, compacted when
-	// they close) and are counted from raw events.
+	// yesterday are still open (rolled up incrementally, their visit rows
+	// kept current by each pass: TestOpenDaysVisitRowsKeptCurrent).
 	if n := count(t, s.pool, "SELECT count(*) FROM visit_rows_days"); n < 18 {
 		t.Fatalf("%d days compacted", n)
 	}
