@@ -226,9 +226,12 @@ VALUES (@id, @email_hash, @email_sealed, @name, @audiences, @interests, @status,
 INSERT INTO consent_events (member_id, purpose, granted, text_version, text_hash, source)
 VALUES (@member_id, @purpose, @granted, @text_version, @text_hash, @source);
 
--- name: MemberSignupRequestInsert :exec
--- run_after is the service's clock, which the claims compare it with.
-INSERT INTO member_signup_requests (id, payload_sealed, run_after) VALUES (@id, @payload_sealed, @run_after);
+-- name: MemberSignupRequestInsertMany :exec
+-- Queues the signups of requests that arrived together, in one statement
+-- and one commit. run_afters are the service's clock, which the claims
+-- compare them with.
+INSERT INTO member_signup_requests (id, payload_sealed, run_after)
+SELECT unnest(@ids::uuid[]), unnest(@payloads_sealed::bytea[]), unnest(@run_afters::timestamptz[]);
 
 -- name: MemberSignupRequestClaim :many
 -- Claims up to batch due signups, oldest first, for this transaction; rows

@@ -52,7 +52,8 @@ type signupRequest struct {
 func signupRequestContext(id uuid.UUID) string { return "member_signup_requests:" + id.String() }
 
 // queueSignup checks a validated signup's audiences, seals it into
-// member_signup_requests (no transaction: one insert) and wakes a runner.
+// member_signup_requests (with the signups of requests that arrived
+// together: see signupInserts) and wakes a runner.
 func (s *Service) queueSignup(ctx context.Context, in Signup) error {
 	if err := s.checkSignupAudiences(ctx, in.Profile.Audiences); err != nil {
 		return err
@@ -62,9 +63,8 @@ func (s *Service) queueSignup(ctx context.Context, in Signup) error {
 		return fmt.Errorf("queue signup: %w", err)
 	}
 	id := uuid.New()
-	err = store.Q.MemberSignupRequestInsert(ctx, s.db, store.MemberSignupRequestInsertParams{ID: id, PayloadSealed: s.ring.Seal(plain, signupRequestContext(id)), RunAfter: s.now()})
-	if err != nil {
-		return fmt.Errorf("queue signup: %w", err)
+	if err := s.inserts.insert(ctx, id, s.ring.Seal(plain, signupRequestContext(id)), s.now()); err != nil {
+		return err
 	}
 	select {
 	case s.kick <- struct{}{}:

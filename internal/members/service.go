@@ -64,6 +64,7 @@ type Service struct {
 	// work is the background workers' pool.
 	work      store.DB
 	kick      chan struct{} // a signup was queued
+	inserts   *signupInserts
 	jobs      *jobs.Client
 	ring      *sealed.Ring
 	hasher    *sealed.Hasher
@@ -84,7 +85,7 @@ func NewService(db store.DB, deps Deps, settings Settings, now func() time.Time)
 		work = db
 	}
 	s := &Service{db: db, work: work, jobs: deps.Jobs, ring: deps.Ring, hasher: deps.Hasher, tokens: deps.Tokens, outbox: deps.Outbox,
-		audiences: deps.Audiences, settings: settings, now: now, kick: make(chan struct{}, 1)}
+		audiences: deps.Audiences, settings: settings, now: now, kick: make(chan struct{}, 1), inserts: &signupInserts{db: db}}
 	if deps.Outbox != nil {
 		deps.Outbox.ComposeWith(s.composeLink, linkTemplates...)
 	}

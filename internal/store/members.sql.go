@@ -891,19 +891,22 @@ func (q *Queries) MemberSignupRequestDelete(ctx context.Context, db DBTX, ids []
 	return err
 }
 
-const memberSignupRequestInsert = `-- name: MemberSignupRequestInsert :exec
-INSERT INTO member_signup_requests (id, payload_sealed, run_after) VALUES ($1, $2, $3)
+const memberSignupRequestInsertMany = `-- name: MemberSignupRequestInsertMany :exec
+INSERT INTO member_signup_requests (id, payload_sealed, run_after)
+SELECT unnest($1::uuid[]), unnest($2::bytea[]), unnest($3::timestamptz[])
 `
 
-type MemberSignupRequestInsertParams struct {
-	ID            uuid.UUID
-	PayloadSealed []byte
-	RunAfter      time.Time
+type MemberSignupRequestInsertManyParams struct {
+	Ids            []uuid.UUID
+	PayloadsSealed [][]byte
+	RunAfters      []time.Time
 }
 
-// run_after is the service's clock, which the claims compare it with.
-func (q *Queries) MemberSignupRequestInsert(ctx context.Context, db DBTX, arg MemberSignupRequestInsertParams) error {
-	_, err := db.Exec(ctx, memberSignupRequestInsert, arg.ID, arg.PayloadSealed, arg.RunAfter)
+// Queues the signups of requests that arrived together, in one statement
+// and one commit. run_afters are the service's clock, which the claims
+// compare them with.
+func (q *Queries) MemberSignupRequestInsertMany(ctx context.Context, db DBTX, arg MemberSignupRequestInsertManyParams) error {
+	_, err := db.Exec(ctx, memberSignupRequestInsertMany, arg.Ids, arg.PayloadsSealed, arg.RunAfters)
 	return err
 }
 
