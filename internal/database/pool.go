@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -18,7 +19,8 @@ const startWait = 30 * time.Second
 // than failing at once and leaving the service down for as long as its
 // supervisor backs off. The limits suit a small API process next to
 // Postgres: a bounded pool, idle connections recycled, and a statement
-// timeout so one slow query can never hold a connection for ever.
+// timeout so one slow query can never hold a connection for ever. UUIDs
+// are sent as their bytes (encodeUUIDs).
 func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -37,6 +39,10 @@ func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "hpa"
+	}
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		encodeUUIDs(c.TypeMap())
+		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
