@@ -2,9 +2,6 @@ package visits
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,16 +21,7 @@ func TestRawCountingAgreesWithTheRollups(t *testing.T) {
 	}
 	answer := func(q Query) string {
 		t.Helper()
-		res, err := s.Query(ctx, q)
-		if err != nil {
-			t.Fatalf("%+v: %v", q, err)
-		}
-		lines := make([]string, len(res.Rows))
-		for i, r := range res.Rows {
-			lines[i] = fmt.Sprint(r.Dimensions, r.Metrics)
-		}
-		slices.Sort(lines)
-		return strings.Join(lines, "\n")
+		return answerLines(t, s, q)
 	}
 	for _, dims := range append([][]string{{}, {"time:day"}, {"time:week", "page"}}, dimensionLists()...) {
 		_, valueDim := splitDimensions(dims)

@@ -2,6 +2,9 @@ package visits
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,4 +58,20 @@ func count(t *testing.T, db store.DBTX, query string, args ...any) int64 {
 func anEvent(ts time.Time, path string) pending {
 	return pending{row: store.VisitEventsCopyParams{Ts: ts, VisitorID: 42, Name: "pageview", Hostname: "www.example.org",
 		Pathname: path, Source: "Direct / None", Device: "Desktop", Browser: "Safari", Os: "macOS", ScreenWidth: 1280}}
+}
+
+// answerLines is q's answer as sorted lines of dimensions and metrics, so
+// that two ways of counting it can be compared as text.
+func answerLines(t *testing.T, s *Service, q Query) string {
+	t.Helper()
+	res, err := s.Query(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%+v: %v", q, err)
+	}
+	lines := make([]string, len(res.Rows))
+	for i, r := range res.Rows {
+		lines[i] = fmt.Sprint(r.Dimensions, r.Metrics)
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }

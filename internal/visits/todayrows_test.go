@@ -3,7 +3,6 @@ package visits
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,16 +78,7 @@ func TestOpenDaysVisitRowsKeptCurrent(t *testing.T) {
 		var out []string
 		for _, q := range queries {
 			q.Range, q.Limit, q.Metrics = DateRange{From: today, To: today}, 1000, Metrics
-			res, err := s.Query(ctx, q)
-			if err != nil {
-				t.Fatalf("%+v: %v", q, err)
-			}
-			lines := make([]string, len(res.Rows))
-			for i, r := range res.Rows {
-				lines[i] = fmt.Sprint(r.Dimensions, r.Metrics)
-			}
-			slices.Sort(lines)
-			out = append(out, strings.Join(lines, "\n"))
+			out = append(out, answerLines(t, s, q))
 		}
 		res, err := s.Funnel(ctx, funnel)
 		if err != nil {

@@ -79,16 +79,7 @@ func TestVisitRowsAgreeWithRawEvents(t *testing.T) {
 			if q.Metrics == nil {
 				q.Metrics = Metrics
 			}
-			res, err := s.Query(ctx, q)
-			if err != nil {
-				t.Fatalf("%+v: %v", q, err)
-			}
-			lines := make([]string, len(res.Rows))
-			for i, r := range res.Rows {
-				lines[i] = fmt.Sprint(r.Dimensions, r.Metrics)
-			}
-			slices.Sort(lines)
-			out = append(out, strings.Join(lines, "\n"))
+			out = append(out, answerLines(t, s, q))
 		}
 		for _, f := range funnels {
 			res, err := s.Funnel(ctx, f)
