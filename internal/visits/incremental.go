@@ -126,9 +126,6 @@ func (s *Service) countDayAfresh(ctx context.Context, tx pgx.Tx, day, start, end
 		Upto: all.Upto, Day: pgDate(day)}); err != nil {
 		return err
 	}
-	if err := buildVisitRows(ctx, tx, day, start, end, nil, &all.Upto); err != nil {
-		return err
-	}
 	if err := s.lockMonth(ctx, tx, day); err != nil {
 		return err
 	}
@@ -138,6 +135,12 @@ func (s *Service) countDayAfresh(ctx context.Context, tx pgx.Tx, day, start, end
 	}
 	if _, err := store.Q.VisitRollupMonth(ctx, tx, store.VisitRollupMonthParams{Month: pgDate(month), MonthEnd: pgDate(month.AddDate(0, 1, 0))}); err != nil {
 		return fmt.Errorf("recount the month: %w", err)
+	}
+	// The whole day's visit rows, planned as a pass plans them: the first
+	// count of a day comes while its events have no statistics yet, and
+	// planned with nested loops it took seconds for a few thousand events.
+	if err := s.keepVisitRows(ctx, tx, day, start, end, nil, all.Upto, false); err != nil {
+		return err
 	}
 	return store.Q.VisitFreshMarkSet(ctx, tx, store.VisitFreshMarkSetParams{Day: pgDate(day), Seen: all.Upto})
 }
